@@ -1,0 +1,152 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#ifndef LOCKOUT_CONFIG_H
+#define LOCKOUT_CONFIG_H
+
+/* The settings of dovecot-lockout (plugin { lockout_* }), parsed from their
+   text form by one table shared by defaults, parsing and documentation.
+   Times use Dovecot's interval syntax ("10 mins", "1 hour", "7 days"); ban
+   times also accept "permanent". */
+
+#include "lockout-addr.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum lockout_mode {
+	LOCKOUT_MODE_ENFORCE,
+	LOCKOUT_MODE_OBSERVE
+};
+
+enum lockout_on_error {
+	LOCKOUT_ON_ERROR_ALLOW,
+	LOCKOUT_ON_ERROR_DENY
+};
+
+/* A time (in seconds) that never ends. */
+#define LOCKOUT_TIME_PERMANENT UINT32_MAX
+
+/* Every field is owned by the struct: change it only through
+   lockout_config_set() and release it with lockout_config_free(). Strings are
+   never NULL after lockout_config_init() ("" means none). */
+struct lockout_config {
+	/* lockout_db: absolute path of the SQLite ban table */
+	char *db;
+	/* lockout_mode: enforce|observe */
+	enum lockout_mode mode;
+	/* lockout_on_error: allow|deny when the ban table is unavailable */
+	enum lockout_on_error on_error;
+	/* lockout_ip_failures (1..1000) within lockout_ip_window ban a
+	   source */
+	unsigned int ip_failures;
+	uint32_t ip_window;
+	/* lockout_ban_time: first ban; each next one doubles, capped at
+	   lockout_ban_time_max; both may be LOCKOUT_TIME_PERMANENT */
+	uint32_t ban_time;
+	uint32_t ban_time_max;
+	/* lockout_ban_permanent_after: bans of one source after which the
+	   next is permanent; 0 = never (0..1000) */
+	unsigned int ban_permanent_after;
+	/* lockout_targeted_users: NULL-terminated array of lower-cased local
+	   parts (never NULL; one allocation) */
+	char **targeted_users;
+	/* lockout_targeted_ban_time: ban for a login to a targeted name */
+	uint32_t targeted_ban_time;
+	/* lockout_targeted_failures (1..1000): threshold for a targeted name
+	   that exists as an account */
+	unsigned int targeted_failures;
+	/* lockout_user_failures (1..100000) within lockout_user_window put an
+	   account under protection */
+	unsigned int user_failures;
+	uint32_t user_window;
+	/* lockout_known_device_time: how long a successful (user, network)
+	   stays known */
+	uint32_t known_device_time;
+	/* lockout_allow_networks: never banned by address (NULL when empty) */
+	struct lockout_net *allow_networks;
+	size_t allow_networks_count;
+	/* lockout_ipv6_prefix (32..128): IPv6 sources are counted per
+	   network of this size */
+	unsigned int ipv6_prefix;
+	/* lockout_notify: recipient of notifications; "" = none */
+	char *notify;
+	/* lockout_notify_interval: digest period */
+	uint32_t notify_interval;
+	/* lockout_sendmail: command line, starting with an absolute path */
+	char *sendmail;
+	/* lockout_history_time: how long expired bans and events are kept */
+	uint32_t history_time;
+	/* lockout_max_sources (64..10000000): cap of the in-memory per-source
+	   table */
+	unsigned int max_sources;
+};
+
+/* Look a setting up by its full name ("lockout_ip_window") for
+   lockout_config_load(); returns NULL (or "", see there) when it is unset. */
+typedef const char *lockout_config_lookup_t(const char *name, void *context);
+
+/* Fill *cfg with every default, parsed from the same table as the settings
+   themselves. Returns 0, or -1 with *error_r set (out of memory); *cfg needs
+   lockout_config_free() either way. */
+int lockout_config_init(struct lockout_config *cfg, const char **error_r)
+	__attribute__((warn_unused_result));
+
+/* Set the setting of the full name to value. Returns 0, or -1 with *error_r
+   naming the setting and the (escaped) value for an unknown name, an invalid
+   value or out of memory; *cfg is unchanged on failure. An empty value is the
+   value itself here: "none" for lockout_allow_networks, lockout_notify and
+   lockout_targeted_users, an error for all others. */
+int lockout_config_set(struct lockout_config *cfg, const char *name,
+		       const char *value, const char **error_r)
+	__attribute__((warn_unused_result));
+
+/* Call lookup for every known setting and set those it returns non-NULL.
+   An empty string means "none" for lockout_allow_networks, lockout_notify and
+   lockout_targeted_users, and "use the default" for every other setting.
+   Then checks the settings together (lockout_config_check()). Returns 0, or
+   -1 with *error_r set; on failure *cfg stays valid for lockout_config_free()
+   but some settings may have been applied. */
+int lockout_config_load(struct lockout_config *cfg,
+			lockout_config_lookup_t *lookup, void *context,
+			const char **error_r)
+	__attribute__((warn_unused_result));
+
+/* Check settings that depend on each other (lockout_ban_time must not be
+   longer than lockout_ban_time_max). Returns 0, or -1 with *error_r set. */
+int lockout_config_check(const struct lockout_config *cfg,
+			 const char **error_r)
+	__attribute__((warn_unused_result));
+
+/* Release everything *cfg owns and zero it; safe on a zeroed or already
+   freed struct. */
+void lockout_config_free(struct lockout_config *cfg);
+
+/* Number of settings; name and default text of setting i (< count), in the
+   order of the table, or NULL when i is out of range. */
+size_t lockout_config_count(void);
+const char *lockout_config_name(size_t i);
+const char *lockout_config_default(size_t i);
+
+/* Parse a Dovecot interval: a decimal number, optionally followed (with or
+   without spaces) by a unit: s, sec, secs, second, seconds, m, min, mins,
+   minute, minutes, h, hour, hours, d, day, days, w, week, weeks (any case);
+   no unit means seconds. "permanent" (any case) gives LOCKOUT_TIME_PERMANENT
+   when allow_permanent is true. Returns 0, or -1 with *error_r set (invalid,
+   more than UINT32_MAX-1 seconds, or "permanent" not allowed); *secs_r is
+   unchanged on failure. */
+int lockout_interval_parse(const char *str, bool allow_permanent,
+			   uint32_t *secs_r, const char **error_r)
+	__attribute__((warn_unused_result));
+
+/* Print secs in the largest unit that divides it exactly ("90 secs",
+   "10 mins", "1 hour", "7 days", "permanent"); the output parses back to
+   secs. A size of 32 is always enough. */
+void lockout_interval_to_str(uint32_t secs, char *buf, size_t size);
+
+/* True when the local part of username (before its last '@', or all of it
+   without '@') equals a lockout_targeted_users entry, ignoring ASCII case; the
+   domain does not matter. NULL or an empty local part is never targeted. */
+bool lockout_config_is_targeted(const struct lockout_config *cfg,
+				const char *username);
+
+#endif

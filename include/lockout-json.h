@@ -1,0 +1,67 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#ifndef LOCKOUT_JSON_H
+#define LOCKOUT_JSON_H
+
+/* A growable string buffer with JSON output (ban evidence, doveadm output),
+   and a small strict reader for top-level keys of a flat JSON object. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* data is NUL-terminated whenever it is non-NULL; len excludes the NUL.
+   failed: an allocation failed (or the size would overflow); every later
+   append is a no-op and lockout_str_c() returns NULL, so a caller can append
+   freely and check once at the end. */
+struct lockout_str {
+	char *data;
+	size_t len;
+	size_t size;
+	bool failed;
+};
+
+/* Start an empty buffer; nothing is allocated until the first append. */
+void lockout_str_init(struct lockout_str *str);
+/* Release the buffer and leave it empty (as after lockout_str_init()). */
+void lockout_str_free(struct lockout_str *str);
+
+/* Append the NUL-terminated s. */
+void lockout_str_append(struct lockout_str *str, const char *s);
+/* Append len bytes of s as they are (s may hold NUL bytes). */
+void lockout_str_append_n(struct lockout_str *str, const char *s, size_t len);
+/* Append printf-formatted text; a formatting error also sets failed. */
+void lockout_str_printf(struct lockout_str *str, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The contents as a NUL-terminated string: "" when nothing was appended,
+   NULL when an allocation failed. Valid until the next change of str. */
+const char *lockout_str_c(struct lockout_str *str)
+	__attribute__((warn_unused_result));
+
+/* Append s as a JSON string: quoted, with '"' and '\' escaped, control
+   characters (U+0000..U+001F, U+007F and U+0080..U+009F) written as \u00XX
+   so output is safe on a terminal, and each invalid UTF-8 sequence (maximal
+   invalid subpart, as Unicode recommends) replaced by U+FFFD. NULL appends
+   null. */
+void lockout_json_append_string(struct lockout_str *str, const char *s);
+
+/* Find top-level key in json, a flat JSON object, and read its value as a
+   64-bit integer (a JSON number without fraction or exponent). The whole
+   document is checked strictly first (RFC 8259, valid UTF-8, nesting at most
+   32 deep, nothing after the object). Returns 1 with *value_r set when
+   found, 0 when the key is missing or its value is null, -1 when json is
+   malformed, has the key twice, or the value is not such an integer or does
+   not fit. Never reads past the NUL of json. */
+int lockout_json_get_int(const char *json, const char *key,
+			 int64_t *value_r)
+	__attribute__((warn_unused_result));
+
+/* Same for a string value, decoded (escapes resolved, UTF-8) into buf of
+   size bytes, NUL included. Returns 1 when found, 0 when missing or null, -1
+   when malformed, a duplicate key, not a string, holding \u0000, or not
+   fitting in buf. buf is "" (when size > 0) unless 1 is returned. */
+int lockout_json_get_string(const char *json, const char *key,
+			    char *buf, size_t size)
+	__attribute__((warn_unused_result));
+
+#endif

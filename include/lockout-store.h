@@ -1,0 +1,248 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#ifndef LOCKOUT_STORE_H
+#define LOCKOUT_STORE_H
+
+/* The ban table and the failure history, kept in one SQLite database. All
+   SQLite access of the project goes through this module.
+
+   A store is one SQLite connection, to be used by one thread at a time. It
+   never prints and never exits. Functions returning int return 0 on success
+   and -1 on failure with *error_r set (see lockout-error.h for how long the
+   message lives); the message names the database path.
+
+   Busy: every call may wait up to the busy timeout given at open for a lock
+   held by another connection. If it is still held, the call fails with an
+   error containing "database is busy" and lockout_store_error_is_busy()
+   returns true: nothing was changed by that call, retry later (inside an
+   explicit transaction: roll it back and retry the whole transaction).
+
+   Read-only opens of a WAL database need its -wal and -shm files to exist
+   already, or write access to the directory so SQLite can create them (a
+   root reader creates them owned by the database file's owner). */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Limits checked by lockout_store_add_ban() (bytes, without the NUL) */
+#define LOCKOUT_BAN_TARGET_MAX 255
+#define LOCKOUT_BAN_REASON_MAX 1024
+#define LOCKOUT_BAN_RULE_MAX 255
+#define LOCKOUT_BAN_EVIDENCE_MAX 65536
+/* Limit of each string of a failure-history row (bytes, without the NUL);
+   callers truncate untrusted input (e.g. usernames) to it beforehand. */
+#define LOCKOUT_FAILURE_FIELD_MAX 255
+
+struct lockout_store;
+
+enum lockout_kind {
+	LOCKOUT_KIND_IP,
+	LOCKOUT_KIND_NET,
+	LOCKOUT_KIND_USER,
+};
+
+enum lockout_source {
+	LOCKOUT_SOURCE_AUTO,
+	LOCKOUT_SOURCE_MANUAL,
+	LOCKOUT_SOURCE_FEED,
+};
+
+/* Return "ip", "net" or "user"; NULL if kind is not a valid value. */
+const char *lockout_kind_to_str(enum lockout_kind kind);
+/* Parse "ip", "net" or "user" (exact, lowercase) into *kind_r. Return 0, or
+   -1 if str is NULL or anything else. */
+int lockout_kind_parse(const char *str, enum lockout_kind *kind_r)
+	__attribute__((warn_unused_result));
+/* Return "auto", "manual" or "feed"; NULL if source is not a valid value. */
+const char *lockout_source_to_str(enum lockout_source source);
+/* Parse "auto", "manual" or "feed" (exact, lowercase) into *source_r.
+   Return 0, or -1 if str is NULL or anything else. */
+int lockout_source_parse(const char *str, enum lockout_source *source_r)
+	__attribute__((warn_unused_result));
+
+struct lockout_ban {
+	/* rowid, set by the store (ignored by add_ban) */
+	int64_t id;
+	/* canonical address ("192.0.2.1"), CIDR ("192.0.2.0/24") or username;
+	   1..LOCKOUT_BAN_TARGET_MAX bytes. The store compares it bytewise:
+	   canonicalizing is the caller's job. */
+	const char *target;
+	enum lockout_kind kind;
+	enum lockout_source source;
+	/* one human-readable line, <= LOCKOUT_BAN_REASON_MAX bytes */
+	const char *reason;
+	/* rule that fired: "ip_failures", "manual", ...; non-empty */
+	const char *rule;
+	/* unix seconds, > 0 */
+	int64_t created;
+	/* unix seconds, > created; 0 = permanent */
+	int64_t expires;
+	/* unix seconds it was lifted (unbanned), >= created; 0 = not lifted */
+	int64_t lifted;
+	/* failures counted as evidence */
+	unsigned int failures;
+	/* JSON object text, <= LOCKOUT_BAN_EVIDENCE_MAX bytes; NULL is stored
+	   as "{}" and "{}" is read back when there is none. Not parsed here. */
+	const char *evidence;
+	/* made in lockout_mode=observe: recorded and listed, never enforced
+	   (not by the auth process, not by lockoutd) */
+	bool observed;
+};
+
+/* An aggregated failure-history row: `count` failures that share the other
+   fields. String fields may be NULL (unknown) and are at most
+   LOCKOUT_FAILURE_FIELD_MAX bytes. */
+struct lockout_failure {
+	int64_t time;
+	const char *ip;
+	const char *user;
+	const char *service;
+	const char *mechanism;
+	/* "mismatch", "unknown_user", "refused", ... */
+	const char *result;
+	/* > 0 */
+	unsigned int count;
+};
+
+enum lockout_store_flags {
+	/* Open with SQLITE_OPEN_READONLY: never writes, never migrates; fails
+	   if the schema is missing or older than this code knows. */
+	LOCKOUT_STORE_FLAG_READONLY = 0x01,
+	/* Create the file and the schema if missing (ignored with READONLY).
+	   Without it a missing file is an error, and so is an existing file
+	   without our schema; an older schema is migrated either way. */
+	LOCKOUT_STORE_FLAG_CREATE = 0x02,
+};
+
+/* Open the database at path: set the busy timeout, WAL journal,
+   synchronous=NORMAL and foreign_keys=ON, then bring the schema up to date,
+   each migration in its own transaction. Refuses, changing nothing, a
+   database whose schema version is newer than this code knows, a database
+   of another application, a non-empty database without our schema, and a
+   file that is not a database. Files are created with SQLite's mode 0644
+   minus the umask. Return 0 and set *store_r, or -1. */
+int lockout_store_open(const char *path, unsigned int flags,
+		       unsigned int busy_timeout_msecs,
+		       struct lockout_store **store_r, const char **error_r)
+	__attribute__((warn_unused_result));
+/* Close the store: finalize its statements and roll back an open
+   transaction. NULL-safe (store or *store), sets *store to NULL. */
+void lockout_store_close(struct lockout_store **store);
+
+/* Begin an explicit write transaction (BEGIN IMMEDIATE: takes the write lock
+   now, so later statements of it cannot be busy). Fails if one is already
+   open or the store is read-only. Writes outside a transaction autocommit. */
+int lockout_store_begin(struct lockout_store *store, const char **error_r)
+	__attribute__((warn_unused_result));
+/* Commit the transaction opened by lockout_store_begin(). On failure the
+   transaction is rolled back: nothing of it was stored, the store is back
+   in autocommit mode. Also fails if SQLite had already rolled it back after
+   an earlier error. */
+int lockout_store_commit(struct lockout_store *store, const char **error_r)
+	__attribute__((warn_unused_result));
+/* Roll back the open transaction; does nothing if none is open. */
+void lockout_store_rollback(struct lockout_store *store);
+
+/* Insert a ban after validating it: non-empty target <= 255 bytes, valid
+   kind and source, reason <= 1024 and rule 1..255 bytes (not NULL),
+   evidence <= 64 KiB, created > 0, expires == 0 or > created, lifted == 0
+   or >= created. ban->id is ignored. Set *id_r (may be NULL) to the new
+   row's id. */
+int lockout_store_add_ban(struct lockout_store *store,
+			  const struct lockout_ban *ban, int64_t *id_r,
+			  const char **error_r)
+	__attribute__((warn_unused_result));
+/* Lift all bans of target that are active at `now` (> 0; sets lifted=now).
+   Set *count_r to the number lifted (0 when none was active, which is not
+   an error). */
+int lockout_store_lift(struct lockout_store *store, const char *target,
+		       int64_t now, unsigned int *count_r,
+		       const char **error_r)
+	__attribute__((warn_unused_result));
+/* Insert `count` failure-history rows, one INSERT each; the caller wraps
+   them in a transaction. All rows are validated (count > 0, field lengths)
+   before any is inserted. count == 0 does nothing. */
+int lockout_store_add_failures(struct lockout_store *store,
+			       const struct lockout_failure *rows,
+			       size_t count, const char **error_r)
+	__attribute__((warn_unused_result));
+/* Delete at most max_rows history rows with time < before, oldest first
+   (bounded so it never holds the lock long; call again while *deleted_r ==
+   max_rows). max_rows == 0 deletes nothing. */
+int lockout_store_prune_failures(struct lockout_store *store, int64_t before,
+				 unsigned int max_rows,
+				 unsigned int *deleted_r,
+				 const char **error_r)
+	__attribute__((warn_unused_result));
+
+enum lockout_iter_flags {
+	/* include expired and lifted bans */
+	LOCKOUT_ITER_FLAG_ALL = 0x01,
+};
+
+/* Called for each ban. Strings are valid only during the call. Return 0 to
+   go on, non-zero to stop. */
+typedef int lockout_ban_callback_t(const struct lockout_ban *ban,
+				   void *context);
+
+/* Call callback for each ban active at `now` (not lifted, and permanent or
+   expires > now), or for every ban with LOCKOUT_ITER_FLAG_ALL, ordered by
+   created then id. Rows that break the ban invariants (unknown kind, bad
+   times, over-long or NUL-holding strings...) are skipped and counted in
+   lockout_store_skipped_rows(). Return 0 when all rows were seen, the
+   callback's non-zero value if it stopped (*error_r then untouched), or -1.
+   The callback may call other functions of the store (e.g. lift), but not
+   lockout_store_iter_bans() or lockout_store_top(): those calls fail. */
+int lockout_store_iter_bans(struct lockout_store *store, int64_t now,
+			    unsigned int flags,
+			    lockout_ban_callback_t *callback, void *context,
+			    const char **error_r)
+	__attribute__((warn_unused_result));
+/* Number of invalid rows skipped by iter_bans and top since open. */
+unsigned int lockout_store_skipped_rows(const struct lockout_store *store);
+
+/* Return 1 if another connection committed since the last call (or since
+   open for the first call), 0 if not, -1 on error. Commits of this store's
+   own connection do not count. Uses PRAGMA data_version. */
+int lockout_store_changed(struct lockout_store *store, const char **error_r)
+	__attribute__((warn_unused_result));
+
+/* Set *count_r to the number of bans ever recorded for target, lifted and
+   expired ones included. */
+int lockout_store_count_bans(struct lockout_store *store, const char *target,
+			     unsigned int *count_r, const char **error_r)
+	__attribute__((warn_unused_result));
+
+/* One row of a "top" ranking. key is valid only during the callback. */
+struct lockout_top_row {
+	const char *key;
+	/* sum of the failure counts */
+	uint64_t failures;
+	/* distinct ips for users, distinct users for ips and services
+	   (NULL and empty values not counted) */
+	uint64_t distinct;
+	/* time of the first and the last failure */
+	int64_t first;
+	int64_t last;
+};
+
+/* Rank the history rows with time >= since grouped by `by` ("user", "ip" or
+   "service"; rows where that field is NULL or empty are left out), highest
+   failures first (ties by key), at most `limit` rows (0 gives none). The
+   callback returns 0 to go on, non-zero to stop; return value and
+   re-entrancy as for lockout_store_iter_bans(). */
+int lockout_store_top(struct lockout_store *store, const char *by,
+		      int64_t since, unsigned int limit,
+		      int (*callback)(const struct lockout_top_row *row,
+				      void *context),
+		      void *context, const char **error_r)
+	__attribute__((warn_unused_result));
+
+/* True if the last failing call on this store failed because the database
+   was busy (locked by another connection beyond the busy timeout). */
+bool lockout_store_error_is_busy(const struct lockout_store *store);
+
+/* Schema version this code creates and understands (PRAGMA user_version). */
+int lockout_store_schema_version(void);
+
+#endif

@@ -1,0 +1,24 @@
+#!/bin/sh
+# Copyright (c) 2026 dovecot-lockout authors. MIT license.
+# Installs what building, trying and testing dovecot-lockout need on Debian 12.
+set -eu
+PKGS="build-essential autoconf automake libtool pkg-config
+dovecot-core dovecot-imapd dovecot-pop3d dovecot-dev dovecot-lmtpd
+libsqlite3-dev sqlite3 libsodium-dev check
+nftables libnftables-dev iproute2 util-linux procps
+python3 netcat-openbsd man-db groff-base"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# Do not let the package's postinst start the host Dovecot: our tests run
+	# their own private instance and must not depend on or touch the system one.
+	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	apt-get install -y -qq --no-install-recommends $missing
+	rm -f /usr/sbin/policy-rc.d
+fi

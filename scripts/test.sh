@@ -1,0 +1,73 @@
+#!/bin/bash
+# Copyright (c) 2026 dovecot-lockout authors. MIT license.
+# The whole test suite: installs what it needs, builds with warnings as
+# errors, runs the Check unit tests under ASan+UBSan, then the integration
+# tests against a private Dovecot. Ends with one line "N passed, N failed".
+# Must run as root (private mount namespaces); touches nothing of the host's
+# Dovecot or firewall.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+if [ "$(id -u)" != 0 ]; then
+	echo "scripts/test.sh must run as root" >&2
+	exit 2
+fi
+./scripts/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+./scripts/build.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+
+# --- unit tests (Check, sanitizers) -----------------------------------------
+echo "== unit tests (Check, ASan+UBSan)"
+make -C build -j"$(nproc)" check >build/check.out 2>&1
+check_rc=$?
+for log in build/tests/unit/test-*.log; do
+	[ -f "$log" ] || continue
+	line=$(grep -E '^[0-9]+%: Checks: ' "$log" | tail -n 1)
+	name=$(basename "$log" .log)
+	if [ -z "$line" ]; then
+		echo "FAIL $name: no Check summary (crashed?)"
+		sed -n '1,40p' "$log"
+		failed=$((failed + 1))
+		continue
+	fi
+	checks=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+).*/\1/')
+	fails=$(echo "$line" | sed -E 's/.*Failures: ([0-9]+).*/\1/')
+	errors=$(echo "$line" | sed -E 's/.*Errors: ([0-9]+).*/\1/')
+	bad=$((fails + errors))
+	passed=$((passed + checks - bad))
+	failed=$((failed + bad))
+	echo "$name: $line"
+	[ "$bad" -eq 0 ] || grep -E ':[EF]:' "$log" | head -20
+done
+if [ "$check_rc" != 0 ] && ! grep -q '^# FAIL: *[1-9]' build/check.out &&
+   ! grep -q '^# ERROR: *[1-9]' build/check.out; then
+	echo "make check failed:"; tail -30 build/check.out
+	failed=$((failed + 1))
+fi
+grep -E '^# (TOTAL|PASS|FAIL|ERROR):' build/check.out
+
+# --- integration tests (real Dovecot, real IMAP/POP3 over TCP) --------------
+echo "== integration tests (private Dovecot)"
+export LOCKOUT_BUILD_DIR="$top/build"
+for t in tests/integration/test_*.py; do
+	out=$(mktemp)
+	timeout 600 /usr/bin/python3 "$t" 2>&1 | tee "$out"
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "FAIL $t: no summary line"
+		failed=$((failed + 1))
+	else
+		p=${line%% passed*}
+		f=${line#*passed, }
+		f=${f%% failed}
+		passed=$((passed + p))
+		failed=$((failed + f))
+	fi
+	rm -f "$out"
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,466 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#include "auth-common.h"
+#include "array.h"
+#include "hash.h"
+#include "ioloop.h"
+#include "str.h"
+#include "lockout-auth-private.h"
+#include "lockout-store.h"
+
+#include <sodium.h>
+
+/* The ban table as the auth process uses it. Nothing here runs per request:
+   requests only append to bounded in-memory queues, and a timer writes them
+   in one transaction at most every LOCKOUT_FLUSH_MSECS, so a ban is durable
+   within a second. Another timer follows changes made by other processes
+   (doveadm, lockoutd) through SQLite's data_version and reloads the bans. */
+
+#define LOCKOUT_FLUSH_MSECS 300
+#define LOCKOUT_POLL_MSECS 400
+/* while the table is unusable: retry, and repeat the complaint */
+#define LOCKOUT_RETRY_SECS 2
+#define LOCKOUT_COMPLAIN_SECS 60
+/* the auth process never waits longer than this for a lock */
+#define LOCKOUT_BUSY_TIMEOUT_MSECS 100
+/* queue bounds: an attacker cannot grow them */
+#define LOCKOUT_MAX_PENDING_BANS 10000
+#define LOCKOUT_MAX_PENDING_FAILURE_KEYS 20000
+/* history pruning: bounded batches, now and then */
+#define LOCKOUT_PRUNE_SECS 600
+#define LOCKOUT_PRUNE_BATCH 2000
+
+struct pending_ban {
+	struct lockout_net net;
+	enum lockout_kind kind;
+	const char *target, *rule, *reason, *evidence;
+	int64_t created, expires;
+	unsigned int failures;
+	bool observed;
+};
+
+struct pending_failure {
+	int64_t time;
+	const char *ip, *user, *service, *mechanism, *result;
+	unsigned int count;
+};
+
+struct lockout_auth_db {
+	struct event *event;
+	struct lockout_store *store;
+	bool usable;
+	const char *last_error;
+	time_t next_retry, last_complaint, next_prune;
+
+	/* queued writes, in their own pool, cleared after a commit */
+	pool_t pending_pool;
+	ARRAY(struct pending_ban) pending_bans;
+	HASH_TABLE(char *, struct pending_failure *) pending_failures;
+	unsigned int dropped_failures, dropped_bans;
+
+	struct timeout *to_flush, *to_poll;
+};
+
+static void lockout_db_flush(struct lockout_auth_db *db);
+
+bool lockout_auth_db_usable(const struct lockout_auth_db *db)
+{
+	return db->usable;
+}
+
+static void lockout_db_set_unusable(struct lockout_auth_db *db,
+				    const char *error)
+{
+	bool deny = lockout_auth->cfg.on_error == LOCKOUT_ON_ERROR_DENY;
+
+	/* loudly, at once, and again every minute while it lasts */
+	if (db->usable || ioloop_time - db->last_complaint >=
+	    LOCKOUT_COMPLAIN_SECS) {
+		e_error(db->event, "Ban table %s is unusable: %s - "
+			"lockout_on_error=%s: %s; retrying every %u secs",
+			lockout_auth->cfg.db, error, deny ? "deny" : "allow",
+			deny ? "ALL LOGINS ARE REFUSED" :
+			"logins are allowed, only bans held in memory apply",
+			LOCKOUT_RETRY_SECS);
+		db->last_complaint = ioloop_time;
+	}
+	db->usable = FALSE;
+	lockout_store_close(&db->store);
+	db->next_retry = ioloop_time + LOCKOUT_RETRY_SECS;
+}
+
+struct reload_ctx {
+	struct lockout_auth_db *db;
+	struct lockout_banset *bans;
+	unsigned int loaded, skipped;
+};
+
+static int lockout_db_reload_ban(const struct lockout_ban *ban, void *context)
+{
+	struct reload_ctx *ctx = context;
+	bool observe = lockout_auth->cfg.mode == LOCKOUT_MODE_OBSERVE;
+	struct lockout_net net;
+	const char *error;
+
+	/* in observe mode only the bans it would have made apply (to log
+	   "would refuse"); in enforce mode only real ones */
+	if (ban->kind == LOCKOUT_KIND_USER || ban->observed != observe)
+		return 0;
+	/* the table is shared with other writers: re-validate */
+	if (lockout_net_parse(ban->target, &net, &error) < 0) {
+		if (ctx->skipped++ == 0) {
+			e_warning(ctx->db->event, "Ignoring invalid ban "
+				  "target in row %lld: %s",
+				  (long long)ban->id, error);
+		}
+		return 0;
+	}
+	if (lockout_banset_add(ctx->bans, &net, ban->expires, ban->id) < 0)
+		return -1;
+	ctx->loaded++;
+	return 0;
+}
+
+static int lockout_db_copy_entry(const struct lockout_banset_entry *entry,
+				 void *context)
+{
+	struct lockout_banset *dest = context;
+
+	return lockout_banset_add(dest, &entry->net, entry->expires,
+				  entry->id) < 0 ? -1 : 0;
+}
+
+static int lockout_db_forget_lifted(const struct lockout_banset_entry *entry,
+				    void *context)
+{
+	struct lockout_banset *now_banned = context;
+
+	if (lockout_banset_find(now_banned, &entry->net) == NULL)
+		lockout_policy_forget(lockout_auth->policy, &entry->net);
+	return 0;
+}
+
+/* Replace the in-memory bans with the table's active bans, plus the ones
+   not written yet. Sources whose ban disappeared (an unban) lose their
+   counters too, so that their next failure does not ban them again at
+   once. On failure the bans in memory stay as they were. */
+static int lockout_db_reload(struct lockout_auth_db *db)
+{
+	struct lockout_banset *bans = lockout_policy_bans(lockout_auth->policy);
+	struct reload_ctx ctx;
+	const struct pending_ban *pban;
+	const char *error;
+	int ret;
+
+	i_zero(&ctx);
+	ctx.db = db;
+	ctx.bans = lockout_banset_create(randombytes_random());
+	if (ctx.bans == NULL) {
+		lockout_db_set_unusable(db, "Out of memory loading bans");
+		return -1;
+	}
+	ret = lockout_store_iter_bans(db->store, ioloop_time, 0,
+				      lockout_db_reload_ban, &ctx, &error);
+	array_foreach(&db->pending_bans, pban) {
+		if (ret == 0 && lockout_banset_find(ctx.bans,
+						    &pban->net) == NULL &&
+		    lockout_banset_add(ctx.bans, &pban->net, pban->expires,
+				       0) < 0)
+			ret = 1;
+	}
+	if (ret != 0) {
+		lockout_banset_free(&ctx.bans);
+		lockout_db_set_unusable(db, ret < 0 ? error :
+					"Out of memory loading bans");
+		return -1;
+	}
+	(void)lockout_banset_foreach(bans, lockout_db_forget_lifted,
+				     ctx.bans);
+	lockout_banset_clear(bans);
+	if (lockout_banset_foreach(ctx.bans, lockout_db_copy_entry,
+				   bans) != 0) {
+		/* out of memory half way: the table still holds them all */
+		e_error(db->event, "Out of memory copying bans; retrying");
+		db->next_retry = 0;
+	}
+	lockout_banset_free(&ctx.bans);
+	e_debug(db->event, "Loaded %u active bans from %s", ctx.loaded,
+		lockout_auth->cfg.db);
+	return 0;
+}
+
+static void lockout_db_open(struct lockout_auth_db *db)
+{
+	const char *error;
+
+	i_assert(db->store == NULL);
+	if (lockout_store_open(lockout_auth->cfg.db,
+			       LOCKOUT_STORE_FLAG_CREATE,
+			       LOCKOUT_BUSY_TIMEOUT_MSECS, &db->store,
+			       &error) < 0) {
+		lockout_db_set_unusable(db, error);
+		return;
+	}
+	/* the first reload happens with usable still FALSE so that a failure
+	   is reported as a transition */
+	db->usable = TRUE;
+	if (lockout_db_reload(db) < 0)
+		return;
+	if (db->last_complaint != 0) {
+		e_info(db->event, "Ban table %s is usable again",
+		       lockout_auth->cfg.db);
+		db->last_complaint = 0;
+	}
+}
+
+static void lockout_db_pending_clear(struct lockout_auth_db *db)
+{
+	array_clear(&db->pending_bans);
+	hash_table_clear(db->pending_failures, TRUE);
+	p_clear(db->pending_pool);
+}
+
+static int lockout_db_write_pending(struct lockout_auth_db *db,
+				    const char **error_r)
+{
+	const struct pending_ban *pban;
+	struct hash_iterate_context *iter;
+	struct pending_failure *pf;
+	struct lockout_failure row;
+	struct lockout_ban ban;
+	char *key;
+	int ret = 0;
+
+	array_foreach(&db->pending_bans, pban) {
+		i_zero(&ban);
+		ban.target = pban->target;
+		ban.kind = pban->kind;
+		ban.source = LOCKOUT_SOURCE_AUTO;
+		ban.reason = pban->reason;
+		ban.rule = pban->rule;
+		ban.created = pban->created;
+		ban.expires = pban->expires;
+		ban.failures = pban->failures;
+		ban.evidence = pban->evidence;
+		ban.observed = pban->observed;
+		if (lockout_store_add_ban(db->store, &ban, NULL, error_r) < 0)
+			return -1;
+	}
+	iter = hash_table_iterate_init(db->pending_failures);
+	while (ret == 0 &&
+	       hash_table_iterate(iter, db->pending_failures, &key, &pf)) {
+		i_zero(&row);
+		row.time = pf->time;
+		row.ip = pf->ip;
+		row.user = pf->user;
+		row.service = pf->service;
+		row.mechanism = pf->mechanism;
+		row.result = pf->result;
+		row.count = pf->count;
+		ret = lockout_store_add_failures(db->store, &row, 1, error_r);
+	}
+	hash_table_iterate_deinit(&iter);
+	return ret;
+}
+
+static void lockout_db_flush(struct lockout_auth_db *db)
+{
+	const char *error;
+	int ret;
+
+	timeout_remove(&db->to_flush);
+	if (db->store == NULL)
+		return; /* kept until the table is usable again */
+	if (array_count(&db->pending_bans) == 0 &&
+	    hash_table_count(db->pending_failures) == 0)
+		return;
+
+	if (lockout_store_begin(db->store, &error) < 0) {
+		if (lockout_store_error_is_busy(db->store)) {
+			/* another writer holds the lock: next round */
+			db->to_flush = timeout_add_short(LOCKOUT_FLUSH_MSECS,
+							 lockout_db_flush, db);
+			return;
+		}
+		lockout_db_set_unusable(db, error);
+		return;
+	}
+	ret = lockout_db_write_pending(db, &error);
+	if (ret == 0)
+		ret = lockout_store_commit(db->store, &error);
+	if (ret < 0) {
+		lockout_store_rollback(db->store);
+		if (lockout_store_error_is_busy(db->store)) {
+			db->to_flush = timeout_add_short(LOCKOUT_FLUSH_MSECS,
+							 lockout_db_flush, db);
+		} else {
+			lockout_db_set_unusable(db, error);
+		}
+		return;
+	}
+	if (db->dropped_failures > 0 || db->dropped_bans > 0) {
+		e_warning(db->event, "Write queue was full: %u failure "
+			  "records and %u bans were not written to the table "
+			  "(they still applied in memory)",
+			  db->dropped_failures, db->dropped_bans);
+		db->dropped_failures = db->dropped_bans = 0;
+	}
+	lockout_db_pending_clear(db);
+}
+
+static void lockout_db_schedule_flush(struct lockout_auth_db *db)
+{
+	if (db->to_flush == NULL) {
+		db->to_flush = timeout_add_short(LOCKOUT_FLUSH_MSECS,
+						 lockout_db_flush, db);
+	}
+}
+
+static void lockout_db_prune(struct lockout_auth_db *db)
+{
+	unsigned int deleted;
+	const char *error;
+
+	db->next_prune = ioloop_time + LOCKOUT_PRUNE_SECS;
+	if (lockout_store_prune_failures(db->store, ioloop_time -
+					 (int64_t)lockout_auth->cfg.history_time,
+					 LOCKOUT_PRUNE_BATCH, &deleted,
+					 &error) < 0) {
+		if (!lockout_store_error_is_busy(db->store))
+			e_warning(db->event, "Pruning the failure history "
+				  "failed: %s", error);
+		return;
+	}
+	if (deleted == LOCKOUT_PRUNE_BATCH) {
+		/* more to do: come back soon rather than hold the lock */
+		db->next_prune = ioloop_time + 1;
+	}
+}
+
+static void lockout_db_poll(struct lockout_auth_db *db)
+{
+	const char *error;
+	int ret;
+
+	if (db->store == NULL) {
+		if (ioloop_time >= db->next_retry)
+			lockout_db_open(db);
+		if (db->store != NULL)
+			lockout_db_schedule_flush(db);
+		return;
+	}
+	ret = lockout_store_changed(db->store, &error);
+	if (ret < 0) {
+		if (!lockout_store_error_is_busy(db->store))
+			lockout_db_set_unusable(db, error);
+		return;
+	}
+	if (ret > 0 || db->next_retry == 0) {
+		db->next_retry = ioloop_time;
+		(void)lockout_db_reload(db);
+	}
+	if (ioloop_time >= db->next_prune && db->store != NULL)
+		lockout_db_prune(db);
+	(void)lockout_banset_expire(lockout_policy_bans(lockout_auth->policy),
+				    ioloop_time);
+}
+
+void lockout_auth_db_queue_ban(struct lockout_auth_db *db,
+			       struct lockout_decision *decision,
+			       bool observed)
+{
+	struct pending_ban *pban;
+
+	if (array_count(&db->pending_bans) >= LOCKOUT_MAX_PENDING_BANS) {
+		db->dropped_bans++;
+		return;
+	}
+	pban = array_append_space(&db->pending_bans);
+	pban->net = decision->net;
+	pban->kind = decision->kind;
+	pban->target = p_strdup(db->pending_pool, decision->target);
+	pban->rule = p_strdup(db->pending_pool, decision->rule);
+	pban->reason = p_strdup(db->pending_pool, decision->reason);
+	pban->evidence = p_strdup(db->pending_pool,
+				  lockout_str_c(&decision->evidence));
+	pban->created = decision->created;
+	pban->expires = decision->expires;
+	pban->failures = decision->failures;
+	pban->observed = observed;
+	lockout_db_schedule_flush(db);
+}
+
+void lockout_auth_db_queue_failure(struct lockout_auth_db *db, time_t now,
+				   const char *ip, const char *user,
+				   const char *service, const char *mechanism,
+				   const char *result)
+{
+	struct pending_failure *pf;
+	const char *key;
+
+	/* the history is for ranking, so identical failures within one
+	   flush become one row with a count; usernames are attacker-chosen,
+	   so the rows are kept small */
+	user = t_strndup(user, 255);
+	service = t_strndup(service, 64);
+	mechanism = t_strndup(mechanism, 64);
+	key = t_strdup_printf("%s\t%s\t%s\t%s\t%s", ip, user, service,
+			      mechanism, result);
+	pf = hash_table_lookup(db->pending_failures, key);
+	if (pf != NULL) {
+		pf->count++;
+		return;
+	}
+	if (hash_table_count(db->pending_failures) >=
+	    LOCKOUT_MAX_PENDING_FAILURE_KEYS) {
+		db->dropped_failures++;
+		return;
+	}
+	pf = p_new(db->pending_pool, struct pending_failure, 1);
+	pf->time = now;
+	pf->ip = p_strdup(db->pending_pool, ip);
+	pf->user = p_strdup(db->pending_pool, user);
+	pf->service = p_strdup(db->pending_pool, service);
+	pf->mechanism = p_strdup(db->pending_pool, mechanism);
+	pf->result = p_strdup(db->pending_pool, result);
+	pf->count = 1;
+	hash_table_insert(db->pending_failures,
+			  p_strdup(db->pending_pool, key), pf);
+	lockout_db_schedule_flush(db);
+}
+
+struct lockout_auth_db *lockout_auth_db_init(void)
+{
+	struct lockout_auth_db *db;
+
+	db = i_new(struct lockout_auth_db, 1);
+	db->event = lockout_auth->event;
+	db->pending_pool = pool_alloconly_create("lockout pending", 4096);
+	i_array_init(&db->pending_bans, 16);
+	hash_table_create(&db->pending_failures, default_pool, 64,
+			  str_hash, strcmp);
+	db->next_prune = ioloop_time + 60;
+	/* runs as the auth user now: the files get the right owner */
+	lockout_db_open(db);
+	db->to_poll = timeout_add_short(LOCKOUT_POLL_MSECS, lockout_db_poll,
+					db);
+	lockout_auth_observer_start_health();
+	return db;
+}
+
+void lockout_auth_db_deinit(struct lockout_auth_db **_db)
+{
+	struct lockout_auth_db *db = *_db;
+
+	if (db == NULL)
+		return;
+	*_db = NULL;
+	/* write what is queued before the process ends */
+	lockout_db_flush(db);
+	timeout_remove(&db->to_flush);
+	timeout_remove(&db->to_poll);
+	lockout_store_close(&db->store);
+	hash_table_destroy(&db->pending_failures);
+	array_free(&db->pending_bans);
+	pool_unref(&db->pending_pool);
+	i_free(db);
+}

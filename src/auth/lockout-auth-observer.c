@@ -1,0 +1,230 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#include "auth-common.h"
+#include "ioloop.h"
+#include "lib-event-private.h"
+#include "event-filter.h"
+#include "passdb.h"
+#include "auth-request.h"
+#include "lockout-auth-private.h"
+
+/* The outcome observer. Dovecot sends "auth_request_finished" with
+   e_debug(), so it reaches event callbacks only when the global debug send
+   filter wants it. We merge our filter into that global filter. The stats
+   client replaces the global filter with its own on every handshake (for
+   instance after the stats process restarts), so on each event creation we
+   compare the global filter with the one we installed and merge again when
+   it changed: one pointer comparison per event. */
+
+#define LOCKOUT_FINISHED_EVENT "auth_request_finished"
+/* How often we check that outcomes are still observed. */
+#define LOCKOUT_HEALTH_INTERVAL_MSECS (30 * 1000)
+
+static struct event_filter *lockout_filter = NULL;
+static struct event_filter *installed_global_filter = NULL;
+static bool merging = FALSE;
+
+static void lockout_filter_install(void)
+{
+	struct event_filter *current, *merged;
+
+	current = event_get_global_debug_send_filter();
+	merged = event_filter_create();
+	if (current != NULL)
+		event_filter_merge(merged, current);
+	event_filter_merge(merged, lockout_filter);
+	/* event_set_global_debug_send_filter() takes its own reference */
+	event_set_global_debug_send_filter(merged);
+	event_filter_unref(&merged);
+	installed_global_filter = event_get_global_debug_send_filter();
+}
+
+static void lockout_observe(struct auth_request *request,
+			    struct event *request_event)
+{
+	bool observe = lockout_auth->cfg.mode == LOCKOUT_MODE_OBSERVE;
+	struct lockout_decision decision;
+	struct lockout_attempt attempt;
+	char ipbuf[LOCKOUT_ADDR_STRLEN], until[64];
+	const char *user;
+	int ret;
+
+	lockout_auth->health_outcomes++;
+
+	i_zero(&attempt);
+	attempt.time = ioloop_time;
+	lockout_auth_addr_from_ip(&request->fields.remote_ip, &attempt.ip);
+	if (attempt.ip.family == 0)
+		return; /* no address: nothing to count or ban */
+	user = request->fields.original_username != NULL ?
+		request->fields.original_username : request->fields.user;
+	attempt.user = user;
+	attempt.service = request->fields.service;
+	attempt.mechanism = request->fields.mech_name;
+
+	if (lockout_auth_request_refused(request_event))
+		attempt.outcome = LOCKOUT_OUTCOME_REFUSED;
+	else if (request->fields.successful)
+		attempt.outcome = LOCKOUT_OUTCOME_SUCCESS;
+	else if (request->internal_failure)
+		return; /* an internal failure is not an attack */
+	else if (request->passdb_result == PASSDB_RESULT_USER_UNKNOWN)
+		attempt.outcome = LOCKOUT_OUTCOME_UNKNOWN_USER;
+	else
+		attempt.outcome = LOCKOUT_OUTCOME_MISMATCH;
+
+	if (attempt.outcome != LOCKOUT_OUTCOME_SUCCESS &&
+	    lockout_auth->db != NULL) {
+		lockout_addr_to_str(&attempt.ip, ipbuf);
+		lockout_auth_db_queue_failure(lockout_auth->db, ioloop_time,
+			ipbuf, user == NULL ? "" : user,
+			attempt.service == NULL ? "" : attempt.service,
+			attempt.mechanism == NULL ? "" : attempt.mechanism,
+			lockout_outcome_to_str(attempt.outcome));
+	}
+
+	ret = lockout_policy_observe(lockout_auth->policy, &attempt,
+				     &decision);
+	if (ret < 0) {
+		e_error(lockout_auth->event,
+			"Out of memory while recording a failure");
+		return;
+	}
+	if (ret == 0)
+		return;
+
+	if (decision.expires == 0)
+		i_strocpy(until, "permanently", sizeof(until));
+	else
+		i_snprintf(until, sizeof(until), "for %lld secs",
+			   (long long)(decision.expires - decision.created));
+	e_info(event_create_passthrough(lockout_auth->event)->
+	       set_name("lockout_ban_created")->
+	       add_str("target", decision.target)->
+	       add_str("kind", lockout_kind_to_str(decision.kind))->
+	       add_str("rule", decision.rule)->
+	       add_int("failures", decision.failures)->
+	       add_int("expires", decision.expires)->
+	       add_str("mode", observe ? "observe" : "enforce")->event(),
+	       "%s %s %s: %s (rule %s)", observe ? "Would ban" : "Banned",
+	       decision.target, until, decision.reason, decision.rule);
+	if (lockout_auth->db != NULL)
+		lockout_auth_db_queue_ban(lockout_auth->db, &decision,
+					  observe);
+	lockout_decision_free(&decision);
+}
+
+static struct auth_request *
+lockout_find_request(struct event *event, struct event **request_event_r)
+{
+	struct auth_request *request;
+	unsigned int depth;
+
+	/* the finished event is a passthrough child of request->event */
+	for (depth = 0; event != NULL && depth < 4; depth++) {
+		request = event_get_ptr(event, LOCKOUT_EVENT_PTR_REQUEST);
+		if (request != NULL && request->event == event) {
+			*request_event_r = event;
+			return request;
+		}
+		event = event_get_parent(event);
+	}
+	return NULL;
+}
+
+static bool
+lockout_event_callback(struct event *event, enum event_callback_type type,
+		       struct failure_context *ctx ATTR_UNUSED,
+		       const char *fmt ATTR_UNUSED, va_list args ATTR_UNUSED)
+{
+	struct auth_request *request;
+	struct event *request_event;
+	const char *name;
+
+	switch (type) {
+	case EVENT_CALLBACK_TYPE_CREATE:
+		if (!merging &&
+		    event_get_global_debug_send_filter() !=
+		    installed_global_filter) {
+			/* creating filters creates no events, but guard
+			   against recursion anyway */
+			merging = TRUE;
+			lockout_filter_install();
+			merging = FALSE;
+		}
+		return TRUE;
+	case EVENT_CALLBACK_TYPE_SEND:
+		break;
+	case EVENT_CALLBACK_TYPE_FREE:
+		return TRUE;
+	}
+	/* the name an event is sent with (lib-event-private.h) */
+	name = event->sending_name;
+	if (name == NULL || strcmp(name, LOCKOUT_FINISHED_EVENT) != 0)
+		return TRUE;
+	request = lockout_find_request(event, &request_event);
+	if (request == NULL || lockout_auth == NULL)
+		return TRUE;
+	T_BEGIN {
+		lockout_observe(request, request_event);
+	} T_END;
+	return TRUE;
+}
+
+static void lockout_health_check(void *context ATTR_UNUSED)
+{
+	if (lockout_auth->health_passdb_calls > 0 &&
+	    lockout_auth->health_outcomes == 0) {
+		if (!lockout_auth->health_warned) {
+			e_error(lockout_auth->event,
+				"Not observing authentication outcomes: %u "
+				"requests reached passdb lockout in the last "
+				"%u secs but no auth_request_finished event "
+				"was seen. Failures are not counted and "
+				"nobody is banned (banned sources are still "
+				"refused).", lockout_auth->health_passdb_calls,
+				LOCKOUT_HEALTH_INTERVAL_MSECS / 1000);
+			lockout_auth->health_warned = TRUE;
+		}
+		/* try to repair the filter in case it was replaced
+		   without a new event being created since */
+		lockout_filter_install();
+	} else if (lockout_auth->health_outcomes > 0 &&
+		   lockout_auth->health_warned) {
+		e_info(lockout_auth->event,
+		       "Observing authentication outcomes again");
+		lockout_auth->health_warned = FALSE;
+	}
+	lockout_auth->health_passdb_calls = 0;
+	lockout_auth->health_outcomes = 0;
+}
+
+void lockout_auth_observer_init(void)
+{
+	const char *error;
+
+	lockout_filter = event_filter_create();
+	if (event_filter_parse("event=" LOCKOUT_FINISHED_EVENT,
+			       lockout_filter, &error) < 0)
+		i_fatal("lockout: Cannot parse event filter: %s", error);
+	lockout_filter_install();
+	event_register_callback(lockout_event_callback);
+}
+
+void lockout_auth_observer_start_health(void)
+{
+	if (lockout_auth->to_health == NULL) {
+		lockout_auth->to_health =
+			timeout_add(LOCKOUT_HEALTH_INTERVAL_MSECS,
+				    lockout_health_check, NULL);
+	}
+}
+
+void lockout_auth_observer_deinit(void)
+{
+	timeout_remove(&lockout_auth->to_health);
+	event_unregister_callback(lockout_event_callback);
+	if (event_get_global_debug_send_filter() == installed_global_filter)
+		event_unset_global_debug_send_filter();
+	installed_global_filter = NULL;
+	event_filter_unref(&lockout_filter);
+}

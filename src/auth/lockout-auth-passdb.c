@@ -1,0 +1,184 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#include "auth-common.h"
+#include "ioloop.h"
+#include "passdb.h"
+#include "lockout-auth-private.h"
+
+/* passdb "lockout": placed before every other passdb, it answers NEXT for
+   requests that may go on, and USER_DISABLED for banned sources, before any
+   password is checked. Without a "reason" field the client sees the same
+   answer as for a wrong password: the attacker learns nothing. */
+
+static int refused_marker;
+
+void lockout_auth_addr_from_ip(const struct ip_addr *ip,
+			       struct lockout_addr *addr_r)
+{
+	char buf[LOCKOUT_ADDR_STRLEN];
+
+	i_zero(addr_r);
+	/* go through the canonical parser so that IPv4-mapped IPv6 becomes
+	   IPv4 exactly as everywhere else */
+	if (ip->family == 0 ||
+	    inet_ntop(ip->family, &ip->u, buf, sizeof(buf)) == NULL ||
+	    lockout_addr_parse(buf, addr_r) < 0)
+		addr_r->family = 0;
+}
+
+static enum passdb_result lockout_passdb_refuse(struct auth_request *request)
+{
+	event_set_ptr(request->event, LOCKOUT_EVENT_PTR_REFUSED,
+		      &refused_marker);
+	return PASSDB_RESULT_USER_DISABLED;
+}
+
+bool lockout_auth_request_refused(struct event *request_event)
+{
+	return event_get_ptr(request_event, LOCKOUT_EVENT_PTR_REFUSED) != NULL;
+}
+
+static enum passdb_result lockout_passdb_check(struct auth_request *request)
+{
+	const struct lockout_banset_entry *ban;
+	struct lockout_addr addr;
+	bool observe;
+	char target[LOCKOUT_NET_STRLEN];
+
+	/* the observer finds the request again through its event */
+	event_set_ptr(request->event, LOCKOUT_EVENT_PTR_REQUEST, request);
+	if (lockout_auth == NULL || lockout_auth->db == NULL)
+		return PASSDB_RESULT_NEXT;
+	lockout_auth->health_passdb_calls++;
+	observe = lockout_auth->cfg.mode == LOCKOUT_MODE_OBSERVE;
+
+	if (!lockout_auth_db_usable(lockout_auth->db) &&
+	    lockout_auth->cfg.on_error == LOCKOUT_ON_ERROR_DENY) {
+		e_debug(event_create_passthrough(request->event)->
+			set_name("lockout_request_refused")->
+			add_str("reason", "ban table unusable")->
+			add_str("mode", observe ? "observe" : "enforce")->
+			event(), "lockout: %s: ban table unusable and "
+			"lockout_on_error=deny", observe ?
+			"Would refuse" : "Refused");
+		return observe ? PASSDB_RESULT_NEXT :
+			lockout_passdb_refuse(request);
+	}
+
+	lockout_auth_addr_from_ip(&request->fields.remote_ip, &addr);
+	if (addr.family == 0)
+		return PASSDB_RESULT_NEXT;
+	if (lockout_policy_allowed(lockout_auth->policy, ioloop_time, &addr,
+				   &ban))
+		return PASSDB_RESULT_NEXT;
+
+	lockout_net_to_str(&ban->net, target);
+	e_debug(event_create_passthrough(request->event)->
+		set_name("lockout_request_refused")->
+		add_str("reason", "banned")->
+		add_str("ban_target", target)->
+		add_int("ban_expires", ban->expires)->
+		add_str("mode", observe ? "observe" : "enforce")->event(),
+		"lockout: %s: %s is banned", observe ? "Would refuse" :
+		"Refused", target);
+	return observe ? PASSDB_RESULT_NEXT : lockout_passdb_refuse(request);
+}
+
+static void
+lockout_passdb_verify_plain(struct auth_request *request,
+			    const char *password ATTR_UNUSED,
+			    verify_plain_callback_t *callback)
+{
+	callback(lockout_passdb_check(request), request);
+}
+
+static void
+lockout_passdb_lookup_credentials(struct auth_request *request,
+				  lookup_credentials_callback_t *callback)
+{
+	callback(lockout_passdb_check(request), NULL, 0, request);
+}
+
+static struct passdb_module *
+lockout_passdb_preinit(pool_t pool, const char *args)
+{
+	struct passdb_module *module;
+
+	if (*args != '\0')
+		i_fatal("passdb lockout: Unknown args '%s' (settings go in "
+			"plugin { lockout_* })", args);
+	module = p_new(pool, struct passdb_module, 1);
+	/* never blocking: an auth-worker round trip would cost more than
+	   the check, and NEXT from a blocking lookup_credentials leaks a
+	   junk field to the client */
+	module->blocking = FALSE;
+	return module;
+}
+
+static void lockout_passdb_check_order(void)
+{
+	struct auth *const *authp;
+	const struct auth_passdb *first, *last;
+
+	array_foreach(&auths, authp) {
+		const struct auth *auth = *authp;
+
+		first = auth->passdbs;
+		for (last = first; last != NULL && last->next != NULL;
+		     last = last->next) ;
+		if (first == NULL)
+			continue;
+		if (strcmp(first->set->driver, "lockout") != 0) {
+			e_error(lockout_auth->event,
+				"passdb lockout is not the first passdb%s%s "
+				"(the first is %s): banned sources reach the "
+				"password check. Fix: include "
+				"auth-lockout.conf.ext before every other "
+				"passdb in 10-auth.conf",
+				auth->service == NULL ? "" : " of service ",
+				auth->service == NULL ? "" : auth->service,
+				first->set->driver);
+		}
+		if (strcmp(last->set->driver, "lockout") == 0) {
+			e_error(lockout_auth->event,
+				"passdb lockout is the last passdb%s%s: every "
+				"login fails. Fix: add the real passdb after "
+				"it", auth->service == NULL ? "" :
+				" of service ", auth->service == NULL ? "" :
+				auth->service);
+		}
+	}
+}
+
+static void lockout_passdb_init(struct passdb_module *module ATTR_UNUSED)
+{
+	if (lockout_auth == NULL)
+		return; /* auth-worker */
+	lockout_passdb_check_order();
+	if (lockout_auth->db == NULL)
+		lockout_auth->db = lockout_auth_db_init();
+}
+
+static void lockout_passdb_deinit(struct passdb_module *module ATTR_UNUSED)
+{
+	if (lockout_auth != NULL)
+		lockout_auth_db_deinit(&lockout_auth->db);
+}
+
+static struct passdb_module_interface lockout_passdb_iface = {
+	.name = "lockout",
+	.preinit = lockout_passdb_preinit,
+	.init = lockout_passdb_init,
+	.deinit = lockout_passdb_deinit,
+	.verify_plain = lockout_passdb_verify_plain,
+	.lookup_credentials = lockout_passdb_lookup_credentials,
+};
+
+void lockout_auth_passdb_register(void)
+{
+	passdb_register_module(&lockout_passdb_iface);
+}
+
+void lockout_auth_passdb_unregister(void)
+{
+	passdb_unregister_module(&lockout_passdb_iface);
+}

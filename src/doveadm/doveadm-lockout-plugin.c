@@ -1,0 +1,22 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#include "lib.h"
+#include "module-dir.h"
+#include "doveadm.h"
+#include "doveadm-lockout.h"
+
+/* doveadm calls init more than once per command (it re-execs itself):
+   nothing here may have side effects beyond registering. */
+
+const char *doveadm_lockout_plugin_version = DOVECOT_ABI_VERSION;
+
+void doveadm_lockout_plugin_init(struct module *module);
+void doveadm_lockout_plugin_deinit(void);
+
+void doveadm_lockout_plugin_init(struct module *module ATTR_UNUSED)
+{
+	doveadm_cmd_register_ver2(&doveadm_cmd_lockout_list);
+}
+
+void doveadm_lockout_plugin_deinit(void)
+{
+}

@@ -1,0 +1,457 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#include "lockout-addr.h"
+#include "lockout-error.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Longest textual address accepted ("ffff:ffff:ffff:ffff:ffff:ffff:255.255.
+   255.255" is 45 characters). */
+#define LOCKOUT_ADDR_MAX_INPUT 45
+/* How many input bytes an error message quotes before cutting with "...". */
+#define QUOTE_MAX_INPUT 64
+#define QUOTE_BUF_SIZE (QUOTE_MAX_INPUT * 4 + 4)
+
+static const char netlist_separators[] = " \t,";
+
+static unsigned int addr_len(uint8_t family)
+{
+	return family == LOCKOUT_AF_INET ? 4 : 16;
+}
+
+static unsigned int addr_max_prefix(uint8_t family)
+{
+	return family == LOCKOUT_AF_INET ? 32 : 128;
+}
+
+/* Copy len bytes of input into buf for an error message: printable ASCII as
+   is, anything else (and the quote and backslash) as \xHH, long input cut. */
+static void quote_input(const char *str, size_t len, char *buf, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, pos = 0;
+
+	for (i = 0; i < len && i < QUOTE_MAX_INPUT && pos + 5 < size; i++) {
+		unsigned char c = (unsigned char)str[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\') {
+			buf[pos++] = (char)c;
+		} else {
+			buf[pos++] = '\\';
+			buf[pos++] = 'x';
+			buf[pos++] = hex[c >> 4];
+			buf[pos++] = hex[c & 0xf];
+		}
+	}
+	if (i < len && pos + 4 <= size) {
+		memcpy(buf + pos, "...", 3);
+		pos += 3;
+	}
+	buf[pos] = '\0';
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool is_addr_char(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'f') ||
+		(c >= 'A' && c <= 'F') || c == '.' || c == ':';
+}
+
+/* Strict dotted quad: four decimal octets of 1..3 digits, no leading zeros,
+   nothing else. */
+static int parse_ipv4(const char *str, size_t len, uint8_t bytes[4])
+{
+	size_t i = 0;
+	unsigned int part;
+
+	for (part = 0; part < 4; part++) {
+		size_t start = i;
+		unsigned int value = 0;
+
+		if (part > 0) {
+			if (i >= len || str[i] != '.')
+				return -1;
+			start = ++i;
+		}
+		while (i < len && is_digit(str[i])) {
+			if (i - start == 3)
+				return -1;
+			value = value * 10 + (unsigned int)(str[i] - '0');
+			i++;
+		}
+		if (i == start || value > 255)
+			return -1;
+		if (i - start > 1 && str[start] == '0')
+			return -1;
+		bytes[part] = (uint8_t)value;
+	}
+	return i == len ? 0 : -1;
+}
+
+static bool addr_is_v4_mapped(const struct lockout_addr *addr)
+{
+	static const uint8_t prefix[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+	};
+
+	return addr->family == LOCKOUT_AF_INET6 &&
+		memcmp(addr->bytes, prefix, sizeof(prefix)) == 0;
+}
+
+static void addr_fold_v4_mapped(struct lockout_addr *addr)
+{
+	uint8_t v4[4];
+
+	memcpy(v4, addr->bytes + 12, sizeof(v4));
+	memset(addr, 0, sizeof(*addr));
+	addr->family = LOCKOUT_AF_INET;
+	memcpy(addr->bytes, v4, sizeof(v4));
+}
+
+/* Parse without folding IPv4-mapped addresses when fold is false (network
+   parsing must see the prefix length in the family it was written in). */
+static int addr_parse_raw(const char *str, size_t len, bool fold,
+			  struct lockout_addr *addr_r)
+{
+	char buf[LOCKOUT_ADDR_MAX_INPUT + 1];
+	bool has_colon = false;
+	size_t i;
+
+	memset(addr_r, 0, sizeof(*addr_r));
+	if (len == 0 || len > LOCKOUT_ADDR_MAX_INPUT)
+		return -1;
+	/* This also rejects NUL, whitespace, brackets, '%', '/' and
+	   non-ASCII bytes before any libc parser sees the input. */
+	for (i = 0; i < len; i++) {
+		if (!is_addr_char(str[i]))
+			return -1;
+		if (str[i] == ':')
+			has_colon = true;
+	}
+	if (!has_colon) {
+		if (parse_ipv4(str, len, addr_r->bytes) < 0) {
+			memset(addr_r, 0, sizeof(*addr_r));
+			return -1;
+		}
+		addr_r->family = LOCKOUT_AF_INET;
+		return 0;
+	}
+
+	memcpy(buf, str, len);
+	buf[len] = '\0';
+	if (inet_pton(AF_INET6, buf, addr_r->bytes) != 1) {
+		memset(addr_r, 0, sizeof(*addr_r));
+		return -1;
+	}
+	addr_r->family = LOCKOUT_AF_INET6;
+	if (fold && addr_is_v4_mapped(addr_r))
+		addr_fold_v4_mapped(addr_r);
+	return 0;
+}
+
+int lockout_addr_parse_n(const char *str, size_t len,
+			 struct lockout_addr *addr_r)
+{
+	return addr_parse_raw(str, len, true, addr_r);
+}
+
+int lockout_addr_parse(const char *str, struct lockout_addr *addr_r)
+{
+	/* Measure at most one byte past the longest valid input: a huge
+	   string is rejected without scanning all of it. */
+	return addr_parse_raw(str, strnlen(str, LOCKOUT_ADDR_MAX_INPUT + 1),
+			      true, addr_r);
+}
+
+void lockout_addr_to_str(const struct lockout_addr *addr,
+			 char buf[LOCKOUT_ADDR_STRLEN])
+{
+	switch (addr->family) {
+	case LOCKOUT_AF_INET:
+		snprintf(buf, LOCKOUT_ADDR_STRLEN, "%u.%u.%u.%u",
+			 addr->bytes[0], addr->bytes[1],
+			 addr->bytes[2], addr->bytes[3]);
+		return;
+	case LOCKOUT_AF_INET6:
+		if (inet_ntop(AF_INET6, addr->bytes, buf,
+			      LOCKOUT_ADDR_STRLEN) != NULL)
+			return;
+		break;
+	default:
+		break;
+	}
+	strcpy(buf, "?");
+}
+
+bool lockout_addr_equals(const struct lockout_addr *a,
+			 const struct lockout_addr *b)
+{
+	return a->family == b->family &&
+		memcmp(a->bytes, b->bytes, addr_len(a->family)) == 0;
+}
+
+#define ROTL32(x, b) (uint32_t)(((x) << (b)) | ((x) >> (32 - (b))))
+#define SIPROUND \
+	do { \
+		v0 += v1; v1 = ROTL32(v1, 5); v1 ^= v0; \
+		v0 = ROTL32(v0, 16); \
+		v2 += v3; v3 = ROTL32(v3, 8); v3 ^= v2; \
+		v0 += v3; v3 = ROTL32(v3, 7); v3 ^= v0; \
+		v2 += v1; v1 = ROTL32(v1, 13); v1 ^= v2; \
+		v2 = ROTL32(v2, 16); \
+	} while (0)
+
+/* HalfSipHash-2-4 with a 32-bit output (Aumasson & Bernstein's reference
+   algorithm, key k0/k1 as little-endian words): a keyed PRF, so an attacker
+   who does not know the key cannot aim many addresses at one bucket. */
+static uint32_t halfsiphash32(const uint8_t *in, size_t inlen,
+			      uint32_t k0, uint32_t k1)
+{
+	uint32_t v0 = k0, v1 = k1;
+	uint32_t v2 = UINT32_C(0x6c796765) ^ k0;
+	uint32_t v3 = UINT32_C(0x74656462) ^ k1;
+	uint32_t m, b = (uint32_t)inlen << 24;
+	size_t i, left = inlen & 3;
+	const uint8_t *end = in + inlen - left;
+	int r;
+
+	for (; in != end; in += 4) {
+		m = (uint32_t)in[0] | ((uint32_t)in[1] << 8) |
+			((uint32_t)in[2] << 16) | ((uint32_t)in[3] << 24);
+		v3 ^= m;
+		for (r = 0; r < 2; r++)
+			SIPROUND;
+		v0 ^= m;
+	}
+	for (i = 0; i < left; i++)
+		b |= (uint32_t)in[i] << (8 * i);
+	v3 ^= b;
+	for (r = 0; r < 2; r++)
+		SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	for (r = 0; r < 4; r++)
+		SIPROUND;
+	return v1 ^ v3;
+}
+
+uint32_t lockout_addr_hash(const struct lockout_addr *addr, uint32_t seed)
+{
+	uint8_t msg[1 + sizeof(addr->bytes)];
+	unsigned int len = addr_len(addr->family);
+
+	msg[0] = addr->family;
+	memcpy(msg + 1, addr->bytes, len);
+	return halfsiphash32(msg, 1 + len, seed, ~seed);
+}
+
+/* Clear every bit of bytes from bit position prefix on. */
+static void mask_bytes(uint8_t bytes[16], unsigned int prefix)
+{
+	unsigned int full = prefix / 8, rem = prefix % 8;
+
+	if (full >= 16)
+		return;
+	if (rem != 0) {
+		bytes[full] &= (uint8_t)(0xff << (8 - rem));
+		full++;
+	}
+	memset(bytes + full, 0, 16 - full);
+}
+
+/* True when the first prefix bits of a and b are equal. */
+static bool prefix_equals(const uint8_t a[16], const uint8_t b[16],
+			  unsigned int prefix)
+{
+	unsigned int full = prefix / 8, rem = prefix % 8;
+	uint8_t mask;
+
+	if (memcmp(a, b, full) != 0)
+		return false;
+	if (rem == 0)
+		return true;
+	mask = (uint8_t)(0xff << (8 - rem));
+	return (a[full] & mask) == (b[full] & mask);
+}
+
+void lockout_addr_mask(const struct lockout_addr *addr, unsigned int prefix,
+		       struct lockout_net *net_r)
+{
+	unsigned int max = addr_max_prefix(addr->family);
+
+	memset(net_r, 0, sizeof(*net_r));
+	net_r->addr.family = addr->family;
+	memcpy(net_r->addr.bytes, addr->bytes, addr_len(addr->family));
+	if (prefix > max)
+		prefix = max;
+	mask_bytes(net_r->addr.bytes, prefix);
+	net_r->prefix = (uint8_t)prefix;
+}
+
+static int net_parse_n(const char *str, size_t len, struct lockout_net *net_r,
+		       const char **error_r)
+{
+	char quoted[QUOTE_BUF_SIZE], suggestion[LOCKOUT_NET_STRLEN];
+	const char *slash = memchr(str, '/', len);
+	size_t addr_part = slash == NULL ? len : (size_t)(slash - str);
+	struct lockout_addr addr;
+	struct lockout_net masked;
+	unsigned int max, prefix;
+
+	memset(net_r, 0, sizeof(*net_r));
+	quote_input(str, len, quoted, sizeof(quoted));
+	if (len == 0) {
+		*error_r = lockout_error_fmt("invalid network '': empty");
+		return -1;
+	}
+	if (addr_parse_raw(str, addr_part, false, &addr) < 0) {
+		*error_r = lockout_error_fmt(
+			"invalid network '%s': not an IP address", quoted);
+		return -1;
+	}
+	max = addr_max_prefix(addr.family);
+	prefix = max;
+	if (slash != NULL) {
+		const char *p = slash + 1, *end = str + len;
+
+		prefix = 0;
+		if (p == end || end - p > 3 || (*p == '0' && end - p > 1))
+			prefix = max + 1;
+		for (; p < end && prefix <= max; p++) {
+			if (!is_digit(*p))
+				prefix = max + 1;
+			else
+				prefix = prefix * 10 + (unsigned int)(*p - '0');
+		}
+		if (prefix > max) {
+			*error_r = lockout_error_fmt(
+				"invalid network '%s': invalid prefix length "
+				"(expected 0..%u)", quoted, max);
+			return -1;
+		}
+	}
+	lockout_addr_mask(&addr, prefix, &masked);
+	if (!lockout_addr_equals(&masked.addr, &addr)) {
+		lockout_net_to_str(&masked, suggestion);
+		*error_r = lockout_error_fmt(
+			"invalid network '%s': host bits are set, "
+			"did you mean %s?", quoted, suggestion);
+		return -1;
+	}
+	if (addr_is_v4_mapped(&masked.addr) && masked.prefix >= 96) {
+		addr_fold_v4_mapped(&masked.addr);
+		masked.prefix -= 96;
+	}
+	*net_r = masked;
+	return 0;
+}
+
+int lockout_net_parse(const char *str, struct lockout_net *net_r,
+		      const char **error_r)
+{
+	return net_parse_n(str, strlen(str), net_r, error_r);
+}
+
+void lockout_net_to_str(const struct lockout_net *net,
+			char buf[LOCKOUT_NET_STRLEN])
+{
+	char addr[LOCKOUT_ADDR_STRLEN];
+
+	lockout_addr_to_str(&net->addr, addr);
+	if (lockout_net_is_host(net))
+		snprintf(buf, LOCKOUT_NET_STRLEN, "%s", addr);
+	else {
+		snprintf(buf, LOCKOUT_NET_STRLEN, "%s/%u",
+			 addr, (unsigned int)net->prefix);
+	}
+}
+
+bool lockout_net_contains(const struct lockout_net *net,
+			  const struct lockout_addr *addr)
+{
+	unsigned int max = addr_max_prefix(net->addr.family);
+	unsigned int prefix = net->prefix > max ? max : net->prefix;
+
+	return net->addr.family == addr->family &&
+		prefix_equals(net->addr.bytes, addr->bytes, prefix);
+}
+
+bool lockout_nets_overlap(const struct lockout_net *a,
+			  const struct lockout_net *b)
+{
+	unsigned int max = addr_max_prefix(a->addr.family);
+	unsigned int prefix = a->prefix < b->prefix ? a->prefix : b->prefix;
+
+	if (prefix > max)
+		prefix = max;
+	return a->addr.family == b->addr.family &&
+		prefix_equals(a->addr.bytes, b->addr.bytes, prefix);
+}
+
+bool lockout_net_is_host(const struct lockout_net *net)
+{
+	return net->prefix >= addr_max_prefix(net->addr.family);
+}
+
+/* Find the next item of a separated list at *pos; returns its length, 0 at
+   the end. */
+static size_t netlist_next(const char **pos, const char **item_r)
+{
+	const char *p = *pos + strspn(*pos, netlist_separators);
+	size_t len = strcspn(p, netlist_separators);
+
+	*item_r = p;
+	*pos = p + len;
+	return len;
+}
+
+int lockout_netlist_parse(const char *str, struct lockout_net **nets_r,
+			  size_t *count_r, const char **error_r)
+{
+	struct lockout_net *nets;
+	const char *pos, *item;
+	size_t len, count = 0, i;
+
+	*nets_r = NULL;
+	*count_r = 0;
+	for (pos = str; netlist_next(&pos, &item) > 0; )
+		count++;
+	if (count == 0)
+		return 0;
+
+	nets = calloc(count, sizeof(*nets));
+	if (nets == NULL) {
+		*error_r = lockout_error_fmt(
+			"out of memory parsing a network list");
+		return -1;
+	}
+	pos = str;
+	for (i = 0; i < count; i++) {
+		len = netlist_next(&pos, &item);
+		if (net_parse_n(item, len, &nets[i], error_r) < 0) {
+			free(nets);
+			return -1;
+		}
+	}
+	*nets_r = nets;
+	*count_r = count;
+	return 0;
+}
+
+bool lockout_netlist_contains(const struct lockout_net *nets, size_t count,
+			      const struct lockout_addr *addr)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		if (lockout_net_contains(&nets[i], addr))
+			return true;
+	}
+	return false;
+}

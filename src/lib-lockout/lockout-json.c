@@ -1,0 +1,616 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#include "lockout-json.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STR_MIN_SIZE 64
+#define STR_MAX_SIZE ((size_t)PTRDIFF_MAX)
+/* Nesting allowed inside a value of the top-level object. */
+#define JSON_MAX_DEPTH 32
+
+static const char utf8_replacement[] = "\xef\xbf\xbd";
+
+void lockout_str_init(struct lockout_str *str)
+{
+	memset(str, 0, sizeof(*str));
+}
+
+void lockout_str_free(struct lockout_str *str)
+{
+	free(str->data);
+	memset(str, 0, sizeof(*str));
+}
+
+/* Make room for add more bytes plus the NUL; false (and failed set) when
+   that is impossible. */
+static bool str_reserve(struct lockout_str *str, size_t add)
+{
+	size_t need, new_size;
+	char *data;
+
+	if (str->failed)
+		return false;
+	/* No object can be larger than PTRDIFF_MAX bytes. */
+	if (add > STR_MAX_SIZE - 1 - str->len) {
+		str->failed = true;
+		return false;
+	}
+	need = str->len + add + 1;
+	if (need <= str->size)
+		return true;
+	new_size = str->size < STR_MIN_SIZE ? STR_MIN_SIZE : str->size;
+	while (new_size < need) {
+		if (new_size > STR_MAX_SIZE / 2) {
+			new_size = need;
+			break;
+		}
+		new_size *= 2;
+	}
+	data = realloc(str->data, new_size);
+	if (data == NULL) {
+		str->failed = true;
+		return false;
+	}
+	str->data = data;
+	str->size = new_size;
+	return true;
+}
+
+void lockout_str_append_n(struct lockout_str *str, const char *s, size_t len)
+{
+	if (!str_reserve(str, len))
+		return;
+	memcpy(str->data + str->len, s, len);
+	str->len += len;
+	str->data[str->len] = '\0';
+}
+
+void lockout_str_append(struct lockout_str *str, const char *s)
+{
+	lockout_str_append_n(str, s, strlen(s));
+}
+
+void lockout_str_printf(struct lockout_str *str, const char *fmt, ...)
+{
+	va_list args, args2;
+	size_t avail;
+	int ret;
+
+	if (str->failed)
+		return;
+	avail = str->data == NULL ? 0 : str->size - str->len;
+	va_start(args, fmt);
+	va_copy(args2, args);
+	ret = vsnprintf(avail == 0 ? NULL : str->data + str->len, avail,
+			fmt, args);
+	va_end(args);
+	if (ret >= 0 && (size_t)ret >= avail) {
+		/* Too long for the free space: grow and format again. */
+		if (str_reserve(str, (size_t)ret)) {
+			ret = vsnprintf(str->data + str->len,
+					str->size - str->len, fmt, args2);
+		}
+	}
+	va_end(args2);
+	if (str->failed) {
+		/* the first try may have written past len */
+		if (str->data != NULL)
+			str->data[str->len] = '\0';
+		return;
+	}
+	if (ret < 0) {
+		str->failed = true;
+		if (str->data != NULL)
+			str->data[str->len] = '\0';
+		return;
+	}
+	str->len += (size_t)ret;
+}
+
+const char *lockout_str_c(struct lockout_str *str)
+{
+	if (str->failed)
+		return NULL;
+	return str->data == NULL ? "" : str->data;
+}
+
+/* Check the UTF-8 sequence at p. Returns its length with *cp_r set, or when
+   it is invalid, the length of its maximal invalid subpart (at least 1) with
+   *cp_r set to UINT32_MAX. Stops at a NUL byte, which is never a
+   continuation byte. */
+static size_t utf8_check(const unsigned char *p, uint32_t *cp_r)
+{
+	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
+	size_t len, i;
+	uint32_t cp;
+
+	*cp_r = UINT32_MAX;
+	if (c < 0x80) {
+		*cp_r = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+		if (c == 0xe0)
+			lo = 0xa0;	/* no overlong forms */
+		else if (c == 0xed)
+			hi = 0x9f;	/* no surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+		if (c == 0xf0)
+			lo = 0x90;	/* no overlong forms */
+		else if (c == 0xf4)
+			hi = 0x8f;	/* nothing above U+10FFFF */
+	} else {
+		return 1;
+	}
+	for (i = 1; i < len; i++) {
+		if (p[i] < lo || p[i] > hi)
+			return i;
+		cp = (cp << 6) | (p[i] & 0x3f);
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	*cp_r = cp;
+	return len;
+}
+
+static bool json_is_plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+void lockout_json_append_string(struct lockout_str *str, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len;
+	uint32_t cp;
+
+	if (s == NULL) {
+		lockout_str_append(str, "null");
+		return;
+	}
+	lockout_str_append_n(str, "\"", 1);
+	while (*p != '\0') {
+		for (len = 0; json_is_plain(p[len]); len++) ;
+		if (len > 0) {
+			lockout_str_append_n(str, (const char *)p, len);
+			p += len;
+			continue;
+		}
+		if (*p == '"' || *p == '\\') {
+			lockout_str_append_n(str, "\\", 1);
+			lockout_str_append_n(str, (const char *)p, 1);
+			p++;
+			continue;
+		}
+		len = utf8_check(p, &cp);
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+			lockout_str_printf(str, "\\u%04x", (unsigned int)cp);
+		else if (cp == UINT32_MAX)
+			lockout_str_append(str, utf8_replacement);
+		else
+			lockout_str_append_n(str, (const char *)p, len);
+		p += len;
+	}
+	lockout_str_append_n(str, "\"", 1);
+}
+
+/* Where the reader puts a decoded string: compared with cmp, copied into
+   buf, both or neither. */
+struct json_sink {
+	const char *cmp;
+	char *buf;
+	size_t size, len;
+	bool mismatch, overflow, nul;
+};
+
+static void sink_emit(struct json_sink *sink, const char *data, size_t n)
+{
+	size_t i;
+
+	if (sink == NULL)
+		return;
+	if (sink->cmp != NULL) {
+		for (i = 0; i < n && !sink->mismatch; i++) {
+			if (sink->cmp[sink->len + i] == '\0' ||
+			    sink->cmp[sink->len + i] != data[i])
+				sink->mismatch = true;
+		}
+	}
+	if (sink->buf != NULL) {
+		if (sink->overflow || n >= sink->size - sink->len)
+			sink->overflow = true;
+		else
+			memcpy(sink->buf + sink->len, data, n);
+	}
+	sink->len += n;
+}
+
+static bool sink_matches(const struct json_sink *sink)
+{
+	return !sink->mismatch && sink->cmp[sink->len] == '\0';
+}
+
+static void skip_ws(const char **p)
+{
+	while (**p == ' ' || **p == '\t' || **p == '\n' || **p == '\r')
+		(*p)++;
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Read the 4 hex digits of a \u escape at *p. */
+static int parse_hex4(const char **p, uint32_t *value_r)
+{
+	uint32_t value = 0;
+	int i, digit;
+
+	for (i = 0; i < 4; i++) {
+		digit = hex_value((*p)[i]);	/* NUL is no digit: stops */
+		if (digit < 0)
+			return -1;
+		value = (value << 4) | (uint32_t)digit;
+	}
+	*p += 4;
+	*value_r = value;
+	return 0;
+}
+
+static void sink_emit_cp(struct json_sink *sink, uint32_t cp)
+{
+	char out[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		out[0] = (char)(0xc0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		out[0] = (char)(0xf0 | (cp >> 18));
+		out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[3] = (char)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	if (cp == 0 && sink != NULL)
+		sink->nul = true;
+	sink_emit(sink, out, n);
+}
+
+/* Read a JSON string at *p (which is '"'), decoding it into sink (may be
+   NULL). */
+static int parse_string(const char **p, struct json_sink *sink)
+{
+	const char *s = *p + 1;
+	uint32_t cp, low;
+	size_t len;
+	char c;
+
+	for (;;) {
+		c = *s;
+		if (c == '"')
+			break;
+		if ((unsigned char)c < 0x20)	/* NUL too */
+			return -1;
+		if (c != '\\') {
+			len = utf8_check((const unsigned char *)s, &cp);
+			if (cp == UINT32_MAX)
+				return -1;
+			sink_emit(sink, s, len);
+			s += len;
+			continue;
+		}
+		s++;
+		switch (*s++) {
+		case '"': sink_emit(sink, "\"", 1); break;
+		case '\\': sink_emit(sink, "\\", 1); break;
+		case '/': sink_emit(sink, "/", 1); break;
+		case 'b': sink_emit(sink, "\b", 1); break;
+		case 'f': sink_emit(sink, "\f", 1); break;
+		case 'n': sink_emit(sink, "\n", 1); break;
+		case 'r': sink_emit(sink, "\r", 1); break;
+		case 't': sink_emit(sink, "\t", 1); break;
+		case 'u':
+			if (parse_hex4(&s, &cp) < 0)
+				return -1;
+			if (cp >= 0xdc00 && cp <= 0xdfff)
+				return -1;	/* lone low surrogate */
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				if (s[0] != '\\' || s[1] != 'u')
+					return -1;
+				s += 2;
+				if (parse_hex4(&s, &low) < 0 ||
+				    low < 0xdc00 || low > 0xdfff)
+					return -1;
+				cp = 0x10000 + ((cp - 0xd800) << 10) +
+					(low - 0xdc00);
+			}
+			sink_emit_cp(sink, cp);
+			break;
+		default:
+			/* includes NUL: s went one past it, but is not read
+			   again */
+			return -1;
+		}
+	}
+	*p = s + 1;
+	return 0;
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Check a JSON number at *p and move past it. *is_int_r: it has no fraction
+   or exponent. */
+static int parse_number(const char **p, bool *is_int_r)
+{
+	const char *s = *p;
+
+	*is_int_r = true;
+	if (*s == '-')
+		s++;
+	if (*s == '0')
+		s++;
+	else if (*s >= '1' && *s <= '9') {
+		while (is_digit(*s))
+			s++;
+	} else
+		return -1;
+	if (*s == '.') {
+		*is_int_r = false;
+		s++;
+		if (!is_digit(*s))
+			return -1;
+		while (is_digit(*s))
+			s++;
+	}
+	if (*s == 'e' || *s == 'E') {
+		*is_int_r = false;
+		s++;
+		if (*s == '+' || *s == '-')
+			s++;
+		if (!is_digit(*s))
+			return -1;
+		while (is_digit(*s))
+			s++;
+	}
+	*p = s;
+	return 0;
+}
+
+static int parse_literal(const char **p, const char *literal)
+{
+	size_t len = strlen(literal);
+
+	/* strncmp() stops at the first difference, NUL included. */
+	if (strncmp(*p, literal, len) != 0)
+		return -1;
+	*p += len;
+	return 0;
+}
+
+/* Read "key": at *p into sink. */
+static int parse_member_key(const char **p, struct json_sink *sink)
+{
+	skip_ws(p);
+	if (**p != '"' || parse_string(p, sink) < 0)
+		return -1;
+	skip_ws(p);
+	if (**p != ':')
+		return -1;
+	(*p)++;
+	skip_ws(p);
+	return 0;
+}
+
+/* Check one JSON value at *p (any type, nested up to JSON_MAX_DEPTH) and
+   move past it. Iterative, so hostile nesting cannot exhaust the stack. */
+static int skip_value(const char **p)
+{
+	char closers[JSON_MAX_DEPTH];
+	unsigned int depth = 0;
+	bool is_int;
+
+	for (;;) {
+		skip_ws(p);
+		switch (**p) {
+		case '{':
+		case '[':
+			if (depth == JSON_MAX_DEPTH)
+				return -1;
+			closers[depth++] = **p == '{' ? '}' : ']';
+			(*p)++;
+			skip_ws(p);
+			if (**p == closers[depth - 1]) {
+				(*p)++;
+				depth--;
+				break;
+			}
+			if (closers[depth - 1] == '}' &&
+			    parse_member_key(p, NULL) < 0)
+				return -1;
+			continue;	/* read the first element */
+		case '"':
+			if (parse_string(p, NULL) < 0)
+				return -1;
+			break;
+		case 't':
+			if (parse_literal(p, "true") < 0)
+				return -1;
+			break;
+		case 'f':
+			if (parse_literal(p, "false") < 0)
+				return -1;
+			break;
+		case 'n':
+			if (parse_literal(p, "null") < 0)
+				return -1;
+			break;
+		default:
+			if (parse_number(p, &is_int) < 0)
+				return -1;
+			break;
+		}
+		/* A value is complete: close containers or go to the next
+		   element. */
+		for (;;) {
+			if (depth == 0)
+				return 0;
+			skip_ws(p);
+			if (**p == closers[depth - 1]) {
+				(*p)++;
+				depth--;
+				continue;
+			}
+			if (**p != ',')
+				return -1;
+			(*p)++;
+			if (closers[depth - 1] == '}' &&
+			    parse_member_key(p, NULL) < 0)
+				return -1;
+			break;
+		}
+	}
+}
+
+/* Check all of json and find the value of top-level key. Returns 1 with
+   *value_r pointing at it, 0 when missing, -1 when malformed or the key is
+   there twice. */
+static int json_find(const char *json, const char *key, const char **value_r)
+{
+	const char *p = json;
+	struct json_sink sink;
+	int ret = 0;
+
+	*value_r = NULL;
+	if (json == NULL || key == NULL)
+		return -1;
+	skip_ws(&p);
+	if (*p != '{')
+		return -1;
+	p++;
+	skip_ws(&p);
+	if (*p == '}')
+		p++;
+	else {
+		for (;;) {
+			memset(&sink, 0, sizeof(sink));
+			sink.cmp = key;
+			if (parse_member_key(&p, &sink) < 0)
+				return -1;
+			if (sink_matches(&sink)) {
+				if (ret == 1)
+					return -1;	/* duplicate key */
+				ret = 1;
+				*value_r = p;
+			}
+			if (skip_value(&p) < 0)
+				return -1;
+			skip_ws(&p);
+			if (*p == '}') {
+				p++;
+				break;
+			}
+			if (*p != ',')
+				return -1;
+			p++;
+		}
+	}
+	skip_ws(&p);
+	if (*p != '\0')
+		return -1;
+	return ret;
+}
+
+int lockout_json_get_int(const char *json, const char *key,
+			 int64_t *value_r)
+{
+	const char *value, *p;
+	uint64_t num = 0, limit = INT64_MAX;
+	bool negative = false, is_int;
+	int ret;
+
+	ret = json_find(json, key, &value);
+	if (ret <= 0)
+		return ret;
+	if (*value == 'n')
+		return 0;	/* null */
+	p = value;
+	if (parse_number(&p, &is_int) < 0 || !is_int)
+		return -1;
+	p = value;
+	if (*p == '-') {
+		negative = true;
+		limit = (uint64_t)INT64_MAX + 1;
+		p++;
+	}
+	for (; is_digit(*p); p++) {
+		if (num > (limit - (uint64_t)(*p - '0')) / 10)
+			return -1;
+		num = num * 10 + (uint64_t)(*p - '0');
+	}
+	if (!negative)
+		*value_r = (int64_t)num;
+	else if (num == (uint64_t)INT64_MAX + 1)
+		*value_r = INT64_MIN;
+	else
+		*value_r = -(int64_t)num;
+	return 1;
+}
+
+int lockout_json_get_string(const char *json, const char *key,
+			    char *buf, size_t size)
+{
+	struct json_sink sink;
+	const char *value;
+	int ret;
+
+	if (size > 0)
+		buf[0] = '\0';
+	ret = json_find(json, key, &value);
+	if (ret <= 0)
+		return ret;
+	if (*value == 'n')
+		return 0;	/* null */
+	if (*value != '"' || size == 0)
+		return -1;
+	memset(&sink, 0, sizeof(sink));
+	sink.buf = buf;
+	sink.size = size;
+	if (parse_string(&value, &sink) < 0 || sink.overflow || sink.nul) {
+		buf[0] = '\0';
+		return -1;
+	}
+	buf[sink.len] = '\0';
+	return 1;
+}

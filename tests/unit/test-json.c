@@ -1,0 +1,526 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#include "lockout-json.h"
+
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define N_ELEMENTS(arr) (sizeof(arr) / sizeof((arr)[0]))
+#define FFFD "\xef\xbf\xbd"
+
+START_TEST(test_str_basic)
+{
+	struct lockout_str str;
+
+	lockout_str_init(&str);
+	ck_assert_str_eq(lockout_str_c(&str), "");
+	ck_assert_uint_eq(str.len, 0);
+	lockout_str_append(&str, "abc");
+	lockout_str_append(&str, "");
+	lockout_str_append_n(&str, "de\0f", 4);
+	ck_assert_uint_eq(str.len, 7);
+	ck_assert_int_eq(memcmp(lockout_str_c(&str), "abcde\0f", 8), 0);
+	lockout_str_printf(&str, "<%d:%s>", 42, "x");
+	ck_assert_uint_eq(str.len, 13);
+	ck_assert_int_eq(memcmp(str.data + 7, "<42:x>", 7), 0);
+	lockout_str_free(&str);
+	ck_assert_ptr_null(str.data);
+	ck_assert_str_eq(lockout_str_c(&str), "");
+	/* freeing twice is harmless */
+	lockout_str_free(&str);
+}
+END_TEST
+
+START_TEST(test_str_growth)
+{
+	struct lockout_str str;
+	char *big;
+	size_t i;
+
+	big = malloc(10001);
+	ck_assert_ptr_nonnull(big);
+	memset(big, 'q', 10000);
+	big[10000] = '\0';
+
+	lockout_str_init(&str);
+	for (i = 0; i < 5000; i++) {
+		lockout_str_printf(&str, "%zu,", i);
+	}
+	ck_assert(!str.failed);
+	ck_assert_uint_eq(strlen(lockout_str_c(&str)), str.len);
+	ck_assert(strncmp(lockout_str_c(&str), "0,1,2,3,", 8) == 0);
+	ck_assert(strstr(lockout_str_c(&str), ",4999,") != NULL);
+
+	/* printf output longer than the free space */
+	lockout_str_printf(&str, "[%s]", big);
+	ck_assert_uint_eq(strlen(lockout_str_c(&str)), str.len);
+	ck_assert_uint_eq(str.data[str.len - 1], ']');
+	ck_assert_uint_eq(str.data[str.len - 10002], '[');
+	lockout_str_free(&str);
+
+	lockout_str_init(&str);
+	lockout_str_append(&str, big);
+	ck_assert_str_eq(lockout_str_c(&str), big);
+	lockout_str_free(&str);
+	free(big);
+}
+END_TEST
+
+START_TEST(test_str_failed)
+{
+	struct lockout_str str;
+
+	lockout_str_init(&str);
+	lockout_str_append(&str, "abc");
+	/* A size that cannot be allocated: failed, not overflowed, and s is
+	   not read. */
+	lockout_str_append_n(&str, "x", SIZE_MAX);
+	ck_assert(str.failed);
+	ck_assert_ptr_null(lockout_str_c(&str));
+	lockout_str_append(&str, "def");
+	lockout_str_printf(&str, "%d", 1);
+	lockout_json_append_string(&str, "x");
+	ck_assert_uint_eq(str.len, 3);
+	ck_assert_ptr_null(lockout_str_c(&str));
+	lockout_str_free(&str);
+	ck_assert(!str.failed);
+	ck_assert_str_eq(lockout_str_c(&str), "");
+
+	lockout_str_init(&str);
+	lockout_str_append_n(&str, "x", SIZE_MAX - 1);
+	ck_assert(str.failed);
+	lockout_str_free(&str);
+}
+END_TEST
+
+static const struct {
+	const char *input;
+	const char *json;
+} escape_cases[] = {
+	{ "", "\"\"" },
+	{ "abc", "\"abc\"" },
+	{ "a\"b", "\"a\\\"b\"" },
+	{ "a\\b", "\"a\\\\b\"" },
+	{ "\\\"", "\"\\\\\\\"\"" },
+	{ "/", "\"/\"" },
+	{ "\n\t\r\b\f", "\"\\u000a\\u0009\\u000d\\u0008\\u000c\"" },
+	{ "\x01\x1f\x7f", "\"\\u0001\\u001f\\u007f\"" },
+	{ "\x1b[31mred", "\"\\u001b[31mred\"" },
+	{ "user\r\nInjected: yes", "\"user\\u000d\\u000aInjected: yes\"" },
+	{ "caf\xc3\xa9", "\"caf\xc3\xa9\"" },
+	{ "\xe2\x82\xac", "\"\xe2\x82\xac\"" },
+	{ "\xf0\x9f\x98\x80", "\"\xf0\x9f\x98\x80\"" },
+	{ "\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\"" },
+	{ "\xef\xbf\xbd", "\"\xef\xbf\xbd\"" },
+	/* C1 controls (CSI is U+009B) are escaped too */
+	{ "\xc2\x80", "\"\\u0080\"" },
+	{ "\xc2\x9b" "2J", "\"\\u009b2J\"" },
+	{ "\xc2\x9f", "\"\\u009f\"" },
+	{ "\xc2\xa0", "\"\xc2\xa0\"" },
+	/* invalid UTF-8 */
+	{ "\xff", "\"" FFFD "\"" },
+	{ "a\xfe" "b", "\"a" FFFD "b\"" },
+	{ "\x80", "\"" FFFD "\"" },
+	{ "\xbf\x80", "\"" FFFD FFFD "\"" },
+	{ "\xc3", "\"" FFFD "\"" },
+	{ "\xc3(", "\"" FFFD "(\"" },
+	{ "\xc3\"", "\"" FFFD "\\\"\"" },
+	{ "\xc0\xaf", "\"" FFFD FFFD "\"" },
+	{ "\xc1\xbf", "\"" FFFD FFFD "\"" },
+	{ "\xe0\x80\xaf", "\"" FFFD FFFD FFFD "\"" },
+	{ "\xe0\xa0", "\"" FFFD "\"" },
+	{ "\xe2\x82", "\"" FFFD "\"" },
+	{ "\xe2\x82x", "\"" FFFD "x\"" },
+	{ "\xed\xa0\x80", "\"" FFFD FFFD FFFD "\"" },
+	{ "\xed\x9f\xbf", "\"\xed\x9f\xbf\"" },
+	{ "\xf0\x80\x80\x80", "\"" FFFD FFFD FFFD FFFD "\"" },
+	{ "\xf0\x9f\x98", "\"" FFFD "\"" },
+	{ "\xf0\x9f\x98x", "\"" FFFD "x\"" },
+	{ "\xf4\x90\x80\x80", "\"" FFFD FFFD FFFD FFFD "\"" },
+	{ "\xf5\x80", "\"" FFFD FFFD "\"" },
+	{ "\xf8\x88\x80\x80\x80", "\"" FFFD FFFD FFFD FFFD FFFD "\"" },
+};
+
+START_TEST(test_json_append_string)
+{
+	struct lockout_str str;
+	char *doc, buf[256];
+
+	lockout_str_init(&str);
+	lockout_json_append_string(&str, escape_cases[_i].input);
+	ck_assert_str_eq(lockout_str_c(&str), escape_cases[_i].json);
+
+	/* The output is valid JSON that reads back. */
+	doc = malloc(str.len + 8);
+	ck_assert_ptr_nonnull(doc);
+	snprintf(doc, str.len + 8, "{\"k\":%s}", lockout_str_c(&str));
+	ck_assert_int_eq(lockout_json_get_string(doc, "k", buf, sizeof(buf)),
+			 1);
+	if (strstr(escape_cases[_i].json, FFFD) == NULL ||
+	    strstr(escape_cases[_i].input, FFFD) != NULL)
+		ck_assert_str_eq(buf, escape_cases[_i].input);
+	free(doc);
+	lockout_str_free(&str);
+}
+END_TEST
+
+START_TEST(test_json_append_null)
+{
+	struct lockout_str str;
+
+	lockout_str_init(&str);
+	lockout_str_append(&str, "{\"a\":");
+	lockout_json_append_string(&str, NULL);
+	lockout_str_append(&str, "}");
+	ck_assert_str_eq(lockout_str_c(&str), "{\"a\":null}");
+	lockout_str_free(&str);
+}
+END_TEST
+
+static const struct {
+	const char *json;
+	const char *key;
+	int ret;
+	int64_t value;
+} int_cases[] = {
+	{ "{\"a\":1}", "a", 1, 1 },
+	{ "{\"a\":0}", "a", 1, 0 },
+	{ "{\"a\":-0}", "a", 1, 0 },
+	{ " \t\r\n{ \"a\" : -42 ,\n \"b\" :2 }\n", "b", 1, 2 },
+	{ " { \"a\" : -42 , \"b\":2 } ", "a", 1, -42 },
+	{ "{\"a\":9223372036854775807}", "a", 1, INT64_MAX },
+	{ "{\"a\":-9223372036854775808}", "a", 1, INT64_MIN },
+	{ "{\"a\":9223372036854775808}", "a", -1, 0 },
+	{ "{\"a\":-9223372036854775809}", "a", -1, 0 },
+	{ "{\"a\":99999999999999999999999999}", "a", -1, 0 },
+	{ "{\"a\":1.5}", "a", -1, 0 },
+	{ "{\"a\":1.0}", "a", -1, 0 },
+	{ "{\"a\":1e3}", "a", -1, 0 },
+	{ "{\"a\":\"1\"}", "a", -1, 0 },
+	{ "{\"a\":true}", "a", -1, 0 },
+	{ "{\"a\":[1]}", "a", -1, 0 },
+	{ "{\"a\":{}}", "a", -1, 0 },
+	{ "{\"a\":null}", "a", 0, 0 },
+	{ "{}", "a", 0, 0 },
+	{ " { } ", "a", 0, 0 },
+	{ "{\"b\":1}", "a", 0, 0 },
+	{ "{\"ab\":1}", "a", 0, 0 },
+	{ "{\"a\":1}", "ab", 0, 0 },
+	{ "{\"A\":1}", "a", 0, 0 },
+	{ "{\"\":1}", "", 1, 1 },
+	{ "{\"\\u0061\":7}", "a", 1, 7 },
+	{ "{\"a\\u0000\":7}", "a", 0, 0 },
+	{ "{\"b\":{\"a\":5}}", "a", 0, 0 },
+	{ "{\"a\":1,\"b\":[1,2,{\"a\":3}],\"c\":{\"d\":[]}}", "a", 1, 1 },
+	{ "{\"s\":\"x\",\"t\":true,\"f\":false,\"n\":null,\"r\":-1.5e-3,"
+	  "\"a\":12}", "a", 1, 12 },
+	/* malformed */
+	{ "{\"a\":1,\"a\":2}", "a", -1, 0 },
+	{ "{\"a\":1,\"\\u0061\":2}", "a", -1, 0 },
+	{ "{\"a\":01}", "a", -1, 0 },
+	{ "{\"a\":-}", "a", -1, 0 },
+	{ "{\"a\":+1}", "a", -1, 0 },
+	{ "{\"a\":.5}", "a", -1, 0 },
+	{ "{\"a\":1.}", "a", -1, 0 },
+	{ "{\"a\":1e}", "a", -1, 0 },
+	{ "{\"a\":0x10}", "a", -1, 0 },
+	{ "{\"a\":1 2}", "a", -1, 0 },
+	{ "{\"a\":1,}", "a", -1, 0 },
+	{ "{,\"a\":1}", "a", -1, 0 },
+	{ "{\"a\":1", "a", -1, 0 },
+	{ "{\"a\":", "a", -1, 0 },
+	{ "{\"a\"", "a", -1, 0 },
+	{ "{\"a", "a", -1, 0 },
+	{ "{", "a", -1, 0 },
+	{ "{\"a\" 1}", "a", -1, 0 },
+	{ "{\"a\"::1}", "a", -1, 0 },
+	{ "{a:1}", "a", -1, 0 },
+	{ "{'a':1}", "a", -1, 0 },
+	{ "", "a", -1, 0 },
+	{ "   ", "a", -1, 0 },
+	{ "[1]", "a", -1, 0 },
+	{ "1", "a", -1, 0 },
+	{ "\"a\"", "a", -1, 0 },
+	{ "null", "a", -1, 0 },
+	{ "{\"a\":1}x", "a", -1, 0 },
+	{ "{\"a\":1}{}", "a", -1, 0 },
+	{ "{\"a\":1}}", "a", -1, 0 },
+	{ "\xef\xbb\xbf{\"a\":1}", "a", -1, 0 },
+	{ "{\"a\":1,\"b\":tru}", "a", -1, 0 },
+	{ "{\"a\":1,\"b\":nul}", "a", -1, 0 },
+	{ "{\"a\":1,\"b\":True}", "a", -1, 0 },
+	{ "{\"a\":1,\"b\":[1,2}", "a", -1, 0 },
+	{ "{\"a\":1,\"b\":{\"c\"}}", "a", -1, 0 },
+	{ "{\"a\":1,\"b\":{\"c\":1,}}", "a", -1, 0 },
+	{ "{\"a\":1,\"b\":[,]}", "a", -1, 0 },
+	{ "{\"a\":1,\"b\":[1,]}", "a", -1, 0 },
+	{ "{\"a\":1,\"b\":[}", "a", -1, 0 },
+	{ "{\"a\":1,\"b\":]}", "a", -1, 0 },
+	{ "{\"a\":1,\"b\":\"x}", "a", -1, 0 },
+	{ "{\"a\":1,\"b\":\"\\", "a", -1, 0 },
+	{ "{\"a\":1,\"b\":\"\\u12\"}", "a", -1, 0 },
+	{ "{\"a\":1,\"b\":\"\\u12", "a", -1, 0 },
+	{ "{\"a\":1,\"b\":\"\\x41\"}", "a", -1, 0 },
+	{ "{\"a\":1,\"b\":\"\\ud800\"}", "a", -1, 0 },
+	{ "{\"a\":1,\"b\":\"\\ud800\\u0041\"}", "a", -1, 0 },
+	{ "{\"a\":1,\"b\":\"\\udc00\"}", "a", -1, 0 },
+	{ "{\"a\":1,\"b\":\"\x01\"}", "a", -1, 0 },
+	{ "{\"a\":1,\"b\":\"\t\"}", "a", -1, 0 },
+	{ "{\"a\":1,\"b\":\"\xff\"}", "a", -1, 0 },
+	{ "{\"a\":1,\"b\":\"\xc0\xaf\"}", "a", -1, 0 },
+	{ "{\"a\":1,\"b\":\"\xed\xa0\x80\"}", "a", -1, 0 },
+	{ "{\"a\":1,\"\xff\":1}", "a", -1, 0 },
+	{ "{\"a\":1,\"b\":1}\x01", "a", -1, 0 },
+	{ "{\"a\":1,\f\"b\":1}", "a", -1, 0 },
+};
+
+START_TEST(test_json_get_int)
+{
+	/* A copy of exact size, so ASan sees any read past the NUL. */
+	char *json = strdup(int_cases[_i].json);
+	int64_t value = 12345;
+	int ret;
+
+	ck_assert_ptr_nonnull(json);
+	ret = lockout_json_get_int(json, int_cases[_i].key, &value);
+	ck_assert_msg(ret == int_cases[_i].ret, "'%s': got %d, want %d",
+		      int_cases[_i].json, ret, int_cases[_i].ret);
+	if (ret == 1)
+		ck_assert(value == int_cases[_i].value);
+	else
+		ck_assert(value == 12345);
+	free(json);
+}
+END_TEST
+
+static const struct {
+	const char *json;
+	const char *key;
+	size_t size;
+	int ret;
+	const char *value;
+} string_cases[] = {
+	{ "{\"reason\":\"too many failures\"}", "reason", 64, 1,
+	  "too many failures" },
+	{ "{\"a\":1,\"reason\":\"x\",\"b\":[\"reason\"]}", "reason", 64, 1,
+	  "x" },
+	{ "{\"a\":\"\"}", "a", 64, 1, "" },
+	{ "{\"a\":\"\"}", "a", 1, 1, "" },
+	{ "{\"a\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"}", "a", 64, 1,
+	  "\"\\/\b\f\n\r\t" },
+	{ "{\"a\":\"\\u00e9\\u20AC\"}", "a", 64, 1, "\xc3\xa9\xe2\x82\xac" },
+	{ "{\"a\":\"\\ud83d\\ude00\"}", "a", 64, 1, "\xf0\x9f\x98\x80" },
+	{ "{\"a\":\"\\u001b\"}", "a", 64, 1, "\x1b" },
+	{ "{\"a\":\"caf\xc3\xa9\"}", "a", 64, 1, "caf\xc3\xa9" },
+	{ "{\"a\":\"abc\"}", "a", 4, 1, "abc" },
+	{ "{\"a\":\"abc\"}", "a", 3, -1, "" },
+	{ "{\"a\":\"abc\"}", "a", 1, -1, "" },
+	{ "{\"a\":\"abc\"}", "a", 0, -1, NULL },
+	{ "{\"a\":\"\\u00e9\"}", "a", 2, -1, "" },
+	{ "{\"a\":\"\\u00e9\"}", "a", 3, 1, "\xc3\xa9" },
+	{ "{\"a\":\"x\\u0000y\"}", "a", 64, -1, "" },
+	{ "{\"a\":null}", "a", 64, 0, "" },
+	{ "{\"b\":\"x\"}", "a", 64, 0, "" },
+	{ "{\"a\":1}", "a", 64, -1, "" },
+	{ "{\"a\":[\"x\"]}", "a", 64, -1, "" },
+	{ "{\"a\":false}", "a", 64, -1, "" },
+	{ "{\"a\":\"x\",\"a\":\"y\"}", "a", 64, -1, "" },
+	{ "{\"a\":\"x\",}", "a", 64, -1, "" },
+	{ "{\"a\":\"x\"", "a", 64, -1, "" },
+	{ "{\"a\":\"x", "a", 64, -1, "" },
+	{ "{\"a\":\"x\n\"}", "a", 64, -1, "" },
+};
+
+START_TEST(test_json_get_string)
+{
+	char *json = strdup(string_cases[_i].json);
+	char buf[64];
+	int ret;
+
+	ck_assert_ptr_nonnull(json);
+	memset(buf, 'Z', sizeof(buf));
+	ret = lockout_json_get_string(json, string_cases[_i].key, buf,
+				      string_cases[_i].size);
+	ck_assert_msg(ret == string_cases[_i].ret, "'%s': got %d, want %d",
+		      string_cases[_i].json, ret, string_cases[_i].ret);
+	if (string_cases[_i].value != NULL)
+		ck_assert_str_eq(buf, string_cases[_i].value);
+	else
+		ck_assert_uint_eq(buf[0], 'Z');	/* size 0: untouched */
+	/* Nothing written past size. */
+	if (string_cases[_i].size < sizeof(buf))
+		ck_assert_uint_eq(buf[string_cases[_i].size], 'Z');
+	free(json);
+}
+END_TEST
+
+static char *make_nested(unsigned int depth, char open, char close)
+{
+	size_t len = 5 + 2 * (size_t)depth + 2;
+	char *json = malloc(len + 1);
+	size_t pos = 0;
+	unsigned int i;
+
+	if (json == NULL)
+		return NULL;
+	memcpy(json, "{\"a\":", 5);
+	pos = 5;
+	for (i = 0; i < depth; i++)
+		json[pos++] = open;
+	for (i = 0; i < depth; i++)
+		json[pos++] = close;
+	json[pos++] = '}';
+	json[pos] = '\0';
+	return json;
+}
+
+START_TEST(test_json_nesting)
+{
+	char *json;
+	int64_t value;
+
+	/* 32 levels are fine (the value is no integer), 33 are not. */
+	json = make_nested(32, '[', ']');
+	ck_assert_ptr_nonnull(json);
+	ck_assert_int_eq(lockout_json_get_int(json, "b", &value), 0);
+	ck_assert_int_eq(lockout_json_get_int(json, "a", &value), -1);
+	free(json);
+	json = make_nested(33, '[', ']');
+	ck_assert_ptr_nonnull(json);
+	ck_assert_int_eq(lockout_json_get_int(json, "b", &value), -1);
+	free(json);
+	/* Hostile depth: rejected without recursion. */
+	json = make_nested(1000000, '[', ']');
+	ck_assert_ptr_nonnull(json);
+	ck_assert_int_eq(lockout_json_get_int(json, "b", &value), -1);
+	free(json);
+	json = make_nested(1000000, '{', '}');
+	ck_assert_ptr_nonnull(json);
+	ck_assert_int_eq(lockout_json_get_int(json, "b", &value), -1);
+	free(json);
+}
+END_TEST
+
+/* Mutate a valid document at random: the reader must answer -1/0/1 without
+   reading past the NUL (ASan checks) and never claim success for a string
+   it cannot hold. */
+START_TEST(test_json_mutations)
+{
+	static const char seed[] =
+		"{\"target\":\"192.0.2.1\",\"failures\":12,\"window\":600,"
+		"\"users\":[\"admin\",\"r\\u00f6ot\",\"x\\ud83d\\ude00\"],"
+		"\"first\":{\"t\":1.5e3,\"ok\":true,\"no\":null},"
+		"\"reason\":\"too \\\"many\\\" failures\"}";
+	static const char alphabet[] = "{}[]\":,\\u0123456789abcdef-+.eE "
+		"tnrlsfx\x01\x7f\x80\xc3\xed\xf4\xff";
+	unsigned int state = 12345, i, j, n;
+	size_t len = sizeof(seed) - 1, pos;
+	char doc[sizeof(seed)], buf[32];
+	int64_t value;
+	char *copy;
+	int ret;
+
+	ck_assert_int_eq(lockout_json_get_int(seed, "failures", &value), 1);
+	ck_assert(value == 12);
+	ck_assert_int_eq(lockout_json_get_string(seed, "reason", buf,
+						 sizeof(buf)), 1);
+	ck_assert_str_eq(buf, "too \"many\" failures");
+
+	for (i = 0; i < 20000; i++) {
+		memcpy(doc, seed, sizeof(seed));
+		n = 1 + (unsigned int)(rand_r(&state) % 4);
+		for (j = 0; j < n; j++) {
+			pos = (size_t)rand_r(&state) % len;
+			doc[pos] = alphabet[(size_t)rand_r(&state) %
+					    (sizeof(alphabet) - 1)];
+		}
+		/* sometimes cut the document short */
+		if (rand_r(&state) % 4 == 0)
+			doc[(size_t)rand_r(&state) % len] = '\0';
+		copy = strdup(doc);
+		ck_assert_ptr_nonnull(copy);
+		ret = lockout_json_get_int(copy, "failures", &value);
+		ck_assert(ret >= -1 && ret <= 1);
+		ret = lockout_json_get_string(copy, "reason", buf,
+					      sizeof(buf));
+		ck_assert(ret >= -1 && ret <= 1);
+		if (ret == 1)
+			ck_assert_uint_lt(strlen(buf), sizeof(buf));
+		else
+			ck_assert_str_eq(buf, "");
+		free(copy);
+	}
+}
+END_TEST
+
+/* What the writer produces, the reader reads. */
+START_TEST(test_json_roundtrip)
+{
+	struct lockout_str str;
+	char buf[128];
+	int64_t value;
+
+	lockout_str_init(&str);
+	lockout_str_append(&str, "{\"target\":");
+	lockout_json_append_string(&str, "192.0.2.1");
+	lockout_str_printf(&str, ",\"failures\":%d,\"created\":%lld",
+			   12, -1234567890123LL);
+	lockout_str_append(&str, ",\"user\":");
+	lockout_json_append_string(&str, "bad\"user\\\x01\xff");
+	lockout_str_append(&str, "}");
+	ck_assert_ptr_nonnull(lockout_str_c(&str));
+
+	ck_assert_int_eq(lockout_json_get_string(lockout_str_c(&str),
+						 "target", buf, sizeof(buf)),
+			 1);
+	ck_assert_str_eq(buf, "192.0.2.1");
+	ck_assert_int_eq(lockout_json_get_int(lockout_str_c(&str),
+					      "failures", &value), 1);
+	ck_assert(value == 12);
+	ck_assert_int_eq(lockout_json_get_int(lockout_str_c(&str),
+					      "created", &value), 1);
+	ck_assert(value == -1234567890123LL);
+	ck_assert_int_eq(lockout_json_get_string(lockout_str_c(&str), "user",
+						 buf, sizeof(buf)), 1);
+	ck_assert_str_eq(buf, "bad\"user\\\x01" FFFD);
+	ck_assert_int_eq(lockout_json_get_int(NULL, "a", &value), -1);
+	ck_assert_int_eq(lockout_json_get_string(NULL, "a", buf, sizeof(buf)),
+			 -1);
+	lockout_str_free(&str);
+}
+END_TEST
+
+static Suite *json_suite(void)
+{
+	Suite *s = suite_create("lockout-json");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_str_basic);
+	tcase_add_test(tc, test_str_growth);
+	tcase_add_test(tc, test_str_failed);
+	tcase_add_loop_test(tc, test_json_append_string, 0,
+			    N_ELEMENTS(escape_cases));
+	tcase_add_test(tc, test_json_append_null);
+	tcase_add_loop_test(tc, test_json_get_int, 0, N_ELEMENTS(int_cases));
+	tcase_add_loop_test(tc, test_json_get_string, 0,
+			    N_ELEMENTS(string_cases));
+	tcase_add_test(tc, test_json_nesting);
+	tcase_add_test(tc, test_json_mutations);
+	tcase_add_test(tc, test_json_roundtrip);
+	tcase_set_timeout(tc, 60);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(json_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
