@@ -36,8 +36,8 @@ struct lockout_config {
 	enum lockout_mode mode;
 	/* lockout_on_error: allow|deny when the ban table is unavailable */
 	enum lockout_on_error on_error;
-	/* lockout_ip_failures (1..1000) within lockout_ip_window ban a
-	   source */
+	/* lockout_ip_failures (1..100; each tracked source keeps that many
+	   failure times) within lockout_ip_window ban a source */
 	unsigned int ip_failures;
 	uint32_t ip_window;
 	/* lockout_ban_time: first ban; each next one doubles, capped at

@@ -17,8 +17,13 @@ if [ -n "$missing" ]; then
 	apt-get update -qq
 	# Do not let the package's postinst start the host Dovecot: our tests run
 	# their own private instance and must not depend on or touch the system one.
-	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-	chmod 755 /usr/sbin/policy-rc.d
+	own_policy=no
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		own_policy=yes
+		trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+	fi
 	apt-get install -y -qq --no-install-recommends $missing
-	rm -f /usr/sbin/policy-rc.d
+	[ "$own_policy" = no ] || rm -f /usr/sbin/policy-rc.d
 fi

@@ -85,7 +85,7 @@ static const struct setting_def setting_defs[] = {
 		SET_FLAG_ABS_PATH),
 	DEF_ENUM("lockout_mode", mode, "enforce", mode_values),
 	DEF_ENUM("lockout_on_error", on_error, "allow", on_error_values),
-	DEF_UINT("lockout_ip_failures", ip_failures, "10", 1, 1000),
+	DEF_UINT("lockout_ip_failures", ip_failures, "10", 1, 100),
 	DEF_TIME("lockout_ip_window", ip_window, "10 mins", 0),
 	DEF_TIME("lockout_ban_time", ban_time, "1 hour", SET_FLAG_PERMANENT),
 	DEF_TIME("lockout_ban_time_max", ban_time_max, "7 days",

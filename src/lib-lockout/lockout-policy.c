@@ -363,6 +363,7 @@ int lockout_policy_observe(struct lockout_policy *policy,
 	struct source_entry *entry;
 	struct lockout_net net;
 	unsigned int count;
+	char window[32];
 
 	memset(decision_r, 0, sizeof(*decision_r));
 	if (attempt->outcome != LOCKOUT_OUTCOME_MISMATCH &&
@@ -397,9 +398,11 @@ int lockout_policy_observe(struct lockout_policy *policy,
 	decision_r->created = attempt->time;
 	decision_r->expires = ban_expiry(attempt->time, cfg->ban_time);
 	decision_r->failures = count;
+	lockout_interval_to_str(cfg->ip_window, window, sizeof(window));
 	snprintf(decision_r->reason, sizeof(decision_r->reason),
-		 "%u failed logins within %u secs (%u distinct usernames)",
-		 count, cfg->ip_window, entry->user_count);
+		 "%u failed logins within %s (%u username%s tried)",
+		 count, window, entry->user_count,
+		 entry->user_count == 1 ? "" : "s");
 	decision_evidence(policy, entry, count, decision_r);
 	if (decision_r->evidence.failed ||
 	    lockout_banset_add(policy->bans, &net, decision_r->expires,

@@ -304,8 +304,8 @@ static const struct {
 	{ "lockout_on_error", "reject", "lockout_on_error: invalid value "
 	  "'reject' (expected allow|deny)" },
 	{ "lockout_ip_failures", "0", "lockout_ip_failures: invalid number "
-	  "'0' (expected 1..1000)" },
-	{ "lockout_ip_failures", "1001", "(expected 1..1000)" },
+	  "'0' (expected 1..100)" },
+	{ "lockout_ip_failures", "101", "(expected 1..100)" },
 	{ "lockout_ip_failures", "+5", "invalid number '+5'" },
 	{ "lockout_ip_failures", "5 ", "invalid number '5 '" },
 	{ "lockout_ip_failures", " 5", "invalid number ' 5'" },
@@ -407,7 +407,7 @@ static const struct {
 	{ "lockout_mode", "observe" },
 	{ "lockout_on_error", "deny" },
 	{ "lockout_ip_failures", "1" },
-	{ "lockout_ip_failures", "1000" },
+	{ "lockout_ip_failures", "100" },
 	{ "lockout_ip_failures", "007" },
 	{ "lockout_ip_window", "1" },
 	{ "lockout_ban_time", "permanent" },

@@ -1,0 +1,430 @@
+# Copyright (c) 2026 dovecot-lockout authors. MIT license.
+"""The walking skeleton against a real Dovecot: per-IP bans refused before
+the password check, the ban table, observe mode, lockout_on_error, stats
+restarts, settings errors.
+
+Run as root after building: /usr/bin/python3 tests/integration/test_skeleton.py [test ...]
+"""
+
+import json
+import os
+import sqlite3
+import sys
+import threading
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from lockout_harness import (  # noqa: E402
+    AuthClient, Dovecot, HarnessError, auth_client_cram_md5,
+    auth_client_plain, find_lockout_modules, imap_login, main, pop3_login)
+
+ALICE = "alice@example.org"
+BOB = "bob@example.org"
+USERS = {ALICE: "alice-secret", BOB: "bob-secret"}
+FAILURES = 3
+CONTRACT_FIELDS = ("target", "kind", "reason", "source", "created",
+                   "expires", "failures")
+
+
+def instance(**settings):
+    plugin = {"lockout_ip_failures": str(FAILURES),
+              "lockout_ip_window": "10 mins",
+              "lockout_ban_time": "1 hour"}
+    extra = settings.pop("extra_conf", "")
+    plugin.update(settings)
+    return Dovecot(module_dirs=find_lockout_modules(), users=dict(USERS),
+                   plugin_settings=plugin, extra_conf=extra)
+
+
+def parallel(fn, args_list):
+    """Dovecot 2.3 answers failures from a 0.5 s timer: send them at once."""
+    results = [None] * len(args_list)
+
+    def run(i, args):
+        results[i] = fn(*args)
+    threads = [threading.Thread(target=run, args=(i, a))
+               for i, a in enumerate(args_list)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def imap_fail_many(d, src, count=FAILURES, user=ALICE, password="wrong"):
+    res = parallel(lambda: imap_login(d, user, password, src=src),
+                   [()] * count)
+    for ok, line in res:
+        assert not ok, line
+
+
+def wait_banned_in_table(d, target, timeout=3.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        bans = d.doveadm_json("lockout", "list")
+        for b in bans:
+            if b["target"] == target:
+                return b
+        if time.monotonic() > deadline:
+            raise AssertionError("%s not in lockout list: %r" % (target, bans))
+        time.sleep(0.1)
+
+
+def db_path(d):
+    return os.path.join(d.lockout_dir, "lockout.db")
+
+
+def db_rows(d, sql, args=()):
+    con = sqlite3.connect(db_path(d), timeout=5)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+# --- the basic story -------------------------------------------------------
+
+def test_brute_force_ip_is_banned_and_refused_before_password_check():
+    with instance() as d:
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.2")
+        assert ok, line
+        mark = d.log_mark()
+        imap_fail_many(d, "127.0.0.3")
+        d.wait_for_log(r"lockout: Banned 127\.0\.0\.3 ", since=mark)
+        # the right password from the banned address: refused, with the
+        # same answer as a wrong password, and no password check happened
+        mark = d.log_mark()
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.3")
+        assert not ok, line
+        assert "AUTHENTICATIONFAILED" in line, line
+        time.sleep(0.3)
+        after = d.log_text()[mark:]
+        assert "passwd-file" not in after, after
+        ok, line = pop3_login(d, ALICE, USERS[ALICE], src="127.0.0.3")
+        assert not ok, line
+        # other addresses still log in
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.4")
+        assert ok, line
+        ok, line = pop3_login(d, BOB, USERS[BOB], src="127.0.0.2")
+        assert ok, line
+
+
+def test_below_threshold_not_banned():
+    with instance() as d:
+        imap_fail_many(d, "127.0.0.3", count=FAILURES - 1)
+        time.sleep(0.6)
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.3")
+        assert ok, line
+        assert d.doveadm_json("lockout", "list") == []
+
+
+def test_pop3_failures_count():
+    with instance() as d:
+        res = parallel(lambda: pop3_login(d, ALICE, "wrong",
+                                          src="127.0.0.5"), [()] * FAILURES)
+        assert not any(ok for ok, _ in res), res
+        wait_banned_in_table(d, "127.0.0.5")
+        ok, line = pop3_login(d, ALICE, USERS[ALICE], src="127.0.0.5")
+        assert not ok, line
+
+
+def test_unknown_user_failures_count():
+    with instance() as d:
+        res = parallel(lambda u: imap_login(d, u, "x", src="127.0.0.6"),
+                       [("nobody%d@example.org" % i,) for i in
+                        range(FAILURES)])
+        assert not any(ok for ok, _ in res), res
+        ban = wait_banned_in_table(d, "127.0.0.6")
+        assert ban["failures"] == FAILURES, ban
+        rows = db_rows(d, "SELECT evidence FROM bans WHERE target = ?",
+                       ("127.0.0.6",))
+        ev = json.loads(rows[0][0])
+        assert ev["unknown_user_failures"] == FAILURES, ev
+        assert ev["distinct_users"] == FAILURES, ev
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.6")
+        assert not ok, line
+
+
+def test_smtp_auth_through_auth_client_socket():
+    with instance() as d:
+        ok, line = auth_client_plain(d, ALICE, USERS[ALICE], service="smtp",
+                                     rip="127.0.0.9")
+        assert ok, line
+        client = AuthClient(d)
+        try:
+            res = client.plain_many([(ALICE, "wrong%d" % i)
+                                     for i in range(FAILURES)],
+                                    service="smtp", rip="127.0.0.9")
+        finally:
+            client.close()
+        assert not any(ok for ok, _, _ in res), res
+        ban = wait_banned_in_table(d, "127.0.0.9")
+        rows = db_rows(d, "SELECT evidence FROM bans WHERE target = ?",
+                       ("127.0.0.9",))
+        assert json.loads(rows[0][0])["services"] == ["smtp"], rows
+        ok, line = auth_client_plain(d, ALICE, USERS[ALICE], service="smtp",
+                                     rip="127.0.0.9")
+        assert not ok, line
+        # CRAM-MD5 has no plaintext: the refusal still happens first
+        ok, line = auth_client_cram_md5(d, ALICE, USERS[ALICE],
+                                        service="smtp", rip="127.0.0.9")
+        assert not ok, line
+        ok, line = auth_client_cram_md5(d, ALICE, USERS[ALICE],
+                                        service="smtp", rip="127.0.0.10")
+        assert ok, line
+        assert ban["source"] == "auto"
+
+
+def test_cram_md5_mismatches_count():
+    with instance() as d:
+        for i in range(FAILURES):
+            ok, line = auth_client_cram_md5(d, ALICE, "wrong",
+                                            service="imap", rip="127.0.0.11")
+            assert not ok, line
+        wait_banned_in_table(d, "127.0.0.11")
+
+
+# --- the table ----------------------------------------------------------------
+
+def test_ban_in_doveadm_list_json_with_contract_fields():
+    with instance() as d:
+        before = int(time.time())
+        imap_fail_many(d, "127.0.0.3")
+        ban = wait_banned_in_table(d, "127.0.0.3")
+        for f in CONTRACT_FIELDS:
+            assert f in ban, (f, ban)
+        assert ban["kind"] == "ip" and ban["source"] == "auto", ban
+        assert ban["failures"] == FAILURES, ban
+        assert ban["reason"], ban
+        created = time.mktime(time.strptime(ban["created"],
+                                            "%Y-%m-%dT%H:%M:%SZ")) - \
+            time.timezone
+        expires = time.mktime(time.strptime(ban["expires"],
+                                            "%Y-%m-%dT%H:%M:%SZ")) - \
+            time.timezone
+        assert before - 1 <= created <= time.time() + 1, ban
+        assert expires - created == 3600, ban
+        rc, out, _ = d.doveadm("lockout", "list")
+        assert "127.0.0.3" in out and "target" in out, out
+        rc, out, _ = d.doveadm("-f", "tab", "lockout", "list")
+        assert out.splitlines()[0].split("\t")[:7] == list(CONTRACT_FIELDS)
+
+
+def test_ban_is_durable_within_a_second():
+    with instance() as d:
+        mark = d.log_mark()
+        imap_fail_many(d, "127.0.0.3")
+        d.wait_for_log(r"lockout: Banned 127\.0\.0\.3 ", since=mark)
+        t0 = time.monotonic()
+        while not db_rows(d, "SELECT id FROM bans WHERE target = ?",
+                          ("127.0.0.3",)):
+            assert time.monotonic() - t0 < 1.0, "ban not written in 1 s"
+            time.sleep(0.05)
+        # the failure history is written too
+        rows = db_rows(d, "SELECT ip, user, service, result, count "
+                       "FROM failures")
+        total = sum(r[4] for r in rows if r[0] == "127.0.0.3")
+        assert total == FAILURES, rows
+        assert all(r[2] == "imap" and r[3] == "mismatch" for r in rows), rows
+
+
+def test_ban_survives_restart():
+    with instance() as d:
+        imap_fail_many(d, "127.0.0.3")
+        wait_banned_in_table(d, "127.0.0.3")
+        d.restart()
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.3")
+        assert not ok, line
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.2")
+        assert ok, line
+
+
+def test_changes_by_another_process_followed_within_a_second():
+    with instance() as d:
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.7")
+        assert ok, line
+        now = int(time.time())
+        con = sqlite3.connect(db_path(d), timeout=5)
+        con.execute("INSERT INTO bans (target, kind, source, reason, rule, "
+                    "created, expires) VALUES ('127.0.0.7', 'ip', 'manual',"
+                    " 'test', 'manual', ?, ?)", (now, now + 600))
+        con.commit()
+        time.sleep(1.0)
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.7")
+        assert not ok, line
+        # a /24 from elsewhere covers its addresses too
+        con.execute("INSERT INTO bans (target, kind, source, reason, rule, "
+                    "created, expires) VALUES ('127.0.8.0/24', 'net', "
+                    "'manual', 'test', 'manual', ?, NULL)", (now,))
+        # and a lift lets the address in again
+        con.execute("UPDATE bans SET lifted = ? WHERE target = '127.0.0.7'",
+                    (now + 1,))
+        con.commit()
+        con.close()
+        time.sleep(1.0)
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.7")
+        assert ok, line
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.8.9")
+        assert not ok, line
+
+
+def test_unban_clears_counters():
+    with instance() as d:
+        imap_fail_many(d, "127.0.0.3")
+        wait_banned_in_table(d, "127.0.0.3")
+        con = sqlite3.connect(db_path(d), timeout=5)
+        con.execute("UPDATE bans SET lifted = ? WHERE target = '127.0.0.3'",
+                    (int(time.time()),))
+        con.commit()
+        con.close()
+        time.sleep(1.0)
+        # one more failure must not ban again at once
+        ok, line = imap_login(d, ALICE, "wrong", src="127.0.0.3")
+        assert not ok
+        time.sleep(0.5)
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.3")
+        assert ok, line
+
+
+# --- modes and failures --------------------------------------------------------
+
+def test_observe_mode_never_refuses():
+    with instance(lockout_mode="observe") as d:
+        mark = d.log_mark()
+        imap_fail_many(d, "127.0.0.3", count=FAILURES * 2)
+        d.wait_for_log(r"lockout: Would ban 127\.0\.0\.3 ", since=mark)
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.3")
+        assert ok, line
+        assert "Banned" not in d.log_text()[mark:]
+        # recorded, listed as observed, never active
+        time.sleep(0.6)
+        rows = db_rows(d, "SELECT observed FROM bans WHERE target = ?",
+                       ("127.0.0.3",))
+        assert rows and all(r[0] == 1 for r in rows), rows
+        bans = d.doveadm_json("lockout", "list")
+        assert all(b["state"] == "observed" for b in bans), bans
+
+
+def _unusable_db_instance(on_error):
+    d = instance(lockout_on_error=on_error)
+    os.makedirs(d.lockout_dir, exist_ok=True)
+    with open(db_path(d), "wb") as f:
+        f.write(b"this is not an SQLite database, it is garbage" * 100)
+    os.chown(db_path(d), 102 if False else os.stat(d.lockout_dir).st_uid,
+             os.stat(d.lockout_dir).st_gid)
+    return d
+
+
+def test_unusable_table_on_error_allow():
+    d = _unusable_db_instance("allow")
+    with d:
+        d.wait_for_log(r"lockout: Ban table .* is unusable: .*"
+                       r"lockout_on_error=allow")
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.2")
+        assert ok, line
+        # bans still apply from memory
+        imap_fail_many(d, "127.0.0.3")
+        time.sleep(0.6)
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.3")
+        assert not ok, line
+
+
+def test_unusable_table_on_error_deny():
+    d = _unusable_db_instance("deny")
+    with d:
+        d.wait_for_log(r"lockout: Ban table .* is unusable: .*"
+                       r"ALL LOGINS ARE REFUSED")
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.2")
+        assert not ok, line
+        ok, line = auth_client_plain(d, ALICE, USERS[ALICE], rip="127.0.0.2")
+        assert not ok, line
+        # repaired: the retry picks it up and logins work again
+        os.unlink(db_path(d))
+        d.wait_for_log(r"lockout: Ban table .* is usable again", timeout=6)
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.2")
+        assert ok, line
+
+
+def test_keeps_observing_after_stats_restart():
+    with instance() as d:
+        imap_fail_many(d, "127.0.0.3")
+        wait_banned_in_table(d, "127.0.0.3")
+        d.kill_stats()
+        # The auth process's stats client reconnects at most 10 s after its
+        # last connect (STATS_CLIENT_RECONNECT_INTERVAL_MSECS); the new
+        # handshake replaces the global debug send filter with the stats
+        # process's own. Wait past that, with traffic so events are made.
+        deadline = time.monotonic() + 11
+        while time.monotonic() < deadline:
+            ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.2")
+            assert ok, line
+            time.sleep(0.5)
+        imap_fail_many(d, "127.0.0.4")
+        wait_banned_in_table(d, "127.0.0.4")
+        assert "Not observing" not in d.log_text()
+
+
+def test_works_with_stats_writer_disabled():
+    # docker-mailserver sets the stats-writer socket mode to 0
+    extra = ("service stats {\n  unix_listener stats-writer {\n"
+             "    mode = 0\n  }\n}\n")
+    with instance(extra_conf=extra) as d:
+        imap_fail_many(d, "127.0.0.3")
+        wait_banned_in_table(d, "127.0.0.3")
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.3")
+        assert not ok, line
+
+
+def test_allow_networks_never_banned():
+    with instance(lockout_allow_networks="127.0.0.0/30") as d:
+        imap_fail_many(d, "127.0.0.3", count=FAILURES + 1)
+        imap_fail_many(d, "127.0.0.4")
+        wait_banned_in_table(d, "127.0.0.4")
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.3")
+        assert ok, line
+        assert [b["target"] for b in d.doveadm_json("lockout", "list")] == \
+            ["127.0.0.4"]
+
+
+def test_invalid_setting_stops_auth_with_a_clear_message():
+    d = instance(lockout_ip_window="10 parsecs")
+    try:
+        d.start()
+    except HarnessError as e:
+        msg = str(e)
+    else:
+        d.close()
+        raise AssertionError("Dovecot started with an invalid setting")
+    finally:
+        d.close()
+    assert "lockout_ip_window" in msg and "10 parsecs" in msg, msg
+
+
+def test_unknown_lockout_setting_is_an_error():
+    d = instance(lockout_ip_failurez="3")
+    try:
+        d.start()
+    except HarnessError as e:
+        msg = str(e)
+    else:
+        raise AssertionError("Dovecot started with a misspelt setting")
+    finally:
+        d.close()
+    assert "lockout_ip_failurez" in msg, msg
+
+
+def test_passdb_order_is_checked():
+    d = Dovecot(module_dirs=find_lockout_modules(), users=dict(USERS),
+                passdb_lockout=False,
+                extra_conf="passdb {\n  driver = lockout\n}\n")
+    with d:
+        # the lockout passdb comes after passwd-file here
+        imap_login(d, ALICE, USERS[ALICE], src="127.0.0.2")
+        d.wait_for_log(r"lockout: passdb lockout is not the first passdb.*"
+                       r"auth-lockout\.conf\.ext")
+
+
+if __name__ == "__main__":
+    main(globals())
