@@ -7,8 +7,8 @@
 /* Reading the lockout_* settings of Dovecot's plugin { } stanza through
    doveconf, so that every part of the product is configured in one place.
    The auth process uses it at init (as root, before the privilege drop,
-   through the config socket) and lockoutd at start; doveadm reads the same stanza through
-   doveadm_plugin_getenv(). */
+   through the config socket) and lockoutd at start; doveadm reads the same
+   stanza through doveadm_plugin_getenv(). */
 
 /* Parse doveconf's output of "doveconf plugin" (a "plugin {" line, then
    "  name = value" lines, then "}") into cfg through lockout_config_load():

@@ -162,21 +162,27 @@ static int read_all(int fd, char **buf_r, const char **error_r)
 		return -1;
 	}
 	for (;;) {
+		/* one byte past the limit tells "too large" from "exactly
+		   at the limit", one more holds the NUL */
+		if (len > DOVECONF_MAX_OUTPUT) {
+			free(buf);
+			*error_r = lockout_error_fmt(
+				"doveconf output is too large");
+			return -1;
+		}
 		if (len + 1 >= size) {
-			if (size >= DOVECONF_MAX_OUTPUT) {
-				free(buf);
-				*error_r = lockout_error_fmt(
-					"doveconf output is too large");
-				return -1;
-			}
-			nbuf = realloc(buf, size * 2);
+			size_t new_size = size * 2;
+
+			if (new_size > DOVECONF_MAX_OUTPUT + 2)
+				new_size = DOVECONF_MAX_OUTPUT + 2;
+			nbuf = realloc(buf, new_size);
 			if (nbuf == NULL) {
 				free(buf);
 				*error_r = lockout_error_fmt("Out of memory");
 				return -1;
 			}
 			buf = nbuf;
-			size *= 2;
+			size = new_size;
 		}
 		n = read(fd, buf + len, size - len - 1);
 		if (n < 0 && errno == EINTR)
@@ -265,7 +271,8 @@ int lockout_doveconf_read(struct lockout_config *cfg,
    socket: a handshake and a request, answered by a header line, then
    "key=value" lines, then an empty line. The plugin settings come with
    module=mail as "plugin/<name>=<value>". */
-#define CONFIG_REQUEST "VERSION\tconfig\t2\t0\nREQ\tmodule=mail\tservice=auth\n"
+#define CONFIG_REQUEST \
+	"VERSION\tconfig\t2\t0\nREQ\tmodule=mail\tservice=auth\n"
 #define CONFIG_READ_TIMEOUT_SECS 10
 
 static int config_socket_read(int fd, char **buf_r, const char **error_r)
@@ -314,6 +321,8 @@ static int config_socket_read(int fd, char **buf_r, const char **error_r)
 		n = read(fd, buf + len, size - len - 1);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n == 0 && strstr(buf, "ERROR") != NULL)
+			break; /* the server explains, then hangs up */
 		if (n <= 0) {
 			free(buf);
 			*error_r = lockout_error_fmt(n == 0 ?
@@ -336,8 +345,8 @@ static int config_socket_parse(struct lockout_config *cfg, char *reply,
 	const char *p;
 	int ret;
 
-	if (strncmp(reply, "ERROR", 5) == 0 || strstr(reply, "\nERROR") != NULL) {
-		p = strstr(reply, "ERROR");
+	p = strstr(reply, "ERROR");
+	if (p != NULL && (p == reply || p[-1] == '\n')) {
 		*error_r = lockout_error_fmt("config server: %.200s", p);
 		return -1;
 	}

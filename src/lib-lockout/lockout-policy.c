@@ -20,6 +20,9 @@
 struct source_entry {
 	struct lockout_net net;
 	bool used;
+	/* recency for eviction: the policy's tick at the last use. Times are
+	   whole seconds, so under a flood they tie and cannot order the set */
+	uint64_t last_use;
 	int64_t first_seen, last_seen;
 	unsigned int failures;
 	unsigned int unknown_user_failures;
@@ -34,6 +37,7 @@ struct source_entry {
 struct lockout_policy {
 	const struct lockout_config *cfg;
 	uint32_t seed;
+	uint64_t tick;
 	size_t set_count;
 	size_t source_count;
 	struct source_entry *sources;
@@ -188,10 +192,12 @@ source_get(struct lockout_policy *policy, const struct lockout_net *net)
 				victim = &set[i];
 			continue;
 		}
-		if (net_equals(&set[i].net, net))
+		if (net_equals(&set[i].net, net)) {
+			set[i].last_use = ++policy->tick;
 			return &set[i];
+		}
 		if (victim == NULL ||
-		    (victim->used && set[i].last_seen < victim->last_seen))
+		    (victim->used && set[i].last_use < victim->last_use))
 			victim = &set[i];
 	}
 	if (!victim->used)
@@ -199,16 +205,19 @@ source_get(struct lockout_policy *policy, const struct lockout_net *net)
 	memset(victim, 0, sizeof(*victim));
 	victim->used = true;
 	victim->net = *net;
+	victim->last_use = ++policy->tick;
 	return victim;
 }
 
 static void source_reset(struct source_entry *entry)
 {
 	struct lockout_net net = entry->net;
+	uint64_t last_use = entry->last_use;
 
 	memset(entry, 0, sizeof(*entry));
 	entry->used = true;
 	entry->net = net;
+	entry->last_use = last_use;
 }
 
 void lockout_policy_forget(struct lockout_policy *policy,

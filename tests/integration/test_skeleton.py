@@ -177,6 +177,27 @@ def test_smtp_auth_through_auth_client_socket():
         assert ban["source"] == "auto"
 
 
+def test_ipv6_sources_counted_and_banned_per_64():
+    with instance() as d:
+        client = AuthClient(d)
+        try:
+            res = client.plain_many([(ALICE, "wrong",
+                                      {"rip": "2001:db8:1:2::%x" % (i + 1)})
+                                     for i in range(FAILURES)],
+                                    service="imap")
+        finally:
+            client.close()
+        assert not any(ok for ok, _, _ in res), res
+        ban = wait_banned_in_table(d, "2001:db8:1:2::/64")
+        assert ban["kind"] == "net", ban
+        ok, line = auth_client_plain(d, ALICE, USERS[ALICE], service="imap",
+                                     rip="2001:db8:1:2:ffff::9")
+        assert not ok, line
+        ok, line = auth_client_plain(d, ALICE, USERS[ALICE], service="imap",
+                                     rip="2001:db8:1:3::1")
+        assert ok, line
+
+
 def test_cram_md5_mismatches_count():
     with instance() as d:
         for i in range(FAILURES):
@@ -375,6 +396,28 @@ def test_works_with_stats_writer_disabled():
         wait_banned_in_table(d, "127.0.0.3")
         ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.3")
         assert not ok, line
+
+
+def test_events_counted_by_metric_blocks():
+    extra = ("metric lockout_bans {\n  filter = event=lockout_ban_created\n"
+             "}\nmetric lockout_refused {\n"
+             "  filter = event=lockout_request_refused\n}\n")
+    with instance(extra_conf=extra) as d:
+        imap_fail_many(d, "127.0.0.3")
+        wait_banned_in_table(d, "127.0.0.3")
+        for _ in range(2):
+            ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.3")
+            assert not ok, line
+        time.sleep(0.5)
+        rc, out, err = d.doveadm("-f", "tab", "stats", "dump")
+        lines = [ln.split("\t") for ln in out.splitlines()]
+        head = lines[0]
+        counts = {row[head.index("metric_name")]: int(row[head.index("count")])
+                  for row in lines[1:]}
+        assert counts.get("lockout_bans") == 1, out
+        assert counts.get("lockout_refused") == 2, out
+        # refusals are sent at debug level: they must not flood the log
+        assert "Refused" not in d.log_text(), d.log_tail()
 
 
 def test_allow_networks_never_banned():
