@@ -11,8 +11,6 @@
    255.255" is 45 characters). */
 #define LOCKOUT_ADDR_MAX_INPUT 45
 /* How many input bytes an error message quotes before cutting with "...". */
-#define QUOTE_MAX_INPUT 64
-#define QUOTE_BUF_SIZE (QUOTE_MAX_INPUT * 4 + 4)
 
 static const char netlist_separators[] = " \t,";
 
@@ -24,32 +22,6 @@ static unsigned int addr_len(uint8_t family)
 static unsigned int addr_max_prefix(uint8_t family)
 {
 	return family == LOCKOUT_AF_INET ? 32 : 128;
-}
-
-/* Copy len bytes of input into buf for an error message: printable ASCII as
-   is, anything else (and the quote and backslash) as \xHH, long input cut. */
-static void quote_input(const char *str, size_t len, char *buf, size_t size)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i, pos = 0;
-
-	for (i = 0; i < len && i < QUOTE_MAX_INPUT && pos + 5 < size; i++) {
-		unsigned char c = (unsigned char)str[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\') {
-			buf[pos++] = (char)c;
-		} else {
-			buf[pos++] = '\\';
-			buf[pos++] = 'x';
-			buf[pos++] = hex[c >> 4];
-			buf[pos++] = hex[c & 0xf];
-		}
-	}
-	if (i < len && pos + 4 <= size) {
-		memcpy(buf + pos, "...", 3);
-		pos += 3;
-	}
-	buf[pos] = '\0';
 }
 
 static bool is_digit(char c)
@@ -297,7 +269,7 @@ void lockout_addr_mask(const struct lockout_addr *addr, unsigned int prefix,
 static int net_parse_n(const char *str, size_t len, struct lockout_net *net_r,
 		       const char **error_r)
 {
-	char quoted[QUOTE_BUF_SIZE], suggestion[LOCKOUT_NET_STRLEN];
+	char quoted[LOCKOUT_QUOTE_BUF_SIZE], suggestion[LOCKOUT_NET_STRLEN];
 	const char *slash = memchr(str, '/', len);
 	size_t addr_part = slash == NULL ? len : (size_t)(slash - str);
 	struct lockout_addr addr;
@@ -305,7 +277,7 @@ static int net_parse_n(const char *str, size_t len, struct lockout_net *net_r,
 	unsigned int max, prefix;
 
 	memset(net_r, 0, sizeof(*net_r));
-	quote_input(str, len, quoted, sizeof(quoted));
+	lockout_error_quote(str, len, quoted, sizeof(quoted));
 	if (len == 0) {
 		*error_r = lockout_error_fmt("invalid network '': empty");
 		return -1;

@@ -7,8 +7,6 @@
 #include <string.h>
 
 /* How many value bytes an error message quotes before cutting with "...". */
-#define QUOTE_MAX_INPUT 64
-#define QUOTE_BUF_SIZE (QUOTE_MAX_INPUT * 4 + 4)
 
 #define INTERVAL_EXPECTED "expected e.g. \"10 mins\", \"1 hour\", \"7 days\""
 
@@ -130,36 +128,10 @@ static const struct {
 	{ "w", 604800 }, { "week", 604800 }, { "weeks", 604800 },
 };
 
-/* Copy len bytes of str for an error message: printable ASCII as is,
-   anything else (and the quote and backslash) as \xHH, long input cut with
-   "...". */
-static void quote_value_n(const char *str, size_t len, char *buf, size_t size)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i, pos = 0;
-
-	for (i = 0; i < len && i < QUOTE_MAX_INPUT && pos + 5 < size; i++) {
-		unsigned char c = (unsigned char)str[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\') {
-			buf[pos++] = (char)c;
-		} else {
-			buf[pos++] = '\\';
-			buf[pos++] = 'x';
-			buf[pos++] = hex[c >> 4];
-			buf[pos++] = hex[c & 0xf];
-		}
-	}
-	if (i < len && pos + 4 <= size) {
-		memcpy(buf + pos, "...", 3);
-		pos += 3;
-	}
-	buf[pos] = '\0';
-}
-
 static void quote_value(const char *str, char *buf, size_t size)
 {
-	quote_value_n(str, strnlen(str, QUOTE_MAX_INPUT + 1), buf, size);
+	lockout_error_quote(str, strnlen(str, LOCKOUT_QUOTE_MAX_INPUT + 1),
+			    buf, size);
 }
 
 static char ascii_tolower(char c)
@@ -211,7 +183,7 @@ static bool parse_uint32(const char *str, const char **end_r, uint32_t *num_r)
 int lockout_interval_parse(const char *str, bool allow_permanent,
 			   uint32_t *secs_r, const char **error_r)
 {
-	char quoted[QUOTE_BUF_SIZE];
+	char quoted[LOCKOUT_QUOTE_BUF_SIZE];
 	const char *p;
 	uint32_t num;
 	uint64_t secs;
@@ -303,7 +275,7 @@ void lockout_interval_to_str(uint32_t secs, char *buf, size_t size)
 static int parse_str(const struct setting_def *def, const char *value,
 		     union setting_value *value_r, const char **error_r)
 {
-	char quoted[QUOTE_BUF_SIZE];
+	char quoted[LOCKOUT_QUOTE_BUF_SIZE];
 	const char *problem = NULL;
 
 	if (has_control_char(value))
@@ -330,7 +302,7 @@ static int parse_str(const struct setting_def *def, const char *value,
 static int parse_enum(const struct setting_def *def, const char *value,
 		      union setting_value *value_r, const char **error_r)
 {
-	char quoted[QUOTE_BUF_SIZE], expected[128] = "";
+	char quoted[LOCKOUT_QUOTE_BUF_SIZE], expected[128] = "";
 	unsigned int i;
 
 	for (i = 0; def->enum_values[i] != NULL; i++) {
@@ -355,7 +327,7 @@ static int parse_enum(const struct setting_def *def, const char *value,
 static int parse_uint(const struct setting_def *def, const char *value,
 		      union setting_value *value_r, const char **error_r)
 {
-	char quoted[QUOTE_BUF_SIZE];
+	char quoted[LOCKOUT_QUOTE_BUF_SIZE];
 	const char *end;
 	uint32_t num;
 
@@ -374,7 +346,7 @@ static int parse_uint(const struct setting_def *def, const char *value,
 static int parse_time(const struct setting_def *def, const char *value,
 		      union setting_value *value_r, const char **error_r)
 {
-	char quoted[QUOTE_BUF_SIZE], limit[32];
+	char quoted[LOCKOUT_QUOTE_BUF_SIZE], limit[32];
 	bool permanent = (def->flags & SET_FLAG_PERMANENT) != 0;
 	uint32_t secs;
 
@@ -418,7 +390,7 @@ static int parse_wordlist(const struct setting_def *def,
 			  const char *value, union setting_value *value_r,
 			  const char **error_r)
 {
-	char quoted[QUOTE_BUF_SIZE];
+	char quoted[LOCKOUT_QUOTE_BUF_SIZE];
 	const char *pos, *item;
 	size_t len, count = 0, bytes = 0, i, j;
 	char **words, *dest;
@@ -430,7 +402,7 @@ static int parse_wordlist(const struct setting_def *def,
 
 			if (c != '@' && c >= 0x20 && c != 0x7f)
 				continue;
-			quote_value_n(item, len, quoted, sizeof(quoted));
+			lockout_error_quote(item, len, quoted, sizeof(quoted));
 			*error_r = lockout_error_fmt(
 				"invalid name '%s' (expected local parts "
 				"without '@' or control characters)", quoted);
@@ -558,7 +530,7 @@ int lockout_config_set(struct lockout_config *cfg, const char *name,
 		       const char *value, const char **error_r)
 {
 	const struct setting_def *def = setting_find(name);
-	char quoted[QUOTE_BUF_SIZE];
+	char quoted[LOCKOUT_QUOTE_BUF_SIZE];
 
 	if (def == NULL) {
 		quote_value(name, quoted, sizeof(quoted));

@@ -162,6 +162,21 @@ static const char *const lockout_source_names[] = {
 
 #define N_ELEMENTS(arr) (sizeof(arr) / sizeof((arr)[0]))
 
+/* Look str up in a table of names; returns its index or -1. */
+static int name_index(const char *const *names, unsigned int count,
+		      const char *str)
+{
+	unsigned int i;
+
+	if (str == NULL)
+		return -1;
+	for (i = 0; i < count; i++) {
+		if (strcmp(str, names[i]) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
 const char *lockout_kind_to_str(enum lockout_kind kind)
 {
 	if ((unsigned int)kind >= N_ELEMENTS(lockout_kind_names))
@@ -171,17 +186,13 @@ const char *lockout_kind_to_str(enum lockout_kind kind)
 
 int lockout_kind_parse(const char *str, enum lockout_kind *kind_r)
 {
-	unsigned int i;
+	int idx = name_index(lockout_kind_names,
+			     N_ELEMENTS(lockout_kind_names), str);
 
-	if (str == NULL)
+	if (idx < 0)
 		return -1;
-	for (i = 0; i < N_ELEMENTS(lockout_kind_names); i++) {
-		if (strcmp(str, lockout_kind_names[i]) == 0) {
-			*kind_r = (enum lockout_kind)i;
-			return 0;
-		}
-	}
-	return -1;
+	*kind_r = (enum lockout_kind)idx;
+	return 0;
 }
 
 const char *lockout_source_to_str(enum lockout_source source)
@@ -193,17 +204,13 @@ const char *lockout_source_to_str(enum lockout_source source)
 
 int lockout_source_parse(const char *str, enum lockout_source *source_r)
 {
-	unsigned int i;
+	int idx = name_index(lockout_source_names,
+			     N_ELEMENTS(lockout_source_names), str);
 
-	if (str == NULL)
+	if (idx < 0)
 		return -1;
-	for (i = 0; i < N_ELEMENTS(lockout_source_names); i++) {
-		if (strcmp(str, lockout_source_names[i]) == 0) {
-			*source_r = (enum lockout_source)i;
-			return 0;
-		}
-	}
-	return -1;
+	*source_r = (enum lockout_source)idx;
+	return 0;
 }
 
 int lockout_store_schema_version(void)
