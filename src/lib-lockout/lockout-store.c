@@ -131,6 +131,41 @@ static const char *const store_migrations[] = {
 	"CREATE INDEX failures_user ON failures (user, time);"
 	"CREATE INDEX failures_ip ON failures (ip, time);"
 	"PRAGMA application_id = 1280262987;",
+	/* 2: known devices, allowed networks, notable events, notification
+	   state */
+	/* (user, source network) pairs that logged in successfully */
+	"CREATE TABLE known_devices ("
+	" user TEXT NOT NULL CHECK (length(user) > 0),"
+	" network TEXT NOT NULL CHECK (length(network) > 0),"
+	" first_seen INTEGER NOT NULL CHECK (typeof(first_seen) = 'integer'),"
+	" last_seen INTEGER NOT NULL CHECK (typeof(last_seen) = 'integer'),"
+	" PRIMARY KEY (user, network)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX known_devices_seen ON known_devices (last_seen);"
+	/* networks kept allowed by the administrator (doveadm lockout allow),
+	   in addition to lockout_allow_networks */
+	"CREATE TABLE allowed ("
+	" network TEXT PRIMARY KEY CHECK (length(network) > 0),"
+	" reason TEXT NOT NULL DEFAULT '',"
+	" created INTEGER NOT NULL CHECK (typeof(created) = 'integer')"
+	");"
+	/* notable events for the postmaster: stale clients, successes after
+	   many failures, protections */
+	"CREATE TABLE events ("
+	" id INTEGER PRIMARY KEY,"
+	" time INTEGER NOT NULL CHECK (typeof(time) = 'integer'),"
+	" kind TEXT NOT NULL CHECK (length(kind) > 0),"
+	" ip TEXT NOT NULL DEFAULT '',"
+	" user TEXT NOT NULL DEFAULT '',"
+	" detail TEXT NOT NULL DEFAULT '{}',"
+	" notified INTEGER NOT NULL DEFAULT 0 CHECK (notified IN (0, 1))"
+	");"
+	"CREATE INDEX events_time ON events (time);"
+	"CREATE INDEX events_unnotified ON events (id) WHERE notified = 0;"
+	/* lockoutd's notification state of each ban */
+	"ALTER TABLE bans ADD COLUMN notified INTEGER NOT NULL DEFAULT 0"
+	" CHECK (notified IN (0, 1));"
+	"CREATE INDEX bans_unnotified ON bans (id) WHERE notified = 0;",
 };
 
 #define STORE_SCHEMA_VERSION \
