@@ -52,7 +52,7 @@ struct lockout_config {
 	char **targeted_users;
 	/* lockout_targeted_ban_time: ban for a login to a targeted name */
 	uint32_t targeted_ban_time;
-	/* lockout_targeted_failures (1..1000): threshold for a targeted name
+	/* lockout_targeted_failures (1..100): threshold for a targeted name
 	   that exists as an account */
 	unsigned int targeted_failures;
 	/* lockout_user_failures (1..100000) within lockout_user_window put an
@@ -79,6 +79,17 @@ struct lockout_config {
 	/* lockout_max_sources (64..10000000): cap of the in-memory per-source
 	   table */
 	unsigned int max_sources;
+	/* lockout_protect_time: how long an account stays protected */
+	uint32_t protect_time;
+	/* lockout_net_ban_hosts (0..256): banned addresses of one IPv4 /24
+	   within lockout_net_ban_window that ban the /24; 0 = never */
+	unsigned int net_ban_hosts;
+	uint32_t net_ban_window;
+	/* lockout_max_users (64..10000000): cap of the per-account table */
+	unsigned int max_users;
+	/* lockout_max_known_devices (64..10000000): cap of the in-memory
+	   known (user, network) table */
+	unsigned int max_known_devices;
 };
 
 /* Look a setting up by its full name ("lockout_ip_window") for

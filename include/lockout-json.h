@@ -37,6 +37,9 @@ void lockout_str_printf(struct lockout_str *str, const char *fmt, ...)
    NULL when an allocation failed. Valid until the next change of str. */
 const char *lockout_str_c(struct lockout_str *str)
 	__attribute__((warn_unused_result));
+/* Empty the string (and forget an allocation failure), keeping its memory
+   for reuse. */
+void lockout_str_clear(struct lockout_str *str);
 
 /* Append s as a JSON string: quoted, with '"' and '\' escaped, control
    characters (U+0000..U+001F, U+007F and U+0080..U+009F) written as \u00XX

@@ -5,7 +5,6 @@
 #include "lockout-addr.h"
 #include "lockout-banset.h"
 #include "lockout-config.h"
-#include "lockout-json.h"
 #include "lockout-store.h"
 
 #include <stdint.h>
@@ -14,10 +13,19 @@
    seed. The auth module feeds it outcomes and carries out its decisions; unit
    tests and replay tools drive the very same code.
 
-   Memory is bounded: the per-source table holds at most
-   lockout_max_sources entries and evicts the least recently seen entry of a
-   set when full (set-associative, keyed hash). Bans live in the ban set,
-   which eviction never touches. */
+   Memory is bounded. Every table has a cap from the settings and evicts the
+   least recently used entry of a set when full (set-associative, keyed
+   hash, so an attacker cannot aim at one set):
+   - sources (lockout_max_sources): failure ring, evidence;
+   - source history (lockout_max_sources): ban counts for escalation, and
+     per-/24 data for network bans;
+   - accounts (lockout_max_users): failures from unknown sources;
+   - known devices (lockout_max_known_devices): (account, network) pairs
+     that logged in successfully.
+   Active bans and protections are held apart and are never evicted: they
+   come only from decisions and from the ban table. Usernames are kept
+   truncated (evidence) or as keyed hashes (keys), so long names cost
+   nothing. */
 struct lockout_policy;
 
 enum lockout_outcome {
@@ -32,27 +40,72 @@ enum lockout_outcome {
 };
 
 struct lockout_attempt {
-	int64_t time; /* unix seconds */
+	int64_t time; /* seconds, any origin, non-decreasing */
 	struct lockout_addr ip;
-	const char *user;      /* as typed; may be NULL */
+	/* the username as typed (targeted names are matched on it); may be
+	   NULL */
+	const char *user;
+	/* the account as resolved by the passdb (per-account protection and
+	   known devices); NULL means the same as user */
+	const char *account;
 	const char *service;   /* "imap", "pop3", "smtp", ...; may be NULL */
 	const char *mechanism; /* "PLAIN", "CRAM-MD5", ...; may be NULL */
 	enum lockout_outcome outcome;
+	/* keyed hash of the attempted password; 0 when unknown (credential
+	   lookup mechanisms): then every failure counts */
+	uint32_t password_tag;
 };
 
-/* A ban the engine decided on. The engine has already put it in its ban set;
-   the caller persists it. */
+enum lockout_decision_type {
+	/* ban a source address or network (kind ip or net) */
+	LOCKOUT_DECISION_BAN,
+	/* put an account under protection (kind user): only its known
+	   devices may try it until expires */
+	LOCKOUT_DECISION_PROTECT,
+	/* remember (account, network) as a known device (persist it) */
+	LOCKOUT_DECISION_KNOWN_DEVICE,
+	/* a notable event for the postmaster; rule names it:
+	   "stale_client" (a source repeating one wrong password),
+	   "success_after_failures" (a possible stolen password) */
+	LOCKOUT_DECISION_NOTABLE,
+};
+
+/* A decision. Every string is valid only during the callback. */
 struct lockout_decision {
+	enum lockout_decision_type type;
+	/* BAN: ip|net; PROTECT: user; others: the kind of net */
 	enum lockout_kind kind;
+	/* BAN: the banned source; KNOWN_DEVICE: the device's network;
+	   NOTABLE: the source */
 	struct lockout_net net;
-	char target[LOCKOUT_NET_STRLEN];
-	const char *rule; /* static string */
-	char reason[256];
-	int64_t created;
-	int64_t expires; /* 0 = permanent */
+	/* BAN: canonical address or CIDR; PROTECT and KNOWN_DEVICE: the
+	   account; NOTABLE: the canonical source */
+	const char *target;
+	/* the account or username involved ("" when none) */
+	const char *user;
+	/* BAN/PROTECT: the rule that fired; NOTABLE: the event kind */
+	const char *rule;
+	/* one human-readable line */
+	const char *reason;
+	int64_t time;
+	/* BAN/PROTECT: end, 0 = permanent */
+	int64_t expires;
+	/* failures counted for the rule */
 	unsigned int failures;
-	/* JSON object with the evidence */
-	struct lockout_str evidence;
+	/* JSON object with the evidence ("{}" for KNOWN_DEVICE) */
+	const char *evidence;
+};
+
+typedef void lockout_decision_callback_t(const struct lockout_decision *decision,
+					 void *context);
+
+enum lockout_verdict {
+	LOCKOUT_VERDICT_ALLOW,
+	/* an active ban covers the source */
+	LOCKOUT_VERDICT_BANNED,
+	/* the account is protected and the source is not one of its known
+	   devices */
+	LOCKOUT_VERDICT_PROTECTED,
 };
 
 /* Create an engine for cfg, which must stay valid and unchanged while the
@@ -62,39 +115,79 @@ lockout_policy_create(const struct lockout_config *cfg, uint32_t seed)
 	__attribute__((warn_unused_result));
 void lockout_policy_free(struct lockout_policy **policy);
 
-/* The source network an address is counted and banned as: the address
-   itself for IPv4, its lockout_ipv6_prefix network for IPv6. */
+/* The network a source is counted and banned as: the address for IPv4, its
+   lockout_ipv6_prefix network for IPv6. */
 void lockout_policy_source_net(const struct lockout_policy *policy,
 			       const struct lockout_addr *ip,
 			       struct lockout_net *net_r);
+/* The network a known device is remembered as: the /24 for IPv4 (phones
+   and offices move inside their provider's block), the
+   lockout_ipv6_prefix network for IPv6. */
+void lockout_policy_device_net(const struct lockout_policy *policy,
+			       const struct lockout_addr *ip,
+			       struct lockout_net *net_r);
 
-/* May a request from ip go on at now? Returns true when it is allowed;
-   false when an active ban covers it, with *ban_r set to that ban. */
-bool lockout_policy_allowed(const struct lockout_policy *policy, int64_t now,
-			    const struct lockout_addr *ip,
-			    const struct lockout_banset_entry **ban_r);
+/* May a request from ip for account (as the passdb sees it; may be NULL)
+   go on at now? *ban_r is set to the covering ban for
+   LOCKOUT_VERDICT_BANNED, else NULL. O(1): a few hash lookups. */
+enum lockout_verdict
+lockout_policy_check(const struct lockout_policy *policy, int64_t now,
+		     const struct lockout_addr *ip, const char *account,
+		     const struct lockout_banset_entry **ban_r);
 
-/* Record an outcome. Returns 1 when it produced a decision in *decision_r
-   (free it with lockout_decision_free()), 0 when not, -1 when out of memory
-   (nothing was decided; the engine stays consistent). */
+/* Record an outcome; call callback for each decision it leads to. Returns
+   the number of decisions, or -1 when out of memory (the engine stays
+   consistent; the attempt may be partly recorded). */
 int lockout_policy_observe(struct lockout_policy *policy,
 			   const struct lockout_attempt *attempt,
-			   struct lockout_decision *decision_r)
-	__attribute__((warn_unused_result));
-void lockout_decision_free(struct lockout_decision *decision);
+			   lockout_decision_callback_t *callback,
+			   void *context) __attribute__((warn_unused_result));
 
-/* The active bans. The caller may replace them from the ban table (after
-   another process changed it); see lockout_policy_forget(). */
+/* --- state that comes from the ban table ------------------------------ */
+
+/* The active address and network bans. The caller may add bans from the
+   table and clear it for a reload. */
 struct lockout_banset *lockout_policy_bans(struct lockout_policy *policy);
-
-/* Forget the failure counters of the source net (after an unban, so that the
-   next failure does not re-ban at once). */
+/* Protect account until expires (0 = permanent), replacing an earlier
+   protection. Returns 0, or -1 when out of memory. */
+int lockout_policy_protect(struct lockout_policy *policy, const char *account,
+			   int64_t expires) __attribute__((warn_unused_result));
+/* Is account protected at now? */
+bool lockout_policy_protected(const struct lockout_policy *policy,
+			      const char *account, int64_t now);
+/* Drop every protection (before reloading them from the table). */
+void lockout_policy_clear_protections(struct lockout_policy *policy);
+/* Forget the failures counted against account (after an unban). */
+void lockout_policy_forget_account(struct lockout_policy *policy,
+				   const char *account);
+/* Remember (account, network) as a known device last seen at last_seen. */
+void lockout_policy_add_known_device(struct lockout_policy *policy,
+				     const char *account,
+				     const struct lockout_net *net,
+				     int64_t last_seen);
+/* Record that net was banned at created (history for escalation and
+   network bans), e.g. from the table at start. */
+void lockout_policy_note_ban(struct lockout_policy *policy,
+			     const struct lockout_net *net, int64_t created);
+/* Networks allowed in addition to lockout_allow_networks (the table's
+   allowed networks); copied. Returns 0, or -1 when out of memory (the
+   previous list stays). */
+int lockout_policy_set_allowed(struct lockout_policy *policy,
+			       const struct lockout_net *nets, size_t count)
+	__attribute__((warn_unused_result));
+/* Is ip in an allowed network? */
+bool lockout_policy_is_allowed(const struct lockout_policy *policy,
+			       const struct lockout_addr *ip);
+/* Forget the failure counters of the source net (after an unban, so that
+   the next failure does not re-ban at once). */
 void lockout_policy_forget(struct lockout_policy *policy,
 			   const struct lockout_net *net);
 
-/* Number of sources currently tracked, and the table's capacity. */
+/* --- sizes, for tests and benchmarks ------------------------------------ */
 size_t lockout_policy_source_count(const struct lockout_policy *policy);
 size_t lockout_policy_source_capacity(const struct lockout_policy *policy);
+/* Bytes of memory the engine holds (tables and their contents). */
+size_t lockout_policy_memory(const struct lockout_policy *policy);
 
 const char *lockout_outcome_to_str(enum lockout_outcome outcome);
 

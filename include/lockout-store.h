@@ -245,4 +245,53 @@ bool lockout_store_error_is_busy(const struct lockout_store *store);
 /* Schema version this code creates and understands (PRAGMA user_version). */
 int lockout_store_schema_version(void);
 
+/* --- known devices, notable events, allowed networks -------------------- */
+
+/* Record that user logged in from network (canonical CIDR or address) at
+   seen: insert, or move last_seen forward. */
+int lockout_store_touch_known_device(struct lockout_store *store,
+				     const char *user, const char *network,
+				     int64_t seen, const char **error_r)
+	__attribute__((warn_unused_result));
+/* Called for each known device, most recently seen first; strings valid
+   only during the call; non-zero stops (and is returned). */
+typedef int lockout_known_device_callback_t(const char *user,
+					    const char *network,
+					    int64_t first_seen,
+					    int64_t last_seen, void *context);
+/* The known devices seen at or after since, at most limit of them. */
+int lockout_store_iter_known_devices(struct lockout_store *store,
+				     int64_t since, unsigned int limit,
+				     lockout_known_device_callback_t *callback,
+				     void *context, const char **error_r)
+	__attribute__((warn_unused_result));
+
+/* A notable event for the postmaster. */
+struct lockout_event {
+	int64_t id;
+	int64_t time;
+	/* "stale_client", "success_after_failures", "protected", ... */
+	const char *kind;
+	const char *ip;		/* canonical source; "" when none */
+	const char *user;	/* "" when none */
+	const char *detail;	/* JSON object */
+	bool notified;
+};
+/* Insert an event (id and notified are ignored). */
+int lockout_store_add_event(struct lockout_store *store,
+			    const struct lockout_event *event,
+			    const char **error_r)
+	__attribute__((warn_unused_result));
+
+/* Call callback for each allowed network of the table (doveadm lockout
+   allow), in network order; strings valid only during the call; non-zero
+   stops (and is returned). The caller re-validates the networks. */
+int lockout_store_iter_allowed(struct lockout_store *store,
+			       int (*callback)(const char *network,
+					       const char *reason,
+					       int64_t created,
+					       void *context),
+			       void *context, const char **error_r)
+	__attribute__((warn_unused_result));
+
 #endif

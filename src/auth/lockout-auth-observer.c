@@ -38,15 +38,80 @@ static void lockout_filter_install(void)
 	installed_global_filter = event_get_global_debug_send_filter();
 }
 
+static const char *decision_until(const struct lockout_decision *d)
+{
+	if (d->expires == 0)
+		return "permanently";
+	return t_strdup_printf("for %lld secs",
+			       (long long)(d->expires - d->time));
+}
+
+/* Carry out one decision of the policy engine: log it, send its event,
+   queue it for the table. */
+static void lockout_decision(const struct lockout_decision *d, void *context)
+{
+	bool observe = lockout_auth->cfg.mode == LOCKOUT_MODE_OBSERVE;
+	struct auth_request *request = context;
+	struct event_passthrough *e;
+	const char *name;
+
+	switch (d->type) {
+	case LOCKOUT_DECISION_BAN:
+		name = "lockout_ban_created";
+		break;
+	case LOCKOUT_DECISION_PROTECT:
+		name = "lockout_user_protected";
+		break;
+	case LOCKOUT_DECISION_NOTABLE:
+		name = "lockout_notable";
+		break;
+	case LOCKOUT_DECISION_KNOWN_DEVICE:
+	default:
+		/* routine: persisted quietly, no event */
+		name = NULL;
+		break;
+	}
+	if (name != NULL) {
+		/* our own category and log prefix, with the request's
+		   basics; built and sent in one go (a passthrough event
+		   must be finished before another is created) */
+		e = event_create_passthrough(lockout_auth->event)->
+			set_name(name)->
+			add_str("service", request->fields.service)->
+			add_str("remote_ip",
+				net_ip2addr(&request->fields.remote_ip))->
+			add_str("target", d->target)->
+			add_str("user", d->user)->
+			add_str("rule", d->rule)->
+			add_str("kind", lockout_kind_to_str(d->kind))->
+			add_int("failures", d->failures)->
+			add_int("expires", d->expires)->
+			add_str("mode", observe ? "observe" : "enforce");
+		if (d->type == LOCKOUT_DECISION_BAN) {
+			e_info(e->event(), "%s %s %s: %s (rule %s)",
+			       observe ? "Would ban" : "Banned", d->target,
+			       decision_until(d), d->reason, d->rule);
+		} else if (d->type == LOCKOUT_DECISION_PROTECT) {
+			e_info(e->event(), "%s account %s %s: %s (rule %s)",
+			       observe ? "Would protect" : "Protected",
+			       d->target, decision_until(d), d->reason,
+			       d->rule);
+		} else {
+			e_info(e->event(), "Notable (%s): %s, user %s: %s",
+			       d->rule, d->target, d->user, d->reason);
+		}
+	}
+	if (lockout_auth->db != NULL)
+		lockout_auth_db_queue_decision(lockout_auth->db, d, observe);
+}
+
 static void lockout_observe(struct auth_request *request,
 			    struct event *request_event)
 {
-	bool observe = lockout_auth->cfg.mode == LOCKOUT_MODE_OBSERVE;
-	struct lockout_decision decision;
+	struct lockout_request_ctx *ctx;
 	struct lockout_attempt attempt;
-	char ipbuf[LOCKOUT_ADDR_STRLEN], until[64];
+	char ipbuf[LOCKOUT_ADDR_STRLEN];
 	const char *user;
-	int ret;
 
 	lockout_auth->health_outcomes++;
 
@@ -55,13 +120,19 @@ static void lockout_observe(struct auth_request *request,
 	lockout_auth_addr_from_ip(&request->fields.remote_ip, &attempt.ip);
 	if (attempt.ip.family == 0)
 		return; /* no address: nothing to count or ban */
+	/* targeted names are matched as typed; the account as the passdb
+	   resolved it */
 	user = request->fields.original_username != NULL ?
 		request->fields.original_username : request->fields.user;
 	attempt.user = user;
+	attempt.account = request->fields.user;
 	attempt.service = request->fields.service;
 	attempt.mechanism = request->fields.mech_name;
+	ctx = lockout_auth_request_ctx(request_event);
+	if (ctx != NULL)
+		attempt.password_tag = ctx->password_tag;
 
-	if (lockout_auth_request_refused(request_event))
+	if (ctx != NULL && ctx->refused)
 		attempt.outcome = LOCKOUT_OUTCOME_REFUSED;
 	else if (request->fields.successful)
 		attempt.outcome = LOCKOUT_OUTCOME_SUCCESS;
@@ -82,35 +153,11 @@ static void lockout_observe(struct auth_request *request,
 			lockout_outcome_to_str(attempt.outcome));
 	}
 
-	ret = lockout_policy_observe(lockout_auth->policy, &attempt,
-				     &decision);
-	if (ret < 0) {
+	if (lockout_policy_observe(lockout_auth->policy, &attempt,
+				   lockout_decision, request) < 0) {
 		e_error(lockout_auth->event,
-			"Out of memory while recording a failure");
-		return;
+			"Out of memory while recording an outcome");
 	}
-	if (ret == 0)
-		return;
-
-	if (decision.expires == 0)
-		i_strocpy(until, "permanently", sizeof(until));
-	else
-		i_snprintf(until, sizeof(until), "for %lld secs",
-			   (long long)(decision.expires - decision.created));
-	e_info(event_create_passthrough(lockout_auth->event)->
-	       set_name("lockout_ban_created")->
-	       add_str("target", decision.target)->
-	       add_str("kind", lockout_kind_to_str(decision.kind))->
-	       add_str("rule", decision.rule)->
-	       add_int("failures", decision.failures)->
-	       add_int("expires", decision.expires)->
-	       add_str("mode", observe ? "observe" : "enforce")->event(),
-	       "%s %s %s: %s (rule %s)", observe ? "Would ban" : "Banned",
-	       decision.target, until, decision.reason, decision.rule);
-	if (lockout_auth->db != NULL)
-		lockout_auth_db_queue_ban(lockout_auth->db, &decision,
-					  observe);
-	lockout_decision_free(&decision);
 }
 
 static struct auth_request *

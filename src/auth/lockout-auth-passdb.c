@@ -4,12 +4,12 @@
 #include "passdb.h"
 #include "lockout-auth-private.h"
 
+#include <sodium.h>
+
 /* passdb "lockout": placed before every other passdb, it answers NEXT for
    requests that may go on, and USER_DISABLED for banned sources, before any
    password is checked. Without a "reason" field the client sees the same
    answer as for a wrong password: the attacker learns nothing. */
-
-static int refused_marker;
 
 void lockout_auth_addr_from_ip(const struct ip_addr *ip,
 			       struct lockout_addr *addr_r)
@@ -25,77 +25,133 @@ void lockout_auth_addr_from_ip(const struct ip_addr *ip,
 		addr_r->family = 0;
 }
 
-static enum passdb_result lockout_passdb_refuse(struct auth_request *request)
+struct lockout_request_ctx *
+lockout_auth_request_ctx(struct event *request_event)
 {
-	event_set_ptr(request->event, LOCKOUT_EVENT_PTR_REFUSED,
-		      &refused_marker);
+	return event_get_ptr(request_event, LOCKOUT_EVENT_PTR_CTX);
+}
+
+static struct lockout_request_ctx *
+lockout_passdb_ctx(struct auth_request *request)
+{
+	struct lockout_request_ctx *ctx;
+
+	ctx = lockout_auth_request_ctx(request->event);
+	if (ctx == NULL) {
+		ctx = p_new(request->pool, struct lockout_request_ctx, 1);
+		event_set_ptr(request->event, LOCKOUT_EVENT_PTR_CTX, ctx);
+		/* the observer finds the request again through its event */
+		event_set_ptr(request->event, LOCKOUT_EVENT_PTR_REQUEST,
+			      request);
+	}
+	return ctx;
+}
+
+/* Reduce the attempted password to a short keyed tag: equal passwords give
+   equal tags, nothing about the password can be learnt from it, and it is
+   kept only in memory. 0 means "unknown", so it is never produced. */
+static uint32_t lockout_password_tag(const char *password)
+{
+	unsigned char out[crypto_shorthash_BYTES];
+	uint32_t tag;
+
+	crypto_shorthash(out, (const unsigned char *)password,
+			 strlen(password), lockout_auth->tag_key);
+	memcpy(&tag, out, sizeof(tag));
+	sodium_memzero(out, sizeof(out));
+	return tag == 0 ? 1 : tag;
+}
+
+/* Refuse (or, in observe mode, only say we would). The event is sent at
+   debug level: metrics count it, a flood of refusals does not flood the
+   log. */
+static enum passdb_result
+lockout_passdb_refuse(struct auth_request *request,
+		      struct lockout_request_ctx *ctx, bool observe,
+		      const char *reason, const char *target, int64_t expires,
+		      const char *why)
+{
+	struct event_passthrough *e;
+
+	/* a passthrough event must be finished with ->event() before any
+	   other is created: build and send it in one go */
+	e = event_create_passthrough(request->event)->
+		set_name("lockout_request_refused")->
+		add_str("reason", reason)->
+		add_str("mode", observe ? "observe" : "enforce");
+	if (target != NULL) {
+		e->add_str("ban_target", target)->
+			add_int("ban_expires", expires);
+	}
+	e_debug(e->event(), "lockout: %s: %s",
+		observe ? "Would refuse" : "Refused", why);
+	if (observe)
+		return PASSDB_RESULT_NEXT;
+	ctx->refused = TRUE;
 	return PASSDB_RESULT_USER_DISABLED;
 }
 
-bool lockout_auth_request_refused(struct event *request_event)
-{
-	return event_get_ptr(request_event, LOCKOUT_EVENT_PTR_REFUSED) != NULL;
-}
-
-static enum passdb_result lockout_passdb_check(struct auth_request *request)
+static enum passdb_result lockout_passdb_check(struct auth_request *request,
+					       const char *password)
 {
 	const struct lockout_banset_entry *ban;
+	struct lockout_request_ctx *ctx;
 	struct lockout_addr addr;
-	bool observe;
+	enum lockout_verdict verdict;
 	char target[LOCKOUT_NET_STRLEN];
+	bool observe;
 
-	/* the observer finds the request again through its event */
-	event_set_ptr(request->event, LOCKOUT_EVENT_PTR_REQUEST, request);
 	if (lockout_auth == NULL || lockout_auth->db == NULL)
 		return PASSDB_RESULT_NEXT;
+	ctx = lockout_passdb_ctx(request);
+	if (password != NULL)
+		ctx->password_tag = lockout_password_tag(password);
 	lockout_auth->health_passdb_calls++;
 	observe = lockout_auth->cfg.mode == LOCKOUT_MODE_OBSERVE;
 
 	if (!lockout_auth_db_usable(lockout_auth->db) &&
 	    lockout_auth->cfg.on_error == LOCKOUT_ON_ERROR_DENY) {
-		e_debug(event_create_passthrough(request->event)->
-			set_name("lockout_request_refused")->
-			add_str("reason", "ban table unusable")->
-			add_str("mode", observe ? "observe" : "enforce")->
-			event(), "lockout: %s: ban table unusable and "
-			"lockout_on_error=deny", observe ?
-			"Would refuse" : "Refused");
-		return observe ? PASSDB_RESULT_NEXT :
-			lockout_passdb_refuse(request);
+		return lockout_passdb_refuse(request, ctx, observe,
+			"ban table unusable", NULL, 0,
+			"ban table unusable and lockout_on_error=deny");
 	}
 
 	lockout_auth_addr_from_ip(&request->fields.remote_ip, &addr);
 	if (addr.family == 0)
 		return PASSDB_RESULT_NEXT;
-	if (lockout_policy_allowed(lockout_auth->policy, ioloop_time, &addr,
-				   &ban))
-		return PASSDB_RESULT_NEXT;
-
-	lockout_net_to_str(&ban->net, target);
-	e_debug(event_create_passthrough(request->event)->
-		set_name("lockout_request_refused")->
-		add_str("reason", "banned")->
-		add_str("ban_target", target)->
-		add_int("ban_expires", ban->expires)->
-		add_str("mode", observe ? "observe" : "enforce")->event(),
-		"lockout: %s: %s is banned", observe ? "Would refuse" :
-		"Refused", target);
-	return observe ? PASSDB_RESULT_NEXT : lockout_passdb_refuse(request);
+	verdict = lockout_policy_check(lockout_auth->policy, ioloop_time,
+				       &addr, request->fields.user, &ban);
+	switch (verdict) {
+	case LOCKOUT_VERDICT_ALLOW:
+		break;
+	case LOCKOUT_VERDICT_BANNED:
+		lockout_net_to_str(&ban->net, target);
+		return lockout_passdb_refuse(request, ctx, observe, "banned",
+			target, ban->expires,
+			t_strdup_printf("%s is banned", target));
+	case LOCKOUT_VERDICT_PROTECTED:
+		return lockout_passdb_refuse(request, ctx, observe,
+			"protected", request->fields.user, 0,
+			t_strdup_printf("account %s is protected and this "
+					"source is not one of its known "
+					"devices", request->fields.user));
+	}
+	return PASSDB_RESULT_NEXT;
 }
 
 static void
 lockout_passdb_verify_plain(struct auth_request *request,
-			    const char *password ATTR_UNUSED,
+			    const char *password,
 			    verify_plain_callback_t *callback)
 {
-	callback(lockout_passdb_check(request), request);
+	callback(lockout_passdb_check(request, password), request);
 }
 
 static void
 lockout_passdb_lookup_credentials(struct auth_request *request,
 				  lookup_credentials_callback_t *callback)
 {
-	callback(lockout_passdb_check(request), NULL, 0, request);
+	callback(lockout_passdb_check(request, NULL), NULL, 0, request);
 }
 
 static struct passdb_module *

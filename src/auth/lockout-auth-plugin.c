@@ -49,6 +49,8 @@ void lockout_auth_init(struct module *module ATTR_UNUSED)
 
 	if (sodium_init() < 0)
 		i_fatal("lockout: sodium_init() failed");
+	lockout_auth_tag_key_load(&lockout_auth->cfg, lockout_auth->db_uid,
+				  lockout_auth->db_gid, lockout_auth->tag_key);
 	seed = randombytes_random();
 	lockout_auth->policy = lockout_policy_create(&lockout_auth->cfg, seed);
 	if (lockout_auth->policy == NULL)
@@ -73,6 +75,7 @@ void lockout_auth_deinit(void)
 	/* the passdb deinit has already flushed and closed the table */
 	i_assert(lockout_auth->db == NULL);
 	lockout_policy_free(&lockout_auth->policy);
+	sodium_memzero(lockout_auth->tag_key, sizeof(lockout_auth->tag_key));
 	lockout_config_free(&lockout_auth->cfg);
 	event_unref(&lockout_auth->event);
 	i_free(lockout_auth);

@@ -11,9 +11,19 @@ struct ip_addr;
 struct lockout_auth_db;
 
 /* Keys of the pointers the passdb leaves on request->event for the
-   observer: the auth_request itself, and a marker when we refused it. */
+   observer: the auth_request itself, and our per-request context. */
 #define LOCKOUT_EVENT_PTR_REQUEST "lockout_request"
-#define LOCKOUT_EVENT_PTR_REFUSED "lockout_refused"
+#define LOCKOUT_EVENT_PTR_CTX "lockout_ctx"
+
+/* What the passdb learnt about a request, for the observer. Allocated from
+   the request's pool. */
+struct lockout_request_ctx {
+	/* keyed hash of the attempted password; 0 when there was no
+	   plaintext (credential lookup mechanisms) */
+	uint32_t password_tag;
+	/* we refused it before the password check */
+	bool refused;
+};
 
 /* The state of the plugin in the auth process (not in auth-workers). */
 struct lockout_auth {
@@ -24,6 +34,9 @@ struct lockout_auth {
 	/* the user the auth process drops to, which owns the database */
 	uid_t db_uid;
 	gid_t db_gid;
+	/* per-install key of the password tags (lockout.key beside the
+	   database), in memory only */
+	unsigned char tag_key[16];
 
 	/* observer health: passdb calls and outcomes seen since the last
 	   check, and whether we have already complained */
@@ -43,6 +56,11 @@ void lockout_auth_settings_read(struct lockout_config *cfg);
    root-owned database files to uid/gid. Runs as root at init. */
 void lockout_auth_db_prepare(const struct lockout_config *cfg, uid_t uid,
 			     gid_t gid);
+/* Read the password-tag key beside the database, creating it (random, mode
+   0600, owned by uid/gid) at first start. Runs as root at init; i_fatal()
+   when impossible. */
+void lockout_auth_tag_key_load(const struct lockout_config *cfg, uid_t uid,
+			       gid_t gid, unsigned char key_r[16]);
 
 /* The passdb driver. */
 void lockout_auth_passdb_register(void);
@@ -54,8 +72,9 @@ void lockout_auth_observer_deinit(void);
 /* Start the periodic check that outcomes are still observed (needs the
    ioloop, so it runs from the passdb init). */
 void lockout_auth_observer_start_health(void);
-/* Did the passdb refuse the request whose event this is? */
-bool lockout_auth_request_refused(struct event *request_event);
+/* The passdb's context of the request whose event this is, or NULL. */
+struct lockout_request_ctx *
+lockout_auth_request_ctx(struct event *request_event);
 /* Convert Dovecot's address to ours (family 0 when there is none). */
 void lockout_auth_addr_from_ip(const struct ip_addr *ip,
 			       struct lockout_addr *addr_r);
@@ -67,10 +86,10 @@ struct lockout_auth_db *lockout_auth_db_init(void);
 void lockout_auth_db_deinit(struct lockout_auth_db **db);
 /* Is the table usable now? When not, lockout_on_error decides. */
 bool lockout_auth_db_usable(const struct lockout_auth_db *db);
-/* Queue a ban decision for writing (within a second). */
-void lockout_auth_db_queue_ban(struct lockout_auth_db *db,
-			       struct lockout_decision *decision,
-			       bool observed);
+/* Queue a decision of the policy engine for writing (within a second). */
+void lockout_auth_db_queue_decision(struct lockout_auth_db *db,
+				    const struct lockout_decision *decision,
+				    bool observed);
 /* Queue one failure for the history (aggregated before writing). */
 void lockout_auth_db_queue_failure(struct lockout_auth_db *db, time_t now,
 				   const char *ip, const char *user,

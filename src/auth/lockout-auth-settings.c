@@ -1,9 +1,12 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
 #include "auth-common.h"
 #include "master-service.h"
+#include "write-full.h"
 #include "lockout-auth-private.h"
 #include "lockout-doveconf.h"
 
+#include <fcntl.h>
+#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -69,4 +72,63 @@ void lockout_auth_db_prepare(const struct lockout_config *cfg, uid_t uid,
 	chown_if_root(cfg->db, uid, gid);
 	chown_if_root(t_strconcat(cfg->db, "-wal", NULL), uid, gid);
 	chown_if_root(t_strconcat(cfg->db, "-shm", NULL), uid, gid);
+}
+
+#define LOCKOUT_TAG_KEY_FILE "lockout.key"
+
+static void lockout_tag_key_create(const char *path, uid_t uid, gid_t gid)
+{
+	unsigned char key[16];
+	const char *tmp = t_strconcat(path, ".tmp", NULL);
+	int fd;
+
+	randombytes_buf(key, sizeof(key));
+	i_unlink_if_exists(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		i_fatal("lockout: open(%s) failed: %m", tmp);
+	if (write_full(fd, key, sizeof(key)) < 0 || fsync(fd) < 0)
+		i_fatal("lockout: write(%s) failed: %m", tmp);
+	sodium_memzero(key, sizeof(key));
+	if (fchown(fd, uid, gid) < 0)
+		i_fatal("lockout: fchown(%s) failed: %m", tmp);
+	if (close(fd) < 0)
+		i_fatal("lockout: close(%s) failed: %m", tmp);
+	/* link() rather than rename(): never replace a key that another
+	   process created meanwhile */
+	if (link(tmp, path) < 0 && errno != EEXIST)
+		i_fatal("lockout: link(%s, %s) failed: %m", tmp, path);
+	i_unlink(tmp);
+}
+
+void lockout_auth_tag_key_load(const struct lockout_config *cfg, uid_t uid,
+			       gid_t gid, unsigned char key_r[16])
+{
+	const char *p, *path;
+	struct stat st;
+	ssize_t ret;
+	int fd;
+
+	p = strrchr(cfg->db, '/');
+	path = t_strconcat(t_strdup_until(cfg->db, p + 1),
+			   LOCKOUT_TAG_KEY_FILE, NULL);
+	fd = open(path, O_RDONLY | O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT) {
+		lockout_tag_key_create(path, uid, gid);
+		fd = open(path, O_RDONLY | O_NOFOLLOW);
+	}
+	if (fd < 0)
+		i_fatal("lockout: open(%s) failed: %m", path);
+	if (fstat(fd, &st) < 0)
+		i_fatal("lockout: fstat(%s) failed: %m", path);
+	if ((st.st_mode & 0077) != 0 || !S_ISREG(st.st_mode)) {
+		i_fatal("lockout: %s must be a regular file readable by its "
+			"owner only (chmod 0600)", path);
+	}
+	ret = read(fd, key_r, 16);
+	if (ret != 16) {
+		i_fatal("lockout: %s: expected 16 bytes of key, read %d "
+			"(delete it to create a new one)", path, (int)ret);
+	}
+	i_close_fd(&fd);
 }

@@ -96,7 +96,7 @@ static const struct setting_def setting_defs[] = {
 		     "support office mail sales"),
 	DEF_TIME("lockout_targeted_ban_time", targeted_ban_time, "7 days",
 		 SET_FLAG_PERMANENT),
-	DEF_UINT("lockout_targeted_failures", targeted_failures, "3", 1, 1000),
+	DEF_UINT("lockout_targeted_failures", targeted_failures, "3", 1, 100),
 	DEF_UINT("lockout_user_failures", user_failures, "30", 1, 100000),
 	DEF_TIME("lockout_user_window", user_window, "1 hour", 0),
 	DEF_TIME("lockout_known_device_time", known_device_time, "30 days", 0),
@@ -109,6 +109,12 @@ static const struct setting_def setting_defs[] = {
 		SET_FLAG_ABS_PATH),
 	DEF_TIME("lockout_history_time", history_time, "30 days", 0),
 	DEF_UINT("lockout_max_sources", max_sources, "100000", 64, 10000000),
+	DEF_TIME("lockout_protect_time", protect_time, "1 hour", 0),
+	DEF_UINT("lockout_net_ban_hosts", net_ban_hosts, "3", 0, 256),
+	DEF_TIME("lockout_net_ban_window", net_ban_window, "1 day", 0),
+	DEF_UINT("lockout_max_users", max_users, "100000", 64, 10000000),
+	DEF_UINT("lockout_max_known_devices", max_known_devices, "100000", 64,
+		 10000000),
 };
 
 #define SETTINGS_COUNT (sizeof(setting_defs) / sizeof(setting_defs[0]))

@@ -614,3 +614,11 @@ int lockout_json_get_string(const char *json, const char *key,
 	buf[sink.len] = '\0';
 	return 1;
 }
+
+void lockout_str_clear(struct lockout_str *str)
+{
+	str->len = 0;
+	str->failed = false;
+	if (str->data != NULL)
+		str->data[0] = '\0';
+}

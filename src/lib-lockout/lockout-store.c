@@ -37,6 +37,10 @@ enum store_stmt {
 	STORE_STMT_TOP_USER,
 	STORE_STMT_TOP_IP,
 	STORE_STMT_TOP_SERVICE,
+	STORE_STMT_TOUCH_DEVICE,
+	STORE_STMT_ITER_DEVICES,
+	STORE_STMT_ADD_EVENT,
+	STORE_STMT_ITER_ALLOWED,
 
 	STORE_STMT_COUNT
 };
@@ -83,6 +87,21 @@ static const char *const store_sql[STORE_STMT_COUNT] = {
 	[STORE_STMT_TOP_USER] = STORE_TOP_SQL("user", "ip"),
 	[STORE_STMT_TOP_IP] = STORE_TOP_SQL("ip", "user"),
 	[STORE_STMT_TOP_SERVICE] = STORE_TOP_SQL("service", "user"),
+	[STORE_STMT_TOUCH_DEVICE] =
+		"INSERT INTO known_devices (user, network, first_seen, "
+		"last_seen) VALUES (?1, ?2, ?3, ?3) "
+		"ON CONFLICT (user, network) DO UPDATE SET "
+		"last_seen = max(last_seen, excluded.last_seen)",
+	[STORE_STMT_ITER_DEVICES] =
+		"SELECT user, network, first_seen, last_seen "
+		"FROM known_devices WHERE last_seen >= ?1 "
+		"ORDER BY last_seen DESC LIMIT ?2",
+	[STORE_STMT_ADD_EVENT] =
+		"INSERT INTO events (time, kind, ip, user, detail) "
+		"VALUES (?1, ?2, ?3, ?4, ?5)",
+	[STORE_STMT_ITER_ALLOWED] =
+		"SELECT network, reason, created FROM allowed "
+		"ORDER BY network"
 };
 
 /* Schema migrations: entry i brings user_version from i to i + 1. Append
@@ -1344,4 +1363,159 @@ int lockout_store_top(struct lockout_store *store, const char *by,
 bool lockout_store_error_is_busy(const struct lockout_store *store)
 {
 	return store->last_error_busy;
+}
+
+/* --- known devices, events, allowed networks ----------------------------- */
+
+int lockout_store_touch_known_device(struct lockout_store *store,
+				     const char *user, const char *network,
+				     int64_t seen, const char **error_r)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (store_check_writable(store, "known device", error_r) < 0)
+		return -1;
+	if (!store_str_fits(user, LOCKOUT_FAILURE_FIELD_MAX, true) ||
+	    !store_str_fits(network, LOCKOUT_FAILURE_FIELD_MAX, true) ||
+	    seen <= 0) {
+		*error_r = store_errorf(store, "known device: empty or "
+					"overlong field, or bad time");
+		return -1;
+	}
+	if (store_stmt_get(store, STORE_STMT_TOUCH_DEVICE, &stmt, error_r) < 0)
+		return -1;
+	if ((rc = store_bind_text(stmt, 1, user)) != SQLITE_OK ||
+	    (rc = store_bind_text(stmt, 2, network)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_int64(stmt, 3, seen)) != SQLITE_OK) {
+		*error_r = store_error(store, "known device", rc);
+		store_stmt_release(stmt);
+		return -1;
+	}
+	return store_step_done(store, stmt, "known device", error_r);
+}
+
+int lockout_store_iter_known_devices(struct lockout_store *store,
+				     int64_t since, unsigned int limit,
+				     lockout_known_device_callback_t *callback,
+				     void *context, const char **error_r)
+{
+	const char *user, *network;
+	int64_t first, last;
+	sqlite3_stmt *stmt;
+	int rc, ret;
+
+	if (store_check_not_iterating(store, "list known devices",
+				      error_r) < 0 ||
+	    store_stmt_get(store, STORE_STMT_ITER_DEVICES, &stmt,
+			   error_r) < 0)
+		return -1;
+	if ((rc = sqlite3_bind_int64(stmt, 1, since)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_int64(stmt, 2, limit)) != SQLITE_OK) {
+		*error_r = store_error(store, "list known devices", rc);
+		store_stmt_release(stmt);
+		return -1;
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (store_column_text(stmt, 0, false, &user) < 0 ||
+		    store_column_text(stmt, 1, false, &network) < 0 ||
+		    store_column_time(stmt, 2, false, &first) < 0 ||
+		    store_column_time(stmt, 3, false, &last) < 0) {
+			store_count_skipped(store);
+			continue;
+		}
+		store->in_callback = true;
+		ret = callback(user, network, first, last, context);
+		store->in_callback = false;
+		if (ret != 0) {
+			store_stmt_release(stmt);
+			return ret;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		*error_r = store_error(store, "list known devices", rc);
+		store_stmt_release(stmt);
+		return -1;
+	}
+	store_stmt_release(stmt);
+	return 0;
+}
+
+int lockout_store_add_event(struct lockout_store *store,
+			    const struct lockout_event *event,
+			    const char **error_r)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (store_check_writable(store, "add event", error_r) < 0)
+		return -1;
+	if (event->time <= 0 ||
+	    !store_str_fits(event->kind, LOCKOUT_FAILURE_FIELD_MAX, true) ||
+	    !store_str_fits(event->ip == NULL ? "" : event->ip,
+			    LOCKOUT_FAILURE_FIELD_MAX, false) ||
+	    !store_str_fits(event->user == NULL ? "" : event->user,
+			    LOCKOUT_FAILURE_FIELD_MAX, false) ||
+	    !store_str_fits(event->detail == NULL ? "{}" : event->detail,
+			    LOCKOUT_BAN_EVIDENCE_MAX, true)) {
+		*error_r = store_errorf(store, "add event: bad time, empty "
+					"kind or overlong field");
+		return -1;
+	}
+	if (store_stmt_get(store, STORE_STMT_ADD_EVENT, &stmt, error_r) < 0)
+		return -1;
+	if ((rc = sqlite3_bind_int64(stmt, 1, event->time)) != SQLITE_OK ||
+	    (rc = store_bind_text(stmt, 2, event->kind)) != SQLITE_OK ||
+	    (rc = store_bind_text(stmt, 3, event->ip == NULL ? "" :
+				  event->ip)) != SQLITE_OK ||
+	    (rc = store_bind_text(stmt, 4, event->user == NULL ? "" :
+				  event->user)) != SQLITE_OK ||
+	    (rc = store_bind_text(stmt, 5, event->detail == NULL ? "{}" :
+				  event->detail)) != SQLITE_OK) {
+		*error_r = store_error(store, "add event", rc);
+		store_stmt_release(stmt);
+		return -1;
+	}
+	return store_step_done(store, stmt, "add event", error_r);
+}
+
+int lockout_store_iter_allowed(struct lockout_store *store,
+			       int (*callback)(const char *network,
+					       const char *reason,
+					       int64_t created,
+					       void *context),
+			       void *context, const char **error_r)
+{
+	const char *network, *reason;
+	sqlite3_stmt *stmt;
+	int64_t created;
+	int rc, ret;
+
+	if (store_check_not_iterating(store, "list allowed", error_r) < 0 ||
+	    store_stmt_get(store, STORE_STMT_ITER_ALLOWED, &stmt,
+			   error_r) < 0)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (store_column_text(stmt, 0, false, &network) < 0 ||
+		    store_column_text(stmt, 1, false, &reason) < 0 ||
+		    sqlite3_column_type(stmt, 2) != SQLITE_INTEGER) {
+			store_count_skipped(store);
+			continue;
+		}
+		created = sqlite3_column_int64(stmt, 2);
+		store->in_callback = true;
+		ret = callback(network, reason, created, context);
+		store->in_callback = false;
+		if (ret != 0) {
+			store_stmt_release(stmt);
+			return ret;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		*error_r = store_error(store, "list allowed", rc);
+		store_stmt_release(stmt);
+		return -1;
+	}
+	store_stmt_release(stmt);
+	return 0;
 }

@@ -232,7 +232,9 @@ static const char *const setting_names[] = {
 	"lockout_user_window", "lockout_known_device_time",
 	"lockout_allow_networks", "lockout_ipv6_prefix", "lockout_notify",
 	"lockout_notify_interval", "lockout_sendmail", "lockout_history_time",
-	"lockout_max_sources",
+	"lockout_max_sources", "lockout_protect_time", "lockout_net_ban_hosts",
+	"lockout_net_ban_window", "lockout_max_users",
+	"lockout_max_known_devices",
 };
 
 START_TEST(test_config_names)
@@ -341,7 +343,7 @@ static const struct {
 	{ "lockout_targeted_ban_time", "soon", "lockout_targeted_ban_time: "
 	  "invalid interval 'soon'" },
 	{ "lockout_targeted_failures", "0", "lockout_targeted_failures: "
-	  "invalid number '0' (expected 1..1000)" },
+	  "invalid number '0' (expected 1..100)" },
 	{ "lockout_user_failures", "100001", "lockout_user_failures: invalid "
 	  "number '100001' (expected 1..100000)" },
 	{ "lockout_user_window", "1 year", "lockout_user_window: invalid "
@@ -418,7 +420,7 @@ static const struct {
 	{ "lockout_targeted_users", " , " },
 	{ "lockout_targeted_users", "J\xc3\xbcrgen" },
 	{ "lockout_targeted_ban_time", "permanent" },
-	{ "lockout_targeted_failures", "1000" },
+	{ "lockout_targeted_failures", "100" },
 	{ "lockout_user_failures", "100000" },
 	{ "lockout_user_window", "1w" },
 	{ "lockout_known_device_time", "90 days" },
