@@ -56,7 +56,6 @@ struct lockout_auth_db {
 	struct event *event;
 	struct lockout_store *store;
 	bool usable;
-	const char *last_error;
 	time_t next_retry, last_complaint, next_prune;
 
 	/* queued writes, in their own pool, cleared after a commit */
@@ -261,6 +260,8 @@ static int lockout_db_reload_real(struct lockout_auth_db *db)
 	}
 	array_foreach(&db->pending_bans, pban) {
 		if (ret == 0 && pban->kind != LOCKOUT_KIND_USER &&
+		    pban->observed == (lockout_auth->cfg.mode ==
+				       LOCKOUT_MODE_OBSERVE) &&
 		    lockout_banset_find(ctx.bans, &pban->net) == NULL &&
 		    lockout_banset_add(ctx.bans, &pban->net, pban->expires,
 				       0) < 0)
