@@ -232,9 +232,12 @@ static void lockout_health_check(void *context ATTR_UNUSED)
 				LOCKOUT_HEALTH_INTERVAL_MSECS / 1000);
 			lockout_auth->health_warned = TRUE;
 		}
-		/* try to repair the filter in case it was replaced
-		   without a new event being created since */
-		lockout_filter_install();
+		/* repair the filter in case it was replaced without a new
+		   event being created since (merging it into itself again
+		   would only grow it) */
+		if (event_get_global_debug_send_filter() !=
+		    installed_global_filter)
+			lockout_filter_install();
 	} else if (lockout_auth->health_outcomes > 0 &&
 		   lockout_auth->health_warned) {
 		e_info(lockout_auth->event,
