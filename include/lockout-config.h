@@ -81,7 +81,7 @@ struct lockout_config {
 	unsigned int max_sources;
 	/* lockout_protect_time: how long an account stays protected */
 	uint32_t protect_time;
-	/* lockout_net_ban_hosts (0..256): banned addresses of one IPv4 /24
+	/* lockout_net_ban_hosts (0..16): banned addresses of one IPv4 /24
 	   within lockout_net_ban_window that ban the /24; 0 = never */
 	unsigned int net_ban_hosts;
 	uint32_t net_ban_window;

@@ -110,9 +110,9 @@ static const struct setting_def setting_defs[] = {
 	DEF_TIME("lockout_history_time", history_time, "30 days", 0),
 	DEF_UINT("lockout_max_sources", max_sources, "100000", 64, 10000000),
 	DEF_TIME("lockout_protect_time", protect_time, "1 hour", 0),
-	DEF_UINT("lockout_net_ban_hosts", net_ban_hosts, "3", 0, 256),
+	DEF_UINT("lockout_net_ban_hosts", net_ban_hosts, "3", 0, 16),
 	DEF_TIME("lockout_net_ban_window", net_ban_window, "1 day", 0),
-	DEF_UINT("lockout_max_users", max_users, "100000", 64, 10000000),
+	DEF_UINT("lockout_max_users", max_users, "10000", 64, 10000000),
 	DEF_UINT("lockout_max_known_devices", max_known_devices, "100000", 64,
 		 10000000),
 };

@@ -14,8 +14,9 @@
 #define POLICY_USERS 3
 #define POLICY_USER_LEN 32
 /* Distinct usernames (per source) and sources (per account) are counted
-   exactly up to this many, by hash; beyond that the count is a floor. */
-#define POLICY_DISTINCT 8
+   exactly up to this many, by hash; beyond that the count stops: a floor,
+   and the evidence says so. */
+#define POLICY_DISTINCT 16
 /* Sources kept per account as evidence. */
 #define POLICY_SOURCES 4
 /* Buckets of the per-account sliding window. */
@@ -235,10 +236,11 @@ struct source {
 	struct sa_head h;
 	struct lockout_net net;
 	int64_t first_seen, last_seen, last_stale;
+	bool stale_reported;
 	unsigned int failures, unknown_user, repeats, stale_repeats;
 	unsigned int ring_head, ring_len;
 	uint32_t services, mechanisms;
-	unsigned int user_hash_count, distinct_users;
+	unsigned int distinct_users;
 	uint32_t user_hashes[POLICY_DISTINCT];
 	char users[POLICY_USERS][POLICY_USER_LEN];
 };
@@ -248,6 +250,7 @@ struct history {
 	struct sa_head h;
 	unsigned int bans;
 	int64_t last_ban, last_success;
+	bool had_success;
 	/* for /24s: recently banned hosts */
 	unsigned int host_count;
 	uint8_t hosts[POLICY_NET_HOSTS];
@@ -259,7 +262,7 @@ struct account {
 	int64_t bucket; /* index of the newest bucket */
 	unsigned int counts[POLICY_BUCKETS];
 	int64_t first_seen, last_seen;
-	unsigned int source_hash_count, distinct_sources, sample_count;
+	unsigned int distinct_sources, sample_count;
 	uint32_t source_hashes[POLICY_DISTINCT];
 	struct lockout_addr sample[POLICY_SOURCES];
 	uint32_t services, mechanisms;
@@ -509,9 +512,9 @@ static void append_names(struct lockout_str *str, const char *key,
 }
 
 /* Count h among up to POLICY_DISTINCT remembered hashes; returns true when
-   it was new. Past the cap every unseen hash counts as new: a floor. */
-static bool distinct_note(uint32_t *hashes, unsigned int *count,
-			  unsigned int *distinct, uint32_t h)
+   it was new. When all are taken nothing more is counted, so *count is
+   exact up to POLICY_DISTINCT and a floor beyond. */
+static bool distinct_note(uint32_t *hashes, unsigned int *count, uint32_t h)
 {
 	unsigned int i;
 
@@ -519,10 +522,9 @@ static bool distinct_note(uint32_t *hashes, unsigned int *count,
 		if (hashes[i] == h)
 			return false;
 	}
-	if (*count < POLICY_DISTINCT)
-		hashes[(*count)++] = h;
-	if (*distinct < UINT32_MAX)
-		(*distinct)++;
+	if (*count == POLICY_DISTINCT)
+		return false;
+	hashes[(*count)++] = h;
 	return true;
 }
 
@@ -623,6 +625,26 @@ static void copy_trunc(char *dest, size_t size, const char *src)
 	snprintf(dest, size, "%s", src == NULL ? "" : src);
 }
 
+/* Copy attacker-chosen text into a one-line human reason: control
+   characters become '?', and a cut never splits a UTF-8 sequence. */
+static void copy_printable(char *dest, size_t size, const char *src)
+{
+	size_t i, len;
+
+	len = strlen(src);
+	if (len >= size) {
+		len = size - 1;
+		while (len > 0 && ((unsigned char)src[len] & 0xc0) == 0x80)
+			len--;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		dest[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	dest[len] = '\0';
+}
+
 /* How long the next ban of a source with prior_bans bans lasts. */
 static int64_t ban_expiry(const struct lockout_config *cfg, int64_t now,
 			  uint32_t base, unsigned int prior_bans,
@@ -641,9 +663,11 @@ static int64_t ban_expiry(const struct lockout_config *cfg, int64_t now,
 	/* each ban of the same source doubles, up to lockout_ban_time_max */
 	for (i = 0; i < prior_bans && duration < UINT32_MAX; i++)
 		duration *= 2;
+	/* a base longer than the cap (a targeted ban) does not double */
 	if (cfg->ban_time_max != LOCKOUT_TIME_PERMANENT &&
-	    duration > cfg->ban_time_max && base <= cfg->ban_time_max)
-		duration = cfg->ban_time_max;
+	    duration > cfg->ban_time_max)
+		duration = base > cfg->ban_time_max ? base :
+			cfg->ban_time_max;
 	if (duration >= LOCKOUT_TIME_PERMANENT)
 		duration = LOCKOUT_TIME_PERMANENT - 1;
 	*duration_r = (uint32_t)duration;
@@ -686,8 +710,11 @@ static void evidence_common(struct lockout_policy *policy,
 			lockout_str_append(str, ",");
 		lockout_json_append_string(str, src->users[i]);
 	}
-	lockout_str_printf(str, "],\"users_more\":%u,\"distinct_users\":%u",
-			   src->distinct_users - shown, src->distinct_users);
+	lockout_str_printf(str, "],\"users_more\":%u,\"distinct_users\":%u"
+			   ",\"distinct_users_capped\":%s",
+			   src->distinct_users - shown, src->distinct_users,
+			   src->distinct_users == POLICY_DISTINCT ?
+			   "true" : "false");
 	append_names(str, "services", known_services, src->services);
 	append_names(str, "mechanisms", known_mechanisms, src->mechanisms);
 }
@@ -795,7 +822,7 @@ static int policy_maybe_ban_net(struct lockout_policy *policy,
 		return 0;
 	if (net_overlaps_allowed(policy, &net24))
 		return 0;
-	if (hist->last_success != 0 &&
+	if (hist->had_success &&
 	    now - hist->last_success < (int64_t)cfg->known_device_time)
 		return 0;
 	existing = lockout_banset_find(policy->bans, &net24);
@@ -955,7 +982,9 @@ lockout_policy_check(const struct lockout_policy *policy, int64_t now,
 		     const struct lockout_addr *ip, const char *account,
 		     const struct lockout_banset_entry **ban_r)
 {
-	*ban_r = lockout_banset_lookup(policy->bans, ip, now);
+	/* never banned by address, not even by a network ban around it */
+	*ban_r = lockout_policy_is_allowed(policy, ip) ? NULL :
+		lockout_banset_lookup(policy->bans, ip, now);
 	if (*ban_r != NULL)
 		return LOCKOUT_VERDICT_BANNED;
 	if (account != NULL && lockout_policy_protected(policy, account, now) &&
@@ -1033,10 +1062,12 @@ static int observe_success(struct lockout_policy *policy,
 	if (a->ip.family == LOCKOUT_AF_INET) {
 		lockout_addr_mask(&a->ip, 24, &dnet);
 		hist = history_find(policy, &dnet);
-		if (hist != NULL)
+		if (hist == NULL && cfg->net_ban_hosts > 0)
+			hist = history_get(policy, &dnet);
+		if (hist != NULL) {
 			hist->last_success = a->time;
-		else if (cfg->net_ban_hosts > 0)
-			history_get(policy, &dnet)->last_success = a->time;
+			hist->had_success = true;
+		}
 	}
 
 	/* the device becomes (or stays) known */
@@ -1062,6 +1093,13 @@ static int observe_success(struct lockout_policy *policy,
 	return 0;
 }
 
+static unsigned int bucket_index(int64_t bucket)
+{
+	int64_t idx = bucket % POLICY_BUCKETS;
+
+	return (unsigned int)(idx < 0 ? idx + POLICY_BUCKETS : idx);
+}
+
 /* Count a failure against the account (only from sources that are not
    known for it) and protect it at the threshold. */
 static int observe_account_failure(struct lockout_policy *policy,
@@ -1085,23 +1123,24 @@ static int observe_account_failure(struct lockout_policy *policy,
 	width = cfg->user_window / POLICY_BUCKETS;
 	if (width == 0)
 		width = 1;
-	bucket = a->time / width;
+	/* floor division: times may be negative (any origin) */
+	bucket = a->time >= 0 ? a->time / width :
+		-((-a->time + width - 1) / width);
 	if (created || bucket - acc->bucket >= POLICY_BUCKETS) {
 		memset(acc->counts, 0, sizeof(acc->counts));
 	} else {
 		for (int64_t b = acc->bucket + 1; b <= bucket; b++)
-			acc->counts[b % POLICY_BUCKETS] = 0;
+			acc->counts[bucket_index(b)] = 0;
 	}
 	if (created || bucket > acc->bucket)
 		acc->bucket = bucket;
-	acc->counts[acc->bucket % POLICY_BUCKETS]++;
+	acc->counts[bucket_index(acc->bucket)]++;
 	if (acc->first_seen == 0)
 		acc->first_seen = a->time;
 	acc->last_seen = a->time;
 	acc->services |= name_bit(known_services, a->service);
 	acc->mechanisms |= name_bit(known_mechanisms, a->mechanism);
-	if (distinct_note(acc->source_hashes, &acc->source_hash_count,
-			  &acc->distinct_sources,
+	if (distinct_note(acc->source_hashes, &acc->distinct_sources,
 			  lockout_addr_hash(&a->ip, (uint32_t)policy->k0)) &&
 	    acc->sample_count < POLICY_SOURCES)
 		acc->sample[acc->sample_count++] = a->ip;
@@ -1139,8 +1178,11 @@ static int observe_account_failure(struct lockout_policy *policy,
 			lockout_str_append(str, ",");
 		lockout_json_append_string(str, addr);
 	}
-	lockout_str_printf(str, "],\"sources_more\":%u",
-			   acc->distinct_sources - acc->sample_count);
+	lockout_str_printf(str, "],\"sources_more\":%u"
+			   ",\"distinct_sources_capped\":%s",
+			   acc->distinct_sources - acc->sample_count,
+			   acc->distinct_sources == POLICY_DISTINCT ?
+			   "true" : "false");
 	append_names(str, "services", known_services, acc->services);
 	append_names(str, "mechanisms", known_mechanisms, acc->mechanisms);
 	lockout_str_printf(str, ",\"first_seen\":%lld,\"last_seen\":%lld"
@@ -1166,8 +1208,7 @@ static void source_note(struct lockout_policy *policy, struct source *src,
 	src->last_seen = a->time;
 	src->services |= name_bit(known_services, a->service);
 	src->mechanisms |= name_bit(known_mechanisms, a->mechanism);
-	if (distinct_note(src->user_hashes, &src->user_hash_count,
-			  &src->distinct_users, uhash) &&
+	if (distinct_note(src->user_hashes, &src->distinct_users, uhash) &&
 	    src->distinct_users <= POLICY_USERS) {
 		/* truncated evidence is still evidence */
 		copy_trunc(src->users[src->distinct_users - 1],
@@ -1198,8 +1239,7 @@ static int report_stale(struct lockout_policy *policy, struct source *src,
 	d.reason = policy->reason;
 	lockout_str_clear(&policy->evidence);
 	lockout_str_printf(&policy->evidence, "{\"rule\":\"stale_client\","
-			   "\"repeats\":%u,\"window\":%u",
-			   src->stale_repeats, policy->cfg->ip_window);
+			   "\"repeats\":%u", src->stale_repeats);
 	evidence_common(policy, src, src->ring_len, policy->cfg->ip_failures,
 			policy->cfg->ip_window, 0);
 	lockout_str_append(&policy->evidence, "}");
@@ -1207,6 +1247,7 @@ static int report_stale(struct lockout_policy *policy, struct source *src,
 	if (d.evidence == NULL)
 		return -1;
 	src->last_stale = a->time;
+	src->stale_reported = true;
 	src->stale_repeats = 0;
 	emit(policy, ctx, &d);
 	return 0;
@@ -1246,8 +1287,11 @@ static int observe_failure(struct lockout_policy *policy,
 
 	if (targeted && a->outcome == LOCKOUT_OUTCOME_UNKNOWN_USER) {
 		/* bots aim at these names: hostile at the first try */
-		snprintf(why, sizeof(why), "login to the targeted name '%.64s'"
-			 " that is not an account", a->user);
+		char name[65];
+
+		copy_printable(name, sizeof(name), a->user);
+		snprintf(why, sizeof(why), "login to the targeted name '%s' "
+			 "that is not an account", name);
 		if (policy_ban(policy, ctx, &net, src, "targeted_unknown",
 			       cfg->targeted_ban_time, a->time, 1, 1,
 			       cfg->ip_window, tag != 0 ? 1 : 0, why) < 0)
@@ -1273,7 +1317,7 @@ static int observe_failure(struct lockout_policy *policy,
 		src->repeats++;
 		src->stale_repeats++;
 		if (src->stale_repeats >= POLICY_STALE_REPEATS &&
-		    (src->last_stale == 0 ||
+		    (!src->stale_reported ||
 		     a->time - src->last_stale >= (int64_t)cfg->ip_window))
 			return report_stale(policy, src, a, ctx);
 		return 0;
@@ -1343,6 +1387,8 @@ int lockout_policy_observe(struct lockout_policy *policy,
 	if (attempt->ip.family != LOCKOUT_AF_INET &&
 	    attempt->ip.family != LOCKOUT_AF_INET6)
 		return 0;
+	if (account != NULL && account[0] == '\0')
+		account = attempt->user;
 	if (account != NULL && account[0] == '\0')
 		account = NULL;
 	switch (attempt->outcome) {

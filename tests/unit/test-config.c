@@ -344,6 +344,8 @@ static const struct {
 	  "invalid interval 'soon'" },
 	{ "lockout_targeted_failures", "0", "lockout_targeted_failures: "
 	  "invalid number '0' (expected 1..100)" },
+	{ "lockout_net_ban_hosts", "17", "lockout_net_ban_hosts: invalid "
+	  "number '17' (expected 0..16)" },
 	{ "lockout_user_failures", "100001", "lockout_user_failures: invalid "
 	  "number '100001' (expected 1..100000)" },
 	{ "lockout_user_window", "1 year", "lockout_user_window: invalid "
