@@ -297,10 +297,11 @@ int lockout_store_remove_allowed(struct lockout_store *store,
    "user") equals value (bytewise, <= 255 bytes). Row strings may be NULL
    and are valid only during the call. Invalid rows are skipped and counted;
    return value and re-entrancy as for lockout_store_iter_bans(). */
+typedef int lockout_failure_callback_t(const struct lockout_failure *row,
+				       void *context);
 int lockout_store_iter_failures(struct lockout_store *store, const char *by,
 				const char *value, int64_t since,
-				int (*callback)(const struct lockout_failure *row,
-						void *context),
+				lockout_failure_callback_t *callback,
 				void *context, const char **error_r)
 	__attribute__((warn_unused_result));
 

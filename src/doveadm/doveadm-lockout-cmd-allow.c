@@ -203,6 +203,10 @@ static void cmd_lockout_allow(struct doveadm_cmd_context *cctx)
 	p_array_init(&ctx.lift, ctx.pool, 8);
 	ret = doveadm_lockout_write(&lo, delete ? allow_remove_write :
 				    allow_add_write, &ctx);
+	if (ret == 0 && ctx.existed) {
+		i_info("%s: %s was allowed already; its reason is updated",
+		       cctx->cmd->name, ctx.target.str);
+	}
 	if (ret == 0) {
 		doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
 		allow_header();

@@ -250,8 +250,9 @@ static const char *show_history(struct show_ctx *ctx)
 	array_foreach(&ctx->bans, ban) {
 		if (str_len(str) > 0)
 			str_append(str, "; ");
-		str_printfa(str, "%s %s/%s ", doveadm_lockout_time(ban->created),
-			    ban->rule, lockout_source_to_str(ban->source));
+		str_printfa(str, "%s %s/%s ",
+			    doveadm_lockout_time(ban->created), ban->rule,
+			    lockout_source_to_str(ban->source));
 		if (ban->expires == 0)
 			str_append(str, "permanent");
 		else {

@@ -1592,7 +1592,7 @@ int lockout_store_remove_allowed(struct lockout_store *store,
 }
 
 struct store_failure_iter {
-	int (*callback)(const struct lockout_failure *row, void *context);
+	lockout_failure_callback_t *callback;
 	void *context;
 };
 
@@ -1632,8 +1632,7 @@ store_failure_row(struct lockout_store *store, sqlite3_stmt *stmt,
 
 int lockout_store_iter_failures(struct lockout_store *store, const char *by,
 				const char *value, int64_t since,
-				int (*callback)(const struct lockout_failure *row,
-						void *context),
+				lockout_failure_callback_t *callback,
 				void *context, const char **error_r)
 {
 	struct store_failure_iter iter = { callback, context };

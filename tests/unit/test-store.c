@@ -1484,8 +1484,10 @@ START_TEST(test_iter_failures)
 					failure_list_add, &list, &error) != 0)
 		ck_abort_msg("iter_failures: %s", error);
 	ck_assert_uint_eq(list.count, failure_iter_cases[_i].count);
-	for (i = 0; i < list.count; i++)
-		ck_assert_int_eq(list.times[i], failure_iter_cases[_i].times[i]);
+	for (i = 0; i < list.count; i++) {
+		ck_assert_int_eq(list.times[i],
+				 failure_iter_cases[_i].times[i]);
+	}
 	lockout_store_close(&store);
 }
 END_TEST
