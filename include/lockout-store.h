@@ -308,12 +308,12 @@ int lockout_store_iter_failures(struct lockout_store *store, const char *by,
 /* Call callback for each known device of user (a network it logged in
    from), most recently seen first. Return value and re-entrancy as for
    lockout_store_iter_bans(). */
+typedef int lockout_device_callback_t(const char *network,
+				      int64_t first_seen, int64_t last_seen,
+				      void *context);
 int lockout_store_iter_known_devices(struct lockout_store *store,
 				     const char *user,
-				     int (*callback)(const char *network,
-						     int64_t first_seen,
-						     int64_t last_seen,
-						     void *context),
+				     lockout_device_callback_t *callback,
 				     void *context, const char **error_r)
 	__attribute__((warn_unused_result));
 

@@ -1472,6 +1472,16 @@ int lockout_store_iter_target(struct lockout_store *store, const char *target,
 			     error_r);
 }
 
+/* Read a network column (allowed, known_devices): text of 1..255 bytes,
+   not parsed here. */
+static int
+store_column_network(sqlite3_stmt *stmt, int col, const char **value_r)
+{
+	if (store_column_text(stmt, col, false, value_r) < 0)
+		return -1;
+	return store_str_fits(*value_r, LOCKOUT_BAN_TARGET_MAX, true) ? 0 : -1;
+}
+
 struct store_allowed_iter {
 	int (*callback)(const char *network, const char *reason,
 			int64_t created, void *context);
@@ -1486,9 +1496,7 @@ store_allowed_row(struct lockout_store *store, sqlite3_stmt *stmt,
 	const char *network, *reason;
 	int64_t created;
 
-	if (store_column_text(stmt, 0, false, &network) < 0 ||
-	    network[0] == '\0' ||
-	    !store_str_fits(network, LOCKOUT_BAN_TARGET_MAX, true) ||
+	if (store_column_network(stmt, 0, &network) < 0 ||
 	    store_column_text(stmt, 1, false, &reason) < 0 ||
 	    store_column_time(stmt, 2, false, &created) < 0) {
 		store_count_skipped(store);
@@ -1672,8 +1680,7 @@ int lockout_store_iter_failures(struct lockout_store *store, const char *by,
 }
 
 struct store_device_iter {
-	int (*callback)(const char *network, int64_t first_seen,
-			int64_t last_seen, void *context);
+	lockout_device_callback_t *callback;
 	void *context;
 };
 
@@ -1685,8 +1692,7 @@ store_device_row(struct lockout_store *store, sqlite3_stmt *stmt,
 	const char *network;
 	int64_t first_seen, last_seen;
 
-	if (store_column_text(stmt, 0, false, &network) < 0 ||
-	    !store_str_fits(network, LOCKOUT_BAN_TARGET_MAX, true) ||
+	if (store_column_network(stmt, 0, &network) < 0 ||
 	    store_column_time(stmt, 1, false, &first_seen) < 0 ||
 	    store_column_time(stmt, 2, false, &last_seen) < 0) {
 		store_count_skipped(store);
@@ -1697,10 +1703,7 @@ store_device_row(struct lockout_store *store, sqlite3_stmt *stmt,
 
 int lockout_store_iter_known_devices(struct lockout_store *store,
 				     const char *user,
-				     int (*callback)(const char *network,
-						     int64_t first_seen,
-						     int64_t last_seen,
-						     void *context),
+				     lockout_device_callback_t *callback,
 				     void *context, const char **error_r)
 {
 	struct store_device_iter iter = { callback, context };
