@@ -119,6 +119,11 @@ static void cmd_lockout_ban(struct doveadm_cmd_context *cctx)
 	ctx.ban.evidence = ban_evidence(cctx);
 
 	if (doveadm_lockout_write(&lo, ban_write, &ctx) == 0) {
+		if (lo.cfg.mode == LOCKOUT_MODE_OBSERVE) {
+			i_warning("%s: lockout_mode=observe: the auth process "
+				  "refuses nobody until lockout_mode=enforce",
+				  cctx->cmd->name);
+		}
 		if (ctx.replaced > 0) {
 			i_info("%s: %s was banned already; the new ban "
 			       "replaces it", cctx->cmd->name,
