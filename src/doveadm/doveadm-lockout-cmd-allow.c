@@ -19,6 +19,7 @@
 struct allow_ctx {
 	pool_t pool;
 	struct lockout_target target;
+	/* NULL: keep the reason of a network allowed already ("" if new) */
 	const char *reason;
 	/* the row as it is after the change (or was, for -d) */
 	const char *row_reason;
@@ -111,13 +112,21 @@ static int allow_add_write(struct doveadm_lockout *lo, void *context,
 			   const char **error_r)
 {
 	struct allow_ctx *ctx = context;
-	const char *target;
+	const char *target, *reason = ctx->reason;
 	unsigned int count;
+	int ret;
 
 	array_clear(&ctx->lift);
-	if (lockout_store_add_allowed(lo->store, ctx->target.str,
-				      ctx->reason, lo->now, &ctx->existed,
-				      error_r) < 0 ||
+	if (reason == NULL) {
+		ctx->row_reason = "";
+		ret = lockout_store_iter_allowed(lo->store, allow_find_row,
+						 ctx, error_r);
+		if (ret < 0)
+			return -1;
+		reason = ctx->row_reason;
+	}
+	if (lockout_store_add_allowed(lo->store, ctx->target.str, reason,
+				      lo->now, &ctx->existed, error_r) < 0 ||
 	    lockout_store_iter_bans(lo->store, lo->now, 0, allow_collect_ban,
 				    ctx, error_r) < 0)
 		return -1;
@@ -168,7 +177,6 @@ static void cmd_lockout_allow(struct doveadm_cmd_context *cctx)
 	int ret;
 
 	i_zero(&ctx);
-	ctx.reason = "";
 	(void)doveadm_cmd_param_bool(cctx, "delete", &delete);
 	if (doveadm_cmd_param_str(cctx, "reason", &ctx.reason) &&
 	    lockout_reason_check(ctx.reason, &error) < 0) {
@@ -176,7 +184,7 @@ static void cmd_lockout_allow(struct doveadm_cmd_context *cctx)
 		return;
 	}
 	if (!doveadm_cmd_param_str(cctx, "network", &str)) {
-		if (delete || ctx.reason[0] != '\0') {
+		if (delete || ctx.reason != NULL) {
 			doveadm_lockout_fail(cctx, EX_USAGE, "Missing network "
 					     "(usage: doveadm %s %s)",
 					     cctx->cmd->name, cctx->cmd->usage);
@@ -191,7 +199,7 @@ static void cmd_lockout_allow(struct doveadm_cmd_context *cctx)
 	if (doveadm_lockout_target_arg(cctx, "network", TRUE,
 				       &ctx.target) < 0)
 		return;
-	if (delete && ctx.reason[0] != '\0') {
+	if (delete && ctx.reason != NULL) {
 		doveadm_lockout_fail(cctx, EX_USAGE, "-r cannot be used "
 				     "with -d");
 		return;
@@ -203,7 +211,7 @@ static void cmd_lockout_allow(struct doveadm_cmd_context *cctx)
 	p_array_init(&ctx.lift, ctx.pool, 8);
 	ret = doveadm_lockout_write(&lo, delete ? allow_remove_write :
 				    allow_add_write, &ctx);
-	if (ret == 0 && ctx.existed) {
+	if (ret == 0 && ctx.existed && ctx.reason != NULL) {
 		i_info("%s: %s was allowed already; its reason is updated",
 		       cctx->cmd->name, ctx.target.str);
 	}

@@ -352,6 +352,9 @@ def test_allow_lifts_bans_and_refuses_new_ones():
         assert row[0]["lifted"] == "" and row[0]["reason"] == "office NAT"
         assert [b["target"] for b in js(d, "lockout", "list")] == \
             ["127.0.0.200"]
+        # again without -r: the reason stays
+        row = js(d, "lockout", "allow", "127.0.0.0/25")
+        assert row[0]["reason"] == "office NAT", row
         rows = db_rows(d, "SELECT network, reason FROM allowed")
         assert rows == [("127.0.0.0/25", "office NAT")], rows
         time.sleep(1.0)
