@@ -305,16 +305,19 @@ int lockout_store_iter_failures(struct lockout_store *store, const char *by,
 				void *context, const char **error_r)
 	__attribute__((warn_unused_result));
 
-/* Call callback for each known device of user (a network it logged in
-   from), most recently seen first. Return value and re-entrancy as for
-   lockout_store_iter_bans(). */
-typedef int lockout_device_callback_t(const char *network,
-				      int64_t first_seen, int64_t last_seen,
-				      void *context);
-int lockout_store_iter_known_devices(struct lockout_store *store,
-				     const char *user,
-				     lockout_device_callback_t *callback,
-				     void *context, const char **error_r)
+/* Called for each known device (a network user logged in from); strings
+   valid only during the call; non-zero stops (and is returned). */
+typedef int lockout_known_device_callback_t(const char *user,
+					    const char *network,
+					    int64_t first_seen,
+					    int64_t last_seen, void *context);
+/* Call callback for each known device of user (compared bytewise, 1..255
+   bytes), most recently seen first. Invalid rows are skipped and counted;
+   return value and re-entrancy as for lockout_store_iter_bans(). */
+int lockout_store_iter_user_devices(struct lockout_store *store,
+				    const char *user,
+				    lockout_known_device_callback_t *callback,
+				    void *context, const char **error_r)
 	__attribute__((warn_unused_result));
 
 /* Active bans at a moment, counted (saturating at UINT_MAX). */

@@ -193,8 +193,9 @@ static int show_failure(const struct lockout_failure *row, void *context)
 	return 0;
 }
 
-static int show_device(const char *network, int64_t first_seen ATTR_UNUSED,
-		       int64_t last_seen, void *context)
+static int show_device(const char *user ATTR_UNUSED, const char *network,
+		       int64_t first_seen ATTR_UNUSED, int64_t last_seen,
+		       void *context)
 {
 	struct show_ctx *ctx = context;
 
@@ -224,8 +225,8 @@ static int show_collect(struct show_ctx *ctx, const char **error_r)
 					ctx, error_r) < 0)
 		return -1;
 	if (ctx->target.kind == LOCKOUT_KIND_USER &&
-	    lockout_store_iter_known_devices(store, ctx->target.str,
-					     show_device, ctx, error_r) < 0)
+	    lockout_store_iter_user_devices(store, ctx->target.str,
+					    show_device, ctx, error_r) < 0)
 		return -1;
 	return 0;
 }
@@ -305,7 +306,7 @@ static const char *const show_fields[] = {
 	"target", "kind", "state", "banned_by", "allowed_by",
 	"reason", "source", "rule", "created", "expires", "lifted",
 	"failures", "threshold", "window", "distinct_users",
-	"distinct_passwords", "first_seen", "last_seen",
+	"distinct_sources", "distinct_passwords", "first_seen", "last_seen",
 	"bans", "ban_history",
 	"history_failures", "history_refused", "history_first",
 	"history_last", "users", "sources", "services",
@@ -360,6 +361,7 @@ static void show_print(struct show_ctx *ctx, const char *allowed_by,
 	doveadm_print(show_evidence_int(evidence, "threshold"));
 	doveadm_print(show_evidence_interval(evidence, "window"));
 	doveadm_print(show_evidence_int(evidence, "distinct_users"));
+	doveadm_print(show_evidence_int(evidence, "distinct_sources"));
 	doveadm_print(show_evidence_int(evidence, "distinct_passwords"));
 	doveadm_print(show_evidence_time(evidence, "first_seen"));
 	doveadm_print(show_evidence_time(evidence, "last_seen"));

@@ -46,7 +46,7 @@ enum store_stmt {
 	STORE_STMT_FAILURES_ALL,
 	STORE_STMT_FAILURES_IP,
 	STORE_STMT_FAILURES_USER,
-	STORE_STMT_KNOWN_DEVICES,
+	STORE_STMT_USER_DEVICES,
 	STORE_STMT_COUNT_ACTIVE,
 	STORE_STMT_COUNT_FAILURES,
 	STORE_STMT_SIZE,
@@ -127,9 +127,10 @@ static const char *const store_sql[STORE_STMT_COUNT] = {
 		"SELECT " STORE_FAILURE_COLUMNS " FROM failures "
 		"INDEXED BY failures_user WHERE user = ?2 AND time >= ?1 "
 		"ORDER BY time, id",
-	[STORE_STMT_KNOWN_DEVICES] =
-		"SELECT network, first_seen, last_seen FROM known_devices "
-		"WHERE user = ?1 ORDER BY last_seen DESC, network",
+	[STORE_STMT_USER_DEVICES] =
+		"SELECT user, network, first_seen, last_seen "
+		"FROM known_devices WHERE user = ?1 "
+		"ORDER BY last_seen DESC, network",
 	[STORE_STMT_COUNT_ACTIVE] =
 		"SELECT kind, source, observed, count(*) FROM bans "
 		"WHERE lifted IS NULL AND " STORE_ACTIVE_EXPR " > ?1 "
@@ -1472,8 +1473,8 @@ int lockout_store_iter_target(struct lockout_store *store, const char *target,
 			     error_r);
 }
 
-/* Read a network column (allowed, known_devices): text of 1..255 bytes,
-   not parsed here. */
+/* Read a network or username column (allowed, known_devices): text of
+   1..255 bytes, not parsed here. */
 static int
 store_column_network(sqlite3_stmt *stmt, int col, const char **value_r)
 {
@@ -1680,7 +1681,7 @@ int lockout_store_iter_failures(struct lockout_store *store, const char *by,
 }
 
 struct store_device_iter {
-	lockout_device_callback_t *callback;
+	lockout_known_device_callback_t *callback;
 	void *context;
 };
 
@@ -1689,22 +1690,24 @@ store_device_row(struct lockout_store *store, sqlite3_stmt *stmt,
 		 void *context)
 {
 	struct store_device_iter *iter = context;
-	const char *network;
+	const char *user, *network;
 	int64_t first_seen, last_seen;
 
-	if (store_column_network(stmt, 0, &network) < 0 ||
-	    store_column_time(stmt, 1, false, &first_seen) < 0 ||
-	    store_column_time(stmt, 2, false, &last_seen) < 0) {
+	if (store_column_network(stmt, 0, &user) < 0 ||
+	    store_column_network(stmt, 1, &network) < 0 ||
+	    store_column_time(stmt, 2, false, &first_seen) < 0 ||
+	    store_column_time(stmt, 3, false, &last_seen) < 0) {
 		store_count_skipped(store);
 		return 0;
 	}
-	return iter->callback(network, first_seen, last_seen, iter->context);
+	return iter->callback(user, network, first_seen, last_seen,
+			      iter->context);
 }
 
-int lockout_store_iter_known_devices(struct lockout_store *store,
-				     const char *user,
-				     lockout_device_callback_t *callback,
-				     void *context, const char **error_r)
+int lockout_store_iter_user_devices(struct lockout_store *store,
+				    const char *user,
+				    lockout_known_device_callback_t *callback,
+				    void *context, const char **error_r)
 {
 	struct store_device_iter iter = { callback, context };
 	sqlite3_stmt *stmt;
@@ -1714,7 +1717,7 @@ int lockout_store_iter_known_devices(struct lockout_store *store,
 			       error_r) < 0 ||
 	    store_check_not_iterating(store, "list known devices",
 				      error_r) < 0 ||
-	    store_stmt_get(store, STORE_STMT_KNOWN_DEVICES, &stmt,
+	    store_stmt_get(store, STORE_STMT_USER_DEVICES, &stmt,
 			   error_r) < 0)
 		return -1;
 	if ((rc = store_bind_text(stmt, 1, user)) != SQLITE_OK)

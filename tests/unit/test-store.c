@@ -1525,12 +1525,13 @@ START_TEST(test_iter_failures_errors)
 }
 END_TEST
 
-static int device_add(const char *network, int64_t first_seen,
-		      int64_t last_seen, void *context)
+static int device_add(const char *user, const char *network,
+		      int64_t first_seen, int64_t last_seen, void *context)
 {
 	char *out = context;
 	size_t len = strlen(out);
 
+	ck_assert_str_eq(user, "alice");
 	snprintf(out + len, 256 - len, "%s%s@%lld-%lld", len > 0 ? " " : "",
 		 network, (long long)first_seen, (long long)last_seen);
 	return 0;
@@ -1547,18 +1548,18 @@ START_TEST(test_known_devices)
 		 "('alice', '192.0.2.0/24', 10, 20), "
 		 "('alice', '2001:db8::/64', 15, 40), "
 		 "('bob', '198.51.100.0/24', 1, 2)");
-	ck_assert_int_eq(lockout_store_iter_known_devices(store, "alice",
-							  device_add, out,
-							  &error), 0);
+	ck_assert_int_eq(lockout_store_iter_user_devices(store, "alice",
+							 device_add, out,
+							 &error), 0);
 	ck_assert_str_eq(out, "2001:db8::/64@15-40 192.0.2.0/24@10-20");
 	out[0] = '\0';
-	ck_assert_int_eq(lockout_store_iter_known_devices(store, "carol",
-							  device_add, out,
-							  &error), 0);
+	ck_assert_int_eq(lockout_store_iter_user_devices(store, "carol",
+							 device_add, out,
+							 &error), 0);
 	ck_assert_str_eq(out, "");
-	ck_assert_int_eq(lockout_store_iter_known_devices(store, "",
-							  device_add, out,
-							  &error), -1);
+	ck_assert_int_eq(lockout_store_iter_user_devices(store, "",
+							 device_add, out,
+							 &error), -1);
 	lockout_store_close(&store);
 }
 END_TEST
