@@ -136,26 +136,27 @@ def iso_to_unix(s):
 def test_list_show_top_stats_table_and_json():
     with instance() as d:
         # an attack spread so that no address reaches the threshold (the
-        # usernames admin and info are targeted names here)...
-        spread = [("admin", "x", "127.0.0.31"),
-                  ("info@example.org", "x", "127.0.0.31"),
-                  ("admin", "x", "127.0.0.32"),
-                  ("info@example.org", "x", "127.0.0.32"),
-                  ("admin", "x", "127.0.0.33"),
-                  (ALICE, "wrong", "127.0.0.34"),
-                  ("nobody@example.org", "x", "127.0.0.34")]
+        # usernames admin and info are targeted names here); one /24 each,
+        # so that no network ban joins them
+        spread = [("admin", "x", "127.1.31.1"),
+                  ("info@example.org", "x", "127.1.31.1"),
+                  ("admin", "x", "127.1.32.1"),
+                  ("info@example.org", "x", "127.1.32.1"),
+                  ("admin", "x", "127.1.33.1"),
+                  (ALICE, "wrong", "127.1.34.1"),
+                  ("nobody@example.org", "x", "127.1.34.1")]
         attack(d, spread)
         # ...and one address that is banned for it
-        attack(d, [(BOB, "b", "127.0.0.40"), ("test", "c", "127.0.0.40"),
-                   ("nobody@example.org", "d", "127.0.0.40")])
+        attack(d, [(BOB, "b", "127.1.40.1"), ("test", "c", "127.1.40.1"),
+                   ("nobody@example.org", "d", "127.1.40.1")])
         wait_for(lambda: history_total(d) >= 10, "the failure history")
-        ban = wait_for(lambda: ban_by_target(d, "127.0.0.40"), "the ban")
+        ban = wait_for(lambda: ban_by_target(d, "127.1.40.1"), "the ban")
 
         # list: table, json with the contract fields, tab, flow
         out = ok(d, "lockout", "list")
         head = out.splitlines()[0].split()
         assert head[:7] == list(CONTRACT_FIELDS), out
-        assert "127.0.0.40" in out and "ip_failures" in out, out
+        assert "127.1.40.1" in out and "ip_failures" in out, out
         for f in CONTRACT_FIELDS:
             assert f in ban, (f, ban)
         assert ban["kind"] == "ip" and ban["source"] == "auto", ban
@@ -163,12 +164,12 @@ def test_list_show_top_stats_table_and_json():
         out = ok(d, "-f", "tab", "lockout", "list", "-k", "ip")
         lines = out.splitlines()
         assert lines[0].split("\t")[:7] == list(CONTRACT_FIELDS), out
-        assert "127.0.0.40" in [ln.split("\t")[0] for ln in lines], out
+        assert "127.1.40.1" in [ln.split("\t")[0] for ln in lines], out
         out = ok(d, "-f", "flow", "lockout", "list")
-        assert "target=127.0.0.40 kind=ip" in out, out
+        assert "target=127.1.40.1 kind=ip" in out, out
 
         # show: one field per line; json: one object
-        out = ok(d, "lockout", "show", "127.0.0.40")
+        out = ok(d, "lockout", "show", "127.1.40.1")
         fields = dict(ln.split(": ", 1) if ": " in ln else (ln[:-1], "")
                       for ln in out.splitlines())
         assert fields["state"] == "banned", out
@@ -180,14 +181,14 @@ def test_list_show_top_stats_table_and_json():
             "nobody@example.org (1), test (1)", out
         assert fields["services"] == "imap (3)", out
         assert fields["history_failures"] == "3", out
-        show = js(d, "lockout", "show", "127.0.0.40")[0]
-        assert show["target"] == "127.0.0.40" and show["kind"] == "ip"
-        assert show["banned_by"] == "127.0.0.40", show
+        show = js(d, "lockout", "show", "127.1.40.1")[0]
+        assert show["target"] == "127.1.40.1" and show["kind"] == "ip"
+        assert show["banned_by"] == "127.1.40.1", show
         assert show["bans"] == 1 and show["failures"] == FAILURES, show
         assert show["expires"] == ban["expires"], (show, ban)
         assert json.loads(show["evidence"])["failures"] == FAILURES, show
         assert "active" in show["ban_history"], show
-        show = js(d, "lockout", "show", "127.0.0.34")[0]
+        show = js(d, "lockout", "show", "127.1.34.1")[0]
         assert show["state"] == "not banned" and show["bans"] == 0, show
         assert show["history_failures"] == 2, show
         assert show["users"] == \
@@ -196,13 +197,13 @@ def test_list_show_top_stats_table_and_json():
         assert show["kind"] == "user" and show["account"] == "no", show
         assert show["history_failures"] + show["history_refused"] == 3
         assert show["sources"] == \
-            "127.0.0.31 (1), 127.0.0.32 (1), 127.0.0.33 (1)", show
+            "127.1.31.1 (1), 127.1.32.1 (1), 127.1.33.1 (1)", show
         show = js(d, "lockout", "show", ALICE)[0]
         assert show["account"] == "yes", show
-        show = js(d, "lockout", "show", "127.0.0.0/26")[0]
+        show = js(d, "lockout", "show", "127.1.0.0/16")[0]
         assert show["kind"] == "net", show
         assert show["history_failures"] + show["history_refused"] == 10
-        assert show["sources"].startswith("127.0.0.40 (3), "), show
+        assert show["sources"].startswith("127.1.40.1 (3), "), show
 
         # top users: the usernames the attack tried, most tried first,
         # whether each exists and is a targeted name
@@ -228,9 +229,9 @@ def test_list_show_top_stats_table_and_json():
             "user"] == "admin"
 
         top = js(d, "lockout", "top", "ips")
-        assert top[0]["ip"] == "127.0.0.40" and top[0]["banned"] == "yes"
+        assert top[0]["ip"] == "127.1.40.1" and top[0]["banned"] == "yes"
         assert top[0]["users"] == 3, top
-        assert {r["ip"]: r["banned"] for r in top}["127.0.0.34"] == "no"
+        assert {r["ip"]: r["banned"] for r in top}["127.1.34.1"] == "no"
         top = js(d, "lockout", "top", "services")
         assert top == [{"service": "imap", "failures": 10, "users": 6,
                         "first": top[0]["first"],
@@ -249,7 +250,7 @@ def test_list_show_top_stats_table_and_json():
 
         # refusals are counted apart
         refused = st["refused_hour"]
-        ok_, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.40")
+        ok_, line = imap_login(d, ALICE, USERS[ALICE], src="127.1.40.1")
         assert not ok_, line
         wait_for(lambda: js(d, "lockout", "stats")[0]["refused_hour"] ==
                  refused + 1, "the refusal in stats")
@@ -522,7 +523,8 @@ def test_busy_table_waits_then_fails_cleanly():
 
 def test_concurrent_commands_during_an_attack_lose_nothing():
     with instance() as d:
-        attackers = ["127.0.3.%d" % i for i in range(1, 31)]
+        # one /24 each: no network ban may stand in for address bans
+        attackers = ["127.3.%d.1" % i for i in range(1, 31)]
         manual = ["127.0.4.%d" % i for i in range(1, 21)]
         allowed = ["127.0.6.%d" % i for i in range(1, 6)]
         results = []
@@ -589,7 +591,8 @@ def test_http_api():
             return json.loads(r.read())
 
     with instance(extra_conf=extra) as d:
-        attack(d, [("admin", "x", "127.0.0.41"), ("admin", "y", "127.0.0.42")])
+        attack(d, [("nobody@example.org", "x", "127.2.41.1"),
+                   ("nobody@example.org", "y", "127.2.42.1")])
         wait_for(lambda: history_total(d) >= 2, "the history")
         # "lockout list" is "lockoutList" there; parameters by name
         res = api([
@@ -615,7 +618,7 @@ def test_http_api():
         show = by_tag["t3"][1][0]
         assert show["state"] == "banned", show
         assert json.loads(show["evidence"])["via"] == "http", show
-        assert by_tag["t4"][1][0]["user"] == "admin", by_tag["t4"]
+        assert by_tag["t4"][1][0]["user"] == "nobody@example.org", res
         assert by_tag["t4"][1][0]["failures"] == 2, by_tag["t4"]
         assert by_tag["t5"][1][0]["bans_manual"] == 1, by_tag["t5"]
         assert by_tag["t6"][1][0]["lifted"] == "127.0.0.50", by_tag["t6"]
