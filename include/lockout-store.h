@@ -47,6 +47,10 @@ enum lockout_source {
 	LOCKOUT_SOURCE_FEED,
 };
 
+/* Number of values of each enum, for arrays indexed by them. */
+#define LOCKOUT_KIND_COUNT (LOCKOUT_KIND_USER + 1)
+#define LOCKOUT_SOURCE_COUNT (LOCKOUT_SOURCE_FEED + 1)
+
 /* Return "ip", "net" or "user"; NULL if kind is not a valid value. */
 const char *lockout_kind_to_str(enum lockout_kind kind);
 /* Parse "ip", "net" or "user" (exact, lowercase) into *kind_r. Return 0, or
@@ -253,8 +257,65 @@ int lockout_store_touch_known_device(struct lockout_store *store,
 				     const char *user, const char *network,
 				     int64_t seen, const char **error_r)
 	__attribute__((warn_unused_result));
-/* Called for each known device, most recently seen first; strings valid
-   only during the call; non-zero stops (and is returned). */
+
+/* --- the administrator's view (doveadm lockout) ------------------------- */
+
+/* Call callback for each ban of exactly target (compared bytewise), ordered
+   by created then id: those active at now, or all of them (expired and
+   lifted too) with LOCKOUT_ITER_FLAG_ALL. Invalid rows are skipped and
+   counted; return value and re-entrancy as for lockout_store_iter_bans(). */
+int lockout_store_iter_target(struct lockout_store *store, const char *target,
+			      int64_t now, unsigned int flags,
+			      lockout_ban_callback_t *callback, void *context,
+			      const char **error_r)
+	__attribute__((warn_unused_result));
+
+/* Call callback for each row of the allowed table (networks the
+   administrator allowed with doveadm lockout allow, in addition to
+   lockout_allow_networks), ordered by network. network is the text as
+   stored (1..255 bytes; not parsed here: the table is shared with other
+   writers, so parse it before use), reason may be "", created is unix
+   seconds > 0. The strings are valid only during the call. Invalid rows are
+   skipped and counted; return value and re-entrancy as for
+   lockout_store_iter_bans(). */
+int lockout_store_iter_allowed(struct lockout_store *store,
+			       int (*callback)(const char *network,
+					       const char *reason,
+					       int64_t created, void *context),
+			       void *context, const char **error_r)
+	__attribute__((warn_unused_result));
+/* Add network (canonical text, 1..255 bytes: the caller validates and
+   canonicalizes it) to the allowed table with reason (not NULL, <= 1024
+   bytes) and created (> 0). If the network is there already, only its
+   reason changes (it keeps its created time). *existed_r (may be NULL)
+   tells which happened. */
+int lockout_store_add_allowed(struct lockout_store *store,
+			      const char *network, const char *reason,
+			      int64_t created, bool *existed_r,
+			      const char **error_r)
+	__attribute__((warn_unused_result));
+/* Remove network (compared bytewise) from the allowed table. *count_r is
+   1 when it was there, 0 when not (which is not an error). */
+int lockout_store_remove_allowed(struct lockout_store *store,
+				 const char *network, unsigned int *count_r,
+				 const char **error_r)
+	__attribute__((warn_unused_result));
+
+/* Call callback for each failure-history row with time >= since, oldest
+   first: every row when by is NULL, else those whose column by ("ip" or
+   "user") equals value (bytewise, <= 255 bytes). Row strings may be NULL
+   and are valid only during the call. Invalid rows are skipped and counted;
+   return value and re-entrancy as for lockout_store_iter_bans(). */
+typedef int lockout_failure_callback_t(const struct lockout_failure *row,
+				       void *context);
+int lockout_store_iter_failures(struct lockout_store *store, const char *by,
+				const char *value, int64_t since,
+				lockout_failure_callback_t *callback,
+				void *context, const char **error_r)
+	__attribute__((warn_unused_result));
+
+/* Called for each known device (a network user logged in from); strings
+   valid only during the call; non-zero stops (and is returned). */
 typedef int lockout_known_device_callback_t(const char *user,
 					    const char *network,
 					    int64_t first_seen,
@@ -283,15 +344,50 @@ int lockout_store_add_event(struct lockout_store *store,
 			    const char **error_r)
 	__attribute__((warn_unused_result));
 
-/* Call callback for each allowed network of the table (doveadm lockout
-   allow), in network order; strings valid only during the call; non-zero
-   stops (and is returned). The caller re-validates the networks. */
-int lockout_store_iter_allowed(struct lockout_store *store,
-			       int (*callback)(const char *network,
-					       const char *reason,
-					       int64_t created,
-					       void *context),
-			       void *context, const char **error_r)
+/* Call callback for each known device of user (compared bytewise, 1..255
+   bytes), most recently seen first. Invalid rows are skipped and counted;
+   return value and re-entrancy as for lockout_store_iter_bans(). */
+int lockout_store_iter_user_devices(struct lockout_store *store,
+				    const char *user,
+				    lockout_known_device_callback_t *callback,
+				    void *context, const char **error_r)
+	__attribute__((warn_unused_result));
+
+/* Active bans at a moment, counted (saturating at UINT_MAX). */
+struct lockout_ban_counts {
+	/* enforced bans (not observed), in total, by kind and by source */
+	unsigned int active;
+	unsigned int by_kind[LOCKOUT_KIND_COUNT];
+	unsigned int by_source[LOCKOUT_SOURCE_COUNT];
+	/* bans made in observe mode that would be active */
+	unsigned int observed;
+};
+
+/* Count the bans active at now into *counts_r. */
+int lockout_store_count_active(struct lockout_store *store, int64_t now,
+			       struct lockout_ban_counts *counts_r,
+			       const char **error_r)
+	__attribute__((warn_unused_result));
+/* Sum the counts of the failure-history rows with time >= since: into
+   *refused_r those whose result is "refused" (refused before the password
+   check), into *failures_r all others. */
+int lockout_store_count_failures(struct lockout_store *store, int64_t since,
+				 uint64_t *failures_r, uint64_t *refused_r,
+				 const char **error_r)
+	__attribute__((warn_unused_result));
+
+/* Rows of each table and the size of the database file. */
+struct lockout_store_size {
+	uint64_t bans, failures, allowed, known_devices, events;
+	/* bytes of the main database file (pages in use and free; the WAL
+	   not counted) */
+	uint64_t bytes;
+};
+
+/* Fill *size_r. Counting the failure history reads all of its index. */
+int lockout_store_size(struct lockout_store *store,
+		       struct lockout_store_size *size_r,
+		       const char **error_r)
 	__attribute__((warn_unused_result));
 
 #endif

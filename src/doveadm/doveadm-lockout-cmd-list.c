@@ -1,6 +1,5 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
 #include "lib.h"
-#include "ioloop.h"
 #include "doveadm.h"
 #include "doveadm-print.h"
 #include "doveadm-lockout.h"
@@ -13,82 +12,47 @@
 struct list_ctx {
 	bool kind_filter;
 	enum lockout_kind kind;
+	int64_t now;
 };
 
 static int list_ban(const struct lockout_ban *ban, void *context)
 {
 	struct list_ctx *ctx = context;
 
-	if (ctx->kind_filter && ban->kind != ctx->kind)
-		return 0;
-	T_BEGIN {
-		doveadm_print(ban->target);
-		doveadm_print(lockout_kind_to_str(ban->kind));
-		doveadm_print(ban->reason);
-		doveadm_print(lockout_source_to_str(ban->source));
-		doveadm_print(doveadm_lockout_time(ban->created));
-		doveadm_print(doveadm_lockout_time(ban->expires));
-		doveadm_print_num(ban->failures);
-		doveadm_print(ban->rule);
-		doveadm_print(ban->lifted != 0 ? "lifted" :
-			      ban->expires != 0 && ban->expires <= ioloop_time ?
-			      "expired" : ban->observed ? "observed" :
-			      "active");
-	} T_END;
+	if (!ctx->kind_filter || ban->kind == ctx->kind)
+		doveadm_lockout_print_ban(ban, ctx->now);
 	return 0;
 }
 
 static void cmd_lockout_list(struct doveadm_cmd_context *cctx)
 {
-	struct lockout_config cfg;
-	struct lockout_store *store;
+	struct doveadm_lockout lo;
 	struct list_ctx ctx;
 	const char *kind, *error;
 	bool all = FALSE;
-	unsigned int flags = 0;
 
 	i_zero(&ctx);
 	if (doveadm_cmd_param_str(cctx, "kind", &kind)) {
 		if (lockout_kind_parse(kind, &ctx.kind) < 0) {
-			i_error("lockout list: Invalid kind '%s' "
-				"(expected ip, net or user)", kind);
-			doveadm_exit_code = EX_USAGE;
+			doveadm_lockout_fail(cctx, EX_USAGE, "Invalid kind "
+					     "'%s' (expected ip, net or user)",
+					     kind);
 			return;
 		}
 		ctx.kind_filter = TRUE;
 	}
 	(void)doveadm_cmd_param_bool(cctx, "all", &all);
-	if (all)
-		flags |= LOCKOUT_ITER_FLAG_ALL;
 
-	if (doveadm_lockout_config(&cfg) < 0)
+	if (doveadm_lockout_init(cctx, TRUE, &lo) < 0)
 		return;
-	if (doveadm_lockout_open(&cfg, TRUE, &store) < 0) {
-		lockout_config_free(&cfg);
-		return;
-	}
-
+	ctx.now = lo.now;
 	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
-	doveadm_print_header_simple("target");
-	doveadm_print_header_simple("kind");
-	doveadm_print_header("reason", "reason",
-			     DOVEADM_PRINT_HEADER_FLAG_EXPAND);
-	doveadm_print_header_simple("source");
-	doveadm_print_header_simple("created");
-	doveadm_print_header_simple("expires");
-	doveadm_print_header("failures", "failures",
-			     DOVEADM_PRINT_HEADER_FLAG_RIGHT_JUSTIFY |
-			     DOVEADM_PRINT_HEADER_FLAG_NUMBER);
-	doveadm_print_header_simple("rule");
-	doveadm_print_header_simple("state");
-
-	if (lockout_store_iter_bans(store, ioloop_time, flags, list_ban, &ctx,
-				    &error) < 0) {
-		i_error("lockout list: %s", error);
-		doveadm_exit_code = EX_TEMPFAIL;
-	}
-	lockout_store_close(&store);
-	lockout_config_free(&cfg);
+	doveadm_lockout_ban_header();
+	if (lockout_store_iter_bans(lo.store, lo.now,
+				    all ? LOCKOUT_ITER_FLAG_ALL : 0,
+				    list_ban, &ctx, &error) < 0)
+		doveadm_lockout_fail(cctx, EX_TEMPFAIL, "%s", error);
+	doveadm_lockout_deinit(&lo);
 }
 
 struct doveadm_cmd_ver2 doveadm_cmd_lockout_list = {

@@ -1,11 +1,31 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
 #include "lib.h"
 #include "doveadm.h"
+#include "doveadm-print.h"
 #include "doveadm-lockout.h"
+#include "lockout-args.h"
 
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
+
+/* Whole write transactions tried while the table stays busy; each try
+   waits up to DOVEADM_LOCKOUT_BUSY_MSECS for the lock. */
+#define DOVEADM_LOCKOUT_WRITE_TRIES 3
+#define DOVEADM_LOCKOUT_BUSY_MSECS 5000
+#define DOVEADM_LOCKOUT_RETRY_USECS 200000
+
+void doveadm_lockout_fail(const struct doveadm_cmd_context *cctx,
+			  int exit_code, const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	i_error("%s: %s", cctx->cmd->name, t_strdup_vprintf(fmt, args));
+	va_end(args);
+	doveadm_exit_code = exit_code;
+}
 
 static const char *doveadm_lockout_getenv(const char *name,
 					  void *context ATTR_UNUSED)
@@ -41,8 +61,9 @@ int doveadm_lockout_open(const struct lockout_config *cfg, bool readonly,
 		return -1;
 	}
 	if (lockout_store_open(cfg->db, readonly ?
-			       LOCKOUT_STORE_FLAG_READONLY : 0, 5000,
-			       store_r, &error) < 0) {
+			       LOCKOUT_STORE_FLAG_READONLY : 0,
+			       DOVEADM_LOCKOUT_BUSY_MSECS, store_r,
+			       &error) < 0) {
 		i_error("lockout: %s", error);
 		doveadm_exit_code = EX_TEMPFAIL;
 		return -1;
@@ -50,15 +71,184 @@ int doveadm_lockout_open(const struct lockout_config *cfg, bool readonly,
 	return 0;
 }
 
+int doveadm_lockout_init(const struct doveadm_cmd_context *cctx,
+			 bool readonly, struct doveadm_lockout *lo_r)
+{
+	i_zero(lo_r);
+	lo_r->cctx = cctx;
+	lo_r->now = time(NULL);
+	if (doveadm_lockout_config(&lo_r->cfg) < 0) {
+		lockout_config_free(&lo_r->cfg);
+		return -1;
+	}
+	if (doveadm_lockout_open(&lo_r->cfg, readonly, &lo_r->store) < 0) {
+		lockout_config_free(&lo_r->cfg);
+		return -1;
+	}
+	return 0;
+}
+
+void doveadm_lockout_deinit(struct doveadm_lockout *lo)
+{
+	lockout_store_close(&lo->store);
+	lockout_config_free(&lo->cfg);
+}
+
+int doveadm_lockout_write(struct doveadm_lockout *lo,
+			  doveadm_lockout_write_t *fn, void *context)
+{
+	const char *error;
+	unsigned int try;
+	int ret;
+
+	for (try = 1;; try++) {
+		ret = -1;
+		if (lockout_store_begin(lo->store, &error) == 0) {
+			ret = fn(lo, context, &error);
+			if (ret == 0 &&
+			    lockout_store_commit(lo->store, &error) == 0)
+				return 0;
+			lockout_store_rollback(lo->store);
+			if (ret > 0)
+				return -1;
+		}
+		if (!lockout_store_error_is_busy(lo->store) ||
+		    try == DOVEADM_LOCKOUT_WRITE_TRIES)
+			break;
+		/* the lock was held for the whole busy timeout: give the
+		   other writer room before trying again */
+		usleep(DOVEADM_LOCKOUT_RETRY_USECS * try);
+	}
+	doveadm_lockout_fail(lo->cctx, EX_TEMPFAIL, "%s%s; nothing was "
+			     "changed", error,
+			     lockout_store_error_is_busy(lo->store) ?
+			     t_strdup_printf(" (tried %u times)", try) : "");
+	return -1;
+}
+
+int doveadm_lockout_target_arg(const struct doveadm_cmd_context *cctx,
+			       const char *name, bool network_only,
+			       struct lockout_target *target_r)
+{
+	const char *str, *error;
+
+	if (!doveadm_cmd_param_str(cctx, name, &str)) {
+		doveadm_lockout_fail(cctx, EX_USAGE, "Missing %s (usage: "
+				     "doveadm %s %s)", name, cctx->cmd->name,
+				     cctx->cmd->usage);
+		return -1;
+	}
+	if ((network_only ?
+	     lockout_target_parse_network(str, target_r, &error) :
+	     lockout_target_parse(str, target_r, &error)) < 0) {
+		doveadm_lockout_fail(cctx, EX_USAGE, "%s", error);
+		return -1;
+	}
+	return 0;
+}
+
+struct find_allowed_ctx {
+	const struct lockout_target *target;
+	const char *network;
+};
+
+static int find_allowed_row(const char *network, const char *reason,
+			    int64_t created ATTR_UNUSED, void *context)
+{
+	struct find_allowed_ctx *ctx = context;
+	struct lockout_net net;
+	const char *error;
+
+	/* the table is shared with other writers: parse what it holds */
+	if (lockout_net_parse(network, &net, &error) < 0) {
+		i_warning("lockout: Ignoring invalid allowed network "
+			  "(reason '%s'): %s", reason, error);
+		return 0;
+	}
+	if (!lockout_target_overlaps(ctx->target, &net, 1, NULL))
+		return 0;
+	ctx->network = t_strdup(network);
+	return 1;
+}
+
+int doveadm_lockout_find_allowed(struct doveadm_lockout *lo,
+				 const struct lockout_target *target,
+				 const char **network_r,
+				 const char **origin_r,
+				 const char **error_r)
+{
+	struct find_allowed_ctx ctx;
+	char buf[LOCKOUT_NET_STRLEN];
+	size_t idx;
+	int ret;
+
+	if (lockout_target_overlaps(target, lo->cfg.allow_networks,
+				    lo->cfg.allow_networks_count, &idx)) {
+		lockout_net_to_str(&lo->cfg.allow_networks[idx], buf);
+		*network_r = t_strdup(buf);
+		*origin_r = "lockout_allow_networks";
+		return 1;
+	}
+	if (target->kind == LOCKOUT_KIND_USER)
+		return 0;
+	i_zero(&ctx);
+	ctx.target = target;
+	ret = lockout_store_iter_allowed(lo->store, find_allowed_row, &ctx,
+					 error_r);
+	if (ret < 0)
+		return -1;
+	if (ret == 0)
+		return 0;
+	*network_r = ctx.network;
+	*origin_r = "allowed table";
+	return 1;
+}
+
+void doveadm_lockout_ban_header(void)
+{
+	doveadm_print_header_simple("target");
+	doveadm_print_header_simple("kind");
+	doveadm_print_header("reason", "reason",
+			     DOVEADM_PRINT_HEADER_FLAG_EXPAND);
+	doveadm_print_header_simple("source");
+	doveadm_print_header_simple("created");
+	doveadm_print_header_simple("expires");
+	doveadm_print_header("failures", "failures",
+			     DOVEADM_PRINT_HEADER_FLAG_RIGHT_JUSTIFY |
+			     DOVEADM_PRINT_HEADER_FLAG_NUMBER);
+	doveadm_print_header_simple("rule");
+	doveadm_print_header_simple("state");
+}
+
+const char *doveadm_lockout_ban_state(const struct lockout_ban *ban,
+				      int64_t now)
+{
+	if (ban->lifted != 0)
+		return "lifted";
+	if (ban->expires != 0 && ban->expires <= now)
+		return "expired";
+	return ban->observed ? "observed" : "active";
+}
+
+void doveadm_lockout_print_ban(const struct lockout_ban *ban, int64_t now)
+{
+	T_BEGIN {
+		doveadm_print(ban->target);
+		doveadm_print(lockout_kind_to_str(ban->kind));
+		doveadm_print(ban->reason);
+		doveadm_print(lockout_source_to_str(ban->source));
+		doveadm_print(doveadm_lockout_time(ban->created));
+		doveadm_print(doveadm_lockout_time(ban->expires));
+		doveadm_print_num(ban->failures);
+		doveadm_print(ban->rule);
+		doveadm_print(doveadm_lockout_ban_state(ban, now));
+	} T_END;
+}
+
 const char *doveadm_lockout_time(int64_t secs)
 {
-	time_t t = (time_t)secs;
-	struct tm tm;
-	char buf[32];
+	char buf[LOCKOUT_TIME_STRLEN];
 
-	if (secs == 0 || gmtime_r(&t, &tm) == NULL)
-		return "";
-	if (strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		return "";
+	lockout_time_format(secs, buf);
 	return t_strdup(buf);
 }

@@ -15,6 +15,12 @@ void doveadm_lockout_plugin_deinit(void);
 void doveadm_lockout_plugin_init(struct module *module ATTR_UNUSED)
 {
 	doveadm_cmd_register_ver2(&doveadm_cmd_lockout_list);
+	doveadm_cmd_register_ver2(&doveadm_cmd_lockout_show);
+	doveadm_cmd_register_ver2(&doveadm_cmd_lockout_ban);
+	doveadm_cmd_register_ver2(&doveadm_cmd_lockout_unban);
+	doveadm_cmd_register_ver2(&doveadm_cmd_lockout_allow);
+	doveadm_cmd_register_ver2(&doveadm_cmd_lockout_top);
+	doveadm_cmd_register_ver2(&doveadm_cmd_lockout_stats);
 }
 
 void doveadm_lockout_plugin_deinit(void)

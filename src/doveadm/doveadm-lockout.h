@@ -4,19 +4,102 @@
 
 #include "lockout-config.h"
 #include "lockout-store.h"
+#include "lockout-target.h"
 
-/* Shared by the doveadm lockout commands. */
+/* Shared by the doveadm lockout commands. Every failure is logged as one
+   line "lockout <command>: <problem>" and sets doveadm_exit_code: EX_USAGE
+   for invalid arguments, DOVEADM_EX_NOTFOUND for an unknown target or a
+   missing table, DOVEADM_EX_NOTPOSSIBLE for a refused change, EX_TEMPFAIL
+   for a busy or unusable table, EX_CONFIG for invalid settings. */
 
 extern struct doveadm_cmd_ver2 doveadm_cmd_lockout_list;
+extern struct doveadm_cmd_ver2 doveadm_cmd_lockout_show;
+extern struct doveadm_cmd_ver2 doveadm_cmd_lockout_ban;
+extern struct doveadm_cmd_ver2 doveadm_cmd_lockout_unban;
+extern struct doveadm_cmd_ver2 doveadm_cmd_lockout_allow;
+extern struct doveadm_cmd_ver2 doveadm_cmd_lockout_top;
+extern struct doveadm_cmd_ver2 doveadm_cmd_lockout_stats;
+
+/* What a running command holds. */
+struct doveadm_lockout {
+	const struct doveadm_cmd_context *cctx;
+	struct lockout_config cfg;
+	struct lockout_store *store;
+	/* the time the command acts at (unix seconds) */
+	int64_t now;
+};
+
+/* Log "<command name>: <message>" as an error and set doveadm_exit_code to
+   exit_code. */
+void doveadm_lockout_fail(const struct doveadm_cmd_context *cctx,
+			  int exit_code, const char *fmt, ...)
+	ATTR_FORMAT(3, 4);
+
+/* Read the settings and open the ban table (read-only or not). Returns 0,
+   or -1 after reporting the problem (then nothing needs deinit). */
+int doveadm_lockout_init(const struct doveadm_cmd_context *cctx,
+			 bool readonly, struct doveadm_lockout *lo_r);
+void doveadm_lockout_deinit(struct doveadm_lockout *lo);
 
 /* Read the lockout_* settings of the plugin { } stanza into cfg. On error
    sets doveadm_exit_code, logs the problem and returns -1. */
 int doveadm_lockout_config(struct lockout_config *cfg);
-/* Open the ban table named by lockout_db. On error sets doveadm_exit_code,
-   logs the problem and returns -1. */
+/* Open the ban table named by lockout_db; never creates it (the auth
+   process does, owned by its user). On error sets doveadm_exit_code, logs
+   the problem and returns -1. */
 int doveadm_lockout_open(const struct lockout_config *cfg, bool readonly,
 			 struct lockout_store **store_r);
-/* Format unix seconds as ISO 8601 UTC ("2026-11-28T03:04:05Z"); 0 → "". */
+
+/* Does the transaction's work; called again when the table was busy, so it
+   may only change the table. Returns 0 to commit, -1 with *error_r set for
+   a failure of the table (retried when busy), or 1 after reporting a
+   refusal itself (rolled back, not retried). */
+typedef int doveadm_lockout_write_t(struct doveadm_lockout *lo,
+				    void *context, const char **error_r);
+/* Run fn in one write transaction (BEGIN IMMEDIATE, which waits for the
+   busy timeout), retrying the whole transaction a few times while the
+   table stays busy. Returns 0 when committed, -1 when nothing was changed
+   (reported). */
+int doveadm_lockout_write(struct doveadm_lockout *lo,
+			  doveadm_lockout_write_t *fn, void *context);
+
+/* Parse a positional argument as a ban target (or, with network_only, an
+   address or network). Returns 0, or -1 after reporting EX_USAGE. */
+int doveadm_lockout_target_arg(const struct doveadm_cmd_context *cctx,
+			       const char *name, bool network_only,
+			       struct lockout_target *target_r);
+
+/* Find an allowed network (lockout_allow_networks first, then the allowed
+   table) overlapping target. Returns 1 with *network_r (data stack) and
+   *origin_r ("lockout_allow_networks" or "allowed table") set, 0 when
+   there is none, -1 with *error_r set. */
+int doveadm_lockout_find_allowed(struct doveadm_lockout *lo,
+				 const struct lockout_target *target,
+				 const char **network_r,
+				 const char **origin_r,
+				 const char **error_r);
+
+/* The columns of a ban, as "list" prints them and "ban"/"unban" echo
+   them: the interface contract's fields first. */
+void doveadm_lockout_ban_header(void);
+void doveadm_lockout_print_ban(const struct lockout_ban *ban, int64_t now);
+/* "active", "observed", "expired" or "lifted" at now. */
+const char *doveadm_lockout_ban_state(const struct lockout_ban *ban,
+				      int64_t now);
+
+/* Format unix seconds as ISO 8601 UTC ("2026-11-28T03:04:05Z") on the data
+   stack; 0 gives "". */
 const char *doveadm_lockout_time(int64_t secs);
+
+/* Whether accounts exist, asked of the auth process's userdb as
+   "doveadm user" does (auth-userdb socket). */
+struct doveadm_lockout_userdb;
+
+struct doveadm_lockout_userdb *doveadm_lockout_userdb_init(void);
+void doveadm_lockout_userdb_deinit(struct doveadm_lockout_userdb **udb);
+/* "yes", "no", or "?" when the userdb cannot be asked (after the first
+   failure it is not asked again; the failure is logged once). */
+const char *doveadm_lockout_userdb_exists(struct doveadm_lockout_userdb *udb,
+					  const char *user);
 
 #endif

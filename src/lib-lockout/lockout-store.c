@@ -37,10 +37,22 @@ enum store_stmt {
 	STORE_STMT_TOP_USER,
 	STORE_STMT_TOP_IP,
 	STORE_STMT_TOP_SERVICE,
+	STORE_STMT_ITER_TARGET_ACTIVE,
+	STORE_STMT_ITER_TARGET_ALL,
+	STORE_STMT_ITER_ALLOWED,
+	STORE_STMT_ALLOWED_UPDATE,
+	STORE_STMT_ALLOWED_INSERT,
+	STORE_STMT_ALLOWED_DELETE,
+	STORE_STMT_FAILURES_ALL,
+	STORE_STMT_FAILURES_IP,
+	STORE_STMT_FAILURES_USER,
+	STORE_STMT_USER_DEVICES,
+	STORE_STMT_COUNT_ACTIVE,
+	STORE_STMT_COUNT_FAILURES,
+	STORE_STMT_SIZE,
 	STORE_STMT_TOUCH_DEVICE,
 	STORE_STMT_ITER_DEVICES,
 	STORE_STMT_ADD_EVENT,
-	STORE_STMT_ITER_ALLOWED,
 
 	STORE_STMT_COUNT
 };
@@ -57,6 +69,9 @@ enum store_stmt {
 	"min(time), max(time) FROM failures INDEXED BY failures_time " \
 	"WHERE time >= ?1 AND length(" key ") > 0 " \
 	"GROUP BY " key " ORDER BY 2 DESC, 1 LIMIT ?2"
+
+#define STORE_FAILURE_COLUMNS \
+	"time, ip, user, service, mechanism, result, count"
 
 static const char *const store_sql[STORE_STMT_COUNT] = {
 	[STORE_STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -87,6 +102,55 @@ static const char *const store_sql[STORE_STMT_COUNT] = {
 	[STORE_STMT_TOP_USER] = STORE_TOP_SQL("user", "ip"),
 	[STORE_STMT_TOP_IP] = STORE_TOP_SQL("ip", "user"),
 	[STORE_STMT_TOP_SERVICE] = STORE_TOP_SQL("service", "user"),
+	[STORE_STMT_ITER_TARGET_ACTIVE] =
+		"SELECT " STORE_BAN_COLUMNS " FROM bans WHERE target = ?1 "
+		"AND lifted IS NULL AND " STORE_ACTIVE_EXPR " > ?2 "
+		"ORDER BY created, id",
+	[STORE_STMT_ITER_TARGET_ALL] =
+		"SELECT " STORE_BAN_COLUMNS " FROM bans WHERE target = ?1 "
+		"ORDER BY created, id",
+	[STORE_STMT_ITER_ALLOWED] =
+		"SELECT network, reason, created FROM allowed "
+		"ORDER BY network",
+	[STORE_STMT_ALLOWED_UPDATE] =
+		"UPDATE allowed SET reason = ?2 WHERE network = ?1",
+	[STORE_STMT_ALLOWED_INSERT] =
+		"INSERT INTO allowed (network, reason, created) "
+		"VALUES (?1, ?2, ?3)",
+	[STORE_STMT_ALLOWED_DELETE] =
+		"DELETE FROM allowed WHERE network = ?1",
+	[STORE_STMT_FAILURES_ALL] =
+		"SELECT " STORE_FAILURE_COLUMNS " FROM failures "
+		"INDEXED BY failures_time WHERE time >= ?1 ORDER BY time, id",
+	[STORE_STMT_FAILURES_IP] =
+		"SELECT " STORE_FAILURE_COLUMNS " FROM failures "
+		"INDEXED BY failures_ip WHERE ip = ?2 AND time >= ?1 "
+		"ORDER BY time, id",
+	[STORE_STMT_FAILURES_USER] =
+		"SELECT " STORE_FAILURE_COLUMNS " FROM failures "
+		"INDEXED BY failures_user WHERE user = ?2 AND time >= ?1 "
+		"ORDER BY time, id",
+	[STORE_STMT_USER_DEVICES] =
+		"SELECT user, network, first_seen, last_seen "
+		"FROM known_devices WHERE user = ?1 "
+		"ORDER BY last_seen DESC, network",
+	[STORE_STMT_COUNT_ACTIVE] =
+		"SELECT kind, source, observed, count(*) FROM bans "
+		"WHERE lifted IS NULL AND " STORE_ACTIVE_EXPR " > ?1 "
+		"GROUP BY kind, source, observed",
+	[STORE_STMT_COUNT_FAILURES] =
+		"SELECT coalesce(sum(CASE WHEN result = 'refused' THEN 0 "
+		"ELSE count END), 0), coalesce(sum(CASE WHEN result = "
+		"'refused' THEN count ELSE 0 END), 0) FROM failures "
+		"INDEXED BY failures_time WHERE time >= ?1",
+	[STORE_STMT_SIZE] =
+		"SELECT (SELECT count(*) FROM bans), "
+		"(SELECT count(*) FROM failures), "
+		"(SELECT count(*) FROM allowed), "
+		"(SELECT count(*) FROM known_devices), "
+		"(SELECT count(*) FROM events), "
+		"(SELECT page_count FROM pragma_page_count()) * "
+		"(SELECT page_size FROM pragma_page_size())",
 	[STORE_STMT_TOUCH_DEVICE] =
 		"INSERT INTO known_devices (user, network, first_seen, "
 		"last_seen) VALUES (?1, ?2, ?3, ?3) "
@@ -99,9 +163,6 @@ static const char *const store_sql[STORE_STMT_COUNT] = {
 	[STORE_STMT_ADD_EVENT] =
 		"INSERT INTO events (time, kind, ip, user, detail) "
 		"VALUES (?1, ?2, ?3, ?4, ?5)",
-	[STORE_STMT_ITER_ALLOWED] =
-		"SELECT network, reason, created FROM allowed "
-		"ORDER BY network"
 };
 
 /* Schema migrations: entry i brings user_version from i to i + 1. Append
@@ -1201,33 +1262,22 @@ static void store_count_skipped(struct lockout_store *store)
 		store->skipped_rows++;
 }
 
-int lockout_store_iter_bans(struct lockout_store *store, int64_t now,
-			    unsigned int flags,
-			    lockout_ban_callback_t *callback, void *context,
-			    const char **error_r)
+/* Step an iteration statement (prepared and bound) to its end, calling
+   row() for each row with the re-entrancy guard up; always releases it.
+   Return 0 when all rows were seen, row()'s non-zero value if it stopped,
+   or -1. */
+static int
+store_iterate(struct lockout_store *store, sqlite3_stmt *stmt,
+	      const char *what,
+	      int (*row)(struct lockout_store *store, sqlite3_stmt *stmt,
+			 void *context),
+	      void *context, const char **error_r)
 {
-	struct lockout_ban ban;
-	sqlite3_stmt *stmt;
-	bool all = (flags & LOCKOUT_ITER_FLAG_ALL) != 0;
 	int rc, ret;
 
-	if (store_check_not_iterating(store, "list bans", error_r) < 0)
-		return -1;
-	if (store_stmt_get(store, all ? STORE_STMT_ITER_ALL :
-			   STORE_STMT_ITER_ACTIVE, &stmt, error_r) < 0)
-		return -1;
-	if (!all && (rc = sqlite3_bind_int64(stmt, 1, now)) != SQLITE_OK) {
-		*error_r = store_error(store, "list bans", rc);
-		store_stmt_release(stmt);
-		return -1;
-	}
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (store_ban_read(stmt, &ban) < 0) {
-			store_count_skipped(store);
-			continue;
-		}
 		store->in_callback = true;
-		ret = callback(&ban, context);
+		ret = row(store, stmt, context);
 		store->in_callback = false;
 		if (ret != 0) {
 			store_stmt_release(stmt);
@@ -1235,12 +1285,61 @@ int lockout_store_iter_bans(struct lockout_store *store, int64_t now,
 		}
 	}
 	if (rc != SQLITE_DONE) {
-		*error_r = store_error(store, "list bans", rc);
+		*error_r = store_error(store, what, rc);
 		store_stmt_release(stmt);
 		return -1;
 	}
 	store_stmt_release(stmt);
 	return 0;
+}
+
+/* A bind failed: report it and release the statement. Returns -1. */
+static int
+store_bind_failed(struct lockout_store *store, sqlite3_stmt *stmt,
+		  const char *what, int rc, const char **error_r)
+{
+	*error_r = store_error(store, what, rc);
+	store_stmt_release(stmt);
+	return -1;
+}
+
+struct store_ban_iter {
+	lockout_ban_callback_t *callback;
+	void *context;
+};
+
+static int
+store_ban_row(struct lockout_store *store, sqlite3_stmt *stmt, void *context)
+{
+	struct store_ban_iter *iter = context;
+	struct lockout_ban ban;
+
+	if (store_ban_read(stmt, &ban) < 0) {
+		store_count_skipped(store);
+		return 0;
+	}
+	return iter->callback(&ban, iter->context);
+}
+
+int lockout_store_iter_bans(struct lockout_store *store, int64_t now,
+			    unsigned int flags,
+			    lockout_ban_callback_t *callback, void *context,
+			    const char **error_r)
+{
+	struct store_ban_iter iter = { callback, context };
+	sqlite3_stmt *stmt;
+	bool all = (flags & LOCKOUT_ITER_FLAG_ALL) != 0;
+	int rc;
+
+	if (store_check_not_iterating(store, "list bans", error_r) < 0)
+		return -1;
+	if (store_stmt_get(store, all ? STORE_STMT_ITER_ALL :
+			   STORE_STMT_ITER_ACTIVE, &stmt, error_r) < 0)
+		return -1;
+	if (!all && (rc = sqlite3_bind_int64(stmt, 1, now)) != SQLITE_OK)
+		return store_bind_failed(store, stmt, "list bans", rc, error_r);
+	return store_iterate(store, stmt, "list bans", store_ban_row, &iter,
+			     error_r);
 }
 
 unsigned int lockout_store_skipped_rows(const struct lockout_store *store)
@@ -1365,6 +1464,412 @@ bool lockout_store_error_is_busy(const struct lockout_store *store)
 	return store->last_error_busy;
 }
 
+int lockout_store_iter_target(struct lockout_store *store, const char *target,
+			      int64_t now, unsigned int flags,
+			      lockout_ban_callback_t *callback, void *context,
+			      const char **error_r)
+{
+	struct store_ban_iter iter = { callback, context };
+	sqlite3_stmt *stmt;
+	bool all = (flags & LOCKOUT_ITER_FLAG_ALL) != 0;
+	int rc;
+
+	if (store_check_target(store, "list target", target, error_r) < 0 ||
+	    store_check_not_iterating(store, "list target", error_r) < 0)
+		return -1;
+	if (store_stmt_get(store, all ? STORE_STMT_ITER_TARGET_ALL :
+			   STORE_STMT_ITER_TARGET_ACTIVE, &stmt, error_r) < 0)
+		return -1;
+	if ((rc = store_bind_text(stmt, 1, target)) != SQLITE_OK ||
+	    (!all && (rc = sqlite3_bind_int64(stmt, 2, now)) != SQLITE_OK))
+		return store_bind_failed(store, stmt, "list target", rc,
+					 error_r);
+	return store_iterate(store, stmt, "list target", store_ban_row, &iter,
+			     error_r);
+}
+
+/* Read a network or username column (allowed, known_devices): text of
+   1..255 bytes, not parsed here. */
+static int
+store_column_network(sqlite3_stmt *stmt, int col, const char **value_r)
+{
+	if (store_column_text(stmt, col, false, value_r) < 0)
+		return -1;
+	return store_str_fits(*value_r, LOCKOUT_BAN_TARGET_MAX, true) ? 0 : -1;
+}
+
+struct store_allowed_iter {
+	int (*callback)(const char *network, const char *reason,
+			int64_t created, void *context);
+	void *context;
+};
+
+static int
+store_allowed_row(struct lockout_store *store, sqlite3_stmt *stmt,
+		  void *context)
+{
+	struct store_allowed_iter *iter = context;
+	const char *network, *reason;
+	int64_t created;
+
+	if (store_column_network(stmt, 0, &network) < 0 ||
+	    store_column_text(stmt, 1, false, &reason) < 0 ||
+	    store_column_time(stmt, 2, false, &created) < 0) {
+		store_count_skipped(store);
+		return 0;
+	}
+	return iter->callback(network, reason, created, iter->context);
+}
+
+int lockout_store_iter_allowed(struct lockout_store *store,
+			       int (*callback)(const char *network,
+					       const char *reason,
+					       int64_t created, void *context),
+			       void *context, const char **error_r)
+{
+	struct store_allowed_iter iter = { callback, context };
+	sqlite3_stmt *stmt;
+
+	if (store_check_not_iterating(store, "list allowed", error_r) < 0 ||
+	    store_stmt_get(store, STORE_STMT_ITER_ALLOWED, &stmt,
+			   error_r) < 0)
+		return -1;
+	return store_iterate(store, stmt, "list allowed", store_allowed_row,
+			     &iter, error_r);
+}
+
+int lockout_store_add_allowed(struct lockout_store *store,
+			      const char *network, const char *reason,
+			      int64_t created, bool *existed_r,
+			      const char **error_r)
+{
+	sqlite3_stmt *stmt;
+	unsigned int changes;
+	int rc;
+
+	if (existed_r != NULL)
+		*existed_r = false;
+	if (store_check_writable(store, "allow network", error_r) < 0 ||
+	    store_check_target(store, "allow network", network, error_r) < 0)
+		return -1;
+	if (reason == NULL ||
+	    !store_str_fits(reason, LOCKOUT_BAN_REASON_MAX, false)) {
+		*error_r = store_errorf(store, "allow network: %s",
+			reason == NULL ? "missing reason" :
+			"reason longer than 1024 bytes");
+		return -1;
+	}
+	if (created <= 0) {
+		*error_r = store_errorf(store,
+			"allow network: created time must be > 0");
+		return -1;
+	}
+	/* an UPDATE first keeps the original time (and needs no UPSERT,
+	   which SQLite < 3.24 lacks) */
+	if (store_stmt_get(store, STORE_STMT_ALLOWED_UPDATE, &stmt,
+			   error_r) < 0)
+		return -1;
+	if ((rc = store_bind_text(stmt, 1, network)) != SQLITE_OK ||
+	    (rc = store_bind_text(stmt, 2, reason)) != SQLITE_OK)
+		return store_bind_failed(store, stmt, "allow network", rc,
+					 error_r);
+	if (store_step_done(store, stmt, "allow network", error_r) < 0)
+		return -1;
+	changes = store_changes(store);
+	if (changes > 0) {
+		if (existed_r != NULL)
+			*existed_r = true;
+		return 0;
+	}
+	if (store_stmt_get(store, STORE_STMT_ALLOWED_INSERT, &stmt,
+			   error_r) < 0)
+		return -1;
+	if ((rc = store_bind_text(stmt, 1, network)) != SQLITE_OK ||
+	    (rc = store_bind_text(stmt, 2, reason)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_int64(stmt, 3, created)) != SQLITE_OK)
+		return store_bind_failed(store, stmt, "allow network", rc,
+					 error_r);
+	return store_step_done(store, stmt, "allow network", error_r);
+}
+
+int lockout_store_remove_allowed(struct lockout_store *store,
+				 const char *network, unsigned int *count_r,
+				 const char **error_r)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	*count_r = 0;
+	if (store_check_writable(store, "remove allowed", error_r) < 0 ||
+	    store_check_target(store, "remove allowed", network,
+			       error_r) < 0 ||
+	    store_stmt_get(store, STORE_STMT_ALLOWED_DELETE, &stmt,
+			   error_r) < 0)
+		return -1;
+	if ((rc = store_bind_text(stmt, 1, network)) != SQLITE_OK)
+		return store_bind_failed(store, stmt, "remove allowed", rc,
+					 error_r);
+	if (store_step_done(store, stmt, "remove allowed", error_r) < 0)
+		return -1;
+	*count_r = store_changes(store);
+	return 0;
+}
+
+struct store_failure_iter {
+	lockout_failure_callback_t *callback;
+	void *context;
+};
+
+/* Read a nullable failure-history string within its limit. */
+static int
+store_column_field(sqlite3_stmt *stmt, int col, const char **value_r)
+{
+	if (store_column_text(stmt, col, true, value_r) < 0)
+		return -1;
+	return *value_r == NULL ||
+		store_str_fits(*value_r, LOCKOUT_FAILURE_FIELD_MAX, false) ?
+		0 : -1;
+}
+
+static int
+store_failure_row(struct lockout_store *store, sqlite3_stmt *stmt,
+		  void *context)
+{
+	struct store_failure_iter *iter = context;
+	struct lockout_failure row;
+	int64_t count;
+
+	memset(&row, 0, sizeof(row));
+	if (store_column_time(stmt, 0, false, &row.time) < 0 ||
+	    store_column_field(stmt, 1, &row.ip) < 0 ||
+	    store_column_field(stmt, 2, &row.user) < 0 ||
+	    store_column_field(stmt, 3, &row.service) < 0 ||
+	    store_column_field(stmt, 4, &row.mechanism) < 0 ||
+	    store_column_field(stmt, 5, &row.result) < 0 ||
+	    store_column_count(stmt, 6, UINT_MAX, &count) < 0 || count == 0) {
+		store_count_skipped(store);
+		return 0;
+	}
+	row.count = (unsigned int)count;
+	return iter->callback(&row, iter->context);
+}
+
+int lockout_store_iter_failures(struct lockout_store *store, const char *by,
+				const char *value, int64_t since,
+				lockout_failure_callback_t *callback,
+				void *context, const char **error_r)
+{
+	struct store_failure_iter iter = { callback, context };
+	enum store_stmt id;
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (by == NULL)
+		id = STORE_STMT_FAILURES_ALL;
+	else if (strcmp(by, "ip") == 0)
+		id = STORE_STMT_FAILURES_IP;
+	else if (strcmp(by, "user") == 0)
+		id = STORE_STMT_FAILURES_USER;
+	else {
+		*error_r = store_errorf(store,
+			"list failures: unknown key '%s' (ip or user)", by);
+		return -1;
+	}
+	if (id != STORE_STMT_FAILURES_ALL &&
+	    (value == NULL ||
+	     !store_str_fits(value, LOCKOUT_FAILURE_FIELD_MAX, false))) {
+		*error_r = store_errorf(store, "list failures: %s",
+			value == NULL ? "missing value" :
+			"value longer than 255 bytes");
+		return -1;
+	}
+	if (store_check_not_iterating(store, "list failures", error_r) < 0 ||
+	    store_stmt_get(store, id, &stmt, error_r) < 0)
+		return -1;
+	if ((rc = sqlite3_bind_int64(stmt, 1, since)) != SQLITE_OK ||
+	    (id != STORE_STMT_FAILURES_ALL &&
+	     (rc = store_bind_text(stmt, 2, value)) != SQLITE_OK))
+		return store_bind_failed(store, stmt, "list failures", rc,
+					 error_r);
+	return store_iterate(store, stmt, "list failures", store_failure_row,
+			     &iter, error_r);
+}
+
+struct store_device_iter {
+	lockout_known_device_callback_t *callback;
+	void *context;
+};
+
+static int
+store_device_row(struct lockout_store *store, sqlite3_stmt *stmt,
+		 void *context)
+{
+	struct store_device_iter *iter = context;
+	const char *user, *network;
+	int64_t first_seen, last_seen;
+
+	if (store_column_network(stmt, 0, &user) < 0 ||
+	    store_column_network(stmt, 1, &network) < 0 ||
+	    store_column_time(stmt, 2, false, &first_seen) < 0 ||
+	    store_column_time(stmt, 3, false, &last_seen) < 0) {
+		store_count_skipped(store);
+		return 0;
+	}
+	return iter->callback(user, network, first_seen, last_seen,
+			      iter->context);
+}
+
+int lockout_store_iter_user_devices(struct lockout_store *store,
+				    const char *user,
+				    lockout_known_device_callback_t *callback,
+				    void *context, const char **error_r)
+{
+	struct store_device_iter iter = { callback, context };
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (store_check_target(store, "list known devices", user,
+			       error_r) < 0 ||
+	    store_check_not_iterating(store, "list known devices",
+				      error_r) < 0 ||
+	    store_stmt_get(store, STORE_STMT_USER_DEVICES, &stmt,
+			   error_r) < 0)
+		return -1;
+	if ((rc = store_bind_text(stmt, 1, user)) != SQLITE_OK)
+		return store_bind_failed(store, stmt, "list known devices", rc,
+					 error_r);
+	return store_iterate(store, stmt, "list known devices",
+			     store_device_row, &iter, error_r);
+}
+
+/* Add count (0..UINT_MAX) to *sum, saturating rather than wrapping. */
+static void store_sum(unsigned int *sum, int64_t count)
+{
+	uint64_t total = (uint64_t)*sum + (uint64_t)count;
+
+	*sum = total > UINT_MAX ? UINT_MAX : (unsigned int)total;
+}
+
+static int
+store_count_active_row(struct lockout_store *store, sqlite3_stmt *stmt,
+		       void *context)
+{
+	struct lockout_ban_counts *counts = context;
+	enum lockout_kind kind;
+	enum lockout_source source;
+	const char *kind_str, *source_str;
+	int64_t observed, count;
+
+	if (store_column_text(stmt, 0, false, &kind_str) < 0 ||
+	    lockout_kind_parse(kind_str, &kind) < 0 ||
+	    store_column_text(stmt, 1, false, &source_str) < 0 ||
+	    lockout_source_parse(source_str, &source) < 0 ||
+	    store_column_count(stmt, 2, 1, &observed) < 0 ||
+	    store_column_count(stmt, 3, UINT_MAX, &count) < 0) {
+		store_count_skipped(store);
+		return 0;
+	}
+	if (observed != 0)
+		store_sum(&counts->observed, count);
+	else {
+		store_sum(&counts->by_kind[kind], count);
+		store_sum(&counts->by_source[source], count);
+		store_sum(&counts->active, count);
+	}
+	return 0;
+}
+
+int lockout_store_count_active(struct lockout_store *store, int64_t now,
+			       struct lockout_ban_counts *counts_r,
+			       const char **error_r)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	memset(counts_r, 0, sizeof(*counts_r));
+	if (store_check_not_iterating(store, "count bans", error_r) < 0 ||
+	    store_stmt_get(store, STORE_STMT_COUNT_ACTIVE, &stmt,
+			   error_r) < 0)
+		return -1;
+	if ((rc = sqlite3_bind_int64(stmt, 1, now)) != SQLITE_OK)
+		return store_bind_failed(store, stmt, "count bans", rc,
+					 error_r);
+	return store_iterate(store, stmt, "count bans",
+			     store_count_active_row, counts_r, error_r);
+}
+
+/* Run a statement that returns one row of `count` non-negative integers
+   (aggregates), with ?1 bound to param when bind is true. */
+static int
+store_query_counts(struct lockout_store *store, enum store_stmt id,
+		   const char *what, bool bind, int64_t param,
+		   uint64_t *values_r, int count, const char **error_r)
+{
+	sqlite3_stmt *stmt;
+	int64_t value;
+	int i, rc;
+
+	if (store_stmt_get(store, id, &stmt, error_r) < 0)
+		return -1;
+	if (bind && (rc = sqlite3_bind_int64(stmt, 1, param)) != SQLITE_OK)
+		return store_bind_failed(store, stmt, what, rc, error_r);
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW) {
+		if (rc == SQLITE_DONE)
+			*error_r = store_errorf(store, "%s: no result", what);
+		else
+			*error_r = store_error(store, what, rc);
+		store_stmt_release(stmt);
+		return -1;
+	}
+	for (i = 0; i < count; i++) {
+		if (store_column_count(stmt, i, INT64_MAX, &value) < 0) {
+			*error_r = store_errorf(store, "%s: invalid result",
+						what);
+			store_stmt_release(stmt);
+			return -1;
+		}
+		values_r[i] = (uint64_t)value;
+	}
+	store_stmt_release(stmt);
+	return 0;
+}
+
+int lockout_store_count_failures(struct lockout_store *store, int64_t since,
+				 uint64_t *failures_r, uint64_t *refused_r,
+				 const char **error_r)
+{
+	uint64_t values[2];
+
+	*failures_r = *refused_r = 0;
+	if (store_query_counts(store, STORE_STMT_COUNT_FAILURES,
+			       "count failures", true, since, values, 2,
+			       error_r) < 0)
+		return -1;
+	*failures_r = values[0];
+	*refused_r = values[1];
+	return 0;
+}
+
+int lockout_store_size(struct lockout_store *store,
+		       struct lockout_store_size *size_r,
+		       const char **error_r)
+{
+	uint64_t values[6];
+
+	memset(size_r, 0, sizeof(*size_r));
+	if (store_query_counts(store, STORE_STMT_SIZE, "table size", false, 0,
+			       values, 6, error_r) < 0)
+		return -1;
+	size_r->bans = values[0];
+	size_r->failures = values[1];
+	size_r->allowed = values[2];
+	size_r->known_devices = values[3];
+	size_r->events = values[4];
+	size_r->bytes = values[5];
+	return 0;
+}
+
 /* --- known devices, events, allowed networks ----------------------------- */
 
 int lockout_store_touch_known_device(struct lockout_store *store,
@@ -1477,45 +1982,4 @@ int lockout_store_add_event(struct lockout_store *store,
 		return -1;
 	}
 	return store_step_done(store, stmt, "add event", error_r);
-}
-
-int lockout_store_iter_allowed(struct lockout_store *store,
-			       int (*callback)(const char *network,
-					       const char *reason,
-					       int64_t created,
-					       void *context),
-			       void *context, const char **error_r)
-{
-	const char *network, *reason;
-	sqlite3_stmt *stmt;
-	int64_t created;
-	int rc, ret;
-
-	if (store_check_not_iterating(store, "list allowed", error_r) < 0 ||
-	    store_stmt_get(store, STORE_STMT_ITER_ALLOWED, &stmt,
-			   error_r) < 0)
-		return -1;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (store_column_text(stmt, 0, false, &network) < 0 ||
-		    store_column_text(stmt, 1, false, &reason) < 0 ||
-		    sqlite3_column_type(stmt, 2) != SQLITE_INTEGER) {
-			store_count_skipped(store);
-			continue;
-		}
-		created = sqlite3_column_int64(stmt, 2);
-		store->in_callback = true;
-		ret = callback(network, reason, created, context);
-		store->in_callback = false;
-		if (ret != 0) {
-			store_stmt_release(stmt);
-			return ret;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		*error_r = store_error(store, "list allowed", rc);
-		store_stmt_release(stmt);
-		return -1;
-	}
-	store_stmt_release(stmt);
-	return 0;
 }

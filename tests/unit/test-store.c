@@ -1255,6 +1255,442 @@ START_TEST(test_prune)
 }
 END_TEST
 
+/* --- the administrator's view ------------------------------------------- */
+
+START_TEST(test_iter_target)
+{
+	struct lockout_store *store;
+	struct ban_list list = { 0 };
+	struct lockout_ban first = ban_make("192.0.2.7", 100, 200);
+	struct lockout_ban lifted = ban_make("192.0.2.7", 300, 0);
+	struct lockout_ban active = ban_make("192.0.2.7", 400, 5000);
+	struct lockout_ban other = ban_make("192.0.2.70", 100, 0);
+	const char *error = NULL;
+	unsigned int count;
+
+	store = store_open_ok("target", LOCKOUT_STORE_FLAG_CREATE);
+	add_ban_ok(store, &other);
+	add_ban_ok(store, &lifted);
+	add_ban_ok(store, &first);
+	/* first has expired by 350: only the permanent one is lifted */
+	ck_assert_int_eq(lockout_store_lift(store, "192.0.2.7", 350, &count,
+					    &error), 0);
+	ck_assert_uint_eq(count, 1);
+	lifted.lifted = 350;
+	add_ban_ok(store, &active);
+
+	/* active only */
+	ck_assert_int_eq(lockout_store_iter_target(store, "192.0.2.7", 450, 0,
+						   ban_list_add, &list,
+						   &error), 0);
+	ck_assert_uint_eq(list.count, 1);
+	ban_assert_equal(&list.bans[0], &active);
+	ban_list_free(&list);
+	ck_assert_int_eq(lockout_store_iter_target(store, "192.0.2.7", 5000, 0,
+						   ban_list_add, &list,
+						   &error), 0);
+	ck_assert_uint_eq(list.count, 0);
+
+	/* the whole history, ordered by created then id */
+	ck_assert_int_eq(lockout_store_iter_target(store, "192.0.2.7", 450,
+						   LOCKOUT_ITER_FLAG_ALL,
+						   ban_list_add, &list,
+						   &error), 0);
+	ck_assert_uint_eq(list.count, 3);
+	ban_assert_equal(&list.bans[0], &first);
+	ban_assert_equal(&list.bans[1], &lifted);
+	ban_assert_equal(&list.bans[2], &active);
+	ban_list_free(&list);
+
+	/* exact match only, and nothing for an unknown target */
+	ck_assert_int_eq(lockout_store_iter_target(store, "192.0.2.", 450,
+						   LOCKOUT_ITER_FLAG_ALL,
+						   ban_list_add, &list,
+						   &error), 0);
+	ck_assert_uint_eq(list.count, 0);
+
+	/* stop value, and an empty target is an error */
+	list.stop_after = 1;
+	ck_assert_int_eq(lockout_store_iter_target(store, "192.0.2.7", 450,
+						   LOCKOUT_ITER_FLAG_ALL,
+						   ban_list_add, &list,
+						   &error), 42);
+	ban_list_free(&list);
+	ck_assert_int_eq(lockout_store_iter_target(store, "", 450, 0,
+						   ban_list_add, &list,
+						   &error), -1);
+	ck_assert_ptr_nonnull(strstr(error, "empty target"));
+	lockout_store_close(&store);
+}
+END_TEST
+
+struct allowed_list {
+	unsigned int count;
+	char networks[MAX_LISTED][64];
+	char reasons[MAX_LISTED][64];
+	int64_t created[MAX_LISTED];
+};
+
+static int allowed_list_add(const char *network, const char *reason,
+			    int64_t created, void *context)
+{
+	struct allowed_list *list = context;
+
+	ck_assert_uint_lt(list->count, MAX_LISTED);
+	snprintf(list->networks[list->count], sizeof(list->networks[0]),
+		 "%s", network);
+	snprintf(list->reasons[list->count], sizeof(list->reasons[0]),
+		 "%s", reason);
+	list->created[list->count++] = created;
+	return 0;
+}
+
+static void allowed_list_fill(struct lockout_store *store,
+			      struct allowed_list *list)
+{
+	const char *error = NULL;
+
+	memset(list, 0, sizeof(*list));
+	if (lockout_store_iter_allowed(store, allowed_list_add, list,
+				       &error) != 0)
+		ck_abort_msg("iter_allowed failed: %s", error);
+}
+
+START_TEST(test_allowed)
+{
+	struct lockout_store *store, *ro;
+	struct allowed_list list;
+	const char *error = NULL;
+	unsigned int count;
+	bool existed = true;
+
+	make_long_strings();
+	store = store_open_ok("allowed", LOCKOUT_STORE_FLAG_CREATE);
+	allowed_list_fill(store, &list);
+	ck_assert_uint_eq(list.count, 0);
+
+	ck_assert_int_eq(lockout_store_add_allowed(store, "198.51.100.0/24",
+						   "webmail", 100, &existed,
+						   &error), 0);
+	ck_assert(!existed);
+	ck_assert_int_eq(lockout_store_add_allowed(store, "192.0.2.1", "",
+						   200, NULL, &error), 0);
+	/* again: new reason, original time */
+	ck_assert_int_eq(lockout_store_add_allowed(store, "198.51.100.0/24",
+						   "webmail 2", 300, &existed,
+						   &error), 0);
+	ck_assert(existed);
+	allowed_list_fill(store, &list);
+	ck_assert_uint_eq(list.count, 2);
+	ck_assert_str_eq(list.networks[0], "192.0.2.1");
+	ck_assert_str_eq(list.reasons[0], "");
+	ck_assert_int_eq(list.created[0], 200);
+	ck_assert_str_eq(list.networks[1], "198.51.100.0/24");
+	ck_assert_str_eq(list.reasons[1], "webmail 2");
+	ck_assert_int_eq(list.created[1], 100);
+
+	/* invalid input changes nothing */
+	ck_assert_int_eq(lockout_store_add_allowed(store, "", "x", 1, NULL,
+						   &error), -1);
+	ck_assert_int_eq(lockout_store_add_allowed(store, long_target, "x", 1,
+						   NULL, &error), -1);
+	ck_assert_int_eq(lockout_store_add_allowed(store, "10.0.0.0/8", NULL,
+						   1, NULL, &error), -1);
+	ck_assert_int_eq(lockout_store_add_allowed(store, "10.0.0.0/8",
+						   long_reason, 1, NULL,
+						   &error), -1);
+	ck_assert_int_eq(lockout_store_add_allowed(store, "10.0.0.0/8", "x",
+						   0, NULL, &error), -1);
+	ck_assert_int_eq(raw_int("allowed", "SELECT count(*) FROM allowed"),
+			 2);
+
+	/* a damaged row is skipped, not handed out */
+	raw_exec("allowed", "INSERT INTO allowed (network, reason, created) "
+		 "VALUES (X'41', 'blob', 5)");
+	allowed_list_fill(store, &list);
+	ck_assert_uint_eq(list.count, 2);
+	ck_assert_uint_eq(lockout_store_skipped_rows(store), 1);
+
+	ck_assert_int_eq(lockout_store_remove_allowed(store, "192.0.2.1",
+						      &count, &error), 0);
+	ck_assert_uint_eq(count, 1);
+	ck_assert_int_eq(lockout_store_remove_allowed(store, "192.0.2.1",
+						      &count, &error), 0);
+	ck_assert_uint_eq(count, 0);
+
+	/* read-only: listed, never changed */
+	ro = store_open_ok("allowed", LOCKOUT_STORE_FLAG_READONLY);
+	allowed_list_fill(ro, &list);
+	ck_assert_uint_eq(list.count, 1);
+	ck_assert_int_eq(lockout_store_add_allowed(ro, "10.0.0.0/8", "x", 1,
+						   NULL, &error), -1);
+	ck_assert_ptr_nonnull(strstr(error, "read-only"));
+	ck_assert_int_eq(lockout_store_remove_allowed(ro, "198.51.100.0/24",
+						      &count, &error), -1);
+	lockout_store_close(&ro);
+	lockout_store_close(&store);
+}
+END_TEST
+
+struct failure_list {
+	unsigned int count;
+	int64_t times[MAX_LISTED];
+	unsigned int counts[MAX_LISTED];
+};
+
+static int failure_list_add(const struct lockout_failure *row, void *context)
+{
+	struct failure_list *list = context;
+
+	ck_assert_uint_lt(list->count, MAX_LISTED);
+	list->times[list->count] = row->time;
+	list->counts[list->count++] = row->count;
+	return 0;
+}
+
+static const struct {
+	const char *by, *value;
+	int64_t since;
+	unsigned int count;
+	int64_t times[6];
+} failure_iter_cases[] = {
+	{ NULL, NULL, 0, 6, { 50, 100, 110, 120, 130, 140 } },
+	{ NULL, NULL, 115, 3, { 120, 130, 140 } },
+	{ "ip", "192.0.2.1", 0, 2, { 100, 120 } },
+	{ "ip", "192.0.2.3", 100, 1, { 130 } },
+	{ "ip", "192.0.2.9", 0, 0, { 0 } },
+	{ "user", "alice", 0, 2, { 100, 110 } },
+	{ "user", "", 0, 1, { 140 } },
+	{ "user", "alice", 105, 1, { 110 } },
+};
+
+START_TEST(test_iter_failures)
+{
+	struct lockout_store *store;
+	struct failure_list list;
+	const char *error = NULL;
+	char name[32];
+	unsigned int i;
+
+	snprintf(name, sizeof(name), "failiter%d", _i);
+	store = store_open_ok(name, LOCKOUT_STORE_FLAG_CREATE);
+	ck_assert_int_eq(lockout_store_add_failures(store, history,
+						    N_ELEMENTS(history),
+						    &error), 0);
+	memset(&list, 0, sizeof(list));
+	if (lockout_store_iter_failures(store, failure_iter_cases[_i].by,
+					failure_iter_cases[_i].value,
+					failure_iter_cases[_i].since,
+					failure_list_add, &list, &error) != 0)
+		ck_abort_msg("iter_failures: %s", error);
+	ck_assert_uint_eq(list.count, failure_iter_cases[_i].count);
+	for (i = 0; i < list.count; i++) {
+		ck_assert_int_eq(list.times[i],
+				 failure_iter_cases[_i].times[i]);
+	}
+	lockout_store_close(&store);
+}
+END_TEST
+
+START_TEST(test_iter_failures_errors)
+{
+	struct lockout_store *store;
+	struct failure_list list;
+	const char *error = NULL;
+
+	make_long_strings();
+	memset(&list, 0, sizeof(list));
+	store = store_open_ok("failitererr", LOCKOUT_STORE_FLAG_CREATE);
+	ck_assert_int_eq(lockout_store_iter_failures(store, "service", "imap",
+						     0, failure_list_add,
+						     &list, &error), -1);
+	ck_assert_ptr_nonnull(strstr(error, "unknown key"));
+	ck_assert_int_eq(lockout_store_iter_failures(store, "ip", NULL, 0,
+						     failure_list_add, &list,
+						     &error), -1);
+	ck_assert_int_eq(lockout_store_iter_failures(store, "user",
+						     long_target, 0,
+						     failure_list_add, &list,
+						     &error), -1);
+	/* damaged rows are skipped */
+	raw_exec("failitererr", "INSERT INTO failures (time, ip, count) "
+		 "VALUES (5, X'00', 1), (6, '192.0.2.1', 1)");
+	ck_assert_int_eq(lockout_store_iter_failures(store, NULL, NULL, 0,
+						     failure_list_add, &list,
+						     &error), 0);
+	ck_assert_uint_eq(list.count, 1);
+	ck_assert_int_eq(list.times[0], 6);
+	ck_assert_uint_eq(lockout_store_skipped_rows(store), 1);
+	lockout_store_close(&store);
+}
+END_TEST
+
+static int device_add(const char *user, const char *network,
+		      int64_t first_seen, int64_t last_seen, void *context)
+{
+	char *out = context;
+	size_t len = strlen(out);
+
+	ck_assert_str_eq(user, "alice");
+	snprintf(out + len, 256 - len, "%s%s@%lld-%lld", len > 0 ? " " : "",
+		 network, (long long)first_seen, (long long)last_seen);
+	return 0;
+}
+
+START_TEST(test_known_devices)
+{
+	struct lockout_store *store;
+	const char *error = NULL;
+	char out[256] = "";
+
+	store = store_open_ok("devices", LOCKOUT_STORE_FLAG_CREATE);
+	raw_exec("devices", "INSERT INTO known_devices VALUES "
+		 "('alice', '192.0.2.0/24', 10, 20), "
+		 "('alice', '2001:db8::/64', 15, 40), "
+		 "('bob', '198.51.100.0/24', 1, 2)");
+	ck_assert_int_eq(lockout_store_iter_user_devices(store, "alice",
+							 device_add, out,
+							 &error), 0);
+	ck_assert_str_eq(out, "2001:db8::/64@15-40 192.0.2.0/24@10-20");
+	out[0] = '\0';
+	ck_assert_int_eq(lockout_store_iter_user_devices(store, "carol",
+							 device_add, out,
+							 &error), 0);
+	ck_assert_str_eq(out, "");
+	ck_assert_int_eq(lockout_store_iter_user_devices(store, "",
+							 device_add, out,
+							 &error), -1);
+	lockout_store_close(&store);
+}
+END_TEST
+
+static const struct {
+	int64_t since;
+	uint64_t failures, refused;
+} count_failure_cases[] = {
+	{ 0, 17, 4 },
+	{ 100, 7, 4 },
+	{ 131, 1, 0 },
+	{ 1000, 0, 0 },
+};
+
+START_TEST(test_counts)
+{
+	struct lockout_store *store;
+	struct lockout_ban_counts counts;
+	struct lockout_store_size size;
+	struct lockout_ban ban;
+	uint64_t failures, refused;
+	const char *error = NULL;
+	unsigned int i, lifted;
+
+	store = store_open_ok("counts", LOCKOUT_STORE_FLAG_CREATE);
+	ck_assert_int_eq(lockout_store_count_active(store, 100, &counts,
+						    &error), 0);
+	ck_assert_uint_eq(counts.active, 0);
+	ck_assert_int_eq(lockout_store_size(store, &size, &error), 0);
+	ck_assert_uint_eq(size.bans + size.failures + size.allowed +
+			  size.known_devices + size.events, 0);
+	ck_assert_uint_gt(size.bytes, 0);
+
+	ban = ban_make("192.0.2.1", 100, 0);
+	add_ban_ok(store, &ban);
+	ban = ban_make("192.0.2.0/24", 100, 1000);
+	ban.kind = LOCKOUT_KIND_NET;
+	ban.source = LOCKOUT_SOURCE_MANUAL;
+	add_ban_ok(store, &ban);
+	ban = ban_make("alice", 100, 0);
+	ban.kind = LOCKOUT_KIND_USER;
+	ban.source = LOCKOUT_SOURCE_MANUAL;
+	add_ban_ok(store, &ban);
+	ban = ban_make("192.0.2.9", 100, 0);
+	ban.observed = true;
+	add_ban_ok(store, &ban);
+	ban = ban_make("192.0.2.10", 100, 0);
+	add_ban_ok(store, &ban);
+	ck_assert_int_eq(lockout_store_lift(store, "192.0.2.10", 150, &lifted,
+					    &error), 0);
+	ck_assert_int_eq(lockout_store_add_failures(store, history,
+						    N_ELEMENTS(history),
+						    &error), 0);
+	ck_assert_int_eq(lockout_store_add_allowed(store, "10.0.0.0/8", "",
+						   100, NULL, &error), 0);
+
+	ck_assert_int_eq(lockout_store_count_active(store, 200, &counts,
+						    &error), 0);
+	ck_assert_uint_eq(counts.active, 3);
+	ck_assert_uint_eq(counts.by_kind[LOCKOUT_KIND_IP], 1);
+	ck_assert_uint_eq(counts.by_kind[LOCKOUT_KIND_NET], 1);
+	ck_assert_uint_eq(counts.by_kind[LOCKOUT_KIND_USER], 1);
+	ck_assert_uint_eq(counts.by_source[LOCKOUT_SOURCE_AUTO], 1);
+	ck_assert_uint_eq(counts.by_source[LOCKOUT_SOURCE_MANUAL], 2);
+	ck_assert_uint_eq(counts.by_source[LOCKOUT_SOURCE_FEED], 0);
+	ck_assert_uint_eq(counts.observed, 1);
+	/* the net ban has expired by 1000 */
+	ck_assert_int_eq(lockout_store_count_active(store, 1000, &counts,
+						    &error), 0);
+	ck_assert_uint_eq(counts.active, 2);
+
+	for (i = 0; i < N_ELEMENTS(count_failure_cases); i++) {
+		ck_assert_int_eq(lockout_store_count_failures(store,
+			count_failure_cases[i].since, &failures, &refused,
+			&error), 0);
+		ck_assert_uint_eq(failures, count_failure_cases[i].failures);
+		ck_assert_uint_eq(refused, count_failure_cases[i].refused);
+	}
+
+	ck_assert_int_eq(lockout_store_size(store, &size, &error), 0);
+	ck_assert_uint_eq(size.bans, 5);
+	ck_assert_uint_eq(size.failures, N_ELEMENTS(history));
+	ck_assert_uint_eq(size.allowed, 1);
+	ck_assert_uint_eq(size.known_devices, 0);
+	ck_assert_uint_eq(size.bytes % 512, 0);
+	lockout_store_close(&store);
+}
+END_TEST
+
+static int nested_iter(const struct lockout_ban *ban ATTR_UNUSED,
+		       void *context)
+{
+	struct lockout_store *store = context;
+	struct allowed_list list;
+	struct failure_list flist;
+	struct lockout_ban_counts counts;
+	const char *error = NULL;
+
+	memset(&list, 0, sizeof(list));
+	memset(&flist, 0, sizeof(flist));
+	ck_assert_int_eq(lockout_store_iter_allowed(store, allowed_list_add,
+						    &list, &error), -1);
+	ck_assert_ptr_nonnull(strstr(error, "re-entrant"));
+	ck_assert_int_eq(lockout_store_iter_failures(store, NULL, NULL, 0,
+						     failure_list_add, &flist,
+						     &error), -1);
+	ck_assert_int_eq(lockout_store_count_active(store, 1, &counts,
+						    &error), -1);
+	/* writes are fine from a callback */
+	ck_assert_int_eq(lockout_store_add_allowed(store, "10.0.0.0/8", "",
+						   1, NULL, &error), 0);
+	return 0;
+}
+
+START_TEST(test_admin_reentrant)
+{
+	struct lockout_store *store;
+	struct lockout_ban ban = ban_make("192.0.2.1", 100, 0);
+	const char *error = NULL;
+
+	store = store_open_ok("adminreent", LOCKOUT_STORE_FLAG_CREATE);
+	add_ban_ok(store, &ban);
+	ck_assert_int_eq(lockout_store_iter_target(store, "192.0.2.1", 200, 0,
+						   nested_iter, store,
+						   &error), 0);
+	ck_assert_int_eq(raw_int("adminreent",
+				 "SELECT count(*) FROM allowed"), 1);
+	lockout_store_close(&store);
+}
+END_TEST
+
 /* --- main --------------------------------------------------------------- */
 
 static Suite *store_suite(void)
@@ -1301,6 +1737,18 @@ static Suite *store_suite(void)
 	tcase_add_loop_test(tc, test_top, 0, N_ELEMENTS(top_cases));
 	tcase_add_test(tc, test_failures_errors);
 	tcase_add_test(tc, test_prune);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("admin");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_iter_target);
+	tcase_add_test(tc, test_allowed);
+	tcase_add_loop_test(tc, test_iter_failures, 0,
+			    N_ELEMENTS(failure_iter_cases));
+	tcase_add_test(tc, test_iter_failures_errors);
+	tcase_add_test(tc, test_known_devices);
+	tcase_add_test(tc, test_counts);
+	tcase_add_test(tc, test_admin_reentrant);
 	suite_add_tcase(s, tc);
 	return s;
 }

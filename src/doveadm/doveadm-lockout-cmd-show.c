@@ -1,0 +1,444 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#include "lib.h"
+#include "array.h"
+#include "hash.h"
+#include "str.h"
+#include "doveadm.h"
+#include "doveadm-print.h"
+#include "doveadm-lockout.h"
+#include "lockout-json.h"
+
+#include <sysexits.h>
+
+/* doveadm lockout show <target>: everything the table knows about one
+   address, network or username, as one record (one "field: value" line
+   each by default; -f json gives one object): its state, the ban that
+   applies or applied (reason, rule, counts and window from its evidence),
+   the ban history, what the failure history (lockout_history_time) says
+   about usernames, sources and services tried, and for a username its
+   known devices and whether the account exists. */
+
+/* Items listed per field, most frequent first; the rest are counted. */
+#define SHOW_MAX_ITEMS 10
+
+struct show_tally {
+	HASH_TABLE(char *, void *) counts;
+};
+
+struct show_ctx {
+	pool_t pool;
+	struct doveadm_lockout *lo;
+	struct lockout_target target;
+
+	/* bans of exactly the target, oldest first */
+	ARRAY(struct lockout_ban) bans;
+	/* active bans that apply: the target's own or a wider network's */
+	ARRAY_TYPE(const_string) banned_by;
+	struct lockout_ban cover;
+	bool have_cover, enforced;
+
+	/* the failure history */
+	uint64_t failures, refused;
+	int64_t first, last;
+	struct show_tally users, sources, services;
+
+	string_t *devices;
+};
+
+static void show_tally_init(struct show_ctx *ctx, struct show_tally *tally)
+{
+	hash_table_create(&tally->counts, ctx->pool, 0, str_hash, strcmp);
+}
+
+static void show_tally_add(struct show_ctx *ctx, struct show_tally *tally,
+			   const char *key, unsigned int count)
+{
+	char *orig;
+	void *value;
+	uintptr_t sum;
+
+	if (key == NULL || key[0] == '\0')
+		return;
+	if (!hash_table_lookup_full(tally->counts, key, &orig, &value)) {
+		orig = p_strdup(ctx->pool, key);
+		value = NULL;
+	}
+	sum = POINTER_CAST_TO(value, uintptr_t) + count;
+	hash_table_update(tally->counts, orig, POINTER_CAST(sum));
+}
+
+struct show_item {
+	const char *key;
+	uintptr_t count;
+};
+
+static int show_item_cmp(const struct show_item *a, const struct show_item *b)
+{
+	if (a->count != b->count)
+		return a->count > b->count ? -1 : 1;
+	return strcmp(a->key, b->key);
+}
+
+/* "key (count), ..." most frequent first, at most SHOW_MAX_ITEMS. */
+static const char *show_tally_str(struct show_tally *tally)
+{
+	ARRAY(struct show_item) items;
+	struct hash_iterate_context *iter;
+	struct show_item *item;
+	const struct show_item *shown;
+	string_t *str = t_str_new(128);
+	unsigned int i, count;
+	char *key;
+	void *value;
+
+	t_array_init(&items, 16);
+	iter = hash_table_iterate_init(tally->counts);
+	while (hash_table_iterate(iter, tally->counts, &key, &value)) {
+		item = array_append_space(&items);
+		item->key = key;
+		item->count = POINTER_CAST_TO(value, uintptr_t);
+	}
+	hash_table_iterate_deinit(&iter);
+	array_sort(&items, show_item_cmp);
+	shown = array_get(&items, &count);
+	for (i = 0; i < count && i < SHOW_MAX_ITEMS; i++) {
+		if (i > 0)
+			str_append(str, ", ");
+		str_printfa(str, "%s (%llu)", shown[i].key,
+			    (unsigned long long)shown[i].count);
+	}
+	if (count > SHOW_MAX_ITEMS)
+		str_printfa(str, " and %u more", count - SHOW_MAX_ITEMS);
+	return str_c(str);
+}
+
+static void show_ban_copy(struct show_ctx *ctx, const struct lockout_ban *ban,
+			  struct lockout_ban *copy)
+{
+	*copy = *ban;
+	copy->target = p_strdup(ctx->pool, ban->target);
+	copy->reason = p_strdup(ctx->pool, ban->reason);
+	copy->rule = p_strdup(ctx->pool, ban->rule);
+	copy->evidence = p_strdup(ctx->pool, ban->evidence);
+}
+
+static int show_collect_ban(const struct lockout_ban *ban, void *context)
+{
+	struct show_ctx *ctx = context;
+
+	show_ban_copy(ctx, ban, array_append_space(&ctx->bans));
+	return 0;
+}
+
+static unsigned int
+show_ban_rank(struct show_ctx *ctx, const struct lockout_ban *ban)
+{
+	return (ban->observed ? 0 : 2) +
+		(strcmp(ban->target, ctx->target.str) == 0 ? 1 : 0);
+}
+
+/* An active ban: does it apply to the target (its own, or a network that
+   contains it)? */
+static int show_check_cover(const struct lockout_ban *ban, void *context)
+{
+	struct show_ctx *ctx = context;
+	struct lockout_net net;
+	const char *target, *error;
+
+	if (ban->kind == LOCKOUT_KIND_USER ||
+	    ctx->target.kind == LOCKOUT_KIND_USER) {
+		if (strcmp(ban->target, ctx->target.str) != 0)
+			return 0;
+	} else if (lockout_net_parse(ban->target, &net, &error) < 0 ||
+		   net.prefix > ctx->target.net.prefix ||
+		   !lockout_net_contains(&net, &ctx->target.net.addr)) {
+		return 0;
+	}
+	target = p_strdup(ctx->pool, ban->target);
+	array_push_back(&ctx->banned_by, &target);
+	/* the ban that explains the state best: an enforced one before an
+	   observed one, the target's own before a wider network's, and the
+	   newest (iteration is oldest first) */
+	if (!ctx->have_cover ||
+	    show_ban_rank(ctx, ban) >= show_ban_rank(ctx, &ctx->cover)) {
+		show_ban_copy(ctx, ban, &ctx->cover);
+		ctx->have_cover = TRUE;
+	}
+	if (!ban->observed)
+		ctx->enforced = TRUE;
+	return 0;
+}
+
+static int show_failure(const struct lockout_failure *row, void *context)
+{
+	struct show_ctx *ctx = context;
+	struct lockout_addr addr;
+
+	if (ctx->target.kind == LOCKOUT_KIND_NET &&
+	    (row->ip == NULL || lockout_addr_parse(row->ip, &addr) < 0 ||
+	     !lockout_net_contains(&ctx->target.net, &addr)))
+		return 0;
+	if (row->result != NULL && strcmp(row->result, "refused") == 0) {
+		ctx->refused += row->count;
+		return 0;
+	}
+	ctx->failures += row->count;
+	if (ctx->first == 0 || row->time < ctx->first)
+		ctx->first = row->time;
+	if (row->time > ctx->last)
+		ctx->last = row->time;
+	show_tally_add(ctx, &ctx->users, row->user, row->count);
+	show_tally_add(ctx, &ctx->sources, row->ip, row->count);
+	show_tally_add(ctx, &ctx->services, row->service, row->count);
+	return 0;
+}
+
+static int show_device(const char *user ATTR_UNUSED, const char *network,
+		       int64_t first_seen ATTR_UNUSED, int64_t last_seen,
+		       void *context)
+{
+	struct show_ctx *ctx = context;
+
+	if (str_len(ctx->devices) > 0)
+		str_append(ctx->devices, ", ");
+	str_printfa(ctx->devices, "%s (last %s)", network,
+		    doveadm_lockout_time(last_seen));
+	return 0;
+}
+
+static int show_collect(struct show_ctx *ctx, const char **error_r)
+{
+	struct lockout_store *store = ctx->lo->store;
+	int64_t since = ctx->lo->now - (int64_t)ctx->lo->cfg.history_time;
+	const char *by;
+
+	if (lockout_store_iter_target(store, ctx->target.str, ctx->lo->now,
+				      LOCKOUT_ITER_FLAG_ALL, show_collect_ban,
+				      ctx, error_r) < 0 ||
+	    lockout_store_iter_bans(store, ctx->lo->now, 0, show_check_cover,
+				    ctx, error_r) < 0)
+		return -1;
+	by = ctx->target.kind == LOCKOUT_KIND_USER ? "user" :
+		ctx->target.kind == LOCKOUT_KIND_IP ? "ip" : NULL;
+	if (lockout_store_iter_failures(store, by, by == NULL ? NULL :
+					ctx->target.str, since, show_failure,
+					ctx, error_r) < 0)
+		return -1;
+	if (ctx->target.kind == LOCKOUT_KIND_USER &&
+	    lockout_store_iter_user_devices(store, ctx->target.str,
+					    show_device, ctx, error_r) < 0)
+		return -1;
+	return 0;
+}
+
+static const char *show_state(struct show_ctx *ctx, const char *allowed_by)
+{
+	if (ctx->enforced) {
+		return ctx->target.kind == LOCKOUT_KIND_USER ?
+			"protected" : "banned";
+	}
+	if (ctx->have_cover)
+		return "observed";
+	return allowed_by != NULL ? "allowed" : "not banned";
+}
+
+/* "<created> <rule>/<source> until <expires>|permanent, <state>" per ban */
+static const char *show_history(struct show_ctx *ctx)
+{
+	const struct lockout_ban *ban;
+	string_t *str = t_str_new(256);
+
+	array_foreach(&ctx->bans, ban) {
+		if (str_len(str) > 0)
+			str_append(str, "; ");
+		str_printfa(str, "%s %s/%s ",
+			    doveadm_lockout_time(ban->created), ban->rule,
+			    lockout_source_to_str(ban->source));
+		if (ban->expires == 0)
+			str_append(str, "permanent");
+		else {
+			str_printfa(str, "until %s",
+				    doveadm_lockout_time(ban->expires));
+		}
+		str_printfa(str, ", %s",
+			    doveadm_lockout_ban_state(ban, ctx->lo->now));
+		if (ban->lifted != 0) {
+			str_printfa(str, " %s",
+				    doveadm_lockout_time(ban->lifted));
+		}
+	}
+	return str_c(str);
+}
+
+/* An integer of the evidence as text, "" when it has none. */
+static const char *show_evidence_int(const char *evidence, const char *key)
+{
+	int64_t value;
+
+	if (lockout_json_get_int(evidence, key, &value) <= 0)
+		return "";
+	return dec2str(value);
+}
+
+static const char *show_evidence_time(const char *evidence, const char *key)
+{
+	int64_t value;
+
+	if (lockout_json_get_int(evidence, key, &value) <= 0)
+		return "";
+	return doveadm_lockout_time(value);
+}
+
+static const char *show_evidence_interval(const char *evidence,
+					  const char *key)
+{
+	char buf[32];
+	int64_t value;
+
+	if (lockout_json_get_int(evidence, key, &value) <= 0 ||
+	    value <= 0 || value > UINT32_MAX)
+		return "";
+	lockout_interval_to_str((uint32_t)value, buf, sizeof(buf));
+	return t_strdup(buf);
+}
+
+static const char *const show_fields[] = {
+	"target", "kind", "state", "banned_by", "allowed_by",
+	"reason", "source", "rule", "created", "expires", "lifted",
+	"failures", "threshold", "window", "distinct_users",
+	"distinct_sources", "distinct_passwords", "first_seen", "last_seen",
+	"bans", "ban_history",
+	"history_failures", "history_refused", "history_first",
+	"history_last", "users", "sources", "services",
+	"known_devices", "account", "evidence",
+};
+
+/* Counts are JSON numbers; fields that may be empty stay strings. */
+static void show_header(const char *name)
+{
+	static const char *const numbers[] = {
+		"failures", "bans", "history_failures", "history_refused",
+	};
+	unsigned int i;
+
+	for (i = 0; i < N_ELEMENTS(numbers); i++) {
+		if (strcmp(name, numbers[i]) == 0) {
+			doveadm_print_header(name, name,
+					     DOVEADM_PRINT_HEADER_FLAG_NUMBER);
+			return;
+		}
+	}
+	doveadm_print_header_simple(name);
+}
+
+static void show_print(struct show_ctx *ctx, const char *allowed_by,
+		       const char *account)
+{
+	const struct lockout_ban *ban = NULL;
+	const char *evidence, *const *banned_by;
+	unsigned int count;
+
+	/* the ban that applies, else the target's latest */
+	if (ctx->have_cover)
+		ban = &ctx->cover;
+	else if ((count = array_count(&ctx->bans)) > 0)
+		ban = array_idx(&ctx->bans, count - 1);
+	evidence = ban == NULL ? "{}" : ban->evidence;
+	banned_by = array_get(&ctx->banned_by, &count);
+
+	doveadm_print(ctx->target.str);
+	doveadm_print(lockout_kind_to_str(ctx->target.kind));
+	doveadm_print(show_state(ctx, allowed_by));
+	doveadm_print(t_strarray_join(banned_by, " "));
+	doveadm_print(allowed_by == NULL ? "" : allowed_by);
+	doveadm_print(ban == NULL ? "" : ban->reason);
+	doveadm_print(ban == NULL ? "" : lockout_source_to_str(ban->source));
+	doveadm_print(ban == NULL ? "" : ban->rule);
+	doveadm_print(ban == NULL ? "" : doveadm_lockout_time(ban->created));
+	doveadm_print(ban == NULL ? "" : doveadm_lockout_time(ban->expires));
+	doveadm_print(ban == NULL ? "" : doveadm_lockout_time(ban->lifted));
+	doveadm_print_num(ban == NULL ? 0 : ban->failures);
+	doveadm_print(show_evidence_int(evidence, "threshold"));
+	doveadm_print(show_evidence_interval(evidence, "window"));
+	doveadm_print(show_evidence_int(evidence, "distinct_users"));
+	doveadm_print(show_evidence_int(evidence, "distinct_sources"));
+	doveadm_print(show_evidence_int(evidence, "distinct_passwords"));
+	doveadm_print(show_evidence_time(evidence, "first_seen"));
+	doveadm_print(show_evidence_time(evidence, "last_seen"));
+	doveadm_print_num(array_count(&ctx->bans));
+	doveadm_print(show_history(ctx));
+	doveadm_print_num(ctx->failures);
+	doveadm_print_num(ctx->refused);
+	doveadm_print(doveadm_lockout_time(ctx->first));
+	doveadm_print(doveadm_lockout_time(ctx->last));
+	doveadm_print(show_tally_str(&ctx->users));
+	doveadm_print(show_tally_str(&ctx->sources));
+	doveadm_print(show_tally_str(&ctx->services));
+	doveadm_print(str_c(ctx->devices));
+	doveadm_print(account);
+	doveadm_print(ban == NULL ? "" : ban->evidence);
+}
+
+static void cmd_lockout_show(struct doveadm_cmd_context *cctx)
+{
+	struct doveadm_lockout lo;
+	struct doveadm_lockout_userdb *udb;
+	struct show_ctx ctx;
+	const char *allowed_by = NULL, *network, *origin, *error;
+	const char *account = "";
+	unsigned int i;
+	int ret;
+
+	i_zero(&ctx);
+	if (doveadm_lockout_target_arg(cctx, "target", FALSE,
+				       &ctx.target) < 0)
+		return;
+	if (doveadm_lockout_init(cctx, TRUE, &lo) < 0)
+		return;
+	ctx.lo = &lo;
+	ctx.pool = pool_alloconly_create("lockout show", 4096);
+	p_array_init(&ctx.bans, ctx.pool, 8);
+	p_array_init(&ctx.banned_by, ctx.pool, 4);
+	show_tally_init(&ctx, &ctx.users);
+	show_tally_init(&ctx, &ctx.sources);
+	show_tally_init(&ctx, &ctx.services);
+	ctx.devices = str_new(ctx.pool, 128);
+
+	ret = show_collect(&ctx, &error);
+	if (ret == 0) {
+		ret = doveadm_lockout_find_allowed(&lo, &ctx.target, &network,
+						   &origin, &error);
+		if (ret > 0) {
+			allowed_by = t_strdup_printf("%s (%s)", network,
+						     origin);
+		}
+	}
+	if (ret < 0)
+		doveadm_lockout_fail(cctx, EX_TEMPFAIL, "%s", error);
+	else T_BEGIN {
+		if (ctx.target.kind == LOCKOUT_KIND_USER) {
+			udb = doveadm_lockout_userdb_init();
+			account = doveadm_lockout_userdb_exists(udb,
+								ctx.target.str);
+			doveadm_lockout_userdb_deinit(&udb);
+		}
+		doveadm_print_init(DOVEADM_PRINT_TYPE_PAGER);
+		for (i = 0; i < N_ELEMENTS(show_fields); i++)
+			show_header(show_fields[i]);
+		show_print(&ctx, allowed_by, account);
+	} T_END;
+	hash_table_destroy(&ctx.users.counts);
+	hash_table_destroy(&ctx.sources.counts);
+	hash_table_destroy(&ctx.services.counts);
+	pool_unref(&ctx.pool);
+	doveadm_lockout_deinit(&lo);
+}
+
+struct doveadm_cmd_ver2 doveadm_cmd_lockout_show = {
+	.name = "lockout show",
+	.cmd = cmd_lockout_show,
+	.usage = "<target>",
+DOVEADM_CMD_PARAMS_START
+DOVEADM_CMD_PARAM('\0', "target", CMD_PARAM_STR, CMD_PARAM_FLAG_POSITIONAL)
+DOVEADM_CMD_PARAMS_END
+};

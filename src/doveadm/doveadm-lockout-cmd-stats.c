@@ -1,0 +1,107 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#include "lib.h"
+#include "doveadm.h"
+#include "doveadm-print.h"
+#include "doveadm-lockout.h"
+
+#include <sys/stat.h>
+#include <sysexits.h>
+
+/* doveadm lockout stats: one record of counters (one "name: value" line
+   each by default; -f json gives one object, for monitoring): the active
+   bans by kind and by source, failures and refusals in the last hour and
+   day, and how big the table is. */
+
+struct stats_values {
+	struct lockout_ban_counts bans;
+	uint64_t failures_hour, refused_hour, failures_day, refused_day;
+	struct lockout_store_size size;
+	uint64_t wal_bytes;
+};
+
+static int stats_read(struct doveadm_lockout *lo, struct stats_values *v,
+		      const char **error_r)
+{
+	struct stat st;
+
+	if (lockout_store_count_active(lo->store, lo->now, &v->bans,
+				       error_r) < 0 ||
+	    lockout_store_count_failures(lo->store, lo->now - 3600,
+					 &v->failures_hour, &v->refused_hour,
+					 error_r) < 0 ||
+	    lockout_store_count_failures(lo->store, lo->now - 86400,
+					 &v->failures_day, &v->refused_day,
+					 error_r) < 0 ||
+	    lockout_store_size(lo->store, &v->size, error_r) < 0)
+		return -1;
+	if (stat(t_strconcat(lo->cfg.db, "-wal", NULL), &st) == 0)
+		v->wal_bytes = (uint64_t)st.st_size;
+	return 0;
+}
+
+static void stats_print(struct doveadm_lockout *lo,
+			const struct stats_values *v)
+{
+	static const char *const num_fields[] = {
+		"bans", "bans_ip", "bans_net", "bans_user",
+		"bans_auto", "bans_manual", "bans_feed", "bans_observed",
+		"failures_hour", "refused_hour", "failures_day",
+		"refused_day", "allowed_networks",
+		"rows_bans", "rows_failures", "rows_allowed",
+		"rows_known_devices", "rows_events", "db_bytes", "wal_bytes",
+	};
+	const uint64_t values[N_ELEMENTS(num_fields)] = {
+		v->bans.active,
+		v->bans.by_kind[LOCKOUT_KIND_IP],
+		v->bans.by_kind[LOCKOUT_KIND_NET],
+		v->bans.by_kind[LOCKOUT_KIND_USER],
+		v->bans.by_source[LOCKOUT_SOURCE_AUTO],
+		v->bans.by_source[LOCKOUT_SOURCE_MANUAL],
+		v->bans.by_source[LOCKOUT_SOURCE_FEED],
+		v->bans.observed,
+		v->failures_hour, v->refused_hour,
+		v->failures_day, v->refused_day,
+		lo->cfg.allow_networks_count + v->size.allowed,
+		v->size.bans, v->size.failures, v->size.allowed,
+		v->size.known_devices, v->size.events,
+		v->size.bytes, v->wal_bytes,
+	};
+	unsigned int i;
+
+	doveadm_print_init(DOVEADM_PRINT_TYPE_PAGER);
+	doveadm_print_header_simple("db");
+	doveadm_print_header_simple("mode");
+	for (i = 0; i < N_ELEMENTS(num_fields); i++) {
+		doveadm_print_header(num_fields[i], num_fields[i],
+				     DOVEADM_PRINT_HEADER_FLAG_NUMBER);
+	}
+	doveadm_print(lo->cfg.db);
+	doveadm_print(lo->cfg.mode == LOCKOUT_MODE_OBSERVE ?
+		      "observe" : "enforce");
+	for (i = 0; i < N_ELEMENTS(num_fields); i++)
+		doveadm_print_num(values[i]);
+}
+
+static void cmd_lockout_stats(struct doveadm_cmd_context *cctx)
+{
+	struct doveadm_lockout lo;
+	struct stats_values v;
+	const char *error;
+
+	if (doveadm_lockout_init(cctx, TRUE, &lo) < 0)
+		return;
+	i_zero(&v);
+	if (stats_read(&lo, &v, &error) < 0)
+		doveadm_lockout_fail(cctx, EX_TEMPFAIL, "%s", error);
+	else
+		stats_print(&lo, &v);
+	doveadm_lockout_deinit(&lo);
+}
+
+struct doveadm_cmd_ver2 doveadm_cmd_lockout_stats = {
+	.name = "lockout stats",
+	.cmd = cmd_lockout_stats,
+	.usage = "",
+DOVEADM_CMD_PARAMS_START
+DOVEADM_CMD_PARAMS_END
+};

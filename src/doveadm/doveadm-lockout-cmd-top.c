@@ -1,0 +1,159 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#include "lib.h"
+#include "doveadm.h"
+#include "doveadm-print.h"
+#include "doveadm-lockout.h"
+#include "lockout-args.h"
+#include "lockout-banset.h"
+
+#include <sysexits.h>
+
+/* doveadm lockout top users|ips|services [-s <interval>] [-n <count>]: the
+   most targeted usernames (whether each exists, whether it is in
+   lockout_targeted_users), the most active sources (whether each is banned
+   now) and the most attacked services, from the failure history. Refused
+   attempts count too: a banned source that keeps trying is still active. */
+
+#define TOP_DEFAULT_SINCE (7 * 24 * 3600)
+#define TOP_DEFAULT_COUNT 20
+#define TOP_MAX_COUNT 10000
+
+struct top_ctx {
+	struct doveadm_lockout *lo;
+	const char *column;
+	struct doveadm_lockout_userdb *udb;
+	/* active, enforced address and network bans (for ips) */
+	struct lockout_banset *bans;
+};
+
+static int top_load_ban(const struct lockout_ban *ban, void *context)
+{
+	struct top_ctx *ctx = context;
+	struct lockout_net net;
+	const char *error;
+
+	if (ban->kind == LOCKOUT_KIND_USER || ban->observed ||
+	    lockout_net_parse(ban->target, &net, &error) < 0)
+		return 0;
+	if (lockout_banset_add(ctx->bans, &net, ban->expires, ban->id) < 0)
+		i_fatal_status(FATAL_OUTOFMEM, "lockout top: Out of memory");
+	return 0;
+}
+
+static const char *top_banned(struct top_ctx *ctx, const char *ip)
+{
+	struct lockout_addr addr;
+
+	if (lockout_addr_parse(ip, &addr) < 0)
+		return "?";
+	return lockout_banset_lookup(ctx->bans, &addr,
+				     ctx->lo->now) != NULL ? "yes" : "no";
+}
+
+static void top_header(struct top_ctx *ctx)
+{
+	const enum doveadm_print_header_flags num =
+		DOVEADM_PRINT_HEADER_FLAG_RIGHT_JUSTIFY |
+		DOVEADM_PRINT_HEADER_FLAG_NUMBER;
+
+	doveadm_print_header(ctx->column, ctx->column,
+			     DOVEADM_PRINT_HEADER_FLAG_EXPAND);
+	doveadm_print_header("failures", "failures", num);
+	if (strcmp(ctx->column, "user") == 0)
+		doveadm_print_header("ips", "ips", num);
+	else
+		doveadm_print_header("users", "users", num);
+	doveadm_print_header_simple("first");
+	doveadm_print_header_simple("last");
+	if (strcmp(ctx->column, "user") == 0) {
+		doveadm_print_header_simple("exists");
+		doveadm_print_header_simple("targeted");
+	} else if (strcmp(ctx->column, "ip") == 0) {
+		doveadm_print_header_simple("banned");
+	}
+}
+
+static int top_row(const struct lockout_top_row *row, void *context)
+{
+	struct top_ctx *ctx = context;
+
+	T_BEGIN {
+		doveadm_print(row->key);
+		doveadm_print_num(row->failures);
+		doveadm_print_num(row->distinct);
+		doveadm_print(doveadm_lockout_time(row->first));
+		doveadm_print(doveadm_lockout_time(row->last));
+		if (strcmp(ctx->column, "user") == 0) {
+			doveadm_print(doveadm_lockout_userdb_exists(ctx->udb,
+								    row->key));
+			doveadm_print(lockout_config_is_targeted(
+				&ctx->lo->cfg, row->key) ? "yes" : "no");
+		} else if (strcmp(ctx->column, "ip") == 0) {
+			doveadm_print(top_banned(ctx, row->key));
+		}
+	} T_END;
+	return 0;
+}
+
+static void cmd_lockout_top(struct doveadm_cmd_context *cctx)
+{
+	struct doveadm_lockout lo;
+	struct top_ctx ctx;
+	const char *str, *error;
+	uint32_t since = TOP_DEFAULT_SINCE;
+	unsigned int count = TOP_DEFAULT_COUNT;
+	int ret = 0;
+
+	i_zero(&ctx);
+	if (!doveadm_cmd_param_str(cctx, "ranking", &str)) {
+		doveadm_lockout_fail(cctx, EX_USAGE, "Missing ranking "
+				     "(usage: doveadm %s %s)",
+				     cctx->cmd->name, cctx->cmd->usage);
+		return;
+	}
+	if (lockout_top_column_parse(str, &ctx.column, &error) < 0 ||
+	    (doveadm_cmd_param_str(cctx, "since", &str) &&
+	     lockout_duration_parse(str, FALSE, &since, &error) < 0) ||
+	    (doveadm_cmd_param_str(cctx, "count", &str) &&
+	     lockout_count_parse(str, TOP_MAX_COUNT, &count, &error) < 0)) {
+		doveadm_lockout_fail(cctx, EX_USAGE, "%s", error);
+		return;
+	}
+
+	if (doveadm_lockout_init(cctx, TRUE, &lo) < 0)
+		return;
+	ctx.lo = &lo;
+	if (strcmp(ctx.column, "ip") == 0) {
+		ctx.bans = lockout_banset_create(i_rand());
+		if (ctx.bans == NULL)
+			i_fatal_status(FATAL_OUTOFMEM,
+				       "lockout top: Out of memory");
+		ret = lockout_store_iter_bans(lo.store, lo.now, 0,
+					      top_load_ban, &ctx, &error);
+	} else if (strcmp(ctx.column, "user") == 0) {
+		ctx.udb = doveadm_lockout_userdb_init();
+	}
+	if (ret == 0) {
+		doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
+		top_header(&ctx);
+		ret = lockout_store_top(lo.store, ctx.column,
+					lo.now - (int64_t)since, count,
+					top_row, &ctx, &error);
+	}
+	if (ret < 0)
+		doveadm_lockout_fail(cctx, EX_TEMPFAIL, "%s", error);
+	doveadm_lockout_userdb_deinit(&ctx.udb);
+	lockout_banset_free(&ctx.bans);
+	doveadm_lockout_deinit(&lo);
+}
+
+struct doveadm_cmd_ver2 doveadm_cmd_lockout_top = {
+	.name = "lockout top",
+	.cmd = cmd_lockout_top,
+	.usage = "users|ips|services [-s <interval>] [-n <count>]",
+DOVEADM_CMD_PARAMS_START
+DOVEADM_CMD_PARAM('s', "since", CMD_PARAM_STR, 0)
+DOVEADM_CMD_PARAM('n', "count", CMD_PARAM_STR, 0)
+DOVEADM_CMD_PARAM('\0', "ranking", CMD_PARAM_STR, CMD_PARAM_FLAG_POSITIONAL)
+DOVEADM_CMD_PARAMS_END
+};

@@ -1,0 +1,131 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#include "lockout-args.h"
+#include "lockout-config.h"
+#include "lockout-error.h"
+#include "lockout-store.h"
+
+#include <string.h>
+#include <time.h>
+
+void lockout_time_format(int64_t secs, char buf[LOCKOUT_TIME_STRLEN])
+{
+	time_t t = (time_t)secs;
+	struct tm tm;
+
+	buf[0] = '\0';
+	if (secs <= 0 || (int64_t)t != secs || gmtime_r(&t, &tm) == NULL ||
+	    tm.tm_year > 99999 - 1900)
+		return;
+	if (strftime(buf, LOCKOUT_TIME_STRLEN, "%Y-%m-%dT%H:%M:%SZ",
+		     &tm) == 0)
+		buf[0] = '\0';
+}
+
+int lockout_duration_parse(const char *str, bool allow_permanent,
+			   uint32_t *secs_r, const char **error_r)
+{
+	char quoted[LOCKOUT_QUOTE_BUF_SIZE];
+	uint32_t secs;
+
+	if (str == NULL) {
+		*error_r = lockout_error_fmt("missing interval");
+		return -1;
+	}
+	if (lockout_interval_parse(str, allow_permanent, &secs, error_r) < 0)
+		return -1;
+	if (secs == 0) {
+		lockout_error_quote(str, strlen(str), quoted, sizeof(quoted));
+		*error_r = lockout_error_fmt("invalid interval '%s' (must be "
+					     "at least 1 second)", quoted);
+		return -1;
+	}
+	*secs_r = secs;
+	return 0;
+}
+
+int64_t lockout_expiry(int64_t now, uint32_t secs)
+{
+	if (secs == LOCKOUT_TIME_PERMANENT)
+		return 0;
+	return now + (int64_t)secs;
+}
+
+int lockout_count_parse(const char *str, unsigned int max,
+			unsigned int *count_r, const char **error_r)
+{
+	char quoted[LOCKOUT_QUOTE_BUF_SIZE];
+	unsigned long long value = 0;
+	const char *p;
+
+	if (str == NULL) {
+		*error_r = lockout_error_fmt("missing count");
+		return -1;
+	}
+	for (p = str; *p >= '0' && *p <= '9' && value <= max; p++)
+		value = value * 10 + (unsigned long long)(*p - '0');
+	if (p == str || *p != '\0' || str[0] == '0' || value > max) {
+		lockout_error_quote(str, strlen(str), quoted, sizeof(quoted));
+		*error_r = lockout_error_fmt("invalid count '%s' (expected "
+					     "1..%u)", quoted, max);
+		return -1;
+	}
+	*count_r = (unsigned int)value;
+	return 0;
+}
+
+int lockout_reason_check(const char *str, const char **error_r)
+{
+	const unsigned char *p;
+	size_t len;
+
+	if (str == NULL) {
+		*error_r = lockout_error_fmt("missing reason");
+		return -1;
+	}
+	len = strnlen(str, LOCKOUT_BAN_REASON_MAX + 1);
+	if (len > LOCKOUT_BAN_REASON_MAX) {
+		*error_r = lockout_error_fmt("invalid reason: longer than %u "
+					     "bytes", LOCKOUT_BAN_REASON_MAX);
+		return -1;
+	}
+	for (p = (const unsigned char *)str; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			*error_r = lockout_error_fmt("invalid reason: holds a "
+				"control character (0x%02x); give one line",
+				*p);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static const struct {
+	const char *name, *singular, *column;
+} top_columns[] = {
+	{ "users", "user", "user" },
+	{ "ips", "ip", "ip" },
+	{ "services", "service", "service" },
+};
+
+int lockout_top_column_parse(const char *str, const char **column_r,
+			     const char **error_r)
+{
+	char quoted[LOCKOUT_QUOTE_BUF_SIZE];
+	size_t i;
+
+	for (i = 0; str != NULL &&
+	     i < sizeof(top_columns) / sizeof(top_columns[0]); i++) {
+		if (strcmp(str, top_columns[i].name) == 0 ||
+		    strcmp(str, top_columns[i].singular) == 0) {
+			*column_r = top_columns[i].column;
+			return 0;
+		}
+	}
+	if (str == NULL)
+		quoted[0] = '\0';
+	else
+		lockout_error_quote(str, strlen(str), quoted, sizeof(quoted));
+	*error_r = lockout_error_fmt("invalid ranking '%s' (expected users, "
+				     "ips or services)", quoted);
+	return -1;
+}

@@ -1,0 +1,663 @@
+# Copyright (c) 2026 dovecot-lockout authors. MIT license.
+"""doveadm lockout against a real Dovecot: list, show, ban, unban, allow,
+top and stats in table and JSON output, their effect on the running auth
+process, every bad input with its exit code and an unchanged table,
+concurrent use during an attack, the HTTP API and the manual page.
+
+Run as root after building: /usr/bin/python3 tests/integration/test_doveadm.py [test ...]
+"""
+
+import base64
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from lockout_harness import (  # noqa: E402
+    AuthClient, Dovecot, _free_port_base, find_lockout_modules, imap_login,
+    main)
+
+ALICE = "alice@example.org"
+BOB = "bob@example.org"
+USERS = {ALICE: "alice-secret", BOB: "bob-secret"}
+FAILURES = 3
+CONTRACT_FIELDS = ("target", "kind", "reason", "source", "created",
+                   "expires", "failures")
+TABLES = ("bans", "allowed", "failures", "known_devices", "events")
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+EX_USAGE = 64
+EX_NOTPOSSIBLE = 65
+EX_NOTFOUND = 68
+EX_TEMPFAIL = 75
+
+
+def instance(**settings):
+    plugin = {"lockout_ip_failures": str(FAILURES),
+              "lockout_ip_window": "10 mins",
+              "lockout_ban_time": "1 hour",
+              "lockout_targeted_users": "admin info"}
+    extra = settings.pop("extra_conf", "")
+    plugin.update(settings)
+    return Dovecot(module_dirs=find_lockout_modules(), users=dict(USERS),
+                   plugin_settings=plugin, extra_conf=extra)
+
+
+def db_path(d):
+    return os.path.join(d.lockout_dir, "lockout.db")
+
+
+def dump(d):
+    """Every row of every table, to compare before and after."""
+    con = sqlite3.connect("file:%s?mode=ro" % db_path(d), uri=True,
+                          timeout=10)
+    try:
+        return {t: sorted(con.execute("SELECT * FROM %s" % t).fetchall(),
+                          key=repr)
+                for t in TABLES}
+    finally:
+        con.close()
+
+
+def db_rows(d, sql, args=()):
+    con = sqlite3.connect(db_path(d), timeout=10)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def ok(d, *args):
+    """Run doveadm ARGS, which must succeed; return stdout."""
+    return d.doveadm(*args)[1]
+
+
+def js(d, *args):
+    return d.doveadm_json(*args)
+
+
+def fails(d, code, words, *args):
+    """Run doveadm ARGS, which must fail with exit code `code` and one line
+    on stderr containing `words`."""
+    rc, out, err = d.doveadm(*args, check=False)
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert rc == code, (args, rc, out, err)
+    assert len(lines) == 1, (args, err)
+    assert words in lines[0], (args, words, err)
+    return lines[0]
+
+
+def wait_for(fn, what, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fn()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for %s" % what)
+        time.sleep(0.1)
+
+
+def history_total(d):
+    return db_rows(d, "SELECT coalesce(sum(count), 0) FROM failures")[0][0]
+
+
+def attack(d, attempts, service="imap"):
+    """attempts: [(user, password, rip)], all at once over one
+    auth-client connection; none may succeed."""
+    with AuthClient(d) as client:
+        res = client.plain_many([(u, p, {"rip": ip})
+                                 for u, p, ip in attempts],
+                                service=service)
+    assert not any(r[0] for r in res), res
+
+
+def ban_by_target(d, target):
+    for b in js(d, "lockout", "list"):
+        if b["target"] == target:
+            return b
+    return None
+
+
+def iso_to_unix(s):
+    return int(time.mktime(time.strptime(s, "%Y-%m-%dT%H:%M:%SZ")) -
+               time.timezone)
+
+
+# --- the commands and their output --------------------------------------------
+
+def test_list_show_top_stats_table_and_json():
+    with instance() as d:
+        # an attack spread so that no address reaches the threshold (the
+        # usernames admin and info are targeted names here); one /24 each,
+        # so that no network ban joins them
+        spread = [("admin", "x", "127.1.31.1"),
+                  ("info@example.org", "x", "127.1.31.1"),
+                  ("admin", "x", "127.1.32.1"),
+                  ("info@example.org", "x", "127.1.32.1"),
+                  ("admin", "x", "127.1.33.1"),
+                  (ALICE, "wrong", "127.1.34.1"),
+                  ("nobody@example.org", "x", "127.1.34.1")]
+        attack(d, spread)
+        # ...and one address that is banned for it
+        attack(d, [(BOB, "b", "127.1.40.1"), ("test", "c", "127.1.40.1"),
+                   ("nobody@example.org", "d", "127.1.40.1")])
+        wait_for(lambda: history_total(d) >= 10, "the failure history")
+        ban = wait_for(lambda: ban_by_target(d, "127.1.40.1"), "the ban")
+
+        # list: table, json with the contract fields, tab, flow
+        out = ok(d, "lockout", "list")
+        head = out.splitlines()[0].split()
+        assert head[:7] == list(CONTRACT_FIELDS), out
+        assert "127.1.40.1" in out and "ip_failures" in out, out
+        for f in CONTRACT_FIELDS:
+            assert f in ban, (f, ban)
+        assert ban["kind"] == "ip" and ban["source"] == "auto", ban
+        assert ban["failures"] == FAILURES and ban["state"] == "active"
+        out = ok(d, "-f", "tab", "lockout", "list", "-k", "ip")
+        lines = out.splitlines()
+        assert lines[0].split("\t")[:7] == list(CONTRACT_FIELDS), out
+        assert "127.1.40.1" in [ln.split("\t")[0] for ln in lines], out
+        out = ok(d, "-f", "flow", "lockout", "list")
+        assert "target=127.1.40.1 kind=ip" in out, out
+
+        # show: one field per line; json: one object
+        out = ok(d, "lockout", "show", "127.1.40.1")
+        fields = dict(ln.split(": ", 1) if ": " in ln else (ln[:-1], "")
+                      for ln in out.splitlines())
+        assert fields["state"] == "banned", out
+        assert fields["rule"] == "ip_failures", out
+        assert fields["threshold"] == str(FAILURES), out
+        assert fields["window"] == "10 mins", out
+        assert fields["distinct_users"] == "3", out
+        assert fields["users"] == "bob@example.org (1), " \
+            "nobody@example.org (1), test (1)", out
+        assert fields["services"] == "imap (3)", out
+        assert fields["history_failures"] == "3", out
+        show = js(d, "lockout", "show", "127.1.40.1")[0]
+        assert show["target"] == "127.1.40.1" and show["kind"] == "ip"
+        assert show["banned_by"] == "127.1.40.1", show
+        assert show["bans"] == 1 and show["failures"] == FAILURES, show
+        assert show["expires"] == ban["expires"], (show, ban)
+        assert json.loads(show["evidence"])["failures"] == FAILURES, show
+        assert "active" in show["ban_history"], show
+        show = js(d, "lockout", "show", "127.1.34.1")[0]
+        assert show["state"] == "not banned" and show["bans"] == 0, show
+        assert show["history_failures"] == 2, show
+        assert show["users"] == \
+            "alice@example.org (1), nobody@example.org (1)", show
+        show = js(d, "lockout", "show", "admin")[0]
+        assert show["kind"] == "user" and show["account"] == "no", show
+        assert show["history_failures"] + show["history_refused"] == 3
+        assert show["sources"] == \
+            "127.1.31.1 (1), 127.1.32.1 (1), 127.1.33.1 (1)", show
+        show = js(d, "lockout", "show", ALICE)[0]
+        assert show["account"] == "yes", show
+        show = js(d, "lockout", "show", "127.1.0.0/16")[0]
+        assert show["kind"] == "net", show
+        assert show["history_failures"] + show["history_refused"] == 10
+        assert show["sources"].startswith("127.1.40.1 (3), "), show
+
+        # top users: the usernames the attack tried, most tried first,
+        # whether each exists and is a targeted name
+        out = ok(d, "lockout", "top", "users")
+        assert out.splitlines()[0].split() == \
+            ["user", "failures", "ips", "first", "last", "exists",
+             "targeted"], out
+        assert out.splitlines()[1].split()[:3] == ["admin", "3", "3"], out
+        top = js(d, "lockout", "top", "users")
+        assert [(r["user"], r["failures"]) for r in top] == \
+            [("admin", 3), ("info@example.org", 2),
+             ("nobody@example.org", 2), (ALICE, 1), (BOB, 1),
+             ("test", 1)], top
+        assert [r["exists"] for r in top] == \
+            ["no", "no", "no", "yes", "yes", "no"], top
+        assert [r["targeted"] for r in top] == \
+            ["yes", "yes", "no", "no", "no", "no"], top
+        assert top[0]["ips"] == 3 and top[2]["ips"] == 2, top
+        assert [r["user"] for r in js(d, "lockout", "top", "users",
+                                      "-n", "2")] == \
+            ["admin", "info@example.org"]
+        assert js(d, "lockout", "top", "users", "-s", "1 hour")[0][
+            "user"] == "admin"
+
+        top = js(d, "lockout", "top", "ips")
+        assert top[0]["ip"] == "127.1.40.1" and top[0]["banned"] == "yes"
+        assert top[0]["users"] == 3, top
+        assert {r["ip"]: r["banned"] for r in top}["127.1.34.1"] == "no"
+        top = js(d, "lockout", "top", "services")
+        assert top == [{"service": "imap", "failures": 10, "users": 6,
+                        "first": top[0]["first"],
+                        "last": top[0]["last"]}], top
+
+        # stats: one field per line; json: numbers
+        out = ok(d, "lockout", "stats")
+        assert "bans_ip: " in out and "failures_hour: " in out, out
+        st = js(d, "lockout", "stats")[0]
+        assert st["bans"] >= 1 and st["bans_ip"] >= 1, st
+        assert st["bans_auto"] == st["bans"] and st["bans_manual"] == 0
+        assert st["failures_hour"] + st["refused_hour"] == 10, st
+        assert st["failures_day"] + st["refused_day"] == 10, st
+        assert st["rows_bans"] >= 1 and st["db_bytes"] > 0, st
+        assert st["mode"] == "enforce" and st["db"] == db_path(d), st
+
+        # refusals are counted apart
+        refused = st["refused_hour"]
+        ok_, line = imap_login(d, ALICE, USERS[ALICE], src="127.1.40.1")
+        assert not ok_, line
+        wait_for(lambda: js(d, "lockout", "stats")[0]["refused_hour"] ==
+                 refused + 1, "the refusal in stats")
+
+
+def test_manual_ban_refuses_next_login_and_unban_lets_it_through():
+    with instance() as d:
+        ok_, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.20")
+        assert ok_, line
+        out = ok(d, "lockout", "ban", "127.0.0.20", "-d", "1 hour",
+                 "-r", "seen in the SMTP logs")
+        assert "127.0.0.20" in out and "manual" in out, out
+        b = ban_by_target(d, "127.0.0.20")
+        assert b["source"] == "manual" and b["rule"] == "manual", b
+        assert b["reason"] == "seen in the SMTP logs", b
+        assert iso_to_unix(b["expires"]) - iso_to_unix(b["created"]) == 3600
+        time.sleep(1.0)
+        ok_, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.20")
+        assert not ok_ and "AUTHENTICATIONFAILED" in line, line
+        ok_, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.21")
+        assert ok_, line
+
+        out = ok(d, "lockout", "unban", "127.0.0.20")
+        assert "127.0.0.20" in out and "lifted" in out, out
+        time.sleep(1.0)
+        ok_, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.20")
+        assert ok_, line
+        assert js(d, "lockout", "list") == []
+        unbanned = js(d, "lockout", "list", "-a")
+        assert [b["state"] for b in unbanned] == ["lifted"], unbanned
+
+        # a network, permanent by default
+        ban = js(d, "lockout", "ban", "127.0.1.0/24")[0]
+        assert ban["kind"] == "net" and ban["expires"] == "", ban
+        assert ban["reason"] == "banned by the administrator", ban
+        time.sleep(1.0)
+        ok_, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.1.5")
+        assert not ok_, line
+        ok(d, "lockout", "unban", "127.0.1.0/24")
+        time.sleep(1.0)
+        ok_, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.1.5")
+        assert ok_, line
+
+
+def test_unban_after_attack_clears_counters():
+    with instance() as d:
+        attack(d, [(ALICE, "w%d" % i, "127.0.0.22") for i in range(FAILURES)])
+        wait_for(lambda: ban_by_target(d, "127.0.0.22"), "the ban")
+        ok(d, "lockout", "unban", "127.0.0.22")
+        time.sleep(1.0)
+        # one more failure does not ban it again at once
+        ok_, line = imap_login(d, ALICE, "wrong", src="127.0.0.22")
+        assert not ok_
+        time.sleep(0.6)
+        ok_, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.22")
+        assert ok_, line
+
+
+def test_ban_again_replaces_and_canonical_targets():
+    with instance() as d:
+        ok(d, "lockout", "ban", "127.0.0.23", "-d", "10 mins")
+        ban = js(d, "lockout", "ban", "127.0.0.23", "-d", "permanent",
+                 "-r", "for good")[0]
+        assert ban["expires"] == "" and ban["reason"] == "for good", ban
+        bans = js(d, "lockout", "list")
+        assert [(b["target"], b["expires"]) for b in bans] == \
+            [("127.0.0.23", "")], bans
+        show = js(d, "lockout", "show", "127.0.0.23")[0]
+        assert show["bans"] == 2 and "lifted" in show["ban_history"], show
+        # canonical forms, and a username is a protection
+        assert js(d, "lockout", "ban", "2001:DB8:0:0::7")[0]["target"] == \
+            "2001:db8::7"
+        assert js(d, "lockout", "ban", "::ffff:127.0.0.24")[0]["target"] == \
+            "127.0.0.24"
+        assert js(d, "lockout", "ban", "2001:db8:1:2::/64")[0]["kind"] == \
+            "net"
+        user = js(d, "lockout", "ban", BOB, "-d", "1 day")[0]
+        assert user["kind"] == "user" and user["target"] == BOB, user
+        assert [b["target"] for b in js(d, "lockout", "list", "-k",
+                                        "user")] == [BOB]
+        show = js(d, "lockout", "show", BOB)[0]
+        assert show["state"] == "protected" and show["account"] == "yes"
+        ok(d, "lockout", "unban", BOB)
+        assert js(d, "lockout", "list", "-k", "user") == []
+
+
+def test_allow_lifts_bans_and_refuses_new_ones():
+    with instance() as d:
+        attack(d, [(ALICE, "w%d" % i, "127.0.0.3") for i in range(FAILURES)])
+        wait_for(lambda: ban_by_target(d, "127.0.0.3"), "the ban")
+        ok(d, "lockout", "ban", "127.0.0.4")
+        ok(d, "lockout", "ban", "127.0.0.200")
+        time.sleep(1.0)
+        ok_, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.3")
+        assert not ok_, line
+
+        out = ok(d, "lockout", "allow", "127.0.0.0/25", "-r", "office")
+        assert "127.0.0.0/25" in out and "office" in out, out
+        row = js(d, "lockout", "allow", "127.0.0.0/25", "-r", "office NAT")
+        assert row[0]["lifted"] == "" and row[0]["reason"] == "office NAT"
+        assert [b["target"] for b in js(d, "lockout", "list")] == \
+            ["127.0.0.200"]
+        # again without -r: the reason stays
+        row = js(d, "lockout", "allow", "127.0.0.0/25")
+        assert row[0]["reason"] == "office NAT", row
+        rows = db_rows(d, "SELECT network, reason FROM allowed")
+        assert rows == [("127.0.0.0/25", "office NAT")], rows
+        time.sleep(1.0)
+        ok_, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.3")
+        assert ok_, line
+        ok_, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.4")
+        assert ok_, line
+
+        listed = js(d, "lockout", "allow")
+        assert [(r["network"], r["origin"]) for r in listed] == \
+            [("127.0.0.0/25", "table")], listed
+        show = js(d, "lockout", "show", "127.0.0.3")[0]
+        assert show["state"] == "allowed", show
+        assert show["allowed_by"] == "127.0.0.0/25 (allowed table)", show
+        fails(d, EX_NOTPOSSIBLE, "overlaps the allowed network 127.0.0.0/25",
+              "lockout", "ban", "127.0.0.5")
+
+        removed = js(d, "lockout", "allow", "-d", "127.0.0.0/25")
+        assert removed[0]["origin"] == "removed", removed
+        assert db_rows(d, "SELECT * FROM allowed") == []
+        ok(d, "lockout", "ban", "127.0.0.5")
+
+
+def test_allow_lifts_in_one_transaction_with_lifted_list():
+    with instance() as d:
+        for t in ("127.0.7.1", "127.0.7.2", "127.0.7.0/28", "127.0.0.0/16",
+                  "127.0.8.1"):
+            ok(d, "lockout", "ban", t)
+        row = js(d, "lockout", "allow", "127.0.7.0/24")[0]
+        # what it covers and what covers it; nothing else
+        assert sorted(row["lifted"].split()) == \
+            ["127.0.0.0/16", "127.0.7.0/28", "127.0.7.1", "127.0.7.2"], row
+        assert [b["target"] for b in js(d, "lockout", "list")] == \
+            ["127.0.8.1"]
+        lifted = {r[0]: r[1] for r in db_rows(
+            d, "SELECT target, lifted FROM bans WHERE lifted IS NOT NULL")}
+        assert len(set(lifted.values())) == 1, lifted
+
+
+# --- bad input: exit codes, one line, nothing changed -------------------------
+
+def test_bad_input_exit_codes_and_unchanged_table():
+    with instance(lockout_allow_networks="127.0.9.0/24") as d:
+        attack(d, [(ALICE, "w%d" % i, "127.0.0.3") for i in range(FAILURES)])
+        wait_for(lambda: ban_by_target(d, "127.0.0.3"), "the ban")
+        ok(d, "lockout", "ban", "127.0.8.0/24")
+        ok(d, "lockout", "allow", "127.0.5.0/24", "-r", "webmail")
+        ok(d, "lockout", "ban", BOB)
+        wait_for(lambda: history_total(d) >= FAILURES, "the history")
+        time.sleep(0.5)
+        before = dump(d)
+        assert before["bans"] and before["allowed"] and before["failures"]
+
+        cases = [
+            (EX_USAGE, "invalid address '1.2.3'", "ban", "1.2.3"),
+            (EX_USAGE, "invalid address", "ban", "127.0.0.256"),
+            (EX_USAGE, "did you mean 127.0.0.0/24?", "ban", "127.0.0.1/24"),
+            (EX_USAGE, "invalid prefix length", "ban", "127.0.0.0/33"),
+            (EX_USAGE, "wider than /8", "ban", "0.0.0.0/0"),
+            (EX_USAGE, "wider than /16", "ban", "::/0"),
+            (EX_USAGE, "whitespace or control", "ban", "bad user"),
+            (EX_USAGE, "invalid interval '10 parsecs'", "ban", "127.0.0.9",
+             "-d", "10 parsecs"),
+            (EX_USAGE, "at least 1 second", "ban", "127.0.0.9", "-d", "0"),
+            (EX_USAGE, "control character", "ban", "127.0.0.9", "-r",
+             "two\nlines"),
+            (EX_USAGE, "Missing target", "ban"),
+            (EX_USAGE, "Missing target", "unban"),
+            (EX_USAGE, "Missing target", "show"),
+            (EX_USAGE, "invalid address", "unban", "1.2.3"),
+            (EX_USAGE, "invalid address", "show", "127.1"),
+            (EX_USAGE, "Invalid kind 'host'", "list", "-k", "host"),
+            (EX_USAGE, "invalid ranking 'passwords'", "top", "passwords"),
+            (EX_USAGE, "Missing ranking", "top"),
+            (EX_USAGE, "invalid count '0'", "top", "users", "-n", "0"),
+            (EX_USAGE, "invalid count 'ten'", "top", "users", "-n", "ten"),
+            (EX_USAGE, "invalid interval '1 eon'", "top", "ips", "-s",
+             "1 eon"),
+            (EX_USAGE, "not allowed here", "top", "ips", "-s", "permanent"),
+            (EX_USAGE, "not an address or network", "allow", "alice"),
+            (EX_USAGE, "wider than /8", "allow", "0.0.0.0/0"),
+            (EX_USAGE, "Missing network", "allow", "-d"),
+            (EX_USAGE, "-r cannot be used with -d", "allow", "-d",
+             "127.0.5.0/24", "-r", "x"),
+            (EX_NOTFOUND, "127.0.0.99 is not banned", "unban", "127.0.0.99"),
+            (EX_NOTFOUND, "the ban of 127.0.8.0/24 covers it", "unban",
+             "127.0.8.9"),
+            (EX_NOTFOUND, "carol@example.org is not banned", "unban",
+             "carol@example.org"),
+            (EX_NOTPOSSIBLE, "overlaps the allowed network 127.0.5.0/24 "
+             "(allowed table)", "ban", "127.0.5.5"),
+            (EX_NOTPOSSIBLE, "overlaps the allowed network 127.0.9.0/24 "
+             "(lockout_allow_networks)", "ban", "127.0.9.1"),
+            (EX_NOTPOSSIBLE, "overlaps the allowed network 127.0.9.0/24",
+             "ban", "127.0.0.0/16"),
+            (EX_NOTFOUND, "not in the allowed table", "allow", "-d",
+             "127.0.6.0/24"),
+            (EX_NOTFOUND, "lockout_allow_networks covers it", "allow", "-d",
+             "127.0.9.0/24"),
+        ]
+        for code, words, *args in cases:
+            fails(d, code, words, "lockout", *args)
+            assert dump(d) == before, ("table changed by", args)
+
+        # a missing table is never created (the auth process creates it,
+        # owned by its user)
+        missing = os.path.join(d.lockout_dir, "missing.db")
+        for cmd in (("list",), ("ban", "127.0.0.9"), ("stats",),
+                    ("allow", "127.0.6.0/24")):
+            fails(d, EX_NOTFOUND, "does not exist yet", "-o",
+                  "plugin/lockout_db=" + missing, "lockout", *cmd)
+            assert not os.path.exists(missing)
+        # an unusable one is not touched
+        garbage = os.path.join(d.lockout_dir, "garbage.db")
+        with open(garbage, "wb") as f:
+            f.write(b"not a database " * 200)
+        for cmd in (("list",), ("ban", "127.0.0.9"), ("unban", "127.0.0.3")):
+            fails(d, EX_TEMPFAIL, "not a database", "-o",
+                  "plugin/lockout_db=" + garbage, "lockout", *cmd)
+        with open(garbage, "rb") as f:
+            assert f.read() == b"not a database " * 200
+        fails(d, 78, "lockout_ban_time", "-o",
+              "plugin/lockout_ban_time=soon", "lockout", "list")
+        assert dump(d) == before
+
+
+def test_busy_table_waits_then_fails_cleanly():
+    with instance() as d:
+        ok(d, "lockout", "list")
+        before = dump(d)
+        # a writer holding the lock for a while: the ban waits for it
+        con = sqlite3.connect(db_path(d), timeout=5, isolation_level=None,
+                              check_same_thread=False)
+        con.execute("BEGIN IMMEDIATE")
+        release = threading.Timer(1.5, lambda: con.execute("ROLLBACK"))
+        t0 = time.monotonic()
+        release.start()
+        try:
+            ok(d, "lockout", "ban", "127.0.0.25")
+        finally:
+            release.join()
+        assert time.monotonic() - t0 >= 1.4
+        assert ban_by_target(d, "127.0.0.25")
+        before = dump(d)
+        # held for longer than the retries: a clean failure, no change
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            fails(d, EX_TEMPFAIL, "database is busy (tried 3 times)",
+                  "lockout", "ban", "127.0.0.26")
+        finally:
+            con.execute("ROLLBACK")
+            con.close()
+        assert dump(d) == before
+        # readers do not wait for writers (WAL)
+        con = sqlite3.connect(db_path(d), timeout=5, isolation_level=None)
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            t0 = time.monotonic()
+            assert ban_by_target(d, "127.0.0.25")
+            assert time.monotonic() - t0 < 3
+        finally:
+            con.execute("ROLLBACK")
+            con.close()
+
+
+def test_concurrent_commands_during_an_attack_lose_nothing():
+    with instance() as d:
+        # one /24 each: no network ban may stand in for address bans
+        attackers = ["127.3.%d.1" % i for i in range(1, 31)]
+        manual = ["127.0.4.%d" % i for i in range(1, 21)]
+        allowed = ["127.0.6.%d" % i for i in range(1, 6)]
+        results = []
+
+        def run_attack():
+            attack(d, [(u, "x", ip) for ip in attackers
+                       for u in ("admin", "root", "test")])
+
+        def run(*args):
+            results.append((args, d.doveadm(*args, check=False)))
+
+        threads = [threading.Thread(target=run_attack)]
+        threads += [threading.Thread(target=run, args=("lockout", "ban", ip,
+                                                       "-r", "manual " + ip))
+                    for ip in manual]
+        threads += [threading.Thread(target=run, args=("lockout", "allow",
+                                                       ip))
+                    for ip in allowed]
+        threads += [threading.Thread(target=run, args=("lockout", "list"))
+                    for _ in range(5)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for args, (rc, out, err) in results:
+            assert rc == 0, (args, rc, err)
+
+        def all_auto_bans():
+            rows = db_rows(d, "SELECT target FROM bans WHERE source = "
+                           "'auto'")
+            return len(rows) == len(attackers)
+        wait_for(all_auto_bans, "every automatic ban", timeout=10)
+        wait_for(lambda: history_total(d) == 3 * len(attackers),
+                 "the whole failure history", timeout=10)
+        active = {b["target"]: b for b in js(d, "lockout", "list")}
+        assert set(manual) <= set(active), sorted(active)
+        assert set(attackers) <= set(active), sorted(active)
+        assert all(active[ip]["reason"] == "manual " + ip for ip in manual)
+        rows = db_rows(d, "SELECT network FROM allowed")
+        assert sorted(r[0] for r in rows) == sorted(allowed), rows
+        assert db_rows(d, "PRAGMA integrity_check") == [("ok",)]
+        top = js(d, "lockout", "top", "users")
+        assert {r["user"]: r["failures"] for r in top} == \
+            {"admin": 30, "root": 30, "test": 30}, top
+
+
+# --- HTTP API ----------------------------------------------------------------
+
+def test_http_api():
+    port = _free_port_base(1)
+    password = "lockout-test-secret"
+    extra = ("doveadm_password = %s\nservice doveadm {\n"
+             "  inet_listener http {\n    address = 127.0.0.1\n"
+             "    port = %d\n  }\n}\n" % (password, port))
+
+    def api(commands):
+        auth = base64.b64encode(("doveadm:%s" % password).encode()).decode()
+        req = urllib.request.Request(
+            "http://127.0.0.1:%d/doveadm/v1" % port,
+            data=json.dumps(commands).encode(),
+            headers={"Content-Type": "application/json",
+                     "Authorization": "Basic " + auth})
+        with urllib.request.urlopen(req, timeout=20) as r:
+            return json.loads(r.read())
+
+    with instance(extra_conf=extra) as d:
+        attack(d, [("nobody@example.org", "x", "127.2.41.1"),
+                   ("nobody@example.org", "y", "127.2.42.1")])
+        wait_for(lambda: history_total(d) >= 2, "the history")
+        # "lockout list" is "lockoutList" there; parameters by name
+        res = api([
+            ["lockoutBan", {"target": "127.0.0.50", "duration": "1 hour",
+                            "reason": "via the API"}, "t1"],
+            ["lockoutList", {}, "t2"],
+            ["lockoutShow", {"target": "127.0.0.50"}, "t3"],
+            ["lockoutTop", {"ranking": "users", "count": "5"}, "t4"],
+            ["lockoutStats", {}, "t5"],
+            ["lockoutAllow", {"network": "127.0.0.48/29"}, "t6"],
+            ["lockoutUnban", {"target": "127.0.0.50"}, "t7"],
+            ["lockoutBan", {"target": "1.2.3"}, "t8"],
+            ["lockoutList", {"kind": "ip", "all": True}, "t9"],
+        ])
+        by_tag = {r[2]: r for r in res}
+        assert by_tag["t1"][0] == "doveadmResponse", res
+        ban = by_tag["t1"][1][0]
+        assert ban["target"] == "127.0.0.50" and ban["source"] == "manual"
+        assert ban["reason"] == "via the API", ban
+        assert [b["target"] for b in by_tag["t2"][1]] == ["127.0.0.50"]
+        for f in CONTRACT_FIELDS:
+            assert f in by_tag["t2"][1][0], by_tag["t2"]
+        show = by_tag["t3"][1][0]
+        assert show["state"] == "banned", show
+        assert json.loads(show["evidence"])["via"] == "http", show
+        assert by_tag["t4"][1][0]["user"] == "nobody@example.org", res
+        assert by_tag["t4"][1][0]["failures"] == 2, by_tag["t4"]
+        assert by_tag["t5"][1][0]["bans_manual"] == 1, by_tag["t5"]
+        assert by_tag["t6"][1][0]["lifted"] == "127.0.0.50", by_tag["t6"]
+        # the allow had lifted it already
+        assert by_tag["t7"][:2] == ["error", {"type": "exitCode",
+                                              "exitCode": EX_NOTFOUND}], res
+        assert by_tag["t8"][:2] == ["error", {"type": "exitCode",
+                                              "exitCode": EX_USAGE}], res
+        assert [b["state"] for b in by_tag["t9"][1]] == ["lifted"], res
+
+
+# --- documentation -----------------------------------------------------------
+
+def test_man_page_renders_and_is_installed():
+    page = os.path.join(REPO, "doc", "doveadm-lockout.1")
+    r = subprocess.run(["man", "--warnings", "-l", page],
+                       capture_output=True, text=True,
+                       env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                            "MANWIDTH": "80", "LC_ALL": "C.UTF-8",
+                            "MANPAGER": "cat", "PAGER": "cat"})
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.strip() == "", r.stderr
+    for cmd in ("list", "show", "ban", "unban", "allow", "top", "stats"):
+        assert "lockout " + cmd in r.stdout, cmd
+    build = os.environ.get("LOCKOUT_BUILD_DIR",
+                           os.path.join(REPO, "build"))
+    stage = os.path.join("/tmp", "lockout-man-%d" % os.getpid())
+    try:
+        r = subprocess.run(["make", "-C", build, "install-man",
+                            "DESTDIR=" + stage], capture_output=True,
+                           text=True)
+        assert r.returncode == 0, r.stdout + r.stderr
+        found = [os.path.join(dp, f) for dp, _, fs in os.walk(stage)
+                 for f in fs]
+        assert any(f.endswith("/man1/doveadm-lockout.1") for f in found), \
+            found
+    finally:
+        subprocess.run(["rm", "-rf", "--", stage])
+
+
+if __name__ == "__main__":
+    main(globals())
