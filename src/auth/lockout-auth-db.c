@@ -71,6 +71,7 @@ struct lockout_auth_db {
 	HASH_TABLE_TYPE(lockout_users) loaded_users;
 
 	struct timeout *to_flush, *to_poll;
+	bool flush_urgent;
 };
 
 static void lockout_db_flush(struct lockout_auth_db *db);
@@ -471,6 +472,7 @@ static void lockout_db_flush(struct lockout_auth_db *db)
 	if (lockout_store_begin(db->store, &error) < 0) {
 		if (lockout_store_error_is_busy(db->store)) {
 			/* another writer holds the lock: next round */
+			db->flush_urgent = FALSE;
 			db->to_flush = timeout_add_short(LOCKOUT_FLUSH_MSECS,
 							 lockout_db_flush, db);
 			return;
@@ -484,6 +486,7 @@ static void lockout_db_flush(struct lockout_auth_db *db)
 	if (ret < 0) {
 		lockout_store_rollback(db->store);
 		if (lockout_store_error_is_busy(db->store)) {
+			db->flush_urgent = FALSE;
 			db->to_flush = timeout_add_short(LOCKOUT_FLUSH_MSECS,
 							 lockout_db_flush, db);
 		} else {
@@ -504,10 +507,18 @@ static void lockout_db_flush(struct lockout_auth_db *db)
 	lockout_db_pending_clear(db);
 }
 
-static void lockout_db_schedule_flush(struct lockout_auth_db *db)
+static void lockout_db_schedule_flush(struct lockout_auth_db *db,
+				      bool urgent)
 {
+	/* bans are written as soon as the current request is done with, so
+	   that lockoutd can firewall them at once; the rest waits for the
+	   batch */
+	if (urgent && db->to_flush != NULL && !db->flush_urgent)
+		timeout_remove(&db->to_flush);
 	if (db->to_flush == NULL) {
-		db->to_flush = timeout_add_short(LOCKOUT_FLUSH_MSECS,
+		db->flush_urgent = urgent;
+		db->to_flush = timeout_add_short(urgent ? 0 :
+						 LOCKOUT_FLUSH_MSECS,
 						 lockout_db_flush, db);
 	}
 }
@@ -542,7 +553,7 @@ static void lockout_db_poll(struct lockout_auth_db *db)
 		if (ioloop_time >= db->next_retry)
 			lockout_db_open(db);
 		if (db->store != NULL)
-			lockout_db_schedule_flush(db);
+			lockout_db_schedule_flush(db, FALSE);
 		return;
 	}
 	ret = lockout_store_changed(db->store, &error);
@@ -618,13 +629,15 @@ void lockout_auth_db_queue_decision(struct lockout_auth_db *db,
 	switch (d->type) {
 	case LOCKOUT_DECISION_BAN:
 		lockout_db_queue_ban(db, d, observed);
-		break;
+		lockout_db_schedule_flush(db, TRUE);
+		return;
 	case LOCKOUT_DECISION_PROTECT:
 		lockout_db_queue_ban(db, d, observed);
 		/* the postmaster is told at once (lockoutd) */
 		if (!observed)
 			lockout_db_queue_event(db, d, "protected");
-		break;
+		lockout_db_schedule_flush(db, TRUE);
+		return;
 	case LOCKOUT_DECISION_NOTABLE:
 		lockout_db_queue_event(db, d, d->rule);
 		break;
@@ -641,7 +654,7 @@ void lockout_auth_db_queue_decision(struct lockout_auth_db *db,
 		pdev->seen = d->time;
 		break;
 	}
-	lockout_db_schedule_flush(db);
+	lockout_db_schedule_flush(db, FALSE);
 }
 
 void lockout_auth_db_queue_failure(struct lockout_auth_db *db, time_t now,
@@ -680,7 +693,7 @@ void lockout_auth_db_queue_failure(struct lockout_auth_db *db, time_t now,
 	pf->count = 1;
 	hash_table_insert(db->pending_failures,
 			  p_strdup(db->pending_pool, key), pf);
-	lockout_db_schedule_flush(db);
+	lockout_db_schedule_flush(db, FALSE);
 }
 
 struct lockout_auth_db *lockout_auth_db_init(void)

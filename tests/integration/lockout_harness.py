@@ -708,8 +708,8 @@ service stats {{
             time.sleep(0.05)
 
     def processes(self):
-        """{pid: cmdline} of every live process of this instance: in its
-        process group, its mount namespace, or titled with its name."""
+        """{pid: cmdline} of every live process of this instance: titled
+        with its instance name or naming its configuration file."""
         out = {}
         prefix = "dovecot-%s/" % self.instance_name
         for pid in _all_pids():
@@ -717,9 +717,10 @@ service stats {{
             if info is None:
                 continue
             pgid, ns, cmd = info
-            if (self.master_pid is not None and pgid == self.master_pid) or \
-                    (self._mnt_ns is not None and ns == self._mnt_ns) or \
-                    cmd.startswith(prefix) or self.conf_path in cmd:
+            # Only by name: pids (pid_max may be 32768) and namespace
+            # inodes are reused, so a group or namespace match could kill
+            # another instance's processes, or a later doveadm of ours.
+            if cmd.startswith(prefix) or self.conf_path in cmd:
                 out[pid] = cmd
         # a restarted instance may not share the old group or namespace
         for pid in list(self._known_pids):
