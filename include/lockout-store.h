@@ -245,4 +245,73 @@ bool lockout_store_error_is_busy(const struct lockout_store *store);
 /* Schema version this code creates and understands (PRAGMA user_version). */
 int lockout_store_schema_version(void);
 
+/* --- lockoutd: notifications and firewall exemptions ---------------------
+   Iterations below share the rules of lockout_store_iter_bans(): invalid
+   rows are skipped and counted in lockout_store_skipped_rows(), the
+   callback returns 0 to go on (its non-zero value is returned), and it may
+   not start another iteration. */
+
+/* Longest events.kind read back (bytes, without the NUL). */
+#define LOCKOUT_EVENT_KIND_MAX 64
+
+/* A notable event for the postmaster (table events). Strings are valid only
+   during the callback and never NULL. */
+struct lockout_event {
+	int64_t id;
+	/* unix seconds, > 0 */
+	int64_t time;
+	/* "stale_client", "success_after_failures", "protected", ...;
+	   1..LOCKOUT_EVENT_KIND_MAX bytes */
+	const char *kind;
+	/* source address or network, "" when none; <= 255 bytes */
+	const char *ip;
+	/* username, "" when none; <= 255 bytes */
+	const char *user;
+	/* JSON object text (not parsed here), <= 64 KiB */
+	const char *detail;
+};
+
+typedef int lockout_event_callback_t(const struct lockout_event *event,
+				     void *context);
+/* Called with one network text (1..255 bytes, not parsed here). */
+typedef int lockout_network_callback_t(const char *network, void *context);
+
+/* Call callback for each ban not yet notified (notified = 0), active,
+   expired or lifted, observed ones included, by ascending id; at most limit
+   rows (0 gives none). */
+int lockout_store_iter_unnotified_bans(struct lockout_store *store,
+				       unsigned int limit,
+				       lockout_ban_callback_t *callback,
+				       void *context, const char **error_r)
+	__attribute__((warn_unused_result));
+/* Same for the events not yet notified. */
+int lockout_store_iter_unnotified_events(struct lockout_store *store,
+					 unsigned int limit,
+					 lockout_event_callback_t *callback,
+					 void *context, const char **error_r)
+	__attribute__((warn_unused_result));
+/* Set notified = 1 on the bans (events) with these ids, one UPDATE each:
+   wrap them in a transaction. Unknown ids are not an error. */
+int lockout_store_mark_bans_notified(struct lockout_store *store,
+				     const int64_t *ids, size_t count,
+				     const char **error_r)
+	__attribute__((warn_unused_result));
+int lockout_store_mark_events_notified(struct lockout_store *store,
+				       const int64_t *ids, size_t count,
+				       const char **error_r)
+	__attribute__((warn_unused_result));
+/* Call callback for each network of the table allowed (administrator-
+   allowed networks), in text order. */
+int lockout_store_iter_allowed(struct lockout_store *store,
+			       lockout_network_callback_t *callback,
+			       void *context, const char **error_r)
+	__attribute__((warn_unused_result));
+/* Call callback once for each distinct network of known_devices with a
+   successful login at or after since (last_seen >= since). */
+int lockout_store_iter_known_networks(struct lockout_store *store,
+				      int64_t since,
+				      lockout_network_callback_t *callback,
+				      void *context, const char **error_r)
+	__attribute__((warn_unused_result));
+
 #endif

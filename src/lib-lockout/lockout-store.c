@@ -37,6 +37,12 @@ enum store_stmt {
 	STORE_STMT_TOP_USER,
 	STORE_STMT_TOP_IP,
 	STORE_STMT_TOP_SERVICE,
+	STORE_STMT_ITER_UNNOTIFIED_BANS,
+	STORE_STMT_ITER_UNNOTIFIED_EVENTS,
+	STORE_STMT_MARK_BAN_NOTIFIED,
+	STORE_STMT_MARK_EVENT_NOTIFIED,
+	STORE_STMT_ITER_ALLOWED,
+	STORE_STMT_ITER_KNOWN_NETWORKS,
 
 	STORE_STMT_COUNT
 };
@@ -83,6 +89,23 @@ static const char *const store_sql[STORE_STMT_COUNT] = {
 	[STORE_STMT_TOP_USER] = STORE_TOP_SQL("user", "ip"),
 	[STORE_STMT_TOP_IP] = STORE_TOP_SQL("ip", "user"),
 	[STORE_STMT_TOP_SERVICE] = STORE_TOP_SQL("service", "user"),
+	/* lockoutd: notifications, and what it must never firewall */
+	[STORE_STMT_ITER_UNNOTIFIED_BANS] =
+		"SELECT " STORE_BAN_COLUMNS " FROM bans INDEXED BY "
+		"bans_unnotified WHERE notified = 0 ORDER BY id LIMIT ?1",
+	[STORE_STMT_ITER_UNNOTIFIED_EVENTS] =
+		"SELECT id, time, kind, ip, user, detail FROM events "
+		"INDEXED BY events_unnotified WHERE notified = 0 "
+		"ORDER BY id LIMIT ?1",
+	[STORE_STMT_MARK_BAN_NOTIFIED] =
+		"UPDATE bans SET notified = 1 WHERE id = ?1",
+	[STORE_STMT_MARK_EVENT_NOTIFIED] =
+		"UPDATE events SET notified = 1 WHERE id = ?1",
+	[STORE_STMT_ITER_ALLOWED] =
+		"SELECT network FROM allowed ORDER BY network",
+	[STORE_STMT_ITER_KNOWN_NETWORKS] =
+		"SELECT DISTINCT network FROM known_devices "
+		"INDEXED BY known_devices_seen WHERE last_seen >= ?1",
 };
 
 /* Schema migrations: entry i brings user_version from i to i + 1. Append
@@ -1344,4 +1367,226 @@ int lockout_store_top(struct lockout_store *store, const char *by,
 bool lockout_store_error_is_busy(const struct lockout_store *store)
 {
 	return store->last_error_busy;
+}
+
+int lockout_store_iter_unnotified_bans(struct lockout_store *store,
+				       unsigned int limit,
+				       lockout_ban_callback_t *callback,
+				       void *context, const char **error_r)
+{
+	struct lockout_ban ban;
+	sqlite3_stmt *stmt;
+	int rc, ret;
+
+	if (store_check_not_iterating(store, "list unnotified bans",
+				      error_r) < 0)
+		return -1;
+	if (limit == 0)
+		return 0;
+	if (store_stmt_get(store, STORE_STMT_ITER_UNNOTIFIED_BANS, &stmt,
+			   error_r) < 0)
+		return -1;
+	if ((rc = sqlite3_bind_int64(stmt, 1, limit)) != SQLITE_OK) {
+		*error_r = store_error(store, "list unnotified bans", rc);
+		store_stmt_release(stmt);
+		return -1;
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (store_ban_read(stmt, &ban) < 0) {
+			store_count_skipped(store);
+			continue;
+		}
+		store->in_callback = true;
+		ret = callback(&ban, context);
+		store->in_callback = false;
+		if (ret != 0) {
+			store_stmt_release(stmt);
+			return ret;
+		}
+	}
+	store_stmt_release(stmt);
+	if (rc != SQLITE_DONE) {
+		*error_r = store_error(store, "list unnotified bans", rc);
+		return -1;
+	}
+	return 0;
+}
+
+/* A string column of an events row: not NULL, at most max bytes and, when
+   nonempty is set, not empty. */
+static int
+store_column_bounded(sqlite3_stmt *stmt, int col, size_t max, bool nonempty,
+		     const char **value_r)
+{
+	if (store_column_text(stmt, col, false, value_r) < 0 ||
+	    !store_str_fits(*value_r, max, nonempty))
+		return -1;
+	return 0;
+}
+
+static int store_event_read(sqlite3_stmt *stmt, struct lockout_event *event)
+{
+	memset(event, 0, sizeof(*event));
+	if (sqlite3_column_type(stmt, 0) != SQLITE_INTEGER)
+		return -1;
+	event->id = sqlite3_column_int64(stmt, 0);
+	if (store_column_time(stmt, 1, false, &event->time) < 0 ||
+	    store_column_bounded(stmt, 2, LOCKOUT_EVENT_KIND_MAX, true,
+				 &event->kind) < 0 ||
+	    store_column_bounded(stmt, 3, LOCKOUT_FAILURE_FIELD_MAX, false,
+				 &event->ip) < 0 ||
+	    store_column_bounded(stmt, 4, LOCKOUT_FAILURE_FIELD_MAX, false,
+				 &event->user) < 0 ||
+	    store_column_bounded(stmt, 5, LOCKOUT_BAN_EVIDENCE_MAX, false,
+				 &event->detail) < 0)
+		return -1;
+	return 0;
+}
+
+int lockout_store_iter_unnotified_events(struct lockout_store *store,
+					 unsigned int limit,
+					 lockout_event_callback_t *callback,
+					 void *context, const char **error_r)
+{
+	struct lockout_event event;
+	sqlite3_stmt *stmt;
+	int rc, ret;
+
+	if (store_check_not_iterating(store, "list events", error_r) < 0)
+		return -1;
+	if (limit == 0)
+		return 0;
+	if (store_stmt_get(store, STORE_STMT_ITER_UNNOTIFIED_EVENTS, &stmt,
+			   error_r) < 0)
+		return -1;
+	if ((rc = sqlite3_bind_int64(stmt, 1, limit)) != SQLITE_OK) {
+		*error_r = store_error(store, "list events", rc);
+		store_stmt_release(stmt);
+		return -1;
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (store_event_read(stmt, &event) < 0) {
+			store_count_skipped(store);
+			continue;
+		}
+		store->in_callback = true;
+		ret = callback(&event, context);
+		store->in_callback = false;
+		if (ret != 0) {
+			store_stmt_release(stmt);
+			return ret;
+		}
+	}
+	store_stmt_release(stmt);
+	if (rc != SQLITE_DONE) {
+		*error_r = store_error(store, "list events", rc);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+store_mark_notified(struct lockout_store *store, enum store_stmt id,
+		    const int64_t *ids, size_t count, const char **error_r)
+{
+	sqlite3_stmt *stmt;
+	size_t i;
+	int rc;
+
+	if (store_check_writable(store, "mark notified", error_r) < 0)
+		return -1;
+	if (count == 0)
+		return 0;
+	if (store_stmt_get(store, id, &stmt, error_r) < 0)
+		return -1;
+	for (i = 0; i < count; i++) {
+		if ((rc = sqlite3_bind_int64(stmt, 1, ids[i])) != SQLITE_OK) {
+			*error_r = store_error(store, "mark notified", rc);
+			store_stmt_release(stmt);
+			return -1;
+		}
+		if (store_step_done(store, stmt, "mark notified",
+				    error_r) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int lockout_store_mark_bans_notified(struct lockout_store *store,
+				     const int64_t *ids, size_t count,
+				     const char **error_r)
+{
+	return store_mark_notified(store, STORE_STMT_MARK_BAN_NOTIFIED, ids,
+				   count, error_r);
+}
+
+int lockout_store_mark_events_notified(struct lockout_store *store,
+				       const int64_t *ids, size_t count,
+				       const char **error_r)
+{
+	return store_mark_notified(store, STORE_STMT_MARK_EVENT_NOTIFIED, ids,
+				   count, error_r);
+}
+
+/* Run a query whose rows are one network text column (since bound as ?1
+   when since_param), calling callback for each valid one. */
+static int
+store_iter_networks(struct lockout_store *store, enum store_stmt id,
+		    const char *what, bool since_param, int64_t since,
+		    lockout_network_callback_t *callback, void *context,
+		    const char **error_r)
+{
+	const char *network;
+	sqlite3_stmt *stmt;
+	int rc, ret;
+
+	if (store_check_not_iterating(store, what, error_r) < 0)
+		return -1;
+	if (store_stmt_get(store, id, &stmt, error_r) < 0)
+		return -1;
+	if (since_param &&
+	    (rc = sqlite3_bind_int64(stmt, 1, since)) != SQLITE_OK) {
+		*error_r = store_error(store, what, rc);
+		store_stmt_release(stmt);
+		return -1;
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (store_column_bounded(stmt, 0, LOCKOUT_BAN_TARGET_MAX, true,
+					 &network) < 0) {
+			store_count_skipped(store);
+			continue;
+		}
+		store->in_callback = true;
+		ret = callback(network, context);
+		store->in_callback = false;
+		if (ret != 0) {
+			store_stmt_release(stmt);
+			return ret;
+		}
+	}
+	store_stmt_release(stmt);
+	if (rc != SQLITE_DONE) {
+		*error_r = store_error(store, what, rc);
+		return -1;
+	}
+	return 0;
+}
+
+int lockout_store_iter_allowed(struct lockout_store *store,
+			       lockout_network_callback_t *callback,
+			       void *context, const char **error_r)
+{
+	return store_iter_networks(store, STORE_STMT_ITER_ALLOWED,
+				   "list allowed networks", false, 0,
+				   callback, context, error_r);
+}
+
+int lockout_store_iter_known_networks(struct lockout_store *store,
+				      int64_t since,
+				      lockout_network_callback_t *callback,
+				      void *context, const char **error_r)
+{
+	return store_iter_networks(store, STORE_STMT_ITER_KNOWN_NETWORKS,
+				   "list known networks", true, since,
+				   callback, context, error_r);
 }
