@@ -1369,36 +1369,31 @@ bool lockout_store_error_is_busy(const struct lockout_store *store)
 	return store->last_error_busy;
 }
 
-int lockout_store_iter_unnotified_bans(struct lockout_store *store,
-				       unsigned int limit,
-				       lockout_ban_callback_t *callback,
-				       void *context, const char **error_r)
+/* Returned by a store_row_fn for a row that breaks the invariants. */
+#define STORE_ROW_SKIP INT_MIN
+
+/* Reads the current row of stmt and hands it to the caller's callback:
+   returns the callback's value, or STORE_ROW_SKIP. */
+typedef int store_row_fn(sqlite3_stmt *stmt, void *context);
+
+/* Step a prepared and bound statement to its end, handing each row to
+   row_fn; invalid rows are counted and skipped. Returns 0, a non-zero
+   callback value (iteration stopped), or -1. Releases stmt. */
+static int
+store_iter_rows(struct lockout_store *store, sqlite3_stmt *stmt,
+		const char *what, store_row_fn *row_fn, void *context,
+		const char **error_r)
 {
-	struct lockout_ban ban;
-	sqlite3_stmt *stmt;
 	int rc, ret;
 
-	if (store_check_not_iterating(store, "list unnotified bans",
-				      error_r) < 0)
-		return -1;
-	if (limit == 0)
-		return 0;
-	if (store_stmt_get(store, STORE_STMT_ITER_UNNOTIFIED_BANS, &stmt,
-			   error_r) < 0)
-		return -1;
-	if ((rc = sqlite3_bind_int64(stmt, 1, limit)) != SQLITE_OK) {
-		*error_r = store_error(store, "list unnotified bans", rc);
-		store_stmt_release(stmt);
-		return -1;
-	}
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (store_ban_read(stmt, &ban) < 0) {
+		store->in_callback = true;
+		ret = row_fn(stmt, context);
+		store->in_callback = false;
+		if (ret == STORE_ROW_SKIP) {
 			store_count_skipped(store);
 			continue;
 		}
-		store->in_callback = true;
-		ret = callback(&ban, context);
-		store->in_callback = false;
 		if (ret != 0) {
 			store_stmt_release(stmt);
 			return ret;
@@ -1406,10 +1401,60 @@ int lockout_store_iter_unnotified_bans(struct lockout_store *store,
 	}
 	store_stmt_release(stmt);
 	if (rc != SQLITE_DONE) {
-		*error_r = store_error(store, "list unnotified bans", rc);
+		*error_r = store_error(store, what, rc);
 		return -1;
 	}
 	return 0;
+}
+
+/* Prepare statement id with an optional int64 ?1 and iterate it. */
+static int
+store_iter_query(struct lockout_store *store, enum store_stmt id,
+		 const char *what, bool bind, int64_t param,
+		 store_row_fn *row_fn, void *context, const char **error_r)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (store_check_not_iterating(store, what, error_r) < 0 ||
+	    store_stmt_get(store, id, &stmt, error_r) < 0)
+		return -1;
+	if (bind && (rc = sqlite3_bind_int64(stmt, 1, param)) != SQLITE_OK) {
+		*error_r = store_error(store, what, rc);
+		store_stmt_release(stmt);
+		return -1;
+	}
+	return store_iter_rows(store, stmt, what, row_fn, context, error_r);
+}
+
+struct store_ban_row_ctx {
+	lockout_ban_callback_t *callback;
+	void *context;
+};
+
+static int store_ban_row(sqlite3_stmt *stmt, void *context)
+{
+	struct store_ban_row_ctx *ctx = context;
+	struct lockout_ban ban;
+
+	if (store_ban_read(stmt, &ban) < 0)
+		return STORE_ROW_SKIP;
+	return ctx->callback(&ban, ctx->context);
+}
+
+int lockout_store_iter_unnotified_bans(struct lockout_store *store,
+				       unsigned int limit,
+				       lockout_ban_callback_t *callback,
+				       void *context, const char **error_r)
+{
+	struct store_ban_row_ctx ctx = { callback, context };
+
+	if (limit == 0)
+		return store_check_not_iterating(store, "list unnotified bans",
+						 error_r);
+	return store_iter_query(store, STORE_STMT_ITER_UNNOTIFIED_BANS,
+				"list unnotified bans", true, limit,
+				store_ban_row, &ctx, error_r);
 }
 
 /* A string column of an events row: not NULL, at most max bytes and, when
@@ -1443,46 +1488,34 @@ static int store_event_read(sqlite3_stmt *stmt, struct lockout_event *event)
 	return 0;
 }
 
+struct store_event_row_ctx {
+	lockout_event_callback_t *callback;
+	void *context;
+};
+
+static int store_event_row(sqlite3_stmt *stmt, void *context)
+{
+	struct store_event_row_ctx *ctx = context;
+	struct lockout_event event;
+
+	if (store_event_read(stmt, &event) < 0)
+		return STORE_ROW_SKIP;
+	return ctx->callback(&event, ctx->context);
+}
+
 int lockout_store_iter_unnotified_events(struct lockout_store *store,
 					 unsigned int limit,
 					 lockout_event_callback_t *callback,
 					 void *context, const char **error_r)
 {
-	struct lockout_event event;
-	sqlite3_stmt *stmt;
-	int rc, ret;
+	struct store_event_row_ctx ctx = { callback, context };
 
-	if (store_check_not_iterating(store, "list events", error_r) < 0)
-		return -1;
 	if (limit == 0)
-		return 0;
-	if (store_stmt_get(store, STORE_STMT_ITER_UNNOTIFIED_EVENTS, &stmt,
-			   error_r) < 0)
-		return -1;
-	if ((rc = sqlite3_bind_int64(stmt, 1, limit)) != SQLITE_OK) {
-		*error_r = store_error(store, "list events", rc);
-		store_stmt_release(stmt);
-		return -1;
-	}
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (store_event_read(stmt, &event) < 0) {
-			store_count_skipped(store);
-			continue;
-		}
-		store->in_callback = true;
-		ret = callback(&event, context);
-		store->in_callback = false;
-		if (ret != 0) {
-			store_stmt_release(stmt);
-			return ret;
-		}
-	}
-	store_stmt_release(stmt);
-	if (rc != SQLITE_DONE) {
-		*error_r = store_error(store, "list events", rc);
-		return -1;
-	}
-	return 0;
+		return store_check_not_iterating(store, "list events",
+						 error_r);
+	return store_iter_query(store, STORE_STMT_ITER_UNNOTIFIED_EVENTS,
+				"list events", true, limit, store_event_row,
+				&ctx, error_r);
 }
 
 static int
@@ -1528,57 +1561,31 @@ int lockout_store_mark_events_notified(struct lockout_store *store,
 				   count, error_r);
 }
 
-/* Run a query whose rows are one network text column (since bound as ?1
-   when since_param), calling callback for each valid one. */
-static int
-store_iter_networks(struct lockout_store *store, enum store_stmt id,
-		    const char *what, bool since_param, int64_t since,
-		    lockout_network_callback_t *callback, void *context,
-		    const char **error_r)
-{
-	const char *network;
-	sqlite3_stmt *stmt;
-	int rc, ret;
+struct store_network_row_ctx {
+	lockout_network_callback_t *callback;
+	void *context;
+};
 
-	if (store_check_not_iterating(store, what, error_r) < 0)
-		return -1;
-	if (store_stmt_get(store, id, &stmt, error_r) < 0)
-		return -1;
-	if (since_param &&
-	    (rc = sqlite3_bind_int64(stmt, 1, since)) != SQLITE_OK) {
-		*error_r = store_error(store, what, rc);
-		store_stmt_release(stmt);
-		return -1;
-	}
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (store_column_bounded(stmt, 0, LOCKOUT_BAN_TARGET_MAX, true,
-					 &network) < 0) {
-			store_count_skipped(store);
-			continue;
-		}
-		store->in_callback = true;
-		ret = callback(network, context);
-		store->in_callback = false;
-		if (ret != 0) {
-			store_stmt_release(stmt);
-			return ret;
-		}
-	}
-	store_stmt_release(stmt);
-	if (rc != SQLITE_DONE) {
-		*error_r = store_error(store, what, rc);
-		return -1;
-	}
-	return 0;
+static int store_network_row(sqlite3_stmt *stmt, void *context)
+{
+	struct store_network_row_ctx *ctx = context;
+	const char *network;
+
+	if (store_column_bounded(stmt, 0, LOCKOUT_BAN_TARGET_MAX, true,
+				 &network) < 0)
+		return STORE_ROW_SKIP;
+	return ctx->callback(network, ctx->context);
 }
 
 int lockout_store_iter_allowed(struct lockout_store *store,
 			       lockout_network_callback_t *callback,
 			       void *context, const char **error_r)
 {
-	return store_iter_networks(store, STORE_STMT_ITER_ALLOWED,
-				   "list allowed networks", false, 0,
-				   callback, context, error_r);
+	struct store_network_row_ctx ctx = { callback, context };
+
+	return store_iter_query(store, STORE_STMT_ITER_ALLOWED,
+				"list allowed networks", false, 0,
+				store_network_row, &ctx, error_r);
 }
 
 int lockout_store_iter_known_networks(struct lockout_store *store,
@@ -1586,7 +1593,9 @@ int lockout_store_iter_known_networks(struct lockout_store *store,
 				      lockout_network_callback_t *callback,
 				      void *context, const char **error_r)
 {
-	return store_iter_networks(store, STORE_STMT_ITER_KNOWN_NETWORKS,
-				   "list known networks", true, since,
-				   callback, context, error_r);
+	struct store_network_row_ctx ctx = { callback, context };
+
+	return store_iter_query(store, STORE_STMT_ITER_KNOWN_NETWORKS,
+				"list known networks", true, since,
+				store_network_row, &ctx, error_r);
 }

@@ -1,5 +1,6 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
 #include "lockoutd-fw.h"
+#include "lockoutd-golden.h"
 #include "lockoutd-rows.h"
 #include "lockoutd-sync.h"
 
@@ -9,8 +10,7 @@
 #include <string.h>
 
 /* The exact nftables commands the recording backend receives, compared
-   with tests/unit/golden/<name>.nft. LOCKOUT_GOLDEN_UPDATE=1 rewrites the
-   golden files instead (review the diff before committing it). */
+   with tests/unit/golden/<name>.nft (see lockoutd-golden.h). */
 
 #define N_ELEMENTS(arr) (sizeof(arr) / sizeof((arr)[0]))
 #define NOW 1700000000
@@ -20,48 +20,6 @@ static const uint16_t default_ports[] = {
 	25, 110, 143, 465, 587, 993, 995, 4190
 };
 
-static char *read_file(const char *path)
-{
-	char *buf;
-	long len;
-	FILE *f = fopen(path, "rb");
-
-	if (f == NULL)
-		return NULL;
-	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-	len = ftell(f);
-	ck_assert_int_ge(len, 0);
-	rewind(f);
-	buf = malloc((size_t)len + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)len, f), (size_t)len);
-	buf[len] = '\0';
-	fclose(f);
-	return buf;
-}
-
-static void golden_check(const char *name, const char *actual)
-{
-	char path[1024];
-	const char *update = getenv("LOCKOUT_GOLDEN_UPDATE");
-	char *expected;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", LOCKOUT_GOLDEN_DIR, name);
-	if (update != NULL && strcmp(update, "1") == 0) {
-		f = fopen(path, "w");
-		ck_assert_ptr_nonnull(f);
-		fputs(actual, f);
-		ck_assert_int_eq(fclose(f), 0);
-		return;
-	}
-	expected = read_file(path);
-	ck_assert_msg(expected != NULL, "golden file %s missing", path);
-	ck_assert_msg(strcmp(expected, actual) == 0,
-		      "%s differs; got:\n%s", name, actual);
-	free(expected);
-}
-
 static struct lockoutd_fw *fw_recording(const uint16_t *ports, size_t count)
 {
 	struct lockoutd_fw *fw;
@@ -70,6 +28,29 @@ static struct lockoutd_fw *fw_recording(const uint16_t *ports, size_t count)
 	ck_assert_int_eq(lockoutd_fw_create_recording(ports, count, &fw,
 						      &error), 0);
 	return fw;
+}
+
+/* A recording firewall, its synchronizer and a plan. */
+struct scenario {
+	struct lockoutd_fw *fw;
+	struct lockoutd_sync *sync;
+	struct lockoutd_plan plan;
+};
+
+static void scenario_init(struct scenario *sc)
+{
+	sc->fw = fw_recording(default_ports, N_ELEMENTS(default_ports));
+	ck_assert_int_eq(lockoutd_sync_create(sc->fw, &sc->sync), 0);
+	lockoutd_plan_init(&sc->plan);
+}
+
+/* Compare what was sent with the golden file, and free. */
+static void scenario_finish(struct scenario *sc, const char *golden)
+{
+	golden_check(golden, lockoutd_fw_recorded(sc->fw));
+	lockoutd_plan_free(&sc->plan);
+	lockoutd_sync_free(&sc->sync);
+	lockoutd_fw_free(&sc->fw);
 }
 
 static struct lockoutd_elem elem(const char *net, int64_t expires)
@@ -151,20 +132,13 @@ START_TEST(test_adds)
 		/* beyond 100 years: pushed without timeout */
 		elem("192.0.2.60", NOW + 40000LL * 86400),
 	};
-	struct lockoutd_plan plan;
-	struct lockoutd_sync *sync;
-	struct lockoutd_fw *fw;
+	struct scenario sc;
 
-	fw = fw_recording(default_ports, N_ELEMENTS(default_ports));
-	ck_assert_int_eq(lockoutd_sync_create(fw, &sync), 0);
-	lockoutd_plan_init(&plan);
-	plan_set(&plan, elems, N_ELEMENTS(elems));
+	scenario_init(&sc);
+	plan_set(&sc.plan, elems, N_ELEMENTS(elems));
 	/* the first apply is a full one whatever is asked */
-	apply_ok(sync, &plan, NOW_MS, false);
-	golden_check("adds.nft", lockoutd_fw_recorded(fw));
-	lockoutd_plan_free(&plan);
-	lockoutd_sync_free(&sync);
-	lockoutd_fw_free(&fw);
+	apply_ok(sc.sync, &sc.plan, NOW_MS, false);
+	scenario_finish(&sc, "adds.nft");
 }
 END_TEST
 
@@ -194,28 +168,21 @@ START_TEST(test_incremental)
 		elem("2001:db8:9:9::/64", NOW + 3600),
 		elem("198.51.100.0/24", NOW + 86400),
 	};
-	struct lockoutd_plan plan;
-	struct lockoutd_sync *sync;
-	struct lockoutd_fw *fw;
+	struct scenario sc;
 
-	fw = fw_recording(default_ports, N_ELEMENTS(default_ports));
-	ck_assert_int_eq(lockoutd_sync_create(fw, &sync), 0);
-	lockoutd_plan_init(&plan);
-	plan_set(&plan, step1, N_ELEMENTS(step1));
-	apply_ok(sync, &plan, NOW_MS, true);
-	plan_set(&plan, step2, N_ELEMENTS(step2));
-	apply_ok(sync, &plan, NOW_MS + 1000, false);
+	scenario_init(&sc);
+	plan_set(&sc.plan, step1, N_ELEMENTS(step1));
+	apply_ok(sc.sync, &sc.plan, NOW_MS, true);
+	plan_set(&sc.plan, step2, N_ELEMENTS(step2));
+	apply_ok(sc.sync, &sc.plan, NOW_MS + 1000, false);
 	/* unchanged: nothing is sent */
-	apply_ok(sync, &plan, NOW_MS + 2000, false);
-	plan_set(&plan, step3, N_ELEMENTS(step3));
-	apply_ok(sync, &plan, NOW_MS + 100000, false);
+	apply_ok(sc.sync, &sc.plan, NOW_MS + 2000, false);
+	plan_set(&sc.plan, step3, N_ELEMENTS(step3));
+	apply_ok(sc.sync, &sc.plan, NOW_MS + 100000, false);
 	/* the periodic full reconcile: remaining times */
-	apply_ok(sync, &plan, NOW_MS + 300000, true);
-	golden_check("incremental.nft", lockoutd_fw_recorded(fw));
-	ck_assert_int_eq(lockoutd_sync_full_due(sync), 0);
-	lockoutd_plan_free(&plan);
-	lockoutd_sync_free(&sync);
-	lockoutd_fw_free(&fw);
+	apply_ok(sc.sync, &sc.plan, NOW_MS + 300000, true);
+	ck_assert_int_eq(lockoutd_sync_full_due(sc.sync), 0);
+	scenario_finish(&sc, "incremental.nft");
 }
 END_TEST
 
@@ -225,22 +192,15 @@ START_TEST(test_renewed_at_expiry)
 {
 	const struct lockoutd_elem step1[] = { elem("192.0.2.1", NOW + 10) };
 	const struct lockoutd_elem step2[] = { elem("192.0.2.1", NOW + 3600) };
-	struct lockoutd_plan plan;
-	struct lockoutd_sync *sync;
-	struct lockoutd_fw *fw;
+	struct scenario sc;
 
-	fw = fw_recording(default_ports, N_ELEMENTS(default_ports));
-	ck_assert_int_eq(lockoutd_sync_create(fw, &sync), 0);
-	lockoutd_plan_init(&plan);
-	plan_set(&plan, step1, N_ELEMENTS(step1));
-	apply_ok(sync, &plan, NOW_MS, true);
-	plan_set(&plan, step2, N_ELEMENTS(step2));
-	apply_ok(sync, &plan, (int64_t)(NOW + 10) * 1000 - 200, false);
-	ck_assert_int_eq(lockoutd_sync_full_due(sync), NOW + 12);
-	golden_check("renewed-at-expiry.nft", lockoutd_fw_recorded(fw));
-	lockoutd_plan_free(&plan);
-	lockoutd_sync_free(&sync);
-	lockoutd_fw_free(&fw);
+	scenario_init(&sc);
+	plan_set(&sc.plan, step1, N_ELEMENTS(step1));
+	apply_ok(sc.sync, &sc.plan, NOW_MS, true);
+	plan_set(&sc.plan, step2, N_ELEMENTS(step2));
+	apply_ok(sc.sync, &sc.plan, (int64_t)(NOW + 10) * 1000 - 200, false);
+	ck_assert_int_eq(lockoutd_sync_full_due(sc.sync), NOW + 12);
+	scenario_finish(&sc, "renewed-at-expiry.nft");
 }
 END_TEST
 
@@ -261,27 +221,20 @@ START_TEST(test_covered)
 		elem("2001:db8:1::/48", 0),
 		elem("2001:db8:1:2::/64", NOW + 60),
 	};
-	struct lockoutd_plan plan;
-	struct lockoutd_sync *sync;
-	struct lockoutd_fw *fw;
+	struct scenario sc;
 
-	fw = fw_recording(default_ports, N_ELEMENTS(default_ports));
-	ck_assert_int_eq(lockoutd_sync_create(fw, &sync), 0);
-	lockoutd_plan_init(&plan);
-	plan_set(&plan, step1, N_ELEMENTS(step1));
-	ck_assert_uint_eq(plan.count, 3);
-	ck_assert_uint_eq(plan.covered, 3);
-	ck_assert_int_eq(plan.wake, NOW + 600);
-	apply_ok(sync, &plan, NOW_MS, true);
+	scenario_init(&sc);
+	plan_set(&sc.plan, step1, N_ELEMENTS(step1));
+	ck_assert_uint_eq(sc.plan.count, 3);
+	ck_assert_uint_eq(sc.plan.covered, 3);
+	ck_assert_int_eq(sc.plan.wake, NOW + 600);
+	apply_ok(sc.sync, &sc.plan, NOW_MS, true);
 	/* the /24 ended: 192.0.2.5 goes in; 192.0.3.1 ended too (the
 	   kernel expired both: nothing to delete) */
-	plan_set(&plan, step2, N_ELEMENTS(step2));
-	ck_assert_int_eq(plan.wake, 0);
-	apply_ok(sync, &plan, (int64_t)(NOW + 600) * 1000 + 20, false);
-	golden_check("covered.nft", lockoutd_fw_recorded(fw));
-	lockoutd_plan_free(&plan);
-	lockoutd_sync_free(&sync);
-	lockoutd_fw_free(&fw);
+	plan_set(&sc.plan, step2, N_ELEMENTS(step2));
+	ck_assert_int_eq(sc.plan.wake, 0);
+	apply_ok(sc.sync, &sc.plan, (int64_t)(NOW + 600) * 1000 + 20, false);
+	scenario_finish(&sc, "covered.nft");
 }
 END_TEST
 

@@ -1,5 +1,6 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
 #include "lockoutd-notify.h"
+#include "lockoutd-golden.h"
 
 #include <check.h>
 #include <dirent.h>
@@ -13,7 +14,7 @@
 
 /* The postmaster's mail, composed from a real ban table: compared with
    tests/unit/golden/<name>.txt (the Message-ID line left out, it holds the
-   pid); LOCKOUT_GOLDEN_UPDATE=1 rewrites them. */
+   pid; see lockoutd-golden.h). */
 
 #define NOW 1700000000
 
@@ -95,35 +96,6 @@ static char *mail_text(struct lockoutd_mail *mail)
 	ck_assert_ptr_nonnull(end);
 	memmove((char *)line, end, strlen(end) + 1);
 	return copy;
-}
-
-static void golden_check(const char *name, const char *actual)
-{
-	char path[1024], *expected;
-	const char *update = getenv("LOCKOUT_GOLDEN_UPDATE");
-	long len;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", LOCKOUT_GOLDEN_DIR, name);
-	if (update != NULL && strcmp(update, "1") == 0) {
-		f = fopen(path, "w");
-		ck_assert_ptr_nonnull(f);
-		fputs(actual, f);
-		ck_assert_int_eq(fclose(f), 0);
-		return;
-	}
-	f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "golden file %s missing", path);
-	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-	len = ftell(f);
-	rewind(f);
-	expected = calloc(1, (size_t)len + 1);
-	ck_assert_ptr_nonnull(expected);
-	ck_assert_uint_eq(fread(expected, 1, (size_t)len, f), (size_t)len);
-	fclose(f);
-	ck_assert_msg(strcmp(expected, actual) == 0, "%s differs; got:\n%s",
-		      name, actual);
-	free(expected);
 }
 
 /* Every line short, printable ASCII; headers only the ones we write. */
