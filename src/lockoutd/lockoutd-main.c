@@ -300,8 +300,13 @@ static int run(struct lockoutd_main *m)
 
 	if (create_firewall(m) < 0)
 		return LOCKOUTD_EXIT_FAILURE;
-	if (open_store(m->cfg.db, daemon_mode || m->opts.foreground ?
-		       !m->opts.once : false, &m->store) < 0)
+	/* settings and firewall are fine: detach before possibly waiting
+	   for the ban table, so that a boot script does not hang on it */
+	if (daemon_mode && daemonize() < 0) {
+		log_error("daemonize: %s", strerror(errno));
+		return LOCKOUTD_EXIT_FAILURE;
+	}
+	if (open_store(m->cfg.db, !m->opts.once, &m->store) < 0)
 		return LOCKOUTD_EXIT_DB;
 	if (drop_privileges(m->cfg.db, !m->opts.dry_run) < 0)
 		return LOCKOUTD_EXIT_FAILURE;
@@ -317,10 +322,6 @@ static int run(struct lockoutd_main *m)
 	if (m->opts.once) {
 		return lockoutd_daemon_reconcile(m->daemon) < 0 ?
 			LOCKOUTD_EXIT_FAILURE : LOCKOUTD_EXIT_OK;
-	}
-	if (daemon_mode && daemonize() < 0) {
-		log_error("daemonize: %s", strerror(errno));
-		return LOCKOUTD_EXIT_FAILURE;
 	}
 	log_info("started: ban table %s, ports %s, notify %s%s", m->cfg.db,
 		 m->cfg.firewall_ports_count == 0 ? "all" : "limited",
