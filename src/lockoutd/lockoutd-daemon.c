@@ -371,7 +371,7 @@ static void daemon_notify(struct lockoutd_daemon *daemon, int64_t mono)
 	}
 }
 
-/* --- the loop -------------------------------------------------------------- */
+/* --- the loop ---------------------------------------------------------- */
 
 static int64_t min_deadline(int64_t a, int64_t b)
 {

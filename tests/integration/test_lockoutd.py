@@ -9,7 +9,8 @@ Every lockoutd and every nft command runs inside a network namespace the
 test creates and deletes (`ip netns add lockout-t<random>`): the host's
 ruleset is never touched.
 
-Run as root after building: /usr/bin/python3 tests/integration/test_lockoutd.py [test ...]
+Run as root after building:
+    /usr/bin/python3 tests/integration/test_lockoutd.py [test ...]
 """
 
 import glob

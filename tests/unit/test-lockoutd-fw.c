@@ -86,7 +86,7 @@ static void apply_ok(struct lockoutd_sync *sync, struct lockoutd_plan *plan,
 					  &error) == 0, "%s", error);
 }
 
-/* --- setting up the table -------------------------------------------------- */
+/* --- setting up the table ---------------------------------------------- */
 
 START_TEST(test_init)
 {
@@ -211,7 +211,8 @@ START_TEST(test_covered)
 	const struct lockoutd_elem step1[] = {
 		elem("192.0.2.0/24", NOW + 600),
 		elem("192.0.2.5", 0),
-		elem("192.0.2.6", NOW + 60),	/* ends first: never needed */
+		/* ends first: never needed */
+		elem("192.0.2.6", NOW + 60),
 		elem("2001:db8:1::/48", 0),
 		elem("2001:db8:1:2::/64", NOW + 60),
 		elem("192.0.3.1", NOW + 60),
@@ -250,9 +251,10 @@ static const struct {
 	{ "2001:DB8:0:7::/64", LOCKOUT_KIND_NET, 0, false },
 	{ "127.0.0.1", LOCKOUT_KIND_IP, NOW + 3600, false },
 	{ "::1", LOCKOUT_KIND_IP, NOW + 3600, false },
-	{ "203.0.113.20", LOCKOUT_KIND_IP, NOW + 3600, false },	/* allowed */
-	{ "198.51.100.7", LOCKOUT_KIND_IP, NOW + 3600, false },	/* known */
-	{ "192.0.2.11", LOCKOUT_KIND_IP, NOW + 3600, true },	/* observed */
+	/* allowed, known device, observed */
+	{ "203.0.113.20", LOCKOUT_KIND_IP, NOW + 3600, false },
+	{ "198.51.100.7", LOCKOUT_KIND_IP, NOW + 3600, false },
+	{ "192.0.2.11", LOCKOUT_KIND_IP, NOW + 3600, true },
 	{ "192.0.2.12; flush ruleset", LOCKOUT_KIND_IP, 0, false },
 	{ "192.0.2.13 timeout 1s", LOCKOUT_KIND_IP, 0, false },
 	{ "0.0.0.0/0", LOCKOUT_KIND_NET, 0, false },
