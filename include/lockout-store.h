@@ -245,36 +245,52 @@ bool lockout_store_error_is_busy(const struct lockout_store *store);
 /* Schema version this code creates and understands (PRAGMA user_version). */
 int lockout_store_schema_version(void);
 
-/* --- lockoutd: notifications and firewall exemptions ---------------------
-   Iterations below share the rules of lockout_store_iter_bans(): invalid
-   rows are skipped and counted in lockout_store_skipped_rows(), the
-   callback returns 0 to go on (its non-zero value is returned), and it may
-   not start another iteration. */
+/* --- known devices, notable events, allowed networks --------------------
+   (the iterations below follow the rules of lockout_store_iter_bans():
+   invalid rows are skipped and counted in lockout_store_skipped_rows(), a
+   non-zero callback value stops and is returned, callbacks may not start
+   another iteration) */
 
-/* Longest events.kind read back (bytes, without the NUL). */
-#define LOCKOUT_EVENT_KIND_MAX 64
+/* Called for each known device, most recently seen first; strings valid
+   only during the call; non-zero stops (and is returned). */
+typedef int lockout_known_device_callback_t(const char *user,
+					    const char *network,
+					    int64_t first_seen,
+					    int64_t last_seen, void *context);
+/* The known devices seen at or after since, at most limit of them. */
+int lockout_store_iter_known_devices(struct lockout_store *store,
+				     int64_t since, unsigned int limit,
+				     lockout_known_device_callback_t *callback,
+				     void *context, const char **error_r)
+	__attribute__((warn_unused_result));
 
-/* A notable event for the postmaster (table events). Strings are valid only
-   during the callback and never NULL. */
+/* A notable event for the postmaster. */
 struct lockout_event {
 	int64_t id;
-	/* unix seconds, > 0 */
 	int64_t time;
-	/* "stale_client", "success_after_failures", "protected", ...;
-	   1..LOCKOUT_EVENT_KIND_MAX bytes */
+	/* "stale_client", "success_after_failures", "protected", ... */
 	const char *kind;
-	/* source address or network, "" when none; <= 255 bytes */
-	const char *ip;
-	/* username, "" when none; <= 255 bytes */
-	const char *user;
-	/* JSON object text (not parsed here), <= 64 KiB */
-	const char *detail;
+	const char *ip;		/* canonical source; "" when none */
+	const char *user;	/* "" when none */
+	const char *detail;	/* JSON object */
+	bool notified;
 };
+
+/* Call callback for each allowed network of the table (doveadm lockout
+   allow), in network order; strings valid only during the call; non-zero
+   stops (and is returned). The caller re-validates the networks. */
+int lockout_store_iter_allowed(struct lockout_store *store,
+			       int (*callback)(const char *network,
+					       const char *reason,
+					       int64_t created,
+					       void *context),
+			       void *context, const char **error_r)
+	__attribute__((warn_unused_result));
+
+/* --- lockoutd: what to mail ----------------------------------------------- */
 
 typedef int lockout_event_callback_t(const struct lockout_event *event,
 				     void *context);
-/* Called with one network text (1..255 bytes, not parsed here). */
-typedef int lockout_network_callback_t(const char *network, void *context);
 
 /* Call callback for each ban not yet notified (notified = 0), active,
    expired or lifted, observed ones included, by ascending id; at most limit
@@ -284,7 +300,8 @@ int lockout_store_iter_unnotified_bans(struct lockout_store *store,
 				       lockout_ban_callback_t *callback,
 				       void *context, const char **error_r)
 	__attribute__((warn_unused_result));
-/* Same for the events not yet notified. */
+/* Same for the events not yet notified (strings never NULL, kind not empty,
+   ip and user at most 255 bytes, detail at most 64 KiB). */
 int lockout_store_iter_unnotified_events(struct lockout_store *store,
 					 unsigned int limit,
 					 lockout_event_callback_t *callback,
@@ -299,19 +316,6 @@ int lockout_store_mark_bans_notified(struct lockout_store *store,
 int lockout_store_mark_events_notified(struct lockout_store *store,
 				       const int64_t *ids, size_t count,
 				       const char **error_r)
-	__attribute__((warn_unused_result));
-/* Call callback for each network of the table allowed (administrator-
-   allowed networks), in text order. */
-int lockout_store_iter_allowed(struct lockout_store *store,
-			       lockout_network_callback_t *callback,
-			       void *context, const char **error_r)
-	__attribute__((warn_unused_result));
-/* Call callback once for each distinct network of known_devices with a
-   successful login at or after since (last_seen >= since). */
-int lockout_store_iter_known_networks(struct lockout_store *store,
-				      int64_t since,
-				      lockout_network_callback_t *callback,
-				      void *context, const char **error_r)
 	__attribute__((warn_unused_result));
 
 #endif

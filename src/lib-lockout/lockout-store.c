@@ -42,7 +42,7 @@ enum store_stmt {
 	STORE_STMT_MARK_BAN_NOTIFIED,
 	STORE_STMT_MARK_EVENT_NOTIFIED,
 	STORE_STMT_ITER_ALLOWED,
-	STORE_STMT_ITER_KNOWN_NETWORKS,
+	STORE_STMT_ITER_DEVICES,
 
 	STORE_STMT_COUNT
 };
@@ -102,10 +102,12 @@ static const char *const store_sql[STORE_STMT_COUNT] = {
 	[STORE_STMT_MARK_EVENT_NOTIFIED] =
 		"UPDATE events SET notified = 1 WHERE id = ?1",
 	[STORE_STMT_ITER_ALLOWED] =
-		"SELECT network FROM allowed ORDER BY network",
-	[STORE_STMT_ITER_KNOWN_NETWORKS] =
-		"SELECT DISTINCT network FROM known_devices "
-		"INDEXED BY known_devices_seen WHERE last_seen >= ?1",
+		"SELECT network, reason, created FROM allowed "
+		"ORDER BY network",
+	[STORE_STMT_ITER_DEVICES] =
+		"SELECT user, network, first_seen, last_seen "
+		"FROM known_devices WHERE last_seen >= ?1 "
+		"ORDER BY last_seen DESC LIMIT ?2",
 };
 
 /* Schema migrations: entry i brings user_version from i to i + 1. Append
@@ -1407,22 +1409,26 @@ store_iter_rows(struct lockout_store *store, sqlite3_stmt *stmt,
 	return 0;
 }
 
-/* Prepare statement id with an optional int64 ?1 and iterate it. */
+/* Prepare statement id, bind its first nparams int64 parameters from
+   params and iterate it. */
 static int
 store_iter_query(struct lockout_store *store, enum store_stmt id,
-		 const char *what, bool bind, int64_t param,
+		 const char *what, const int64_t *params, int nparams,
 		 store_row_fn *row_fn, void *context, const char **error_r)
 {
 	sqlite3_stmt *stmt;
-	int rc;
+	int i, rc;
 
 	if (store_check_not_iterating(store, what, error_r) < 0 ||
 	    store_stmt_get(store, id, &stmt, error_r) < 0)
 		return -1;
-	if (bind && (rc = sqlite3_bind_int64(stmt, 1, param)) != SQLITE_OK) {
-		*error_r = store_error(store, what, rc);
-		store_stmt_release(stmt);
-		return -1;
+	for (i = 0; i < nparams; i++) {
+		rc = sqlite3_bind_int64(stmt, i + 1, params[i]);
+		if (rc != SQLITE_OK) {
+			*error_r = store_error(store, what, rc);
+			store_stmt_release(stmt);
+			return -1;
+		}
 	}
 	return store_iter_rows(store, stmt, what, row_fn, context, error_r);
 }
@@ -1448,12 +1454,13 @@ int lockout_store_iter_unnotified_bans(struct lockout_store *store,
 				       void *context, const char **error_r)
 {
 	struct store_ban_row_ctx ctx = { callback, context };
+	int64_t param = limit;
 
 	if (limit == 0)
 		return store_check_not_iterating(store, "list unnotified bans",
 						 error_r);
 	return store_iter_query(store, STORE_STMT_ITER_UNNOTIFIED_BANS,
-				"list unnotified bans", true, limit,
+				"list unnotified bans", &param, 1,
 				store_ban_row, &ctx, error_r);
 }
 
@@ -1476,7 +1483,7 @@ static int store_event_read(sqlite3_stmt *stmt, struct lockout_event *event)
 		return -1;
 	event->id = sqlite3_column_int64(stmt, 0);
 	if (store_column_time(stmt, 1, false, &event->time) < 0 ||
-	    store_column_bounded(stmt, 2, LOCKOUT_EVENT_KIND_MAX, true,
+	    store_column_bounded(stmt, 2, LOCKOUT_FAILURE_FIELD_MAX, true,
 				 &event->kind) < 0 ||
 	    store_column_bounded(stmt, 3, LOCKOUT_FAILURE_FIELD_MAX, false,
 				 &event->ip) < 0 ||
@@ -1509,12 +1516,13 @@ int lockout_store_iter_unnotified_events(struct lockout_store *store,
 					 void *context, const char **error_r)
 {
 	struct store_event_row_ctx ctx = { callback, context };
+	int64_t param = limit;
 
 	if (limit == 0)
 		return store_check_not_iterating(store, "list events",
 						 error_r);
 	return store_iter_query(store, STORE_STMT_ITER_UNNOTIFIED_EVENTS,
-				"list events", true, limit, store_event_row,
+				"list events", &param, 1, store_event_row,
 				&ctx, error_r);
 }
 
@@ -1561,41 +1569,67 @@ int lockout_store_mark_events_notified(struct lockout_store *store,
 				   count, error_r);
 }
 
-struct store_network_row_ctx {
-	lockout_network_callback_t *callback;
+struct store_allowed_row_ctx {
+	int (*callback)(const char *network, const char *reason,
+			int64_t created, void *context);
 	void *context;
 };
 
-static int store_network_row(sqlite3_stmt *stmt, void *context)
+static int store_allowed_row(sqlite3_stmt *stmt, void *context)
 {
-	struct store_network_row_ctx *ctx = context;
-	const char *network;
+	struct store_allowed_row_ctx *ctx = context;
+	const char *network, *reason;
 
-	if (store_column_bounded(stmt, 0, LOCKOUT_BAN_TARGET_MAX, true,
-				 &network) < 0)
+	if (store_column_text(stmt, 0, false, &network) < 0 ||
+	    store_column_text(stmt, 1, false, &reason) < 0 ||
+	    sqlite3_column_type(stmt, 2) != SQLITE_INTEGER)
 		return STORE_ROW_SKIP;
-	return ctx->callback(network, ctx->context);
+	return ctx->callback(network, reason, sqlite3_column_int64(stmt, 2),
+			     ctx->context);
 }
 
 int lockout_store_iter_allowed(struct lockout_store *store,
-			       lockout_network_callback_t *callback,
+			       int (*callback)(const char *network,
+					       const char *reason,
+					       int64_t created,
+					       void *context),
 			       void *context, const char **error_r)
 {
-	struct store_network_row_ctx ctx = { callback, context };
+	struct store_allowed_row_ctx ctx = { callback, context };
 
 	return store_iter_query(store, STORE_STMT_ITER_ALLOWED,
-				"list allowed networks", false, 0,
-				store_network_row, &ctx, error_r);
+				"list allowed", NULL, 0, store_allowed_row,
+				&ctx, error_r);
 }
 
-int lockout_store_iter_known_networks(struct lockout_store *store,
-				      int64_t since,
-				      lockout_network_callback_t *callback,
-				      void *context, const char **error_r)
-{
-	struct store_network_row_ctx ctx = { callback, context };
+struct store_device_row_ctx {
+	lockout_known_device_callback_t *callback;
+	void *context;
+};
 
-	return store_iter_query(store, STORE_STMT_ITER_KNOWN_NETWORKS,
-				"list known networks", true, since,
-				store_network_row, &ctx, error_r);
+static int store_device_row(sqlite3_stmt *stmt, void *context)
+{
+	struct store_device_row_ctx *ctx = context;
+	const char *user, *network;
+	int64_t first, last;
+
+	if (store_column_text(stmt, 0, false, &user) < 0 ||
+	    store_column_text(stmt, 1, false, &network) < 0 ||
+	    store_column_time(stmt, 2, false, &first) < 0 ||
+	    store_column_time(stmt, 3, false, &last) < 0)
+		return STORE_ROW_SKIP;
+	return ctx->callback(user, network, first, last, ctx->context);
+}
+
+int lockout_store_iter_known_devices(struct lockout_store *store,
+				     int64_t since, unsigned int limit,
+				     lockout_known_device_callback_t *callback,
+				     void *context, const char **error_r)
+{
+	struct store_device_row_ctx ctx = { callback, context };
+	const int64_t params[2] = { since, limit };
+
+	return store_iter_query(store, STORE_STMT_ITER_DEVICES,
+				"list known devices", params, 2,
+				store_device_row, &ctx, error_r);
 }

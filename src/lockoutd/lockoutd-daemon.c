@@ -127,17 +127,24 @@ static int exempt_add_cb(const char *network, void *context,
 	return 0;
 }
 
-static int allowed_cb(const char *network, void *context)
+static int allowed_cb(const char *network, const char *reason,
+		      int64_t created, void *context)
 {
 	struct lockoutd_daemon *daemon = context;
 
+	(void)reason;
+	(void)created;
 	return exempt_add_cb(network, context, &daemon->exempt.allowed);
 }
 
-static int known_cb(const char *network, void *context)
+static int known_cb(const char *user, const char *network, int64_t first_seen,
+		    int64_t last_seen, void *context)
 {
 	struct lockoutd_daemon *daemon = context;
 
+	(void)user;
+	(void)first_seen;
+	(void)last_seen;
 	return exempt_add_cb(network, context, &daemon->exempt.known);
 }
 
@@ -191,8 +198,9 @@ static int daemon_read_plan(struct lockoutd_daemon *daemon,
 	since = daemon->now - (int64_t)cfg->known_device_time;
 	if (lockout_store_iter_allowed(daemon->store, allowed_cb, daemon,
 				       error_r) < 0 ||
-	    lockout_store_iter_known_networks(daemon->store, since, known_cb,
-					      daemon, error_r) < 0)
+	    lockout_store_iter_known_devices(daemon->store, since,
+					     LOCKOUTD_MAX_EXEMPT, known_cb,
+					     daemon, error_r) < 0)
 		return -1;
 	if (daemon->exempt_over > 0) {
 		*error_r = lockout_error_fmt("more than %d allowed and known "

@@ -1359,7 +1359,7 @@ START_TEST(test_unnotified_events)
 		"INSERT INTO events (time, kind, user) VALUES "
 		"(103, 'x', printf('%.300c', 'u'));"
 		"INSERT INTO events (time, kind) VALUES "
-		"(104, printf('%.65c', 'k'));"
+		"(104, printf('%.256c', 'k'));"
 		"INSERT INTO events (time, kind) VALUES (0, 'x');"
 		"INSERT INTO events (time, kind, notified) VALUES "
 		"(105, 'success_after_failures', 1);");
@@ -1406,6 +1406,23 @@ static int net_list_add(const char *network, void *context)
 	return 0;
 }
 
+static int allowed_list_add(const char *network, const char *reason,
+			    int64_t created, void *context)
+{
+	ck_assert_ptr_nonnull(reason);
+	ck_assert_int_gt(created, 0);
+	return net_list_add(network, context);
+}
+
+static int device_list_add(const char *user, const char *network,
+			   int64_t first_seen, int64_t last_seen,
+			   void *context)
+{
+	ck_assert_ptr_nonnull(user);
+	ck_assert_int_le(first_seen, last_seen);
+	return net_list_add(network, context);
+}
+
 START_TEST(test_allowed_and_known)
 {
 	struct lockout_store *store = store_open_ok("exempt",
@@ -1425,25 +1442,28 @@ START_TEST(test_allowed_and_known)
 		"('dave', '203.0.113.7', 10, 399);");
 	store = store_open_ok("exempt", LOCKOUT_STORE_FLAG_READONLY);
 	memset(&list, 0, sizeof(list));
-	ck_assert_int_eq(lockout_store_iter_allowed(store, net_list_add,
+	ck_assert_int_eq(lockout_store_iter_allowed(store, allowed_list_add,
 						    &list, &error), 0);
 	ck_assert_uint_eq(list.count, 2);
 	ck_assert_str_eq(list.nets[0], "192.0.2.9");
 	ck_assert_str_eq(list.nets[1], "198.51.100.0/24");
 	ck_assert_uint_eq(lockout_store_skipped_rows(store), 1);
 
-	/* distinct networks seen at or after since */
+	/* devices seen at or after since, most recent first, up to limit */
 	memset(&list, 0, sizeof(list));
-	ck_assert_int_eq(lockout_store_iter_known_networks(store, 400,
-		net_list_add, &list, &error), 0);
-	ck_assert_uint_eq(list.count, 2);
-	ck_assert(strcmp(list.nets[0], "192.0.2.1") == 0 ||
-		  strcmp(list.nets[1], "192.0.2.1") == 0);
-	ck_assert(strcmp(list.nets[0], "2001:db8:1:2::/64") == 0 ||
-		  strcmp(list.nets[1], "2001:db8:1:2::/64") == 0);
+	ck_assert_int_eq(lockout_store_iter_known_devices(store, 400, 100,
+		device_list_add, &list, &error), 0);
+	ck_assert_uint_eq(list.count, 3);
+	ck_assert_str_eq(list.nets[0], "192.0.2.1");
+	ck_assert_str_eq(list.nets[1], "192.0.2.1");
+	ck_assert_str_eq(list.nets[2], "2001:db8:1:2::/64");
 	memset(&list, 0, sizeof(list));
-	ck_assert_int_eq(lockout_store_iter_known_networks(store, 601,
-		net_list_add, &list, &error), 0);
+	ck_assert_int_eq(lockout_store_iter_known_devices(store, 400, 1,
+		device_list_add, &list, &error), 0);
+	ck_assert_uint_eq(list.count, 1);
+	memset(&list, 0, sizeof(list));
+	ck_assert_int_eq(lockout_store_iter_known_devices(store, 601, 100,
+		device_list_add, &list, &error), 0);
 	ck_assert_uint_eq(list.count, 0);
 	lockout_store_close(&store);
 }
