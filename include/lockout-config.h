@@ -23,6 +23,9 @@ enum lockout_on_error {
 	LOCKOUT_ON_ERROR_DENY
 };
 
+/* Most ports lockout_firewall_ports may list. */
+#define LOCKOUT_FIREWALL_PORTS_MAX 64
+
 /* A time (in seconds) that never ends. */
 #define LOCKOUT_TIME_PERMANENT UINT32_MAX
 
@@ -90,6 +93,12 @@ struct lockout_config {
 	/* lockout_max_known_devices (64..10000000): cap of the in-memory
 	   known (user, network) table */
 	unsigned int max_known_devices;
+	/* lockout_firewall_ports: TCP ports lockoutd closes to banned
+	   sources, sorted ascending without duplicates (at most
+	   LOCKOUT_FIREWALL_PORTS_MAX); NULL with count 0 means "all": every
+	   packet from a banned source is dropped */
+	uint16_t *firewall_ports;
+	size_t firewall_ports_count;
 };
 
 /* Look a setting up by its full name ("lockout_ip_window") for

@@ -390,4 +390,35 @@ int lockout_store_size(struct lockout_store *store,
 		       const char **error_r)
 	__attribute__((warn_unused_result));
 
+/* --- lockoutd: what to mail ----------------------------------------------- */
+
+typedef int lockout_event_callback_t(const struct lockout_event *event,
+				     void *context);
+
+/* Call callback for each ban not yet notified (notified = 0), active,
+   expired or lifted, observed ones included, by ascending id; at most limit
+   rows (0 gives none). */
+int lockout_store_iter_unnotified_bans(struct lockout_store *store,
+				       unsigned int limit,
+				       lockout_ban_callback_t *callback,
+				       void *context, const char **error_r)
+	__attribute__((warn_unused_result));
+/* Same for the events not yet notified (strings never NULL, kind not empty,
+   ip and user at most 255 bytes, detail at most 64 KiB). */
+int lockout_store_iter_unnotified_events(struct lockout_store *store,
+					 unsigned int limit,
+					 lockout_event_callback_t *callback,
+					 void *context, const char **error_r)
+	__attribute__((warn_unused_result));
+/* Set notified = 1 on the bans (events) with these ids, one UPDATE each:
+   wrap them in a transaction. Unknown ids are not an error. */
+int lockout_store_mark_bans_notified(struct lockout_store *store,
+				     const int64_t *ids, size_t count,
+				     const char **error_r)
+	__attribute__((warn_unused_result));
+int lockout_store_mark_events_notified(struct lockout_store *store,
+				       const int64_t *ids, size_t count,
+				       const char **error_r)
+	__attribute__((warn_unused_result));
+
 #endif

@@ -17,6 +17,7 @@ enum setting_type {
 	SET_TIME,	/* uint32_t seconds, interval within min..max */
 	SET_WORDLIST,	/* char **, lower-cased, NULL-terminated, one block */
 	SET_NETLIST,	/* struct lockout_net * + size_t count */
+	SET_PORTLIST,	/* uint16_t * + size_t count; NULL/0 = "all" */
 };
 
 /* lockout_config_load(): an empty value is a value ("none"), not "unset,
@@ -37,7 +38,7 @@ struct setting_def {
 	uint32_t min, max;
 	/* SET_ENUM: NULL-terminated names of the enum values 0, 1, ... */
 	const char *const *enum_values;
-	/* SET_NETLIST: offset of the size_t count */
+	/* SET_NETLIST, SET_PORTLIST: offset of the size_t count */
 	size_t count_offset;
 };
 
@@ -50,6 +51,10 @@ union setting_value {
 		struct lockout_net *nets;
 		size_t count;
 	} netlist;
+	struct {
+		uint16_t *ports;
+		size_t count;
+	} portlist;
 };
 
 /* SET_ENUM fields are stored as unsigned int. */
@@ -77,6 +82,10 @@ static const char *const on_error_values[] = { "allow", "deny", NULL };
 #define DEF_NETLIST(name, field, def) \
 	{ name, SET_NETLIST, OFF(field), def, SET_FLAG_EMPTY_IS_VALUE, \
 	  0, 0, NULL, OFF(field##_count) }
+
+#define DEF_PORTLIST(name, field, def) \
+	{ name, SET_PORTLIST, OFF(field), def, 0, 0, 0, NULL, \
+	  OFF(field##_count) }
 
 static const struct setting_def setting_defs[] = {
 	DEF_STR("lockout_db", db, "/var/lib/dovecot/lockout/lockout.db",
@@ -115,6 +124,8 @@ static const struct setting_def setting_defs[] = {
 	DEF_UINT("lockout_max_users", max_users, "10000", 64, 10000000),
 	DEF_UINT("lockout_max_known_devices", max_known_devices, "100000", 64,
 		 10000000),
+	DEF_PORTLIST("lockout_firewall_ports", firewall_ports,
+		     "25 465 587 110 995 143 993 4190"),
 };
 
 #define SETTINGS_COUNT (sizeof(setting_defs) / sizeof(setting_defs[0]))
@@ -448,6 +459,70 @@ static int parse_netlist(const struct setting_def *def,
 				     &value_r->netlist.count, error_r);
 }
 
+static int port_compare(const void *a, const void *b)
+{
+	uint16_t pa = *(const uint16_t *)a, pb = *(const uint16_t *)b;
+
+	return pa < pb ? -1 : pa > pb ? 1 : 0;
+}
+
+/* "all", or ports 1..65535 kept sorted without duplicates. */
+static int parse_portlist(const struct setting_def *def,
+			  const char *value, union setting_value *value_r,
+			  const char **error_r)
+{
+	char quoted[LOCKOUT_QUOTE_BUF_SIZE];
+	const char *pos, *item, *end;
+	size_t len, count = 0, i, j;
+	uint16_t *ports;
+	uint32_t num;
+
+	(void)def;
+	if (ascii_equals_icase_n(value, strlen(value), "all"))
+		return 0;
+	for (pos = value; (len = list_next(&pos, &item)) > 0; ) {
+		if (!parse_uint32(item, &end, &num) ||
+		    (size_t)(end - item) != len || num == 0 || num > 65535) {
+			lockout_error_quote(item, len, quoted, sizeof(quoted));
+			*error_r = lockout_error_fmt(
+				"invalid port '%s' (expected 1..65535 or "
+				"\"all\")", quoted);
+			return -1;
+		}
+		count++;
+	}
+	if (count == 0) {
+		*error_r = lockout_error_fmt(
+			"no ports (expected a list of ports or \"all\")");
+		return -1;
+	}
+	if (count > LOCKOUT_FIREWALL_PORTS_MAX) {
+		*error_r = lockout_error_fmt(
+			"%zu ports, at most %u (or \"all\")", count,
+			LOCKOUT_FIREWALL_PORTS_MAX);
+		return -1;
+	}
+	ports = calloc(count, sizeof(*ports));
+	if (ports == NULL) {
+		*error_r = lockout_error_fmt("out of memory");
+		return -1;
+	}
+	pos = value;
+	for (i = 0; i < count; i++) {
+		(void)list_next(&pos, &item);
+		(void)parse_uint32(item, &end, &num);
+		ports[i] = (uint16_t)num;
+	}
+	qsort(ports, count, sizeof(*ports), port_compare);
+	for (i = j = 1; i < count; i++) {
+		if (ports[i] != ports[j - 1])
+			ports[j++] = ports[i];
+	}
+	value_r->portlist.ports = ports;
+	value_r->portlist.count = j;
+	return 0;
+}
+
 static int setting_parse(const struct setting_def *def, const char *value,
 			 union setting_value *value_r, const char **error_r)
 {
@@ -465,6 +540,8 @@ static int setting_parse(const struct setting_def *def, const char *value,
 		return parse_wordlist(def, value, value_r, error_r);
 	case SET_NETLIST:
 		return parse_netlist(def, value, value_r, error_r);
+	case SET_PORTLIST:
+		return parse_portlist(def, value, value_r, error_r);
 	}
 	*error_r = lockout_error_fmt("unknown setting type");
 	return -1;
@@ -498,6 +575,12 @@ static void setting_commit(struct lockout_config *cfg,
 		*(struct lockout_net **)field = value->netlist.nets;
 		*(size_t *)((char *)cfg + def->count_offset) =
 			value->netlist.count;
+		break;
+	case SET_PORTLIST:
+		free(*(uint16_t **)field);
+		*(uint16_t **)field = value->portlist.ports;
+		*(size_t *)((char *)cfg + def->count_offset) =
+			value->portlist.count;
 		break;
 	}
 }

@@ -50,6 +50,10 @@ enum store_stmt {
 	STORE_STMT_COUNT_ACTIVE,
 	STORE_STMT_COUNT_FAILURES,
 	STORE_STMT_SIZE,
+	STORE_STMT_ITER_UNNOTIFIED_BANS,
+	STORE_STMT_ITER_UNNOTIFIED_EVENTS,
+	STORE_STMT_MARK_BAN_NOTIFIED,
+	STORE_STMT_MARK_EVENT_NOTIFIED,
 	STORE_STMT_TOUCH_DEVICE,
 	STORE_STMT_ITER_DEVICES,
 	STORE_STMT_ADD_EVENT,
@@ -151,6 +155,18 @@ static const char *const store_sql[STORE_STMT_COUNT] = {
 		"(SELECT count(*) FROM events), "
 		"(SELECT page_count FROM pragma_page_count()) * "
 		"(SELECT page_size FROM pragma_page_size())",
+	/* lockoutd: notifications */
+	[STORE_STMT_ITER_UNNOTIFIED_BANS] =
+		"SELECT " STORE_BAN_COLUMNS " FROM bans INDEXED BY "
+		"bans_unnotified WHERE notified = 0 ORDER BY id LIMIT ?1",
+	[STORE_STMT_ITER_UNNOTIFIED_EVENTS] =
+		"SELECT id, time, kind, ip, user, detail FROM events "
+		"INDEXED BY events_unnotified WHERE notified = 0 "
+		"ORDER BY id LIMIT ?1",
+	[STORE_STMT_MARK_BAN_NOTIFIED] =
+		"UPDATE bans SET notified = 1 WHERE id = ?1",
+	[STORE_STMT_MARK_EVENT_NOTIFIED] =
+		"UPDATE events SET notified = 1 WHERE id = ?1",
 	[STORE_STMT_TOUCH_DEVICE] =
 		"INSERT INTO known_devices (user, network, first_seen, "
 		"last_seen) VALUES (?1, ?2, ?3, ?3) "
@@ -1982,4 +1998,147 @@ int lockout_store_add_event(struct lockout_store *store,
 		return -1;
 	}
 	return store_step_done(store, stmt, "add event", error_r);
+}
+
+/* --- lockoutd: what to mail ------------------------------------------- */
+
+/* Prepare statement id, bind its only parameter (a row limit) and
+   iterate it. */
+static int
+store_iter_limited(struct lockout_store *store, enum store_stmt id,
+		   const char *what, unsigned int limit,
+		   int (*row)(struct lockout_store *store, sqlite3_stmt *stmt,
+			      void *context),
+		   void *context, const char **error_r)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (store_check_not_iterating(store, what, error_r) < 0)
+		return -1;
+	if (limit == 0)
+		return 0;
+	if (store_stmt_get(store, id, &stmt, error_r) < 0)
+		return -1;
+	rc = sqlite3_bind_int64(stmt, 1, limit);
+	if (rc != SQLITE_OK)
+		return store_bind_failed(store, stmt, what, rc, error_r);
+	return store_iterate(store, stmt, what, row, context, error_r);
+}
+
+int lockout_store_iter_unnotified_bans(struct lockout_store *store,
+				       unsigned int limit,
+				       lockout_ban_callback_t *callback,
+				       void *context, const char **error_r)
+{
+	struct store_ban_iter iter = { callback, context };
+
+	return store_iter_limited(store, STORE_STMT_ITER_UNNOTIFIED_BANS,
+				  "list unnotified bans", limit,
+				  store_ban_row, &iter, error_r);
+}
+
+/* A string column of an events row: not NULL, at most max bytes and, when
+   nonempty is set, not empty. */
+static int
+store_column_bounded(sqlite3_stmt *stmt, int col, size_t max, bool nonempty,
+		     const char **value_r)
+{
+	if (store_column_text(stmt, col, false, value_r) < 0 ||
+	    !store_str_fits(*value_r, max, nonempty))
+		return -1;
+	return 0;
+}
+
+static int store_event_read(sqlite3_stmt *stmt, struct lockout_event *event)
+{
+	memset(event, 0, sizeof(*event));
+	if (sqlite3_column_type(stmt, 0) != SQLITE_INTEGER)
+		return -1;
+	event->id = sqlite3_column_int64(stmt, 0);
+	if (store_column_time(stmt, 1, false, &event->time) < 0 ||
+	    store_column_bounded(stmt, 2, LOCKOUT_FAILURE_FIELD_MAX, true,
+				 &event->kind) < 0 ||
+	    store_column_bounded(stmt, 3, LOCKOUT_FAILURE_FIELD_MAX, false,
+				 &event->ip) < 0 ||
+	    store_column_bounded(stmt, 4, LOCKOUT_FAILURE_FIELD_MAX, false,
+				 &event->user) < 0 ||
+	    store_column_bounded(stmt, 5, LOCKOUT_BAN_EVIDENCE_MAX, false,
+				 &event->detail) < 0)
+		return -1;
+	return 0;
+}
+
+struct store_event_iter {
+	lockout_event_callback_t *callback;
+	void *context;
+};
+
+static int
+store_event_row(struct lockout_store *store, sqlite3_stmt *stmt,
+		void *context)
+{
+	struct store_event_iter *iter = context;
+	struct lockout_event event;
+
+	if (store_event_read(stmt, &event) < 0) {
+		store_count_skipped(store);
+		return 0;
+	}
+	return iter->callback(&event, iter->context);
+}
+
+int lockout_store_iter_unnotified_events(struct lockout_store *store,
+					 unsigned int limit,
+					 lockout_event_callback_t *callback,
+					 void *context, const char **error_r)
+{
+	struct store_event_iter iter = { callback, context };
+
+	return store_iter_limited(store, STORE_STMT_ITER_UNNOTIFIED_EVENTS,
+				  "list events", limit, store_event_row,
+				  &iter, error_r);
+}
+
+static int
+store_mark_notified(struct lockout_store *store, enum store_stmt id,
+		    const int64_t *ids, size_t count, const char **error_r)
+{
+	sqlite3_stmt *stmt;
+	size_t i;
+	int rc;
+
+	if (store_check_writable(store, "mark notified", error_r) < 0)
+		return -1;
+	if (count == 0)
+		return 0;
+	if (store_stmt_get(store, id, &stmt, error_r) < 0)
+		return -1;
+	for (i = 0; i < count; i++) {
+		if ((rc = sqlite3_bind_int64(stmt, 1, ids[i])) != SQLITE_OK) {
+			*error_r = store_error(store, "mark notified", rc);
+			store_stmt_release(stmt);
+			return -1;
+		}
+		if (store_step_done(store, stmt, "mark notified",
+				    error_r) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int lockout_store_mark_bans_notified(struct lockout_store *store,
+				     const int64_t *ids, size_t count,
+				     const char **error_r)
+{
+	return store_mark_notified(store, STORE_STMT_MARK_BAN_NOTIFIED, ids,
+				   count, error_r);
+}
+
+int lockout_store_mark_events_notified(struct lockout_store *store,
+				       const int64_t *ids, size_t count,
+				       const char **error_r)
+{
+	return store_mark_notified(store, STORE_STMT_MARK_EVENT_NOTIFIED, ids,
+				   count, error_r);
 }

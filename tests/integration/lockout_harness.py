@@ -67,7 +67,7 @@ import time
 import traceback
 
 __all__ = [
-    "HarnessError", "ProtocolError", "SkipTest", "Dovecot",
+    "HarnessError", "ProtocolError", "SkipTest", "Dovecot", "in_netns",
     "DEFAULT_USERS", "STOCK_MODULE_DIR",
     "imap_login", "imap_authenticate_plain", "pop3_login",
     "auth_client_plain", "auth_client_cram_md5", "AuthClient",
@@ -93,6 +93,7 @@ _IMPORT_ENV = ("TZ CORE_OUTOFMEM CORE_ERROR LISTEN_PID LISTEN_FDS "
 _START_TIMEOUT = 10.0
 _CLIENT_TIMEOUT = 10.0
 _PR_SET_PDEATHSIG = 1
+_CLONE_NEWNET = 0x40000000
 
 
 class HarnessError(Exception):
@@ -176,6 +177,50 @@ def _child_env(extra=None):
     if extra:
         env.update(extra)
     return env
+
+
+class in_netns:
+    """Context manager: the calling thread (and the processes it starts)
+    runs inside network namespace `name` (as made by `ip netns add`);
+    None does nothing.  The thread's own namespace is restored at exit."""
+
+    def __init__(self, name):
+        self.name = name
+        self.own = None
+
+    def __enter__(self):
+        if self.name is None:
+            return self
+        if _libc is None:
+            raise HarnessError("no libc for setns()")
+        self.own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+        try:
+            fd = os.open("/run/netns/" + self.name, os.O_RDONLY)
+        except OSError as e:
+            os.close(self.own)
+            raise HarnessError("network namespace %s: %s" % (self.name, e))
+        try:
+            if _libc.setns(fd, _CLONE_NEWNET) != 0:
+                raise HarnessError("setns(%s): %s" % (
+                    self.name, os.strerror(ctypes.get_errno())))
+        except BaseException:
+            os.close(self.own)
+            raise
+        finally:
+            os.close(fd)
+        return self
+
+    def __exit__(self, *exc):
+        if self.own is None:
+            return False
+        try:
+            if _libc.setns(self.own, _CLONE_NEWNET) != 0:
+                raise HarnessError("setns back: %s"
+                                   % os.strerror(ctypes.get_errno()))
+        finally:
+            os.close(self.own)
+            self.own = None
+        return False
 
 
 # --------------------------------------------------------------------------
@@ -317,7 +362,7 @@ class Dovecot:
                  extra_conf="", passdb_lockout=True, users=None,
                  passdb_lockout_args="", auth_verbose=True, auth_debug=False,
                  env=None, tmp_parent="/tmp", start_timeout=_START_TIMEOUT,
-                 exclude_installed_lockout=True):
+                 exclude_installed_lockout=True, netns=None):
         """module_dirs: {"auth": [so, ...], "doveadm": [...], "": [...]}
         (key = subdirectory of the modules dir, "" for mail plugins).
         plugin_settings: {"lockout_x": value} for plugin { }; merged over
@@ -328,7 +373,10 @@ class Dovecot:
         `passdb { driver = lockout }` before the passwd-file passdb.
         users: {user: password}, default DEFAULT_USERS.
         exclude_installed_lockout: leave out of the stock module copy any
-        *lockout* file already installed on the host."""
+        *lockout* file already installed on the host.
+        netns: run Dovecot inside this network namespace (`ip netns
+        exec`); its readiness probe runs there too, and so must the
+        clients (see in_netns())."""
         if os.geteuid() != 0:
             raise HarnessError("the harness must run as root")
         self.module_dirs = {k: list(v) for k, v in (module_dirs or {}).items()}
@@ -350,6 +398,7 @@ class Dovecot:
             self._check_user(u, p)
         self.start_timeout = start_timeout
         self.exclude_installed_lockout = exclude_installed_lockout
+        self.netns = netns
         self.dovecot_uid = pwd.getpwnam("dovecot").pw_uid
         self.dovecot_gid = grp.getgrnam("dovecot").gr_gid
 
@@ -624,6 +673,8 @@ service stats {{
                 'mount --bind "$1" "$2" && exec "$3" -F -c "$4"',
                 "sh", self.module_dir, STOCK_MODULE_DIR, DOVECOT_BIN,
                 self.conf_path]
+        if self.netns is not None:
+            argv = ["ip", "netns", "exec", self.netns] + argv
         main_thread = threading.current_thread() is threading.main_thread()
         with open(self.stderr_path, "ab") as errf:
             self.proc = subprocess.Popen(
@@ -634,7 +685,8 @@ service stats {{
         self._mnt_ns = None
         self._known_pids = {self.master_pid}
         try:
-            self._wait_ready()
+            with in_netns(self.netns):
+                self._wait_ready()
         except BaseException:
             try:
                 self.stop()

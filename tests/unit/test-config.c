@@ -179,6 +179,9 @@ START_TEST(test_config_defaults)
 		"postmaster", "abuse", "support", "office", "mail", "sales",
 		NULL
 	};
+	static const uint16_t default_ports[] = {
+		25, 110, 143, 465, 587, 993, 995, 4190
+	};
 	struct lockout_config cfg;
 	char buf[LOCKOUT_NET_STRLEN];
 	const char *error = NULL;
@@ -214,6 +217,9 @@ START_TEST(test_config_defaults)
 	ck_assert_str_eq(cfg.sendmail, "/usr/sbin/sendmail -i -t");
 	ck_assert_uint_eq(cfg.history_time, 30 * DAY);
 	ck_assert_uint_eq(cfg.max_sources, 100000);
+	ck_assert_uint_eq(cfg.firewall_ports_count, 8);
+	for (i = 0; i < cfg.firewall_ports_count; i++)
+		ck_assert_uint_eq(cfg.firewall_ports[i], default_ports[i]);
 	ck_assert_int_eq(lockout_config_check(&cfg, &error), 0);
 	lockout_config_free(&cfg);
 	/* freeing twice is harmless */
@@ -234,7 +240,7 @@ static const char *const setting_names[] = {
 	"lockout_notify_interval", "lockout_sendmail", "lockout_history_time",
 	"lockout_max_sources", "lockout_protect_time", "lockout_net_ban_hosts",
 	"lockout_net_ban_window", "lockout_max_users",
-	"lockout_max_known_devices",
+	"lockout_max_known_devices", "lockout_firewall_ports",
 };
 
 START_TEST(test_config_names)
@@ -377,6 +383,22 @@ static const struct {
 	{ "lockout_max_sources", "63", "lockout_max_sources: invalid number "
 	  "'63' (expected 64..10000000)" },
 	{ "lockout_max_sources", "10000001", "(expected 64..10000000)" },
+	{ "lockout_firewall_ports", "0", "lockout_firewall_ports: invalid "
+	  "port '0' (expected 1..65535 or \"all\")" },
+	{ "lockout_firewall_ports", "143 65536", "invalid port '65536'" },
+	{ "lockout_firewall_ports", "143 99999999999", "invalid port" },
+	{ "lockout_firewall_ports", "imap", "invalid port 'imap'" },
+	{ "lockout_firewall_ports", "143/tcp", "invalid port '143/tcp'" },
+	{ "lockout_firewall_ports", "-1", "invalid port '-1'" },
+	{ "lockout_firewall_ports", "all 143", "invalid port 'all'" },
+	{ "lockout_firewall_ports", "1000-1010", "invalid port '1000-1010'" },
+	{ "lockout_firewall_ports", " , ", "no ports" },
+	{ "lockout_firewall_ports", "",  "no ports" },
+	{ "lockout_firewall_ports",
+	  "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 "
+	  "25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 "
+	  "47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65",
+	  "65 ports, at most 64" },
 	{ "lockout_bogus", "1", "unknown setting 'lockout_bogus'" },
 	{ "ip_failures", "1", "unknown setting 'ip_failures'" },
 	{ "LOCKOUT_IP_FAILURES", "1", "unknown setting" },
@@ -437,7 +459,44 @@ static const struct {
 	{ "lockout_history_time", "365 days" },
 	{ "lockout_max_sources", "64" },
 	{ "lockout_max_sources", "10000000" },
+	{ "lockout_firewall_ports", "all" },
+	{ "lockout_firewall_ports", "ALL" },
+	{ "lockout_firewall_ports", "143" },
+	{ "lockout_firewall_ports", "1,65535" },
 };
+
+static const struct {
+	const char *value;
+	size_t count;
+	uint16_t ports[4];
+} port_lists[] = {
+	{ "all", 0, { 0 } },
+	{ "All", 0, { 0 } },
+	{ "143", 1, { 143 } },
+	{ "993, 143,\t143 25", 3, { 25, 143, 993 } },
+	{ "65535 1", 2, { 1, 65535 } },
+	{ "0143", 1, { 143 } },
+};
+
+START_TEST(test_config_firewall_ports)
+{
+	struct lockout_config cfg;
+	const char *error = NULL;
+	size_t i;
+
+	ck_assert_int_eq(lockout_config_init(&cfg, &error), 0);
+	ck_assert_msg(lockout_config_set(&cfg, "lockout_firewall_ports",
+					 port_lists[_i].value, &error) == 0,
+		      "'%s': %s", port_lists[_i].value, error);
+	ck_assert_uint_eq(cfg.firewall_ports_count, port_lists[_i].count);
+	if (port_lists[_i].count == 0)
+		ck_assert_ptr_null(cfg.firewall_ports);
+	for (i = 0; i < port_lists[_i].count; i++)
+		ck_assert_uint_eq(cfg.firewall_ports[i],
+				  port_lists[_i].ports[i]);
+	lockout_config_free(&cfg);
+}
+END_TEST
 
 START_TEST(test_config_set_valid)
 {
@@ -712,6 +771,8 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(tc, test_config_set_valid, 0,
 			    N_ELEMENTS(valid_settings));
 	tcase_add_test(tc, test_config_set_values);
+	tcase_add_loop_test(tc, test_config_firewall_ports, 0,
+			    N_ELEMENTS(port_lists));
 	tcase_add_test(tc, test_config_load);
 	tcase_add_loop_test(tc, test_config_load_failures, 0,
 			    N_ELEMENTS(load_failures));

@@ -1,0 +1,489 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#include "lockoutd-daemon.h"
+#include "lockoutd-log.h"
+#include "lockoutd-notify.h"
+#include "lockoutd-rows.h"
+#include "lockoutd-sync.h"
+#include "lockout-error.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+enum mail_kind {
+	MAIL_NONE,
+	MAIL_DIGEST,
+	MAIL_PROTECTION,
+};
+
+struct lockoutd_daemon {
+	const struct lockoutd_daemon_settings *set;
+	struct lockout_store *store;
+	struct lockoutd_fw *fw;
+	struct lockoutd_mailer *mailer;
+	struct lockoutd_sync *sync;
+	struct lockoutd_plan plan;
+	struct lockoutd_exempt exempt;
+	struct lockoutd_notify_settings notify;
+
+	/* the pass being built */
+	int64_t now;
+	int64_t max_logged_bad_id, pass_max_bad_id;
+	unsigned int exempt_bad, exempt_over;
+
+	/* schedule (monotonic milliseconds; wake and full_due are unix
+	   seconds from the sync) */
+	int64_t next_full, next_retry;
+	bool need_full, need_sync;
+	int64_t next_digest, next_protection;
+
+	enum mail_kind mail_kind;
+	struct lockoutd_mail mail;
+};
+
+static int64_t clock_msecs(clockid_t clock)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(clock, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int lockoutd_daemon_create(const struct lockoutd_daemon_settings *set,
+			   struct lockout_store *store,
+			   struct lockoutd_fw *fw,
+			   struct lockoutd_mailer *mailer,
+			   struct lockoutd_daemon **daemon_r,
+			   const char **error_r)
+{
+	struct lockoutd_daemon *daemon;
+	int64_t mono = clock_msecs(CLOCK_MONOTONIC);
+
+	*daemon_r = NULL;
+	daemon = calloc(1, sizeof(*daemon));
+	if (daemon == NULL || lockoutd_sync_create(fw, &daemon->sync) < 0) {
+		free(daemon);
+		*error_r = lockout_error_fmt("out of memory");
+		return -1;
+	}
+	daemon->set = set;
+	daemon->store = store;
+	daemon->fw = fw;
+	daemon->mailer = mailer;
+	lockoutd_plan_init(&daemon->plan);
+	lockoutd_exempt_init(&daemon->exempt);
+	lockoutd_mail_init(&daemon->mail);
+	daemon->notify.to = set->cfg->notify;
+	daemon->notify.hostname = set->hostname;
+	daemon->notify.interval = set->cfg->notify_interval;
+	/* the first digest comes one interval after the start: a daemon
+	   restarted in a loop never mails more than once per interval */
+	daemon->next_digest = mono + (int64_t)set->cfg->notify_interval * 1000;
+	daemon->next_protection = mono;
+	daemon->need_full = true;
+	*daemon_r = daemon;
+	return 0;
+}
+
+void lockoutd_daemon_free(struct lockoutd_daemon **_daemon)
+{
+	struct lockoutd_daemon *daemon = *_daemon;
+
+	if (daemon == NULL)
+		return;
+	*_daemon = NULL;
+	lockoutd_sync_free(&daemon->sync);
+	lockoutd_plan_free(&daemon->plan);
+	lockoutd_exempt_free(&daemon->exempt);
+	lockoutd_mail_free(&daemon->mail);
+	free(daemon);
+}
+
+/* --- one pass over the table --------------------------------------------- */
+
+static int exempt_add_cb(const char *network, void *context,
+			 struct lockoutd_netset *set)
+{
+	struct lockoutd_daemon *daemon = context;
+	struct lockout_net net;
+	const char *problem;
+
+	if (lockoutd_net_from_row(network, &net, &problem) < 0) {
+		daemon->exempt_bad++;
+		return 0;
+	}
+	if (lockoutd_netset_add(set, &net) < 0) {
+		/* out of memory or too many: stop reading; rows that would
+		   have been exempt may then be pushed, so say so */
+		daemon->exempt_over++;
+		return 1;
+	}
+	return 0;
+}
+
+static int allowed_cb(const char *network, const char *reason,
+		      int64_t created, void *context)
+{
+	struct lockoutd_daemon *daemon = context;
+
+	(void)reason;
+	(void)created;
+	return exempt_add_cb(network, context, &daemon->exempt.allowed);
+}
+
+static int known_cb(const char *user, const char *network, int64_t first_seen,
+		    int64_t last_seen, void *context)
+{
+	struct lockoutd_daemon *daemon = context;
+
+	(void)user;
+	(void)first_seen;
+	(void)last_seen;
+	return exempt_add_cb(network, context, &daemon->exempt.known);
+}
+
+static int ban_cb(const struct lockout_ban *ban, void *context)
+{
+	struct lockoutd_daemon *daemon = context;
+	char quoted[LOCKOUT_QUOTE_BUF_SIZE];
+	enum lockoutd_verdict verdict;
+	struct lockoutd_elem elem;
+	const char *problem;
+
+	verdict = lockoutd_row_check(ban, daemon->now, &daemon->exempt,
+				     &elem, &problem);
+	daemon->plan.verdicts[verdict]++;
+	if (verdict == LOCKOUTD_PUSH)
+		return lockoutd_plan_add(&daemon->plan, &elem) < 0 ? -1 : 0;
+	if (verdict == LOCKOUTD_SKIP_MALFORMED &&
+	    ban->id > daemon->max_logged_bad_id) {
+		/* each bad row is logged once: new rows have higher ids */
+		lockout_error_quote(ban->target, strnlen(ban->target, 256),
+				    quoted, sizeof(quoted));
+		log_warning("ban table row %lld skipped: target '%s' "
+			    "(kind %s): %s", (long long)ban->id, quoted,
+			    lockout_kind_to_str(ban->kind), problem);
+		if (ban->id > daemon->pass_max_bad_id)
+			daemon->pass_max_bad_id = ban->id;
+	}
+	return 0;
+}
+
+/* Read what to push and what never to push. */
+static int daemon_read_plan(struct lockoutd_daemon *daemon,
+			    const char **error_r)
+{
+	const struct lockout_config *cfg = daemon->set->cfg;
+	int64_t since;
+	size_t i;
+	int ret;
+
+	lockoutd_plan_reset(&daemon->plan);
+	lockoutd_netset_clear(&daemon->exempt.allowed);
+	lockoutd_netset_clear(&daemon->exempt.known);
+	daemon->exempt_bad = daemon->exempt_over = 0;
+	for (i = 0; i < cfg->allow_networks_count; i++) {
+		if (lockoutd_netset_add(&daemon->exempt.allowed,
+					&cfg->allow_networks[i]) < 0) {
+			*error_r = lockout_error_fmt("out of memory");
+			return -1;
+		}
+	}
+	since = daemon->now - (int64_t)cfg->known_device_time;
+	if (lockout_store_iter_allowed(daemon->store, allowed_cb, daemon,
+				       error_r) < 0 ||
+	    lockout_store_iter_known_devices(daemon->store, since,
+					     LOCKOUTD_MAX_EXEMPT, known_cb,
+					     daemon, error_r) < 0)
+		return -1;
+	if (daemon->exempt_over > 0) {
+		*error_r = lockout_error_fmt("more than %d allowed and known "
+			"networks (or out of memory): not pushing anything "
+			"rather than pushing one of them", LOCKOUTD_MAX_EXEMPT);
+		return -1;
+	}
+	daemon->pass_max_bad_id = daemon->max_logged_bad_id;
+	ret = lockout_store_iter_bans(daemon->store, daemon->now, 0, ban_cb,
+				      daemon, error_r);
+	if (ret != 0) {
+		if (ret > 0 || ret < -1)
+			*error_r = lockout_error_fmt("out of memory");
+		return -1;
+	}
+	daemon->max_logged_bad_id = daemon->pass_max_bad_id;
+	lockoutd_plan_finish(&daemon->plan);
+	return 0;
+}
+
+static void daemon_log_sync(struct lockoutd_daemon *daemon,
+			    const struct lockoutd_sync_stats *stats)
+{
+	const unsigned int *v = daemon->plan.verdicts;
+
+	if (!stats->full && stats->added == 0 && stats->removed == 0 &&
+	    stats->changed == 0)
+		return;
+	log_info("firewall %s: +%u -%u ~%u; %zu element%s; not pushed: "
+		 "%u allowed, %u known device, %u loopback, %u malformed, "
+		 "%u observed, %u covered, %u over limit",
+		 stats->full ? "reconciled" : "updated", stats->added,
+		 stats->removed, stats->changed, daemon->plan.count,
+		 daemon->plan.count == 1 ? "" : "s",
+		 v[LOCKOUTD_SKIP_ALLOWED], v[LOCKOUTD_SKIP_KNOWN],
+		 v[LOCKOUTD_SKIP_LOOPBACK], v[LOCKOUTD_SKIP_MALFORMED],
+		 v[LOCKOUTD_SKIP_OBSERVED], daemon->plan.covered,
+		 daemon->plan.over_limit);
+	if (daemon->exempt_bad > 0 && stats->full) {
+		log_warning("%u malformed rows in the allowed and known "
+			    "devices tables ignored", daemon->exempt_bad);
+	}
+	if (daemon->set->dry_run) {
+		lockoutd_log_lines("dry run, would send: ",
+				   lockoutd_fw_recorded(daemon->fw));
+		lockoutd_fw_recorded_clear(daemon->fw);
+	}
+}
+
+static int daemon_sync(struct lockoutd_daemon *daemon, bool full)
+{
+	struct lockoutd_sync_stats stats;
+	int64_t now_msecs = clock_msecs(CLOCK_REALTIME);
+	const char *error;
+
+	daemon->now = now_msecs / 1000;
+	if (daemon_read_plan(daemon, &error) < 0) {
+		log_error("reading the ban table: %s", error);
+		return -1;
+	}
+	if (lockoutd_sync_apply(daemon->sync, &daemon->plan, now_msecs, full,
+				&stats, &error) < 0) {
+		log_error("updating the firewall: %s", error);
+		return -1;
+	}
+	daemon_log_sync(daemon, &stats);
+	return 0;
+}
+
+int lockoutd_daemon_reconcile(struct lockoutd_daemon *daemon)
+{
+	return daemon_sync(daemon, true);
+}
+
+/* --- mail ----------------------------------------------------------------- */
+
+static const char *mail_kind_name(enum mail_kind kind)
+{
+	return kind == MAIL_DIGEST ? "digest" : "protection mail";
+}
+
+/* A mail in flight: has sendmail finished? */
+static void daemon_mail_check(struct lockoutd_daemon *daemon, int64_t mono)
+{
+	const char *error;
+	int ret;
+
+	ret = lockoutd_mailer_check(daemon->mailer, mono, &error);
+	if (ret == 0)
+		return;
+	if (ret < 0) {
+		/* rows stay unnotified: the next round sends them again */
+		log_error("%s to %s not sent (retrying %s): %s",
+			  mail_kind_name(daemon->mail_kind),
+			  daemon->notify.to,
+			  daemon->mail_kind == MAIL_DIGEST ?
+			  "with the next digest" : "in a minute", error);
+	} else if (lockoutd_notify_mark(daemon->store, &daemon->mail,
+					&error) < 0) {
+		log_error("%s sent, but marking its rows notified failed "
+			  "(they will be sent again): %s",
+			  mail_kind_name(daemon->mail_kind), error);
+	} else {
+		log_info("%s sent to %s (%zu bans, %zu events)",
+			 mail_kind_name(daemon->mail_kind), daemon->notify.to,
+			 daemon->mail.ban_count, daemon->mail.event_count);
+	}
+	lockoutd_mail_free(&daemon->mail);
+	daemon->mail_kind = MAIL_NONE;
+}
+
+static void daemon_mail_send(struct lockoutd_daemon *daemon,
+			     enum mail_kind kind, int64_t mono)
+{
+	const char *text = lockout_str_c(&daemon->mail.text), *error;
+
+	if (daemon->set->dry_run) {
+		log_info("dry run, would send this %s:",
+			 mail_kind_name(kind));
+		lockoutd_log_lines("| ", text == NULL ? "" : text);
+		lockoutd_mail_free(&daemon->mail);
+		return;
+	}
+	if (lockoutd_mailer_start(daemon->mailer, text, daemon->mail.text.len,
+				  mono, &error) < 0) {
+		log_error("%s to %s not sent: %s", mail_kind_name(kind),
+			  daemon->notify.to, error);
+		lockoutd_mail_free(&daemon->mail);
+		return;
+	}
+	daemon->mail_kind = kind;
+}
+
+static void daemon_notify(struct lockoutd_daemon *daemon, int64_t mono)
+{
+	int64_t now = clock_msecs(CLOCK_REALTIME) / 1000;
+	const char *error;
+	int ret;
+
+	if (daemon->mailer == NULL || daemon->notify.to[0] == '\0')
+		return;
+	if (daemon->mail_kind != MAIL_NONE) {
+		daemon_mail_check(daemon, mono);
+		if (daemon->mail_kind != MAIL_NONE)
+			return;
+	}
+	if (mono >= daemon->next_protection) {
+		ret = lockoutd_notify_protection(daemon->store,
+						 &daemon->notify, now,
+						 &daemon->mail, &error);
+		if (ret < 0) {
+			log_error("composing the protection mail: %s", error);
+			lockoutd_mail_free(&daemon->mail);
+		} else if (ret > 0) {
+			daemon->next_protection =
+				mono + LOCKOUTD_PROTECTION_SPACING_MSECS;
+			daemon_mail_send(daemon, MAIL_PROTECTION, mono);
+			return;
+		}
+		daemon->next_protection = mono + LOCKOUTD_RETRY_MSECS;
+	}
+	if (mono >= daemon->next_digest) {
+		/* whatever happens, no other digest for an interval */
+		daemon->next_digest =
+			mono + (int64_t)daemon->notify.interval * 1000;
+		ret = lockoutd_notify_digest(daemon->store, &daemon->notify,
+					     now,
+					     now - daemon->notify.interval,
+					     &daemon->mail, &error);
+		if (ret < 0) {
+			log_error("composing the digest: %s", error);
+			lockoutd_mail_free(&daemon->mail);
+		} else if (ret > 0) {
+			daemon_mail_send(daemon, MAIL_DIGEST, mono);
+		}
+	}
+}
+
+/* --- the loop ---------------------------------------------------------- */
+
+static int64_t min_deadline(int64_t a, int64_t b)
+{
+	return b != 0 && b < a ? b : a;
+}
+
+/* Milliseconds until unix second t (0 = never), as a monotonic time. */
+static int64_t unix_to_mono(int64_t t, int64_t mono, int64_t real)
+{
+	if (t == 0)
+		return 0;
+	return mono + (t * 1000 - real);
+}
+
+/* Handle the pending signals; returns false when asked to stop. */
+static bool daemon_signals(struct lockoutd_daemon *daemon, int signal_fd,
+			   int64_t mono)
+{
+	struct signalfd_siginfo info;
+	ssize_t ret;
+
+	while ((ret = read(signal_fd, &info, sizeof(info))) ==
+	       (ssize_t)sizeof(info)) {
+		switch (info.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			log_info("stopping (signal %u); the firewall keeps "
+				 "its elements", info.ssi_signo);
+			return false;
+		case SIGHUP:
+			daemon->need_full = true;
+			break;
+		case SIGUSR1:
+			daemon->next_digest = mono;
+			break;
+		default:
+			/* SIGCHLD: the mail check below reaps */
+			break;
+		}
+	}
+	return true;
+}
+
+int lockoutd_daemon_run(struct lockoutd_daemon *daemon, int signal_fd)
+{
+	struct pollfd pfd = { .fd = signal_fd, .events = POLLIN };
+	int64_t mono, real, deadline, wake, full_due;
+	const char *error;
+	bool full;
+	int ret;
+
+	mono = clock_msecs(CLOCK_MONOTONIC);
+	daemon->next_full = mono + LOCKOUTD_RECONCILE_MSECS;
+	for (;;) {
+		mono = clock_msecs(CLOCK_MONOTONIC);
+		real = clock_msecs(CLOCK_REALTIME);
+		deadline = mono + LOCKOUTD_POLL_MSECS;
+		wake = unix_to_mono(daemon->plan.wake, mono, real);
+		full_due = unix_to_mono(lockoutd_sync_full_due(daemon->sync),
+					mono, real);
+		deadline = min_deadline(deadline, wake);
+		deadline = min_deadline(deadline, full_due);
+		ret = poll(&pfd, 1, deadline > mono ?
+			   (int)(deadline - mono) : 0);
+		if (ret < 0 && errno != EINTR) {
+			log_error("poll: %s", strerror(errno));
+			return LOCKOUTD_EXIT_FAILURE;
+		}
+		mono = clock_msecs(CLOCK_MONOTONIC);
+		real = clock_msecs(CLOCK_REALTIME);
+		if (ret > 0 && !daemon_signals(daemon, signal_fd, mono))
+			return LOCKOUTD_EXIT_OK;
+
+		ret = mono < daemon->next_retry ? 0 :
+			lockout_store_changed(daemon->store, &error);
+		if (ret < 0) {
+			log_error("ban table: %s", error);
+			daemon->next_retry = mono + LOCKOUTD_RETRY_MSECS;
+			daemon->need_full = true;
+		} else if (ret > 0) {
+			daemon->need_sync = true;
+		}
+		wake = unix_to_mono(daemon->plan.wake, mono, real);
+		full_due = unix_to_mono(lockoutd_sync_full_due(daemon->sync),
+					mono, real);
+		full = daemon->need_full || mono >= daemon->next_full ||
+			(full_due != 0 && mono >= full_due);
+		if ((full || daemon->need_sync ||
+		     (wake != 0 && mono >= wake)) &&
+		    mono >= daemon->next_retry) {
+			if (daemon_sync(daemon, full) < 0) {
+				/* keep what the kernel has; try again */
+				daemon->next_retry = mono +
+					LOCKOUTD_RETRY_MSECS;
+				daemon->need_full = true;
+			} else {
+				daemon->need_sync = false;
+				daemon->need_full = false;
+				if (full) {
+					daemon->next_full = mono +
+						LOCKOUTD_RECONCILE_MSECS;
+				}
+			}
+		}
+		daemon_notify(daemon, mono);
+	}
+}

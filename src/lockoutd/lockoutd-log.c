@@ -1,0 +1,67 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#include "lockoutd-log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define LOG_LINE_MAX 1024
+
+static bool log_stderr = true;
+static bool log_syslog = false;
+static bool syslog_opened = false;
+
+void lockoutd_log_open(bool to_stderr, bool to_syslog)
+{
+	log_stderr = to_stderr;
+	log_syslog = to_syslog;
+	if (to_syslog && !syslog_opened) {
+		openlog("lockoutd", LOG_PID | LOG_NDELAY, LOG_MAIL);
+		syslog_opened = true;
+	}
+}
+
+static const char *priority_prefix(int priority)
+{
+	switch (priority) {
+	case LOG_ERR:
+		return "Error: ";
+	case LOG_WARNING:
+		return "Warning: ";
+	default:
+		return "";
+	}
+}
+
+void lockoutd_log(int priority, const char *fmt, ...)
+{
+	char line[LOG_LINE_MAX];
+	va_list args;
+	size_t i;
+
+	va_start(args, fmt);
+	vsnprintf(line, sizeof(line), fmt, args);
+	va_end(args);
+	for (i = 0; line[i] != '\0'; i++) {
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = '?';
+	}
+	if (log_stderr)
+		fprintf(stderr, "lockoutd: %s%s\n", priority_prefix(priority),
+			line);
+	if (log_syslog)
+		syslog(priority, "%s%s", priority_prefix(priority), line);
+}
+
+void lockoutd_log_lines(const char *prefix, const char *text)
+{
+	size_t len;
+
+	while (*text != '\0') {
+		len = strcspn(text, "\n");
+		lockoutd_log(LOG_INFO, "%s%.*s", prefix, (int)len, text);
+		text += len;
+		if (*text == '\n')
+			text++;
+	}
+}
