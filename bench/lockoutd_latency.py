@@ -81,21 +81,23 @@ def percentiles(values):
 
 
 def addr(i):
-    return "10.77.%d.%d" % (i // 250, i % 250 + 1)
+    # one /24 each: a network ban must not stand in for address bans
+    return "10.%d.%d.1" % (77 + i // 250, i % 250)
 
 
 def end_to_end(d, mon, n):
     with AuthClient(d) as a:
         # everybody below the threshold first (answers come in batches)
-        prime = [("alice@example.org", "wrong", {"rip": addr(i)})
-                 for i in range(n) for _ in range(FAILURES - 1)]
+        # distinct passwords: a repeated one counts once (stale client)
+        prime = [("alice@example.org", "wrong-%d" % j, {"rip": addr(i)})
+                 for i in range(n) for j in range(FAILURES - 1)]
         for ok, line, _ in a.plain_many(prime, service="imap"):
             assert not ok, line
         sent, rids = {}, []
         for i in range(n):
             time.sleep(random.uniform(0.05, 0.25))
             sent[addr(i)] = time.monotonic()
-            rids.append(a.start_plain("alice@example.org", "wrong",
+            rids.append(a.start_plain("alice@example.org", "last-wrong",
                                       service="imap", rip=addr(i)))
         for r in rids:
             a.finish(r)

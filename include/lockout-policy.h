@@ -35,8 +35,13 @@ enum lockout_outcome {
 	LOCKOUT_OUTCOME_MISMATCH,
 	/* no such user */
 	LOCKOUT_OUTCOME_UNKNOWN_USER,
-	/* refused by us before the password check */
+	/* refused by us before the password check (a banned source) */
 	LOCKOUT_OUTCOME_REFUSED,
+	/* refused before the password check because the account is
+	   protected and the source is not one of its known devices: still a
+	   failure of the source (repeats of one password count once, as for
+	   a mismatch), not of the account */
+	LOCKOUT_OUTCOME_PROTECTED,
 };
 
 struct lockout_attempt {

@@ -132,8 +132,12 @@ static void lockout_observe(struct auth_request *request,
 	if (ctx != NULL)
 		attempt.password_tag = ctx->password_tag;
 
-	if (ctx != NULL && ctx->refused)
-		attempt.outcome = LOCKOUT_OUTCOME_REFUSED;
+	if (ctx != NULL && ctx->refused) {
+		/* a refusal for a protected account still counts against
+		   its source */
+		attempt.outcome = ctx->refused_protected ?
+			LOCKOUT_OUTCOME_PROTECTED : LOCKOUT_OUTCOME_REFUSED;
+	}
 	else if (request->fields.successful)
 		attempt.outcome = LOCKOUT_OUTCOME_SUCCESS;
 	else if (request->internal_failure)

@@ -130,6 +130,7 @@ static enum passdb_result lockout_passdb_check(struct auth_request *request,
 			target, ban->expires,
 			t_strdup_printf("%s is banned", target));
 	case LOCKOUT_VERDICT_PROTECTED:
+		ctx->refused_protected = !observe;
 		return lockout_passdb_refuse(request, ctx, observe,
 			"protected", request->fields.user, 0,
 			t_strdup_printf("account %s is protected and this "

@@ -23,6 +23,9 @@ struct lockout_request_ctx {
 	uint32_t password_tag;
 	/* we refused it before the password check */
 	bool refused;
+	/* ... because its account is protected (not because its source is
+	   banned) */
+	bool refused_protected;
 };
 
 /* The state of the plugin in the auth process (not in auth-workers). */

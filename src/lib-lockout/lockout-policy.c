@@ -312,6 +312,7 @@ static const char *const outcome_names[] = {
 	[LOCKOUT_OUTCOME_MISMATCH] = "mismatch",
 	[LOCKOUT_OUTCOME_UNKNOWN_USER] = "unknown_user",
 	[LOCKOUT_OUTCOME_REFUSED] = "refused",
+	[LOCKOUT_OUTCOME_PROTECTED] = "protected",
 };
 
 const char *lockout_outcome_to_str(enum lockout_outcome outcome)
@@ -1398,6 +1399,7 @@ int lockout_policy_observe(struct lockout_policy *policy,
 		break;
 	case LOCKOUT_OUTCOME_MISMATCH:
 	case LOCKOUT_OUTCOME_UNKNOWN_USER:
+	case LOCKOUT_OUTCOME_PROTECTED:
 		ret = observe_failure(policy, attempt, account, &ctx);
 		break;
 	case LOCKOUT_OUTCOME_REFUSED:

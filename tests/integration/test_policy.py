@@ -204,6 +204,12 @@ def test_distributed_attack_protects_the_account_and_known_device_works():
         assert rows == [(ALICE,)], rows
         ev = evidence(d, ALICE)
         assert ev["rule"] == "user_failures" and ev["distinct_sources"] >= 15
+        # refusals for the protected account still count against their
+        # source: a brute-forcer keeping at it is banned by address
+        res = plain_many(d, [(ALICE, "later%d" % i, "127.98.0.1")
+                             for i in range(10)], service="imap")
+        assert not any(ok for ok, _, _ in res)
+        wait_active(d, "127.98.0.1")
 
 
 def test_known_devices_survive_restart():

@@ -262,6 +262,8 @@ static enum lockout_outcome outcome_of(char code)
 		return LOCKOUT_OUTCOME_UNKNOWN_USER;
 	case 'R':
 		return LOCKOUT_OUTCOME_REFUSED;
+	case 'P':
+		return LOCKOUT_OUTCOME_PROTECTED;
 	}
 	ck_abort_msg("bad outcome code %c", code);
 	return LOCKOUT_OUTCOME_REFUSED;
@@ -2311,6 +2313,36 @@ START_TEST(test_flood_accounts)
 }
 END_TEST
 
+/* Refusals for a protected account count against their source (repeats of
+   one password once), never against the account. */
+START_TEST(test_protected_refusals_count_for_the_source)
+{
+	const char *const settings[] = {
+		"lockout_ip_failures", "5", "lockout_user_failures", "3",
+		NULL
+	};
+	struct fixture *fx = fixture_new(settings);
+	unsigned int i;
+
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_ge(observe(fx, 1000 + i, "192.0.2.9",
+					 LOCKOUT_OUTCOME_PROTECTED, "bob",
+					 100), 0);
+	}
+	/* one password repeated: counted once, no ban */
+	ck_assert_uint_eq(count_decisions(fx, LOCKOUT_DECISION_BAN, NULL), 0);
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_ge(observe(fx, 1010 + i, "192.0.2.9",
+					 LOCKOUT_OUTCOME_PROTECTED, "bob",
+					 200 + i), 0);
+	}
+	ck_assert_uint_eq(count_decisions(fx, LOCKOUT_DECISION_BAN, NULL), 1);
+	/* and none of it protected the account */
+	ck_assert_uint_eq(count_decisions(fx, LOCKOUT_DECISION_PROTECT, NULL), 0);
+	fixture_free(&fx);
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("lockout-policy");
@@ -2320,6 +2352,7 @@ static Suite *policy_suite(void)
 	tcase_add_loop_test(tc, test_threshold, 0,
 			    N_ELEMENTS(threshold_cases));
 	tcase_add_loop_test(tc, test_outcomes, 0, N_ELEMENTS(outcome_cases));
+	tcase_add_test(tc, test_protected_refusals_count_for_the_source);
 	tcase_add_test(tc, test_counting_restarts);
 	tcase_add_test(tc, test_check_expiry);
 	tcase_add_loop_test(tc, test_stale, 0, N_ELEMENTS(stale_cases));
