@@ -8,6 +8,7 @@
 /* Shared by the doveadm lockout commands. */
 
 extern struct doveadm_cmd_ver2 doveadm_cmd_lockout_list;
+extern struct doveadm_cmd_ver2 doveadm_cmd_lockout_simulate;
 
 /* Read the lockout_* settings of the plugin { } stanza into cfg. On error
    sets doveadm_exit_code, logs the problem and returns -1. */
