@@ -647,11 +647,11 @@ static void sim_print_summary(struct sim_cmd *cmd)
 				    s->rules[i].rule,
 				    (unsigned long long)s->rules[i].count);
 		}
-		str_printfa(out, "; %llu addresses, %llu networks; %llu "
-			    "repeat offenders, %llu permanent)",
-			    (unsigned long long)s->bans_ip,
-			    (unsigned long long)s->bans_net,
-			    (unsigned long long)s->bans_escalated,
+		str_printfa(out, "; %s, %s; %s, %llu permanent)",
+			    plural(s->bans_ip, "address", "addresses"),
+			    plural(s->bans_net, "network", "networks"),
+			    plural(s->bans_escalated, "repeat offender",
+				   "repeat offenders"),
 			    (unsigned long long)s->bans_permanent);
 	}
 	str_printfa(out, "\nAccounts protected:  %llu\n",
