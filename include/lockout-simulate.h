@@ -108,8 +108,8 @@ struct lockout_sim_list {
 	unsigned int count;
 	/* events in all (listed or not) */
 	uint64_t total;
-	/* distinct lines in all (listed or not; a floor once the list is
-	   full, where an event that would merge cannot be recognised) */
+	/* distinct lines in all (listed or not): exact up to 4096, a floor
+	   beyond */
 	uint64_t distinct;
 };
 
@@ -145,7 +145,8 @@ struct lockout_sim_summary {
 	struct lockout_sim_rule_count rules[LOCKOUT_SIM_RULES_MAX];
 	unsigned int rule_count;
 	uint64_t known_devices;
-	/* accounts put under protection (one item per protection) */
+	/* accounts put under protection (per account; total counts the
+	   protections) */
 	struct lockout_sim_list protected_accounts;
 	/* sources repeating one wrong password (per source and user) */
 	struct lockout_sim_list stale_clients;

@@ -654,9 +654,14 @@ static void sim_print_summary(struct sim_cmd *cmd)
 				   "repeat offenders"),
 			    (unsigned long long)s->bans_permanent);
 	}
-	str_printfa(out, "\nAccounts protected:  %llu\n",
-		    (unsigned long long)s->protected_accounts.total);
-	sim_print_list(out, &s->protected_accounts, FALSE, "protections");
+	str_printfa(out, "\nAccounts protected:  %llu",
+		    (unsigned long long)s->protected_accounts.distinct);
+	if (s->protected_accounts.total > s->protected_accounts.distinct) {
+		str_printfa(out, " (%s)", plural(s->protected_accounts.total,
+						 "protection", "protections"));
+	}
+	str_append_c(out, '\n');
+	sim_print_list(out, &s->protected_accounts, FALSE, "accounts");
 	str_printfa(out, "Stale clients:       %llu (a source repeating one "
 		    "wrong password: reported, never banned)\n",
 		    (unsigned long long)s->stale_clients.distinct);

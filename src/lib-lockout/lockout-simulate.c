@@ -22,6 +22,16 @@
    purge (plus this), so a purge costs O(1) per ban created. */
 #define SIM_EXPIRE_SLACK 64
 
+/* Distinct lines of a summary list are counted exactly up to this many
+   (a set of hashes), and as a floor beyond. */
+#define SIM_DISTINCT_MAX 4096
+#define SIM_DISTINCT_SLOTS (2 * SIM_DISTINCT_MAX)
+
+struct sim_seen {
+	uint64_t keys[SIM_DISTINCT_SLOTS]; /* 0 = free */
+	size_t count;
+};
+
 /* What the summary tells about a ban that refused a successful login. */
 struct sim_ban_info {
 	int64_t time;
@@ -46,6 +56,10 @@ struct lockout_simulate {
 
 	char *known_targeted[SIM_KNOWN_TARGETED_MAX];
 	unsigned int known_targeted_count;
+
+	/* distinct lines of the summary lists */
+	struct sim_seen seen_protected, seen_stale, seen_guessed,
+		seen_refused;
 };
 
 static const char *const result_names[] = {
@@ -128,17 +142,62 @@ static void copy_cut(char *dest, size_t size, const char *src)
 	snprintf(dest, size, "%s", src == NULL ? "" : src);
 }
 
-/* The item of list for (target, user), merged when same_target/same_user
-   say so; a new one when there is room, else NULL (only counted). */
+/* Whether the line (target, user) is new to seen: true when it was
+   added, or could not be because seen is full. */
+static bool seen_add(struct sim_seen *seen, const char *target,
+		     const char *user)
+{
+	uint64_t h = 14695981039346656037ULL;
+	const char *p;
+	size_t i;
+
+	/* FNV-1a over the target and the ASCII-lower-cased user */
+	for (p = target; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	h = (h ^ 0xffU) * 1099511628211ULL;
+	for (p = user; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		h = (h ^ c) * 1099511628211ULL;
+	}
+	if (h == 0)
+		h = 1;
+	for (i = h % SIM_DISTINCT_SLOTS; seen->keys[i] != 0;
+	     i = (i + 1) % SIM_DISTINCT_SLOTS) {
+		if (seen->keys[i] == h)
+			return false;
+	}
+	if (seen->count < SIM_DISTINCT_MAX) {
+		seen->keys[i] = h;
+		seen->count++;
+		return true;
+	}
+	/* full: a floor from now on */
+	return false;
+}
+
+/* Note an event of list for (target, user): merged into its line when
+   the list holds one (merge_target/merge_user say what makes a line),
+   else a new line when there is room. Returns the new line to fill in,
+   or NULL. seen (NULL when every event is its own line) counts the
+   distinct lines. */
 static struct lockout_sim_item *
-list_note(struct lockout_sim_list *list, const char *target, const char *user,
-	  bool merge_target, bool merge_user, int64_t time, uint64_t index)
+list_note(struct lockout_sim_list *list, struct sim_seen *seen,
+	  const char *target, const char *user, bool merge_target,
+	  bool merge_user, int64_t time, uint64_t index)
 {
 	struct lockout_sim_item *item;
 	unsigned int i;
 
 	list->total++;
-	if (merge_target || merge_user) {
+	if (seen == NULL)
+		list->distinct++;
+	else if (seen_add(seen, merge_target ? target : "",
+			  merge_user ? user : ""))
+		list->distinct++;
+	else {
 		for (i = 0; i < list->count; i++) {
 			item = &list->items[i];
 			if (merge_target && strcmp(item->target, target) != 0)
@@ -149,8 +208,8 @@ list_note(struct lockout_sim_list *list, const char *target, const char *user,
 			item->last_time = time;
 			return NULL;
 		}
+		return NULL;
 	}
-	list->distinct++;
 	if (list->count == LOCKOUT_SIM_LIST_MAX)
 		return NULL;
 	item = &list->items[list->count++];
@@ -231,8 +290,9 @@ static void sim_decision(const struct lockout_decision *d, void *context)
 			sim->oom = true;
 		break;
 	case LOCKOUT_DECISION_PROTECT:
-		item = list_note(&s->protected_accounts, "", d->target, false,
-				 false, d->time, sim->current_index);
+		item = list_note(&s->protected_accounts, &sim->seen_protected,
+				 "", d->target, false, true, d->time,
+				 sim->current_index);
 		if (item != NULL) {
 			item->failures = d->failures;
 			copy_cut(item->rule, sizeof(item->rule), d->rule);
@@ -245,13 +305,13 @@ static void sim_decision(const struct lockout_decision *d, void *context)
 		break;
 	case LOCKOUT_DECISION_NOTABLE:
 		if (strcmp(d->rule, "stale_client") == 0) {
-			item = list_note(&s->stale_clients, d->target,
-					 d->user, true, true, d->time,
-					 sim->current_index);
+			item = list_note(&s->stale_clients, &sim->seen_stale,
+					 d->target, d->user, true, true,
+					 d->time, sim->current_index);
 		} else if (strcmp(d->rule, "success_after_failures") == 0) {
-			item = list_note(&s->guessed, d->target, d->user,
-					 true, true, d->time,
-					 sim->current_index);
+			item = list_note(&s->guessed, &sim->seen_guessed,
+					 d->target, d->user, true, true,
+					 d->time, sim->current_index);
 		} else {
 			item = NULL;
 		}
@@ -362,8 +422,8 @@ static void sim_refused_success(struct lockout_simulate *sim,
 	const struct sim_ban_info *info;
 
 	lockout_addr_to_str(&a->ip, addr);
-	item = list_note(&s->refused_successes, addr, a->user, false, true,
-			 now, sim->current_index);
+	item = list_note(&s->refused_successes, &sim->seen_refused, addr,
+			 a->user, false, true, now, sim->current_index);
 	if (item == NULL)
 		return;
 	if (verdict == LOCKOUT_VERDICT_PROTECTED || ban == NULL) {

@@ -213,9 +213,16 @@ START_TEST(test_sim_refused_successes_grouped)
 		snprintf(user, sizeof(user), "user%u", i);
 		feed(&fx, T0 + 20, "198.51.100.78", user, LOCKOUT_SIM_OK);
 	}
+	/* the same users again: more logins, no more users, also beyond
+	   the listed ones */
+	for (i = 0; i < LOCKOUT_SIM_LIST_MAX + 5; i++) {
+		snprintf(user, sizeof(user), "USER%u", i);
+		feed(&fx, T0 + 21, "198.51.100.79", user, LOCKOUT_SIM_OK);
+	}
 	s = lockout_simulate_summary(fx.sim);
 	ck_assert_uint_eq(s->refused_successes.total,
-			  2 + LOCKOUT_SIM_LIST_MAX + 5);
+			  2 + 2 * (LOCKOUT_SIM_LIST_MAX + 5));
+	ck_assert_uint_eq(s->refused_successes.items[1].count, 2);
 	ck_assert_uint_eq(s->refused_successes.count, LOCKOUT_SIM_LIST_MAX);
 	ck_assert_uint_eq(s->refused_successes.distinct,
 			  1 + LOCKOUT_SIM_LIST_MAX + 5);
