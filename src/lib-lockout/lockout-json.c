@@ -576,14 +576,21 @@ static int json_scan(const char *json, const char *const *keys, size_t count,
 }
 
 /* Check all of json and find the value of top-level key. Returns 1 with
-   *value_r pointing at it, 0 when missing, -1 when malformed or the key is
-   there twice. */
+   *value_r pointing at it, 0 when missing or null, -1 when malformed or the
+   key is there twice. */
 static int json_find(const char *json, const char *key, const char **value_r)
 {
+	int ret;
+
 	*value_r = NULL;
 	if (key == NULL)
 		return -1;
-	return json_scan(json, &key, 1, value_r);
+	ret = json_scan(json, &key, 1, value_r);
+	if (ret > 0 && **value_r == 'n') {
+		*value_r = NULL;
+		return 0;	/* null */
+	}
+	return ret;
 }
 
 int lockout_json_get_int(const char *json, const char *key,
@@ -597,8 +604,6 @@ int lockout_json_get_int(const char *json, const char *key,
 	ret = json_find(json, key, &value);
 	if (ret <= 0)
 		return ret;
-	if (*value == 'n')
-		return 0;	/* null */
 	p = value;
 	if (parse_number(&p, &is_int) < 0 || !is_int)
 		return -1;
@@ -656,8 +661,6 @@ int lockout_json_get_string(const char *json, const char *key,
 	ret = json_find(json, key, &value);
 	if (ret <= 0)
 		return ret;
-	if (*value == 'n')
-		return 0;	/* null */
 	return lockout_json_value_string(value, buf, size, &len) < 0 ? -1 : 1;
 }
 
@@ -757,8 +760,6 @@ int lockout_json_get_double(const char *json, const char *key,
 	ret = json_find(json, key, &value);
 	if (ret <= 0)
 		return ret;
-	if (*value == 'n')
-		return 0;	/* null */
 	return lockout_json_value_double(value, value_r) < 0 ? -1 : 1;
 }
 
