@@ -694,6 +694,13 @@ static int sim_parse_args(struct doveadm_cmd_context *cctx,
 	struct sim_file *file;
 	unsigned int i;
 
+	if (doveadm_print_is_initialized()) {
+		/* the output is JSON Lines or a report, not a table */
+		i_error("lockout simulate: doveadm -f does not apply here "
+			"(choose the output with -o summary|verdicts|"
+			"decisions)");
+		return -1;
+	}
 	if (!doveadm_cmd_param_str(cctx, "input", &value) ||
 	    strcmp(value, "trace") == 0)
 		cmd->input = SIM_INPUT_TRACE;

@@ -162,6 +162,9 @@ def test_usage_errors():
             assert out == "", out
         rc, out, err = simulate(d, check=False)
         assert rc == 64 and "Name the input" in err, err
+        rc, out, err = d.doveadm("-f", "json", "lockout", "simulate",
+                                 trace, check=False)
+        assert rc == 64 and "-f does not apply" in err, err
         rc, out, err = simulate(d, "/nonexistent/trace", check=False)
         assert rc == 66 and "No such file" in err, err
         # a name without the prefix is taken too
