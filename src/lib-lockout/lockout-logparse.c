@@ -569,22 +569,20 @@ static int pending_push(struct lockout_logparse *parser, struct session *s,
 {
 	struct pending *slot;
 	unsigned int idx;
-	uint64_t key = s->key;
 	int ret;
 
+	/* popping changes no session but the popped one's pending mark:
+	   s stays valid */
 	if (parser->pending_count == PENDING_MAX &&
 	    (ret = pending_pop(parser)) != 0)
 		return ret;
 	idx = (parser->pending_head + parser->pending_count) % PENDING_MAX;
 	slot = &parser->pending[idx];
 	slot->used = true;
-	slot->key = key;
+	slot->key = s->key;
 	slot->attempt = *a;
 	parser->pending_count++;
-	/* popping may not have moved s: it is found again by key */
-	s = session_find(parser, key);
-	if (s != NULL)
-		s->pending = idx + 1;
+	s->pending = idx + 1;
 	return 0;
 }
 

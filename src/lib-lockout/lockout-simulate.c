@@ -573,7 +573,8 @@ int lockout_sim_decision_to_json(struct lockout_str *str, uint64_t index,
 	lockout_str_printf(str, "{\"i\":%llu,\"time\":%lld,\"type\":\"%s\","
 			   "\"kind\":\"%s\",\"target\":",
 			   (unsigned long long)index, (long long)d->time,
-			   (unsigned int)d->type < 4 ?
+			   (size_t)d->type < sizeof(decision_type_names) /
+			   sizeof(decision_type_names[0]) ?
 			   decision_type_names[d->type] : "other",
 			   lockout_kind_to_str(d->kind));
 	lockout_json_append_string(str, d->target);
