@@ -36,7 +36,8 @@ if [ ! -s "$trace" ] || [ ! -s "$log" ]; then
 fi
 
 tmp=$(mktemp -d /tmp/lockout-bench.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' HUP INT PIPE TERM
 cp -a /usr/lib/dovecot/modules "$tmp/modules"
 find "$tmp/modules" -name '*lockout*' -delete
 cp "$module" "$tmp/modules/doveadm/"
