@@ -67,4 +67,36 @@ int lockout_json_get_string(const char *json, const char *key,
 			    char *buf, size_t size)
 	__attribute__((warn_unused_result));
 
+/* Same for a number, read as a double (any JSON number: fraction and
+   exponent allowed). Returns 1 when found, 0 when missing or null, -1 when
+   malformed, a duplicate key, not a number, or beyond the range of a
+   double. */
+int lockout_json_get_double(const char *json, const char *key,
+			    double *value_r)
+	__attribute__((warn_unused_result));
+
+/* Check json strictly as above, once, and find the values of count
+   top-level keys, for reading several keys of one document in one pass:
+   values_r[i] points into json at the value of keys[i], or is NULL when
+   that key is missing or its value is null. Every key must be at most 63
+   bytes when count > 1. Returns 0, or -1 (all values_r NULL) when json is
+   malformed or has one of the keys twice. */
+int lockout_json_find_values(const char *json, const char *const *keys,
+			     size_t count, const char **values_r)
+	__attribute__((warn_unused_result));
+/* Decode the JSON string at value (from lockout_json_find_values()) into
+   buf of size bytes, NUL included, with its length in *len_r. Returns 0, or
+   -1 (buf "" when size > 0, *len_r 0) when it is not a string, holds
+   \u0000 or does not fit. */
+int lockout_json_value_string(const char *value, char *buf, size_t size,
+			      size_t *len_r)
+	__attribute__((warn_unused_result));
+/* Read the JSON number at value (from lockout_json_find_values()) as a
+   double: exact for up to 15 significant digits with small exponents,
+   within a few units in the last place otherwise; no locale involved.
+   Returns 0, or -1 (*value_r 0) when it is not a number or too large for a
+   double. */
+int lockout_json_value_double(const char *value, double *value_r)
+	__attribute__((warn_unused_result));
+
 #endif

@@ -16,6 +16,9 @@
    it changed: one pointer comparison per event. */
 
 #define LOCKOUT_FINISHED_EVENT "auth_request_finished"
+/* each passdb's own result: with several passdbs, the request's final
+   passdb_result is only the last one's */
+#define LOCKOUT_PASSDB_FINISHED_EVENT "auth_passdb_request_finished"
 /* How often we check that outcomes are still observed. */
 #define LOCKOUT_HEALTH_INTERVAL_MSECS (30 * 1000)
 
@@ -142,7 +145,8 @@ static void lockout_observe(struct auth_request *request,
 		attempt.outcome = LOCKOUT_OUTCOME_SUCCESS;
 	else if (request->internal_failure)
 		return; /* an internal failure is not an attack */
-	else if (request->passdb_result == PASSDB_RESULT_USER_UNKNOWN)
+	else if (request->passdb_result == PASSDB_RESULT_USER_UNKNOWN &&
+		 (ctx == NULL || !ctx->seen_mismatch))
 		attempt.outcome = LOCKOUT_OUTCOME_UNKNOWN_USER;
 	else
 		attempt.outcome = LOCKOUT_OUTCOME_MISMATCH;
@@ -182,6 +186,25 @@ lockout_find_request(struct event *event, struct event **request_event_r)
 	return NULL;
 }
 
+/* A passdb of the chain finished: remember a password mismatch, so that a
+   later passdb's "unknown user" does not turn a typo into a hostile login
+   to an unknown (perhaps targeted) name. */
+static void lockout_note_passdb_result(struct event *event)
+{
+	struct lockout_request_ctx *ctx;
+	struct event *request_event;
+	const char *result;
+
+	result = event_find_field_recursive_str(event, "result");
+	if (result == NULL || strcmp(result, "password_mismatch") != 0)
+		return;
+	if (lockout_find_request(event, &request_event) == NULL)
+		return;
+	ctx = lockout_auth_request_ctx(request_event);
+	if (ctx != NULL)
+		ctx->seen_mismatch = TRUE;
+}
+
 static bool
 lockout_event_callback(struct event *event, enum event_callback_type type,
 		       struct failure_context *ctx ATTR_UNUSED,
@@ -210,10 +233,16 @@ lockout_event_callback(struct event *event, enum event_callback_type type,
 	}
 	/* the name an event is sent with (lib-event-private.h) */
 	name = event->sending_name;
-	if (name == NULL || strcmp(name, LOCKOUT_FINISHED_EVENT) != 0)
+	if (name == NULL || lockout_auth == NULL)
+		return TRUE;
+	if (strcmp(name, LOCKOUT_PASSDB_FINISHED_EVENT) == 0) {
+		lockout_note_passdb_result(event);
+		return TRUE;
+	}
+	if (strcmp(name, LOCKOUT_FINISHED_EVENT) != 0)
 		return TRUE;
 	request = lockout_find_request(event, &request_event);
-	if (request == NULL || lockout_auth == NULL)
+	if (request == NULL)
 		return TRUE;
 	T_BEGIN {
 		lockout_observe(request, request_event);
@@ -257,7 +286,10 @@ void lockout_auth_observer_init(void)
 	const char *error;
 
 	lockout_filter = event_filter_create();
+	/* two queries in one filter: either matches */
 	if (event_filter_parse("event=" LOCKOUT_FINISHED_EVENT,
+			       lockout_filter, &error) < 0 ||
+	    event_filter_parse("event=" LOCKOUT_PASSDB_FINISHED_EVENT,
 			       lockout_filter, &error) < 0)
 		i_fatal("lockout: Cannot parse event filter: %s", error);
 	lockout_filter_install();

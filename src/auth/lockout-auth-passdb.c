@@ -3,8 +3,7 @@
 #include "ioloop.h"
 #include "passdb.h"
 #include "lockout-auth-private.h"
-
-#include <sodium.h>
+#include "lockout-simulate.h"
 
 /* passdb "lockout": placed before every other passdb, it answers NEXT for
    requests that may go on, and USER_DISABLED for banned sources, before any
@@ -49,17 +48,11 @@ lockout_passdb_ctx(struct auth_request *request)
 
 /* Reduce the attempted password to a short keyed tag: equal passwords give
    equal tags, nothing about the password can be learnt from it, and it is
-   kept only in memory. 0 means "unknown", so it is never produced. */
-static uint32_t lockout_password_tag(const char *password)
+   kept only in memory. */
+static uint32_t lockout_request_password_tag(const char *password)
 {
-	unsigned char out[crypto_shorthash_BYTES];
-	uint32_t tag;
-
-	crypto_shorthash(out, (const unsigned char *)password,
-			 strlen(password), lockout_auth->tag_key);
-	memcpy(&tag, out, sizeof(tag));
-	sodium_memzero(out, sizeof(out));
-	return tag == 0 ? 1 : tag;
+	return lockout_password_tag(lockout_auth->tag_key, password,
+				    strlen(password));
 }
 
 /* Refuse (or, in observe mode, only say we would). The event is sent at
@@ -105,7 +98,7 @@ static enum passdb_result lockout_passdb_check(struct auth_request *request,
 		return PASSDB_RESULT_NEXT;
 	ctx = lockout_passdb_ctx(request);
 	if (password != NULL)
-		ctx->password_tag = lockout_password_tag(password);
+		ctx->password_tag = lockout_request_password_tag(password);
 	lockout_auth->health_passdb_calls++;
 	observe = lockout_auth->cfg.mode == LOCKOUT_MODE_OBSERVE;
 

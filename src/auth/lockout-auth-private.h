@@ -26,6 +26,9 @@ struct lockout_request_ctx {
 	/* ... because its account is protected (not because its source is
 	   banned) */
 	bool refused_protected;
+	/* some passdb of the chain said "password mismatch": the user exists
+	   even if a later passdb did not know it */
+	bool seen_mismatch;
 };
 
 /* The state of the plugin in the auth process (not in auth-workers). */

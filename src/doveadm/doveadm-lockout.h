@@ -40,6 +40,7 @@ void doveadm_lockout_fail(const struct doveadm_cmd_context *cctx,
 int doveadm_lockout_init(const struct doveadm_cmd_context *cctx,
 			 bool readonly, struct doveadm_lockout *lo_r);
 void doveadm_lockout_deinit(struct doveadm_lockout *lo);
+extern struct doveadm_cmd_ver2 doveadm_cmd_lockout_simulate;
 
 /* Read the lockout_* settings of the plugin { } stanza into cfg. On error
    sets doveadm_exit_code, logs the problem and returns -1. */

@@ -503,17 +503,27 @@ static int skip_value(const char **p)
 	}
 }
 
-/* Check all of json and find the value of top-level key. Returns 1 with
-   *value_r pointing at it, 0 when missing, -1 when malformed or the key is
-   there twice. */
-static int json_find(const char *json, const char *key, const char **value_r)
+/* Longest key lockout_json_find_values() can look for. */
+#define JSON_FIND_KEY_MAX 63
+
+/* Check all of json and find the values of the count top-level keys:
+   values_r[i] points at the value of keys[i] ("null" included) or is NULL.
+   One key of any length is compared while it is decoded; several are
+   decoded into a buffer first and must be at most JSON_FIND_KEY_MAX bytes.
+   Returns how many were found, or -1 when json is malformed or one of the
+   keys is there twice. */
+static int json_scan(const char *json, const char *const *keys, size_t count,
+		     const char **values_r)
 {
 	const char *p = json;
+	char keybuf[JSON_FIND_KEY_MAX + 1];
 	struct json_sink sink;
-	int ret = 0;
+	int found = 0;
+	size_t i;
 
-	*value_r = NULL;
-	if (json == NULL || key == NULL)
+	for (i = 0; i < count; i++)
+		values_r[i] = NULL;
+	if (json == NULL)
 		return -1;
 	skip_ws(&p);
 	if (*p != '{')
@@ -525,14 +535,27 @@ static int json_find(const char *json, const char *key, const char **value_r)
 	else {
 		for (;;) {
 			memset(&sink, 0, sizeof(sink));
-			sink.cmp = key;
+			if (count == 1) {
+				sink.cmp = keys[0];
+			} else {
+				sink.buf = keybuf;
+				sink.size = sizeof(keybuf);
+			}
 			if (parse_member_key(&p, &sink) < 0)
 				return -1;
-			if (sink_matches(&sink)) {
-				if (ret == 1)
+			/* a key too long for keybuf, or holding NUL, is none
+			   of the wanted ones */
+			if (count > 1 && !sink.overflow && !sink.nul)
+				keybuf[sink.len] = '\0';
+			for (i = 0; i < count; i++) {
+				if (count == 1 ? !sink_matches(&sink) :
+				    (sink.overflow || sink.nul ||
+				     strcmp(keys[i], keybuf) != 0))
+					continue;
+				if (values_r[i] != NULL)
 					return -1;	/* duplicate key */
-				ret = 1;
-				*value_r = p;
+				values_r[i] = p;
+				found++;
 			}
 			if (skip_value(&p) < 0)
 				return -1;
@@ -549,6 +572,24 @@ static int json_find(const char *json, const char *key, const char **value_r)
 	skip_ws(&p);
 	if (*p != '\0')
 		return -1;
+	return found;
+}
+
+/* Check all of json and find the value of top-level key. Returns 1 with
+   *value_r pointing at it, 0 when missing or null, -1 when malformed or the
+   key is there twice. */
+static int json_find(const char *json, const char *key, const char **value_r)
+{
+	int ret;
+
+	*value_r = NULL;
+	if (key == NULL)
+		return -1;
+	ret = json_scan(json, &key, 1, value_r);
+	if (ret > 0 && **value_r == 'n') {
+		*value_r = NULL;
+		return 0;	/* null */
+	}
 	return ret;
 }
 
@@ -563,8 +604,6 @@ int lockout_json_get_int(const char *json, const char *key,
 	ret = json_find(json, key, &value);
 	if (ret <= 0)
 		return ret;
-	if (*value == 'n')
-		return 0;	/* null */
 	p = value;
 	if (parse_number(&p, &is_int) < 0 || !is_int)
 		return -1;
@@ -588,21 +627,15 @@ int lockout_json_get_int(const char *json, const char *key,
 	return 1;
 }
 
-int lockout_json_get_string(const char *json, const char *key,
-			    char *buf, size_t size)
+int lockout_json_value_string(const char *value, char *buf, size_t size,
+			      size_t *len_r)
 {
 	struct json_sink sink;
-	const char *value;
-	int ret;
 
+	*len_r = 0;
 	if (size > 0)
 		buf[0] = '\0';
-	ret = json_find(json, key, &value);
-	if (ret <= 0)
-		return ret;
-	if (*value == 'n')
-		return 0;	/* null */
-	if (*value != '"' || size == 0)
+	if (value == NULL || *value != '"' || size == 0)
 		return -1;
 	memset(&sink, 0, sizeof(sink));
 	sink.buf = buf;
@@ -612,7 +645,139 @@ int lockout_json_get_string(const char *json, const char *key,
 		return -1;
 	}
 	buf[sink.len] = '\0';
-	return 1;
+	*len_r = sink.len;
+	return 0;
+}
+
+int lockout_json_get_string(const char *json, const char *key,
+			    char *buf, size_t size)
+{
+	const char *value;
+	size_t len;
+	int ret;
+
+	if (size > 0)
+		buf[0] = '\0';
+	ret = json_find(json, key, &value);
+	if (ret <= 0)
+		return ret;
+	return lockout_json_value_string(value, buf, size, &len) < 0 ? -1 : 1;
+}
+
+/* Exact powers of ten as doubles. */
+static const double pow10_exact[] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+};
+#define POW10_EXACT_MAX 22
+/* Significant digits kept; later ones only move the decimal exponent. */
+#define DOUBLE_MAX_DIGITS 19
+/* Beyond this decimal exponent the result is 0 or infinite anyway. */
+#define DOUBLE_MAX_EXP 400
+
+int lockout_json_value_double(const char *value, double *value_r)
+{
+	const char *p = value;
+	uint64_t mantissa = 0;
+	unsigned int digits = 0;
+	int exp10 = 0, exp = 0, exp_sign = 1;
+	bool negative = false, is_int;
+	double d;
+
+	*value_r = 0;
+	if (value == NULL || parse_number(&p, &is_int) < 0)
+		return -1;
+	p = value;
+	if (*p == '-') {
+		negative = true;
+		p++;
+	}
+	/* the number is valid JSON: digits [. digits] [e [sign] digits] */
+	for (; is_digit(*p); p++) {
+		if (digits < DOUBLE_MAX_DIGITS) {
+			if (mantissa != 0 || *p != '0') {
+				mantissa = mantissa * 10 + (uint64_t)(*p - '0');
+				digits++;
+			}
+		} else {
+			exp10++;
+		}
+	}
+	if (*p == '.') {
+		for (p++; is_digit(*p); p++) {
+			if (digits < DOUBLE_MAX_DIGITS) {
+				if (mantissa != 0 || *p != '0')
+					digits++;
+				mantissa = mantissa * 10 +
+					(uint64_t)(*p - '0');
+				exp10--;
+			}
+		}
+	}
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '+' || *p == '-') {
+			exp_sign = *p == '-' ? -1 : 1;
+			p++;
+		}
+		for (; is_digit(*p); p++) {
+			if (exp < DOUBLE_MAX_EXP * 10)
+				exp = exp * 10 + (*p - '0');
+		}
+	}
+	exp10 += exp_sign * exp;
+	d = (double)mantissa;
+	if (mantissa != 0) {
+		/* exact for up to 15 significant digits and small
+		   exponents, within a few units in the last place else */
+		if (exp10 > DOUBLE_MAX_EXP)
+			exp10 = DOUBLE_MAX_EXP;
+		if (exp10 < -DOUBLE_MAX_EXP)
+			exp10 = -DOUBLE_MAX_EXP;
+		for (; exp10 > POW10_EXACT_MAX; exp10 -= POW10_EXACT_MAX)
+			d *= pow10_exact[POW10_EXACT_MAX];
+		for (; exp10 < -POW10_EXACT_MAX; exp10 += POW10_EXACT_MAX)
+			d /= pow10_exact[POW10_EXACT_MAX];
+		if (exp10 >= 0)
+			d *= pow10_exact[exp10];
+		else
+			d /= pow10_exact[-exp10];
+	}
+	/* infinity is not a number JSON can mean */
+	if (d - d != 0)
+		return -1;
+	*value_r = negative ? -d : d;
+	return 0;
+}
+
+int lockout_json_get_double(const char *json, const char *key,
+			    double *value_r)
+{
+	const char *value;
+	int ret;
+
+	*value_r = 0;
+	ret = json_find(json, key, &value);
+	if (ret <= 0)
+		return ret;
+	return lockout_json_value_double(value, value_r) < 0 ? -1 : 1;
+}
+
+int lockout_json_find_values(const char *json, const char *const *keys,
+			     size_t count, const char **values_r)
+{
+	size_t i;
+
+	if (json_scan(json, keys, count, values_r) < 0) {
+		for (i = 0; i < count; i++)
+			values_r[i] = NULL;
+		return -1;
+	}
+	for (i = 0; i < count; i++) {
+		if (values_r[i] != NULL && *values_r[i] == 'n')
+			values_r[i] = NULL;	/* null */
+	}
+	return 0;
 }
 
 void lockout_str_clear(struct lockout_str *str)

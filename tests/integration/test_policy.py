@@ -129,6 +129,33 @@ def test_existing_targeted_account_has_a_stricter_threshold():
         assert ok, line
 
 
+def test_typo_on_a_targeted_account_with_a_second_passdb_is_no_unknown_user():
+    # passwd-file says "password mismatch", a later passdb "unknown user":
+    # Dovecot's final result is the last one, but the account exists
+    other = "/tmp/lockout-empty-passwd-%d" % os.getpid()
+    with open(other, "w") as f:
+        f.write("")
+    os.chmod(other, 0o644)
+    try:
+        d = Dovecot(module_dirs=find_lockout_modules(), users=dict(USERS),
+                    plugin_settings={},
+                    extra_conf="passdb {\n  driver = passwd-file\n"
+                    "  args = %s\n}\n" % other)
+        with d:
+            ok, line = imap_login(d, ADMIN, "typo", src="127.0.0.7")
+            assert not ok, line
+            d.wait_for_log(r"passwd-file\(admin@example\.org,127\.0\.0\.7"
+                           r".*unknown user")
+            time.sleep(0.6)
+            assert active(d, "127.0.0.7") is None, \
+                d.doveadm_json("lockout", "list")
+            rows = db_rows(d, "SELECT result FROM failures WHERE ip = ?",
+                           ("127.0.0.7",))
+            assert rows == [("mismatch",)], rows
+    finally:
+        os.unlink(other)
+
+
 # --- stale clients ---------------------------------------------------------------
 
 def test_repeating_one_wrong_password_is_not_banned_but_reported():

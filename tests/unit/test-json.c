@@ -492,6 +492,128 @@ START_TEST(test_json_roundtrip)
 }
 END_TEST
 
+static const struct {
+	const char *json;
+	int ret;
+	double value;
+} double_cases[] = {
+	{ "{\"t\":0}", 1, 0.0 },
+	{ "{\"t\":-0}", 1, -0.0 },
+	{ "{\"t\":1732763083.25}", 1, 1732763083.25 },
+	{ "{\"t\":-12.5}", 1, -12.5 },
+	{ "{\"t\":1e3}", 1, 1000.0 },
+	{ "{\"t\":1E+3}", 1, 1000.0 },
+	{ "{\"t\":25e-2}", 1, 0.25 },
+	{ "{\"t\":0.000001}", 1, 1e-6 },
+	{ "{\"t\":123456789012345678901234567890}", 1,
+	  123456789012345678901234567890.0 },
+	{ "{\"t\":0.1234567890123456789012345}", 1,
+	  0.1234567890123456789012345 },
+	{ "{\"t\":1e308}", 1, 1e308 },
+	{ "{\"t\":1e-400}", 1, 0.0 },
+	{ "{\"t\":9007199254740993}", 1, 9007199254740992.0 },
+	{ "{\"t\":1e309}", -1, 0 },
+	{ "{\"t\":1e99999999999}", -1, 0 },
+	{ "{\"t\":-1e400}", -1, 0 },
+	{ "{\"t\":null}", 0, 0 },
+	{ "{\"u\":1}", 0, 0 },
+	{ "{\"t\":\"1\"}", -1, 0 },
+	{ "{\"t\":.5}", -1, 0 },
+	{ "{\"t\":1.}", -1, 0 },
+	{ "{\"t\":+1}", -1, 0 },
+	{ "{\"t\":0x10}", -1, 0 },
+	{ "{\"t\":NaN}", -1, 0 },
+	{ "{\"t\":Infinity}", -1, 0 },
+	{ "{\"t\":1,\"t\":2}", -1, 0 },
+	{ "{\"t\":1", -1, 0 },
+};
+
+START_TEST(test_json_get_double)
+{
+	char *json = strdup(double_cases[_i].json);
+	double value = 1, want = double_cases[_i].value, diff;
+	int ret;
+
+	ck_assert_ptr_nonnull(json);
+	ret = lockout_json_get_double(json, "t", &value);
+	ck_assert_msg(ret == double_cases[_i].ret, "'%s': got %d, want %d",
+		      double_cases[_i].json, ret, double_cases[_i].ret);
+	/* exact where the input has few digits, a few ulps otherwise */
+	diff = value > want ? value - want : want - value;
+	ck_assert_msg(diff <= 1e-15 * (want < 0 ? -want : want),
+		      "'%s': got %.17g", double_cases[_i].json, value);
+	if (ret != 1)
+		ck_assert(value == 0);
+	free(json);
+}
+END_TEST
+
+START_TEST(test_json_find_values)
+{
+	static const char *const keys[] = { "t", "ip", "user", "pw" };
+	const char *values[4];
+	char buf[32], longkey[101], *json;
+	size_t len;
+	double d;
+	int64_t v;
+
+	/* one pass: values point into the document; null and missing keys
+	   give NULL; keys elsewhere (nested, in strings) do not count */
+	ck_assert_int_eq(lockout_json_find_values(
+		"{\"user\":\"a\\u0062\",\"x\":{\"t\":1},\"ip\":\"t\","
+		"\"t\":2.5,\"pw\":null}", keys, 4, values), 0);
+	ck_assert_ptr_nonnull(values[0]);
+	ck_assert_int_eq(lockout_json_value_double(values[0], &d), 0);
+	ck_assert(d == 2.5);
+	ck_assert_int_eq(lockout_json_value_string(values[1], buf,
+						   sizeof(buf), &len), 0);
+	ck_assert_str_eq(buf, "t");
+	ck_assert_int_eq(lockout_json_value_string(values[2], buf,
+						   sizeof(buf), &len), 0);
+	ck_assert_str_eq(buf, "ab");
+	ck_assert_uint_eq(len, 2);
+	ck_assert_ptr_null(values[3]);
+	/* wrong types */
+	ck_assert_int_eq(lockout_json_value_double(values[1], &d), -1);
+	ck_assert_int_eq(lockout_json_value_string(values[0], buf,
+						   sizeof(buf), &len), -1);
+	ck_assert_str_eq(buf, "");
+	ck_assert_uint_eq(len, 0);
+	ck_assert_int_eq(lockout_json_value_string(NULL, buf, sizeof(buf),
+						   &len), -1);
+	ck_assert_int_eq(lockout_json_value_double(NULL, &d), -1);
+
+	/* malformed documents and duplicates leave every value NULL */
+	ck_assert_int_eq(lockout_json_find_values("{\"t\":1,\"t\":1}", keys,
+						  4, values), -1);
+	ck_assert_ptr_null(values[0]);
+	ck_assert_int_eq(lockout_json_find_values("{\"ip\":\"x\"} ,", keys,
+						  4, values), -1);
+	ck_assert_ptr_null(values[1]);
+	ck_assert_int_eq(lockout_json_find_values(NULL, keys, 4, values), -1);
+	/* a key longer than the buffer for several keys is none of them */
+	json = malloc(200);
+	ck_assert_ptr_nonnull(json);
+	memset(longkey, 't', 100);
+	longkey[100] = '\0';
+	snprintf(json, 200, "{\"%s\":1,\"t\":3}", longkey);
+	ck_assert_int_eq(lockout_json_find_values(json, keys, 4, values), 0);
+	ck_assert_int_eq(lockout_json_value_double(values[0], &d), 0);
+	ck_assert(d == 3);
+	/* ... while a single long key is found */
+	ck_assert_int_eq(lockout_json_get_int(json, longkey, &v), 1);
+	ck_assert_int_eq(v, 1);
+	free(json);
+	/* a key holding \u0000 matches nothing */
+	ck_assert_int_eq(lockout_json_find_values("{\"t\\u0000\":1}", keys,
+						  4, values), 0);
+	ck_assert_ptr_null(values[0]);
+	/* no keys: just the strict check */
+	ck_assert_int_eq(lockout_json_find_values("{}", keys, 0, values), 0);
+	ck_assert_int_eq(lockout_json_find_values("{", keys, 0, values), -1);
+}
+END_TEST
+
 static Suite *json_suite(void)
 {
 	Suite *s = suite_create("lockout-json");
@@ -509,6 +631,9 @@ static Suite *json_suite(void)
 	tcase_add_test(tc, test_json_nesting);
 	tcase_add_test(tc, test_json_mutations);
 	tcase_add_test(tc, test_json_roundtrip);
+	tcase_add_loop_test(tc, test_json_get_double, 0,
+			    N_ELEMENTS(double_cases));
+	tcase_add_test(tc, test_json_find_values);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;
