@@ -69,7 +69,17 @@ def main():
         say("doveadm -f json lockout list")
         rc, out, err = d.doveadm("-f", "json", "lockout", "list")
         print(out)
-        if ok or not ok2:
+        say("doveadm lockout show %s (the evidence)" % ATTACKER)
+        rc, out, err = d.doveadm("lockout", "show", ATTACKER)
+        sys.stdout.write(out)
+        say("doveadm lockout unban %s" % ATTACKER)
+        rc, out, err = d.doveadm("lockout", "unban", ATTACKER)
+        sys.stdout.write(out)
+        time.sleep(1.0)
+        ok3, _ = imap_login(d, USER, PASSWORD, src=ATTACKER)
+        print("  %s logs in again: %s" % (ATTACKER,
+                                          "OK" if ok3 else "refused"))
+        if ok or not ok2 or not ok3:
             print("\nThe demo did not behave as expected.")
             return 1
     say("Stopped; the private Dovecot and its files are gone.")
