@@ -1921,10 +1921,9 @@ int lockout_store_iter_known_devices(struct lockout_store *store,
 				     lockout_known_device_callback_t *callback,
 				     void *context, const char **error_r)
 {
-	const char *user, *network;
-	int64_t first, last;
+	struct store_device_iter iter = { callback, context };
 	sqlite3_stmt *stmt;
-	int rc, ret;
+	int rc;
 
 	if (store_check_not_iterating(store, "list known devices",
 				      error_r) < 0 ||
@@ -1932,34 +1931,11 @@ int lockout_store_iter_known_devices(struct lockout_store *store,
 			   error_r) < 0)
 		return -1;
 	if ((rc = sqlite3_bind_int64(stmt, 1, since)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_int64(stmt, 2, limit)) != SQLITE_OK) {
-		*error_r = store_error(store, "list known devices", rc);
-		store_stmt_release(stmt);
-		return -1;
-	}
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (store_column_text(stmt, 0, false, &user) < 0 ||
-		    store_column_text(stmt, 1, false, &network) < 0 ||
-		    store_column_time(stmt, 2, false, &first) < 0 ||
-		    store_column_time(stmt, 3, false, &last) < 0) {
-			store_count_skipped(store);
-			continue;
-		}
-		store->in_callback = true;
-		ret = callback(user, network, first, last, context);
-		store->in_callback = false;
-		if (ret != 0) {
-			store_stmt_release(stmt);
-			return ret;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		*error_r = store_error(store, "list known devices", rc);
-		store_stmt_release(stmt);
-		return -1;
-	}
-	store_stmt_release(stmt);
-	return 0;
+	    (rc = sqlite3_bind_int64(stmt, 2, limit)) != SQLITE_OK)
+		return store_bind_failed(store, stmt, "list known devices", rc,
+					 error_r);
+	return store_iterate(store, stmt, "list known devices",
+			     store_device_row, &iter, error_r);
 }
 
 int lockout_store_add_event(struct lockout_store *store,
