@@ -170,6 +170,23 @@ int lockout_store_add_failures(struct lockout_store *store,
 			       const struct lockout_failure *rows,
 			       size_t count, const char **error_r)
 	__attribute__((warn_unused_result));
+enum lockout_store_table {
+	LOCKOUT_STORE_TABLE_FAILURES,
+	/* bans that ended: lifted, or expired (never permanent ones that
+	   were not lifted) */
+	LOCKOUT_STORE_TABLE_BANS,
+	LOCKOUT_STORE_TABLE_EVENTS,
+	/* by last_seen */
+	LOCKOUT_STORE_TABLE_KNOWN_DEVICES,
+};
+/* Delete at most max_rows rows of table older than before, oldest first
+   (bounded so it never holds the lock long; call again while *deleted_r
+   == max_rows). max_rows == 0 deletes nothing. */
+int lockout_store_prune(struct lockout_store *store,
+			enum lockout_store_table table, int64_t before,
+			unsigned int max_rows, unsigned int *deleted_r,
+			const char **error_r)
+	__attribute__((warn_unused_result));
 /* Delete at most max_rows history rows with time < before, oldest first
    (bounded so it never holds the lock long; call again while *deleted_r ==
    max_rows). max_rows == 0 deletes nothing. */

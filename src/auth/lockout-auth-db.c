@@ -523,22 +523,41 @@ static void lockout_db_schedule_flush(struct lockout_auth_db *db,
 	}
 }
 
+/* Keep the table from growing forever: failure history, ended bans and
+   events older than lockout_history_time, known devices not seen for
+   lockout_known_device_time. Small batches, so the lock is never held
+   long; when a batch was full we come back soon. */
 static void lockout_db_prune(struct lockout_auth_db *db)
 {
-	unsigned int deleted;
+	static const enum lockout_store_table tables[] = {
+		LOCKOUT_STORE_TABLE_FAILURES,
+		LOCKOUT_STORE_TABLE_BANS,
+		LOCKOUT_STORE_TABLE_EVENTS,
+		LOCKOUT_STORE_TABLE_KNOWN_DEVICES,
+	};
+	const struct lockout_config *cfg = &lockout_auth->cfg;
+	unsigned int i, deleted;
 	const char *error;
+	int64_t before;
+	bool more = FALSE;
 
 	db->next_prune = ioloop_time + LOCKOUT_PRUNE_SECS;
-	if (lockout_store_prune_failures(db->store, ioloop_time -
-					 (int64_t)lockout_auth->cfg.history_time,
-					 LOCKOUT_PRUNE_BATCH, &deleted,
-					 &error) < 0) {
-		if (!lockout_store_error_is_busy(db->store))
-			e_warning(db->event, "Pruning the failure history "
-				  "failed: %s", error);
-		return;
+	for (i = 0; i < N_ELEMENTS(tables); i++) {
+		before = ioloop_time - (int64_t)
+			(tables[i] == LOCKOUT_STORE_TABLE_KNOWN_DEVICES ?
+			 cfg->known_device_time : cfg->history_time);
+		if (lockout_store_prune(db->store, tables[i], before,
+					LOCKOUT_PRUNE_BATCH, &deleted,
+					&error) < 0) {
+			if (!lockout_store_error_is_busy(db->store))
+				e_warning(db->event, "Pruning old rows "
+					  "failed: %s", error);
+			return;
+		}
+		if (deleted == LOCKOUT_PRUNE_BATCH)
+			more = TRUE;
 	}
-	if (deleted == LOCKOUT_PRUNE_BATCH) {
+	if (more) {
 		/* more to do: come back soon rather than hold the lock */
 		db->next_prune = ioloop_time + 1;
 	}

@@ -57,6 +57,9 @@ enum store_stmt {
 	STORE_STMT_TOUCH_DEVICE,
 	STORE_STMT_ITER_DEVICES,
 	STORE_STMT_ADD_EVENT,
+	STORE_STMT_PRUNE_BANS,
+	STORE_STMT_PRUNE_EVENTS,
+	STORE_STMT_PRUNE_DEVICES,
 
 	STORE_STMT_COUNT
 };
@@ -179,6 +182,20 @@ static const char *const store_sql[STORE_STMT_COUNT] = {
 	[STORE_STMT_ADD_EVENT] =
 		"INSERT INTO events (time, kind, ip, user, detail) "
 		"VALUES (?1, ?2, ?3, ?4, ?5)",
+	/* bans that ended (lifted or expired) before ?1; permanent bans
+	   that were never lifted stay */
+	[STORE_STMT_PRUNE_BANS] =
+		"DELETE FROM bans WHERE id IN (SELECT id FROM bans "
+		"WHERE coalesce(lifted, expires) < ?1 ORDER BY id LIMIT ?2)",
+	[STORE_STMT_PRUNE_EVENTS] =
+		"DELETE FROM events WHERE id IN (SELECT id FROM events "
+		"INDEXED BY events_time WHERE time < ?1 ORDER BY time "
+		"LIMIT ?2)",
+	[STORE_STMT_PRUNE_DEVICES] =
+		"DELETE FROM known_devices WHERE (user, network) IN "
+		"(SELECT user, network FROM known_devices INDEXED BY "
+		"known_devices_seen WHERE last_seen < ?1 ORDER BY last_seen "
+		"LIMIT ?2)",
 };
 
 /* Schema migrations: entry i brings user_version from i to i + 1. Append
@@ -1159,31 +1176,66 @@ int lockout_store_add_failures(struct lockout_store *store,
 	return 0;
 }
 
-int lockout_store_prune_failures(struct lockout_store *store, int64_t before,
-				 unsigned int max_rows,
-				 unsigned int *deleted_r,
-				 const char **error_r)
+static int
+store_bind_failed(struct lockout_store *store, sqlite3_stmt *stmt,
+		  const char *what, int rc, const char **error_r);
+
+/* Delete at most max_rows rows older than before with statement id. */
+static int
+store_prune(struct lockout_store *store, enum store_stmt id, const char *what,
+	    int64_t before, unsigned int max_rows, unsigned int *deleted_r,
+	    const char **error_r)
 {
 	sqlite3_stmt *stmt;
 	int rc;
 
 	*deleted_r = 0;
-	if (store_check_writable(store, "prune failures", error_r) < 0)
+	if (store_check_writable(store, what, error_r) < 0)
 		return -1;
 	if (max_rows == 0)
 		return 0;
-	if (store_stmt_get(store, STORE_STMT_PRUNE, &stmt, error_r) < 0)
+	if (store_stmt_get(store, id, &stmt, error_r) < 0)
 		return -1;
 	if ((rc = sqlite3_bind_int64(stmt, 1, before)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_int64(stmt, 2, max_rows)) != SQLITE_OK) {
-		*error_r = store_error(store, "prune failures", rc);
-		store_stmt_release(stmt);
-		return -1;
-	}
-	if (store_step_done(store, stmt, "prune failures", error_r) < 0)
+	    (rc = sqlite3_bind_int64(stmt, 2, max_rows)) != SQLITE_OK)
+		return store_bind_failed(store, stmt, what, rc, error_r);
+	if (store_step_done(store, stmt, what, error_r) < 0)
 		return -1;
 	*deleted_r = store_changes(store);
 	return 0;
+}
+
+int lockout_store_prune_failures(struct lockout_store *store, int64_t before,
+				 unsigned int max_rows,
+				 unsigned int *deleted_r,
+				 const char **error_r)
+{
+	return store_prune(store, STORE_STMT_PRUNE, "prune failures", before,
+			   max_rows, deleted_r, error_r);
+}
+
+int lockout_store_prune(struct lockout_store *store,
+			enum lockout_store_table table, int64_t before,
+			unsigned int max_rows, unsigned int *deleted_r,
+			const char **error_r)
+{
+	switch (table) {
+	case LOCKOUT_STORE_TABLE_FAILURES:
+		break;
+	case LOCKOUT_STORE_TABLE_BANS:
+		return store_prune(store, STORE_STMT_PRUNE_BANS, "prune bans",
+				   before, max_rows, deleted_r, error_r);
+	case LOCKOUT_STORE_TABLE_EVENTS:
+		return store_prune(store, STORE_STMT_PRUNE_EVENTS,
+				   "prune events", before, max_rows,
+				   deleted_r, error_r);
+	case LOCKOUT_STORE_TABLE_KNOWN_DEVICES:
+		return store_prune(store, STORE_STMT_PRUNE_DEVICES,
+				   "prune known devices", before, max_rows,
+				   deleted_r, error_r);
+	}
+	return lockout_store_prune_failures(store, before, max_rows,
+					    deleted_r, error_r);
 }
 
 /* Read a text column: NULL only if nullable, never a BLOB or a string with

@@ -1255,6 +1255,62 @@ START_TEST(test_prune)
 }
 END_TEST
 
+/* Bans, events and known devices older than the history are pruned in
+   bounded batches; active and permanent bans stay. */
+START_TEST(test_prune_tables)
+{
+	struct lockout_store *store;
+	const char *error = NULL;
+	unsigned int deleted;
+
+	store = store_open_ok("prune2", LOCKOUT_STORE_FLAG_CREATE);
+	lockout_store_close(&store);
+	raw_exec("prune2",
+		"INSERT INTO bans (target, kind, source, reason, rule, "
+		"created, expires, lifted) VALUES "
+		"('192.0.2.1', 'ip', 'auto', 'r', 'x', 10, 20, NULL),"
+		"('192.0.2.2', 'ip', 'auto', 'r', 'x', 10, 500, 30),"
+		"('192.0.2.3', 'ip', 'auto', 'r', 'x', 10, NULL, NULL),"
+		"('192.0.2.4', 'ip', 'auto', 'r', 'x', 10, 500, NULL),"
+		"('192.0.2.5', 'ip', 'auto', 'r', 'x', 10, NULL, 40);"
+		"INSERT INTO events (time, kind) VALUES (10, 'a'), (20, 'b'),"
+		"(300, 'c');"
+		"INSERT INTO known_devices VALUES ('alice', '192.0.2.0/24', 1,"
+		" 10), ('bob', '192.0.2.0/24', 1, 20), ('carol', '10.0.0.0/24',"
+		" 1, 300);");
+	store = store_open_ok("prune2", 0);
+	/* ended before 100: .1 (expired), .2 and .5 (lifted) */
+	ck_assert_int_eq(lockout_store_prune(store, LOCKOUT_STORE_TABLE_BANS,
+					     100, 2, &deleted, &error), 0);
+	ck_assert_uint_eq(deleted, 2);
+	ck_assert_int_eq(lockout_store_prune(store, LOCKOUT_STORE_TABLE_BANS,
+					     100, 2, &deleted, &error), 0);
+	ck_assert_uint_eq(deleted, 1);
+	ck_assert_int_eq(raw_int("prune2", "SELECT count(*) FROM bans WHERE "
+				 "target IN ('192.0.2.3', '192.0.2.4')"), 2);
+	ck_assert_int_eq(raw_int("prune2", "SELECT count(*) FROM bans"), 2);
+	ck_assert_int_eq(lockout_store_prune(store, LOCKOUT_STORE_TABLE_EVENTS,
+					     100, 10, &deleted, &error), 0);
+	ck_assert_uint_eq(deleted, 2);
+	ck_assert_int_eq(lockout_store_prune(store,
+					     LOCKOUT_STORE_TABLE_KNOWN_DEVICES,
+					     15, 10, &deleted, &error), 0);
+	ck_assert_uint_eq(deleted, 1);
+	ck_assert_int_eq(raw_int("prune2", "SELECT count(*) FROM "
+				 "known_devices"), 2);
+	ck_assert_int_eq(lockout_store_prune(store,
+					     LOCKOUT_STORE_TABLE_FAILURES,
+					     100, 10, &deleted, &error), 0);
+	ck_assert_uint_eq(deleted, 0);
+	lockout_store_close(&store);
+	/* read-only stores refuse */
+	store = store_open_ok("prune2", LOCKOUT_STORE_FLAG_READONLY);
+	ck_assert_int_eq(lockout_store_prune(store, LOCKOUT_STORE_TABLE_BANS,
+					     100, 2, &deleted, &error), -1);
+	lockout_store_close(&store);
+}
+END_TEST
+
 /* --- the administrator's view ------------------------------------------- */
 
 START_TEST(test_iter_target)
@@ -1951,6 +2007,7 @@ static Suite *store_suite(void)
 	tcase_add_loop_test(tc, test_top, 0, N_ELEMENTS(top_cases));
 	tcase_add_test(tc, test_failures_errors);
 	tcase_add_test(tc, test_prune);
+	tcase_add_test(tc, test_prune_tables);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("admin");
