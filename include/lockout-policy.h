@@ -151,8 +151,14 @@ int lockout_policy_observe(struct lockout_policy *policy,
 /* --- state that comes from the ban table ------------------------------ */
 
 /* The active address and network bans. The caller may add bans from the
-   table and clear it for a reload. */
+   table. */
 struct lockout_banset *lockout_policy_bans(struct lockout_policy *policy);
+/* Replace the active bans with bans (a reload from the table); the engine
+   owns bans from now on. Returns the previous set, which the caller frees
+   (after comparing, say). */
+struct lockout_banset *
+lockout_policy_replace_bans(struct lockout_policy *policy,
+			    struct lockout_banset *bans);
 /* Protect account until expires (0 = permanent), replacing an earlier
    protection. Returns 0, or -1 when out of memory. */
 int lockout_policy_protect(struct lockout_policy *policy, const char *account,

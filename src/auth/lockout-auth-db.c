@@ -215,15 +215,6 @@ static void lockout_db_reload_users(struct lockout_auth_db *db,
 	db->loaded_users = now_loaded;
 }
 
-static int lockout_db_copy_entry(const struct lockout_banset_entry *entry,
-				 void *context)
-{
-	struct lockout_banset *dest = context;
-
-	return lockout_banset_add(dest, &entry->net, entry->expires,
-				  entry->id) < 0 ? -1 : 0;
-}
-
 static int lockout_db_forget_lifted(const struct lockout_banset_entry *entry,
 				    void *context)
 {
@@ -236,8 +227,9 @@ static int lockout_db_forget_lifted(const struct lockout_banset_entry *entry,
 
 static int lockout_db_reload_real(struct lockout_auth_db *db)
 {
-	struct lockout_banset *bans = lockout_policy_bans(lockout_auth->policy);
+	bool observe = lockout_auth->cfg.mode == LOCKOUT_MODE_OBSERVE;
 	ARRAY(struct lockout_net) allowed;
+	struct lockout_banset *old_bans;
 	struct reload_ctx ctx;
 	const struct pending_ban *pban;
 	const char *error;
@@ -261,8 +253,7 @@ static int lockout_db_reload_real(struct lockout_auth_db *db)
 	}
 	array_foreach(&db->pending_bans, pban) {
 		if (ret == 0 && pban->kind != LOCKOUT_KIND_USER &&
-		    pban->observed == (lockout_auth->cfg.mode ==
-				       LOCKOUT_MODE_OBSERVE) &&
+		    pban->observed == observe &&
 		    lockout_banset_find(ctx.bans, &pban->net) == NULL &&
 		    lockout_banset_add(ctx.bans, &pban->net, pban->expires,
 				       0) < 0)
@@ -279,16 +270,11 @@ static int lockout_db_reload_real(struct lockout_auth_db *db)
 				       array_front(&allowed),
 				       array_count(&allowed)) < 0)
 		e_error(db->event, "Out of memory loading allowed networks");
-	(void)lockout_banset_foreach(bans, lockout_db_forget_lifted,
+	old_bans = lockout_policy_replace_bans(lockout_auth->policy,
+					       ctx.bans);
+	(void)lockout_banset_foreach(old_bans, lockout_db_forget_lifted,
 				     ctx.bans);
-	lockout_banset_clear(bans);
-	if (lockout_banset_foreach(ctx.bans, lockout_db_copy_entry,
-				   bans) != 0) {
-		/* out of memory half way: the table still holds them all */
-		e_error(db->event, "Out of memory copying bans; retrying");
-		db->next_retry = 0;
-	}
-	lockout_banset_free(&ctx.bans);
+	lockout_banset_free(&old_bans);
 
 	lockout_db_reload_users(db, &ctx);
 	e_debug(db->event, "Loaded %u active bans and %u allowed networks "
@@ -581,10 +567,8 @@ static void lockout_db_poll(struct lockout_auth_db *db)
 			lockout_db_set_unusable(db, error);
 		return;
 	}
-	if (ret > 0 || db->next_retry == 0) {
-		db->next_retry = ioloop_time;
+	if (ret > 0)
 		(void)lockout_db_reload(db);
-	}
 	if (ioloop_time >= db->next_prune && db->store != NULL)
 		lockout_db_prune(db);
 	(void)lockout_banset_expire(lockout_policy_bans(lockout_auth->policy),

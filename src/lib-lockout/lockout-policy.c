@@ -941,6 +941,16 @@ struct lockout_banset *lockout_policy_bans(struct lockout_policy *policy)
 	return policy->bans;
 }
 
+struct lockout_banset *
+lockout_policy_replace_bans(struct lockout_policy *policy,
+			    struct lockout_banset *bans)
+{
+	struct lockout_banset *old = policy->bans;
+
+	policy->bans = bans;
+	return old;
+}
+
 void lockout_policy_forget(struct lockout_policy *policy,
 			   const struct lockout_net *net)
 {
