@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lockout-tag.h"
+
 /* Replaying authentication history through the policy engine, exactly as
    the auth process drives it: for each attempt lockout_policy_check()
    first; a refused attempt is observed as LOCKOUT_OUTCOME_REFUSED (or
@@ -25,7 +27,7 @@
 #define LOCKOUT_SIM_SERVICE_MAX 31
 #define LOCKOUT_SIM_MECH_MAX 31
 /* Size of the key of lockout_password_tag(). */
-#define LOCKOUT_SIM_KEY_SIZE 16
+#define LOCKOUT_SIM_KEY_SIZE LOCKOUT_TAG_KEY_SIZE
 /* Entries each summary list keeps; further ones are only counted. */
 #define LOCKOUT_SIM_LIST_MAX 20
 /* A repeated attempt (struct lockout_sim_attempt.count) is cut to this. */
@@ -70,11 +72,6 @@ struct lockout_sim_attempt {
 	char mechanism[LOCKOUT_SIM_MECH_MAX + 1];
 };
 
-/* The password tag of len bytes of password under key: a keyed 32-bit hash
-   (libsodium crypto_shorthash), never 0. The auth module and the replay use
-   this one function. */
-uint32_t lockout_password_tag(const unsigned char key[LOCKOUT_SIM_KEY_SIZE],
-				  const char *password, size_t len);
 /* The name of a result ("ok", "mismatch", "unknown_user", "failed",
    "refused"); the first three are also the trace format's. */
 const char *lockout_sim_result_to_str(enum lockout_sim_result result);

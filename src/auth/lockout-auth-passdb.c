@@ -3,7 +3,7 @@
 #include "ioloop.h"
 #include "passdb.h"
 #include "lockout-auth-private.h"
-#include "lockout-simulate.h"
+#include "lockout-tag.h"
 
 /* passdb "lockout": placed before every other passdb, it answers NEXT for
    requests that may go on, and USER_DISABLED for banned sources, before any

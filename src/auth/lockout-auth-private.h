@@ -4,6 +4,7 @@
 
 #include "lockout-config.h"
 #include "lockout-policy.h"
+#include "lockout-tag.h"
 
 struct auth_request;
 struct event;
@@ -42,7 +43,7 @@ struct lockout_auth {
 	gid_t db_gid;
 	/* per-install key of the password tags (lockout.key beside the
 	   database), in memory only */
-	unsigned char tag_key[16];
+	unsigned char tag_key[LOCKOUT_TAG_KEY_SIZE];
 
 	/* observer health: passdb calls and outcomes seen since the last
 	   check, and whether we have already complained */
@@ -66,7 +67,8 @@ void lockout_auth_db_prepare(const struct lockout_config *cfg, uid_t uid,
    0600, owned by uid/gid) at first start. Runs as root at init; i_fatal()
    when impossible. */
 void lockout_auth_tag_key_load(const struct lockout_config *cfg, uid_t uid,
-			       gid_t gid, unsigned char key_r[16]);
+			       gid_t gid,
+			       unsigned char key_r[LOCKOUT_TAG_KEY_SIZE]);
 
 /* The passdb driver. */
 void lockout_auth_passdb_register(void);

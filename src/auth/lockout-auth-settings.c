@@ -78,7 +78,7 @@ void lockout_auth_db_prepare(const struct lockout_config *cfg, uid_t uid,
 
 static void lockout_tag_key_create(const char *path, uid_t uid, gid_t gid)
 {
-	unsigned char key[16];
+	unsigned char key[LOCKOUT_TAG_KEY_SIZE];
 	const char *tmp = t_strconcat(path, ".tmp", NULL);
 	int fd;
 
@@ -102,7 +102,8 @@ static void lockout_tag_key_create(const char *path, uid_t uid, gid_t gid)
 }
 
 void lockout_auth_tag_key_load(const struct lockout_config *cfg, uid_t uid,
-			       gid_t gid, unsigned char key_r[16])
+			       gid_t gid,
+			       unsigned char key_r[LOCKOUT_TAG_KEY_SIZE])
 {
 	const char *p, *path;
 	struct stat st;
@@ -125,10 +126,11 @@ void lockout_auth_tag_key_load(const struct lockout_config *cfg, uid_t uid,
 		i_fatal("lockout: %s must be a regular file readable by its "
 			"owner only (chmod 0600)", path);
 	}
-	ret = read(fd, key_r, 16);
-	if (ret != 16) {
-		i_fatal("lockout: %s: expected 16 bytes of key, read %d "
-			"(delete it to create a new one)", path, (int)ret);
+	ret = read(fd, key_r, LOCKOUT_TAG_KEY_SIZE);
+	if (ret != LOCKOUT_TAG_KEY_SIZE) {
+		i_fatal("lockout: %s: expected %d bytes of key, read %d "
+			"(delete it to create a new one)", path,
+			LOCKOUT_TAG_KEY_SIZE, (int)ret);
 	}
 	i_close_fd(&fd);
 }

@@ -8,10 +8,6 @@
 #include <string.h>
 #include <strings.h>
 
-#if LOCKOUT_SIM_KEY_SIZE != crypto_shorthash_KEYBYTES
-#  error "LOCKOUT_SIM_KEY_SIZE must be crypto_shorthash_KEYBYTES"
-#endif
-
 /* Targeted names seen as accounts (a success, or a wrong password said so)
    that are remembered to replay failures of unknown kind: only these few
    names are kept, never every account. */
@@ -76,18 +72,6 @@ const char *lockout_sim_result_to_str(enum lockout_sim_result result)
 	    sizeof(result_names[0]))
 		return "unknown";
 	return result_names[result];
-}
-
-uint32_t lockout_password_tag(const unsigned char key[LOCKOUT_SIM_KEY_SIZE],
-				  const char *password, size_t len)
-{
-	unsigned char out[crypto_shorthash_BYTES];
-	uint32_t tag;
-
-	crypto_shorthash(out, (const unsigned char *)password, len, key);
-	memcpy(&tag, out, sizeof(tag));
-	sodium_memzero(out, sizeof(out));
-	return tag == 0 ? 1 : tag;
 }
 
 int lockout_simulate_create(const struct lockout_config *cfg, uint32_t seed,
