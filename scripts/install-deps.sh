@@ -14,7 +14,7 @@ for p in $PKGS; do
 done
 if [ -n "$missing" ]; then
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
+	apt-get -o DPkg::Lock::Timeout=600 update -qq
 	# Do not let the package's postinst start the host Dovecot: our tests run
 	# their own private instance and must not depend on or touch the system one.
 	own_policy=no
@@ -24,6 +24,6 @@ if [ -n "$missing" ]; then
 		own_policy=yes
 		trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 	fi
-	apt-get install -y -qq --no-install-recommends $missing
+	apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $missing
 	[ "$own_policy" = no ] || rm -f /usr/sbin/policy-rc.d
 fi
