@@ -20,78 +20,17 @@
    already, or write access to the directory so SQLite can create them (a
    root reader creates them owned by the database file's owner). */
 
+#include "lockout-ban.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* Limits checked by lockout_store_add_ban() (bytes, without the NUL) */
-#define LOCKOUT_BAN_TARGET_MAX 255
-#define LOCKOUT_BAN_REASON_MAX 1024
-#define LOCKOUT_BAN_RULE_MAX 255
-#define LOCKOUT_BAN_EVIDENCE_MAX 65536
 /* Limit of each string of a failure-history row (bytes, without the NUL);
    callers truncate untrusted input (e.g. usernames) to it beforehand. */
 #define LOCKOUT_FAILURE_FIELD_MAX 255
 
 struct lockout_store;
-
-enum lockout_kind {
-	LOCKOUT_KIND_IP,
-	LOCKOUT_KIND_NET,
-	LOCKOUT_KIND_USER,
-};
-
-enum lockout_source {
-	LOCKOUT_SOURCE_AUTO,
-	LOCKOUT_SOURCE_MANUAL,
-	LOCKOUT_SOURCE_FEED,
-};
-
-/* Number of values of each enum, for arrays indexed by them. */
-#define LOCKOUT_KIND_COUNT (LOCKOUT_KIND_USER + 1)
-#define LOCKOUT_SOURCE_COUNT (LOCKOUT_SOURCE_FEED + 1)
-
-/* Return "ip", "net" or "user"; NULL if kind is not a valid value. */
-const char *lockout_kind_to_str(enum lockout_kind kind);
-/* Parse "ip", "net" or "user" (exact, lowercase) into *kind_r. Return 0, or
-   -1 if str is NULL or anything else. */
-int lockout_kind_parse(const char *str, enum lockout_kind *kind_r)
-	__attribute__((warn_unused_result));
-/* Return "auto", "manual" or "feed"; NULL if source is not a valid value. */
-const char *lockout_source_to_str(enum lockout_source source);
-/* Parse "auto", "manual" or "feed" (exact, lowercase) into *source_r.
-   Return 0, or -1 if str is NULL or anything else. */
-int lockout_source_parse(const char *str, enum lockout_source *source_r)
-	__attribute__((warn_unused_result));
-
-struct lockout_ban {
-	/* rowid, set by the store (ignored by add_ban) */
-	int64_t id;
-	/* canonical address ("192.0.2.1"), CIDR ("192.0.2.0/24") or username;
-	   1..LOCKOUT_BAN_TARGET_MAX bytes. The store compares it bytewise:
-	   canonicalizing is the caller's job. */
-	const char *target;
-	enum lockout_kind kind;
-	enum lockout_source source;
-	/* one human-readable line, <= LOCKOUT_BAN_REASON_MAX bytes */
-	const char *reason;
-	/* rule that fired: "ip_failures", "manual", ...; non-empty */
-	const char *rule;
-	/* unix seconds, > 0 */
-	int64_t created;
-	/* unix seconds, > created; 0 = permanent */
-	int64_t expires;
-	/* unix seconds it was lifted (unbanned), >= created; 0 = not lifted */
-	int64_t lifted;
-	/* failures counted as evidence */
-	unsigned int failures;
-	/* JSON object text, <= LOCKOUT_BAN_EVIDENCE_MAX bytes; NULL is stored
-	   as "{}" and "{}" is read back when there is none. Not parsed here. */
-	const char *evidence;
-	/* made in lockout_mode=observe: recorded and listed, never enforced
-	   (not by the auth process, not by lockoutd) */
-	bool observed;
-};
 
 /* An aggregated failure-history row: `count` failures that share the other
    fields. String fields may be NULL (unknown) and are at most

@@ -284,6 +284,8 @@ static const char *const store_migrations[] = {
 #define STORE_SCHEMA_VERSION \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
 
+#define N_ELEMENTS(arr) (sizeof(arr) / sizeof((arr)[0]))
+
 struct lockout_store {
 	sqlite3 *db;
 	char *path;
@@ -295,71 +297,6 @@ struct lockout_store {
 	bool in_callback;
 	bool last_error_busy;
 };
-
-static const char *const lockout_kind_names[] = {
-	[LOCKOUT_KIND_IP] = "ip",
-	[LOCKOUT_KIND_NET] = "net",
-	[LOCKOUT_KIND_USER] = "user",
-};
-
-static const char *const lockout_source_names[] = {
-	[LOCKOUT_SOURCE_AUTO] = "auto",
-	[LOCKOUT_SOURCE_MANUAL] = "manual",
-	[LOCKOUT_SOURCE_FEED] = "feed",
-};
-
-#define N_ELEMENTS(arr) (sizeof(arr) / sizeof((arr)[0]))
-
-/* Look str up in a table of names; returns its index or -1. */
-static int name_index(const char *const *names, unsigned int count,
-		      const char *str)
-{
-	unsigned int i;
-
-	if (str == NULL)
-		return -1;
-	for (i = 0; i < count; i++) {
-		if (strcmp(str, names[i]) == 0)
-			return (int)i;
-	}
-	return -1;
-}
-
-const char *lockout_kind_to_str(enum lockout_kind kind)
-{
-	if ((unsigned int)kind >= N_ELEMENTS(lockout_kind_names))
-		return NULL;
-	return lockout_kind_names[kind];
-}
-
-int lockout_kind_parse(const char *str, enum lockout_kind *kind_r)
-{
-	int idx = name_index(lockout_kind_names,
-			     N_ELEMENTS(lockout_kind_names), str);
-
-	if (idx < 0)
-		return -1;
-	*kind_r = (enum lockout_kind)idx;
-	return 0;
-}
-
-const char *lockout_source_to_str(enum lockout_source source)
-{
-	if ((unsigned int)source >= N_ELEMENTS(lockout_source_names))
-		return NULL;
-	return lockout_source_names[source];
-}
-
-int lockout_source_parse(const char *str, enum lockout_source *source_r)
-{
-	int idx = name_index(lockout_source_names,
-			     N_ELEMENTS(lockout_source_names), str);
-
-	if (idx < 0)
-		return -1;
-	*source_r = (enum lockout_source)idx;
-	return 0;
-}
 
 int lockout_store_schema_version(void)
 {
@@ -933,55 +870,6 @@ void lockout_store_rollback(struct lockout_store *store)
 	}
 }
 
-/* Check that s is at most max bytes long (and, if nonempty, not empty).
-   Bounded: never reads past max + 1 bytes. */
-static bool store_str_fits(const char *s, size_t max, bool nonempty)
-{
-	size_t len;
-
-	if (s == NULL)
-		return false;
-	len = strnlen(s, max + 1);
-	return len <= max && (!nonempty || len > 0);
-}
-
-/* The ban invariants, shared by add_ban and the rows iter reads back.
-   Problems are static strings so that reading rows never touches the error
-   buffer. */
-static int
-store_ban_validate(const struct lockout_ban *ban, const char **problem_r)
-{
-	if (ban->target == NULL || ban->target[0] == '\0')
-		*problem_r = "empty target";
-	else if (!store_str_fits(ban->target, LOCKOUT_BAN_TARGET_MAX, true))
-		*problem_r = "target longer than 255 bytes";
-	else if (lockout_kind_to_str(ban->kind) == NULL)
-		*problem_r = "invalid kind";
-	else if (lockout_source_to_str(ban->source) == NULL)
-		*problem_r = "invalid source";
-	else if (ban->reason == NULL)
-		*problem_r = "missing reason";
-	else if (!store_str_fits(ban->reason, LOCKOUT_BAN_REASON_MAX, false))
-		*problem_r = "reason longer than 1024 bytes";
-	else if (ban->rule == NULL || ban->rule[0] == '\0')
-		*problem_r = "empty rule";
-	else if (!store_str_fits(ban->rule, LOCKOUT_BAN_RULE_MAX, true))
-		*problem_r = "rule longer than 255 bytes";
-	else if (ban->evidence != NULL &&
-		 !store_str_fits(ban->evidence, LOCKOUT_BAN_EVIDENCE_MAX,
-				 false))
-		*problem_r = "evidence longer than 64 KiB";
-	else if (ban->created <= 0)
-		*problem_r = "created time must be > 0";
-	else if (ban->expires != 0 && ban->expires <= ban->created)
-		*problem_r = "expires must be 0 (permanent) or after created";
-	else if (ban->lifted < 0)
-		*problem_r = "lifted time must be 0 or > 0";
-	else
-		return 0;
-	return -1;
-}
-
 /* Bind the columns of STORE_STMT_ADD_BAN; return SQLite's code. */
 static int store_bind_ban(sqlite3_stmt *stmt, const struct lockout_ban *ban)
 {
@@ -1024,7 +912,7 @@ int lockout_store_add_ban(struct lockout_store *store,
 
 	if (store_check_writable(store, "add ban", error_r) < 0)
 		return -1;
-	if (store_ban_validate(ban, &problem) < 0) {
+	if (lockout_ban_validate(ban, &problem) < 0) {
 		*error_r = store_errorf(store, "add ban: %s", problem);
 		return -1;
 	}
@@ -1046,7 +934,7 @@ static int
 store_check_target(struct lockout_store *store, const char *what,
 		   const char *target, const char **error_r)
 {
-	if (!store_str_fits(target, LOCKOUT_BAN_TARGET_MAX, true)) {
+	if (!lockout_field_fits(target, LOCKOUT_BAN_TARGET_MAX, true)) {
 		*error_r = store_errorf(store, "%s: %s", what,
 			target == NULL || target[0] == '\0' ? "empty target" :
 			"target longer than 255 bytes");
@@ -1100,18 +988,18 @@ store_failure_validate(const struct lockout_failure *row,
 	else if (row->count == 0)
 		*problem_r = "count must be > 0";
 	else if ((row->ip != NULL &&
-		  !store_str_fits(row->ip, LOCKOUT_FAILURE_FIELD_MAX, false)) ||
+		  !lockout_field_fits(row->ip, LOCKOUT_FAILURE_FIELD_MAX, false)) ||
 		 (row->user != NULL &&
-		  !store_str_fits(row->user, LOCKOUT_FAILURE_FIELD_MAX,
+		  !lockout_field_fits(row->user, LOCKOUT_FAILURE_FIELD_MAX,
 				  false)) ||
 		 (row->service != NULL &&
-		  !store_str_fits(row->service, LOCKOUT_FAILURE_FIELD_MAX,
+		  !lockout_field_fits(row->service, LOCKOUT_FAILURE_FIELD_MAX,
 				  false)) ||
 		 (row->mechanism != NULL &&
-		  !store_str_fits(row->mechanism, LOCKOUT_FAILURE_FIELD_MAX,
+		  !lockout_field_fits(row->mechanism, LOCKOUT_FAILURE_FIELD_MAX,
 				  false)) ||
 		 (row->result != NULL &&
-		  !store_str_fits(row->result, LOCKOUT_FAILURE_FIELD_MAX,
+		  !lockout_field_fits(row->result, LOCKOUT_FAILURE_FIELD_MAX,
 				  false)))
 		*problem_r = "field longer than 255 bytes";
 	else
@@ -1321,7 +1209,7 @@ static int store_ban_read(sqlite3_stmt *stmt, struct lockout_ban *ban)
 	    lockout_source_parse(source, &ban->source) < 0)
 		return -1;
 	ban->failures = (unsigned int)failures;
-	return store_ban_validate(ban, &problem);
+	return lockout_ban_validate(ban, &problem);
 }
 
 static void store_count_skipped(struct lockout_store *store)
@@ -1563,7 +1451,7 @@ store_column_network(sqlite3_stmt *stmt, int col, const char **value_r)
 {
 	if (store_column_text(stmt, col, false, value_r) < 0)
 		return -1;
-	return store_str_fits(*value_r, LOCKOUT_BAN_TARGET_MAX, true) ? 0 : -1;
+	return lockout_field_fits(*value_r, LOCKOUT_BAN_TARGET_MAX, true) ? 0 : -1;
 }
 
 struct store_allowed_iter {
@@ -1621,7 +1509,7 @@ int lockout_store_add_allowed(struct lockout_store *store,
 	    store_check_target(store, "allow network", network, error_r) < 0)
 		return -1;
 	if (reason == NULL ||
-	    !store_str_fits(reason, LOCKOUT_BAN_REASON_MAX, false)) {
+	    !lockout_field_fits(reason, LOCKOUT_BAN_REASON_MAX, false)) {
 		*error_r = store_errorf(store, "allow network: %s",
 			reason == NULL ? "missing reason" :
 			"reason longer than 1024 bytes");
@@ -1695,7 +1583,7 @@ store_column_field(sqlite3_stmt *stmt, int col, const char **value_r)
 	if (store_column_text(stmt, col, true, value_r) < 0)
 		return -1;
 	return *value_r == NULL ||
-		store_str_fits(*value_r, LOCKOUT_FAILURE_FIELD_MAX, false) ?
+		lockout_field_fits(*value_r, LOCKOUT_FAILURE_FIELD_MAX, false) ?
 		0 : -1;
 }
 
@@ -1745,7 +1633,7 @@ int lockout_store_iter_failures(struct lockout_store *store, const char *by,
 	}
 	if (id != STORE_STMT_FAILURES_ALL &&
 	    (value == NULL ||
-	     !store_str_fits(value, LOCKOUT_FAILURE_FIELD_MAX, false))) {
+	     !lockout_field_fits(value, LOCKOUT_FAILURE_FIELD_MAX, false))) {
 		*error_r = store_errorf(store, "list failures: %s",
 			value == NULL ? "missing value" :
 			"value longer than 255 bytes");
@@ -1949,8 +1837,8 @@ int lockout_store_touch_known_device(struct lockout_store *store,
 
 	if (store_check_writable(store, "known device", error_r) < 0)
 		return -1;
-	if (!store_str_fits(user, LOCKOUT_FAILURE_FIELD_MAX, true) ||
-	    !store_str_fits(network, LOCKOUT_FAILURE_FIELD_MAX, true) ||
+	if (!lockout_field_fits(user, LOCKOUT_FAILURE_FIELD_MAX, true) ||
+	    !lockout_field_fits(network, LOCKOUT_FAILURE_FIELD_MAX, true) ||
 	    seen <= 0) {
 		*error_r = store_errorf(store, "known device: empty or "
 					"overlong field, or bad time");
@@ -2000,12 +1888,12 @@ int lockout_store_add_event(struct lockout_store *store,
 	if (store_check_writable(store, "add event", error_r) < 0)
 		return -1;
 	if (event->time <= 0 ||
-	    !store_str_fits(event->kind, LOCKOUT_FAILURE_FIELD_MAX, true) ||
-	    !store_str_fits(event->ip == NULL ? "" : event->ip,
+	    !lockout_field_fits(event->kind, LOCKOUT_FAILURE_FIELD_MAX, true) ||
+	    !lockout_field_fits(event->ip == NULL ? "" : event->ip,
 			    LOCKOUT_FAILURE_FIELD_MAX, false) ||
-	    !store_str_fits(event->user == NULL ? "" : event->user,
+	    !lockout_field_fits(event->user == NULL ? "" : event->user,
 			    LOCKOUT_FAILURE_FIELD_MAX, false) ||
-	    !store_str_fits(event->detail == NULL ? "{}" : event->detail,
+	    !lockout_field_fits(event->detail == NULL ? "{}" : event->detail,
 			    LOCKOUT_BAN_EVIDENCE_MAX, true)) {
 		*error_r = store_errorf(store, "add event: bad time, empty "
 					"kind or overlong field");
@@ -2073,7 +1961,7 @@ store_column_bounded(sqlite3_stmt *stmt, int col, size_t max, bool nonempty,
 		     const char **value_r)
 {
 	if (store_column_text(stmt, col, false, value_r) < 0 ||
-	    !store_str_fits(*value_r, max, nonempty))
+	    !lockout_field_fits(*value_r, max, nonempty))
 		return -1;
 	return 0;
 }
