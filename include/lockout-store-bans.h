@@ -1,0 +1,62 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#ifndef LOCKOUT_STORE_BANS_H
+#define LOCKOUT_STORE_BANS_H
+
+/* The ban table: add, lift, count and list bans (struct lockout_ban, see
+   lockout-ban.h). Errors, busy and iterations: see lockout-store-sql.h. */
+
+#include "lockout-ban.h"
+#include "lockout-store-sql.h"
+
+/* Insert a ban after validating it with lockout_ban_validate() (the error
+   names the problem); ban->id is ignored. Set *id_r (may be NULL) to the
+   new row's id. */
+int lockout_store_add_ban(struct lockout_store *store,
+			  const struct lockout_ban *ban, int64_t *id_r,
+			  const char **error_r)
+	__attribute__((warn_unused_result));
+/* Lift all bans of target that are active at `now` (> 0; sets lifted=now).
+   Set *count_r to the number lifted (0 when none was active, which is not
+   an error). */
+int lockout_store_lift(struct lockout_store *store, const char *target,
+		       int64_t now, unsigned int *count_r,
+		       const char **error_r)
+	__attribute__((warn_unused_result));
+
+/* Set *count_r to the number of bans ever recorded for target, lifted and
+   expired ones included. */
+int lockout_store_count_bans(struct lockout_store *store, const char *target,
+			     unsigned int *count_r, const char **error_r)
+	__attribute__((warn_unused_result));
+
+enum lockout_iter_flags {
+	/* include expired and lifted bans */
+	LOCKOUT_ITER_FLAG_ALL = 0x01,
+};
+
+/* Called for each ban. Strings are valid only during the call. Return 0 to
+   go on, non-zero to stop. */
+typedef int lockout_ban_callback_t(const struct lockout_ban *ban,
+				   void *context);
+
+/* Call callback for each ban active at `now` (not lifted, and permanent or
+   expires > now), or for every ban with LOCKOUT_ITER_FLAG_ALL, ordered by
+   created then id. Rows that break the ban invariants (unknown kind, bad
+   times, over-long or NUL-holding strings...) are skipped and counted. */
+int lockout_store_iter_bans(struct lockout_store *store, int64_t now,
+			    unsigned int flags,
+			    lockout_ban_callback_t *callback, void *context,
+			    const char **error_r)
+	__attribute__((warn_unused_result));
+
+/* Call callback for each ban of exactly target (compared bytewise), ordered
+   by created then id: those active at now, or all of them (expired and
+   lifted too) with LOCKOUT_ITER_FLAG_ALL. Invalid rows are skipped and
+   counted. */
+int lockout_store_iter_target(struct lockout_store *store, const char *target,
+			      int64_t now, unsigned int flags,
+			      lockout_ban_callback_t *callback, void *context,
+			      const char **error_r)
+	__attribute__((warn_unused_result));
+
+#endif

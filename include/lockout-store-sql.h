@@ -1,0 +1,96 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#ifndef LOCKOUT_STORE_SQL_H
+#define LOCKOUT_STORE_SQL_H
+
+/* The store's connection to its SQLite database: open (with the schema
+   brought up to date), close, transactions, change detection, errors. The
+   operations on the tables are declared by concern in the other
+   lockout-store-*.h headers (lockout-store.h includes them all); they all
+   follow the conventions below.
+
+   A store is one SQLite connection, to be used by one thread at a time. It
+   never prints and never exits. Functions returning int return 0 on success
+   and -1 on failure with *error_r set (see lockout-error.h for how long the
+   message lives); the message names the database path.
+
+   Busy: every call may wait up to the busy timeout given at open for a lock
+   held by another connection. If it is still held, the call fails with an
+   error containing "database is busy" and lockout_store_error_is_busy()
+   returns true: nothing was changed by that call, retry later (inside an
+   explicit transaction: roll it back and retry the whole transaction).
+
+   Iterations: functions that call a callback for each row (iter_*, top)
+   skip rows that break their invariants (a table written by somebody else
+   may hold anything) and count them in lockout_store_skipped_rows(). They
+   return 0 when all rows were seen, the callback's non-zero value if it
+   stopped (*error_r then untouched), or -1. Their strings are valid only
+   during the callback. The callback may call other functions of the store
+   (e.g. lift), but not another iteration nor lockout_store_count_active():
+   such a call fails ("re-entrant").
+
+   Read-only opens of a WAL database need its -wal and -shm files to exist
+   already, or write access to the directory so SQLite can create them (a
+   root reader creates them owned by the database file's owner). */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct lockout_store;
+
+enum lockout_store_flags {
+	/* Open with SQLITE_OPEN_READONLY: never writes, never migrates; fails
+	   if the schema is missing or older than this code knows. */
+	LOCKOUT_STORE_FLAG_READONLY = 0x01,
+	/* Create the file and the schema if missing (ignored with READONLY).
+	   Without it a missing file is an error, and so is an existing file
+	   without our schema; an older schema is migrated either way. */
+	LOCKOUT_STORE_FLAG_CREATE = 0x02,
+};
+
+/* Open the database at path: set the busy timeout, WAL journal,
+   synchronous=NORMAL and foreign_keys=ON, then bring the schema up to date,
+   each migration in its own transaction. Refuses, changing nothing, a
+   database whose schema version is newer than this code knows, a database
+   of another application, a non-empty database without our schema, and a
+   file that is not a database. Files are created with SQLite's mode 0644
+   minus the umask. Return 0 and set *store_r, or -1. */
+int lockout_store_open(const char *path, unsigned int flags,
+		       unsigned int busy_timeout_msecs,
+		       struct lockout_store **store_r, const char **error_r)
+	__attribute__((warn_unused_result));
+/* Close the store: finalize its statements and roll back an open
+   transaction. NULL-safe (store or *store), sets *store to NULL. */
+void lockout_store_close(struct lockout_store **store);
+
+/* Begin an explicit write transaction (BEGIN IMMEDIATE: takes the write lock
+   now, so later statements of it cannot be busy). Fails if one is already
+   open or the store is read-only. Writes outside a transaction autocommit. */
+int lockout_store_begin(struct lockout_store *store, const char **error_r)
+	__attribute__((warn_unused_result));
+/* Commit the transaction opened by lockout_store_begin(). On failure the
+   transaction is rolled back: nothing of it was stored, the store is back
+   in autocommit mode. Also fails if SQLite had already rolled it back after
+   an earlier error. */
+int lockout_store_commit(struct lockout_store *store, const char **error_r)
+	__attribute__((warn_unused_result));
+/* Roll back the open transaction; does nothing if none is open. */
+void lockout_store_rollback(struct lockout_store *store);
+
+/* Return 1 if another connection committed since the last call (or since
+   open for the first call), 0 if not, -1 on error. Commits of this store's
+   own connection do not count. Uses PRAGMA data_version. */
+int lockout_store_changed(struct lockout_store *store, const char **error_r)
+	__attribute__((warn_unused_result));
+
+/* Number of invalid rows skipped by the iterations since open. */
+unsigned int lockout_store_skipped_rows(const struct lockout_store *store);
+
+/* True if the last failing call on this store failed because the database
+   was busy (locked by another connection beyond the busy timeout). */
+bool lockout_store_error_is_busy(const struct lockout_store *store);
+
+/* Schema version this code creates and understands (PRAGMA user_version). */
+int lockout_store_schema_version(void);
+
+#endif

@@ -1,0 +1,44 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#ifndef LOCKOUT_STORE_STATS_H
+#define LOCKOUT_STORE_STATS_H
+
+/* Figures over the whole database for doveadm lockout stats: the active
+   bans counted by kind and source, the rows of each table and the file
+   size. Errors and busy: see lockout-store-sql.h. */
+
+#include "lockout-ban.h"
+#include "lockout-store-sql.h"
+
+/* Active bans at a moment, counted (saturating at UINT_MAX). */
+struct lockout_ban_counts {
+	/* enforced bans (not observed), in total, by kind and by source */
+	unsigned int active;
+	unsigned int by_kind[LOCKOUT_KIND_COUNT];
+	unsigned int by_source[LOCKOUT_SOURCE_COUNT];
+	/* bans made in observe mode that would be active */
+	unsigned int observed;
+};
+
+/* Count the bans active at now into *counts_r. Rows with an unknown kind or
+   source are skipped and counted in lockout_store_skipped_rows(). Fails
+   when called from an iteration callback. */
+int lockout_store_count_active(struct lockout_store *store, int64_t now,
+			       struct lockout_ban_counts *counts_r,
+			       const char **error_r)
+	__attribute__((warn_unused_result));
+
+/* Rows of each table and the size of the database file. */
+struct lockout_store_size {
+	uint64_t bans, failures, allowed, known_devices, events;
+	/* bytes of the main database file (pages in use and free; the WAL
+	   not counted) */
+	uint64_t bytes;
+};
+
+/* Fill *size_r. Counting the failure history reads all of its index. */
+int lockout_store_size(struct lockout_store *store,
+		       struct lockout_store_size *size_r,
+		       const char **error_r)
+	__attribute__((warn_unused_result));
+
+#endif

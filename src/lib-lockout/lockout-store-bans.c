@@ -1,0 +1,197 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+/* The ban table: add, lift, count and list bans. */
+#include "lockout-store-private.h"
+
+#include <limits.h>
+#include <string.h>
+
+static const struct store_query store_add_ban_query = {
+	STORE_STMT_ADD_BAN,
+	"INSERT INTO bans (target, kind, source, reason, rule, created, "
+	"expires, lifted, failures, evidence, observed) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+};
+static const struct store_query store_lift_query = {
+	STORE_STMT_LIFT,
+	"UPDATE bans SET lifted = ?2 WHERE target = ?1 "
+	"AND lifted IS NULL AND " STORE_ACTIVE_EXPR " > ?2"
+};
+static const struct store_query store_count_bans_query = {
+	STORE_STMT_COUNT_BANS,
+	"SELECT count(*) FROM bans WHERE target = ?1"
+};
+/* indexed by [by target][all] */
+static const struct store_query store_iter_bans_queries[2][2] = {
+	{
+		{ STORE_STMT_ITER_ACTIVE,
+		  "SELECT " STORE_BAN_COLUMNS " FROM bans "
+		  "WHERE lifted IS NULL AND " STORE_ACTIVE_EXPR " > ?1 "
+		  "ORDER BY created, id" },
+		{ STORE_STMT_ITER_ALL,
+		  "SELECT " STORE_BAN_COLUMNS " FROM bans "
+		  "ORDER BY created, id" },
+	}, {
+		{ STORE_STMT_ITER_TARGET_ACTIVE,
+		  "SELECT " STORE_BAN_COLUMNS " FROM bans WHERE target = ?2 "
+		  "AND lifted IS NULL AND " STORE_ACTIVE_EXPR " > ?1 "
+		  "ORDER BY created, id" },
+		{ STORE_STMT_ITER_TARGET_ALL,
+		  "SELECT " STORE_BAN_COLUMNS " FROM bans WHERE target = ?2 "
+		  "ORDER BY created, id" },
+	},
+};
+
+int lockout_store_add_ban(struct lockout_store *store,
+			  const struct lockout_ban *ban, int64_t *id_r,
+			  const char **error_r)
+{
+	const struct store_value values[] = {
+		STORE_TEXT(ban->target),
+		STORE_TEXT(lockout_kind_to_str(ban->kind)),
+		STORE_TEXT(lockout_source_to_str(ban->source)),
+		STORE_TEXT(ban->reason),
+		STORE_TEXT(ban->rule),
+		STORE_INT(ban->created),
+		STORE_TIME(ban->expires),
+		STORE_TIME(ban->lifted),
+		STORE_INT(ban->failures),
+		STORE_TEXT(ban->evidence != NULL ? ban->evidence : "{}"),
+		STORE_INT(ban->observed ? 1 : 0),
+	};
+	const char *problem;
+
+	if (store_check_writable(store, "add ban", error_r) < 0)
+		return -1;
+	if (lockout_ban_validate(ban, &problem) < 0) {
+		*error_r = store_errorf(store, "add ban: %s", problem);
+		return -1;
+	}
+	if (store_run(store, &store_add_ban_query, "add ban", values,
+		      N_ELEMENTS(values), error_r) < 0)
+		return -1;
+	if (id_r != NULL)
+		*id_r = sqlite3_last_insert_rowid(store->db);
+	return 0;
+}
+
+int lockout_store_lift(struct lockout_store *store, const char *target,
+		       int64_t now, unsigned int *count_r,
+		       const char **error_r)
+{
+	const struct store_value values[] = {
+		STORE_TEXT(target), STORE_INT(now),
+	};
+
+	*count_r = 0;
+	if (store_check_writable(store, "lift ban", error_r) < 0 ||
+	    store_check_target(store, "lift ban", target, error_r) < 0)
+		return -1;
+	if (now <= 0) {
+		*error_r = store_errorf(store, "lift ban: time must be > 0");
+		return -1;
+	}
+	if (store_run(store, &store_lift_query, "lift ban", values,
+		      N_ELEMENTS(values), error_r) < 0)
+		return -1;
+	*count_r = store_changes(store);
+	return 0;
+}
+
+int lockout_store_count_bans(struct lockout_store *store, const char *target,
+			     unsigned int *count_r, const char **error_r)
+{
+	const struct store_value values[] = { STORE_TEXT(target) };
+	uint64_t count;
+
+	*count_r = 0;
+	if (store_check_target(store, "count bans", target, error_r) < 0 ||
+	    store_query_counts(store, &store_count_bans_query, "count bans",
+			       values, N_ELEMENTS(values), &count, 1,
+			       error_r) < 0)
+		return -1;
+	*count_r = count > UINT_MAX ? UINT_MAX : (unsigned int)count;
+	return 0;
+}
+
+/* Fill ban from the current row of a query selecting STORE_BAN_COLUMNS;
+   -1 if the row breaks the invariants. */
+static int store_ban_read(sqlite3_stmt *stmt, struct lockout_ban *ban)
+{
+	const char *kind, *source, *problem;
+	int64_t failures, observed;
+
+	memset(ban, 0, sizeof(*ban));
+	if (sqlite3_column_type(stmt, 0) != SQLITE_INTEGER)
+		return -1;
+	ban->id = sqlite3_column_int64(stmt, 0);
+	/* the lengths are checked by lockout_ban_validate() */
+	if (store_column_str(stmt, 1, SIZE_MAX, 0, &ban->target) < 0 ||
+	    store_column_str(stmt, 2, SIZE_MAX, 0, &kind) < 0 ||
+	    store_column_str(stmt, 3, SIZE_MAX, 0, &source) < 0 ||
+	    store_column_str(stmt, 4, SIZE_MAX, 0, &ban->reason) < 0 ||
+	    store_column_str(stmt, 5, SIZE_MAX, 0, &ban->rule) < 0 ||
+	    store_column_time(stmt, 6, false, &ban->created) < 0 ||
+	    store_column_time(stmt, 7, true, &ban->expires) < 0 ||
+	    store_column_time(stmt, 8, true, &ban->lifted) < 0 ||
+	    store_column_count(stmt, 9, UINT_MAX, &failures) < 0 ||
+	    store_column_str(stmt, 10, SIZE_MAX, 0, &ban->evidence) < 0 ||
+	    store_column_count(stmt, 11, 1, &observed) < 0)
+		return -1;
+	ban->observed = observed != 0;
+	if (lockout_kind_parse(kind, &ban->kind) < 0 ||
+	    lockout_source_parse(source, &ban->source) < 0)
+		return -1;
+	ban->failures = (unsigned int)failures;
+	return lockout_ban_validate(ban, &problem);
+}
+
+int store_ban_row(sqlite3_stmt *stmt, const struct store_callback *cb,
+		  bool *invalid_r)
+{
+	struct lockout_ban ban;
+
+	*invalid_r = store_ban_read(stmt, &ban) < 0;
+	return *invalid_r ? 0 : cb->fn.ban(&ban, cb->context);
+}
+
+/* List the bans of target (all targets if NULL) active at now, or all of
+   them with LOCKOUT_ITER_FLAG_ALL. */
+static int
+store_iter_bans(struct lockout_store *store, const char *what,
+		const char *target, int64_t now, unsigned int flags,
+		lockout_ban_callback_t *callback, void *context,
+		const char **error_r)
+{
+	const struct store_callback cb = { { .ban = callback }, context };
+	const struct store_value values[] = {
+		STORE_INT(now), STORE_TEXT(target),
+	};
+	bool all = (flags & LOCKOUT_ITER_FLAG_ALL) != 0;
+	/* ?1 is now, ?2 the target; the query of all bans of all targets has
+	   no parameter */
+	unsigned int count = target != NULL ? 2 : (all ? 0 : 1);
+
+	return store_iterate(store,
+			     &store_iter_bans_queries[target != NULL][all],
+			     what, values, count, store_ban_row, &cb, error_r);
+}
+
+int lockout_store_iter_bans(struct lockout_store *store, int64_t now,
+			    unsigned int flags,
+			    lockout_ban_callback_t *callback, void *context,
+			    const char **error_r)
+{
+	return store_iter_bans(store, "list bans", NULL, now, flags,
+			       callback, context, error_r);
+}
+
+int lockout_store_iter_target(struct lockout_store *store, const char *target,
+			      int64_t now, unsigned int flags,
+			      lockout_ban_callback_t *callback, void *context,
+			      const char **error_r)
+{
+	if (store_check_target(store, "list target", target, error_r) < 0)
+		return -1;
+	return store_iter_bans(store, "list target", target, now, flags,
+			       callback, context, error_r);
+}

@@ -1,0 +1,244 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#ifndef LOCKOUT_STORE_PRIVATE_H
+#define LOCKOUT_STORE_PRIVATE_H
+
+/* Internals shared by the lockout-store-*.c files, and by nothing else:
+   the connection, the statement cache, parameter binding, the row loop and
+   the column readers. Each of those files holds the SQL of its concern.
+
+   Functions taking `what` use it as the first words of their error messages
+   ("add ban: ..."), after the database path. */
+
+#include "lockout-store.h"
+#include "lockout-error.h"
+
+#include <sqlite3.h>
+
+#define N_ELEMENTS(arr) (sizeof(arr) / sizeof((arr)[0]))
+
+/* Permanent bans have expires NULL; the active-bans index is on
+   coalesce(expires, INT64_MAX) so that "active at now" is one range. */
+#define STORE_ACTIVE_EXPR "coalesce(expires, 9223372036854775807)"
+/* The columns store_ban_read() reads, in its order. */
+#define STORE_BAN_COLUMNS \
+	"id, target, kind, source, reason, rule, created, expires, " \
+	"lifted, failures, evidence, observed"
+
+/* The slots of the statement cache: each statement is prepared on first use
+   and kept until close. */
+enum store_stmt {
+	/* lockout-store-sql.c */
+	STORE_STMT_BEGIN,
+	STORE_STMT_COMMIT,
+	STORE_STMT_ROLLBACK,
+	STORE_STMT_DATA_VERSION,
+	/* lockout-store-bans.c */
+	STORE_STMT_ADD_BAN,
+	STORE_STMT_LIFT,
+	STORE_STMT_COUNT_BANS,
+	STORE_STMT_ITER_ACTIVE,
+	STORE_STMT_ITER_ALL,
+	STORE_STMT_ITER_TARGET_ACTIVE,
+	STORE_STMT_ITER_TARGET_ALL,
+	/* lockout-store-history.c */
+	STORE_STMT_ADD_FAILURE,
+	STORE_STMT_FAILURES_ALL,
+	STORE_STMT_FAILURES_IP,
+	STORE_STMT_FAILURES_USER,
+	STORE_STMT_TOP_USER,
+	STORE_STMT_TOP_IP,
+	STORE_STMT_TOP_SERVICE,
+	STORE_STMT_COUNT_FAILURES,
+	/* lockout-store-allowed.c */
+	STORE_STMT_ITER_ALLOWED,
+	STORE_STMT_ALLOWED_UPDATE,
+	STORE_STMT_ALLOWED_INSERT,
+	STORE_STMT_ALLOWED_DELETE,
+	/* lockout-store-devices.c */
+	STORE_STMT_TOUCH_DEVICE,
+	STORE_STMT_ITER_DEVICES,
+	STORE_STMT_USER_DEVICES,
+	/* lockout-store-notify.c */
+	STORE_STMT_ADD_EVENT,
+	STORE_STMT_ITER_UNNOTIFIED_BANS,
+	STORE_STMT_ITER_UNNOTIFIED_EVENTS,
+	STORE_STMT_MARK_BAN_NOTIFIED,
+	STORE_STMT_MARK_EVENT_NOTIFIED,
+	/* lockout-store-stats.c */
+	STORE_STMT_COUNT_ACTIVE,
+	STORE_STMT_SIZE,
+	/* lockout-store-prune.c */
+	STORE_STMT_PRUNE_FAILURES,
+	STORE_STMT_PRUNE_BANS,
+	STORE_STMT_PRUNE_EVENTS,
+	STORE_STMT_PRUNE_DEVICES,
+
+	STORE_STMT_COUNT
+};
+
+/* A cached statement: its slot and its SQL (parameters ?1, ?2, ...). */
+struct store_query {
+	enum store_stmt slot;
+	const char *sql;
+};
+
+struct lockout_store {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *stmts[STORE_STMT_COUNT];
+	int64_t data_version;
+	unsigned int skipped_rows;
+	bool readonly;
+	/* an iteration callback is running */
+	bool in_callback;
+	bool last_error_busy;
+};
+
+/* A parameter to bind, made with the macros below. */
+enum store_value_type {
+	STORE_VALUE_INT,
+	/* NULL is bound as SQL NULL */
+	STORE_VALUE_TEXT,
+	/* an int where 0 is bound as SQL NULL (expires, lifted) */
+	STORE_VALUE_TIME,
+};
+struct store_value {
+	enum store_value_type type;
+	int64_t num;
+	const char *text;
+};
+#define STORE_INT(value) { .type = STORE_VALUE_INT, .num = (value) }
+#define STORE_TEXT(value) { .type = STORE_VALUE_TEXT, .text = (value) }
+#define STORE_TIME(value) { .type = STORE_VALUE_TIME, .num = (value) }
+
+/* The caller's callback of an iteration and its context; the row function
+   of the iteration knows which member of fn is set. */
+struct store_callback {
+	union {
+		lockout_ban_callback_t *ban;
+		lockout_failure_callback_t *failure;
+		lockout_known_device_callback_t *device;
+		lockout_event_callback_t *event;
+		int (*allowed)(const char *network, const char *reason,
+			       int64_t created, void *context);
+		int (*top)(const struct lockout_top_row *row, void *context);
+	} fn;
+	void *context;
+};
+
+/* Row function of an iteration: read the current row and, if it is valid,
+   hand it to cb and return what that returns (0 goes on, non-zero stops the
+   loop, which returns it). For a row that breaks the invariants set
+   *invalid_r and return 0: the loop counts it as skipped and goes on. */
+typedef int store_row_func_t(sqlite3_stmt *stmt,
+			     const struct store_callback *cb,
+			     bool *invalid_r);
+
+/* --- lockout-store-sql.c: errors, checks, statements --------------------- */
+
+/* Return "<path>: <message>" for a failure that is not SQLite's (in the
+   error buffer of lockout-error.h); clears the busy flag. */
+const char *store_errorf(struct lockout_store *store, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Return "<path>: <what>: <SQLite's reason>" for SQLite result code rc;
+   sets the busy flag when rc is SQLITE_BUSY or SQLITE_LOCKED (the message
+   then says "database is busy"), clears it otherwise. */
+const char *store_error(struct lockout_store *store, const char *what, int rc);
+
+/* Fail (-1, "<what>: store is read-only") on a read-only store, else 0. */
+int store_check_writable(struct lockout_store *store, const char *what,
+			 const char **error_r);
+/* Fail (-1, "<what>: called from an iteration callback (re-entrant)") while
+   an iteration callback runs, else 0: iterations cannot nest. */
+int store_check_not_iterating(struct lockout_store *store, const char *what,
+			      const char **error_r);
+/* Fail (-1, "<what>: empty target" or "... longer than 255 bytes") unless
+   target is 1..LOCKOUT_BAN_TARGET_MAX bytes, else 0. */
+int store_check_target(struct lockout_store *store, const char *what,
+		       const char *target, const char **error_r);
+
+/* Get the cached statement of query (preparing it on first use) and bind
+   values to ?1..?count. Return 0 and set *stmt_r, or -1 with the statement
+   released. Fails if the statement is running already (a callback calling
+   back into the call that runs it). */
+int store_stmt_bind(struct lockout_store *store,
+		    const struct store_query *query, const char *what,
+		    const struct store_value *values, unsigned int count,
+		    sqlite3_stmt **stmt_r, const char **error_r);
+/* Make a statement reusable. Every use of a statement ends here, on success
+   and on error, so that no read transaction stays open (it would pin the
+   WAL and hide other connections' commits from data_version). */
+void store_stmt_release(sqlite3_stmt *stmt);
+/* Bind values to query and run it to its end (it returns no rows), then
+   release it. */
+int store_run(struct lockout_store *store, const struct store_query *query,
+	      const char *what, const struct store_value *values,
+	      unsigned int count, const char **error_r);
+/* Number of rows changed by the last statement store_run() ran. */
+unsigned int store_changes(struct lockout_store *store);
+/* Run SQL without parameters or results (pragmas, migrations), not
+   cached. */
+int store_exec(struct lockout_store *store, const char *sql, const char *what,
+	       const char **error_r);
+
+/* --- lockout-store-schema.c: schema and migrations ----------------------- */
+
+/* Decide from the file's header whether we may use (and migrate) it: refuse
+   a newer schema, another application's database, a non-empty database
+   without our schema, an empty one unless create is set, and on a read-only
+   store an older schema. Reads only. Set *version_r to the schema version
+   found. */
+int store_check_header(struct lockout_store *store, bool create,
+		       int64_t *version_r, const char **error_r);
+/* Bring the schema up to date, each migration in its own transaction
+   (rolled back on failure). */
+int store_migrate(struct lockout_store *store, const char **error_r);
+
+/* --- lockout-store-rows.c: reading rows ---------------------------------- */
+
+/* Bind values to query and call row() for each of its rows, with the
+   re-entrancy guard up, counting the invalid ones in skipped_rows; the
+   statement is always released. Fails at once when called from an
+   iteration callback. Return 0 when all rows were seen, row()'s non-zero
+   value if it stopped, or -1. */
+int store_iterate(struct lockout_store *store, const struct store_query *query,
+		  const char *what, const struct store_value *values,
+		  unsigned int count, store_row_func_t *row,
+		  const struct store_callback *cb, const char **error_r);
+/* Run query, which returns one row of n_columns integers >= 0
+   (aggregates), with values bound, into columns_r[]. */
+int store_query_counts(struct lockout_store *store,
+		       const struct store_query *query, const char *what,
+		       const struct store_value *values, unsigned int count,
+		       uint64_t *columns_r, unsigned int n_columns,
+		       const char **error_r);
+/* Flags of store_column_str() */
+enum store_column_flags {
+	/* SQL NULL reads as NULL (else it is invalid) */
+	STORE_COLUMN_NULLABLE = 0x01,
+	/* the empty string is invalid */
+	STORE_COLUMN_NONEMPTY = 0x02,
+};
+/* The column readers of the current row: each returns 0, or -1 if the
+   value breaks what is asked of it (the row is then to be skipped). */
+
+/* Text column: never a BLOB, a number or a string with an embedded NUL
+   (which C would silently cut); at most max bytes. */
+int store_column_str(sqlite3_stmt *stmt, int col, size_t max,
+		     unsigned int flags, const char **value_r);
+/* Time column: an integer > 0, or NULL (read as 0) if nullable. A stored 0
+   would read as "permanent" or "not lifted": refused. */
+int store_column_time(sqlite3_stmt *stmt, int col, bool nullable,
+		      int64_t *value_r);
+/* Integer column, 0..max. */
+int store_column_count(sqlite3_stmt *stmt, int col, int64_t max,
+		       int64_t *value_r);
+
+/* --- lockout-store-bans.c: rows of the ban table ------------------------- */
+
+/* Row function of the queries that select STORE_BAN_COLUMNS, for
+   cb->fn.ban: a row that breaks the ban invariants is invalid. */
+int store_ban_row(sqlite3_stmt *stmt, const struct store_callback *cb,
+		  bool *invalid_r);
+
+#endif

@@ -1,0 +1,499 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+/* The store's connection: open (pragmas, busy timeout, then the schema
+   through lockout-store-schema.c), close, transactions, change detection,
+   the mapping of SQLite's errors, and the statement cache with parameter
+   binding that every other lockout-store-*.c file goes through. */
+#include "lockout-store-private.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Largest string or row SQLite hands us: bounds what a hostile database
+   file can make a (root) reader allocate. Well above our own limits. */
+#define STORE_LENGTH_LIMIT (1024 * 1024)
+
+static const struct store_query store_begin_query = {
+	STORE_STMT_BEGIN, "BEGIN IMMEDIATE"
+};
+static const struct store_query store_commit_query = {
+	STORE_STMT_COMMIT, "COMMIT"
+};
+static const struct store_query store_rollback_query = {
+	STORE_STMT_ROLLBACK, "ROLLBACK"
+};
+static const struct store_query store_data_version_query = {
+	STORE_STMT_DATA_VERSION, "PRAGMA data_version"
+};
+
+/* --- errors and checks ---------------------------------------------------- */
+
+const char *store_errorf(struct lockout_store *store, const char *fmt, ...)
+{
+	char msg[LOCKOUT_ERROR_MAX];
+	va_list args;
+
+	va_start(args, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, args);
+	va_end(args);
+	store->last_error_busy = false;
+	return lockout_error_fmt("%s: %s", store->path, msg);
+}
+
+const char *store_error(struct lockout_store *store, const char *what, int rc)
+{
+	const char *detail;
+	int sys_errno;
+
+	store->last_error_busy = false;
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		/* Callers look for this wording (and error_is_busy()). */
+		store->last_error_busy = true;
+		return lockout_error_fmt("%s: %s: database is busy",
+					 store->path, what);
+	case SQLITE_NOTADB:
+		return lockout_error_fmt("%s: %s: file is not a database",
+					 store->path, what);
+	case SQLITE_NOMEM:
+		return lockout_error_fmt("%s: %s: out of memory",
+					 store->path, what);
+	default:
+		break;
+	}
+	if (store->db != NULL && sqlite3_extended_errcode(store->db) == rc)
+		detail = sqlite3_errmsg(store->db);
+	else
+		detail = sqlite3_errstr(rc);
+	if ((rc & 0xff) == SQLITE_CANTOPEN && store->db != NULL &&
+	    (sys_errno = sqlite3_system_errno(store->db)) != 0) {
+		return lockout_error_fmt("%s: %s: %s (%s)", store->path, what,
+					 detail, strerror(sys_errno));
+	}
+	return lockout_error_fmt("%s: %s: %s", store->path, what, detail);
+}
+
+int store_check_writable(struct lockout_store *store, const char *what,
+			 const char **error_r)
+{
+	if (store->readonly) {
+		*error_r = store_errorf(store, "%s: store is read-only", what);
+		return -1;
+	}
+	return 0;
+}
+
+int store_check_not_iterating(struct lockout_store *store, const char *what,
+			      const char **error_r)
+{
+	if (store->in_callback) {
+		*error_r = store_errorf(store,
+			"%s: called from an iteration callback (re-entrant)",
+			what);
+		return -1;
+	}
+	return 0;
+}
+
+int store_check_target(struct lockout_store *store, const char *what,
+		       const char *target, const char **error_r)
+{
+	if (!lockout_field_fits(target, LOCKOUT_BAN_TARGET_MAX, true)) {
+		*error_r = store_errorf(store, "%s: %s", what,
+			target == NULL || target[0] == '\0' ? "empty target" :
+			"target longer than 255 bytes");
+		return -1;
+	}
+	return 0;
+}
+
+bool lockout_store_error_is_busy(const struct lockout_store *store)
+{
+	return store->last_error_busy;
+}
+
+/* --- statements ----------------------------------------------------------- */
+
+/* Return the cached statement of query, preparing it on first use. */
+static int
+store_stmt_get(struct lockout_store *store, const struct store_query *query,
+	       sqlite3_stmt **stmt_r, const char **error_r)
+{
+	sqlite3_stmt *stmt = store->stmts[query->slot];
+	int rc;
+
+	if (stmt == NULL) {
+		rc = sqlite3_prepare_v3(store->db, query->sql, -1,
+					SQLITE_PREPARE_PERSISTENT, &stmt,
+					NULL);
+		if (rc != SQLITE_OK) {
+			*error_r = store_error(store, "prepare statement", rc);
+			return -1;
+		}
+		store->stmts[query->slot] = stmt;
+	} else if (sqlite3_stmt_busy(stmt) != 0) {
+		/* a callback calling back into the call that runs it */
+		*error_r = store_errorf(store,
+			"statement already in use (re-entrant call)");
+		return -1;
+	}
+	*stmt_r = stmt;
+	return 0;
+}
+
+/* Bind one value to parameter idx; return SQLite's code. The strings stay
+   valid until the statement is released, within the same call. */
+static int
+store_bind_value(sqlite3_stmt *stmt, int idx, const struct store_value *value)
+{
+	switch (value->type) {
+	case STORE_VALUE_TEXT:
+		if (value->text == NULL)
+			return sqlite3_bind_null(stmt, idx);
+		return sqlite3_bind_text(stmt, idx, value->text, -1,
+					 SQLITE_STATIC);
+	case STORE_VALUE_TIME:
+		if (value->num == 0)
+			return sqlite3_bind_null(stmt, idx);
+		break;
+	case STORE_VALUE_INT:
+		break;
+	}
+	return sqlite3_bind_int64(stmt, idx, value->num);
+}
+
+int store_stmt_bind(struct lockout_store *store,
+		    const struct store_query *query, const char *what,
+		    const struct store_value *values, unsigned int count,
+		    sqlite3_stmt **stmt_r, const char **error_r)
+{
+	sqlite3_stmt *stmt;
+	unsigned int i;
+	int rc;
+
+	if (store_stmt_get(store, query, &stmt, error_r) < 0)
+		return -1;
+	for (i = 0; i < count; i++) {
+		rc = store_bind_value(stmt, (int)i + 1, &values[i]);
+		if (rc != SQLITE_OK) {
+			*error_r = store_error(store, what, rc);
+			store_stmt_release(stmt);
+			return -1;
+		}
+	}
+	*stmt_r = stmt;
+	return 0;
+}
+
+void store_stmt_release(sqlite3_stmt *stmt)
+{
+	/* The returned codes only repeat the step's error, which the caller
+	   has already handled. */
+	(void)sqlite3_reset(stmt);
+	(void)sqlite3_clear_bindings(stmt);
+}
+
+int store_run(struct lockout_store *store, const struct store_query *query,
+	      const char *what, const struct store_value *values,
+	      unsigned int count, const char **error_r)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (store_stmt_bind(store, query, what, values, count, &stmt,
+			    error_r) < 0)
+		return -1;
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_DONE)
+		*error_r = store_error(store, what, rc);
+	store_stmt_release(stmt);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+unsigned int store_changes(struct lockout_store *store)
+{
+	int changes = sqlite3_changes(store->db);
+
+	return changes < 0 ? 0 : (unsigned int)changes;
+}
+
+int store_exec(struct lockout_store *store, const char *sql, const char *what,
+	       const char **error_r)
+{
+	int rc;
+
+	rc = sqlite3_exec(store->db, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		*error_r = store_error(store, what, rc);
+		return -1;
+	}
+	return 0;
+}
+
+/* --- open and close ------------------------------------------------------- */
+
+static int
+store_read_data_version(struct lockout_store *store, int64_t *version_r,
+			const char **error_r)
+{
+	uint64_t version;
+
+	if (store_query_counts(store, &store_data_version_query,
+			       "read data_version", NULL, 0, &version, 1,
+			       error_r) < 0)
+		return -1;
+	*version_r = (int64_t)version;
+	return 0;
+}
+
+static int
+store_set_wal(struct lockout_store *store, const char **error_r)
+{
+	sqlite3_stmt *stmt;
+	const unsigned char *mode;
+	int rc, ret = 0;
+
+	rc = sqlite3_prepare_v2(store->db, "PRAGMA journal_mode = WAL", -1,
+				&stmt, NULL);
+	if (rc != SQLITE_OK) {
+		*error_r = store_error(store, "set WAL journal", rc);
+		return -1;
+	}
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW) {
+		*error_r = store_error(store, "set WAL journal", rc);
+		ret = -1;
+	} else if ((mode = sqlite3_column_text(stmt, 0)) == NULL ||
+		   strcmp((const char *)mode, "wal") != 0) {
+		/* e.g. a file system without shared memory support */
+		*error_r = store_errorf(store,
+			"set WAL journal: journal mode stays %s",
+			mode == NULL ? "unknown" : (const char *)mode);
+		ret = -1;
+	}
+	(void)sqlite3_finalize(stmt);
+	return ret;
+}
+
+/* Connection settings that come before reading anything. */
+static int
+store_configure(struct lockout_store *store, unsigned int busy_timeout_msecs,
+		const char **error_r)
+{
+	int rc;
+
+	rc = sqlite3_extended_result_codes(store->db, 1);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_busy_timeout(store->db,
+			busy_timeout_msecs > INT_MAX ? INT_MAX :
+			(int)busy_timeout_msecs);
+	}
+	/* The file may be writable by a less privileged user than the one
+	   reading it: do not let its schema run functions or corrupt it. */
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_db_config(store->db, SQLITE_DBCONFIG_DEFENSIVE,
+				       1, NULL);
+	}
+#ifdef SQLITE_DBCONFIG_TRUSTED_SCHEMA
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_db_config(store->db,
+				       SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0,
+				       NULL);
+	}
+#endif
+	if (rc != SQLITE_OK) {
+		*error_r = store_error(store, "configure connection", rc);
+		return -1;
+	}
+	(void)sqlite3_limit(store->db, SQLITE_LIMIT_LENGTH,
+			    STORE_LENGTH_LIMIT);
+	return 0;
+}
+
+static int
+store_setup(struct lockout_store *store, bool create,
+	    unsigned int busy_timeout_msecs, const char **error_r)
+{
+	int64_t version;
+
+	if (store_configure(store, busy_timeout_msecs, error_r) < 0 ||
+	    store_check_header(store, create, &version, error_r) < 0)
+		return -1;
+
+	if (store->readonly) {
+		if (store_exec(store, "PRAGMA query_only = ON",
+			       "set query_only", error_r) < 0)
+			return -1;
+	} else {
+		if (store_set_wal(store, error_r) < 0 ||
+		    store_exec(store, "PRAGMA synchronous = NORMAL",
+			       "set synchronous", error_r) < 0)
+			return -1;
+	}
+	if (store_exec(store, "PRAGMA foreign_keys = ON", "set foreign_keys",
+		       error_r) < 0)
+		return -1;
+	if (!store->readonly &&
+	    version < lockout_store_schema_version()) {
+		if (store_migrate(store, error_r) < 0)
+			return -1;
+	}
+	return store_read_data_version(store, &store->data_version, error_r);
+}
+
+int lockout_store_open(const char *path, unsigned int flags,
+		       unsigned int busy_timeout_msecs,
+		       struct lockout_store **store_r, const char **error_r)
+{
+	struct lockout_store *store;
+	struct stat st;
+	bool readonly = (flags & LOCKOUT_STORE_FLAG_READONLY) != 0;
+	bool create = !readonly && (flags & LOCKOUT_STORE_FLAG_CREATE) != 0;
+	int open_flags, rc;
+
+	*store_r = NULL;
+	if (path == NULL || *path == '\0') {
+		*error_r = lockout_error_fmt("lockout store: empty path");
+		return -1;
+	}
+	/* SQLite would only say "unable to open database file". */
+	if (!create && stat(path, &st) < 0) {
+		*error_r = lockout_error_fmt("%s: cannot open: %s", path,
+			errno == ENOENT ? "database does not exist" :
+			strerror(errno));
+		return -1;
+	}
+
+	store = calloc(1, sizeof(*store));
+	if (store == NULL) {
+		*error_r = lockout_error_fmt("%s: out of memory", path);
+		return -1;
+	}
+	store->path = strdup(path);
+	if (store->path == NULL) {
+		free(store);
+		*error_r = lockout_error_fmt("%s: out of memory", path);
+		return -1;
+	}
+	store->readonly = readonly;
+
+	if (readonly)
+		open_flags = SQLITE_OPEN_READONLY;
+	else {
+		open_flags = SQLITE_OPEN_READWRITE |
+			(create ? SQLITE_OPEN_CREATE : 0);
+	}
+	rc = sqlite3_open_v2(path, &store->db, open_flags, NULL);
+	if (rc != SQLITE_OK) {
+		*error_r = store_error(store, "cannot open", rc);
+		lockout_store_close(&store);
+		return -1;
+	}
+	if (store_setup(store, create, busy_timeout_msecs, error_r) < 0) {
+		lockout_store_close(&store);
+		return -1;
+	}
+	*store_r = store;
+	return 0;
+}
+
+void lockout_store_close(struct lockout_store **_store)
+{
+	struct lockout_store *store;
+	unsigned int i;
+
+	if (_store == NULL || (store = *_store) == NULL)
+		return;
+	*_store = NULL;
+
+	if (store->db != NULL) {
+		lockout_store_rollback(store);
+		for (i = 0; i < STORE_STMT_COUNT; i++) {
+			/* returns the last step's error, handled then */
+			(void)sqlite3_finalize(store->stmts[i]);
+		}
+		/* with every statement finalized, close cannot be busy */
+		(void)sqlite3_close_v2(store->db);
+	}
+	free(store->path);
+	free(store);
+}
+
+/* --- transactions and change detection ------------------------------------ */
+
+int lockout_store_begin(struct lockout_store *store, const char **error_r)
+{
+	if (store_check_writable(store, "begin transaction", error_r) < 0)
+		return -1;
+	if (sqlite3_get_autocommit(store->db) == 0) {
+		*error_r = store_errorf(store,
+			"begin transaction: a transaction is already open");
+		return -1;
+	}
+	return store_run(store, &store_begin_query, "begin transaction",
+			 NULL, 0, error_r);
+}
+
+int lockout_store_commit(struct lockout_store *store, const char **error_r)
+{
+	if (sqlite3_get_autocommit(store->db) != 0) {
+		/* SQLite rolls back by itself after some errors (disk full,
+		   I/O error, out of memory) */
+		*error_r = store_errorf(store,
+			"commit: no transaction is open "
+			"(rolled back after an earlier error?)");
+		return -1;
+	}
+	if (store_run(store, &store_commit_query, "commit", NULL, 0,
+		      error_r) < 0) {
+		lockout_store_rollback(store);
+		return -1;
+	}
+	return 0;
+}
+
+void lockout_store_rollback(struct lockout_store *store)
+{
+	enum store_stmt slot = store_rollback_query.slot;
+	sqlite3_stmt *stmt;
+
+	/* Called on error paths: must not touch the error buffer. */
+	if (store == NULL || sqlite3_get_autocommit(store->db) != 0)
+		return;
+	stmt = store->stmts[slot];
+	if (stmt == NULL &&
+	    sqlite3_prepare_v3(store->db, store_rollback_query.sql, -1,
+			       SQLITE_PREPARE_PERSISTENT, &stmt,
+			       NULL) == SQLITE_OK)
+		store->stmts[slot] = stmt;
+	if (stmt != NULL) {
+		(void)sqlite3_step(stmt);
+		(void)sqlite3_reset(stmt);
+	}
+	if (sqlite3_get_autocommit(store->db) == 0) {
+		/* last resort; nothing more can be done if it fails */
+		(void)sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+}
+
+int lockout_store_changed(struct lockout_store *store, const char **error_r)
+{
+	int64_t version;
+
+	if (store_read_data_version(store, &version, error_r) < 0)
+		return -1;
+	if (version == store->data_version)
+		return 0;
+	store->data_version = version;
+	return 1;
+}
+
+unsigned int lockout_store_skipped_rows(const struct lockout_store *store)
+{
+	return store->skipped_rows;
+}

@@ -1,0 +1,94 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+/* Figures over the whole database: active bans by kind and source, rows of
+   each table, file size. */
+#include "lockout-store-private.h"
+
+#include <limits.h>
+#include <string.h>
+
+static const struct store_query store_count_active_query = {
+	STORE_STMT_COUNT_ACTIVE,
+	"SELECT kind, source, observed, count(*) FROM bans "
+	"WHERE lifted IS NULL AND " STORE_ACTIVE_EXPR " > ?1 "
+	"GROUP BY kind, source, observed"
+};
+static const struct store_query store_size_query = {
+	STORE_STMT_SIZE,
+	"SELECT (SELECT count(*) FROM bans), "
+	"(SELECT count(*) FROM failures), "
+	"(SELECT count(*) FROM allowed), "
+	"(SELECT count(*) FROM known_devices), "
+	"(SELECT count(*) FROM events), "
+	"(SELECT page_count FROM pragma_page_count()) * "
+	"(SELECT page_size FROM pragma_page_size())"
+};
+
+/* Add count (0..UINT_MAX) to *sum, saturating rather than wrapping. */
+static void store_sum(unsigned int *sum, int64_t count)
+{
+	uint64_t total = (uint64_t)*sum + (uint64_t)count;
+
+	*sum = total > UINT_MAX ? UINT_MAX : (unsigned int)total;
+}
+
+/* Row function of the count: cb->context is the struct lockout_ban_counts
+   to add to. */
+static int
+store_count_active_row(sqlite3_stmt *stmt, const struct store_callback *cb,
+		       bool *invalid_r)
+{
+	struct lockout_ban_counts *counts = cb->context;
+	enum lockout_kind kind;
+	enum lockout_source source;
+	const char *kind_str, *source_str;
+	int64_t observed, count;
+
+	*invalid_r = store_column_str(stmt, 0, SIZE_MAX, 0, &kind_str) < 0 ||
+		lockout_kind_parse(kind_str, &kind) < 0 ||
+		store_column_str(stmt, 1, SIZE_MAX, 0, &source_str) < 0 ||
+		lockout_source_parse(source_str, &source) < 0 ||
+		store_column_count(stmt, 2, 1, &observed) < 0 ||
+		store_column_count(stmt, 3, UINT_MAX, &count) < 0;
+	if (*invalid_r)
+		return 0;
+	if (observed != 0)
+		store_sum(&counts->observed, count);
+	else {
+		store_sum(&counts->by_kind[kind], count);
+		store_sum(&counts->by_source[source], count);
+		store_sum(&counts->active, count);
+	}
+	return 0;
+}
+
+int lockout_store_count_active(struct lockout_store *store, int64_t now,
+			       struct lockout_ban_counts *counts_r,
+			       const char **error_r)
+{
+	const struct store_callback cb = { .context = counts_r };
+	const struct store_value values[] = { STORE_INT(now) };
+
+	memset(counts_r, 0, sizeof(*counts_r));
+	return store_iterate(store, &store_count_active_query, "count bans",
+			     values, N_ELEMENTS(values),
+			     store_count_active_row, &cb, error_r);
+}
+
+int lockout_store_size(struct lockout_store *store,
+		       struct lockout_store_size *size_r,
+		       const char **error_r)
+{
+	uint64_t columns[6];
+
+	memset(size_r, 0, sizeof(*size_r));
+	if (store_query_counts(store, &store_size_query, "table size", NULL, 0,
+			       columns, N_ELEMENTS(columns), error_r) < 0)
+		return -1;
+	size_r->bans = columns[0];
+	size_r->failures = columns[1];
+	size_r->allowed = columns[2];
+	size_r->known_devices = columns[3];
+	size_r->events = columns[4];
+	size_r->bytes = columns[5];
+	return 0;
+}

@@ -1,0 +1,237 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+/* lockout-store-history.c: add, list, rank and count the failure
+   history. */
+#include "store-test-common.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* --- failure history ---------------------------------------------------- */
+
+struct top_list {
+	unsigned int count;
+	int stop_after;
+	char keys[MAX_LISTED][64];
+	struct lockout_top_row rows[MAX_LISTED];
+};
+
+static int top_list_add(const struct lockout_top_row *row, void *context)
+{
+	struct top_list *list = context;
+
+	ck_assert_uint_lt(list->count, MAX_LISTED);
+	snprintf(list->keys[list->count], sizeof(list->keys[0]), "%s",
+		 row->key);
+	list->rows[list->count] = *row;
+	list->rows[list->count].key = list->keys[list->count];
+	list->count++;
+	if (list->stop_after != 0 && (int)list->count == list->stop_after)
+		return 7;
+	return 0;
+}
+
+struct top_expect {
+	const char *key;
+	uint64_t failures, distinct;
+	int64_t first, last;
+};
+
+/* The rows the cases expect, each once */
+static const struct top_expect
+	top_alice = { "alice", 5, 2, 100, 110 },
+	top_bob = { "bob", 1, 1, 120, 120 },
+	top_carol = { "carol", 10, 1, 50, 50 },
+	/* since 100 (192.0.2.1 has no older failure) */
+	top_ip1 = { "192.0.2.1", 4, 2, 100, 120 },
+	top_ip2 = { "192.0.2.2", 3, 1, 110, 140 },
+	top_ip3 = { "192.0.2.3", 4, 0, 130, 130 },
+	/* since 0: with the older failures of carol */
+	top_ip3_all = { "192.0.2.3", 14, 1, 50, 130 },
+	top_imap = { "imap", 10, 1, 100, 140 },
+	top_smtp = { "smtp", 10, 1, 50, 50 },
+	top_pop3 = { "pop3", 1, 1, 120, 120 };
+
+static const struct {
+	const char *by;
+	int64_t since;
+	unsigned int limit;
+	unsigned int count;
+	const struct top_expect *rows[4];
+} top_cases[] = {
+	{ "user", 100, 10, 2, { &top_alice, &top_bob } },
+	{ "user", 0, 10, 3, { &top_carol, &top_alice, &top_bob } },
+	{ "user", 0, 1, 1, { &top_carol } },
+	{ "user", 115, 10, 1, { &top_bob } },
+	/* ties by key; NULL and empty users are not counted as distinct */
+	{ "ip", 100, 10, 3, { &top_ip1, &top_ip3, &top_ip2 } },
+	{ "ip", 0, 2, 2, { &top_ip3_all, &top_ip1 } },
+	{ "service", 100, 10, 2, { &top_imap, &top_pop3 } },
+	{ "service", 0, 10, 3, { &top_imap, &top_smtp, &top_pop3 } },
+	{ "service", 1000, 10, 0, { NULL } },
+	{ "user", 0, 0, 0, { NULL } },
+};
+
+START_TEST(test_top)
+{
+	struct lockout_store *store = store_open_history("top", _i);
+	struct top_list list = { 0 };
+	const char *error = NULL;
+	unsigned int i;
+
+	if (lockout_store_top(store, top_cases[_i].by, top_cases[_i].since,
+			      top_cases[_i].limit, top_list_add, &list,
+			      &error) != 0)
+		ck_abort_msg("top: %s", error);
+	ck_assert_uint_eq(list.count, top_cases[_i].count);
+	for (i = 0; i < list.count; i++) {
+		const struct top_expect *want = top_cases[_i].rows[i];
+
+		ck_assert_str_eq(list.rows[i].key, want->key);
+		ck_assert_uint_eq(list.rows[i].failures, want->failures);
+		ck_assert_uint_eq(list.rows[i].distinct, want->distinct);
+		ck_assert_int_eq(list.rows[i].first, want->first);
+		ck_assert_int_eq(list.rows[i].last, want->last);
+	}
+	lockout_store_close(&store);
+}
+STORE_END_TEST("history", test_top, N_ELEMENTS(top_cases))
+
+START_TEST(test_failures_errors)
+{
+	struct lockout_store *store;
+	struct lockout_failure rows[2] = {
+		{ 100, "192.0.2.1", "alice", "imap", "PLAIN", "mismatch", 1 },
+		{ 100, "192.0.2.1", long_target, "imap", "PLAIN",
+		  "mismatch", 1 },
+	};
+	struct top_list list;
+	const char *error = NULL;
+
+	make_long_strings();
+	store = store_open_ok("failerr", LOCKOUT_STORE_FLAG_CREATE);
+	/* validated before anything is inserted */
+	ck_assert_int_eq(lockout_store_add_failures(store, rows, 2, &error),
+			 -1);
+	ck_assert_ptr_nonnull(strstr(error, "row 1"));
+	rows[1].user = "bob";
+	rows[1].count = 0;
+	ck_assert_int_eq(lockout_store_add_failures(store, rows, 2, &error),
+			 -1);
+	rows[1].count = 1;
+	rows[1].time = 0;
+	ck_assert_int_eq(lockout_store_add_failures(store, rows, 2, &error),
+			 -1);
+	ck_assert_int_eq(raw_int("failerr", "SELECT count(*) FROM failures"),
+			 0);
+	ck_assert_int_eq(lockout_store_add_failures(store, rows, 0, &error),
+			 0);
+
+	ck_assert_int_eq(lockout_store_add_failures(store, rows, 1, &error),
+			 0);
+	ck_assert_int_eq(lockout_store_top(store, "mechanism", 0, 10,
+					   top_list_add, &list, &error), -1);
+	ck_assert_ptr_nonnull(strstr(error, "unknown key"));
+	ck_assert_int_eq(lockout_store_top(store, NULL, 0, 10,
+					   top_list_add, &list, &error), -1);
+
+	/* the callback stops the ranking */
+	memset(&list, 0, sizeof(list));
+	list.stop_after = 1;
+	rows[1].time = 100;
+	rows[1].user = "bob";
+	ck_assert_int_eq(lockout_store_add_failures(store, rows, 2, &error),
+			 0);
+	ck_assert_int_eq(lockout_store_top(store, "user", 0, 10,
+					   top_list_add, &list, &error), 7);
+	ck_assert_uint_eq(list.count, 1);
+	lockout_store_close(&store);
+}
+STORE_END_TEST("history", test_failures_errors, 0)
+
+struct failure_list {
+	unsigned int count;
+	int64_t times[MAX_LISTED];
+	unsigned int counts[MAX_LISTED];
+};
+
+static int failure_list_add(const struct lockout_failure *row, void *context)
+{
+	struct failure_list *list = context;
+
+	ck_assert_uint_lt(list->count, MAX_LISTED);
+	list->times[list->count] = row->time;
+	list->counts[list->count++] = row->count;
+	return 0;
+}
+
+static const struct {
+	const char *by, *value;
+	int64_t since;
+	unsigned int count;
+	int64_t times[6];
+} failure_iter_cases[] = {
+	{ NULL, NULL, 0, 6, { 50, 100, 110, 120, 130, 140 } },
+	{ NULL, NULL, 115, 3, { 120, 130, 140 } },
+	{ "ip", "192.0.2.1", 0, 2, { 100, 120 } },
+	{ "ip", "192.0.2.3", 100, 1, { 130 } },
+	{ "ip", "192.0.2.9", 0, 0, { 0 } },
+	{ "user", "alice", 0, 2, { 100, 110 } },
+	{ "user", "", 0, 1, { 140 } },
+	{ "user", "alice", 105, 1, { 110 } },
+};
+
+START_TEST(test_iter_failures)
+{
+	struct lockout_store *store = store_open_history("failiter", _i);
+	struct failure_list list;
+	const char *error = NULL;
+	unsigned int i;
+
+	memset(&list, 0, sizeof(list));
+	if (lockout_store_iter_failures(store, failure_iter_cases[_i].by,
+					failure_iter_cases[_i].value,
+					failure_iter_cases[_i].since,
+					failure_list_add, &list, &error) != 0)
+		ck_abort_msg("iter_failures: %s", error);
+	ck_assert_uint_eq(list.count, failure_iter_cases[_i].count);
+	for (i = 0; i < list.count; i++) {
+		ck_assert_int_eq(list.times[i],
+				 failure_iter_cases[_i].times[i]);
+	}
+	lockout_store_close(&store);
+}
+STORE_END_TEST("history", test_iter_failures,
+	       N_ELEMENTS(failure_iter_cases))
+
+START_TEST(test_iter_failures_errors)
+{
+	struct lockout_store *store;
+	struct failure_list list;
+	const char *error = NULL;
+
+	make_long_strings();
+	memset(&list, 0, sizeof(list));
+	store = store_open_ok("failitererr", LOCKOUT_STORE_FLAG_CREATE);
+	ck_assert_int_eq(lockout_store_iter_failures(store, "service", "imap",
+						     0, failure_list_add,
+						     &list, &error), -1);
+	ck_assert_ptr_nonnull(strstr(error, "unknown key"));
+	ck_assert_int_eq(lockout_store_iter_failures(store, "ip", NULL, 0,
+						     failure_list_add, &list,
+						     &error), -1);
+	ck_assert_int_eq(lockout_store_iter_failures(store, "user",
+						     long_target, 0,
+						     failure_list_add, &list,
+						     &error), -1);
+	/* damaged rows are skipped */
+	raw_exec("failitererr", "INSERT INTO failures (time, ip, count) "
+		 "VALUES (5, X'00', 1), (6, '192.0.2.1', 1)");
+	ck_assert_int_eq(lockout_store_iter_failures(store, NULL, NULL, 0,
+						     failure_list_add, &list,
+						     &error), 0);
+	ck_assert_uint_eq(list.count, 1);
+	ck_assert_int_eq(list.times[0], 6);
+	ck_assert_uint_eq(lockout_store_skipped_rows(store), 1);
+	lockout_store_close(&store);
+}
+STORE_END_TEST("history", test_iter_failures_errors, 0)
