@@ -1,5 +1,6 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
 #include "lockout-logparse.h"
+#include "lockout-logline.h"
 
 #include <sodium.h>
 #include <stdbool.h>
@@ -22,17 +23,6 @@
 #define SESSION_WAYS 8
 #define SESSION_SETS 8192
 #define SESSION_TTL_SECS 900
-/* Longest session id and passdb name taken. */
-#define SESSION_ID_MAX 64
-#define NAME_MAX_LEN 63
-/* Slack when placing a date without a year before the reference. */
-#define YEAR_SLACK_SECS (2 * 86400)
-
-enum line_use {
-	LINE_IGNORED,
-	LINE_USED,
-	LINE_UNUSABLE
-};
 
 /* What the previous passdb line of a request said about the chain. */
 enum chain_state {
@@ -65,22 +55,6 @@ struct pending {
 	struct lockout_sim_attempt attempt;
 };
 
-struct log_ts {
-	int year; /* 0 = none in the line */
-	int mon, day, hour, min, sec;
-	bool has_offset;
-	int offset; /* seconds east of UTC */
-};
-
-struct log_clock {
-	int64_t reference_naive;
-	bool have_year;
-	int year;
-	int64_t last_naive;
-	bool cache_valid;
-	int64_t cache_hour, cache_offset;
-};
-
 struct lockout_logparse {
 	unsigned char key[LOCKOUT_SIM_KEY_SIZE];
 	lockout_logparse_callback_t *callback;
@@ -101,40 +75,7 @@ struct lockout_logparse {
 	char line[LOCKOUT_LOG_LINE_MAX + 1];
 };
 
-/* --- small string helpers ------------------------------------------------- */
-
-static bool starts(const char *s, const char *prefix)
-{
-	return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-static bool ends(const char *s, size_t len, const char *suffix)
-{
-	size_t n = strlen(suffix);
-
-	return len >= n && memcmp(s + len - n, suffix, n) == 0;
-}
-
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* Read exactly n digits at *p. */
-static bool digits(const char **p, unsigned int n, int *value_r)
-{
-	int v = 0;
-	unsigned int i;
-
-	for (i = 0; i < n; i++) {
-		if (!is_digit((*p)[i]))
-			return false;
-		v = v * 10 + ((*p)[i] - '0');
-	}
-	*p += n;
-	*value_r = v;
-	return true;
-}
+/* --- small helpers -------------------------------------------------------- */
 
 static void copy_n(char *dest, size_t size, const char *src, size_t len)
 {
@@ -142,249 +83,6 @@ static void copy_n(char *dest, size_t size, const char *src, size_t len)
 		len = size - 1;
 	memcpy(dest, src, len);
 	dest[len] = '\0';
-}
-
-/* The last occurrence of needle in s, or NULL. */
-static const char *find_last(const char *s, const char *needle)
-{
-	const char *p, *last = NULL;
-
-	for (p = strstr(s, needle); p != NULL; p = strstr(p + 1, needle))
-		last = p;
-	return last;
-}
-
-/* --- timestamps ----------------------------------------------------------- */
-
-static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-
-/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static int64_t ts_naive(const struct log_ts *ts, int year)
-{
-	return days_from_civil(year, ts->mon, ts->day) * 86400 +
-		ts->hour * 3600 + ts->min * 60 + ts->sec;
-}
-
-static bool parse_clock_time(const char **p, struct log_ts *ts)
-{
-	if (!digits(p, 2, &ts->hour) || *(*p)++ != ':' ||
-	    !digits(p, 2, &ts->min) || *(*p)++ != ':' ||
-	    !digits(p, 2, &ts->sec))
-		return false;
-	if (**p == '.' || **p == ',') {
-		(*p)++;
-		if (!is_digit(**p))
-			return false;
-		while (is_digit(**p))
-			(*p)++;
-	}
-	return ts->hour <= 23 && ts->min <= 59 && ts->sec <= 60;
-}
-
-/* "Nov 28 03:04:43", "Nov  8 03:04:43" (syslog) or "Nov 08 ..."
-   (Dovecot's log_timestamp). */
-static bool parse_ts_bsd(const char **p, struct log_ts *ts)
-{
-	const char *m;
-	int day = 0;
-
-	if ((*p)[0] == '\0' || (*p)[1] == '\0' || (*p)[2] == '\0')
-		return false;
-	for (m = months; *m != '\0'; m += 3) {
-		if (strncmp(*p, m, 3) == 0)
-			break;
-	}
-	if (*m == '\0' || (*p)[3] != ' ')
-		return false;
-	ts->mon = (int)((m - months) / 3) + 1;
-	*p += 4;
-	if (**p == ' ')
-		(*p)++;
-	if (!is_digit(**p))
-		return false;
-	day = *(*p)++ - '0';
-	if (is_digit(**p))
-		day = day * 10 + (*(*p)++ - '0');
-	if (day < 1 || day > 31 || *(*p)++ != ' ')
-		return false;
-	ts->day = day;
-	ts->year = 0;
-	return parse_clock_time(p, ts);
-}
-
-/* "2025-11-28T03:04:43[.frac][Z|+01:00|+0100]" or "2025-11-28 03:04:43". */
-static bool parse_ts_iso(const char **p, struct log_ts *ts)
-{
-	int oh, om, sign;
-
-	if (!digits(p, 4, &ts->year) || *(*p)++ != '-' ||
-	    !digits(p, 2, &ts->mon) || *(*p)++ != '-' ||
-	    !digits(p, 2, &ts->day) || (**p != 'T' && **p != ' '))
-		return false;
-	(*p)++;
-	if (ts->year < 1970 || ts->mon < 1 || ts->mon > 12 || ts->day < 1 ||
-	    ts->day > 31 || !parse_clock_time(p, ts))
-		return false;
-	if (**p == 'Z') {
-		(*p)++;
-		ts->has_offset = true;
-	} else if (**p == '+' || **p == '-') {
-		sign = **p == '-' ? -1 : 1;
-		(*p)++;
-		if (!digits(p, 2, &oh))
-			return false;
-		if (**p == ':')
-			(*p)++;
-		if (!digits(p, 2, &om) || oh > 23 || om > 59)
-			return false;
-		ts->has_offset = true;
-		ts->offset = sign * (oh * 3600 + om * 60);
-	}
-	return true;
-}
-
-/* Parse the timestamp at the start of s; returns what follows it (after
-   the blanks), or NULL. */
-static const char *parse_ts(const char *s, struct log_ts *ts)
-{
-	const char *p = s;
-
-	memset(ts, 0, sizeof(*ts));
-	if (!(is_digit(*p) ? parse_ts_iso(&p, ts) : parse_ts_bsd(&p, ts)))
-		return NULL;
-	if (*p != ' ')
-		return NULL;
-	while (*p == ' ')
-		p++;
-	return p;
-}
-
-static void clock_begin(struct log_clock *clock, int64_t reference)
-{
-	time_t t = (time_t)reference;
-	struct tm tm;
-	struct log_ts ts;
-
-	memset(clock, 0, sizeof(*clock));
-	memset(&ts, 0, sizeof(ts));
-	if (localtime_r(&t, &tm) == NULL) {
-		clock->reference_naive = reference;
-		return;
-	}
-	ts.mon = tm.tm_mon + 1;
-	ts.day = tm.tm_mday;
-	ts.hour = tm.tm_hour;
-	ts.min = tm.tm_min;
-	ts.sec = tm.tm_sec;
-	clock->reference_naive = ts_naive(&ts, tm.tm_year + 1900);
-}
-
-static int naive_year(int64_t naive)
-{
-	time_t t = (time_t)naive;
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL)
-		return 1970;
-	return tm.tm_year + 1900;
-}
-
-/* Local wall-clock time naive (of ts in year) as unix time. The offset is
-   asked of mktime() once per hour of the log. */
-static int64_t clock_local(struct log_clock *clock, const struct log_ts *ts,
-			   int year, int64_t naive)
-{
-	int64_t hour = naive - naive % 3600;
-	struct tm tm;
-	time_t t;
-
-	if (!clock->cache_valid || clock->cache_hour != hour) {
-		memset(&tm, 0, sizeof(tm));
-		tm.tm_year = year - 1900;
-		tm.tm_mon = ts->mon - 1;
-		tm.tm_mday = ts->day;
-		tm.tm_hour = ts->hour;
-		tm.tm_isdst = -1;
-		t = mktime(&tm);
-		clock->cache_offset = t == (time_t)-1 ? 0 : hour - (int64_t)t;
-		clock->cache_hour = hour;
-		clock->cache_valid = true;
-	}
-	return naive - clock->cache_offset;
-}
-
-static int64_t abs64(int64_t v)
-{
-	return v < 0 ? -v : v;
-}
-
-/* ts as unix time, placing a date without a year next to the previous
-   one (or before the reference for the first). */
-static int64_t clock_resolve(struct log_clock *clock, const struct log_ts *ts)
-{
-	int64_t naive, best, candidate;
-	int year, y;
-
-	if (ts->year != 0) {
-		year = ts->year;
-		naive = ts_naive(ts, year);
-	} else if (!clock->have_year) {
-		year = naive_year(clock->reference_naive);
-		naive = ts_naive(ts, year);
-		if (naive > clock->reference_naive + YEAR_SLACK_SECS) {
-			year--;
-			naive = ts_naive(ts, year);
-		}
-	} else {
-		/* the year that keeps it closest to the line before: a new
-		   year after December, a late December line after January */
-		year = clock->year;
-		best = ts_naive(ts, year);
-		for (y = clock->year - 1; y <= clock->year + 1; y += 2) {
-			candidate = ts_naive(ts, y);
-			if (abs64(candidate - clock->last_naive) <
-			    abs64(best - clock->last_naive)) {
-				best = candidate;
-				year = y;
-			}
-		}
-		naive = best;
-	}
-	clock->have_year = true;
-	clock->year = year;
-	clock->last_naive = naive;
-	if (ts->has_offset)
-		return naive - ts->offset;
-	return clock_local(clock, ts, year, naive);
-}
-
-int lockout_log_line_time(const char *line, size_t len, int64_t reference,
-			  int64_t *time_r)
-{
-	struct log_clock clock;
-	struct log_ts ts;
-	char buf[64];
-
-	/* a timestamp is short: look at the start only */
-	copy_n(buf, sizeof(buf), line, len);
-	if (memchr(line, '\0', len < sizeof(buf) ? len : sizeof(buf) - 1) !=
-	    NULL || parse_ts(buf, &ts) == NULL)
-		return -1;
-	clock_begin(&clock, reference);
-	*time_r = clock_resolve(&clock, &ts);
-	return 0;
 }
 
 /* --- keys ----------------------------------------------------------------- */
@@ -588,122 +286,6 @@ static int pending_push(struct lockout_logparse *parser, struct session *s,
 
 /* --- auth process lines --------------------------------------------------- */
 
-struct auth_msg {
-	enum lockout_sim_result result;
-	/* " - trying the next passdb" */
-	bool next;
-	/* a userdb lookup, not an authentication */
-	bool userdb;
-	/* auth_verbose_passwords is on (the line says so) */
-	bool verbose;
-	const char *pw;
-	size_t pw_len;
-};
-
-/* The end of a failure message: nothing, or (with
-   auth_verbose_passwords) " (given password: X)", " (SHA1 of given
-   password: X)" or " ", then maybe " - trying the next passdb". */
-static bool parse_msg_tail(const char *rest, struct auth_msg *m)
-{
-	static const char *const pw_prefixes[] = {
-		" (given password: ", " (SHA1 of given password: "
-	};
-	size_t len = strlen(rest), n;
-	unsigned int i;
-
-	if (ends(rest, len, " - trying the next passdb")) {
-		len -= strlen(" - trying the next passdb");
-		m->next = true;
-		m->verbose = true;
-	} else if (ends(rest, len, " - trying the next userdb")) {
-		len -= strlen(" - trying the next userdb");
-		m->userdb = true;
-		m->verbose = true;
-	}
-	if (len == 0)
-		return true;
-	if (len == 1 && rest[0] == ' ') {
-		/* verbose, but no password (a credentials mechanism) */
-		m->verbose = true;
-		return true;
-	}
-	for (i = 0; i < 2; i++) {
-		n = strlen(pw_prefixes[i]);
-		if (len > n && strncmp(rest, pw_prefixes[i], n) == 0 &&
-		    rest[len - 1] == ')') {
-			m->pw = rest + n;
-			m->pw_len = len - n - 1;
-			m->verbose = true;
-			return true;
-		}
-	}
-	return false;
-}
-
-static bool parse_auth_msg(const char *msg, struct auth_msg *m)
-{
-	const char *rest;
-
-	memset(m, 0, sizeof(*m));
-	if (starts(msg, "Password mismatch")) {
-		m->result = LOCKOUT_SIM_MISMATCH;
-		rest = msg + strlen("Password mismatch");
-		if (starts(rest, " (for LDAP bind)"))
-			rest += strlen(" (for LDAP bind)");
-	} else if (starts(msg, "unknown user")) {
-		m->result = LOCKOUT_SIM_UNKNOWN_USER;
-		rest = msg + strlen("unknown user");
-	} else if (starts(msg, "pam_authenticate() failed: ")) {
-		rest = strstr(msg, " (Password mismatch?)");
-		if (rest == NULL)
-			return false;
-		m->result = LOCKOUT_SIM_MISMATCH;
-		rest += strlen(" (Password mismatch?)");
-	} else {
-		return false;
-	}
-	return parse_msg_tail(rest, m);
-}
-
-struct auth_ident {
-	const char *user, *session;
-	size_t user_len, session_len;
-	struct lockout_addr ip;
-};
-
-/* "user,ip[,master][,<session>]": 1 with an address, 0 without one, -1
-   with an invalid one. */
-static int parse_ident(const char *s, size_t len, struct auth_ident *id)
-{
-	const char *comma;
-
-	memset(id, 0, sizeof(*id));
-	if (len > 0 && s[len - 1] == '>') {
-		for (comma = s + len - 1; comma > s && *comma != ','; comma--) ;
-		if (comma > s && comma[1] == '<' &&
-		    (size_t)(s + len - 1 - (comma + 2)) <= SESSION_ID_MAX &&
-		    memchr(comma + 2, '>', (size_t)(s + len - 1 - (comma + 2)))
-		    == NULL) {
-			id->session = comma + 2;
-			id->session_len = (size_t)(s + len - 1 - id->session);
-			len = (size_t)(comma - s);
-		}
-	}
-	if (ends(s, len, ",master"))
-		len -= strlen(",master");
-	for (comma = s + len; comma > s && comma[-1] != ','; comma--) ;
-	if (comma == s)
-		return 0;
-	if (lockout_addr_parse_n(comma, (size_t)(s + len - comma),
-				 &id->ip) < 0)
-		return -1;
-	id->user = s;
-	id->user_len = (size_t)(comma - 1 - s);
-	if (id->user_len == 1 && s[0] == '?')
-		id->user_len = 0; /* Dovecot's "no username" */
-	return 1;
-}
-
 static void attempt_init(struct lockout_sim_attempt *a, int64_t time,
 			 const struct lockout_addr *ip, const char *user,
 			 size_t user_len, enum lockout_sim_result result)
@@ -794,118 +376,7 @@ static enum line_use auth_failure(struct lockout_logparse *parser,
 	return LINE_USED;
 }
 
-/* "NAME(user,ip,<session>): message" of the auth process. */
-static enum line_use auth_line(struct lockout_logparse *parser,
-			       const char *msg, int64_t now)
-{
-	struct auth_ident id, found_id;
-	struct auth_msg m, found_msg;
-	const char *open, *close;
-	size_t name_len;
-	unsigned int valid = 0;
-	bool bad_address = false;
-	int ret;
-
-	memset(&found_id, 0, sizeof(found_id));
-	memset(&found_msg, 0, sizeof(found_msg));
-	name_len = strspn(msg, "abcdefghijklmnopqrstuvwxyz"
-			  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-");
-	if (name_len == 0 || name_len > NAME_MAX_LEN || msg[name_len] != '(')
-		return LINE_IGNORED;
-	open = msg + name_len + 1;
-	/* the username and a logged password may hold "): " too: the line
-	   counts only when exactly one reading of it is valid */
-	for (close = strstr(open, "): "); close != NULL;
-	     close = strstr(close + 1, "): ")) {
-		if (!parse_auth_msg(close + 3, &m))
-			continue;
-		ret = parse_ident(open, (size_t)(close - open), &id);
-		if (ret < 0)
-			bad_address = true;
-		if (ret <= 0)
-			continue;
-		if (valid++ == 0) {
-			found_id = id;
-			found_msg = m;
-		}
-	}
-	if (valid == 0)
-		return bad_address ? LINE_UNUSABLE : LINE_IGNORED;
-	if (valid > 1)
-		return LINE_UNUSABLE;
-	return auth_failure(parser, msg, name_len, &found_id, &found_msg, now);
-}
-
 /* --- login process lines -------------------------------------------------- */
-
-struct login_fields {
-	const char *user, *method, *session;
-	size_t user_len, method_len, session_len;
-	bool have_ip;
-	struct lockout_addr ip;
-};
-
-/* Find "key=" at the start of rest or after a blank. */
-static const char *find_field(const char *rest, const char *key)
-{
-	const char *p;
-
-	for (p = strstr(rest, key); p != NULL; p = strstr(p + 1, key)) {
-		if (p == rest || p[-1] == ' ')
-			return p + strlen(key);
-	}
-	return NULL;
-}
-
-/* "user=<u>, method=M, rip=IP, lip=IP, mpid=N, TLS, session=<S>" (the
-   elements of login_log_format_elements). Returns -1 for an invalid
-   address. */
-static int parse_login_fields(const char *f, struct login_fields *r)
-{
-	const char *u, *end, *rest = f, *v;
-
-	memset(r, 0, sizeof(*r));
-	u = find_field(f, "user=<");
-	if (u != NULL) {
-		/* the username may hold anything: it ends at the last
-		   element that follows it */
-		end = find_last(u, ">, method=");
-		if (end == NULL)
-			end = find_last(u, ">, rip=");
-		if (end == NULL)
-			end = strchr(u, '>');
-		if (end == NULL)
-			return -1;
-		r->user = u;
-		r->user_len = (size_t)(end - u);
-		rest = end + 1;
-	}
-	v = find_field(rest, "method=");
-	if (v != NULL) {
-		r->method = v;
-		r->method_len = strcspn(v, ",");
-	}
-	v = find_field(rest, "session=<");
-	if (v != NULL && strchr(v, '>') != NULL) {
-		r->session = v;
-		r->session_len = (size_t)(strchr(v, '>') - v);
-		if (r->session_len > SESSION_ID_MAX)
-			r->session = NULL;
-	}
-	v = find_field(rest, "rip=");
-	if (v != NULL) {
-		if (lockout_addr_parse_n(v, strcspn(v, ","), &r->ip) < 0)
-			return -1;
-		r->have_ip = true;
-	}
-	return 0;
-}
-
-enum login_kind {
-	LOGIN_SUCCESS,
-	LOGIN_FAILED,
-	LOGIN_REFUSED
-};
 
 /* "Login: ..." or "Disconnected...(auth failed, N attempts in S secs): ..."
    of imap-login, pop3-login, submission-login, managesieve-login. */
@@ -916,39 +387,14 @@ static enum line_use login_line(struct lockout_logparse *parser,
 	struct lockout_sim_attempt a;
 	struct login_fields f;
 	struct session *s = NULL;
-	const char *close, *open, *fields;
 	enum login_kind kind;
-	unsigned long attempts = 1;
+	enum line_use use;
+	unsigned long attempts;
 	unsigned int seen = 0;
-	char *endp;
 
-	if (starts(msg, "Login: ")) {
-		kind = LOGIN_SUCCESS;
-		fields = msg + strlen("Login: ");
-	} else {
-		/* the reason Dovecot adds comes before the first "): ",
-		   the elements (with the username) after it */
-		close = strstr(msg, "): ");
-		if (close == NULL)
-			return LINE_IGNORED;
-		for (open = close; open > msg && *open != '('; open--) ;
-		if (starts(open, "(auth failed, ")) {
-			attempts = strtoul(open + strlen("(auth failed, "),
-					   &endp, 10);
-			if (!starts(endp, " attempts in ") || attempts == 0)
-				return LINE_UNUSABLE;
-			kind = LOGIN_FAILED;
-		} else if (starts(open, "(user disabled)")) {
-			kind = LOGIN_REFUSED;
-		} else {
-			return LINE_IGNORED;
-		}
-		fields = close + 3;
-	}
-	if (parse_login_fields(fields, &f) < 0)
-		return LINE_UNUSABLE;
-	if (!f.have_ip)
-		return LINE_IGNORED;
+	use = log_line_login(msg, &kind, &attempts, &f);
+	if (use != LINE_USED)
+		return use;
 
 	/* everything held was logged before this line */
 	if (f.session != NULL) {
@@ -1005,81 +451,26 @@ static enum line_use login_line(struct lockout_logparse *parser,
 
 /* --- lines ---------------------------------------------------------------- */
 
-/* The length of "dovecot:" or "dovecot[123]:" at p, or 0. */
-static size_t dovecot_tag(const char *p)
-{
-	size_t n = strlen("dovecot");
-
-	if (strncmp(p, "dovecot", n) != 0)
-		return 0;
-	if (p[n] == '[') {
-		n++;
-		while (is_digit(p[n]))
-			n++;
-		if (p[n] != ']')
-			return 0;
-		n++;
-	}
-	return p[n] == ':' && p[n + 1] == ' ' ? n + 2 : 0;
-}
-
 static enum line_use parse_message(struct lockout_logparse *parser,
 				   const char *p, int64_t now)
 {
-	static const char *const levels[] = {
-		"Debug: ", "Warning: ", "Error: ", "Fatal: ", "Panic: "
-	};
-	const char *proc, *msg;
-	size_t n, proc_len;
-	unsigned int i;
+	struct auth_ident id;
+	struct auth_msg m;
+	const char *msg, *service;
+	size_t len;
+	enum line_use use;
 
-	/* syslog: "host dovecot: ...", "host dovecot[123]: ...", or without
-	   the host; log_path: the process right away */
-	n = dovecot_tag(p);
-	if (n == 0) {
-		proc_len = strcspn(p, " ");
-		if (proc_len > 0 && p[proc_len - 1] != ':' &&
-		    p[proc_len] == ' ') {
-			n = dovecot_tag(p + proc_len + 1);
-			if (n == 0)
-				return LINE_IGNORED; /* another program */
-			n += proc_len + 1;
-		}
+	switch (log_line_process(p, &msg, &service, &len)) {
+	case LOG_PROCESS_AUTH:
+		use = log_line_auth(msg, &len, &id, &m);
+		if (use != LINE_USED)
+			return use;
+		return auth_failure(parser, msg, len, &id, &m, now);
+	case LOG_PROCESS_LOGIN:
+		return login_line(parser, service, len, msg, now);
+	case LOG_PROCESS_OTHER:
+		break;
 	}
-	proc = p + n;
-	proc_len = strcspn(proc, " ");
-	if (proc_len < 2 || proc[proc_len - 1] != ':' || proc[proc_len] != ' ')
-		return LINE_IGNORED;
-	proc_len--;
-	msg = proc + proc_len + 2;
-	if (starts(msg, "Info: "))
-		msg += strlen("Info: ");
-	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
-		if (starts(msg, levels[i]))
-			return LINE_IGNORED;
-	}
-
-	if (proc_len == 4 && strncmp(proc, "auth", 4) == 0)
-		return auth_line(parser, msg, now);
-	if (starts(proc, "auth-worker(") && proc[proc_len - 1] == ')') {
-		/* "conn unix:auth-worker (pid=1,uid=2): auth-worker<3>: " */
-		if (starts(msg, "conn ")) {
-			msg = strstr(msg, ": auth-worker<");
-			if (msg == NULL)
-				return LINE_IGNORED;
-			msg = strstr(msg, ">: ");
-			if (msg == NULL)
-				return LINE_IGNORED;
-			msg += 3;
-		}
-		return auth_line(parser, msg, now);
-	}
-	n = strlen("-login");
-	if (proc_len > n && proc_len - n <= LOCKOUT_SIM_SERVICE_MAX &&
-	    strncmp(proc + proc_len - n, "-login", n) == 0 &&
-	    strspn(proc, "abcdefghijklmnopqrstuvwxyz0123456789") ==
-	    proc_len - n)
-		return login_line(parser, proc, proc_len - n, msg, now);
 	return LINE_IGNORED;
 }
 
@@ -1107,13 +498,13 @@ int lockout_logparse_line(struct lockout_logparse *parser, const char *line,
 	}
 	memcpy(parser->line, line, len);
 	parser->line[len] = '\0';
-	rest = parse_ts(parser->line, &ts);
+	rest = log_ts_parse(parser->line, &ts);
 	if (rest == NULL) {
 		st->unusable++;
 		st->no_timestamp++;
 		return 0;
 	}
-	now = clock_resolve(&parser->clock, &ts);
+	now = log_clock_resolve(&parser->clock, &ts);
 	if (parser->have_line_time && now < parser->last_line_time)
 		st->backwards++;
 	parser->have_line_time = true;
@@ -1158,7 +549,7 @@ lockout_logparse_create(const unsigned char key[LOCKOUT_SIM_KEY_SIZE],
 	memcpy(parser->key, key, sizeof(parser->key));
 	parser->callback = callback;
 	parser->context = context;
-	clock_begin(&parser->clock, (int64_t)time(NULL));
+	log_clock_begin(&parser->clock, (int64_t)time(NULL));
 	return parser;
 }
 
@@ -1178,7 +569,7 @@ void lockout_logparse_free(struct lockout_logparse **_parser)
 void lockout_logparse_begin(struct lockout_logparse *parser,
 			    int64_t reference)
 {
-	clock_begin(&parser->clock, reference);
+	log_clock_begin(&parser->clock, reference);
 }
 
 const struct lockout_logparse_stats *
