@@ -35,12 +35,15 @@ int lockout_input_open(struct lockout_input *input, const char **error_r)
 void lockout_input_close(struct lockout_input *input);
 
 /* The next line, without its newline: *line_r and *len_r point into the
-   input's buffer, valid until the next call. A line longer than
-   LOCKOUT_INPUT_LINE_MAX is handed out cut, with *too_long_r set and
-   *len_r LOCKOUT_INPUT_LINE_MAX + 1 (its first bytes only); the rest of it
-   is skipped. A last line without a newline counts. Returns 1 for a line,
-   0 at the end, -1 with *error_r when the input cannot be read further (a
-   truncated gzip file; what was handed out so far stays valid input). */
+   input's buffer, valid until the next call. Lines of up to
+   LOCKOUT_INPUT_LINE_MAX bytes come whole. A longer one may come whole too
+   (*len_r says so), or, when its end is not in the buffer, cut: *too_long_r
+   set, *len_r LOCKOUT_INPUT_LINE_MAX + 1 (its first bytes only), the rest
+   of it skipped; either way a line of more than LOCKOUT_INPUT_LINE_MAX
+   bytes is one to refuse. A last line without a newline counts. Returns 1
+   for a line, 0 at the end, -1 with *error_r when the input cannot be read
+   further (a truncated gzip file; what was handed out so far stays valid
+   input). */
 int lockout_input_read_line(struct lockout_input *input, const char **line_r,
 			    size_t *len_r, bool *too_long_r,
 			    const char **error_r)
