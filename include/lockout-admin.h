@@ -62,6 +62,8 @@ struct lockout_allowed_row {
 	struct lockout_str lifted;
 };
 
+/* Start an empty row; release its strings with lockout_allowed_row_free()
+   (then it is empty again). */
 void lockout_allowed_row_init(struct lockout_allowed_row *row);
 void lockout_allowed_row_free(struct lockout_allowed_row *row);
 

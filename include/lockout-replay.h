@@ -62,9 +62,10 @@ struct lockout_replay_settings {
 
 struct lockout_replay;
 
-/* A replay of the NULL-terminated list of paths ("-" is standard input);
-   set, paths and the strings they point to must stay valid while it lives.
-   Nothing is opened yet. Returns NULL when out of memory. */
+/* A replay of the NULL-terminated list of paths ("-" is standard input)
+   with a copy of set; what set points to, paths and its strings must stay
+   valid while the replay lives. Nothing is opened yet. Returns NULL when
+   out of memory. */
 struct lockout_replay *
 lockout_replay_create(const struct lockout_replay_settings *set,
 		      const char *const *paths)
