@@ -457,17 +457,17 @@ static enum line_use parse_message(struct lockout_logparse *parser,
 	struct auth_ident id;
 	struct auth_msg m;
 	const char *msg, *service;
-	size_t len;
+	size_t service_len, name_len;
 	enum line_use use;
 
-	switch (log_line_process(p, &msg, &service, &len)) {
+	switch (log_line_process(p, &msg, &service, &service_len)) {
 	case LOG_PROCESS_AUTH:
-		use = log_line_auth(msg, &len, &id, &m);
+		use = log_line_auth(msg, &name_len, &id, &m);
 		if (use != LINE_USED)
 			return use;
-		return auth_failure(parser, msg, len, &id, &m, now);
+		return auth_failure(parser, msg, name_len, &id, &m, now);
 	case LOG_PROCESS_LOGIN:
-		return login_line(parser, service, len, msg, now);
+		return login_line(parser, service, service_len, msg, now);
 	case LOG_PROCESS_OTHER:
 		break;
 	}
