@@ -1,7 +1,5 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
 #include "lib.h"
-#include "array.h"
-#include "str.h"
 #include "doveadm.h"
 #include "doveadm-print.h"
 #include "doveadm-lockout.h"
@@ -17,16 +15,12 @@
    allowed networks of both origins. */
 
 struct allow_ctx {
-	pool_t pool;
 	struct lockout_target target;
 	/* NULL: keep the reason of a network allowed already ("" if new) */
 	const char *reason;
+	bool delete;
 	/* the row as it is after the change (or was, for -d) */
-	const char *row_reason;
-	int64_t row_created;
-	bool existed;
-	/* targets of the bans lifted */
-	ARRAY_TYPE(const_string) lift;
+	struct lockout_allowed_row row;
 };
 
 static void allow_header(void)
@@ -76,80 +70,18 @@ static void allow_list(struct doveadm_lockout *lo)
 		doveadm_lockout_fail(lo->cctx, EX_TEMPFAIL, "%s", error);
 }
 
-static int allow_collect_ban(const struct lockout_ban *ban, void *context)
+static int allow_write(struct doveadm_lockout *lo, void *context,
+		       const char **error_r)
 {
 	struct allow_ctx *ctx = context;
-	struct lockout_net net;
-	const char *target, *error;
-
-	if (ban->kind == LOCKOUT_KIND_USER)
-		return 0;
-	if (lockout_net_parse(ban->target, &net, &error) < 0) {
-		i_warning("lockout: Ignoring ban %lld with an invalid "
-			  "target: %s", (long long)ban->id, error);
-		return 0;
-	}
-	if (!lockout_target_overlaps(&ctx->target, &net, 1, NULL))
-		return 0;
-	target = p_strdup(ctx->pool, ban->target);
-	array_push_back(&ctx->lift, &target);
-	return 0;
-}
-
-static int allow_find_row(const char *network, const char *reason,
-			  int64_t created, void *context)
-{
-	struct allow_ctx *ctx = context;
-
-	if (strcmp(network, ctx->target.str) != 0)
-		return 0;
-	ctx->row_reason = p_strdup(ctx->pool, reason);
-	ctx->row_created = created;
-	return 1;
-}
-
-static int allow_add_write(struct doveadm_lockout *lo, void *context,
-			   const char **error_r)
-{
-	struct allow_ctx *ctx = context;
-	const char *target, *reason = ctx->reason;
-	unsigned int count;
 	int ret;
 
-	array_clear(&ctx->lift);
-	if (reason == NULL) {
-		ctx->row_reason = "";
-		ret = lockout_store_iter_allowed(lo->store, allow_find_row,
-						 ctx, error_r);
-		if (ret < 0)
-			return -1;
-		reason = ctx->row_reason;
+	if (!ctx->delete) {
+		return lockout_admin_allow(&lo->admin, &ctx->target,
+					   ctx->reason, &ctx->row, error_r);
 	}
-	if (lockout_store_add_allowed(lo->store, ctx->target.str, reason,
-				      lo->now, &ctx->existed, error_r) < 0 ||
-	    lockout_store_iter_bans(lo->store, lo->now, 0, allow_collect_ban,
-				    ctx, error_r) < 0)
-		return -1;
-	/* lifted after the iteration: never change what is being read */
-	array_foreach_elem(&ctx->lift, target) {
-		if (lockout_store_lift(lo->store, target, lo->now, &count,
-				       error_r) < 0)
-			return -1;
-	}
-	/* read back, for the original time of a row that existed */
-	return lockout_store_iter_allowed(lo->store, allow_find_row, ctx,
-					  error_r) < 0 ? -1 : 0;
-}
-
-static int allow_remove_write(struct doveadm_lockout *lo, void *context,
-			      const char **error_r)
-{
-	struct allow_ctx *ctx = context;
-	unsigned int count;
-	int ret;
-
-	ret = lockout_store_iter_allowed(lo->store, allow_find_row, ctx,
-					 error_r);
+	ret = lockout_admin_disallow(&lo->admin, &ctx->target, &ctx->row,
+				     error_r);
 	if (ret < 0)
 		return -1;
 	if (ret == 0) {
@@ -164,27 +96,24 @@ static int allow_remove_write(struct doveadm_lockout *lo, void *context,
 			"configuration)" : "");
 		return 1;
 	}
-	return lockout_store_remove_allowed(lo->store, ctx->target.str,
-					    &count, error_r);
+	return 0;
 }
 
 static void cmd_lockout_allow(struct doveadm_cmd_context *cctx)
 {
 	struct doveadm_lockout lo;
 	struct allow_ctx ctx;
-	const char *str, *error;
-	bool delete = FALSE;
-	int ret;
+	const char *str, *reason, *lifted, *error;
 
 	i_zero(&ctx);
-	(void)doveadm_cmd_param_bool(cctx, "delete", &delete);
+	(void)doveadm_cmd_param_bool(cctx, "delete", &ctx.delete);
 	if (doveadm_cmd_param_str(cctx, "reason", &ctx.reason) &&
 	    lockout_reason_check(ctx.reason, &error) < 0) {
 		doveadm_lockout_fail(cctx, EX_USAGE, "%s", error);
 		return;
 	}
 	if (!doveadm_cmd_param_str(cctx, "network", &str)) {
-		if (delete || ctx.reason != NULL) {
+		if (ctx.delete || ctx.reason != NULL) {
 			doveadm_lockout_fail(cctx, EX_USAGE, "Missing network "
 					     "(usage: doveadm %s %s)",
 					     cctx->cmd->name, cctx->cmd->usage);
@@ -199,7 +128,7 @@ static void cmd_lockout_allow(struct doveadm_cmd_context *cctx)
 	if (doveadm_lockout_target_arg(cctx, "network", TRUE,
 				       &ctx.target) < 0)
 		return;
-	if (delete && ctx.reason != NULL) {
+	if (ctx.delete && ctx.reason != NULL) {
 		doveadm_lockout_fail(cctx, EX_USAGE, "-r cannot be used "
 				     "with -d");
 		return;
@@ -207,34 +136,25 @@ static void cmd_lockout_allow(struct doveadm_cmd_context *cctx)
 
 	if (doveadm_lockout_init(cctx, FALSE, &lo) < 0)
 		return;
-	ctx.pool = pool_alloconly_create("lockout allow", 1024);
-	p_array_init(&ctx.lift, ctx.pool, 8);
-	ret = doveadm_lockout_write(&lo, delete ? allow_remove_write :
-				    allow_add_write, &ctx);
-	if (ret == 0 && ctx.existed && ctx.reason != NULL) {
-		i_info("%s: %s was allowed already; its reason is updated",
-		       cctx->cmd->name, ctx.target.str);
-	}
-	if (ret == 0) {
+	lockout_allowed_row_init(&ctx.row);
+	if (doveadm_lockout_write(&lo, allow_write, &ctx) == 0) {
+		if (ctx.row.existed && ctx.reason != NULL) {
+			i_info("%s: %s was allowed already; its reason is "
+			       "updated", cctx->cmd->name, ctx.target.str);
+		}
+		reason = lockout_str_c(&ctx.row.reason);
+		lifted = lockout_str_c(&ctx.row.lifted);
+		if (reason == NULL || lifted == NULL) {
+			i_fatal_status(FATAL_OUTOFMEM,
+				       "lockout allow: Out of memory");
+		}
 		doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
 		allow_header();
-		if (delete) {
-			allow_print(ctx.target.str, ctx.row_reason,
-				    ctx.row_created, "removed", "");
-		} else T_BEGIN {
-			string_t *lifted = t_str_new(64);
-			const char *target;
-
-			array_foreach_elem(&ctx.lift, target) {
-				if (str_len(lifted) > 0)
-					str_append_c(lifted, ' ');
-				str_append(lifted, target);
-			}
-			allow_print(ctx.target.str, ctx.row_reason,
-				    ctx.row_created, "table", str_c(lifted));
-		} T_END;
+		allow_print(ctx.target.str, reason, ctx.row.created,
+			    ctx.delete ? "removed" : "table",
+			    ctx.delete ? "" : lifted);
 	}
-	pool_unref(&ctx.pool);
+	lockout_allowed_row_free(&ctx.row);
 	doveadm_lockout_deinit(&lo);
 }
 

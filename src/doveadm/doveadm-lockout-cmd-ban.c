@@ -4,7 +4,6 @@
 #include "doveadm-print.h"
 #include "doveadm-lockout.h"
 #include "lockout-args.h"
-#include "lockout-json.h"
 
 #include <sysexits.h>
 
@@ -12,8 +11,6 @@
    a manual ban of an address, a network, or a username (protected mode).
    Without -d it is permanent: an administrator's ban is a decision, not a
    counter. A ban of a target that is already banned replaces it. */
-
-#define BAN_DEFAULT_REASON "banned by the administrator"
 
 struct ban_ctx {
 	struct lockout_target target;
@@ -40,15 +37,10 @@ static const char *ban_evidence(const struct doveadm_cmd_context *cctx)
 	const char *evidence;
 
 	lockout_str_init(&str);
-	lockout_str_append(&str, "{\"rule\":\"manual\",\"via\":");
-	lockout_json_append_string(&str, ban_via(cctx));
-	if (cctx->conn_type != DOVEADM_CONNECTION_TYPE_CLI &&
-	    cctx->remote_ip.family != 0) {
-		lockout_str_append(&str, ",\"remote_ip\":");
-		lockout_json_append_string(&str,
-					   net_ip2addr(&cctx->remote_ip));
-	}
-	lockout_str_append(&str, "}");
+	lockout_admin_manual_evidence(&str, ban_via(cctx),
+		cctx->conn_type != DOVEADM_CONNECTION_TYPE_CLI &&
+		cctx->remote_ip.family != 0 ?
+		net_ip2addr(&cctx->remote_ip) : NULL);
 	evidence = lockout_str_c(&str);
 	if (evidence == NULL)
 		i_fatal_status(FATAL_OUTOFMEM, "lockout ban: Out of memory");
@@ -61,35 +53,26 @@ static int ban_write(struct doveadm_lockout *lo, void *context,
 		     const char **error_r)
 {
 	struct ban_ctx *ctx = context;
-	const char *network, *origin;
+	char network[LOCKOUT_TARGET_STRLEN];
+	const char *origin;
 	int ret;
 
-	/* under the write lock, so that a concurrent "allow" cannot slip
-	   in between the check and the ban */
-	ret = doveadm_lockout_find_allowed(lo, &ctx->target, &network,
-					   &origin, error_r);
-	if (ret < 0)
-		return -1;
+	ret = lockout_admin_ban(&lo->admin, &ctx->target, &ctx->ban,
+				&ctx->replaced, network, &origin, error_r);
 	if (ret > 0) {
 		doveadm_lockout_fail(lo->cctx, DOVEADM_EX_NOTPOSSIBLE,
 				     "%s overlaps the allowed network %s "
 				     "(%s); nothing was changed",
 				     ctx->target.str, network, origin);
-		return 1;
 	}
-	if (lockout_store_lift(lo->store, ctx->target.str, lo->now,
-			       &ctx->replaced, error_r) < 0 ||
-	    lockout_store_add_ban(lo->store, &ctx->ban, &ctx->ban.id,
-				  error_r) < 0)
-		return -1;
-	return 0;
+	return ret;
 }
 
 static void cmd_lockout_ban(struct doveadm_cmd_context *cctx)
 {
 	struct doveadm_lockout lo;
 	struct ban_ctx ctx;
-	const char *str, *reason = BAN_DEFAULT_REASON, *error;
+	const char *str, *reason = NULL, *error;
 	uint32_t secs = LOCKOUT_TIME_PERMANENT;
 
 	i_zero(&ctx);
@@ -109,14 +92,8 @@ static void cmd_lockout_ban(struct doveadm_cmd_context *cctx)
 
 	if (doveadm_lockout_init(cctx, FALSE, &lo) < 0)
 		return;
-	ctx.ban.target = ctx.target.str;
-	ctx.ban.kind = ctx.target.kind;
-	ctx.ban.source = LOCKOUT_SOURCE_MANUAL;
-	ctx.ban.reason = reason[0] == '\0' ? BAN_DEFAULT_REASON : reason;
-	ctx.ban.rule = "manual";
-	ctx.ban.created = lo.now;
-	ctx.ban.expires = lockout_expiry(lo.now, secs);
-	ctx.ban.evidence = ban_evidence(cctx);
+	lockout_admin_manual_ban(&ctx.ban, &ctx.target, reason, lo.now, secs,
+				 ban_evidence(cctx));
 
 	if (doveadm_lockout_write(&lo, ban_write, &ctx) == 0) {
 		if (lo.cfg.mode == LOCKOUT_MODE_OBSERVE) {

@@ -1,7 +1,6 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
 #include "lib.h"
 #include "array.h"
-#include "hash.h"
 #include "str.h"
 #include "doveadm.h"
 #include "doveadm-print.h"
@@ -21,10 +20,6 @@
 /* Items listed per field, most frequent first; the rest are counted. */
 #define SHOW_MAX_ITEMS 10
 
-struct show_tally {
-	HASH_TABLE(char *, void *) counts;
-};
-
 struct show_ctx {
 	pool_t pool;
 	struct doveadm_lockout *lo;
@@ -40,77 +35,10 @@ struct show_ctx {
 	/* the failure history */
 	uint64_t failures, refused;
 	int64_t first, last;
-	struct show_tally users, sources, services;
+	struct doveadm_lockout_tally *users, *sources, *services;
 
 	string_t *devices;
 };
-
-static void show_tally_init(struct show_ctx *ctx, struct show_tally *tally)
-{
-	hash_table_create(&tally->counts, ctx->pool, 0, str_hash, strcmp);
-}
-
-static void show_tally_add(struct show_ctx *ctx, struct show_tally *tally,
-			   const char *key, unsigned int count)
-{
-	char *orig;
-	void *value;
-	uintptr_t sum;
-
-	if (key == NULL || key[0] == '\0')
-		return;
-	if (!hash_table_lookup_full(tally->counts, key, &orig, &value)) {
-		orig = p_strdup(ctx->pool, key);
-		value = NULL;
-	}
-	sum = POINTER_CAST_TO(value, uintptr_t) + count;
-	hash_table_update(tally->counts, orig, POINTER_CAST(sum));
-}
-
-struct show_item {
-	const char *key;
-	uintptr_t count;
-};
-
-static int show_item_cmp(const struct show_item *a, const struct show_item *b)
-{
-	if (a->count != b->count)
-		return a->count > b->count ? -1 : 1;
-	return strcmp(a->key, b->key);
-}
-
-/* "key (count), ..." most frequent first, at most SHOW_MAX_ITEMS. */
-static const char *show_tally_str(struct show_tally *tally)
-{
-	ARRAY(struct show_item) items;
-	struct hash_iterate_context *iter;
-	struct show_item *item;
-	const struct show_item *shown;
-	string_t *str = t_str_new(128);
-	unsigned int i, count;
-	char *key;
-	void *value;
-
-	t_array_init(&items, 16);
-	iter = hash_table_iterate_init(tally->counts);
-	while (hash_table_iterate(iter, tally->counts, &key, &value)) {
-		item = array_append_space(&items);
-		item->key = key;
-		item->count = POINTER_CAST_TO(value, uintptr_t);
-	}
-	hash_table_iterate_deinit(&iter);
-	array_sort(&items, show_item_cmp);
-	shown = array_get(&items, &count);
-	for (i = 0; i < count && i < SHOW_MAX_ITEMS; i++) {
-		if (i > 0)
-			str_append(str, ", ");
-		str_printfa(str, "%s (%llu)", shown[i].key,
-			    (unsigned long long)shown[i].count);
-	}
-	if (count > SHOW_MAX_ITEMS)
-		str_printfa(str, " and %u more", count - SHOW_MAX_ITEMS);
-	return str_c(str);
-}
 
 static void show_ban_copy(struct show_ctx *ctx, const struct lockout_ban *ban,
 			  struct lockout_ban *copy)
@@ -130,37 +58,21 @@ static int show_collect_ban(const struct lockout_ban *ban, void *context)
 	return 0;
 }
 
-static unsigned int
-show_ban_rank(struct show_ctx *ctx, const struct lockout_ban *ban)
-{
-	return (ban->observed ? 0 : 2) +
-		(strcmp(ban->target, ctx->target.str) == 0 ? 1 : 0);
-}
-
-/* An active ban: does it apply to the target (its own, or a network that
-   contains it)? */
+/* An active ban: does it apply to the target? */
 static int show_check_cover(const struct lockout_ban *ban, void *context)
 {
 	struct show_ctx *ctx = context;
-	struct lockout_net net;
-	const char *target, *error;
+	const char *target;
 
-	if (ban->kind == LOCKOUT_KIND_USER ||
-	    ctx->target.kind == LOCKOUT_KIND_USER) {
-		if (strcmp(ban->target, ctx->target.str) != 0)
-			return 0;
-	} else if (lockout_net_parse(ban->target, &net, &error) < 0 ||
-		   net.prefix > ctx->target.net.prefix ||
-		   !lockout_net_contains(&net, &ctx->target.net.addr)) {
+	if (!lockout_ban_covers(ban, &ctx->target))
 		return 0;
-	}
 	target = p_strdup(ctx->pool, ban->target);
 	array_push_back(&ctx->banned_by, &target);
-	/* the ban that explains the state best: an enforced one before an
-	   observed one, the target's own before a wider network's, and the
-	   newest (iteration is oldest first) */
+	/* the ban that explains the state best, the newest of those
+	   (iteration is oldest first) */
 	if (!ctx->have_cover ||
-	    show_ban_rank(ctx, ban) >= show_ban_rank(ctx, &ctx->cover)) {
+	    lockout_ban_relevance(ban, &ctx->target) >=
+	    lockout_ban_relevance(&ctx->cover, &ctx->target)) {
 		show_ban_copy(ctx, ban, &ctx->cover);
 		ctx->have_cover = TRUE;
 	}
@@ -172,13 +84,10 @@ static int show_check_cover(const struct lockout_ban *ban, void *context)
 static int show_failure(const struct lockout_failure *row, void *context)
 {
 	struct show_ctx *ctx = context;
-	struct lockout_addr addr;
 
-	if (ctx->target.kind == LOCKOUT_KIND_NET &&
-	    (row->ip == NULL || lockout_addr_parse(row->ip, &addr) < 0 ||
-	     !lockout_net_contains(&ctx->target.net, &addr)))
+	if (!lockout_failure_concerns(row, &ctx->target))
 		return 0;
-	if (row->result != NULL && strcmp(row->result, "refused") == 0) {
+	if (lockout_failure_refused(row)) {
 		ctx->refused += row->count;
 		return 0;
 	}
@@ -187,9 +96,9 @@ static int show_failure(const struct lockout_failure *row, void *context)
 		ctx->first = row->time;
 	if (row->time > ctx->last)
 		ctx->last = row->time;
-	show_tally_add(ctx, &ctx->users, row->user, row->count);
-	show_tally_add(ctx, &ctx->sources, row->ip, row->count);
-	show_tally_add(ctx, &ctx->services, row->service, row->count);
+	doveadm_lockout_tally_add(ctx->users, row->user, row->count);
+	doveadm_lockout_tally_add(ctx->sources, row->ip, row->count);
+	doveadm_lockout_tally_add(ctx->services, row->service, row->count);
 	return 0;
 }
 
@@ -231,17 +140,6 @@ static int show_collect(struct show_ctx *ctx, const char **error_r)
 	return 0;
 }
 
-static const char *show_state(struct show_ctx *ctx, const char *allowed_by)
-{
-	if (ctx->enforced) {
-		return ctx->target.kind == LOCKOUT_KIND_USER ?
-			"protected" : "banned";
-	}
-	if (ctx->have_cover)
-		return "observed";
-	return allowed_by != NULL ? "allowed" : "not banned";
-}
-
 /* "<created> <rule>/<source> until <expires>|permanent, <state>" per ban */
 static const char *show_history(struct show_ctx *ctx)
 {
@@ -261,7 +159,7 @@ static const char *show_history(struct show_ctx *ctx)
 				    doveadm_lockout_time(ban->expires));
 		}
 		str_printfa(str, ", %s",
-			    doveadm_lockout_ban_state(ban, ctx->lo->now));
+			    lockout_ban_state(ban, ctx->lo->now));
 		if (ban->lifted != 0) {
 			str_printfa(str, " %s",
 				    doveadm_lockout_time(ban->lifted));
@@ -348,7 +246,9 @@ static void show_print(struct show_ctx *ctx, const char *allowed_by,
 
 	doveadm_print(ctx->target.str);
 	doveadm_print(lockout_kind_to_str(ctx->target.kind));
-	doveadm_print(show_state(ctx, allowed_by));
+	doveadm_print(lockout_target_state(&ctx->target, ctx->enforced,
+					   ctx->have_cover,
+					   allowed_by != NULL));
 	doveadm_print(t_strarray_join(banned_by, " "));
 	doveadm_print(allowed_by == NULL ? "" : allowed_by);
 	doveadm_print(ban == NULL ? "" : ban->reason);
@@ -371,9 +271,10 @@ static void show_print(struct show_ctx *ctx, const char *allowed_by,
 	doveadm_print_num(ctx->refused);
 	doveadm_print(doveadm_lockout_time(ctx->first));
 	doveadm_print(doveadm_lockout_time(ctx->last));
-	doveadm_print(show_tally_str(&ctx->users));
-	doveadm_print(show_tally_str(&ctx->sources));
-	doveadm_print(show_tally_str(&ctx->services));
+	doveadm_print(doveadm_lockout_tally_str(ctx->users, SHOW_MAX_ITEMS));
+	doveadm_print(doveadm_lockout_tally_str(ctx->sources, SHOW_MAX_ITEMS));
+	doveadm_print(doveadm_lockout_tally_str(ctx->services,
+						SHOW_MAX_ITEMS));
 	doveadm_print(str_c(ctx->devices));
 	doveadm_print(account);
 	doveadm_print(ban == NULL ? "" : ban->evidence);
@@ -384,7 +285,8 @@ static void cmd_lockout_show(struct doveadm_cmd_context *cctx)
 	struct doveadm_lockout lo;
 	struct doveadm_lockout_userdb *udb;
 	struct show_ctx ctx;
-	const char *allowed_by = NULL, *network, *origin, *error;
+	char network[LOCKOUT_TARGET_STRLEN];
+	const char *allowed_by = NULL, *origin, *error;
 	const char *account = "";
 	unsigned int i;
 	int ret;
@@ -399,15 +301,15 @@ static void cmd_lockout_show(struct doveadm_cmd_context *cctx)
 	ctx.pool = pool_alloconly_create("lockout show", 4096);
 	p_array_init(&ctx.bans, ctx.pool, 8);
 	p_array_init(&ctx.banned_by, ctx.pool, 4);
-	show_tally_init(&ctx, &ctx.users);
-	show_tally_init(&ctx, &ctx.sources);
-	show_tally_init(&ctx, &ctx.services);
+	ctx.users = doveadm_lockout_tally_init(ctx.pool);
+	ctx.sources = doveadm_lockout_tally_init(ctx.pool);
+	ctx.services = doveadm_lockout_tally_init(ctx.pool);
 	ctx.devices = str_new(ctx.pool, 128);
 
 	ret = show_collect(&ctx, &error);
 	if (ret == 0) {
-		ret = doveadm_lockout_find_allowed(&lo, &ctx.target, &network,
-						   &origin, &error);
+		ret = lockout_admin_find_allowed(&lo.admin, &ctx.target,
+						 network, &origin, &error);
 		if (ret > 0) {
 			allowed_by = t_strdup_printf("%s (%s)", network,
 						     origin);
@@ -427,9 +329,9 @@ static void cmd_lockout_show(struct doveadm_cmd_context *cctx)
 			show_header(show_fields[i]);
 		show_print(&ctx, allowed_by, account);
 	} T_END;
-	hash_table_destroy(&ctx.users.counts);
-	hash_table_destroy(&ctx.sources.counts);
-	hash_table_destroy(&ctx.services.counts);
+	doveadm_lockout_tally_deinit(&ctx.users);
+	doveadm_lockout_tally_deinit(&ctx.sources);
+	doveadm_lockout_tally_deinit(&ctx.services);
 	pool_unref(&ctx.pool);
 	doveadm_lockout_deinit(&lo);
 }

@@ -4,7 +4,6 @@
 #include "doveadm-print.h"
 #include "doveadm-lockout.h"
 
-#include <sys/stat.h>
 #include <sysexits.h>
 
 /* doveadm lockout stats: one record of counters (one "name: value" line
@@ -12,35 +11,8 @@
    bans by kind and by source, failures and refusals in the last hour and
    day, and how big the table is. */
 
-struct stats_values {
-	struct lockout_ban_counts bans;
-	uint64_t failures_hour, refused_hour, failures_day, refused_day;
-	struct lockout_store_size size;
-	uint64_t wal_bytes;
-};
-
-static int stats_read(struct doveadm_lockout *lo, struct stats_values *v,
-		      const char **error_r)
-{
-	struct stat st;
-
-	if (lockout_store_count_active(lo->store, lo->now, &v->bans,
-				       error_r) < 0 ||
-	    lockout_store_count_failures(lo->store, lo->now - 3600,
-					 &v->failures_hour, &v->refused_hour,
-					 error_r) < 0 ||
-	    lockout_store_count_failures(lo->store, lo->now - 86400,
-					 &v->failures_day, &v->refused_day,
-					 error_r) < 0 ||
-	    lockout_store_size(lo->store, &v->size, error_r) < 0)
-		return -1;
-	if (stat(t_strconcat(lo->cfg.db, "-wal", NULL), &st) == 0)
-		v->wal_bytes = (uint64_t)st.st_size;
-	return 0;
-}
-
 static void stats_print(struct doveadm_lockout *lo,
-			const struct stats_values *v)
+			const struct lockout_admin_stats *v)
 {
 	static const char *const num_fields[] = {
 		"bans", "bans_ip", "bans_net", "bans_user",
@@ -85,13 +57,12 @@ static void stats_print(struct doveadm_lockout *lo,
 static void cmd_lockout_stats(struct doveadm_cmd_context *cctx)
 {
 	struct doveadm_lockout lo;
-	struct stats_values v;
+	struct lockout_admin_stats v;
 	const char *error;
 
 	if (doveadm_lockout_init(cctx, TRUE, &lo) < 0)
 		return;
-	i_zero(&v);
-	if (stats_read(&lo, &v, &error) < 0)
+	if (lockout_admin_stats(&lo.admin, &v, &error) < 0)
 		doveadm_lockout_fail(cctx, EX_TEMPFAIL, "%s", error);
 	else
 		stats_print(&lo, &v);

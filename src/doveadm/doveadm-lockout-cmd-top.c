@@ -26,20 +26,6 @@ struct top_ctx {
 	struct lockout_banset *bans;
 };
 
-static int top_load_ban(const struct lockout_ban *ban, void *context)
-{
-	struct top_ctx *ctx = context;
-	struct lockout_net net;
-	const char *error;
-
-	if (ban->kind == LOCKOUT_KIND_USER || ban->observed ||
-	    lockout_net_parse(ban->target, &net, &error) < 0)
-		return 0;
-	if (lockout_banset_add(ctx->bans, &net, ban->expires, ban->id) < 0)
-		i_fatal_status(FATAL_OUTOFMEM, "lockout top: Out of memory");
-	return 0;
-}
-
 static const char *top_banned(struct top_ctx *ctx, const char *ip)
 {
 	struct lockout_addr addr;
@@ -128,8 +114,7 @@ static void cmd_lockout_top(struct doveadm_cmd_context *cctx)
 		if (ctx.bans == NULL)
 			i_fatal_status(FATAL_OUTOFMEM,
 				       "lockout top: Out of memory");
-		ret = lockout_store_iter_bans(lo.store, lo.now, 0,
-					      top_load_ban, &ctx, &error);
+		ret = lockout_admin_load_bans(&lo.admin, ctx.bans, &error);
 	} else if (strcmp(ctx.column, "user") == 0) {
 		ctx.udb = doveadm_lockout_userdb_init();
 	}

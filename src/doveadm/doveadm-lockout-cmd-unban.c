@@ -16,11 +16,9 @@ struct unban_ctx {
 	pool_t pool;
 	struct lockout_target target;
 	ARRAY(struct lockout_ban) lifted;
-	/* an active ban of a wider network covering the target */
-	const char *covered_by;
 };
 
-static int unban_collect(const struct lockout_ban *ban, void *context)
+static void unban_collect(const struct lockout_ban *ban, void *context)
 {
 	struct unban_ctx *ctx = context;
 	struct lockout_ban *copy;
@@ -31,60 +29,31 @@ static int unban_collect(const struct lockout_ban *ban, void *context)
 	copy->reason = p_strdup(ctx->pool, ban->reason);
 	copy->rule = p_strdup(ctx->pool, ban->rule);
 	copy->evidence = NULL;
-	return 0;
-}
-
-static int unban_find_cover(const struct lockout_ban *ban, void *context)
-{
-	struct unban_ctx *ctx = context;
-	struct lockout_net net;
-	const char *error;
-
-	if (ban->kind == LOCKOUT_KIND_USER ||
-	    lockout_net_parse(ban->target, &net, &error) < 0 ||
-	    net.prefix > ctx->target.net.prefix ||
-	    !lockout_net_contains(&net, &ctx->target.net.addr))
-		return 0;
-	ctx->covered_by = p_strdup(ctx->pool, ban->target);
-	return 1;
 }
 
 static int unban_write(struct doveadm_lockout *lo, void *context,
 		       const char **error_r)
 {
 	struct unban_ctx *ctx = context;
-	struct lockout_ban *ban;
-	unsigned int count;
+	char covered_by[LOCKOUT_TARGET_STRLEN];
+	int ret;
 
 	array_clear(&ctx->lifted);
-	ctx->covered_by = NULL;
-	if (lockout_store_iter_target(lo->store, ctx->target.str, lo->now, 0,
-				      unban_collect, ctx, error_r) < 0)
-		return -1;
-	if (array_count(&ctx->lifted) == 0) {
-		if (ctx->target.kind != LOCKOUT_KIND_USER &&
-		    lockout_store_iter_bans(lo->store, lo->now, 0,
-					    unban_find_cover, ctx,
-					    error_r) < 0)
-			return -1;
-		if (ctx->covered_by != NULL) {
-			doveadm_lockout_fail(lo->cctx, DOVEADM_EX_NOTFOUND,
-				"%s is not banned itself, but the ban of %s "
-				"covers it (unban that); nothing was changed",
-				ctx->target.str, ctx->covered_by);
-		} else {
-			doveadm_lockout_fail(lo->cctx, DOVEADM_EX_NOTFOUND,
-				"%s is not banned; nothing was changed",
-				ctx->target.str);
-		}
-		return 1;
+	ret = lockout_admin_unban(&lo->admin, &ctx->target, unban_collect, ctx,
+				  covered_by, error_r);
+	if (ret != 0)
+		return ret < 0 ? -1 : 0;
+	if (covered_by[0] != '\0') {
+		doveadm_lockout_fail(lo->cctx, DOVEADM_EX_NOTFOUND,
+			"%s is not banned itself, but the ban of %s covers it "
+			"(unban that); nothing was changed",
+			ctx->target.str, covered_by);
+	} else {
+		doveadm_lockout_fail(lo->cctx, DOVEADM_EX_NOTFOUND,
+			"%s is not banned; nothing was changed",
+			ctx->target.str);
 	}
-	if (lockout_store_lift(lo->store, ctx->target.str, lo->now, &count,
-			       error_r) < 0)
-		return -1;
-	array_foreach_modifiable(&ctx->lifted, ban)
-		ban->lifted = lo->now;
-	return 0;
+	return 1;
 }
 
 static void cmd_lockout_unban(struct doveadm_cmd_context *cctx)

@@ -71,6 +71,12 @@ int doveadm_lockout_open(const struct lockout_config *cfg, bool readonly,
 	return 0;
 }
 
+static void doveadm_lockout_invalid_row(const char *message,
+					void *context ATTR_UNUSED)
+{
+	i_warning("lockout: %s", message);
+}
+
 int doveadm_lockout_init(const struct doveadm_cmd_context *cctx,
 			 bool readonly, struct doveadm_lockout *lo_r)
 {
@@ -85,6 +91,10 @@ int doveadm_lockout_init(const struct doveadm_cmd_context *cctx,
 		lockout_config_free(&lo_r->cfg);
 		return -1;
 	}
+	lo_r->admin.store = lo_r->store;
+	lo_r->admin.cfg = &lo_r->cfg;
+	lo_r->admin.now = lo_r->now;
+	lo_r->admin.invalid_row = doveadm_lockout_invalid_row;
 	return 0;
 }
 
@@ -147,63 +157,6 @@ int doveadm_lockout_target_arg(const struct doveadm_cmd_context *cctx,
 	return 0;
 }
 
-struct find_allowed_ctx {
-	const struct lockout_target *target;
-	const char *network;
-};
-
-static int find_allowed_row(const char *network, const char *reason,
-			    int64_t created ATTR_UNUSED, void *context)
-{
-	struct find_allowed_ctx *ctx = context;
-	struct lockout_net net;
-	const char *error;
-
-	/* the table is shared with other writers: parse what it holds */
-	if (lockout_net_parse(network, &net, &error) < 0) {
-		i_warning("lockout: Ignoring invalid allowed network "
-			  "(reason '%s'): %s", reason, error);
-		return 0;
-	}
-	if (!lockout_target_overlaps(ctx->target, &net, 1, NULL))
-		return 0;
-	ctx->network = t_strdup(network);
-	return 1;
-}
-
-int doveadm_lockout_find_allowed(struct doveadm_lockout *lo,
-				 const struct lockout_target *target,
-				 const char **network_r,
-				 const char **origin_r,
-				 const char **error_r)
-{
-	struct find_allowed_ctx ctx;
-	char buf[LOCKOUT_NET_STRLEN];
-	size_t idx;
-	int ret;
-
-	if (lockout_target_overlaps(target, lo->cfg.allow_networks,
-				    lo->cfg.allow_networks_count, &idx)) {
-		lockout_net_to_str(&lo->cfg.allow_networks[idx], buf);
-		*network_r = t_strdup(buf);
-		*origin_r = "lockout_allow_networks";
-		return 1;
-	}
-	if (target->kind == LOCKOUT_KIND_USER)
-		return 0;
-	i_zero(&ctx);
-	ctx.target = target;
-	ret = lockout_store_iter_allowed(lo->store, find_allowed_row, &ctx,
-					 error_r);
-	if (ret < 0)
-		return -1;
-	if (ret == 0)
-		return 0;
-	*network_r = ctx.network;
-	*origin_r = "allowed table";
-	return 1;
-}
-
 void doveadm_lockout_ban_header(void)
 {
 	doveadm_print_header_simple("target");
@@ -220,16 +173,6 @@ void doveadm_lockout_ban_header(void)
 	doveadm_print_header_simple("state");
 }
 
-const char *doveadm_lockout_ban_state(const struct lockout_ban *ban,
-				      int64_t now)
-{
-	if (ban->lifted != 0)
-		return "lifted";
-	if (ban->expires != 0 && ban->expires <= now)
-		return "expired";
-	return ban->observed ? "observed" : "active";
-}
-
 void doveadm_lockout_print_ban(const struct lockout_ban *ban, int64_t now)
 {
 	T_BEGIN {
@@ -241,7 +184,7 @@ void doveadm_lockout_print_ban(const struct lockout_ban *ban, int64_t now)
 		doveadm_print(doveadm_lockout_time(ban->expires));
 		doveadm_print_num(ban->failures);
 		doveadm_print(ban->rule);
-		doveadm_print(doveadm_lockout_ban_state(ban, now));
+		doveadm_print(lockout_ban_state(ban, now));
 	} T_END;
 }
 

@@ -2,6 +2,7 @@
 #ifndef DOVEADM_LOCKOUT_H
 #define DOVEADM_LOCKOUT_H
 
+#include "lockout-admin.h"
 #include "lockout-config.h"
 #include "lockout-store.h"
 #include "lockout-target.h"
@@ -27,6 +28,9 @@ struct doveadm_lockout {
 	struct lockout_store *store;
 	/* the time the command acts at (unix seconds) */
 	int64_t now;
+	/* the store, the settings and now, for the rules of lockout-admin.h
+	   (invalid rows of the table are logged as warnings) */
+	struct lockout_admin admin;
 };
 
 /* Log "<command name>: <message>" as an error and set doveadm_exit_code to
@@ -70,27 +74,28 @@ int doveadm_lockout_target_arg(const struct doveadm_cmd_context *cctx,
 			       const char *name, bool network_only,
 			       struct lockout_target *target_r);
 
-/* Find an allowed network (lockout_allow_networks first, then the allowed
-   table) overlapping target. Returns 1 with *network_r (data stack) and
-   *origin_r ("lockout_allow_networks" or "allowed table") set, 0 when
-   there is none, -1 with *error_r set. */
-int doveadm_lockout_find_allowed(struct doveadm_lockout *lo,
-				 const struct lockout_target *target,
-				 const char **network_r,
-				 const char **origin_r,
-				 const char **error_r);
-
 /* The columns of a ban, as "list" prints them and "ban"/"unban" echo
    them: the interface contract's fields first. */
 void doveadm_lockout_ban_header(void);
 void doveadm_lockout_print_ban(const struct lockout_ban *ban, int64_t now);
-/* "active", "observed", "expired" or "lifted" at now. */
-const char *doveadm_lockout_ban_state(const struct lockout_ban *ban,
-				      int64_t now);
 
 /* Format unix seconds as ISO 8601 UTC ("2026-11-28T03:04:05Z") on the data
    stack; 0 gives "". */
 const char *doveadm_lockout_time(int64_t secs);
+
+/* Counts per distinct string (failures per username, source, service). */
+struct doveadm_lockout_tally;
+
+/* A tally allocated from pool (which must outlive it). */
+struct doveadm_lockout_tally *doveadm_lockout_tally_init(pool_t pool);
+void doveadm_lockout_tally_deinit(struct doveadm_lockout_tally **tally);
+/* Add count to key's sum; NULL and "" are not counted. */
+void doveadm_lockout_tally_add(struct doveadm_lockout_tally *tally,
+			       const char *key, unsigned int count);
+/* "key (sum), ..." highest sums first (ties by key), at most max_items of
+   them, then " and N more"; on the data stack. */
+const char *doveadm_lockout_tally_str(struct doveadm_lockout_tally *tally,
+				      unsigned int max_items);
 
 /* Whether accounts exist, asked of the auth process's userdb as
    "doveadm user" does (auth-userdb socket). */

@@ -89,6 +89,35 @@ def test_golden_traces():
                              re.M), (name, out)
 
 
+def test_golden_summaries():
+    # the summary report, byte for byte (traces from stdin: the path is
+    # part of the report)
+    with Dovecot(module_dirs=find_lockout_modules()) as d:
+        for name in golden_names():
+            trace = read(os.path.join(GOLDEN, name + ".jsonl"))
+            _, out, err = simulate(d, *golden_args(name), "-", input=trace)
+            assert err == "", (name, err)
+            want = read(os.path.join(GOLDEN, name + ".summary"))
+            assert out == want, "%s: summary differs:\n%s\nwant:\n%s" % (
+                name, out, want)
+
+
+def test_golden_log():
+    # a Dovecot log through every output, byte for byte; the summary shows
+    # local dates: UTC here
+    log = read(os.path.join(GOLDEN, "logs", "replay.log"))
+    args = golden_args(os.path.join("logs", "replay"))
+    with Dovecot(module_dirs=find_lockout_modules(),
+                 env={"TZ": "UTC"}) as d:
+        for output in ("summary", "verdicts", "decisions"):
+            _, out, err = simulate(d, "-i", "log", "-o", output, *args, "-",
+                                   input=log)
+            assert err == "", (output, err)
+            want = read(os.path.join(GOLDEN, "logs", "replay." + output))
+            assert out == want, "%s differs:\n%s\nwant:\n%s" % (
+                output, out, want)
+
+
 def test_golden_rules_covered():
     rules = set()
     for name in golden_names():
@@ -144,6 +173,35 @@ def test_trace_stdin_gzip_and_malformed_lines():
                                 plain)
         assert rc == 0, err
         assert d.doveadm_json("lockout", "list", "-a") == before
+
+
+def test_truncated_gzip_is_replayed_up_to_the_cut():
+    trace = read(os.path.join(GOLDEN, "ip_failures.jsonl"))
+    # enough lines that the cut falls well inside the data
+    text = "".join(trace for _ in range(400))
+    with Dovecot(module_dirs=find_lockout_modules()) as d:
+        whole = gzip.compress(text.encode())
+        cut = os.path.join(d.tmp, "cut.jsonl.gz")
+        with open(cut, "wb") as f:
+            f.write(whole[:len(whole) // 2])
+        plain = os.path.join(d.tmp, "after.jsonl")
+        with open(plain, "w") as f:
+            f.write(trace)
+        rc, out, err = simulate(d, "-o", "verdicts", cut, plain, check=False)
+        # read errors: exit 74, the lines before the cut and the next
+        # file are replayed
+        assert rc == 74, (rc, err)
+        m = re.search(r"read\(%s\) failed after line (\d+): " %
+                      re.escape(cut), err)
+        assert m, err
+        n = int(m.group(1))
+        assert 0 < n < 400 * len(trace.splitlines()), n
+        assert len(jsonl(out)) == n + len(trace.splitlines()), out[-200:]
+        rc, out, err = simulate(d, cut, check=False)
+        assert rc == 74, (rc, err)
+        assert "- 1 input files could not be read to the end" in out, out
+        assert re.search(r"^Input: +trace, %s, %d lines$" %
+                         (re.escape(cut), n), out, re.M), out
 
 
 def test_usage_errors():

@@ -1,0 +1,365 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#include "lockout-logline.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Longest session id and passdb name taken. */
+#define SESSION_ID_MAX 64
+#define NAME_MAX_LEN 63
+
+/* --- small string helpers ------------------------------------------------- */
+
+static bool starts(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static bool ends(const char *s, size_t len, const char *suffix)
+{
+	size_t n = strlen(suffix);
+
+	return len >= n && memcmp(s + len - n, suffix, n) == 0;
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* The last occurrence of needle in s, or NULL. */
+static const char *find_last(const char *s, const char *needle)
+{
+	const char *p, *last = NULL;
+
+	for (p = strstr(s, needle); p != NULL; p = strstr(p + 1, needle))
+		last = p;
+	return last;
+}
+
+/* --- auth process lines --------------------------------------------------- */
+
+/* The end of a failure message: nothing, or (with
+   auth_verbose_passwords) " (given password: X)", " (SHA1 of given
+   password: X)" or " ", then maybe " - trying the next passdb". */
+static bool parse_msg_tail(const char *rest, struct auth_msg *m)
+{
+	static const char *const pw_prefixes[] = {
+		" (given password: ", " (SHA1 of given password: "
+	};
+	size_t len = strlen(rest), n;
+	unsigned int i;
+
+	if (ends(rest, len, " - trying the next passdb")) {
+		len -= strlen(" - trying the next passdb");
+		m->next = true;
+		m->verbose = true;
+	} else if (ends(rest, len, " - trying the next userdb")) {
+		len -= strlen(" - trying the next userdb");
+		m->userdb = true;
+		m->verbose = true;
+	}
+	if (len == 0)
+		return true;
+	if (len == 1 && rest[0] == ' ') {
+		/* verbose, but no password (a credentials mechanism) */
+		m->verbose = true;
+		return true;
+	}
+	for (i = 0; i < 2; i++) {
+		n = strlen(pw_prefixes[i]);
+		if (len > n && strncmp(rest, pw_prefixes[i], n) == 0 &&
+		    rest[len - 1] == ')') {
+			m->pw = rest + n;
+			m->pw_len = len - n - 1;
+			m->verbose = true;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool parse_auth_msg(const char *msg, struct auth_msg *m)
+{
+	const char *rest;
+
+	memset(m, 0, sizeof(*m));
+	if (starts(msg, "Password mismatch")) {
+		m->result = LOCKOUT_SIM_MISMATCH;
+		rest = msg + strlen("Password mismatch");
+		if (starts(rest, " (for LDAP bind)"))
+			rest += strlen(" (for LDAP bind)");
+	} else if (starts(msg, "unknown user")) {
+		m->result = LOCKOUT_SIM_UNKNOWN_USER;
+		rest = msg + strlen("unknown user");
+	} else if (starts(msg, "pam_authenticate() failed: ")) {
+		rest = strstr(msg, " (Password mismatch?)");
+		if (rest == NULL)
+			return false;
+		m->result = LOCKOUT_SIM_MISMATCH;
+		rest += strlen(" (Password mismatch?)");
+	} else {
+		return false;
+	}
+	return parse_msg_tail(rest, m);
+}
+
+/* "user,ip[,master][,<session>]": 1 with an address, 0 without one, -1
+   with an invalid one. */
+static int parse_ident(const char *s, size_t len, struct auth_ident *id)
+{
+	const char *comma;
+
+	memset(id, 0, sizeof(*id));
+	if (len > 0 && s[len - 1] == '>') {
+		for (comma = s + len - 1; comma > s && *comma != ','; comma--) ;
+		if (comma > s && comma[1] == '<' &&
+		    (size_t)(s + len - 1 - (comma + 2)) <= SESSION_ID_MAX &&
+		    memchr(comma + 2, '>', (size_t)(s + len - 1 - (comma + 2)))
+		    == NULL) {
+			id->session = comma + 2;
+			id->session_len = (size_t)(s + len - 1 - id->session);
+			len = (size_t)(comma - s);
+		}
+	}
+	if (ends(s, len, ",master"))
+		len -= strlen(",master");
+	for (comma = s + len; comma > s && comma[-1] != ','; comma--) ;
+	if (comma == s)
+		return 0;
+	if (lockout_addr_parse_n(comma, (size_t)(s + len - comma),
+				 &id->ip) < 0)
+		return -1;
+	id->user = s;
+	id->user_len = (size_t)(comma - 1 - s);
+	if (id->user_len == 1 && s[0] == '?')
+		id->user_len = 0; /* Dovecot's "no username" */
+	return 1;
+}
+
+enum line_use log_line_auth(const char *msg, size_t *name_len_r,
+			    struct auth_ident *id_r, struct auth_msg *m_r)
+{
+	struct auth_ident id;
+	struct auth_msg m;
+	const char *open, *close;
+	size_t name_len;
+	unsigned int valid = 0;
+	bool bad_address = false;
+	int ret;
+
+	memset(id_r, 0, sizeof(*id_r));
+	memset(m_r, 0, sizeof(*m_r));
+	name_len = strspn(msg, "abcdefghijklmnopqrstuvwxyz"
+			  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-");
+	if (name_len == 0 || name_len > NAME_MAX_LEN || msg[name_len] != '(')
+		return LINE_IGNORED;
+	open = msg + name_len + 1;
+	/* the username and a logged password may hold "): " too: the line
+	   counts only when exactly one reading of it is valid */
+	for (close = strstr(open, "): "); close != NULL;
+	     close = strstr(close + 1, "): ")) {
+		if (!parse_auth_msg(close + 3, &m))
+			continue;
+		ret = parse_ident(open, (size_t)(close - open), &id);
+		if (ret < 0)
+			bad_address = true;
+		if (ret <= 0)
+			continue;
+		if (valid++ == 0) {
+			*id_r = id;
+			*m_r = m;
+		}
+	}
+	if (valid == 0)
+		return bad_address ? LINE_UNUSABLE : LINE_IGNORED;
+	if (valid > 1)
+		return LINE_UNUSABLE;
+	*name_len_r = name_len;
+	return LINE_USED;
+}
+
+/* --- login process lines -------------------------------------------------- */
+
+/* Find "key=" at the start of rest or after a blank. */
+static const char *find_field(const char *rest, const char *key)
+{
+	const char *p;
+
+	for (p = strstr(rest, key); p != NULL; p = strstr(p + 1, key)) {
+		if (p == rest || p[-1] == ' ')
+			return p + strlen(key);
+	}
+	return NULL;
+}
+
+/* "user=<u>, method=M, rip=IP, lip=IP, mpid=N, TLS, session=<S>" (the
+   elements of login_log_format_elements). Returns -1 for an invalid
+   address. */
+static int parse_login_fields(const char *f, struct login_fields *r)
+{
+	const char *u, *end, *rest = f, *v;
+
+	memset(r, 0, sizeof(*r));
+	u = find_field(f, "user=<");
+	if (u != NULL) {
+		/* the username may hold anything: it ends at the last
+		   element that follows it */
+		end = find_last(u, ">, method=");
+		if (end == NULL)
+			end = find_last(u, ">, rip=");
+		if (end == NULL)
+			end = strchr(u, '>');
+		if (end == NULL)
+			return -1;
+		r->user = u;
+		r->user_len = (size_t)(end - u);
+		rest = end + 1;
+	}
+	v = find_field(rest, "method=");
+	if (v != NULL) {
+		r->method = v;
+		r->method_len = strcspn(v, ",");
+	}
+	v = find_field(rest, "session=<");
+	if (v != NULL && strchr(v, '>') != NULL) {
+		r->session = v;
+		r->session_len = (size_t)(strchr(v, '>') - v);
+		if (r->session_len > SESSION_ID_MAX)
+			r->session = NULL;
+	}
+	v = find_field(rest, "rip=");
+	if (v != NULL) {
+		if (lockout_addr_parse_n(v, strcspn(v, ","), &r->ip) < 0)
+			return -1;
+		r->have_ip = true;
+	}
+	return 0;
+}
+
+enum line_use log_line_login(const char *msg, enum login_kind *kind_r,
+			     unsigned long *attempts_r,
+			     struct login_fields *f_r)
+{
+	const char *close, *open, *fields;
+	char *endp;
+
+	*attempts_r = 1;
+	if (starts(msg, "Login: ")) {
+		*kind_r = LOGIN_SUCCESS;
+		fields = msg + strlen("Login: ");
+	} else {
+		/* the reason Dovecot adds comes before the first "): ",
+		   the elements (with the username) after it */
+		close = strstr(msg, "): ");
+		if (close == NULL)
+			return LINE_IGNORED;
+		for (open = close; open > msg && *open != '('; open--) ;
+		if (starts(open, "(auth failed, ")) {
+			*attempts_r = strtoul(open + strlen("(auth failed, "),
+					      &endp, 10);
+			if (!starts(endp, " attempts in ") || *attempts_r == 0)
+				return LINE_UNUSABLE;
+			*kind_r = LOGIN_FAILED;
+		} else if (starts(open, "(user disabled)")) {
+			*kind_r = LOGIN_REFUSED;
+		} else {
+			return LINE_IGNORED;
+		}
+		fields = close + 3;
+	}
+	if (parse_login_fields(fields, f_r) < 0)
+		return LINE_UNUSABLE;
+	return f_r->have_ip ? LINE_USED : LINE_IGNORED;
+}
+
+/* --- the process ---------------------------------------------------------- */
+
+/* The length of "dovecot:" or "dovecot[123]:" at p, or 0. */
+static size_t dovecot_tag(const char *p)
+{
+	size_t n = strlen("dovecot");
+
+	if (strncmp(p, "dovecot", n) != 0)
+		return 0;
+	if (p[n] == '[') {
+		n++;
+		while (is_digit(p[n]))
+			n++;
+		if (p[n] != ']')
+			return 0;
+		n++;
+	}
+	return p[n] == ':' && p[n + 1] == ' ' ? n + 2 : 0;
+}
+
+enum log_process log_line_process(const char *p, const char **msg_r,
+				  const char **service_r,
+				  size_t *service_len_r)
+{
+	static const char *const levels[] = {
+		"Debug: ", "Warning: ", "Error: ", "Fatal: ", "Panic: "
+	};
+	const char *proc, *msg;
+	size_t n, proc_len;
+	unsigned int i;
+
+	*msg_r = NULL;
+	*service_r = NULL;
+	*service_len_r = 0;
+	/* syslog: "host dovecot: ...", "host dovecot[123]: ...", or without
+	   the host; log_path: the process right away */
+	n = dovecot_tag(p);
+	if (n == 0) {
+		proc_len = strcspn(p, " ");
+		if (proc_len > 0 && p[proc_len - 1] != ':' &&
+		    p[proc_len] == ' ') {
+			n = dovecot_tag(p + proc_len + 1);
+			if (n == 0)
+				return LOG_PROCESS_OTHER; /* another program */
+			n += proc_len + 1;
+		}
+	}
+	proc = p + n;
+	proc_len = strcspn(proc, " ");
+	if (proc_len < 2 || proc[proc_len - 1] != ':' || proc[proc_len] != ' ')
+		return LOG_PROCESS_OTHER;
+	proc_len--;
+	msg = proc + proc_len + 2;
+	if (starts(msg, "Info: "))
+		msg += strlen("Info: ");
+	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		if (starts(msg, levels[i]))
+			return LOG_PROCESS_OTHER;
+	}
+
+	if (proc_len == 4 && strncmp(proc, "auth", 4) == 0) {
+		*msg_r = msg;
+		return LOG_PROCESS_AUTH;
+	}
+	if (starts(proc, "auth-worker(") && proc[proc_len - 1] == ')') {
+		/* "conn unix:auth-worker (pid=1,uid=2): auth-worker<3>: " */
+		if (starts(msg, "conn ")) {
+			msg = strstr(msg, ": auth-worker<");
+			if (msg == NULL)
+				return LOG_PROCESS_OTHER;
+			msg = strstr(msg, ">: ");
+			if (msg == NULL)
+				return LOG_PROCESS_OTHER;
+			msg += 3;
+		}
+		*msg_r = msg;
+		return LOG_PROCESS_AUTH;
+	}
+	n = strlen("-login");
+	if (proc_len > n && proc_len - n <= LOCKOUT_SIM_SERVICE_MAX &&
+	    strncmp(proc + proc_len - n, "-login", n) == 0 &&
+	    strspn(proc, "abcdefghijklmnopqrstuvwxyz0123456789") ==
+	    proc_len - n) {
+		*msg_r = msg;
+		*service_r = proc;
+		*service_len_r = proc_len - n;
+		return LOG_PROCESS_LOGIN;
+	}
+	return LOG_PROCESS_OTHER;
+}
