@@ -1,0 +1,60 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#include "lockout-hash.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#if LOCKOUT_HASH_KEY_SIZE != crypto_shorthash_KEYBYTES
+#  error "LOCKOUT_HASH_KEY_SIZE must be crypto_shorthash_KEYBYTES"
+#endif
+
+/* Folded bytes hashed at a time by lockout_hash_lower(). */
+#define HASH_LOWER_CHUNK 64
+
+void lockout_hash_key_random(unsigned char key_r[LOCKOUT_HASH_KEY_SIZE])
+{
+	randombytes_buf(key_r, LOCKOUT_HASH_KEY_SIZE);
+}
+
+static uint64_t hash_out(const unsigned char out[crypto_shorthash_BYTES])
+{
+	uint64_t value = 0;
+	unsigned int i;
+
+	for (i = crypto_shorthash_BYTES; i > 0; i--)
+		value = (value << 8) | out[i - 1];
+	return value;
+}
+
+uint64_t lockout_hash(const unsigned char key[LOCKOUT_HASH_KEY_SIZE],
+		      const void *data, size_t size)
+{
+	unsigned char out[crypto_shorthash_BYTES];
+
+	crypto_shorthash(out, data, size, key);
+	return hash_out(out);
+}
+
+uint64_t lockout_hash_lower(const unsigned char key[LOCKOUT_HASH_KEY_SIZE],
+			    const char *str, size_t len)
+{
+	/* a long name goes in chunks, each after the hash of all before it:
+	   one pass and one small buffer for names of any length */
+	unsigned char buf[crypto_shorthash_BYTES + HASH_LOWER_CHUNK];
+	unsigned char out[crypto_shorthash_BYTES];
+	size_t n = 0;
+
+	for (;;) {
+		for (; len > 0 && n < sizeof(buf); len--) {
+			unsigned char c = (unsigned char)*str++;
+
+			buf[n++] = c >= 'A' && c <= 'Z' ?
+				(unsigned char)(c + ('a' - 'A')) : c;
+		}
+		crypto_shorthash(out, buf, n, key);
+		if (len == 0)
+			return hash_out(out);
+		memcpy(buf, out, sizeof(out));
+		n = sizeof(out);
+	}
+}
