@@ -32,8 +32,9 @@
 #define SIM_LINE_MAX LOCKOUT_TRACE_LINE_MAX
 /* Lines read from the start of each log to put the files in order. */
 #define SIM_ORDER_LINES 1000
-/* Engine seed: a replay gives the same answer every time. */
-#define SIM_SEED 0x10c0u
+/* Engine key: a replay gives the same answer every time. */
+static const unsigned char sim_engine_key[LOCKOUT_HASH_KEY_SIZE] =
+	"lockout-simulate";
 
 enum sim_input_type { SIM_INPUT_TRACE, SIM_INPUT_LOG };
 enum sim_output { SIM_OUTPUT_SUMMARY, SIM_OUTPUT_VERDICTS,
@@ -792,7 +793,7 @@ static int sim_setup(struct sim_cmd *cmd)
 		i_error("lockout simulate: Out of memory");
 		return -1;
 	}
-	if (lockout_simulate_create(&cmd->cfg, SIM_SEED, &callbacks,
+	if (lockout_simulate_create(&cmd->cfg, sim_engine_key, &callbacks,
 				    &cmd->sim, &error) < 0) {
 		i_error("lockout simulate: %s", error);
 		return -1;

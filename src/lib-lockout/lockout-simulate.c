@@ -74,7 +74,8 @@ const char *lockout_sim_result_to_str(enum lockout_sim_result result)
 	return result_names[result];
 }
 
-int lockout_simulate_create(const struct lockout_config *cfg, uint32_t seed,
+int lockout_simulate_create(const struct lockout_config *cfg,
+			    const unsigned char key[LOCKOUT_HASH_KEY_SIZE],
 			    const struct lockout_sim_callbacks *callbacks,
 			    struct lockout_simulate **sim_r,
 			    const char **error_r)
@@ -90,7 +91,7 @@ int lockout_simulate_create(const struct lockout_config *cfg, uint32_t seed,
 	sim->cfg = cfg;
 	if (callbacks != NULL)
 		sim->cb = *callbacks;
-	sim->policy = lockout_policy_create(cfg, seed);
+	sim->policy = lockout_policy_create(cfg, key);
 	if (sim->policy == NULL) {
 		*error_r = lockout_error_fmt(
 			"Out of memory creating the policy engine "
