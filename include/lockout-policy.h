@@ -102,8 +102,9 @@ struct lockout_decision {
 	const char *evidence;
 };
 
-typedef void lockout_decision_callback_t(const struct lockout_decision *decision,
-					 void *context);
+typedef void
+lockout_decision_callback_t(const struct lockout_decision *decision,
+			    void *context);
 
 enum lockout_verdict {
 	LOCKOUT_VERDICT_ALLOW,

@@ -181,8 +181,9 @@ static void source_reset_counts(struct source *src)
 static int report_stale(struct lockout_policy *policy, struct source *src,
 			const struct lockout_attempt *a, struct emit_ctx *ctx)
 {
+	const struct lockout_config *cfg = policy->cfg;
 	const struct policy_count count = {
-		src->ring_len, policy->cfg->ip_failures, policy->cfg->ip_window, 0
+		src->ring_len, cfg->ip_failures, cfg->ip_window, 0
 	};
 	struct lockout_decision d;
 

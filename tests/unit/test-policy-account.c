@@ -1,5 +1,6 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
-/* The policy engine: accounts: known devices, protection and success after failures. */
+/* The policy engine and accounts: known devices, protection, success after
+   failures. */
 #include "policy-fixture.h"
 
 /* --- known devices -------------------------------------------------------- */

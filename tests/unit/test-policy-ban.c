@@ -1,5 +1,6 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
-/* The policy engine: escalation of repeat offenders, /24 network bans and allowed networks. */
+/* The policy engine: escalation of repeat offenders, /24 network bans,
+   allowed networks. */
 #include "policy-fixture.h"
 
 /* --- escalation ----------------------------------------------------------- */

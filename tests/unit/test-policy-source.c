@@ -1,5 +1,6 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
-/* The policy engine: counting per source: ip_failures, outcomes, stale clients and targeted names. */
+/* The policy engine, counting per source: ip_failures, outcomes, stale
+   clients, targeted names. */
 #include "policy-fixture.h"
 
 /* --- counting per source -------------------------------------------------- */
@@ -529,7 +530,8 @@ START_TEST(test_protected_refusals_count_for_the_source)
 	}
 	ck_assert_uint_eq(count_decisions(fx, LOCKOUT_DECISION_BAN, NULL), 1);
 	/* and none of it protected the account */
-	ck_assert_uint_eq(count_decisions(fx, LOCKOUT_DECISION_PROTECT, NULL), 0);
+	ck_assert_uint_eq(count_decisions(fx, LOCKOUT_DECISION_PROTECT, NULL),
+			  0);
 	fixture_free(&fx);
 }
 END_TEST

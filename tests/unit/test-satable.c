@@ -51,7 +51,7 @@ static struct entry *put(struct lockout_satable *table, uint64_t key,
 	return e;
 }
 
-/* --- sizes ----------------------------------------------------------------- */
+/* --- sizes ---------------------------------------------------------------- */
 
 static const struct {
 	size_t capacity, expected;
@@ -88,7 +88,7 @@ START_TEST(test_bad_entry_size)
 }
 END_TEST
 
-/* --- finding and making entries -------------------------------------------- */
+/* --- finding and making entries ------------------------------------------- */
 
 START_TEST(test_get_find)
 {
@@ -160,7 +160,7 @@ START_TEST(test_index)
 }
 END_TEST
 
-/* --- eviction -------------------------------------------------------------- */
+/* --- eviction ------------------------------------------------------------- */
 
 /* In a full set the least recently used entry goes first; finding is not a
    use; a free entry is taken before any is evicted; other sets are never
@@ -247,7 +247,8 @@ END_TEST
    when the table is a quarter full. */
 START_TEST(test_chosen_keys_spread)
 {
-	struct lockout_satable *raw = table_new(1024), *hashed = table_new(1024);
+	struct lockout_satable *raw = table_new(1024);
+	struct lockout_satable *hashed = table_new(1024);
 	uint64_t sets = sets_of(raw), input, key;
 	unsigned int i, kept_raw = 0, kept_hashed = 0, inputs = 256;
 
