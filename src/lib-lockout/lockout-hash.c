@@ -16,14 +16,13 @@ void lockout_hash_key_random(unsigned char key_r[LOCKOUT_HASH_KEY_SIZE])
 	randombytes_buf(key_r, LOCKOUT_HASH_KEY_SIZE);
 }
 
+/* little-endian on every host (one load where the host is) */
 static uint64_t hash_out(const unsigned char out[crypto_shorthash_BYTES])
 {
-	uint64_t value = 0;
-	unsigned int i;
-
-	for (i = crypto_shorthash_BYTES; i > 0; i--)
-		value = (value << 8) | out[i - 1];
-	return value;
+	return (uint64_t)out[0] | (uint64_t)out[1] << 8 |
+		(uint64_t)out[2] << 16 | (uint64_t)out[3] << 24 |
+		(uint64_t)out[4] << 32 | (uint64_t)out[5] << 40 |
+		(uint64_t)out[6] << 48 | (uint64_t)out[7] << 56;
 }
 
 uint64_t lockout_hash(const unsigned char key[LOCKOUT_HASH_KEY_SIZE],
@@ -42,15 +41,20 @@ uint64_t lockout_hash_lower(const unsigned char key[LOCKOUT_HASH_KEY_SIZE],
 	   one pass and one small buffer for names of any length */
 	unsigned char buf[crypto_shorthash_BYTES + HASH_LOWER_CHUNK];
 	unsigned char out[crypto_shorthash_BYTES];
-	size_t n = 0;
+	size_t i, n = 0, chunk;
 
 	for (;;) {
-		for (; len > 0 && n < sizeof(buf); len--) {
-			unsigned char c = (unsigned char)*str++;
+		chunk = sizeof(buf) - n < len ? sizeof(buf) - n : len;
+		for (i = 0; i < chunk; i++) {
+			unsigned char c = (unsigned char)str[i];
 
-			buf[n++] = c >= 'A' && c <= 'Z' ?
-				(unsigned char)(c + ('a' - 'A')) : c;
+			/* branch-free, so that the loop vectorizes */
+			buf[n + i] = (unsigned char)
+				(c | ((unsigned char)(c - 'A') < 26 ? 0x20 : 0));
 		}
+		str += chunk;
+		len -= chunk;
+		n += chunk;
 		crypto_shorthash(out, buf, n, key);
 		if (len == 0)
 			return hash_out(out);

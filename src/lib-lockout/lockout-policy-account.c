@@ -167,7 +167,7 @@ int policy_observe_account_failure(struct lockout_policy *policy,
 	    acc->sample_count < POLICY_SOURCES)
 		acc->sample[acc->sample_count++] = a->ip;
 	if (total < cfg->user_failures ||
-	    lockout_policy_protected(policy, account, a->time))
+	    policy_protected_key(policy, akey, a->time))
 		return 0;
 
 	policy_decision_init(policy, &d, LOCKOUT_DECISION_PROTECT,

@@ -162,12 +162,29 @@ uint64_t policy_device_key(const struct lockout_policy *policy,
 
 /* t as seconds since the engine's epoch (set by the first call). */
 uint32_t policy_ring_time(struct lockout_policy *policy, int64_t t);
+/* The ring of src's last failures (ring_size entries). */
+static inline struct ring_entry *
+policy_ring(const struct lockout_policy *policy, const struct source *src)
+{
+	size_t idx = lockout_satable_index(policy->sources, src);
+
+	return &policy->rings[idx * policy->ring_size];
+}
 /* The i-th newest failure of src's ring (i = 0 is the newest), or NULL when
    the ring holds no more or it is lockout_ip_window old at now32 (and so
-   are all older ones). */
-const struct ring_entry *
+   are all older ones). Inline: the rules walk rings for every failure. */
+static inline const struct ring_entry *
 policy_ring_recent(const struct lockout_policy *policy,
-		   const struct source *src, uint32_t now32, unsigned int i);
+		   const struct source *src, uint32_t now32, unsigned int i)
+{
+	unsigned int n = policy->ring_size;
+	const struct ring_entry *e;
+
+	if (i >= src->ring_len)
+		return NULL;
+	e = &policy_ring(policy, src)[(src->ring_head + n - 1 - i) % n];
+	return now32 - e->time >= policy->cfg->ip_window ? NULL : e;
+}
 /* Append a failure to src's ring, dropping the oldest when full. */
 void policy_ring_push(struct lockout_policy *policy, struct source *src,
 		      uint32_t time, uint32_t user, uint32_t tag);
@@ -192,6 +209,9 @@ bool policy_net_overlaps_allowed(const struct lockout_policy *policy,
 
 /* --- lockout-policy-state.c ----------------------------------------------- */
 
+/* Is the account (by key) protected at now? */
+bool policy_protected_key(const struct lockout_policy *policy,
+			  uint64_t account_key, int64_t now);
 /* Is the device net of ip a known device of the account (by key) at now? */
 bool policy_device_known(const struct lockout_policy *policy,
 			 uint64_t account_key, const struct lockout_addr *ip,

@@ -78,16 +78,22 @@ int lockout_policy_protect(struct lockout_policy *policy, const char *account,
 			       expires == 0 ? INT64_MAX : expires);
 }
 
-bool lockout_policy_protected(const struct lockout_policy *policy,
-			      const char *account, int64_t now)
+bool policy_protected_key(const struct lockout_policy *policy,
+			  uint64_t account_key, int64_t now)
 {
 	const struct protect_slot *slot;
 
+	slot = protections_slot(&policy->protections, account_key);
+	return slot != NULL && slot->expires > now;
+}
+
+bool lockout_policy_protected(const struct lockout_policy *policy,
+			      const char *account, int64_t now)
+{
 	if (account == NULL || policy->protections.count == 0)
 		return false;
-	slot = protections_slot(&policy->protections,
-				policy_account_key(policy, account));
-	return slot != NULL && slot->expires > now;
+	return policy_protected_key(policy,
+				    policy_account_key(policy, account), now);
 }
 
 void lockout_policy_clear_protections(struct lockout_policy *policy)

@@ -113,9 +113,15 @@ uint64_t policy_device_key(const struct lockout_policy *policy,
 			   uint64_t account_key,
 			   const struct lockout_net *net)
 {
-	const uint64_t pair[2] = { account_key, policy_net_key(policy, net) };
+	/* the bytes of a net past its family's length are zero */
+	unsigned char buf[sizeof(account_key) + 2 + sizeof(net->addr.bytes)];
 
-	return lockout_hash(policy->key, pair, sizeof(pair));
+	memcpy(buf, &account_key, sizeof(account_key));
+	buf[sizeof(account_key)] = net->addr.family;
+	buf[sizeof(account_key) + 1] = net->prefix;
+	memcpy(buf + sizeof(account_key) + 2, net->addr.bytes,
+	       sizeof(net->addr.bytes));
+	return lockout_hash(policy->key, buf, sizeof(buf));
 }
 
 /* --- networks ------------------------------------------------------------- */
@@ -194,31 +200,10 @@ uint32_t policy_ring_time(struct lockout_policy *policy, int64_t t)
 	return (uint32_t)(t - policy->epoch);
 }
 
-static struct ring_entry *source_ring(const struct lockout_policy *policy,
-				      const struct source *src)
-{
-	size_t idx = lockout_satable_index(policy->sources, src);
-
-	return &policy->rings[idx * policy->ring_size];
-}
-
-const struct ring_entry *
-policy_ring_recent(const struct lockout_policy *policy,
-		   const struct source *src, uint32_t now32, unsigned int i)
-{
-	unsigned int n = policy->ring_size;
-	const struct ring_entry *e;
-
-	if (i >= src->ring_len)
-		return NULL;
-	e = &source_ring(policy, src)[(src->ring_head + n - 1 - i) % n];
-	return now32 - e->time >= policy->cfg->ip_window ? NULL : e;
-}
-
 void policy_ring_push(struct lockout_policy *policy, struct source *src,
 		      uint32_t time, uint32_t user, uint32_t tag)
 {
-	struct ring_entry *e = &source_ring(policy, src)[src->ring_head];
+	struct ring_entry *e = &policy_ring(policy, src)[src->ring_head];
 
 	e->time = time;
 	e->user = user;
@@ -275,14 +260,18 @@ lockout_policy_check(const struct lockout_policy *policy, int64_t now,
 		     const struct lockout_addr *ip, const char *account,
 		     const struct lockout_banset_entry **ban_r)
 {
+	uint64_t akey;
+
 	/* never banned by address, not even by a network ban around it */
 	*ban_r = lockout_policy_is_allowed(policy, ip) ? NULL :
 		lockout_banset_lookup(policy->bans, ip, now);
 	if (*ban_r != NULL)
 		return LOCKOUT_VERDICT_BANNED;
-	if (account != NULL && lockout_policy_protected(policy, account, now) &&
-	    !policy_device_known(policy, policy_account_key(policy, account),
-				 ip, now))
+	if (account == NULL || policy->protections.count == 0)
+		return LOCKOUT_VERDICT_ALLOW;
+	akey = policy_account_key(policy, account);
+	if (policy_protected_key(policy, akey, now) &&
+	    !policy_device_known(policy, akey, ip, now))
 		return LOCKOUT_VERDICT_PROTECTED;
 	return LOCKOUT_VERDICT_ALLOW;
 }
