@@ -9,11 +9,13 @@ out=$(mktemp -d "${TMPDIR:-/tmp}/policy-bench.XXXXXX")
 trap 'rm -rf "$out"' EXIT INT TERM
 lib="$top/src/lib-lockout"
 ${CC:-gcc} -std=gnu99 -O2 -g -Wall -Wextra -Werror -Wmissing-prototypes \
-	-I"$top/include" \
-	"$lib/lockout-policy.c" "$lib/lockout-addr.c" \
+	-I"$top/include" $(pkg-config --cflags libsodium) \
+	"$lib"/lockout-policy*.c "$lib/lockout-satable.c" \
+	"$lib/lockout-hash.c" "$lib/lockout-addr.c" \
 	"$lib/lockout-banset.c" "$lib/lockout-config.c" \
 	"$lib/lockout-json.c" "$lib/lockout-error.c" \
-	"$top/bench/policy-bench.c" -o "$out/policy-bench"
+	"$top/bench/policy-bench.c" -o "$out/policy-bench" \
+	$(pkg-config --libs libsodium)
 echo "compiler: $(${CC:-gcc} --version | head -n 1); -O2, no sanitizers"
 echo "cpu: $(grep -m 1 'model name' /proc/cpuinfo 2>/dev/null |
 	sed 's/.*: //')"

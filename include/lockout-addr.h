@@ -6,6 +6,8 @@
    canonical printing, matching and hashing. No allocation except in
    lockout_netlist_parse(), no global state. */
 
+#include "lockout-hash.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -62,10 +64,16 @@ void lockout_addr_to_str(const struct lockout_addr *addr,
 bool lockout_addr_equals(const struct lockout_addr *a,
 			 const struct lockout_addr *b);
 
-/* Keyed hash of addr (HalfSipHash-2-4 over family and address bytes) for hash
-   tables whose keys an attacker chooses: pick seed at random when the table
-   is created. Equal addresses give equal hashes for the same seed. */
-uint32_t lockout_addr_hash(const struct lockout_addr *addr, uint32_t seed);
+/* Keyed hash (lockout_hash()) of addr's family and address bytes, for hash
+   tables whose keys an attacker chooses. Equal addresses give equal hashes
+   for the same key. */
+uint64_t lockout_addr_hash(const struct lockout_addr *addr,
+			   const unsigned char key[LOCKOUT_HASH_KEY_SIZE]);
+/* Keyed hash of net (family, prefix length and address bytes). Equal
+   networks give equal hashes for the same key; an address and its host
+   network do not. */
+uint64_t lockout_net_hash(const struct lockout_net *net,
+			  const unsigned char key[LOCKOUT_HASH_KEY_SIZE]);
 
 /* Store in *net_r the network of the first prefix bits of addr, host bits
    cleared. prefix is clamped to 32 for IPv4 and 128 for IPv6. */

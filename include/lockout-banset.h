@@ -3,6 +3,7 @@
 #define LOCKOUT_BANSET_H
 
 #include "lockout-addr.h"
+#include "lockout-hash.h"
 
 #include <stdint.h>
 
@@ -20,9 +21,11 @@ struct lockout_banset_entry {
 	int64_t id;
 };
 
-/* Create an empty set. seed keys the hash so that attackers cannot choose
-   colliding addresses. Returns NULL when out of memory. */
-struct lockout_banset *lockout_banset_create(uint32_t seed)
+/* Create an empty set. key keys the hash of its networks (copied), so that
+   attackers cannot choose colliding addresses; NULL draws a random key
+   (lockout_hash_key_random()). Returns NULL when out of memory. */
+struct lockout_banset *
+lockout_banset_create(const unsigned char key[LOCKOUT_HASH_KEY_SIZE])
 	__attribute__((warn_unused_result));
 /* Free the set and set *set to NULL. NULL-safe. */
 void lockout_banset_free(struct lockout_banset **set);

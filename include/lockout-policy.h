@@ -5,17 +5,18 @@
 #include "lockout-addr.h"
 #include "lockout-banset.h"
 #include "lockout-config.h"
+#include "lockout-hash.h"
 #include "lockout-store.h"
 
 #include <stdint.h>
 
 /* The policy engine: pure, no I/O, time passed in, deterministic for a given
-   seed. The auth module feeds it outcomes and carries out its decisions; unit
-   tests and replay tools drive the very same code.
+   hash key. The auth module feeds it outcomes and carries out its
+   decisions; unit tests and replay tools drive the very same code.
 
    Memory is bounded. Every table has a cap from the settings and evicts the
-   least recently used entry of a set when full (set-associative, keyed
-   hash, so an attacker cannot aim at one set):
+   least recently used entry of a set when full (lockout-satable.h, keyed by
+   lockout_hash(), so an attacker cannot aim at one set):
    - sources (lockout_max_sources): failure ring, evidence;
    - source history (lockout_max_sources): ban counts for escalation, and
      per-/24 data for network bans;
@@ -101,8 +102,9 @@ struct lockout_decision {
 	const char *evidence;
 };
 
-typedef void lockout_decision_callback_t(const struct lockout_decision *decision,
-					 void *context);
+typedef void
+lockout_decision_callback_t(const struct lockout_decision *decision,
+			    void *context);
 
 enum lockout_verdict {
 	LOCKOUT_VERDICT_ALLOW,
@@ -114,10 +116,16 @@ enum lockout_verdict {
 };
 
 /* Create an engine for cfg, which must stay valid and unchanged while the
-   engine lives. Returns NULL when out of memory. */
+   engine lives. key keys the hashes of its tables and of its ban set
+   (copied): NULL draws a random key (lockout_hash_key_random()), as a
+   server process should; replays, tests and benchmarks pass a fixed key to
+   get the same decisions on every run (with full tables the key decides
+   which entries are evicted). Returns NULL when out of memory. */
 struct lockout_policy *
-lockout_policy_create(const struct lockout_config *cfg, uint32_t seed)
+lockout_policy_create(const struct lockout_config *cfg,
+		      const unsigned char key[LOCKOUT_HASH_KEY_SIZE])
 	__attribute__((warn_unused_result));
+/* Free the engine and its ban set; set *policy to NULL. NULL-safe. */
 void lockout_policy_free(struct lockout_policy **policy);
 
 /* The network a source is counted and banned as: the address for IPv4, its
@@ -194,12 +202,18 @@ bool lockout_policy_is_allowed(const struct lockout_policy *policy,
 void lockout_policy_forget(struct lockout_policy *policy,
 			   const struct lockout_net *net);
 
-/* --- sizes, for tests and benchmarks ------------------------------------ */
+/* --- sizes, for tests, benchmarks and replays --------------------------- */
+
+/* Sources in the source table (at most its capacity). */
 size_t lockout_policy_source_count(const struct lockout_policy *policy);
+/* Entries of the source table: lockout_max_sources rounded up to whole
+   sets. */
 size_t lockout_policy_source_capacity(const struct lockout_policy *policy);
 /* Bytes of memory the engine holds (tables and their contents). */
 size_t lockout_policy_memory(const struct lockout_policy *policy);
 
+/* The name of outcome ("success", "mismatch", ...; "unknown" when out of
+   range), for logs. */
 const char *lockout_outcome_to_str(enum lockout_outcome outcome);
 
 #endif

@@ -181,9 +181,11 @@ struct lockout_sim_callbacks {
 
 /* Create a replay of the settings cfg (which must stay valid and unchanged
    while it lives; lockout_mode is ignored: the replay shows what enforce
-   mode does) with an engine seeded with seed. Returns 0, or -1 with
+   mode does) with an engine keyed with key (lockout_policy_create(); a
+   fixed key gives the same answer every run). Returns 0, or -1 with
    *error_r (out of memory). */
-int lockout_simulate_create(const struct lockout_config *cfg, uint32_t seed,
+int lockout_simulate_create(const struct lockout_config *cfg,
+			    const unsigned char key[LOCKOUT_HASH_KEY_SIZE],
 			    const struct lockout_sim_callbacks *callbacks,
 			    struct lockout_simulate **sim_r,
 			    const char **error_r)

@@ -239,7 +239,7 @@ static int lockout_db_reload_real(struct lockout_auth_db *db)
 	ctx.db = db;
 	t_array_init(&ctx.users, 16);
 	t_array_init(&allowed, 8);
-	ctx.bans = lockout_banset_create(randombytes_random());
+	ctx.bans = lockout_banset_create(NULL);
 	if (ctx.bans == NULL) {
 		lockout_db_set_unusable(db, "Out of memory loading bans");
 		return -1;

@@ -25,7 +25,6 @@ void lockout_auth_deinit(void);
 void lockout_auth_init(struct module *module ATTR_UNUSED)
 {
 	struct restrict_access_settings rset;
-	uint32_t seed;
 
 	/* auth-workers load every module too and must know the driver name,
 	   but requests to our non-blocking passdb never reach them */
@@ -51,8 +50,8 @@ void lockout_auth_init(struct module *module ATTR_UNUSED)
 		i_fatal("lockout: sodium_init() failed");
 	lockout_auth_tag_key_load(&lockout_auth->cfg, lockout_auth->db_uid,
 				  lockout_auth->db_gid, lockout_auth->tag_key);
-	seed = randombytes_random();
-	lockout_auth->policy = lockout_policy_create(&lockout_auth->cfg, seed);
+	/* NULL: a random key for the engine's hash tables */
+	lockout_auth->policy = lockout_policy_create(&lockout_auth->cfg, NULL);
 	if (lockout_auth->policy == NULL)
 		i_fatal("lockout: Out of memory creating the policy engine "
 			"(lockout_max_sources=%u)",

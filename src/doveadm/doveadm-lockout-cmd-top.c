@@ -110,7 +110,7 @@ static void cmd_lockout_top(struct doveadm_cmd_context *cctx)
 		return;
 	ctx.lo = &lo;
 	if (strcmp(ctx.column, "ip") == 0) {
-		ctx.bans = lockout_banset_create(i_rand());
+		ctx.bans = lockout_banset_create(NULL);
 		if (ctx.bans == NULL)
 			i_fatal_status(FATAL_OUTOFMEM,
 				       "lockout top: Out of memory");

@@ -1,5 +1,7 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
 #include "lockout-logparse.h"
+#include "lockout-hash.h"
+#include "lockout-satable.h"
 #include "lockout-logline.h"
 
 #include <sodium.h>
@@ -20,8 +22,7 @@
 #define CHAIN_NAMES 4
 /* Sessions: set-associative, least recently used evicted within a set.
    Login processes end a session within minutes (auth timeouts). */
-#define SESSION_WAYS 8
-#define SESSION_SETS 8192
+#define SESSION_MAX (8192 * LOCKOUT_SATABLE_WAYS)
 #define SESSION_TTL_SECS 900
 
 /* What the previous passdb line of a request said about the chain. */
@@ -35,8 +36,7 @@ enum chain_state {
 };
 
 struct session {
-	uint64_t key; /* 0 = free */
-	uint64_t last_use;
+	struct lockout_satable_head h;
 	int64_t last_time;
 	uint32_t user_hash;
 	uint32_t names[CHAIN_NAMES];
@@ -66,8 +66,7 @@ struct lockout_logparse {
 	bool have_line_time, have_emit;
 	int64_t last_line_time, last_emit_time;
 
-	struct session *sessions;
-	uint64_t tick;
+	struct lockout_satable *sessions;
 
 	struct pending pending[PENDING_MAX];
 	unsigned int pending_head, pending_count;
@@ -92,8 +91,6 @@ static uint64_t key_hash(const struct lockout_logparse *parser, char domain,
 			 const struct lockout_addr *ip)
 {
 	unsigned char buf[1 + LOCKOUT_SIM_USER_MAX + 1 + sizeof(*ip)];
-	unsigned char out[crypto_shorthash_BYTES];
-	uint64_t key;
 	size_t n = 0;
 
 	buf[n++] = (unsigned char)domain;
@@ -106,19 +103,13 @@ static uint64_t key_hash(const struct lockout_logparse *parser, char domain,
 		memcpy(buf + n, ip, sizeof(*ip));
 		n += sizeof(*ip);
 	}
-	crypto_shorthash(out, buf, n, parser->key);
-	memcpy(&key, out, sizeof(key));
-	return key == 0 ? 1 : key;
+	return lockout_hash(parser->key, buf, n);
 }
 
-static uint32_t name_hash(const char *s, size_t len)
+static uint32_t name_hash(const struct lockout_logparse *parser,
+			  const char *s, size_t len)
 {
-	uint32_t h = 2166136261U;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619U;
-	return h;
+	return (uint32_t)lockout_hash(parser->key, s, len);
 }
 
 /* --- sessions ------------------------------------------------------------- */
@@ -126,15 +117,7 @@ static uint32_t name_hash(const char *s, size_t len)
 static struct session *session_find(struct lockout_logparse *parser,
 				    uint64_t key)
 {
-	struct session *set = &parser->sessions[(key % SESSION_SETS) *
-						SESSION_WAYS];
-	unsigned int i;
-
-	for (i = 0; i < SESSION_WAYS; i++) {
-		if (set[i].key == key)
-			return &set[i];
-	}
-	return NULL;
+	return lockout_satable_find(parser->sessions, key);
 }
 
 /* key's session, or a new one (evicting the least recently used of its
@@ -142,35 +125,23 @@ static struct session *session_find(struct lockout_logparse *parser,
 static struct session *session_get(struct lockout_logparse *parser,
 				   uint64_t key, int64_t now)
 {
-	struct session *set = &parser->sessions[(key % SESSION_SETS) *
-						SESSION_WAYS];
-	struct session *s = session_find(parser, key), *victim = NULL;
-	unsigned int i;
+	struct session *s = session_find(parser, key);
+	const struct session *victim;
+	bool created;
 
 	if (s != NULL && now - s->last_time > SESSION_TTL_SECS &&
 	    s->pending == 0) {
-		memset(s, 0, sizeof(*s));
-		s->key = key;
-	}
-	if (s == NULL) {
-		for (i = 0; i < SESSION_WAYS; i++) {
-			if (set[i].key == 0) {
-				victim = &set[i];
-				break;
-			}
-			if (victim == NULL ||
-			    set[i].last_use < victim->last_use)
-				victim = &set[i];
-		}
-		if (victim->key != 0 && victim->has_id &&
+		/* a stale session starts over */
+		lockout_satable_remove(parser->sessions, s);
+	} else if (s == NULL) {
+		victim = lockout_satable_victim(parser->sessions, key);
+		if (victim->h.key != 0 && victim->has_id &&
 		    now - victim->last_time <= SESSION_TTL_SECS)
 			parser->stats.sessions_evicted++;
-		s = victim;
-		memset(s, 0, sizeof(*s));
-		s->key = key;
-		s->last_time = now;
 	}
-	s->last_use = ++parser->tick;
+	s = lockout_satable_get(parser->sessions, key, &created, NULL);
+	if (created)
+		s->last_time = now;
 	return s;
 }
 
@@ -277,7 +248,7 @@ static int pending_push(struct lockout_logparse *parser, struct session *s,
 	idx = (parser->pending_head + parser->pending_count) % PENDING_MAX;
 	slot = &parser->pending[idx];
 	slot->used = true;
-	slot->key = s->key;
+	slot->key = s->h.key;
 	slot->attempt = *a;
 	parser->pending_count++;
 	s->pending = idx + 1;
@@ -307,8 +278,8 @@ static enum line_use auth_failure(struct lockout_logparse *parser,
 	struct lockout_sim_attempt a;
 	struct session *s;
 	uint64_t key;
-	uint32_t nhash = name_hash(name, name_len);
-	uint32_t uhash = name_hash(id->user, id->user_len);
+	uint32_t nhash = name_hash(parser, name, name_len);
+	uint32_t uhash = name_hash(parser, id->user, id->user_len);
 	uint32_t tag = m->pw == NULL ? 0 :
 		lockout_password_tag(parser->key, m->pw, m->pw_len);
 	enum chain_state state = m->next ? CHAIN_OPEN :
@@ -540,8 +511,8 @@ lockout_logparse_create(const unsigned char key[LOCKOUT_SIM_KEY_SIZE],
 	parser = calloc(1, sizeof(*parser));
 	if (parser == NULL)
 		return NULL;
-	parser->sessions = calloc((size_t)SESSION_SETS * SESSION_WAYS,
-				  sizeof(*parser->sessions));
+	parser->sessions = lockout_satable_create(SESSION_MAX,
+						  sizeof(struct session));
 	if (parser->sessions == NULL) {
 		free(parser);
 		return NULL;
@@ -560,7 +531,7 @@ void lockout_logparse_free(struct lockout_logparse **_parser)
 	if (parser == NULL)
 		return;
 	*_parser = NULL;
-	free(parser->sessions);
+	lockout_satable_free(&parser->sessions);
 	/* held attempts may carry password tags; the key is secret */
 	sodium_memzero(parser, sizeof(*parser));
 	free(parser);

@@ -13,8 +13,9 @@
 
 /* Lines read from the start of each log to put the files in order. */
 #define REPLAY_ORDER_LINES 1000
-/* Engine seed: a replay gives the same answer every time. */
-#define REPLAY_SEED 0x10c0u
+/* Engine key: a replay gives the same answer every time. */
+static const unsigned char replay_engine_key[LOCKOUT_HASH_KEY_SIZE] =
+	"lockout-simulate";
 
 _Static_assert(LOCKOUT_INPUT_LINE_MAX == LOCKOUT_TRACE_LINE_MAX,
 	       "an input line holds a trace line, no more");
@@ -274,7 +275,7 @@ int lockout_replay_start(struct lockout_replay *replay, const char **error_r)
 		*error_r = "Out of memory";
 		return -1;
 	}
-	return lockout_simulate_create(replay->set.cfg, REPLAY_SEED,
+	return lockout_simulate_create(replay->set.cfg, replay_engine_key,
 				       &callbacks, &replay->sim, error_r);
 }
 

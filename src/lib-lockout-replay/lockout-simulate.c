@@ -26,6 +26,8 @@
 struct sim_seen {
 	uint64_t keys[SIM_DISTINCT_SLOTS]; /* 0 = free */
 	size_t count;
+	/* the hash key (the simulation's): the names come from the logs */
+	const unsigned char *key;
 };
 
 /* What the summary tells about a ban that refused a successful login. */
@@ -36,6 +38,7 @@ struct sim_ban_info {
 
 struct lockout_simulate {
 	const struct lockout_config *cfg;
+	unsigned char key[LOCKOUT_HASH_KEY_SIZE];
 	struct lockout_policy *policy;
 	struct lockout_sim_callbacks cb;
 	struct lockout_sim_summary summary;
@@ -74,7 +77,8 @@ const char *lockout_sim_result_to_str(enum lockout_sim_result result)
 	return result_names[result];
 }
 
-int lockout_simulate_create(const struct lockout_config *cfg, uint32_t seed,
+int lockout_simulate_create(const struct lockout_config *cfg,
+			    const unsigned char key[LOCKOUT_HASH_KEY_SIZE],
 			    const struct lockout_sim_callbacks *callbacks,
 			    struct lockout_simulate **sim_r,
 			    const char **error_r)
@@ -90,7 +94,13 @@ int lockout_simulate_create(const struct lockout_config *cfg, uint32_t seed,
 	sim->cfg = cfg;
 	if (callbacks != NULL)
 		sim->cb = *callbacks;
-	sim->policy = lockout_policy_create(cfg, seed);
+	if (key != NULL)
+		memcpy(sim->key, key, sizeof(sim->key));
+	else
+		lockout_hash_key_random(sim->key);
+	sim->seen_protected.key = sim->seen_stale.key = sim->key;
+	sim->seen_guessed.key = sim->seen_refused.key = sim->key;
+	sim->policy = lockout_policy_create(cfg, sim->key);
 	if (sim->policy == NULL) {
 		*error_r = lockout_error_fmt(
 			"Out of memory creating the policy engine "
@@ -131,21 +141,13 @@ static void copy_cut(char *dest, size_t size, const char *src)
 static bool seen_add(struct sim_seen *seen, const char *target,
 		     const char *user)
 {
-	uint64_t h = 14695981039346656037ULL;
-	const char *p;
+	uint64_t h, pair[2];
 	size_t i;
 
-	/* FNV-1a over the target and the ASCII-lower-cased user */
-	for (p = target; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	h = (h ^ 0xffU) * 1099511628211ULL;
-	for (p = user; *p != '\0'; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c >= 'A' && c <= 'Z')
-			c += 'a' - 'A';
-		h = (h ^ c) * 1099511628211ULL;
-	}
+	/* the target and the ASCII-lower-cased user */
+	pair[0] = lockout_hash(seen->key, target, strlen(target));
+	pair[1] = lockout_hash_lower(seen->key, user, strlen(user));
+	h = lockout_hash(seen->key, pair, sizeof(pair));
 	if (h == 0)
 		h = 1;
 	for (i = h % SIM_DISTINCT_SLOTS; seen->keys[i] != 0;

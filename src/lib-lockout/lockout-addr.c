@@ -168,59 +168,27 @@ bool lockout_addr_equals(const struct lockout_addr *a,
 		memcmp(a->bytes, b->bytes, addr_len(a->family)) == 0;
 }
 
-#define ROTL32(x, b) (uint32_t)(((x) << (b)) | ((x) >> (32 - (b))))
-#define SIPROUND \
-	do { \
-		v0 += v1; v1 = ROTL32(v1, 5); v1 ^= v0; \
-		v0 = ROTL32(v0, 16); \
-		v2 += v3; v3 = ROTL32(v3, 8); v3 ^= v2; \
-		v0 += v3; v3 = ROTL32(v3, 7); v3 ^= v0; \
-		v2 += v1; v1 = ROTL32(v1, 13); v1 ^= v2; \
-		v2 = ROTL32(v2, 16); \
-	} while (0)
-
-/* HalfSipHash-2-4 with a 32-bit output (Aumasson & Bernstein's reference
-   algorithm, key k0/k1 as little-endian words): a keyed PRF, so an attacker
-   who does not know the key cannot aim many addresses at one bucket. */
-static uint32_t halfsiphash32(const uint8_t *in, size_t inlen,
-			      uint32_t k0, uint32_t k1)
-{
-	uint32_t v0 = k0, v1 = k1;
-	uint32_t v2 = UINT32_C(0x6c796765) ^ k0;
-	uint32_t v3 = UINT32_C(0x74656462) ^ k1;
-	uint32_t m, b = (uint32_t)inlen << 24;
-	size_t i, left = inlen & 3;
-	const uint8_t *end = in + inlen - left;
-	int r;
-
-	for (; in != end; in += 4) {
-		m = (uint32_t)in[0] | ((uint32_t)in[1] << 8) |
-			((uint32_t)in[2] << 16) | ((uint32_t)in[3] << 24);
-		v3 ^= m;
-		for (r = 0; r < 2; r++)
-			SIPROUND;
-		v0 ^= m;
-	}
-	for (i = 0; i < left; i++)
-		b |= (uint32_t)in[i] << (8 * i);
-	v3 ^= b;
-	for (r = 0; r < 2; r++)
-		SIPROUND;
-	v0 ^= b;
-	v2 ^= 0xff;
-	for (r = 0; r < 4; r++)
-		SIPROUND;
-	return v1 ^ v3;
-}
-
-uint32_t lockout_addr_hash(const struct lockout_addr *addr, uint32_t seed)
+uint64_t lockout_addr_hash(const struct lockout_addr *addr,
+			   const unsigned char key[LOCKOUT_HASH_KEY_SIZE])
 {
 	uint8_t msg[1 + sizeof(addr->bytes)];
 	unsigned int len = addr_len(addr->family);
 
 	msg[0] = addr->family;
 	memcpy(msg + 1, addr->bytes, len);
-	return halfsiphash32(msg, 1 + len, seed, ~seed);
+	return lockout_hash(key, msg, 1 + len);
+}
+
+uint64_t lockout_net_hash(const struct lockout_net *net,
+			  const unsigned char key[LOCKOUT_HASH_KEY_SIZE])
+{
+	uint8_t msg[2 + sizeof(net->addr.bytes)];
+	unsigned int len = addr_len(net->addr.family);
+
+	msg[0] = net->addr.family;
+	msg[1] = net->prefix;
+	memcpy(msg + 2, net->addr.bytes, len);
+	return lockout_hash(key, msg, 2 + len);
 }
 
 /* Clear every bit of bytes from bit position prefix on. */

@@ -1,6 +1,7 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
 #include "lockout-banset.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,7 @@ struct banset_slot {
 };
 
 struct lockout_banset {
-	uint32_t seed;
+	unsigned char key[LOCKOUT_HASH_KEY_SIZE];
 	size_t size; /* power of two */
 	size_t count;
 	struct banset_slot *slots;
@@ -32,11 +33,7 @@ static unsigned int family_idx(uint8_t family)
 static size_t net_hash(const struct lockout_banset *set,
 		       const struct lockout_net *net)
 {
-	uint32_t h = lockout_addr_hash(&net->addr, set->seed);
-
-	h ^= (uint32_t)net->prefix * 0x9e3779b1U;
-	h ^= h >> 16;
-	return h & (set->size - 1);
+	return (size_t)lockout_net_hash(net, set->key) & (set->size - 1);
 }
 
 static bool net_equals(const struct lockout_net *a,
@@ -46,14 +43,18 @@ static bool net_equals(const struct lockout_net *a,
 		lockout_addr_equals(&a->addr, &b->addr);
 }
 
-struct lockout_banset *lockout_banset_create(uint32_t seed)
+struct lockout_banset *
+lockout_banset_create(const unsigned char key[LOCKOUT_HASH_KEY_SIZE])
 {
 	struct lockout_banset *set;
 
 	set = calloc(1, sizeof(*set));
 	if (set == NULL)
 		return NULL;
-	set->seed = seed;
+	if (key != NULL)
+		memcpy(set->key, key, sizeof(set->key));
+	else
+		lockout_hash_key_random(set->key);
 	set->size = BANSET_MIN_SIZE;
 	set->slots = calloc(set->size, sizeof(*set->slots));
 	if (set->slots == NULL) {
@@ -71,6 +72,7 @@ void lockout_banset_free(struct lockout_banset **_set)
 		return;
 	*_set = NULL;
 	free(set->slots);
+	sodium_memzero(set->key, sizeof(set->key));
 	free(set);
 }
 

@@ -9,6 +9,10 @@
 #define A8 "aaaaaaaa"
 #define A64 A8 A8 A8 A8 A8 A8 A8 A8
 
+/* fixed hash keys */
+static const unsigned char key1[LOCKOUT_HASH_KEY_SIZE] = "addr-hash-key-01";
+static const unsigned char key2[LOCKOUT_HASH_KEY_SIZE] = "addr-hash-key-02";
+
 /* Valid addresses and their canonical form. */
 static const struct {
 	const char *input;
@@ -211,8 +215,10 @@ START_TEST(test_addr_equals)
 	ck_assert(lockout_addr_equals(&a, &e));
 	ck_assert(!lockout_addr_equals(&a, &c));
 	ck_assert(!lockout_addr_equals(&a, &d));
-	ck_assert_uint_eq(lockout_addr_hash(&a, 7), lockout_addr_hash(&b, 7));
-	ck_assert_uint_eq(lockout_addr_hash(&a, 7), lockout_addr_hash(&e, 7));
+	ck_assert_uint_eq(lockout_addr_hash(&a, key1),
+			  lockout_addr_hash(&b, key1));
+	ck_assert_uint_eq(lockout_addr_hash(&a, key1),
+			  lockout_addr_hash(&e, key1));
 }
 END_TEST
 
@@ -228,18 +234,18 @@ START_TEST(test_addr_hash)
 	garbage = addr;
 	memset(garbage.bytes + 4, 0x5a, sizeof(garbage.bytes) - 4);
 	ck_assert(lockout_addr_equals(&addr, &garbage));
-	ck_assert_uint_eq(lockout_addr_hash(&addr, 1),
-			  lockout_addr_hash(&garbage, 1));
-	/* The seed changes the hash. */
-	ck_assert_uint_ne(lockout_addr_hash(&addr, 1),
-			  lockout_addr_hash(&addr, 2));
+	ck_assert_uint_eq(lockout_addr_hash(&addr, key1),
+			  lockout_addr_hash(&garbage, key1));
+	/* The key changes the hash. */
+	ck_assert_uint_ne(lockout_addr_hash(&addr, key1),
+			  lockout_addr_hash(&addr, key2));
 	/* The family is hashed: :: and 0.0.0.0 differ. */
 	memset(&addr, 0, sizeof(addr));
 	garbage = addr;
 	addr.family = LOCKOUT_AF_INET;
 	garbage.family = LOCKOUT_AF_INET6;
-	ck_assert_uint_ne(lockout_addr_hash(&addr, 0),
-			  lockout_addr_hash(&garbage, 0));
+	ck_assert_uint_ne(lockout_addr_hash(&addr, key1),
+			  lockout_addr_hash(&garbage, key1));
 
 	/* Sequential IPv4 and IPv6 keys spread evenly: expected load 64 per
 	   bucket for each family. */
@@ -250,20 +256,46 @@ START_TEST(test_addr_hash)
 		addr.bytes[0] = 10;
 		addr.bytes[2] = (uint8_t)(i >> 8);
 		addr.bytes[3] = (uint8_t)i;
-		buckets[lockout_addr_hash(&addr, 0x12345678) % BUCKETS]++;
+		buckets[lockout_addr_hash(&addr, key2) % BUCKETS]++;
 		addr.family = LOCKOUT_AF_INET6;
 		memset(addr.bytes, 0, sizeof(addr.bytes));
 		addr.bytes[0] = 0x20;
 		addr.bytes[1] = 0x01;
 		addr.bytes[6] = (uint8_t)(i >> 8);
 		addr.bytes[7] = (uint8_t)i;
-		buckets[lockout_addr_hash(&addr, 0x12345678) % BUCKETS]++;
+		buckets[lockout_addr_hash(&addr, key2) % BUCKETS]++;
 	}
 	for (i = 0; i < BUCKETS; i++) {
 		if (buckets[i] > max)
 			max = buckets[i];
 	}
 	ck_assert_uint_lt(max, 2 * 2 * KEYS / BUCKETS);
+}
+END_TEST
+
+/* Networks hash by family, prefix and address; equal networks alike. */
+START_TEST(test_net_hash)
+{
+	struct lockout_net a, b, c, d;
+	const char *error;
+
+	ck_assert_int_eq(lockout_net_parse("192.0.2.0/24", &a, &error), 0);
+	ck_assert_int_eq(lockout_net_parse("::ffff:192.0.2.0/120", &b,
+					   &error), 0);
+	ck_assert_int_eq(lockout_net_parse("192.0.2.0/25", &c, &error), 0);
+	ck_assert_int_eq(lockout_net_parse("192.0.2.0", &d, &error), 0);
+	ck_assert_uint_eq(lockout_net_hash(&a, key1),
+			  lockout_net_hash(&b, key1));
+	ck_assert_uint_ne(lockout_net_hash(&a, key1),
+			  lockout_net_hash(&a, key2));
+	/* the prefix is hashed */
+	ck_assert_uint_ne(lockout_net_hash(&a, key1),
+			  lockout_net_hash(&c, key1));
+	ck_assert_uint_ne(lockout_net_hash(&a, key1),
+			  lockout_net_hash(&d, key1));
+	/* a host network is not its address */
+	ck_assert_uint_ne(lockout_net_hash(&d, key1),
+			  lockout_addr_hash(&d.addr, key1));
 }
 END_TEST
 
@@ -600,6 +632,7 @@ static Suite *addr_suite(void)
 	tcase_add_test(tc, test_addr_to_str_unknown_family);
 	tcase_add_test(tc, test_addr_equals);
 	tcase_add_test(tc, test_addr_hash);
+	tcase_add_test(tc, test_net_hash);
 	tcase_add_loop_test(tc, test_addr_mask, 0, N_ELEMENTS(mask_cases));
 	tcase_add_loop_test(tc, test_net_parse_valid, 0,
 			    N_ELEMENTS(valid_nets));

@@ -509,7 +509,7 @@ START_TEST(test_admin_load_bans)
 	add_ban("203.0.113.5", NOW - 10, true);
 	add_ban("alice@example.org", NOW - 5, false);
 	add_ban("bogus/24", NOW - 5, false);
-	bans = lockout_banset_create(1);
+	bans = lockout_banset_create(NULL);
 	ck_assert_ptr_nonnull(bans);
 	ck_assert_int_eq(lockout_admin_load_bans(&fx.admin, bans, &error), 0);
 	ck_assert_int_eq(lockout_addr_parse("192.0.2.7", &addr), 0);

@@ -9,7 +9,9 @@
 #define N_ELEMENTS(arr) (sizeof(arr) / sizeof((arr)[0]))
 
 #define CHURN_COUNT 100000
-#define SEED 0x1234abcdU
+/* a fixed hash key: every run places the bans alike */
+static const unsigned char test_key[LOCKOUT_HASH_KEY_SIZE] =
+	"banset-test-key!";
 
 /* Deterministic pseudo-random numbers (splitmix64), so that a failure can
    be reproduced. */
@@ -38,9 +40,9 @@ static void test_addr(const char *str, struct lockout_addr *addr_r)
 		      "lockout_addr_parse(%s) failed", str);
 }
 
-static struct lockout_banset *test_set(uint32_t seed)
+static struct lockout_banset *test_set(const unsigned char *key)
 {
-	struct lockout_banset *set = lockout_banset_create(seed);
+	struct lockout_banset *set = lockout_banset_create(key);
 
 	ck_assert_ptr_nonnull(set);
 	return set;
@@ -60,7 +62,7 @@ static const char *const basic_nets[] = {
 
 START_TEST(test_add_find_remove)
 {
-	struct lockout_banset *set = test_set(SEED);
+	struct lockout_banset *set = test_set(test_key);
 	const struct lockout_banset_entry *entry;
 	struct lockout_net net;
 	size_t i;
@@ -99,7 +101,7 @@ END_TEST
 
 START_TEST(test_replace_same_net)
 {
-	struct lockout_banset *set = test_set(SEED);
+	struct lockout_banset *set = test_set(test_key);
 	const struct lockout_banset_entry *entry;
 	struct lockout_addr addr;
 	struct lockout_net net;
@@ -193,7 +195,7 @@ static const struct {
 
 START_TEST(test_lookup_most_specific)
 {
-	struct lockout_banset *set = test_set(SEED);
+	struct lockout_banset *set = test_set(test_key);
 	const struct lockout_banset_entry *entry;
 	struct lockout_addr addr;
 	struct lockout_net net;
@@ -218,7 +220,7 @@ END_TEST
 
 START_TEST(test_families_never_mix)
 {
-	struct lockout_banset *set = test_set(SEED);
+	struct lockout_banset *set = test_set(test_key);
 	struct lockout_net v4_all, v6_all, v4_host, v6_same_bytes;
 	struct lockout_addr addr;
 
@@ -265,7 +267,7 @@ END_TEST
 
 START_TEST(test_permanent)
 {
-	struct lockout_banset *set = test_set(SEED);
+	struct lockout_banset *set = test_set(test_key);
 	const struct lockout_banset_entry *entry;
 	struct lockout_addr addr;
 	struct lockout_net net;
@@ -309,7 +311,7 @@ START_TEST(test_expire)
 		{ "2001:db8::/64", 20 }, { "2001:db8::1", 30 },
 		{ "10.0.0.0/8", 999 }, { "::/0", 1000 }, { "::1", 0 },
 	};
-	struct lockout_banset *set = test_set(SEED);
+	struct lockout_banset *set = test_set(test_key);
 	const struct lockout_banset_entry *entry;
 	struct lockout_net net;
 	size_t i, step;
@@ -345,6 +347,7 @@ START_TEST(test_expire_random)
 {
 	struct lockout_net nets[40];
 	int64_t expires[40];
+	uint64_t key[LOCKOUT_HASH_KEY_SIZE / sizeof(uint64_t)];
 	unsigned int round, i, expected;
 	struct lockout_banset *set;
 	struct lockout_addr addr;
@@ -352,7 +355,10 @@ START_TEST(test_expire_random)
 
 	rng_state = 42;
 	for (round = 0; round < 2000; round++) {
-		set = test_set((uint32_t)rng_next());
+		/* a key of its own for each set */
+		for (i = 0; i < N_ELEMENTS(key); i++)
+			key[i] = rng_next();
+		set = test_set((const unsigned char *)key);
 		for (i = 0; i < N_ELEMENTS(nets); i++) {
 			memset(&addr, 0, sizeof(addr));
 			addr.family = LOCKOUT_AF_INET;
@@ -410,7 +416,7 @@ static void churn_net(unsigned int i, struct lockout_net *net_r)
 
 START_TEST(test_churn)
 {
-	struct lockout_banset *set = test_set(SEED);
+	struct lockout_banset *set = test_set(test_key);
 	const struct lockout_banset_entry *entry;
 	unsigned int *order, i, j, tmp;
 	bool *removed;
@@ -466,7 +472,7 @@ END_TEST
 
 START_TEST(test_clear)
 {
-	struct lockout_banset *set = test_set(SEED);
+	struct lockout_banset *set = test_set(test_key);
 	struct lockout_addr addr;
 	struct lockout_net net;
 	unsigned int i;
@@ -516,7 +522,7 @@ static int foreach_cb(const struct lockout_banset_entry *entry, void *context)
 
 START_TEST(test_foreach)
 {
-	struct lockout_banset *set = test_set(SEED);
+	struct lockout_banset *set = test_set(test_key);
 	struct foreach_ctx ctx;
 	struct lockout_net net;
 	unsigned int i;

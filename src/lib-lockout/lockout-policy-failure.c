@@ -1,0 +1,347 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#include "lockout-policy-private.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The rules of a failure, counted per source: ip_failures,
+   targeted_unknown, targeted_failures, stale_client; escalation of repeat
+   offenders and net_hosts (a /24 whose hosts are banned one after the
+   other). */
+
+/* How long the next ban of a source with prior_bans bans lasts. */
+static int64_t ban_expiry(const struct lockout_config *cfg, int64_t now,
+			  uint32_t base, unsigned int prior_bans,
+			  uint32_t *duration_r)
+{
+	uint64_t duration = base;
+	unsigned int i;
+
+	if (cfg->ban_permanent_after > 0 &&
+	    prior_bans >= cfg->ban_permanent_after)
+		base = LOCKOUT_TIME_PERMANENT;
+	if (base == LOCKOUT_TIME_PERMANENT) {
+		*duration_r = LOCKOUT_TIME_PERMANENT;
+		return 0;
+	}
+	/* each ban of the same source doubles, up to lockout_ban_time_max */
+	for (i = 0; i < prior_bans && duration < UINT32_MAX; i++)
+		duration *= 2;
+	/* a base longer than the cap (a targeted ban) does not double */
+	if (cfg->ban_time_max != LOCKOUT_TIME_PERMANENT &&
+	    duration > cfg->ban_time_max)
+		duration = base > cfg->ban_time_max ? base :
+			cfg->ban_time_max;
+	if (duration >= LOCKOUT_TIME_PERMANENT)
+		duration = LOCKOUT_TIME_PERMANENT - 1;
+	*duration_r = (uint32_t)duration;
+	return now + (int64_t)duration;
+}
+
+static unsigned int history_prior_bans(const struct lockout_policy *policy,
+				       struct history *hist, int64_t now)
+{
+	/* a source that behaved for lockout_history_time starts over */
+	if (hist->bans > 0 &&
+	    now - hist->last_ban >= (int64_t)policy->cfg->history_time)
+		hist->bans = 0;
+	return hist->bans;
+}
+
+/* Ban net for the rule; add it to the ban set and report it. */
+static int policy_ban(struct lockout_policy *policy, struct emit_ctx *ctx,
+		      const struct lockout_net *net, const struct source *src,
+		      const char *rule, uint32_t base, int64_t now,
+		      const struct policy_count *count, const char *why)
+{
+	struct lockout_decision d;
+	struct history *hist;
+	unsigned int prior;
+	uint32_t duration;
+	char dur[32];
+
+	hist = policy_history_get(policy, net);
+	prior = history_prior_bans(policy, hist, now);
+	policy_decision_init(policy, &d, LOCKOUT_DECISION_BAN, rule, now, NULL,
+			     net);
+	d.expires = ban_expiry(policy->cfg, now, base, prior, &duration);
+	d.failures = count->failures;
+	lockout_interval_to_str(duration, dur, sizeof(dur));
+	snprintf(policy->reason, sizeof(policy->reason), "%s%s%s", why,
+		 prior > 0 ? "; repeat offender, ban " : "",
+		 prior > 0 ? "escalated" : "");
+	d.reason = policy->reason;
+	d.evidence = policy_evidence_ban(policy, rule, src, count, prior,
+					 hist->last_ban, dur);
+	if (d.evidence == NULL)
+		return -1;
+	if (lockout_banset_add(policy->bans, net, d.expires, 0) < 0)
+		return -1;
+	hist->bans++;
+	hist->last_ban = now;
+	policy_emit(policy, ctx, &d);
+	return 0;
+}
+
+/* Remember host as banned at now in its /24's history; returns how many
+   hosts of the /24 were banned within lockout_net_ban_window. */
+static unsigned int net_note_host(struct history *hist,
+				  const struct lockout_net *host,
+				  int64_t now, uint32_t window)
+{
+	uint8_t hostbyte = host->addr.bytes[3];
+	unsigned int i, recent = 0, oldest = 0;
+
+	for (i = 0; i < hist->host_count; i++) {
+		if (hist->hosts[i] == hostbyte)
+			break;
+		if (hist->host_times[i] < hist->host_times[oldest])
+			oldest = i;
+	}
+	if (i == hist->host_count) {
+		if (hist->host_count < POLICY_NET_HOSTS)
+			hist->host_count++;
+		else
+			i = oldest;
+	}
+	hist->hosts[i] = hostbyte;
+	hist->host_times[i] = now;
+	for (i = 0; i < hist->host_count; i++) {
+		if (now - hist->host_times[i] < (int64_t)window)
+			recent++;
+	}
+	return recent;
+}
+
+/* After a host ban: ban its IPv4 /24 when enough of its hosts were banned
+   recently - never wider, never over an allowed network, never over a
+   source that logged in successfully recently. */
+static int policy_maybe_ban_net(struct lockout_policy *policy,
+				struct emit_ctx *ctx,
+				const struct lockout_net *host, int64_t now)
+{
+	const struct lockout_config *cfg = policy->cfg;
+	const struct lockout_banset_entry *existing;
+	struct policy_count count;
+	struct lockout_net net24;
+	struct history *hist;
+	unsigned int recent;
+	char why[160], netstr[LOCKOUT_NET_STRLEN];
+
+	if (cfg->net_ban_hosts == 0 || host->addr.family != LOCKOUT_AF_INET ||
+	    host->prefix != 32)
+		return 0;
+	lockout_addr_mask(&host->addr, 24, &net24);
+	hist = policy_history_get(policy, &net24);
+	recent = net_note_host(hist, host, now, cfg->net_ban_window);
+	if (recent < cfg->net_ban_hosts)
+		return 0;
+	if (policy_net_overlaps_allowed(policy, &net24))
+		return 0;
+	if (hist->had_success &&
+	    now - hist->last_success < (int64_t)cfg->known_device_time)
+		return 0;
+	existing = lockout_banset_find(policy->bans, &net24);
+	if (existing != NULL &&
+	    (existing->expires == 0 || existing->expires > now))
+		return 0;
+	lockout_net_to_str(&net24, netstr);
+	snprintf(why, sizeof(why), "%u addresses of %s banned within %u secs",
+		 recent, netstr, cfg->net_ban_window);
+	count.failures = recent;
+	count.threshold = cfg->net_ban_hosts;
+	count.window = cfg->net_ban_window;
+	count.distinct_passwords = 0;
+	return policy_ban(policy, ctx, &net24, NULL, "net_hosts",
+			  cfg->ban_time, now, &count, why);
+}
+
+static void source_note(struct source *src, const struct lockout_attempt *a,
+			uint32_t uhash)
+{
+	if (src->failures == 0)
+		src->first_seen = a->time;
+	src->last_seen = a->time;
+	policy_names_note(a, &src->services, &src->mechanisms);
+	if (policy_distinct_note(src->user_hashes, &src->distinct_users,
+				 uhash) &&
+	    src->distinct_users <= POLICY_USERS) {
+		/* truncated evidence is still evidence */
+		policy_copy_trunc(src->users[src->distinct_users - 1],
+				  POLICY_USER_LEN, a->user);
+	}
+}
+
+static void source_reset_counts(struct source *src)
+{
+	src->ring_head = 0;
+	src->ring_len = 0;
+}
+
+static int report_stale(struct lockout_policy *policy, struct source *src,
+			const struct lockout_attempt *a, struct emit_ctx *ctx)
+{
+	const struct lockout_config *cfg = policy->cfg;
+	const struct policy_count count = {
+		src->ring_len, cfg->ip_failures, cfg->ip_window, 0
+	};
+	struct lockout_decision d;
+
+	policy_decision_init(policy, &d, LOCKOUT_DECISION_NOTABLE,
+			     "stale_client", a->time, a->user, &src->net);
+	d.failures = src->stale_repeats;
+	snprintf(policy->reason, sizeof(policy->reason),
+		 "the same wrong password was repeated %u times: a client "
+		 "with an old password, not banned", src->stale_repeats);
+	d.reason = policy->reason;
+	d.evidence = policy_evidence_notable(policy, d.rule, src,
+					     src->stale_repeats, &count);
+	if (d.evidence == NULL)
+		return -1;
+	src->last_stale = a->time;
+	src->stale_reported = true;
+	src->stale_repeats = 0;
+	policy_emit(policy, ctx, &d);
+	return 0;
+}
+
+/* Is (user, tag) in src's ring within the window? */
+static bool ring_repeated(const struct lockout_policy *policy,
+			  const struct source *src, uint32_t now32,
+			  uint32_t uhash, uint32_t tag)
+{
+	const struct ring_entry *e;
+	unsigned int i;
+
+	for (i = 0; (e = policy_ring_recent(policy, src, now32, i)) != NULL;
+	     i++) {
+		if (e->user == uhash && (e->tag & ~RING_TARGETED) == tag)
+			return true;
+	}
+	return false;
+}
+
+/* The failures of src's ring within the window: all of them, those to
+   targeted names and those with a password. */
+static void ring_count(const struct lockout_policy *policy,
+		       const struct source *src, uint32_t now32,
+		       unsigned int *count_r, unsigned int *targeted_r,
+		       unsigned int *passwords_r)
+{
+	const struct ring_entry *e;
+
+	*count_r = *targeted_r = *passwords_r = 0;
+	for (; (e = policy_ring_recent(policy, src, now32, *count_r)) != NULL;
+	     (*count_r)++) {
+		if ((e->tag & RING_TARGETED) != 0)
+			(*targeted_r)++;
+		if ((e->tag & ~RING_TARGETED) != 0)
+			(*passwords_r)++;
+	}
+}
+
+/* Bots aim at targeted names: a login to one that is not an account is
+   hostile at the first try. */
+static int ban_targeted_unknown(struct lockout_policy *policy,
+				struct emit_ctx *ctx,
+				const struct lockout_net *net,
+				struct source *src,
+				const struct lockout_attempt *a, uint32_t tag)
+{
+	const struct lockout_config *cfg = policy->cfg;
+	struct policy_count count = { 1, 1, cfg->ip_window, tag != 0 ? 1 : 0 };
+	char name[65], why[200];
+
+	policy_copy_printable(name, sizeof(name), a->user);
+	snprintf(why, sizeof(why), "login to the targeted name '%s' "
+		 "that is not an account", name);
+	return policy_ban(policy, ctx, net, src, "targeted_unknown",
+			  cfg->targeted_ban_time, a->time, &count, why);
+}
+
+int policy_observe_failure(struct lockout_policy *policy,
+			   const struct lockout_attempt *a,
+			   const char *account, struct emit_ctx *ctx)
+{
+	const struct lockout_config *cfg = policy->cfg;
+	uint32_t uhash = policy_user_hash(policy, a->user);
+	uint32_t now32 = policy_ring_time(policy, a->time);
+	uint32_t tag = a->password_tag & ~RING_TARGETED;
+	bool targeted = a->user != NULL &&
+		lockout_config_is_targeted(cfg, a->user);
+	unsigned int count, targeted_count, passwords;
+	struct policy_count ban;
+	struct lockout_net net;
+	struct source *src;
+	char why[200], window[32];
+
+	lockout_policy_source_net(policy, &a->ip, &net);
+	if (lockout_policy_is_allowed(policy, &a->ip)) {
+		/* never banned by address; the account is still protected */
+		if (a->outcome == LOCKOUT_OUTCOME_MISMATCH && account != NULL)
+			return policy_observe_account_failure(policy, a,
+							      account, ctx);
+		return 0;
+	}
+
+	src = policy_source_get(policy, &net);
+	source_note(src, a, uhash);
+	src->failures++;
+	if (a->outcome == LOCKOUT_OUTCOME_UNKNOWN_USER)
+		src->unknown_user++;
+
+	if (targeted && a->outcome == LOCKOUT_OUTCOME_UNKNOWN_USER) {
+		if (ban_targeted_unknown(policy, ctx, &net, src, a, tag) < 0)
+			return -1;
+		source_reset_counts(src);
+		return policy_maybe_ban_net(policy, ctx, &net, a->time);
+	}
+
+	/* a client repeating one wrong password counts once */
+	if (tag != 0 && ring_repeated(policy, src, now32, uhash, tag)) {
+		src->repeats++;
+		src->stale_repeats++;
+		if (src->stale_repeats >= POLICY_STALE_REPEATS &&
+		    (!src->stale_reported ||
+		     a->time - src->last_stale >= (int64_t)cfg->ip_window))
+			return report_stale(policy, src, a, ctx);
+		return 0;
+	}
+
+	policy_ring_push(policy, src, now32, uhash,
+			 tag | (targeted ? RING_TARGETED : 0));
+	ring_count(policy, src, now32, &count, &targeted_count, &passwords);
+
+	if (a->outcome == LOCKOUT_OUTCOME_MISMATCH && account != NULL &&
+	    policy_observe_account_failure(policy, a, account, ctx) < 0)
+		return -1;
+
+	lockout_interval_to_str(cfg->ip_window, window, sizeof(window));
+	ban.window = cfg->ip_window;
+	ban.distinct_passwords = passwords;
+	if (targeted && targeted_count >= cfg->targeted_failures) {
+		snprintf(why, sizeof(why), "%u failed logins to targeted "
+			 "names within %s", targeted_count, window);
+		ban.failures = targeted_count;
+		ban.threshold = cfg->targeted_failures;
+		if (policy_ban(policy, ctx, &net, src, "targeted_failures",
+			       cfg->ban_time, a->time, &ban, why) < 0)
+			return -1;
+	} else if (count >= cfg->ip_failures) {
+		snprintf(why, sizeof(why), "%u failed logins within %s "
+			 "(%u username%s, %u distinct password%s tried)",
+			 count, window, src->distinct_users,
+			 src->distinct_users == 1 ? "" : "s", passwords,
+			 passwords == 1 ? "" : "s");
+		ban.failures = count;
+		ban.threshold = cfg->ip_failures;
+		if (policy_ban(policy, ctx, &net, src, "ip_failures",
+			       cfg->ban_time, a->time, &ban, why) < 0)
+			return -1;
+	} else {
+		return 0;
+	}
+	/* counting starts afresh once the ban ends */
+	source_reset_counts(src);
+	return policy_maybe_ban_net(policy, ctx, &net, a->time);
+}

@@ -1,0 +1,282 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#ifndef LOCKOUT_POLICY_PRIVATE_H
+#define LOCKOUT_POLICY_PRIVATE_H
+
+/* Shared by the files of the policy engine, and by nothing else:
+   lockout-policy.c          the engine's state: create/free, keys, tables,
+                             check, observe (dispatch), sizes
+   lockout-policy-state.c    state that comes from the ban table:
+                             protections, known devices, ban history,
+                             allowed networks, forgetting
+   lockout-policy-failure.c  the rules of a failure: counting per source,
+                             ip and targeted bans, stale clients, escalation
+                             and network bans
+   lockout-policy-account.c  the rules of an account: protection after
+                             failures from unknown sources, and successes
+                             (known devices, success after failures)
+   lockout-policy-evidence.c what a decision says: evidence (JSON), names
+                             of services and mechanisms, text helpers */
+
+#include "lockout-policy.h"
+#include "lockout-hash.h"
+#include "lockout-json.h"
+#include "lockout-satable.h"
+
+/* Usernames kept per source as evidence, and their kept length. */
+#define POLICY_USERS 3
+#define POLICY_USER_LEN 32
+/* Distinct usernames (per source) and sources (per account) are counted
+   exactly up to this many, by hash; beyond that the count stops: a floor,
+   and the evidence says so. */
+#define POLICY_DISTINCT 16
+/* Sources kept per account as evidence. */
+#define POLICY_SOURCES 4
+/* Buckets of the per-account sliding window. */
+#define POLICY_BUCKETS 8
+/* Banned hosts remembered per IPv4 /24 for network bans. */
+#define POLICY_NET_HOSTS 16
+/* A stale client is reported after this many repeats of one wrong password,
+   at most once per lockout_ip_window. */
+#define POLICY_STALE_REPEATS 5
+/* A known device's last_seen is persisted again only after this long. */
+#define POLICY_DEVICE_REFRESH_SECS 3600
+/* The ring keeps this bit of the password tag for "targeted name". */
+#define RING_TARGETED 0x80000000U
+
+/* --- the engine's tables (set-associative, see lockout-satable.h) -------- */
+
+struct ring_entry {
+	uint32_t time;	/* seconds since policy->epoch */
+	uint32_t user;	/* hash of the username as typed */
+	uint32_t tag;	/* password tag (31 bits) | RING_TARGETED */
+};
+
+/* A source (an IPv4 address, an IPv6 network); its ring of the last
+   failures is kept beside the table (policy->rings). */
+struct source {
+	struct lockout_satable_head h;
+	struct lockout_net net;
+	int64_t first_seen, last_seen, last_stale;
+	bool stale_reported;
+	unsigned int failures, unknown_user, repeats, stale_repeats;
+	unsigned int ring_head, ring_len;
+	uint32_t services, mechanisms;
+	unsigned int distinct_users;
+	uint32_t user_hashes[POLICY_DISTINCT];
+	char users[POLICY_USERS][POLICY_USER_LEN];
+};
+
+/* History of a source network or of an IPv4 /24. */
+struct history {
+	struct lockout_satable_head h;
+	unsigned int bans;
+	int64_t last_ban, last_success;
+	bool had_success;
+	/* for /24s: recently banned hosts */
+	unsigned int host_count;
+	uint8_t hosts[POLICY_NET_HOSTS];
+	int64_t host_times[POLICY_NET_HOSTS];
+};
+
+/* Failures against an account from sources not known for it. */
+struct account {
+	struct lockout_satable_head h;
+	int64_t bucket; /* index of the newest bucket */
+	unsigned int counts[POLICY_BUCKETS];
+	int64_t first_seen, last_seen;
+	unsigned int distinct_sources, sample_count;
+	uint32_t source_hashes[POLICY_DISTINCT];
+	struct lockout_addr sample[POLICY_SOURCES];
+	uint32_t services, mechanisms;
+};
+
+/* An (account, network) pair that logged in. */
+struct device {
+	struct lockout_satable_head h;
+	int64_t last_seen, last_persisted;
+};
+
+/* Protections: a growing open-addressed map of account keys to expiry
+   times; never evicted. */
+struct protect_slot {
+	uint64_t key; /* 0 = empty */
+	int64_t expires;
+};
+
+struct protections {
+	struct protect_slot *slots;
+	size_t size, count;
+};
+
+struct lockout_policy {
+	const struct lockout_config *cfg;
+	unsigned char key[LOCKOUT_HASH_KEY_SIZE];
+	bool have_epoch;
+	int64_t epoch;
+	unsigned int ring_size;
+
+	struct lockout_satable *sources, *history, *accounts, *devices;
+	struct ring_entry *rings;
+	struct lockout_banset *bans;
+	struct protections protections;
+	struct lockout_net *allowed;
+	size_t allowed_count;
+	size_t source_count;
+
+	/* buffers for the decision handed to the callback */
+	struct lockout_str evidence;
+	char target[LOCKOUT_BAN_TARGET_MAX + 1];
+	char user[LOCKOUT_BAN_TARGET_MAX + 1];
+	char reason[320];
+};
+
+/* What a rule counted, for the evidence. */
+struct policy_count {
+	unsigned int failures, threshold;
+	uint32_t window;
+	unsigned int distinct_passwords;
+};
+
+/* Where the decisions of one lockout_policy_observe() go. */
+struct emit_ctx {
+	lockout_decision_callback_t *callback;
+	void *context;
+	int count;
+};
+
+/* --- lockout-policy.c: keys and table access ------------------------------ */
+
+/* Keys of the tables: keyed hashes (policy->key). Accounts match
+   case-insensitively (ASCII), as Dovecot's usernames usually do; long names
+   are hashed whole and never stored whole. */
+uint64_t policy_net_key(const struct lockout_policy *policy,
+			const struct lockout_net *net);
+uint64_t policy_account_key(const struct lockout_policy *policy,
+			    const char *account);
+/* The hash of a username as typed (NULL is ""), for rings and counts. */
+uint32_t policy_user_hash(const struct lockout_policy *policy,
+			  const char *user);
+uint64_t policy_device_key(const struct lockout_policy *policy,
+			   uint64_t account_key,
+			   const struct lockout_net *net);
+
+/* t as seconds since the engine's epoch (set by the first call). */
+uint32_t policy_ring_time(struct lockout_policy *policy, int64_t t);
+/* The ring of src's last failures (ring_size entries). */
+static inline struct ring_entry *
+policy_ring(const struct lockout_policy *policy, const struct source *src)
+{
+	size_t idx = lockout_satable_index(policy->sources, src);
+
+	return &policy->rings[idx * policy->ring_size];
+}
+/* The i-th newest failure of src's ring (i = 0 is the newest), or NULL when
+   the ring holds no more or it is lockout_ip_window old at now32 (and so
+   are all older ones). Inline: the rules walk rings for every failure. */
+static inline const struct ring_entry *
+policy_ring_recent(const struct lockout_policy *policy,
+		   const struct source *src, uint32_t now32, unsigned int i)
+{
+	unsigned int n = policy->ring_size;
+	const struct ring_entry *e;
+
+	if (i >= src->ring_len)
+		return NULL;
+	e = &policy_ring(policy, src)[(src->ring_head + n - 1 - i) % n];
+	return now32 - e->time >= policy->cfg->ip_window ? NULL : e;
+}
+/* Append a failure to src's ring, dropping the oldest when full. */
+void policy_ring_push(struct lockout_policy *policy, struct source *src,
+		      uint32_t time, uint32_t user, uint32_t tag);
+
+/* net's entry, made when missing (least recently used evicted). */
+struct source *policy_source_get(struct lockout_policy *policy,
+				 const struct lockout_net *net);
+struct history *policy_history_get(struct lockout_policy *policy,
+				   const struct lockout_net *net);
+/* net's entry, or NULL. */
+struct source *policy_source_find(const struct lockout_policy *policy,
+				  const struct lockout_net *net);
+struct history *policy_history_find(const struct lockout_policy *policy,
+				    const struct lockout_net *net);
+
+/* Count h among the *count hashes (at most POLICY_DISTINCT) remembered;
+   returns true when it was new and was added. */
+bool policy_distinct_note(uint32_t *hashes, unsigned int *count, uint32_t h);
+/* Does net overlap an allowed network (settings or table)? */
+bool policy_net_overlaps_allowed(const struct lockout_policy *policy,
+				 const struct lockout_net *net);
+
+/* --- lockout-policy-state.c ----------------------------------------------- */
+
+/* Is the account (by key) protected at now? */
+bool policy_protected_key(const struct lockout_policy *policy,
+			  uint64_t account_key, int64_t now);
+/* Is the device net of ip a known device of the account (by key) at now? */
+bool policy_device_known(const struct lockout_policy *policy,
+			 uint64_t account_key, const struct lockout_addr *ip,
+			 int64_t now);
+/* Free the protections. */
+void policy_protections_free(struct protections *protections);
+
+/* --- lockout-policy-failure.c and lockout-policy-account.c ---------------- */
+
+/* A failure (mismatch, unknown user, refused as protected) of attempt;
+   account may be NULL. Returns 0, or -1 when out of memory. */
+int policy_observe_failure(struct lockout_policy *policy,
+			   const struct lockout_attempt *attempt,
+			   const char *account, struct emit_ctx *ctx);
+/* A success of account. Returns 0, or -1 when out of memory. */
+int policy_observe_success(struct lockout_policy *policy,
+			   const struct lockout_attempt *attempt,
+			   const char *account, struct emit_ctx *ctx);
+/* A failure against account (not from one of its known devices); protects
+   it at the threshold. Returns 0, or -1 when out of memory. */
+int policy_observe_account_failure(struct lockout_policy *policy,
+				   const struct lockout_attempt *attempt,
+				   const char *account, struct emit_ctx *ctx);
+
+/* --- lockout-policy-evidence.c -------------------------------------------- */
+
+/* Add the service and mechanism of attempt to the sets of names the
+   evidence lists (names it does not know share one "other" bit). */
+void policy_names_note(const struct lockout_attempt *attempt,
+		       uint32_t *services, uint32_t *mechanisms);
+/* Copy src (NULL is "") into dest, cut to size - 1 bytes. */
+void policy_copy_trunc(char *dest, size_t size, const char *src);
+/* Copy attacker-chosen src into a one-line human text: control characters
+   become '?', and a cut never splits a UTF-8 sequence. */
+void policy_copy_printable(char *dest, size_t size, const char *src);
+/* Start d (zeroed): type, rule and time, the user involved (NULL: none;
+   copied); about net (kind ip or net, net's text as the target) or, when
+   net is NULL, about the user (kind user, the user as the target). */
+void policy_decision_init(struct lockout_policy *policy,
+			  struct lockout_decision *d,
+			  enum lockout_decision_type type, const char *rule,
+			  int64_t time, const char *user,
+			  const struct lockout_net *net);
+/* Hand d to the callback, filling in empty strings. */
+void policy_emit(struct lockout_policy *policy, struct emit_ctx *ctx,
+		 struct lockout_decision *d);
+
+/* The evidence of a decision, built in policy->evidence: NULL when out of
+   memory. */
+/* A ban by rule of a source (src NULL for a network ban); prior bans and
+   the last one for escalation, duration as text. */
+const char *policy_evidence_ban(struct lockout_policy *policy,
+				const char *rule, const struct source *src,
+				const struct policy_count *count,
+				unsigned int prior_bans, int64_t last_ban,
+				const char *duration);
+/* A notable event of src by rule; repeats (of one wrong password, for
+   "stale_client") is part of the evidence unless 0. */
+const char *policy_evidence_notable(struct lockout_policy *policy,
+				    const char *rule, const struct source *src,
+				    unsigned int repeats,
+				    const struct policy_count *count);
+/* The protection of an account after total failures. */
+const char *policy_evidence_protect(struct lockout_policy *policy,
+				    const struct account *acc,
+				    unsigned int total);
+
+#endif
