@@ -309,6 +309,12 @@ static void sink_emit_cp(struct json_sink *sink, uint32_t cp)
 	sink_emit(sink, out, n);
 }
 
+/* Text that stands for itself in a JSON string. */
+static bool json_is_ascii_text(unsigned char c)
+{
+	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
 /* Read a JSON string at *p (which is '"'), decoding it into sink (may be
    NULL). */
 static int parse_string(const char **p, struct json_sink *sink)
@@ -324,6 +330,14 @@ static int parse_string(const char **p, struct json_sink *sink)
 			break;
 		if ((unsigned char)c < 0x20)	/* NUL too */
 			return -1;
+		if (json_is_ascii_text((unsigned char)c)) {
+			/* a run of ASCII text at once: the common case */
+			for (len = 1; json_is_ascii_text((unsigned char)s[len]);
+			     len++) ;
+			sink_emit(sink, s, len);
+			s += len;
+			continue;
+		}
 		if (c != '\\') {
 			len = utf8_check((const unsigned char *)s, &cp);
 			if (cp == UINT32_MAX)
