@@ -68,9 +68,10 @@ int lockout_json_get_string(const char *json, const char *key,
 	__attribute__((warn_unused_result));
 
 /* Same for a number, read as a double (any JSON number: fraction and
-   exponent allowed). Returns 1 when found, 0 when missing or null, -1 when
-   malformed, a duplicate key, not a number, or beyond the range of a
-   double. */
+   exponent allowed), correctly rounded and the same whatever the process's
+   locale (LC_NUMERIC). Returns 1 when found, 0 when missing or null, -1
+   when malformed, a duplicate key, not a number, or beyond the range of a
+   double (a number too small for one reads as 0 or a subnormal). */
 int lockout_json_get_double(const char *json, const char *key,
 			    double *value_r)
 	__attribute__((warn_unused_result));
@@ -92,10 +93,8 @@ int lockout_json_value_string(const char *value, char *buf, size_t size,
 			      size_t *len_r)
 	__attribute__((warn_unused_result));
 /* Read the JSON number at value (from lockout_json_find_values()) as a
-   double: exact for up to 15 significant digits with small exponents,
-   within a few units in the last place otherwise; no locale involved.
-   Returns 0, or -1 (*value_r 0) when it is not a number or too large for a
-   double. */
+   double, as lockout_json_get_double() does. Returns 0, or -1 (*value_r 0)
+   when it is not a number or too large for a double. */
 int lockout_json_value_double(const char *value, double *value_r)
 	__attribute__((warn_unused_result));
 

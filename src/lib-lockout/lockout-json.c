@@ -1,6 +1,10 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#define _GNU_SOURCE /* strtod_l() */
 #include "lockout-json.h"
 
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -305,6 +309,12 @@ static void sink_emit_cp(struct json_sink *sink, uint32_t cp)
 	sink_emit(sink, out, n);
 }
 
+/* Text that stands for itself in a JSON string. */
+static bool json_is_ascii_text(unsigned char c)
+{
+	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
 /* Read a JSON string at *p (which is '"'), decoding it into sink (may be
    NULL). */
 static int parse_string(const char **p, struct json_sink *sink)
@@ -320,6 +330,14 @@ static int parse_string(const char **p, struct json_sink *sink)
 			break;
 		if ((unsigned char)c < 0x20)	/* NUL too */
 			return -1;
+		if (json_is_ascii_text((unsigned char)c)) {
+			/* a run of ASCII text at once: the common case */
+			for (len = 1; json_is_ascii_text((unsigned char)s[len]);
+			     len++) ;
+			sink_emit(sink, s, len);
+			s += len;
+			continue;
+		}
 		if (c != '\\') {
 			len = utf8_check((const unsigned char *)s, &cp);
 			if (cp == UINT32_MAX)
@@ -664,89 +682,32 @@ int lockout_json_get_string(const char *json, const char *key,
 	return lockout_json_value_string(value, buf, size, &len) < 0 ? -1 : 1;
 }
 
-/* Exact powers of ten as doubles. */
-static const double pow10_exact[] = {
-	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
-};
-#define POW10_EXACT_MAX 22
-/* Significant digits kept; later ones only move the decimal exponent. */
-#define DOUBLE_MAX_DIGITS 19
-/* Beyond this decimal exponent the result is 0 or infinite anyway. */
-#define DOUBLE_MAX_EXP 400
-
 int lockout_json_value_double(const char *value, double *value_r)
 {
 	const char *p = value;
-	uint64_t mantissa = 0;
-	unsigned int digits = 0;
-	int exp10 = 0, exp = 0, exp_sign = 1;
-	bool negative = false, is_int;
+	locale_t c_locale;
+	char *end;
+	bool is_int;
 	double d;
 
 	*value_r = 0;
 	if (value == NULL || parse_number(&p, &is_int) < 0)
 		return -1;
-	p = value;
-	if (*p == '-') {
-		negative = true;
-		p++;
-	}
-	/* the number is valid JSON: digits [. digits] [e [sign] digits] */
-	for (; is_digit(*p); p++) {
-		if (digits < DOUBLE_MAX_DIGITS) {
-			if (mantissa != 0 || *p != '0') {
-				mantissa = mantissa * 10 + (uint64_t)(*p - '0');
-				digits++;
-			}
-		} else {
-			exp10++;
-		}
-	}
-	if (*p == '.') {
-		for (p++; is_digit(*p); p++) {
-			if (digits < DOUBLE_MAX_DIGITS) {
-				if (mantissa != 0 || *p != '0')
-					digits++;
-				mantissa = mantissa * 10 +
-					(uint64_t)(*p - '0');
-				exp10--;
-			}
-		}
-	}
-	if (*p == 'e' || *p == 'E') {
-		p++;
-		if (*p == '+' || *p == '-') {
-			exp_sign = *p == '-' ? -1 : 1;
-			p++;
-		}
-		for (; is_digit(*p); p++) {
-			if (exp < DOUBLE_MAX_EXP * 10)
-				exp = exp * 10 + (*p - '0');
-		}
-	}
-	exp10 += exp_sign * exp;
-	d = (double)mantissa;
-	if (mantissa != 0) {
-		/* exact for up to 15 significant digits and small
-		   exponents, within a few units in the last place else */
-		if (exp10 > DOUBLE_MAX_EXP)
-			exp10 = DOUBLE_MAX_EXP;
-		if (exp10 < -DOUBLE_MAX_EXP)
-			exp10 = -DOUBLE_MAX_EXP;
-		for (; exp10 > POW10_EXACT_MAX; exp10 -= POW10_EXACT_MAX)
-			d *= pow10_exact[POW10_EXACT_MAX];
-		for (; exp10 < -POW10_EXACT_MAX; exp10 += POW10_EXACT_MAX)
-			d /= pow10_exact[POW10_EXACT_MAX];
-		if (exp10 >= 0)
-			d *= pow10_exact[exp10];
-		else
-			d /= pow10_exact[-exp10];
-	}
-	/* infinity is not a number JSON can mean */
-	if (d - d != 0)
+	/* strtod() would follow LC_NUMERIC (a decimal comma in de_DE) and
+	   accept more than JSON: convert the checked number in the C locale,
+	   correctly rounded. glibc hands out its static C locale here, with
+	   no allocation. */
+	c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+	if (c_locale == (locale_t)0)
 		return -1;
-	*value_r = negative ? -d : d;
+	errno = 0;
+	d = strtod_l(value, &end, c_locale);
+	freelocale(c_locale);
+	/* infinity is not a number JSON can mean; an underflow reads as the
+	   nearest double (0 or subnormal) */
+	if (end != p || (errno == ERANGE && isinf(d)))
+		return -1;
+	*value_r = d;
 	return 0;
 }
 

@@ -1,11 +1,18 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#define _GNU_SOURCE /* nftw(), environ */
 #include "lockout-json.h"
 
 #include <check.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <locale.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define N_ELEMENTS(arr) (sizeof(arr) / sizeof((arr)[0]))
 #define FFFD "\xef\xbf\xbd"
@@ -276,22 +283,27 @@ static const struct {
 	{ "{\"a\":1,\f\"b\":1}", "a", -1, 0 },
 };
 
-START_TEST(test_json_get_int)
+static void check_int_case(unsigned int i)
 {
 	/* A copy of exact size, so ASan sees any read past the NUL. */
-	char *json = strdup(int_cases[_i].json);
+	char *json = strdup(int_cases[i].json);
 	int64_t value = 12345;
 	int ret;
 
 	ck_assert_ptr_nonnull(json);
-	ret = lockout_json_get_int(json, int_cases[_i].key, &value);
-	ck_assert_msg(ret == int_cases[_i].ret, "'%s': got %d, want %d",
-		      int_cases[_i].json, ret, int_cases[_i].ret);
+	ret = lockout_json_get_int(json, int_cases[i].key, &value);
+	ck_assert_msg(ret == int_cases[i].ret, "'%s': got %d, want %d",
+		      int_cases[i].json, ret, int_cases[i].ret);
 	if (ret == 1)
-		ck_assert(value == int_cases[_i].value);
+		ck_assert(value == int_cases[i].value);
 	else
 		ck_assert(value == 12345);
 	free(json);
+}
+
+START_TEST(test_json_get_int)
+{
+	check_int_case((unsigned int)_i);
 }
 END_TEST
 
@@ -512,6 +524,11 @@ static const struct {
 	{ "{\"t\":1e308}", 1, 1e308 },
 	{ "{\"t\":1e-400}", 1, 0.0 },
 	{ "{\"t\":9007199254740993}", 1, 9007199254740992.0 },
+	{ "{\"t\":1798761604.489}", 1, 1798761604.489 },
+	{ "{\"t\":2.2250738585072011e-308}", 1, 2.2250738585072011e-308 },
+	{ "{\"t\":5e-324}", 1, 5e-324 },
+	{ "{\"t\":1.7976931348623157e308}", 1, 1.7976931348623157e308 },
+	{ "{\"t\":1.7976931348623159e308}", -1, 0 },
 	{ "{\"t\":1e309}", -1, 0 },
 	{ "{\"t\":1e99999999999}", -1, 0 },
 	{ "{\"t\":-1e400}", -1, 0 },
@@ -528,23 +545,27 @@ static const struct {
 	{ "{\"t\":1", -1, 0 },
 };
 
-START_TEST(test_json_get_double)
+/* Read double case i: the same double as the compiler makes of the literal
+   (both correctly rounded), bit for bit (so -0 too). */
+static void check_double_case(unsigned int i)
 {
-	char *json = strdup(double_cases[_i].json);
-	double value = 1, want = double_cases[_i].value, diff;
+	char *json = strdup(double_cases[i].json);
+	double value = 1, want = double_cases[i].value;
 	int ret;
 
 	ck_assert_ptr_nonnull(json);
 	ret = lockout_json_get_double(json, "t", &value);
-	ck_assert_msg(ret == double_cases[_i].ret, "'%s': got %d, want %d",
-		      double_cases[_i].json, ret, double_cases[_i].ret);
-	/* exact where the input has few digits, a few ulps otherwise */
-	diff = value > want ? value - want : want - value;
-	ck_assert_msg(diff <= 1e-15 * (want < 0 ? -want : want),
-		      "'%s': got %.17g", double_cases[_i].json, value);
-	if (ret != 1)
-		ck_assert(value == 0);
+	ck_assert_msg(ret == double_cases[i].ret, "'%s': got %d, want %d",
+		      double_cases[i].json, ret, double_cases[i].ret);
+	ck_assert_msg(memcmp(&value, &want, sizeof(value)) == 0,
+		      "'%s': got %.17g, want %.17g", double_cases[i].json,
+		      value, want);
 	free(json);
+}
+
+START_TEST(test_json_get_double)
+{
+	check_double_case((unsigned int)_i);
 }
 END_TEST
 
@@ -614,10 +635,95 @@ START_TEST(test_json_find_values)
 }
 END_TEST
 
+/* --- numbers under a locale with a decimal comma -------------------------- */
+
+/* de_DE.UTF-8, compiled by localedef into a directory of the test's own
+   (LOCPATH): needs the locales package's sources, neither root nor the
+   system's locale archive. */
+#define COMMA_LOCALE "de_DE.UTF-8"
+static char locale_dir[] = "/tmp/lockout-test-locale.XXXXXX";
+static bool locale_dir_made;
+static const char *locale_error = "the locale was not set up";
+
+/* Runs once in the parent before the tests of the "locale" case fork, so
+   they inherit LOCPATH. A failure is reported by the test, which fails. */
+static void comma_locale_setup(void)
+{
+	char out[sizeof(locale_dir) + sizeof(COMMA_LOCALE) + 1];
+	char *argv[] = {
+		"localedef", "-i", "de_DE", "-f", "UTF-8", out, NULL
+	};
+	posix_spawn_file_actions_t actions;
+	int status, ret;
+	pid_t pid;
+
+	if (mkdtemp(locale_dir) == NULL) {
+		locale_error = "mkdtemp() failed";
+		return;
+	}
+	locale_dir_made = true;
+	snprintf(out, sizeof(out), "%s/%s", locale_dir, COMMA_LOCALE);
+	posix_spawn_file_actions_init(&actions);
+	posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO,
+					 "/dev/null", O_WRONLY, 0);
+	ret = posix_spawnp(&pid, "localedef", &actions, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&actions);
+	/* exit status 1: written, with warnings */
+	if (ret != 0 || waitpid(pid, &status, 0) != pid ||
+	    !WIFEXITED(status) || WEXITSTATUS(status) > 1) {
+		locale_error = "localedef -i de_DE -f UTF-8 failed (the "
+			"locales package is needed: scripts/install-deps.sh "
+			"installs it)";
+		return;
+	}
+	if (setenv("LOCPATH", locale_dir, 1) < 0) {
+		locale_error = "setenv(LOCPATH) failed";
+		return;
+	}
+	locale_error = NULL;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type,
+			struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+static void comma_locale_teardown(void)
+{
+	if (locale_dir_made)
+		(void)nftw(locale_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Every number reads as in the C locale, though the C library's own
+   strtod() would stop at the '.' here. */
+START_TEST(test_json_numbers_comma_locale)
+{
+	unsigned int i;
+	char *end;
+
+	ck_assert_msg(locale_error == NULL, "%s", locale_error);
+	ck_assert_msg(setlocale(LC_ALL, COMMA_LOCALE) != NULL,
+		      "cannot set the locale " COMMA_LOCALE " from %s",
+		      locale_dir);
+	ck_assert_str_eq(localeconv()->decimal_point, ",");
+	ck_assert(strtod("0.5", &end) == 0 && *end == '.');
+
+	for (i = 0; i < N_ELEMENTS(double_cases); i++)
+		check_double_case(i);
+	for (i = 0; i < N_ELEMENTS(int_cases); i++)
+		check_int_case(i);
+}
+END_TEST
+
 static Suite *json_suite(void)
 {
 	Suite *s = suite_create("lockout-json");
 	TCase *tc = tcase_create("core");
+	TCase *tc_locale = tcase_create("locale");
 
 	tcase_add_test(tc, test_str_basic);
 	tcase_add_test(tc, test_str_growth);
@@ -636,6 +742,11 @@ static Suite *json_suite(void)
 	tcase_add_test(tc, test_json_find_values);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
+
+	tcase_add_unchecked_fixture(tc_locale, comma_locale_setup,
+				    comma_locale_teardown);
+	tcase_add_test(tc_locale, test_json_numbers_comma_locale);
+	suite_add_tcase(s, tc_locale);
 	return s;
 }
 
