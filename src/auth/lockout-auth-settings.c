@@ -3,7 +3,7 @@
 #include "master-service.h"
 #include "write-full.h"
 #include "lockout-auth-private.h"
-#include "lockout-doveconf.h"
+#include "lockout-auth-config.h"
 
 #include <fcntl.h>
 #include <sodium.h>
@@ -11,8 +11,9 @@
 #include <unistd.h>
 
 /* The auth process is not given the plugin { } stanza. We ask the config
-   server for it at init, while still root (the config socket is root-only),
-   with the same core code lockoutd uses. */
+   server for it at init, while still root (the config socket is root-only,
+   lockout-auth-config.c), and validate it with the same core code lockoutd
+   uses. */
 void lockout_auth_settings_read(struct lockout_config *cfg)
 {
 	const char *config_path, *error;
@@ -20,8 +21,7 @@ void lockout_auth_settings_read(struct lockout_config *cfg)
 	if (lockout_config_init(cfg, &error) < 0)
 		i_fatal("lockout: Built-in defaults are invalid: %s", error);
 	config_path = master_service_get_config_path(master_service);
-	if (lockout_dovecot_config_read(cfg, LOCKOUT_DOVECONF_PATH,
-					config_path, &error) < 0) {
+	if (lockout_auth_config_read(cfg, config_path, &error) < 0) {
 		i_fatal("lockout: Invalid configuration in plugin { } of %s: "
 			"%s", config_path, error);
 	}

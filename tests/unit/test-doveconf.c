@@ -139,6 +139,46 @@ START_TEST(test_parse_only_ours)
 }
 END_TEST
 
+/* Pairs as the auth process gets them from Dovecot's config server. */
+START_TEST(test_apply_pairs)
+{
+	static const struct lockout_doveconf_pair pairs[] = {
+		{ "quota", "maildir:User quota" },
+		{ "lockout_ip_failures", "5" },
+		{ "lockout_ip_window", "" },
+		{ "lockout_ip_failures", "6" },
+		{ "lockout_allow_networks", "" },
+	};
+	static const struct lockout_doveconf_pair bad[] = {
+		{ "lockout_ip_failures", "6" },
+		{ "lockout_ip_falures", "5" },
+	};
+	static const struct lockout_doveconf_pair invalid[] = {
+		{ "lockout_ban_time", "9 fortnights" },
+	};
+	struct lockout_config cfg;
+	const char *error = NULL;
+
+	ck_assert_int_eq(lockout_config_init(&cfg, &error), 0);
+	ck_assert_msg(lockout_doveconf_apply(&cfg, pairs, N_ELEMENTS(pairs),
+					     &error) == 0, "%s", error);
+	/* the last one wins, empty means the default (or none) */
+	ck_assert_uint_eq(cfg.ip_failures, 6);
+	ck_assert_uint_eq(cfg.ip_window, DEF_WINDOW);
+	ck_assert_uint_eq(cfg.allow_networks_count, 0);
+	ck_assert_int_eq(lockout_doveconf_apply(&cfg, NULL, 0, &error), 0);
+	ck_assert_int_eq(lockout_doveconf_apply(&cfg, bad, N_ELEMENTS(bad),
+						&error), -1);
+	ck_assert_str_eq(error, "lockout_ip_falures: unknown setting");
+	ck_assert_int_eq(lockout_doveconf_apply(&cfg, invalid,
+						N_ELEMENTS(invalid), &error),
+			 -1);
+	ck_assert_msg(strstr(error, "lockout_ban_time") != NULL &&
+		      strstr(error, "9 fortnights") != NULL, "%s", error);
+	lockout_config_free(&cfg);
+}
+END_TEST
+
 /* A private directory for config files and fake doveconf programs. */
 struct tmpdir {
 	char path[64];
@@ -411,6 +451,7 @@ static Suite *doveconf_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, test_parse, 0, N_ELEMENTS(parse_cases));
 	tcase_add_test(tc, test_parse_only_ours);
+	tcase_add_test(tc, test_apply_pairs);
 	tcase_add_test(tc, test_read_real_doveconf);
 	tcase_add_test(tc, test_read_real_doveconf_invalid);
 	tcase_add_test(tc, test_read_missing_config);
