@@ -4,11 +4,28 @@
 
 #include "lockout-config.h"
 
-/* Reading the lockout_* settings of Dovecot's plugin { } stanza through
-   doveconf, so that every part of the product is configured in one place.
-   The auth process uses it at init (as root, before the privilege drop,
-   through the config socket) and lockoutd at start; doveadm reads the same
-   stanza through doveadm_plugin_getenv(). */
+/* Reading the lockout_* settings of Dovecot's plugin { } stanza, so that
+   every part of the product is configured in one place: lockoutd runs
+   doveconf at start; the auth process asks Dovecot's config server (its
+   adapter speaks that protocol) and hands the pairs it got to
+   lockout_doveconf_apply(); doveadm reads the same stanza through
+   doveadm_plugin_getenv(). Nothing here links Dovecot. */
+
+/* One setting of the plugin { } stanza. */
+struct lockout_doveconf_pair {
+	const char *name, *value;
+};
+
+/* Apply count settings of a plugin { } stanza to cfg through
+   lockout_config_load(): names not starting with "lockout_" are not ours
+   and ignored, an unknown lockout_* name is an error, the last pair of a
+   name wins, an empty value means the default. Returns 0, or -1 with
+   *error_r naming the setting and the value (cfg may then hold some of
+   the settings, and can still be freed). */
+int lockout_doveconf_apply(struct lockout_config *cfg,
+			   const struct lockout_doveconf_pair *pairs,
+			   size_t count, const char **error_r)
+	__attribute__((warn_unused_result));
 
 /* Parse doveconf's output of "doveconf plugin" (a "plugin {" line, then
    "  name = value" lines, then "}") into cfg through lockout_config_load():
@@ -26,15 +43,6 @@ int lockout_doveconf_parse(struct lockout_config *cfg, const char *text,
 int lockout_doveconf_read(struct lockout_config *cfg,
 			  const char *doveconf_path, const char *config_path,
 			  const char **error_r)
-	__attribute__((warn_unused_result));
-
-/* Read the settings the way the calling process can: when config_path is
-   a Dovecot config socket (what Dovecot's own processes are given), ask the
-   config server over it; otherwise run doveconf as above. */
-int lockout_dovecot_config_read(struct lockout_config *cfg,
-				const char *doveconf_path,
-				const char *config_path,
-				const char **error_r)
 	__attribute__((warn_unused_result));
 
 #endif

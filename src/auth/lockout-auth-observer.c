@@ -3,9 +3,12 @@
 #include "ioloop.h"
 #include "lib-event-private.h"
 #include "event-filter.h"
-#include "passdb.h"
 #include "auth-request.h"
 #include "lockout-auth-private.h"
+#include "lockout-auth-db.h"
+#include "lockout-auth-observer.h"
+#include "lockout-auth-request.h"
+#include "lockout-policy.h"
 
 /* The outcome observer. Dovecot sends "auth_request_finished" with
    e_debug(), so it reaches event callbacks only when the global debug send
@@ -25,6 +28,12 @@
 static struct event_filter *lockout_filter = NULL;
 static struct event_filter *installed_global_filter = NULL;
 static bool merging = FALSE;
+
+/* health: passdb calls and outcomes seen since the last check, and whether
+   we have already complained */
+static unsigned int health_passdb_calls, health_outcomes;
+static bool health_warned;
+static struct timeout *to_health;
 
 static void lockout_filter_install(void)
 {
@@ -109,81 +118,27 @@ static void lockout_decision(const struct lockout_decision *d, void *context)
 }
 
 static void lockout_observe(struct auth_request *request,
-			    struct event *request_event)
+			    const struct lockout_request_ctx *ctx)
 {
-	struct lockout_request_ctx *ctx;
 	struct lockout_attempt attempt;
 	char ipbuf[LOCKOUT_ADDR_STRLEN];
-	const char *user;
 
-	lockout_auth->health_outcomes++;
-
-	i_zero(&attempt);
-	attempt.time = ioloop_time;
-	lockout_auth_addr_from_ip(&request->fields.remote_ip, &attempt.ip);
-	if (attempt.ip.family == 0)
-		return; /* no address: nothing to count or ban */
-	/* targeted names are matched as typed; the account as the passdb
-	   resolved it */
-	user = request->fields.original_username != NULL ?
-		request->fields.original_username : request->fields.user;
-	attempt.user = user;
-	attempt.account = request->fields.user;
-	attempt.service = request->fields.service;
-	attempt.mechanism = request->fields.mech_name;
-	ctx = lockout_auth_request_ctx(request_event);
-	if (ctx != NULL)
-		attempt.password_tag = ctx->password_tag;
-
-	if (ctx != NULL && ctx->refused) {
-		/* a refusal for a protected account still counts against
-		   its source */
-		attempt.outcome = ctx->refused_protected ?
-			LOCKOUT_OUTCOME_PROTECTED : LOCKOUT_OUTCOME_REFUSED;
-	}
-	else if (request->fields.successful)
-		attempt.outcome = LOCKOUT_OUTCOME_SUCCESS;
-	else if (request->internal_failure)
-		return; /* an internal failure is not an attack */
-	else if (request->passdb_result == PASSDB_RESULT_USER_UNKNOWN &&
-		 (ctx == NULL || !ctx->seen_mismatch))
-		attempt.outcome = LOCKOUT_OUTCOME_UNKNOWN_USER;
-	else
-		attempt.outcome = LOCKOUT_OUTCOME_MISMATCH;
-
+	health_outcomes++;
+	if (!lockout_auth_request_attempt(request, ctx, ioloop_time, &attempt))
+		return;
 	if (attempt.outcome != LOCKOUT_OUTCOME_SUCCESS &&
 	    lockout_auth->db != NULL) {
 		lockout_addr_to_str(&attempt.ip, ipbuf);
 		lockout_auth_db_queue_failure(lockout_auth->db, ioloop_time,
-			ipbuf, user == NULL ? "" : user,
-			attempt.service == NULL ? "" : attempt.service,
-			attempt.mechanism == NULL ? "" : attempt.mechanism,
+			ipbuf, attempt.user, attempt.service,
+			attempt.mechanism,
 			lockout_outcome_to_str(attempt.outcome));
 	}
-
 	if (lockout_policy_observe(lockout_auth->policy, &attempt,
 				   lockout_decision, request) < 0) {
 		e_error(lockout_auth->event,
 			"Out of memory while recording an outcome");
 	}
-}
-
-static struct auth_request *
-lockout_find_request(struct event *event, struct event **request_event_r)
-{
-	struct auth_request *request;
-	unsigned int depth;
-
-	/* the finished event is a passthrough child of request->event */
-	for (depth = 0; event != NULL && depth < 4; depth++) {
-		request = event_get_ptr(event, LOCKOUT_EVENT_PTR_REQUEST);
-		if (request != NULL && request->event == event) {
-			*request_event_r = event;
-			return request;
-		}
-		event = event_get_parent(event);
-	}
-	return NULL;
 }
 
 /* A passdb of the chain finished: remember a password mismatch, so that a
@@ -192,16 +147,12 @@ lockout_find_request(struct event *event, struct event **request_event_r)
 static void lockout_note_passdb_result(struct event *event)
 {
 	struct lockout_request_ctx *ctx;
-	struct event *request_event;
 	const char *result;
 
 	result = event_find_field_recursive_str(event, "result");
 	if (result == NULL || strcmp(result, "password_mismatch") != 0)
 		return;
-	if (lockout_find_request(event, &request_event) == NULL)
-		return;
-	ctx = lockout_auth_request_ctx(request_event);
-	if (ctx != NULL)
+	if (lockout_auth_request_find(event, &ctx) != NULL && ctx != NULL)
 		ctx->seen_mismatch = TRUE;
 }
 
@@ -210,8 +161,8 @@ lockout_event_callback(struct event *event, enum event_callback_type type,
 		       struct failure_context *ctx ATTR_UNUSED,
 		       const char *fmt ATTR_UNUSED, va_list args ATTR_UNUSED)
 {
+	struct lockout_request_ctx *request_ctx;
 	struct auth_request *request;
-	struct event *request_event;
 	const char *name;
 
 	switch (type) {
@@ -241,29 +192,28 @@ lockout_event_callback(struct event *event, enum event_callback_type type,
 	}
 	if (strcmp(name, LOCKOUT_FINISHED_EVENT) != 0)
 		return TRUE;
-	request = lockout_find_request(event, &request_event);
+	request = lockout_auth_request_find(event, &request_ctx);
 	if (request == NULL)
 		return TRUE;
 	T_BEGIN {
-		lockout_observe(request, request_event);
+		lockout_observe(request, request_ctx);
 	} T_END;
 	return TRUE;
 }
 
 static void lockout_health_check(void *context ATTR_UNUSED)
 {
-	if (lockout_auth->health_passdb_calls > 0 &&
-	    lockout_auth->health_outcomes == 0) {
-		if (!lockout_auth->health_warned) {
+	if (health_passdb_calls > 0 && health_outcomes == 0) {
+		if (!health_warned) {
 			e_error(lockout_auth->event,
 				"Not observing authentication outcomes: %u "
 				"requests reached passdb lockout in the last "
 				"%u secs but no auth_request_finished event "
 				"was seen. Failures are not counted and "
 				"nobody is banned (banned sources are still "
-				"refused).", lockout_auth->health_passdb_calls,
+				"refused).", health_passdb_calls,
 				LOCKOUT_HEALTH_INTERVAL_MSECS / 1000);
-			lockout_auth->health_warned = TRUE;
+			health_warned = TRUE;
 		}
 		/* repair the filter in case it was replaced without a new
 		   event being created since (merging it into itself again
@@ -271,14 +221,18 @@ static void lockout_health_check(void *context ATTR_UNUSED)
 		if (event_get_global_debug_send_filter() !=
 		    installed_global_filter)
 			lockout_filter_install();
-	} else if (lockout_auth->health_outcomes > 0 &&
-		   lockout_auth->health_warned) {
+	} else if (health_outcomes > 0 && health_warned) {
 		e_info(lockout_auth->event,
 		       "Observing authentication outcomes again");
-		lockout_auth->health_warned = FALSE;
+		health_warned = FALSE;
 	}
-	lockout_auth->health_passdb_calls = 0;
-	lockout_auth->health_outcomes = 0;
+	health_passdb_calls = 0;
+	health_outcomes = 0;
+}
+
+void lockout_auth_observer_expect_outcome(void)
+{
+	health_passdb_calls++;
 }
 
 void lockout_auth_observer_init(void)
@@ -296,18 +250,17 @@ void lockout_auth_observer_init(void)
 	event_register_callback(lockout_event_callback);
 }
 
-void lockout_auth_observer_start_health(void)
+void lockout_auth_observer_start(void)
 {
-	if (lockout_auth->to_health == NULL) {
-		lockout_auth->to_health =
-			timeout_add(LOCKOUT_HEALTH_INTERVAL_MSECS,
-				    lockout_health_check, NULL);
+	if (to_health == NULL) {
+		to_health = timeout_add(LOCKOUT_HEALTH_INTERVAL_MSECS,
+					lockout_health_check, NULL);
 	}
 }
 
 void lockout_auth_observer_deinit(void)
 {
-	timeout_remove(&lockout_auth->to_health);
+	timeout_remove(&to_health);
 	event_unregister_callback(lockout_event_callback);
 	if (event_get_global_debug_send_filter() == installed_global_filter)
 		event_unset_global_debug_send_filter();

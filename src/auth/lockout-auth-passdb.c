@@ -3,57 +3,16 @@
 #include "ioloop.h"
 #include "passdb.h"
 #include "lockout-auth-private.h"
-#include "lockout-tag.h"
+#include "lockout-auth-db.h"
+#include "lockout-auth-observer.h"
+#include "lockout-auth-passdb.h"
+#include "lockout-auth-request.h"
+#include "lockout-policy.h"
 
 /* passdb "lockout": placed before every other passdb, it answers NEXT for
    requests that may go on, and USER_DISABLED for banned sources, before any
    password is checked. Without a "reason" field the client sees the same
    answer as for a wrong password: the attacker learns nothing. */
-
-void lockout_auth_addr_from_ip(const struct ip_addr *ip,
-			       struct lockout_addr *addr_r)
-{
-	char buf[LOCKOUT_ADDR_STRLEN];
-
-	i_zero(addr_r);
-	/* go through the canonical parser so that IPv4-mapped IPv6 becomes
-	   IPv4 exactly as everywhere else */
-	if (ip->family == 0 ||
-	    inet_ntop(ip->family, &ip->u, buf, sizeof(buf)) == NULL ||
-	    lockout_addr_parse(buf, addr_r) < 0)
-		addr_r->family = 0;
-}
-
-struct lockout_request_ctx *
-lockout_auth_request_ctx(struct event *request_event)
-{
-	return event_get_ptr(request_event, LOCKOUT_EVENT_PTR_CTX);
-}
-
-static struct lockout_request_ctx *
-lockout_passdb_ctx(struct auth_request *request)
-{
-	struct lockout_request_ctx *ctx;
-
-	ctx = lockout_auth_request_ctx(request->event);
-	if (ctx == NULL) {
-		ctx = p_new(request->pool, struct lockout_request_ctx, 1);
-		event_set_ptr(request->event, LOCKOUT_EVENT_PTR_CTX, ctx);
-		/* the observer finds the request again through its event */
-		event_set_ptr(request->event, LOCKOUT_EVENT_PTR_REQUEST,
-			      request);
-	}
-	return ctx;
-}
-
-/* Reduce the attempted password to a short keyed tag: equal passwords give
-   equal tags, nothing about the password can be learnt from it, and it is
-   kept only in memory. */
-static uint32_t lockout_request_password_tag(const char *password)
-{
-	return lockout_password_tag(lockout_auth->tag_key, password,
-				    strlen(password));
-}
 
 /* Refuse (or, in observe mode, only say we would). The event is sent at
    debug level: metrics count it, a flood of refusals does not flood the
@@ -96,10 +55,10 @@ static enum passdb_result lockout_passdb_check(struct auth_request *request,
 
 	if (lockout_auth == NULL || lockout_auth->db == NULL)
 		return PASSDB_RESULT_NEXT;
-	ctx = lockout_passdb_ctx(request);
+	ctx = lockout_auth_request_ctx(request);
 	if (password != NULL)
-		ctx->password_tag = lockout_request_password_tag(password);
-	lockout_auth->health_passdb_calls++;
+		ctx->password_tag = lockout_auth_request_password_tag(password);
+	lockout_auth_observer_expect_outcome();
 	observe = lockout_auth->cfg.mode == LOCKOUT_MODE_OBSERVE;
 
 	if (!lockout_auth_db_usable(lockout_auth->db) &&
@@ -109,7 +68,7 @@ static enum passdb_result lockout_passdb_check(struct auth_request *request,
 			"ban table unusable and lockout_on_error=deny");
 	}
 
-	lockout_auth_addr_from_ip(&request->fields.remote_ip, &addr);
+	lockout_auth_request_addr(request, &addr);
 	if (addr.family == 0)
 		return PASSDB_RESULT_NEXT;
 	verdict = lockout_policy_check(lockout_auth->policy, ioloop_time,
@@ -204,8 +163,12 @@ static void lockout_passdb_init(struct passdb_module *module ATTR_UNUSED)
 	if (lockout_auth == NULL)
 		return; /* auth-worker */
 	lockout_passdb_check_order();
-	if (lockout_auth->db == NULL)
+	if (lockout_auth->db == NULL) {
+		/* runs as the auth user now: the files get the right
+		   owner */
 		lockout_auth->db = lockout_auth_db_init();
+		lockout_auth_observer_start();
+	}
 }
 
 static void lockout_passdb_deinit(struct passdb_module *module ATTR_UNUSED)

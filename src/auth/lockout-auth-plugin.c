@@ -1,15 +1,19 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
 #include "auth-common.h"
 #include "module-dir.h"
-#include "restrict-access.h"
 #include "lockout-auth-private.h"
+#include "lockout-auth-db.h"
+#include "lockout-auth-observer.h"
+#include "lockout-auth-passdb.h"
+#include "lockout-auth-request.h"
+#include "lockout-auth-settings.h"
+#include "lockout-policy.h"
 
 #include <sodium.h>
-#include <unistd.h>
 
-/* Module entry points: register the passdb driver and the outcome observer.
-   Everything else happens when the passdb is initialised (after the
-   privilege drop). */
+/* Module entry points: register the passdb driver and the outcome
+   observer, each module setting itself up in turn, as root. The ban table
+   is opened when the passdb is initialised (after the privilege drop). */
 
 struct lockout_auth *lockout_auth = NULL;
 
@@ -24,13 +28,16 @@ void lockout_auth_deinit(void);
 
 void lockout_auth_init(struct module *module ATTR_UNUSED)
 {
-	struct restrict_access_settings rset;
+	uid_t uid;
+	gid_t gid;
 
 	/* auth-workers load every module too and must know the driver name,
 	   but requests to our non-blocking passdb never reach them */
 	lockout_auth_passdb_register();
 	if (worker)
 		return;
+	if (sodium_init() < 0)
+		i_fatal("lockout: sodium_init() failed");
 
 	lockout_auth = i_new(struct lockout_auth, 1);
 	lockout_auth->event = event_create(auth_event);
@@ -38,25 +45,14 @@ void lockout_auth_init(struct module *module ATTR_UNUSED)
 	event_set_append_log_prefix(lockout_auth->event, "lockout: ");
 
 	lockout_auth_settings_read(&lockout_auth->cfg);
-
-	/* the user we will run as after the privilege drop owns the data */
-	restrict_access_get_env(&rset);
-	lockout_auth->db_uid = rset.uid != (uid_t)-1 ? rset.uid : geteuid();
-	lockout_auth->db_gid = rset.gid != (gid_t)-1 ? rset.gid : getegid();
-	lockout_auth_db_prepare(&lockout_auth->cfg, lockout_auth->db_uid,
-				lockout_auth->db_gid);
-
-	if (sodium_init() < 0)
-		i_fatal("lockout: sodium_init() failed");
-	lockout_auth_tag_key_load(&lockout_auth->cfg, lockout_auth->db_uid,
-				  lockout_auth->db_gid, lockout_auth->tag_key);
-	/* NULL: a random key for the engine's hash tables */
-	lockout_auth->policy = lockout_policy_create(&lockout_auth->cfg, NULL);
+	lockout_auth_db_preinit(&lockout_auth->cfg, &uid, &gid);
+	lockout_auth_request_init(&lockout_auth->cfg, uid, gid);
+	lockout_auth->policy = lockout_policy_create(&lockout_auth->cfg,
+						     NULL);
 	if (lockout_auth->policy == NULL)
 		i_fatal("lockout: Out of memory creating the policy engine "
 			"(lockout_max_sources=%u)",
 			lockout_auth->cfg.max_sources);
-
 	lockout_auth_observer_init();
 	e_debug(lockout_auth->event, "Loaded (mode=%s, on_error=%s)",
 		lockout_auth->cfg.mode == LOCKOUT_MODE_OBSERVE ?
@@ -74,7 +70,7 @@ void lockout_auth_deinit(void)
 	/* the passdb deinit has already flushed and closed the table */
 	i_assert(lockout_auth->db == NULL);
 	lockout_policy_free(&lockout_auth->policy);
-	sodium_memzero(lockout_auth->tag_key, sizeof(lockout_auth->tag_key));
+	lockout_auth_request_deinit();
 	lockout_config_free(&lockout_auth->cfg);
 	event_unref(&lockout_auth->event);
 	i_free(lockout_auth);

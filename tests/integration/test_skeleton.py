@@ -8,6 +8,7 @@ Run as root after building: /usr/bin/python3 tests/integration/test_skeleton.py 
 
 import json
 import os
+import re
 import sqlite3
 import sys
 import threading
@@ -372,23 +373,72 @@ def test_unusable_table_on_error_deny():
         assert ok, line
 
 
+# The plugin checks every HEALTH_SECS that the requests which reached its
+# passdb were also seen finishing, and says so in the log when not.
+HEALTH_SECS = 30
+
+
+def traffic_until(instances, deadline, src="127.0.0.2"):
+    """Successful logins on each instance every half second until the
+    monotonic deadline."""
+    while time.monotonic() < deadline:
+        for d in instances:
+            ok, line = imap_login(d, ALICE, USERS[ALICE], src=src)
+            assert ok, line
+        time.sleep(0.5)
+
+
 def test_keeps_observing_after_stats_restart():
     with instance() as d:
-        imap_fail_many(d, "127.0.0.3")
-        wait_banned_in_table(d, "127.0.0.3")
+        # the health period started before the instance was ready
+        health_end = time.monotonic() + HEALTH_SECS + 1.5
         d.kill_stats()
         # The auth process's stats client reconnects at most 10 s after its
         # last connect (STATS_CLIENT_RECONNECT_INTERVAL_MSECS); the new
         # handshake replaces the global debug send filter with the stats
-        # process's own. Wait past that, with traffic so events are made.
-        deadline = time.monotonic() + 11
-        while time.monotonic() < deadline:
-            ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.2")
-            assert ok, line
-            time.sleep(0.5)
+        # process's own. No login before that: then every login of the
+        # first health period comes after the replacement, and the health
+        # check would report if none of them were observed.
+        time.sleep(11.5)
+        traffic_until([d], health_end)
+        assert "Not observing" not in d.log_text(), d.log_tail()
         imap_fail_many(d, "127.0.0.4")
         wait_banned_in_table(d, "127.0.0.4")
-        assert "Not observing" not in d.log_text()
+
+
+def blind_module():
+    """The test module that hides auth_request_finished from our plugin
+    (tests/integration/lockout-test-blind.c), built beside the plugin."""
+    auth = find_lockout_modules()["auth"][0]
+    top = auth
+    for _ in range(4):  # <top>/src/auth/.libs/<module>
+        top = os.path.dirname(top)
+    path = os.path.join(top, "tests", "integration", ".libs",
+                        "lib10_lockout_test_blind.so")
+    if not os.path.exists(path):
+        raise HarnessError("%s is not built (scripts/build.sh)" % path)
+    return path
+
+
+def test_health_check_reports_unobserved_outcomes():
+    modules = find_lockout_modules()
+    modules["auth"] = [blind_module()] + modules["auth"]
+    d = Dovecot(module_dirs=modules, users=dict(USERS),
+                plugin_settings={"lockout_ip_failures": str(FAILURES)})
+    with d:
+        deadline = time.monotonic() + HEALTH_SECS + 10
+        # logins reach the passdb, but their outcomes never reach us
+        while not re.search(r"Not observing authentication outcomes: "
+                            r"[1-9][0-9]* requests reached passdb lockout "
+                            r"in the last 30 secs", d.log_text()):
+            assert time.monotonic() < deadline, d.log_tail()
+            traffic_until([d], time.monotonic() + 0.5)
+        # and indeed failures are not counted: nobody is banned
+        imap_fail_many(d, "127.0.0.3")
+        time.sleep(0.6)
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.3")
+        assert ok, line
+        assert d.doveadm_json("lockout", "list") == []
 
 
 def test_works_with_stats_writer_disabled():

@@ -10,7 +10,8 @@
 
 #define N_ELEMENTS(arr) (sizeof(arr) / sizeof((arr)[0]))
 
-#define DOVECONF_PATH "/usr/bin/doveconf"
+/* the doveconf configure found (CI installs Dovecot: it must be there) */
+#define DOVECONF_PATH LOCKOUT_DOVECONF_PATH
 #define MIB (1024 * 1024)
 
 /* Defaults the parse cases compare with. */
@@ -139,6 +140,55 @@ START_TEST(test_parse_only_ours)
 }
 END_TEST
 
+/* Pairs as the auth process gets them from Dovecot's config server. */
+START_TEST(test_apply_pairs)
+{
+	static const struct lockout_doveconf_pair pairs[] = {
+		{ "quota", "maildir:User quota" },
+		{ "lockout_ip_failures", "5" },
+		{ "lockout_ip_window", "" },
+		{ "lockout_ip_failures", "6" },
+		{ "lockout_allow_networks", "" },
+	};
+	static const struct lockout_doveconf_pair bad[] = {
+		{ "lockout_ip_failures", "6" },
+		{ "lockout_ip_falures", "5" },
+	};
+	static const struct lockout_doveconf_pair invalid[] = {
+		{ "lockout_ban_time", "9 fortnights" },
+	};
+	struct lockout_config cfg;
+	const char *error = NULL;
+
+	ck_assert_int_eq(lockout_config_init(&cfg, &error), 0);
+	ck_assert_msg(lockout_doveconf_apply(&cfg, pairs, N_ELEMENTS(pairs),
+					     &error) == 0, "%s", error);
+	/* the last one wins, empty means the default (or none) */
+	ck_assert_uint_eq(cfg.ip_failures, 6);
+	ck_assert_uint_eq(cfg.ip_window, DEF_WINDOW);
+	ck_assert_uint_eq(cfg.allow_networks_count, 0);
+	ck_assert_int_eq(lockout_doveconf_apply(&cfg, NULL, 0, &error), 0);
+	ck_assert_int_eq(lockout_doveconf_apply(&cfg, bad, N_ELEMENTS(bad),
+						&error), -1);
+	ck_assert_str_eq(error, "lockout_ip_falures: unknown setting");
+	ck_assert_int_eq(lockout_doveconf_apply(&cfg, invalid,
+						N_ELEMENTS(invalid), &error),
+			 -1);
+	ck_assert_msg(strstr(error, "lockout_ban_time") != NULL &&
+		      strstr(error, "9 fortnights") != NULL, "%s", error);
+	lockout_config_free(&cfg);
+}
+END_TEST
+
+/* The real doveconf is part of what is tested: missing, it is a failure,
+   not a reason to skip. */
+static void need_doveconf(void)
+{
+	ck_assert_msg(access(DOVECONF_PATH, X_OK) == 0,
+		      "%s is missing: install Dovecot "
+		      "(scripts/install-deps.sh)", DOVECONF_PATH);
+}
+
 /* A private directory for config files and fake doveconf programs. */
 struct tmpdir {
 	char path[64];
@@ -196,10 +246,7 @@ START_TEST(test_read_real_doveconf)
 	const char *path, *error = NULL;
 	struct tmpdir dir;
 
-	if (access(DOVECONF_PATH, X_OK) < 0) {
-		fprintf(stderr, "%s not found: skipped\n", DOVECONF_PATH);
-		return;
-	}
+	need_doveconf();
 	tmpdir_init(&dir);
 	path = tmpdir_write_str(&dir, "dovecot.conf",
 		"protocols = imap\nssl = no\nplugin {\n"
@@ -227,10 +274,7 @@ START_TEST(test_read_real_doveconf_invalid)
 	const char *path, *error = NULL;
 	struct tmpdir dir;
 
-	if (access(DOVECONF_PATH, X_OK) < 0) {
-		fprintf(stderr, "%s not found: skipped\n", DOVECONF_PATH);
-		return;
-	}
+	need_doveconf();
 	tmpdir_init(&dir);
 	path = tmpdir_write_str(&dir, "dovecot.conf",
 		"protocols = imap\nssl = no\nplugin {\n"
@@ -252,10 +296,7 @@ START_TEST(test_read_missing_config)
 	struct tmpdir dir;
 	char path[128];
 
-	if (access(DOVECONF_PATH, X_OK) < 0) {
-		fprintf(stderr, "%s not found: skipped\n", DOVECONF_PATH);
-		return;
-	}
+	need_doveconf();
 	tmpdir_init(&dir);
 	snprintf(path, sizeof(path), "%s/missing.conf", dir.path);
 	ck_assert_int_eq(lockout_config_init(&cfg, &error), 0);
@@ -411,6 +452,7 @@ static Suite *doveconf_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, test_parse, 0, N_ELEMENTS(parse_cases));
 	tcase_add_test(tc, test_parse_only_ours);
+	tcase_add_test(tc, test_apply_pairs);
 	tcase_add_test(tc, test_read_real_doveconf);
 	tcase_add_test(tc, test_read_real_doveconf_invalid);
 	tcase_add_test(tc, test_read_missing_config);

@@ -1,0 +1,18 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#ifndef LOCKOUT_AUTH_OBSERVER_H
+#define LOCKOUT_AUTH_OBSERVER_H
+
+/* The outcome observer: sees every auth_request_finished event of the
+   requests the passdb saw, feeds the outcome to the policy engine and
+   carries out its decisions (log, event, ban table). */
+
+/* Make the finished events reach us. At plugin init. */
+void lockout_auth_observer_init(void);
+void lockout_auth_observer_deinit(void);
+/* Start the periodic check that outcomes are still observed (it needs the
+   ioloop: from the passdb's init). */
+void lockout_auth_observer_start(void);
+/* A request reached the passdb: its outcome should follow (health). */
+void lockout_auth_observer_expect_outcome(void);
+
+#endif

@@ -1,0 +1,185 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#include "auth-common.h"
+#include "write-full.h"
+#include "passdb.h"
+#include "auth-request.h"
+#include "lockout-auth-request.h"
+#include "lockout-config.h"
+#include "lockout-policy.h"
+#include "lockout-tag.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Keys of the pointers the passdb leaves on request->event for the
+   observer: the auth_request itself, and our per-request context. */
+#define LOCKOUT_EVENT_PTR_REQUEST "lockout_request"
+#define LOCKOUT_EVENT_PTR_CTX "lockout_ctx"
+/* The finished events are passthrough children of request->event. */
+#define LOCKOUT_EVENT_MAX_DEPTH 4
+
+#define LOCKOUT_TAG_KEY_FILE "lockout.key"
+
+/* per-install key of the password tags, in memory only */
+static unsigned char lockout_tag_key[LOCKOUT_TAG_KEY_SIZE];
+
+static void lockout_tag_key_create(const char *path, uid_t uid, gid_t gid)
+{
+	unsigned char key[LOCKOUT_TAG_KEY_SIZE];
+	const char *tmp = t_strconcat(path, ".tmp", NULL);
+	int fd;
+
+	randombytes_buf(key, sizeof(key));
+	i_unlink_if_exists(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		i_fatal("lockout: open(%s) failed: %m", tmp);
+	if (write_full(fd, key, sizeof(key)) < 0 || fsync(fd) < 0)
+		i_fatal("lockout: write(%s) failed: %m", tmp);
+	sodium_memzero(key, sizeof(key));
+	if (fchown(fd, uid, gid) < 0)
+		i_fatal("lockout: fchown(%s) failed: %m", tmp);
+	if (close(fd) < 0)
+		i_fatal("lockout: close(%s) failed: %m", tmp);
+	/* link() rather than rename(): never replace a key that another
+	   process created meanwhile */
+	if (link(tmp, path) < 0 && errno != EEXIST)
+		i_fatal("lockout: link(%s, %s) failed: %m", tmp, path);
+	i_unlink(tmp);
+}
+
+void lockout_auth_request_init(const struct lockout_config *cfg, uid_t uid,
+			       gid_t gid)
+{
+	const char *p, *path;
+	struct stat st;
+	ssize_t ret;
+	int fd;
+
+	p = strrchr(cfg->db, '/');
+	path = t_strconcat(t_strdup_until(cfg->db, p + 1),
+			   LOCKOUT_TAG_KEY_FILE, NULL);
+	fd = open(path, O_RDONLY | O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT) {
+		lockout_tag_key_create(path, uid, gid);
+		fd = open(path, O_RDONLY | O_NOFOLLOW);
+	}
+	if (fd < 0)
+		i_fatal("lockout: open(%s) failed: %m", path);
+	if (fstat(fd, &st) < 0)
+		i_fatal("lockout: fstat(%s) failed: %m", path);
+	if ((st.st_mode & 0077) != 0 || !S_ISREG(st.st_mode)) {
+		i_fatal("lockout: %s must be a regular file readable by its "
+			"owner only (chmod 0600)", path);
+	}
+	ret = read(fd, lockout_tag_key, LOCKOUT_TAG_KEY_SIZE);
+	if (ret != LOCKOUT_TAG_KEY_SIZE) {
+		i_fatal("lockout: %s: expected %d bytes of key, read %d "
+			"(delete it to create a new one)", path,
+			LOCKOUT_TAG_KEY_SIZE, (int)ret);
+	}
+	i_close_fd(&fd);
+}
+
+void lockout_auth_request_deinit(void)
+{
+	sodium_memzero(lockout_tag_key, sizeof(lockout_tag_key));
+}
+
+struct lockout_request_ctx *
+lockout_auth_request_ctx(struct auth_request *request)
+{
+	struct lockout_request_ctx *ctx;
+
+	ctx = event_get_ptr(request->event, LOCKOUT_EVENT_PTR_CTX);
+	if (ctx == NULL) {
+		ctx = p_new(request->pool, struct lockout_request_ctx, 1);
+		event_set_ptr(request->event, LOCKOUT_EVENT_PTR_CTX, ctx);
+		/* the observer finds the request again through its event */
+		event_set_ptr(request->event, LOCKOUT_EVENT_PTR_REQUEST,
+			      request);
+	}
+	return ctx;
+}
+
+struct auth_request *
+lockout_auth_request_find(struct event *event,
+			  struct lockout_request_ctx **ctx_r)
+{
+	struct auth_request *request;
+	unsigned int depth;
+
+	for (depth = 0; event != NULL && depth < LOCKOUT_EVENT_MAX_DEPTH;
+	     depth++) {
+		request = event_get_ptr(event, LOCKOUT_EVENT_PTR_REQUEST);
+		if (request != NULL && request->event == event) {
+			*ctx_r = event_get_ptr(event, LOCKOUT_EVENT_PTR_CTX);
+			return request;
+		}
+		event = event_get_parent(event);
+	}
+	return NULL;
+}
+
+/* Equal passwords give equal tags, nothing about the password can be
+   learnt from one, and it is kept only in memory. */
+uint32_t lockout_auth_request_password_tag(const char *password)
+{
+	return lockout_password_tag(lockout_tag_key, password,
+				    strlen(password));
+}
+
+void lockout_auth_request_addr(const struct auth_request *request,
+			       struct lockout_addr *addr_r)
+{
+	const struct ip_addr *ip = &request->fields.remote_ip;
+	char buf[LOCKOUT_ADDR_STRLEN];
+
+	i_zero(addr_r);
+	/* go through the canonical parser so that IPv4-mapped IPv6 becomes
+	   IPv4 exactly as everywhere else */
+	if (ip->family == 0 ||
+	    inet_ntop(ip->family, &ip->u, buf, sizeof(buf)) == NULL ||
+	    lockout_addr_parse(buf, addr_r) < 0)
+		addr_r->family = 0;
+}
+
+bool lockout_auth_request_attempt(const struct auth_request *request,
+				  const struct lockout_request_ctx *ctx,
+				  time_t now,
+				  struct lockout_attempt *attempt_r)
+{
+	i_zero(attempt_r);
+	attempt_r->time = now;
+	lockout_auth_request_addr(request, &attempt_r->ip);
+	if (attempt_r->ip.family == 0)
+		return FALSE; /* no address: nothing to count or ban */
+	/* targeted names are matched as typed; the account as the passdb
+	   resolved it */
+	attempt_r->user = request->fields.original_username != NULL ?
+		request->fields.original_username : request->fields.user;
+	attempt_r->account = request->fields.user;
+	attempt_r->service = request->fields.service;
+	attempt_r->mechanism = request->fields.mech_name;
+	if (ctx != NULL)
+		attempt_r->password_tag = ctx->password_tag;
+
+	if (ctx != NULL && ctx->refused) {
+		/* a refusal for a protected account still counts against
+		   its source */
+		attempt_r->outcome = ctx->refused_protected ?
+			LOCKOUT_OUTCOME_PROTECTED : LOCKOUT_OUTCOME_REFUSED;
+	} else if (request->fields.successful) {
+		attempt_r->outcome = LOCKOUT_OUTCOME_SUCCESS;
+	} else if (request->internal_failure) {
+		return FALSE; /* an internal failure is not an attack */
+	} else if (request->passdb_result == PASSDB_RESULT_USER_UNKNOWN &&
+		   (ctx == NULL || !ctx->seen_mismatch)) {
+		attempt_r->outcome = LOCKOUT_OUTCOME_UNKNOWN_USER;
+	} else {
+		attempt_r->outcome = LOCKOUT_OUTCOME_MISMATCH;
+	}
+	return TRUE;
+}

@@ -1,0 +1,64 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#ifndef LOCKOUT_AUTH_REQUEST_H
+#define LOCKOUT_AUTH_REQUEST_H
+
+#include "lockout-addr.h"
+
+struct auth_request;
+struct event;
+struct lockout_attempt;
+struct lockout_config;
+
+/* Translation between Dovecot's auth requests and the engine: the source
+   address, the password tag, the outcome, and the small context the
+   passdb leaves on request->event for the observer. */
+
+/* What the passdb learnt about a request, for the observer. Allocated from
+   the request's pool. */
+struct lockout_request_ctx {
+	/* keyed hash of the attempted password; 0 when there was no
+	   plaintext (credential lookup mechanisms) */
+	uint32_t password_tag;
+	/* we refused it before the password check */
+	bool refused;
+	/* ... because its account is protected (not because its source is
+	   banned) */
+	bool refused_protected;
+	/* some passdb of the chain said "password mismatch": the user exists
+	   even if a later passdb did not know it */
+	bool seen_mismatch;
+};
+
+/* Load the per-install password-tag key, lockout.key beside the database
+   (created at first start: random, mode 0600, owned by uid/gid). At init,
+   as root; i_fatal() when impossible. */
+void lockout_auth_request_init(const struct lockout_config *cfg, uid_t uid,
+			       gid_t gid);
+/* Wipe the key. */
+void lockout_auth_request_deinit(void);
+
+/* The context of request, created (and left on request->event with the
+   request itself) on first use. */
+struct lockout_request_ctx *
+lockout_auth_request_ctx(struct auth_request *request);
+/* The request that event belongs to (the event is request->event or one
+   of its first descendants) and its context, or NULL when the passdb
+   never saw it. */
+struct auth_request *
+lockout_auth_request_find(struct event *event,
+			  struct lockout_request_ctx **ctx_r);
+
+/* The password tag of password (never 0). */
+uint32_t lockout_auth_request_password_tag(const char *password);
+/* The request's source address (family 0 when it has none). */
+void lockout_auth_request_addr(const struct auth_request *request,
+			       struct lockout_addr *addr_r);
+/* The finished request as the engine sees it, at now. Returns FALSE when
+   it is not to be counted: no source address, or an internal failure
+   (not an attack). The strings point into the request. */
+bool lockout_auth_request_attempt(const struct auth_request *request,
+				  const struct lockout_request_ctx *ctx,
+				  time_t now,
+				  struct lockout_attempt *attempt_r);
+
+#endif

@@ -1,0 +1,451 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#include "lockout-sync.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define SYNC_OUT_OF_MEMORY "Out of memory loading bans"
+
+struct sync_user {
+	char *name;
+	int64_t expires;
+};
+
+struct lockout_sync_snapshot {
+	struct lockout_banset *bans;
+	/* protections: the table's, then those not written yet */
+	struct sync_user *users;
+	size_t users_count, users_alloc;
+	struct lockout_net *allowed;
+	size_t allowed_count, allowed_alloc;
+};
+
+struct lockout_sync {
+	const struct lockout_config *cfg;
+	struct lockout_policy *policy;
+	/* the accounts protected after the last apply, sorted
+	   case-insensitively: the counters of those whose protection is
+	   lifted are forgotten */
+	char **protected_users;
+	size_t protected_count;
+};
+
+static bool sync_observe(const struct lockout_sync *sync)
+{
+	return sync->cfg->mode == LOCKOUT_MODE_OBSERVE;
+}
+
+static void free_names(char **names, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		free(names[i]);
+	free(names);
+}
+
+struct lockout_sync *lockout_sync_create(const struct lockout_config *cfg,
+					 struct lockout_policy *policy)
+{
+	struct lockout_sync *sync;
+
+	sync = calloc(1, sizeof(*sync));
+	if (sync == NULL)
+		return NULL;
+	sync->cfg = cfg;
+	sync->policy = policy;
+	return sync;
+}
+
+void lockout_sync_free(struct lockout_sync **_sync)
+{
+	struct lockout_sync *sync = *_sync;
+
+	if (sync == NULL)
+		return;
+	*_sync = NULL;
+	free_names(sync->protected_users, sync->protected_count);
+	free(sync);
+}
+
+/* --- what the engine remembers across restarts ------------------------ */
+
+static int sync_load_device(const char *user, const char *network,
+			    int64_t first_seen, int64_t last_seen,
+			    void *context)
+{
+	struct lockout_sync *sync = context;
+	struct lockout_net net;
+	const char *error;
+
+	(void)first_seen;
+	if (lockout_net_parse(network, &net, &error) == 0) {
+		lockout_policy_add_known_device(sync->policy, user, &net,
+						last_seen);
+	}
+	return 0;
+}
+
+struct history_ctx {
+	struct lockout_sync *sync;
+	int64_t since;
+};
+
+static int sync_load_history(const struct lockout_ban *ban, void *context)
+{
+	struct history_ctx *ctx = context;
+	struct lockout_net net;
+	const char *error;
+
+	if (ban->kind == LOCKOUT_KIND_USER || ban->observed ||
+	    ban->created < ctx->since ||
+	    lockout_net_parse(ban->target, &net, &error) < 0)
+		return 0;
+	lockout_policy_note_ban(ctx->sync->policy, &net, ban->created);
+	return 0;
+}
+
+int lockout_sync_load_remembered(struct lockout_sync *sync,
+				 struct lockout_store *store, int64_t now,
+				 const char **error_r)
+{
+	const struct lockout_config *cfg = sync->cfg;
+	struct history_ctx ctx = { sync, 0 };
+
+	if (lockout_store_iter_known_devices(store,
+			now - (int64_t)cfg->known_device_time,
+			cfg->max_known_devices, sync_load_device, sync,
+			error_r) != 0)
+		return -1;
+	ctx.since = now - (int64_t)cfg->history_time;
+	if (lockout_store_iter_bans(store, now, LOCKOUT_ITER_FLAG_ALL,
+				    sync_load_history, &ctx, error_r) != 0)
+		return -1;
+	return 0;
+}
+
+/* --- reading the table ---------------------------------------------------- */
+
+void lockout_sync_snapshot_free(struct lockout_sync_snapshot **_snapshot)
+{
+	struct lockout_sync_snapshot *snap = *_snapshot;
+	size_t i;
+
+	if (snap == NULL)
+		return;
+	*_snapshot = NULL;
+	lockout_banset_free(&snap->bans);
+	for (i = 0; i < snap->users_count; i++)
+		free(snap->users[i].name);
+	free(snap->users);
+	free(snap->allowed);
+	free(snap);
+}
+
+/* An array of count elements (alloc allocated) with room for one more:
+   data itself or a larger copy, or NULL when out of memory (data is then
+   unchanged). */
+static void *grow(void *data, size_t *alloc, size_t count, size_t size)
+{
+	size_t new_alloc;
+
+	if (count < *alloc)
+		return data;
+	new_alloc = *alloc == 0 ? 16 : *alloc * 2;
+	data = realloc(data, new_alloc * size);
+	if (data != NULL)
+		*alloc = new_alloc;
+	return data;
+}
+
+static bool snapshot_add_user(struct lockout_sync_snapshot *snap,
+			      const char *name, int64_t expires)
+{
+	struct sync_user *users, *user;
+	size_t len = strlen(name);
+
+	users = grow(snap->users, &snap->users_alloc, snap->users_count,
+		     sizeof(*users));
+	if (users == NULL)
+		return false;
+	snap->users = users;
+	user = &users[snap->users_count];
+	user->name = malloc(len + 1);
+	if (user->name == NULL)
+		return false;
+	memcpy(user->name, name, len + 1);
+	user->expires = expires;
+	snap->users_count++;
+	return true;
+}
+
+struct read_ctx {
+	struct lockout_sync_snapshot *snap;
+	struct lockout_sync_result *result;
+	bool observe;
+};
+
+/* 1 stops the iteration: out of memory. */
+static int sync_read_ban(const struct lockout_ban *ban, void *context)
+{
+	struct read_ctx *ctx = context;
+	struct lockout_sync_result *result = ctx->result;
+	struct lockout_net net;
+	const char *error;
+
+	if (ban->observed != ctx->observe)
+		return 0;
+	if (ban->kind == LOCKOUT_KIND_USER) {
+		if (!snapshot_add_user(ctx->snap, ban->target, ban->expires))
+			return 1;
+		result->loaded++;
+		return 0;
+	}
+	/* the table is shared with other writers: re-validate */
+	if (lockout_net_parse(ban->target, &net, &error) < 0) {
+		if (result->invalid++ == 0) {
+			result->invalid_id = ban->id;
+			snprintf(result->invalid_error,
+				 sizeof(result->invalid_error), "%s", error);
+		}
+		return 0;
+	}
+	if (lockout_banset_add(ctx->snap->bans, &net, ban->expires,
+			       ban->id) < 0)
+		return 1;
+	result->loaded++;
+	return 0;
+}
+
+static int sync_read_allowed(const char *network, const char *reason,
+			     int64_t created, void *context)
+{
+	struct read_ctx *ctx = context;
+	struct lockout_sync_snapshot *snap = ctx->snap;
+	struct lockout_net net, *allowed;
+	const char *error;
+
+	(void)reason;
+	(void)created;
+	if (lockout_net_parse(network, &net, &error) < 0)
+		return 0;
+	allowed = grow(snap->allowed, &snap->allowed_alloc,
+		       snap->allowed_count, sizeof(*allowed));
+	if (allowed == NULL)
+		return 1;
+	snap->allowed = allowed;
+	allowed[snap->allowed_count++] = net;
+	ctx->result->allowed++;
+	return 0;
+}
+
+int lockout_sync_read(const struct lockout_sync *sync,
+		      struct lockout_store *store, int64_t now,
+		      struct lockout_sync_snapshot **snapshot_r,
+		      struct lockout_sync_result *result_r,
+		      const char **error_r)
+{
+	struct read_ctx ctx;
+	int ret;
+
+	memset(result_r, 0, sizeof(*result_r));
+	*snapshot_r = NULL;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.result = result_r;
+	ctx.observe = sync_observe(sync);
+	ctx.snap = calloc(1, sizeof(*ctx.snap));
+	if (ctx.snap == NULL ||
+	    (ctx.snap->bans = lockout_banset_create(NULL)) ==
+	    NULL) {
+		lockout_sync_snapshot_free(&ctx.snap);
+		*error_r = SYNC_OUT_OF_MEMORY;
+		return -1;
+	}
+	ret = lockout_store_iter_bans(store, now, 0, sync_read_ban, &ctx,
+				      error_r);
+	if (ret == 0) {
+		ret = lockout_store_iter_allowed(store, sync_read_allowed,
+						 &ctx, error_r);
+	}
+	if (ret != 0) {
+		lockout_sync_snapshot_free(&ctx.snap);
+		if (ret > 0)
+			*error_r = SYNC_OUT_OF_MEMORY;
+		return -1;
+	}
+	*snapshot_r = ctx.snap;
+	return 0;
+}
+
+/* --- changing the engine ------------------------------------------------ */
+
+struct merge_ctx {
+	struct lockout_sync_snapshot *snap;
+	bool observe;
+};
+
+/* A ban not written yet: the table's own row wins. 1 = out of memory. */
+static int sync_merge_pending(const struct lockout_ban *ban,
+			      const struct lockout_net *net, void *context)
+{
+	struct merge_ctx *ctx = context;
+
+	if (ban->observed != ctx->observe)
+		return 0;
+	if (ban->kind == LOCKOUT_KIND_USER)
+		return snapshot_add_user(ctx->snap, ban->target,
+					 ban->expires) ? 0 : 1;
+	if (lockout_banset_find(ctx->snap->bans, net) != NULL)
+		return 0;
+	return lockout_banset_add(ctx->snap->bans, net, ban->expires, 0) < 0 ?
+		1 : 0;
+}
+
+struct forget_ctx {
+	struct lockout_policy *policy;
+	const struct lockout_banset *now_banned;
+};
+
+static int sync_forget_lifted(const struct lockout_banset_entry *entry,
+			      void *context)
+{
+	struct forget_ctx *ctx = context;
+
+	if (lockout_banset_find(ctx->now_banned, &entry->net) == NULL)
+		lockout_policy_forget(ctx->policy, &entry->net);
+	return 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcasecmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Replace the engine's protections with the snapshot's, and forget the
+   counters of accounts whose protection was lifted. Takes the names. */
+static void sync_apply_protections(struct lockout_sync *sync,
+				   struct lockout_sync_snapshot *snap,
+				   struct lockout_sync_result *result)
+{
+	char **names;
+	size_t i, count = 0;
+
+	lockout_policy_clear_protections(sync->policy);
+	for (i = 0; i < snap->users_count; i++) {
+		if (lockout_policy_protect(sync->policy, snap->users[i].name,
+					   snap->users[i].expires) < 0)
+			result->protections_failed = true;
+	}
+	names = malloc((snap->users_count + 1) * sizeof(*names));
+	if (names == NULL) {
+		/* the old list stays: lifted ones keep their counters */
+		result->protections_failed = true;
+		return;
+	}
+	for (i = 0; i < snap->users_count; i++) {
+		names[i] = snap->users[i].name;
+		snap->users[i].name = NULL;
+	}
+	qsort(names, snap->users_count, sizeof(*names), name_cmp);
+	for (i = 0; i < snap->users_count; i++) {
+		if (count > 0 && name_cmp(&names[count - 1], &names[i]) == 0)
+			free(names[i]);
+		else
+			names[count++] = names[i];
+	}
+	for (i = 0; i < sync->protected_count; i++) {
+		if (bsearch(&sync->protected_users[i], names, count,
+			    sizeof(*names), name_cmp) == NULL) {
+			lockout_policy_forget_account(sync->policy,
+						      sync->protected_users[i]);
+		}
+	}
+	free_names(sync->protected_users, sync->protected_count);
+	sync->protected_users = names;
+	sync->protected_count = count;
+}
+
+int lockout_sync_apply(struct lockout_sync *sync,
+		       struct lockout_sync_snapshot **snapshot,
+		       const struct lockout_writeq *pending,
+		       struct lockout_sync_result *result_r,
+		       const char **error_r)
+{
+	struct lockout_sync_snapshot *snap = *snapshot;
+	struct merge_ctx merge = { snap, sync_observe(sync) };
+	struct forget_ctx forget;
+	struct lockout_banset *old_bans;
+
+	*snapshot = NULL;
+	result_r->protections_failed = false;
+	result_r->allowed_failed = false;
+	if (pending != NULL &&
+	    lockout_writeq_iter_bans(pending, sync_merge_pending,
+				     &merge) != 0) {
+		lockout_sync_snapshot_free(&snap);
+		*error_r = SYNC_OUT_OF_MEMORY;
+		return -1;
+	}
+
+	/* nothing fails from here on but a copy of the allowed networks or
+	   of a protection, which leaves the previous ones */
+	if (lockout_policy_set_allowed(sync->policy, snap->allowed,
+				       snap->allowed_count) < 0)
+		result_r->allowed_failed = true;
+	old_bans = lockout_policy_replace_bans(sync->policy, snap->bans);
+	snap->bans = NULL;
+	forget.policy = sync->policy;
+	forget.now_banned = lockout_policy_bans(sync->policy);
+	(void)lockout_banset_foreach(old_bans, sync_forget_lifted, &forget);
+	lockout_banset_free(&old_bans);
+	sync_apply_protections(sync, snap, result_r);
+	lockout_sync_snapshot_free(&snap);
+	return 0;
+}
+
+int lockout_sync_reload(struct lockout_sync *sync,
+			struct lockout_store *store,
+			const struct lockout_writeq *pending, int64_t now,
+			struct lockout_sync_result *result_r,
+			const char **error_r)
+{
+	struct lockout_sync_snapshot *snap;
+
+	if (lockout_sync_read(sync, store, now, &snap, result_r, error_r) < 0)
+		return -1;
+	return lockout_sync_apply(sync, &snap, pending, result_r, error_r);
+}
+
+/* --- upkeep --------------------------------------------------------------- */
+
+int lockout_sync_prune(const struct lockout_sync *sync,
+		       struct lockout_store *store, int64_t now,
+		       bool *more_r, const char **error_r)
+{
+	static const enum lockout_store_table tables[] = {
+		LOCKOUT_STORE_TABLE_FAILURES,
+		LOCKOUT_STORE_TABLE_BANS,
+		LOCKOUT_STORE_TABLE_EVENTS,
+		LOCKOUT_STORE_TABLE_KNOWN_DEVICES,
+	};
+	const struct lockout_config *cfg = sync->cfg;
+	unsigned int deleted;
+	int64_t before;
+	size_t i;
+
+	*more_r = false;
+	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		before = now - (int64_t)
+			(tables[i] == LOCKOUT_STORE_TABLE_KNOWN_DEVICES ?
+			 cfg->known_device_time : cfg->history_time);
+		if (lockout_store_prune(store, tables[i], before,
+					LOCKOUT_SYNC_PRUNE_BATCH, &deleted,
+					error_r) < 0)
+			return -1;
+		if (deleted == LOCKOUT_SYNC_PRUNE_BATCH)
+			*more_r = true;
+	}
+	return 0;
+}

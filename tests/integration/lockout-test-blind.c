@@ -1,0 +1,37 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#include "lib.h"
+#include "lib-event-private.h"
+#include "module-dir.h"
+
+/* A test module for the auth process that swallows every
+   "auth_request_finished" event before other event callbacks see it, as a
+   broken filter or another plugin might: lib10_ loads (and registers its
+   callback) before lib20_lockout_auth. test_skeleton.py uses it to show
+   that the lockout plugin then says it is not observing outcomes. Never
+   installed. */
+
+const char *lockout_test_blind_version = DOVECOT_ABI_VERSION;
+
+void lockout_test_blind_init(struct module *module);
+void lockout_test_blind_deinit(void);
+
+static bool
+blind_event_callback(struct event *event, enum event_callback_type type,
+		     struct failure_context *ctx ATTR_UNUSED,
+		     const char *fmt ATTR_UNUSED, va_list args ATTR_UNUSED)
+{
+	/* FALSE stops the sending: later callbacks never see it */
+	return type != EVENT_CALLBACK_TYPE_SEND ||
+		event->sending_name == NULL ||
+		strcmp(event->sending_name, "auth_request_finished") != 0;
+}
+
+void lockout_test_blind_init(struct module *module ATTR_UNUSED)
+{
+	event_register_callback(blind_event_callback);
+}
+
+void lockout_test_blind_deinit(void)
+{
+	event_unregister_callback(blind_event_callback);
+}

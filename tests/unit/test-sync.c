@@ -1,0 +1,703 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#include "lockout-sync.h"
+#include "alloc-fail.h"
+#include "tmpstore.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#define N_ELEMENTS(arr) (sizeof(arr) / sizeof((arr)[0]))
+#define T0 1700000000
+#define BAN_TIME 3600
+/* fail_once() led to no ban or protection */
+#define NONE ((enum lockout_decision_type)-1)
+
+/* A small engine for each test (forked by Check), with thresholds of 3. */
+static struct lockout_config cfg;
+static struct lockout_policy *policy;
+static struct lockout_sync *tsync;
+/* sync's own connection, and another writer's, to a table of this test */
+static struct lockout_store *store, *other;
+static char store_name[64];
+
+static void config_set(const char *name, const char *value)
+{
+	const char *error = NULL;
+
+	ck_assert_msg(lockout_config_set(&cfg, name, value, &error) == 0,
+		      "%s", error);
+}
+
+static void engine_create(void)
+{
+	policy = lockout_policy_create(&cfg, NULL);
+	ck_assert_ptr_nonnull(policy);
+	tsync = lockout_sync_create(&cfg, policy);
+	ck_assert_ptr_nonnull(tsync);
+}
+
+static void engine_free(void)
+{
+	lockout_sync_free(&tsync);
+	ck_assert_ptr_null(tsync);
+	lockout_sync_free(&tsync);
+	lockout_policy_free(&policy);
+}
+
+static void setup_mode(const char *mode)
+{
+	const char *error = NULL;
+	static unsigned int serial;
+
+	ck_assert_int_eq(lockout_config_init(&cfg, &error), 0);
+	config_set("lockout_mode", mode);
+	config_set("lockout_ip_failures", "3");
+	config_set("lockout_user_failures", "3");
+	config_set("lockout_ban_time", "1 hour");
+	config_set("lockout_allow_networks", "");
+	config_set("lockout_max_sources", "64");
+	config_set("lockout_max_users", "64");
+	config_set("lockout_max_known_devices", "64");
+	engine_create();
+	/* Check forks each test: one table per test process */
+	snprintf(store_name, sizeof(store_name), "sync-%ld-%u",
+		 (long)getpid(), serial++);
+	store = test_tmpstore_open(store_name);
+	other = test_tmpstore_open(store_name);
+}
+
+static void setup(void)
+{
+	setup_mode("enforce");
+}
+
+static void teardown(void)
+{
+	lockout_store_close(&store);
+	lockout_store_close(&other);
+	engine_free();
+	lockout_config_free(&cfg);
+}
+
+/* Another writer (doveadm, lockoutd, a second auth process) adds a ban. */
+static void other_bans(const char *target, enum lockout_kind kind,
+		       int64_t created, int64_t expires, bool observed)
+{
+	struct lockout_ban ban;
+	const char *error = NULL;
+
+	memset(&ban, 0, sizeof(ban));
+	ban.target = target;
+	ban.kind = kind;
+	ban.source = LOCKOUT_SOURCE_MANUAL;
+	ban.reason = "test";
+	ban.rule = "manual";
+	ban.created = created;
+	ban.expires = expires;
+	ban.observed = observed;
+	ck_assert_msg(lockout_store_add_ban(other, &ban, NULL, &error) == 0,
+		      "%s", error);
+}
+
+static void other_lifts(const char *target)
+{
+	const char *error = NULL;
+	unsigned int count;
+
+	ck_assert_int_eq(lockout_store_lift(other, target, T0, &count, &error),
+			 0);
+	ck_assert_uint_eq(count, 1);
+}
+
+/* Raw SQL by another writer (rows the store would not write). */
+static void other_sql(const char *sql)
+{
+	char *error = NULL;
+	sqlite3 *db;
+
+	ck_assert_int_eq(sqlite3_open(test_tmpstore_path(store_name), &db),
+			 SQLITE_OK);
+	ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &error) == SQLITE_OK,
+		      "%s: %s", sql, error);
+	sqlite3_close(db);
+}
+
+static struct lockout_sync_result reload_ok(const struct lockout_writeq *q)
+{
+	struct lockout_sync_result result;
+	const char *error = NULL;
+
+	ck_assert_msg(lockout_sync_reload(tsync, store, q, T0, &result,
+					  &error) == 0, "%s", error);
+	ck_assert(!result.protections_failed);
+	ck_assert(!result.allowed_failed);
+	return result;
+}
+
+static enum lockout_verdict verdict(const char *ip, const char *account)
+{
+	const struct lockout_banset_entry *ban;
+	struct lockout_addr addr;
+
+	ck_assert_int_eq(lockout_addr_parse(ip, &addr), 0);
+	return lockout_policy_check(policy, T0, &addr, account, &ban);
+}
+
+static int64_t ban_expires(const char *ip)
+{
+	const struct lockout_banset_entry *ban;
+	struct lockout_addr addr;
+
+	ck_assert_int_eq(lockout_addr_parse(ip, &addr), 0);
+	ck_assert_int_eq(lockout_policy_check(policy, T0, &addr, NULL, &ban),
+			 LOCKOUT_VERDICT_BANNED);
+	return ban->expires;
+}
+
+static void count_decision(const struct lockout_decision *d, void *context)
+{
+	struct lockout_decision *last = context;
+
+	if (d->type == LOCKOUT_DECISION_BAN ||
+	    d->type == LOCKOUT_DECISION_PROTECT)
+		*last = *d;
+}
+
+/* A wrong password (each a new one) from ip for account at time: returns
+   the ban or protection it led to (type -1 when none). */
+static struct lockout_decision fail_once(const char *ip, const char *account,
+				    int64_t time)
+{
+	static uint32_t tag = 1;
+	struct lockout_decision last;
+	struct lockout_attempt a;
+
+	memset(&last, 0, sizeof(last));
+	last.type = NONE;
+	memset(&a, 0, sizeof(a));
+	a.time = time;
+	ck_assert_int_eq(lockout_addr_parse(ip, &a.ip), 0);
+	a.user = account;
+	a.service = "imap";
+	a.mechanism = "PLAIN";
+	a.outcome = LOCKOUT_OUTCOME_MISMATCH;
+	a.password_tag = tag++;
+	ck_assert_int_ge(lockout_policy_observe(policy, &a, count_decision,
+						&last), 0);
+	return last;
+}
+
+/* --- following the table ---------------------------------------------- */
+
+START_TEST(test_reload_sees_other_writer)
+{
+	struct lockout_sync_result result;
+
+	result = reload_ok(NULL);
+	ck_assert_uint_eq(result.loaded, 0);
+	ck_assert_int_eq(verdict("192.0.2.1", "alice"), LOCKOUT_VERDICT_ALLOW);
+
+	other_bans("192.0.2.1", LOCKOUT_KIND_IP, T0 - 10, T0 + 600, false);
+	other_bans("198.51.100.0/24", LOCKOUT_KIND_NET, T0 - 10, 0, false);
+	other_bans("alice", LOCKOUT_KIND_USER, T0 - 10, T0 + 600, false);
+	/* ended ones do not apply */
+	other_bans("192.0.2.2", LOCKOUT_KIND_IP, T0 - 100, T0 - 1, false);
+	/* nothing changes before the reload */
+	ck_assert_int_eq(verdict("192.0.2.1", NULL), LOCKOUT_VERDICT_ALLOW);
+
+	result = reload_ok(NULL);
+	ck_assert_uint_eq(result.loaded, 3);
+	ck_assert_uint_eq(result.invalid, 0);
+	ck_assert_int_eq(verdict("192.0.2.1", NULL), LOCKOUT_VERDICT_BANNED);
+	ck_assert_int_eq(ban_expires("192.0.2.1"), T0 + 600);
+	ck_assert_int_eq(verdict("198.51.100.77", NULL),
+			 LOCKOUT_VERDICT_BANNED);
+	ck_assert_int_eq(ban_expires("198.51.100.77"), 0);
+	ck_assert_int_eq(verdict("192.0.2.2", NULL), LOCKOUT_VERDICT_ALLOW);
+	/* protected: only known devices may try (there are none) */
+	ck_assert_int_eq(verdict("203.0.113.5", "alice"),
+			 LOCKOUT_VERDICT_PROTECTED);
+	ck_assert_int_eq(verdict("203.0.113.5", "ALICE"),
+			 LOCKOUT_VERDICT_PROTECTED);
+	ck_assert_int_eq(verdict("203.0.113.5", "bob"), LOCKOUT_VERDICT_ALLOW);
+
+	/* a lift by the other writer lets them in again */
+	other_lifts("192.0.2.1");
+	other_lifts("alice");
+	result = reload_ok(NULL);
+	ck_assert_uint_eq(result.loaded, 1);
+	ck_assert_int_eq(verdict("192.0.2.1", NULL), LOCKOUT_VERDICT_ALLOW);
+	ck_assert_int_eq(verdict("203.0.113.5", "alice"),
+			 LOCKOUT_VERDICT_ALLOW);
+	ck_assert_int_eq(verdict("198.51.100.1", NULL), LOCKOUT_VERDICT_BANNED);
+}
+END_TEST
+
+START_TEST(test_allowed_networks)
+{
+	struct lockout_sync_result result;
+	struct lockout_addr addr;
+	const char *error = NULL;
+	unsigned int count;
+
+	ck_assert_int_eq(lockout_addr_parse("192.0.2.9", &addr), 0);
+	ck_assert_int_eq(lockout_store_add_allowed(other, "192.0.2.0/24",
+						   "office", T0, NULL,
+						   &error), 0);
+	ck_assert_int_eq(lockout_store_add_allowed(other, "not a network",
+						   "", T0, NULL, &error), 0);
+	result = reload_ok(NULL);
+	ck_assert_uint_eq(result.allowed, 1);
+	ck_assert(lockout_policy_is_allowed(policy, &addr));
+
+	ck_assert_int_eq(lockout_store_remove_allowed(other, "192.0.2.0/24",
+						      &count, &error), 0);
+	result = reload_ok(NULL);
+	ck_assert_uint_eq(result.allowed, 0);
+	ck_assert(!lockout_policy_is_allowed(policy, &addr));
+}
+END_TEST
+
+/* --- what an unban forgets ---------------------------------------------- */
+
+START_TEST(test_unban_forgets_source)
+{
+	struct lockout_decision d;
+
+	/* two failures of three: counted */
+	ck_assert_int_eq(fail_once("192.0.2.3", NULL, T0 - 5).type, NONE);
+	ck_assert_int_eq(fail_once("192.0.2.3", NULL, T0 - 4).type, NONE);
+	/* banned elsewhere (doveadm lockout ban), then unbanned */
+	other_bans("192.0.2.3", LOCKOUT_KIND_IP, T0 - 3, T0 + 600, false);
+	(void)reload_ok(NULL);
+	ck_assert_int_eq(verdict("192.0.2.3", NULL), LOCKOUT_VERDICT_BANNED);
+	other_lifts("192.0.2.3");
+	(void)reload_ok(NULL);
+	ck_assert_int_eq(verdict("192.0.2.3", NULL), LOCKOUT_VERDICT_ALLOW);
+	/* its counters went with the ban: one more failure does not ban
+	   again at once */
+	ck_assert_int_eq(fail_once("192.0.2.3", NULL, T0 - 2).type, NONE);
+	ck_assert_int_eq(fail_once("192.0.2.3", NULL, T0 - 1).type, NONE);
+	d = fail_once("192.0.2.3", NULL, T0);
+	ck_assert_int_eq(d.type, LOCKOUT_DECISION_BAN);
+
+	/* a source that stays banned keeps its counters */
+	ck_assert_int_eq(fail_once("192.0.2.4", NULL, T0 - 5).type, NONE);
+	ck_assert_int_eq(fail_once("192.0.2.4", NULL, T0 - 4).type, NONE);
+	other_bans("192.0.2.4", LOCKOUT_KIND_IP, T0 - 3, T0 + 600, false);
+	(void)reload_ok(NULL);
+	(void)reload_ok(NULL);
+	ck_assert_int_eq(fail_once("192.0.2.4", NULL, T0).type,
+			 LOCKOUT_DECISION_BAN);
+}
+END_TEST
+
+START_TEST(test_unprotect_forgets_account)
+{
+	/* failures for alice from unknown sources, one short of protection;
+	   the protection comes from elsewhere (written as "Alice") */
+	ck_assert_int_eq(fail_once("192.0.2.11", "alice", T0 - 5).type, NONE);
+	ck_assert_int_eq(fail_once("192.0.2.12", "alice", T0 - 4).type, NONE);
+	other_bans("Alice", LOCKOUT_KIND_USER, T0 - 3, T0 + 600, false);
+	(void)reload_ok(NULL);
+	ck_assert_int_eq(verdict("203.0.113.5", "alice"),
+			 LOCKOUT_VERDICT_PROTECTED);
+	/* reloads while it lasts change nothing */
+	(void)reload_ok(NULL);
+	other_lifts("Alice");
+	(void)reload_ok(NULL);
+	ck_assert_int_eq(verdict("203.0.113.5", "alice"),
+			 LOCKOUT_VERDICT_ALLOW);
+	/* the counters went with the protection: alice starts from zero */
+	ck_assert_int_eq(fail_once("192.0.2.13", "alice", T0 - 2).type, NONE);
+	ck_assert_int_eq(fail_once("192.0.2.14", "alice", T0 - 1).type, NONE);
+	ck_assert_int_eq(fail_once("192.0.2.15", "alice", T0).type,
+			 LOCKOUT_DECISION_PROTECT);
+}
+END_TEST
+
+/* --- bans not written yet ------------------------------------------------ */
+
+static struct lockout_decision pending_ban(const char *target, bool user,
+					   int64_t expires)
+{
+	struct lockout_decision d;
+	const char *error;
+
+	memset(&d, 0, sizeof(d));
+	d.type = user ? LOCKOUT_DECISION_PROTECT : LOCKOUT_DECISION_BAN;
+	d.target = d.user = target;
+	d.rule = "ip_failures";
+	d.reason = "test";
+	d.evidence = "{}";
+	d.time = T0 - 1;
+	d.expires = expires;
+	if (user) {
+		d.kind = LOCKOUT_KIND_USER;
+	} else {
+		ck_assert_int_eq(lockout_net_parse(target, &d.net, &error), 0);
+		d.kind = lockout_net_is_host(&d.net) ?
+			LOCKOUT_KIND_IP : LOCKOUT_KIND_NET;
+	}
+	return d;
+}
+
+START_TEST(test_pending_survive_reload)
+{
+	struct lockout_writeq *queue = lockout_writeq_create();
+	struct lockout_writeq_dropped dropped;
+	struct lockout_sync_result result;
+	struct lockout_decision d;
+	const char *error = NULL;
+
+	ck_assert_ptr_nonnull(queue);
+	d = pending_ban("192.0.2.50", false, T0 + 100);
+	(void)lockout_writeq_add_decision(queue, &d, false);
+	d = pending_ban("2001:db8:5::/64", false, 0);
+	(void)lockout_writeq_add_decision(queue, &d, false);
+	d = pending_ban("carol", true, T0 + 100);
+	(void)lockout_writeq_add_decision(queue, &d, false);
+	/* the table has its own row for one of them: the table's wins */
+	d = pending_ban("192.0.2.51", false, T0 + 100);
+	(void)lockout_writeq_add_decision(queue, &d, false);
+	other_bans("192.0.2.51", LOCKOUT_KIND_IP, T0 - 5, T0 + 900, false);
+
+	result = reload_ok(queue);
+	/* loaded counts the table's rows */
+	ck_assert_uint_eq(result.loaded, 1);
+	ck_assert_int_eq(ban_expires("192.0.2.50"), T0 + 100);
+	ck_assert_int_eq(ban_expires("2001:db8:5::1"), 0);
+	ck_assert_int_eq(ban_expires("192.0.2.51"), T0 + 900);
+	ck_assert_int_eq(verdict("203.0.113.5", "carol"),
+			 LOCKOUT_VERDICT_PROTECTED);
+
+	/* once written they come from the table */
+	ck_assert_int_eq(lockout_writeq_flush(queue, store, &dropped, &error),
+			 0);
+	result = reload_ok(queue);
+	ck_assert_uint_eq(result.loaded, 5);
+	ck_assert_int_eq(ban_expires("192.0.2.50"), T0 + 100);
+	ck_assert_int_eq(verdict("203.0.113.5", "carol"),
+			 LOCKOUT_VERDICT_PROTECTED);
+	lockout_writeq_free(&queue);
+}
+END_TEST
+
+/* --- observe and enforce rows -------------------------------------------- */
+
+START_TEST(test_mode_rows)
+{
+	bool observe = _i == 1;
+	struct lockout_writeq *queue = lockout_writeq_create();
+	struct lockout_sync_result result;
+	struct lockout_decision d;
+
+	if (observe) {
+		teardown();
+		setup_mode("observe");
+	}
+	ck_assert_ptr_nonnull(queue);
+	other_bans("192.0.2.60", LOCKOUT_KIND_IP, T0 - 5, 0, false);
+	other_bans("192.0.2.61", LOCKOUT_KIND_IP, T0 - 5, 0, true);
+	other_bans("dave", LOCKOUT_KIND_USER, T0 - 5, 0, false);
+	other_bans("erin", LOCKOUT_KIND_USER, T0 - 5, 0, true);
+	d = pending_ban("192.0.2.62", false, 0);
+	(void)lockout_writeq_add_decision(queue, &d, false);
+	d = pending_ban("192.0.2.63", false, 0);
+	(void)lockout_writeq_add_decision(queue, &d, true);
+	d = pending_ban("frank", true, 0);
+	(void)lockout_writeq_add_decision(queue, &d, false);
+	d = pending_ban("gina", true, 0);
+	(void)lockout_writeq_add_decision(queue, &d, true);
+
+	/* in enforce mode the real bans apply; in observe mode those it made
+	   itself, to log "would refuse" */
+	result = reload_ok(queue);
+	ck_assert_uint_eq(result.loaded, 2);
+	ck_assert_int_eq(verdict("192.0.2.60", NULL), observe ?
+			 LOCKOUT_VERDICT_ALLOW : LOCKOUT_VERDICT_BANNED);
+	ck_assert_int_eq(verdict("192.0.2.61", NULL), observe ?
+			 LOCKOUT_VERDICT_BANNED : LOCKOUT_VERDICT_ALLOW);
+	ck_assert_int_eq(verdict("192.0.2.62", NULL), observe ?
+			 LOCKOUT_VERDICT_ALLOW : LOCKOUT_VERDICT_BANNED);
+	ck_assert_int_eq(verdict("192.0.2.63", NULL), observe ?
+			 LOCKOUT_VERDICT_BANNED : LOCKOUT_VERDICT_ALLOW);
+	ck_assert_int_eq(verdict("203.0.113.1", "dave"), observe ?
+			 LOCKOUT_VERDICT_ALLOW : LOCKOUT_VERDICT_PROTECTED);
+	ck_assert_int_eq(verdict("203.0.113.1", "erin"), observe ?
+			 LOCKOUT_VERDICT_PROTECTED : LOCKOUT_VERDICT_ALLOW);
+	ck_assert_int_eq(verdict("203.0.113.1", "frank"), observe ?
+			 LOCKOUT_VERDICT_ALLOW : LOCKOUT_VERDICT_PROTECTED);
+	ck_assert_int_eq(verdict("203.0.113.1", "gina"), observe ?
+			 LOCKOUT_VERDICT_PROTECTED : LOCKOUT_VERDICT_ALLOW);
+	lockout_writeq_free(&queue);
+}
+END_TEST
+
+/* --- rows other writers got wrong ---------------------------------------- */
+
+static void raw_insert(const char *target, const char *kind)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql), "INSERT INTO bans (target, kind, source, "
+		 "reason, rule, created, expires) VALUES ('%s', '%s', "
+		 "'manual', 'x', 'manual', %d, NULL)", target, kind, T0 - 1);
+	other_sql(sql);
+}
+
+START_TEST(test_invalid_rows_skipped)
+{
+	struct lockout_sync_result result;
+
+	other_bans("192.0.2.70", LOCKOUT_KIND_IP, T0 - 5, 0, false);
+	raw_insert("999.1.1.1", "ip");
+	raw_insert("192.0.2.71", "ip");
+	raw_insert("192.0.2.128/24", "net");
+	result = reload_ok(NULL);
+	ck_assert_uint_eq(result.loaded, 2);
+	ck_assert_uint_ge(result.invalid, 2);
+	/* the first invalid row, with its id (the second row) */
+	ck_assert_int_eq(result.invalid_id, 2);
+	ck_assert_msg(strstr(result.invalid_error, "999.1.1.1") != NULL,
+		      "%s", result.invalid_error);
+	ck_assert_int_eq(verdict("192.0.2.70", NULL), LOCKOUT_VERDICT_BANNED);
+	ck_assert_int_eq(verdict("192.0.2.71", NULL), LOCKOUT_VERDICT_BANNED);
+	ck_assert_int_eq(verdict("192.0.2.130", NULL), LOCKOUT_VERDICT_ALLOW);
+}
+END_TEST
+
+/* --- failures leave the engine as it was --------------------------------- */
+
+START_TEST(test_failed_read)
+{
+	struct lockout_sync_result result;
+	const char *error = NULL;
+
+	other_bans("192.0.2.80", LOCKOUT_KIND_IP, T0 - 5, 0, false);
+	(void)reload_ok(NULL);
+	other_lifts("192.0.2.80");
+	other_bans("192.0.2.81", LOCKOUT_KIND_IP, T0 - 5, 0, false);
+	/* another writer breaks the table under us */
+	other_sql("ALTER TABLE bans RENAME TO bans_old");
+	ck_assert_int_eq(lockout_sync_reload(tsync, store, NULL, T0, &result,
+					     &error), -1);
+	ck_assert_msg(strstr(error, "bans") != NULL, "%s", error);
+	ck_assert_int_eq(verdict("192.0.2.80", NULL), LOCKOUT_VERDICT_BANNED);
+	ck_assert_int_eq(verdict("192.0.2.81", NULL), LOCKOUT_VERDICT_ALLOW);
+}
+END_TEST
+
+/* Fail each allocation of a reload in turn: the reload either fails and
+   leaves the engine as it was, or succeeds (perhaps without some
+   protections or the allowed networks, which it says). Nothing leaks. */
+START_TEST(test_out_of_memory)
+{
+	struct lockout_writeq *queue;
+	struct lockout_sync_result result;
+	struct lockout_decision d;
+	unsigned int i, failures = 0, degraded = 0;
+	const char *error = NULL;
+	bool failed;
+	long n;
+	int ret;
+
+	other_bans("198.51.100.90", LOCKOUT_KIND_IP, T0 - 5, 0, false);
+	other_bans("henry", LOCKOUT_KIND_USER, T0 - 5, 0, false);
+	for (i = 0; i < 40; i++) {
+		char target[32];
+
+		snprintf(target, sizeof(target), "10.0.%u.1", i);
+		other_bans(target, LOCKOUT_KIND_IP, T0 - 5, 0, false);
+	}
+	ck_assert_int_eq(lockout_store_add_allowed(other, "192.0.2.0/24",
+						   "x", T0, NULL, &error), 0);
+	for (n = 0, failed = true; failed; n++) {
+		engine_free();
+		engine_create();
+		ck_assert_int_eq(fail_once("198.51.100.91", NULL,
+					   T0 - 5).type, NONE);
+		ck_assert_int_eq(fail_once("198.51.100.91", NULL,
+					   T0 - 4).type, NONE);
+		other_bans("198.51.100.91", LOCKOUT_KIND_IP, T0 - 5, 0, false);
+		(void)reload_ok(NULL);
+		other_lifts("198.51.100.91");
+		queue = lockout_writeq_create();
+		ck_assert_ptr_nonnull(queue);
+		d = pending_ban("198.51.100.92", false, 0);
+		(void)lockout_writeq_add_decision(queue, &d, false);
+		d = pending_ban("jack", true, 0);
+		(void)lockout_writeq_add_decision(queue, &d, false);
+
+		test_alloc_fail_nth(n);
+		ret = lockout_sync_reload(tsync, store, queue, T0, &result,
+					  &error);
+		failed = test_alloc_disarm();
+		lockout_writeq_free(&queue);
+		ck_assert(ret == 0 || failed);
+		if (ret < 0) {
+			ck_assert_str_eq(error, "Out of memory loading bans");
+			ck_assert_int_eq(verdict("198.51.100.91", NULL),
+					 LOCKOUT_VERDICT_BANNED);
+			ck_assert_int_eq(verdict("198.51.100.92", NULL),
+					 LOCKOUT_VERDICT_ALLOW);
+			failures++;
+			continue;
+		}
+		ck_assert_int_eq(verdict("198.51.100.91", NULL),
+				 LOCKOUT_VERDICT_ALLOW);
+		ck_assert_int_eq(verdict("198.51.100.90", NULL),
+				 LOCKOUT_VERDICT_BANNED);
+		ck_assert_int_eq(verdict("10.0.39.1", NULL),
+				 LOCKOUT_VERDICT_BANNED);
+		ck_assert_int_eq(verdict("198.51.100.92", NULL),
+				 LOCKOUT_VERDICT_BANNED);
+		/* the lifted ban's counters went */
+		ck_assert_int_eq(fail_once("198.51.100.91", NULL, T0).type,
+				 NONE);
+		if (result.protections_failed || result.allowed_failed)
+			degraded++;
+		if (!result.protections_failed) {
+			ck_assert_int_eq(verdict("203.0.113.1", "henry"),
+					 LOCKOUT_VERDICT_PROTECTED);
+			ck_assert_int_eq(verdict("203.0.113.1", "jack"),
+					 LOCKOUT_VERDICT_PROTECTED);
+		}
+		if (!result.allowed_failed) {
+			struct lockout_addr addr;
+
+			ck_assert_int_eq(lockout_addr_parse("192.0.2.1",
+							    &addr), 0);
+			ck_assert(lockout_policy_is_allowed(policy, &addr));
+		}
+	}
+	/* each kind of outcome happened */
+	ck_assert_int_gt(n, 10);
+	ck_assert_uint_gt(failures, 0);
+	ck_assert_uint_gt(degraded, 0);
+	/* and creating one */
+	test_alloc_fail_nth(0);
+	ck_assert_ptr_null(lockout_sync_create(&cfg, policy));
+	ck_assert(test_alloc_disarm());
+}
+END_TEST
+
+/* --- at open, and upkeep ------------------------------------------------- */
+
+START_TEST(test_load_remembered)
+{
+	struct lockout_decision d;
+	const char *error = NULL;
+
+	/* alice logged in from 192.0.2.0/24; she is protected now */
+	ck_assert_int_eq(lockout_store_touch_known_device(other, "alice",
+		"192.0.2.0/24", T0 - 3600, &error), 0);
+	ck_assert_int_eq(lockout_store_touch_known_device(other, "bob",
+		"198.51.100.0/24", T0 - 40 * 86400, &error), 0);
+	ck_assert_int_eq(lockout_store_touch_known_device(other, "carl",
+		"garbage", T0 - 3600, &error), 0);
+	/* 192.0.2.100 was banned (and unbanned) two days ago */
+	other_bans("192.0.2.100", LOCKOUT_KIND_IP, T0 - 2 * 86400,
+		   T0 - 2 * 86400 + BAN_TIME, false);
+	/* long ago, or only observed, or an account: no escalation */
+	other_bans("192.0.2.101", LOCKOUT_KIND_IP, T0 - 40 * 86400,
+		   T0 - 40 * 86400 + BAN_TIME, false);
+	other_bans("192.0.2.102", LOCKOUT_KIND_IP, T0 - 2 * 86400,
+		   T0 - 2 * 86400 + BAN_TIME, true);
+	other_bans("alice", LOCKOUT_KIND_USER, T0 - 60, T0 + 3600, false);
+
+	ck_assert_msg(lockout_sync_load_remembered(tsync, store, T0,
+						   &error) == 0, "%s", error);
+	(void)reload_ok(NULL);
+	ck_assert_int_eq(verdict("192.0.2.200", "alice"),
+			 LOCKOUT_VERDICT_ALLOW);
+	ck_assert_int_eq(verdict("198.51.100.1", "alice"),
+			 LOCKOUT_VERDICT_PROTECTED);
+
+	/* the second ban of a source lasts twice as long */
+	(void)fail_once("192.0.2.100", NULL, T0 - 2);
+	(void)fail_once("192.0.2.100", NULL, T0 - 1);
+	d = fail_once("192.0.2.100", NULL, T0);
+	ck_assert_int_eq(d.type, LOCKOUT_DECISION_BAN);
+	ck_assert_int_eq(d.expires - d.time, 2 * BAN_TIME);
+	(void)fail_once("192.0.2.101", NULL, T0 - 2);
+	(void)fail_once("192.0.2.101", NULL, T0 - 1);
+	d = fail_once("192.0.2.101", NULL, T0);
+	ck_assert_int_eq(d.expires - d.time, BAN_TIME);
+	(void)fail_once("192.0.2.102", NULL, T0 - 2);
+	(void)fail_once("192.0.2.102", NULL, T0 - 1);
+	d = fail_once("192.0.2.102", NULL, T0);
+	ck_assert_int_eq(d.expires - d.time, BAN_TIME);
+}
+END_TEST
+
+START_TEST(test_prune)
+{
+	struct lockout_failure rows[LOCKOUT_SYNC_PRUNE_BATCH + 10];
+	const char *error = NULL;
+	bool more;
+	size_t i;
+
+	for (i = 0; i < N_ELEMENTS(rows); i++) {
+		memset(&rows[i], 0, sizeof(rows[i]));
+		rows[i].time = T0 - 40 * 86400 + (int64_t)i;
+		rows[i].ip = "192.0.2.1";
+		rows[i].result = "mismatch";
+		rows[i].count = 1;
+	}
+	ck_assert_int_eq(lockout_store_begin(other, &error), 0);
+	ck_assert_int_eq(lockout_store_add_failures(other, rows,
+						    N_ELEMENTS(rows),
+						    &error), 0);
+	ck_assert_int_eq(lockout_store_commit(other, &error), 0);
+
+	/* a full batch: come back soon */
+	ck_assert_msg(lockout_sync_prune(tsync, store, T0, &more, &error) == 0,
+		      "%s", error);
+	ck_assert(more);
+	ck_assert_int_eq(lockout_sync_prune(tsync, store, T0, &more, &error),
+			 0);
+	ck_assert(!more);
+	ck_assert_int_eq(lockout_sync_prune(tsync, store, T0, &more, &error),
+			 0);
+	ck_assert(!more);
+	/* a busy table says so */
+	ck_assert_int_eq(lockout_store_begin(other, &error), 0);
+	ck_assert_int_eq(lockout_sync_prune(tsync, store, T0, &more, &error),
+			 -1);
+	ck_assert(lockout_store_error_is_busy(store));
+	lockout_store_rollback(other);
+}
+END_TEST
+
+static Suite *sync_suite(void)
+{
+	Suite *s = suite_create("lockout-sync");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_reload_sees_other_writer);
+	tcase_add_test(tc, test_allowed_networks);
+	tcase_add_test(tc, test_unban_forgets_source);
+	tcase_add_test(tc, test_unprotect_forgets_account);
+	tcase_add_test(tc, test_pending_survive_reload);
+	tcase_add_loop_test(tc, test_mode_rows, 0, 2);
+	tcase_add_test(tc, test_invalid_rows_skipped);
+	tcase_add_test(tc, test_failed_read);
+	tcase_add_test(tc, test_out_of_memory);
+	tcase_add_test(tc, test_load_remembered);
+	tcase_add_test(tc, test_prune);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return test_tmpstore_run(sync_suite(), "test-sync");
+}
