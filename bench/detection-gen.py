@@ -192,7 +192,9 @@ def parse_args(argv):
     g.add_argument("--dist-addresses", type=int, default=1600,
                    help="addresses of the attack on one account")
     g.add_argument("--dist-tries", type=float, default=3.5,
-                   help="mean tries per address of that attack")
+                   help="tries per address of that attack: 1 + an "
+                   "exponential draw of mean N-1, rounded down (3.5 makes "
+                   "about 3)")
     g.add_argument("--dist-hours", type=float, default=36.0,
                    help="length of that attack")
     g.add_argument("--stuffing", type=int, default=2,
