@@ -330,6 +330,8 @@ cmd_run() {
 	lower=$dir/base
 	[ "$layer" = dev ] && lower=$dir/dev:$dir/base
 	run=$(mktemp -d "$dir/run.XXXXXX")
+	# shellcheck disable=SC2064
+	trap "rm -rf '$run'" EXIT
 	mkdir "$run/upper" "$run/work" "$run/root"
 	set +e
 	in_ns "$run/root" "$lower" "$run/upper" "$run/work" "$netns" "$chdir" \
