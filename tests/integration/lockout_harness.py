@@ -1,10 +1,10 @@
 # Copyright (c) 2026 dovecot-lockout authors. MIT license.
 """Integration-test harness for dovecot-lockout.
 
-Runs a private Dovecot 2.3 instance (as root, in the foreground, inside a
-private mount namespace whose /usr/lib/dovecot/modules is a bind mount of a
-copy of the stock modules plus ours), and speaks IMAP, POP3 and Dovecot's
-auth-client protocol to it over loopback.  Standard library only.
+Runs a private Dovecot 2.3 or 2.4 instance (as root, in the foreground,
+inside a private mount namespace whose /usr/lib/dovecot/modules is a bind
+mount of a copy of the stock modules plus ours), and speaks IMAP, POP3 and
+Dovecot's auth-client protocol to it over loopback.  Standard library only.
 
 Nothing on the host changes: the configuration, sockets, state, log, mail and
 modules all live in one temporary directory that is removed at the end, and
@@ -24,6 +24,16 @@ Typical use:
 
     if __name__ == "__main__":
         main(globals())
+
+Dovecot 2.3 or 2.4: `dovecot --version` decides which configuration is
+written (config_text()).  On 2.4 (Debian 13) the same instance gets 2.4's
+syntax: dovecot_config_version first, named `passdb lockout { driver =
+lockout }` before `passdb passwd-file { passwd_file_path = ... }`,
+top-level lockout_* settings (written only when module_dirs has a
+"settings" module: without it 2.4 stops at an unknown setting),
+auth_allow_cleartext, mail_driver/mail_path, `listen` in inet_listener,
+import_environment as a block.  extra_conf is raw text: its syntax is the
+caller's.  2.4 logs a login as "Logged in: user=<...>" (2.3: "Login:").
 
 Things worth knowing (Dovecot 2.3.19.1):
 - A failed authentication is answered from a 500 ms periodic timer even with
@@ -71,12 +81,13 @@ __all__ = [
     "DEFAULT_USERS", "STOCK_MODULE_DIR",
     "imap_login", "imap_authenticate_plain", "pop3_login",
     "auth_client_plain", "auth_client_cram_md5", "AuthClient",
-    "find_lockout_modules", "run_tests", "main", "skip",
+    "find_lockout_modules", "run_tests", "main", "skip", "dovecot_version",
 ]
 
 STOCK_MODULE_DIR = "/usr/lib/dovecot/modules"
 DOVECOT_BIN = "/usr/sbin/dovecot"
 DOVEADM_BIN = "/usr/bin/doveadm"
+DOVECONF_BIN = "/usr/bin/doveconf"
 DEFAULT_USERS = {
     "alice@example.org": "alice-secret",
     "bob@example.org": "bob-secret",
@@ -317,6 +328,28 @@ def _check_traversable(path):
         p = os.path.dirname(p)
 
 
+_version_cache = {}
+
+
+def dovecot_version(binary=DOVECOT_BIN):
+    """(major, minor, micro) of the installed Dovecot, from `dovecot
+    --version` ("2.3.19.1 (9b53102964)", "2.4.1-4 (7d8c0e5759)")."""
+    if binary not in _version_cache:
+        try:
+            out = subprocess.run([binary, "--version"],
+                                 stdin=subprocess.DEVNULL,
+                                 capture_output=True, text=True,
+                                 env=_child_env()).stdout
+        except OSError as e:
+            raise HarnessError("%s --version: %s" % (binary, e))
+        m = re.match(r"^(\d+)\.(\d+)\.(\d+)", out.strip())
+        if not m:
+            raise HarnessError("%s --version: unexpected output %r"
+                               % (binary, out))
+        _version_cache[binary] = tuple(int(x) for x in m.groups())
+    return _version_cache[binary]
+
+
 AUTH_MODULE = "lib20_lockout_auth.so"
 DOVEADM_MODULE = "lib20_doveadm_lockout_plugin.so"
 
@@ -337,9 +370,84 @@ def find_lockout_modules(build_dir=None):
         doveadm = os.path.join(top, "src", "doveadm", ".libs",
                                DOVEADM_MODULE)
         if os.path.exists(auth) and os.path.exists(doveadm):
-            return {"auth": [auth], "doveadm": [doveadm]}
+            found = {"auth": [auth], "doveadm": [doveadm]}
+            # Dovecot 2.4: the settings module (modules/settings)
+            settings = sorted(glob.glob(os.path.join(
+                top, "src", "*", ".libs", "lib*_lockout_settings.so")))
+            if settings:
+                found["settings"] = settings
+            return found
     raise HarnessError("lockout modules are not built (run "
                        "scripts/build.sh, or set LOCKOUT_BUILD_DIR)")
+
+
+# Settings spelt the same in 2.3 and 2.4, in the order of the 2.3 file.
+_HEAD_CONF = """\
+instance_name = {inst}
+base_dir = {base}
+state_dir = {state}
+log_path = {log}
+protocols = imap pop3
+listen = 127.0.0.1
+ssl = no
+"""
+_AUTH_CONF = """\
+auth_mechanisms = plain login cram-md5
+auth_failure_delay = 0
+auth_verbose = {verbose}
+auth_debug = {debug}
+default_internal_user = dovecot
+default_login_user = dovenull
+first_valid_uid = {uid}
+first_valid_gid = 1
+"""
+
+# The services of every instance: loopback listeners on the chosen ports,
+# auth sockets for the tests, no anvil auth penalty, a stats process that
+# the master respawns.  listen_key: "address" (2.3) or "listen" (2.4).
+_SERVICES_CONF = """\
+service imap-login {{
+  inet_listener imap {{
+    {listen_key} = 127.0.0.1
+    port = {imap}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    {listen_key} = 127.0.0.1
+    port = {pop3}
+  }}
+  inet_listener pop3s {{
+    port = 0
+  }}
+}}
+service auth {{
+  unix_listener auth-client {{
+    mode = 0666
+  }}
+  unix_listener auth-test {{
+    mode = 0666
+  }}
+}}
+# No anvil auth penalty: it would delay repeated failures.
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
+# Keep stats running, and have the master respawn it when killed.
+service stats {{
+  process_min_avail = 1
+}}
+
+"""
+
+
+def _services_conf(listen_key, imap, pop3):
+    return _SERVICES_CONF.format(listen_key=listen_key, imap=imap, pop3=pop3)
 
 
 # --------------------------------------------------------------------------
@@ -362,12 +470,13 @@ class Dovecot:
                  extra_conf="", passdb_lockout=True, users=None,
                  passdb_lockout_args="", auth_verbose=True, auth_debug=False,
                  env=None, tmp_parent="/tmp", start_timeout=_START_TIMEOUT,
-                 exclude_installed_lockout=True, netns=None):
+                 exclude_installed_lockout=True, netns=None,
+                 auth_conf=None):
         """module_dirs: {"auth": [so, ...], "doveadm": [...], "": [...]}
         (key = subdirectory of the modules dir, "" for mail plugins).
-        plugin_settings: {"lockout_x": value} for plugin { }; merged over
-        the defaults lockout_db=<tmp>/lockout/lockout.db and
-        lockout_allow_networks="" (a value of None drops a key).
+        plugin_settings: {"lockout_x": value} for plugin { } (2.4: top
+        level); merged over the defaults lockout_db=<tmp>/lockout/lockout.db
+        and lockout_allow_networks="" (a value of None drops a key).
         extra_conf: raw text appended to dovecot.conf (later settings
         override earlier ones).  passdb_lockout: put
         `passdb { driver = lockout }` before the passwd-file passdb.
@@ -376,7 +485,10 @@ class Dovecot:
         *lockout* file already installed on the host.
         netns: run Dovecot inside this network namespace (`ip netns
         exec`); its readiness probe runs there too, and so must the
-        clients (see in_netns())."""
+        clients (see in_netns()).
+        auth_conf: raw passdb/userdb text that replaces the harness's own
+        passwd-file passdb and userdb (after the lockout passdb); the
+        users then live wherever it says, not in passwd_path."""
         if os.geteuid() != 0:
             raise HarnessError("the harness must run as root")
         self.module_dirs = {k: list(v) for k, v in (module_dirs or {}).items()}
@@ -399,6 +511,10 @@ class Dovecot:
         self.start_timeout = start_timeout
         self.exclude_installed_lockout = exclude_installed_lockout
         self.netns = netns
+        self.auth_conf = auth_conf
+        self.dovecot_version = dovecot_version()
+        # 2.4 has another configuration syntax (see _config_text_24)
+        self.v24 = self.dovecot_version[:2] >= (2, 4)
         self.dovecot_uid = pwd.getpwnam("dovecot").pw_uid
         self.dovecot_gid = grp.getgrnam("dovecot").gr_gid
 
@@ -546,8 +662,21 @@ class Dovecot:
         out.append("}\n")
         return "".join(out)
 
+    def _head_conf(self):
+        """The instance's own paths and listeners (both generations)."""
+        return _HEAD_CONF.format(inst=self.instance_name, base=self.base_dir,
+                                 state=self.state_dir, log=self.log_path)
+
+    def _auth_conf(self):
+        """Auth and privilege settings (both generations)."""
+        return _AUTH_CONF.format(
+            verbose="yes" if self.auth_verbose else "no",
+            debug="yes" if self.auth_debug else "no", uid=self.dovecot_uid)
+
     def config_text(self):
         """The dovecot.conf this instance runs with."""
+        if self.v24:
+            return self._config_text_24()
         passdbs = ""
         if self.passdb_lockout:
             passdbs += "passdb {\n  driver = lockout\n"
@@ -555,87 +684,103 @@ class Dovecot:
                 passdbs += "  args = %s\n" % _conf_value(
                     self.passdb_lockout_args)
             passdbs += "}\n"
-        passdbs += ("passdb {\n  driver = passwd-file\n"
-                    "  args = scheme=PLAIN username_format=%%u %s\n}\n"
-                    % self.passwd_path)
+        userdb = ""
+        if self.auth_conf is None:
+            passdbs += ("passdb {\n  driver = passwd-file\n"
+                        "  args = scheme=PLAIN username_format=%%u %s\n}\n"
+                        % self.passwd_path)
+            userdb = ("userdb {\n  driver = passwd-file\n"
+                      "  args = username_format=%%u %s\n}\n"
+                      % self.passwd_path)
+        else:
+            passdbs += self.auth_conf
         return """\
 # Generated by tests/integration/lockout_harness.py: a private instance.
-instance_name = {inst}
-base_dir = {base}
-state_dir = {state}
-log_path = {log}
-protocols = imap pop3
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login cram-md5
-auth_failure_delay = 0
-auth_verbose = {verbose}
-auth_debug = {debug}
-default_internal_user = dovecot
-default_login_user = dovenull
-first_valid_uid = {uid}
-first_valid_gid = 1
-mail_location = maildir:~/Maildir
+{head}disable_plaintext_auth = no
+{auth}mail_location = maildir:~/Maildir
 verbose_proctitle = yes
 import_environment = {ienv}
 shutdown_clients = yes
 
 {passdbs}
-userdb {{
-  driver = passwd-file
-  args = username_format=%u {passwd}
-}}
-
-service imap-login {{
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {imap}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-service pop3-login {{
-  inet_listener pop3 {{
-    address = 127.0.0.1
-    port = {pop3}
-  }}
-  inet_listener pop3s {{
-    port = 0
-  }}
-}}
-service auth {{
-  unix_listener auth-client {{
-    mode = 0666
-  }}
-  unix_listener auth-test {{
-    mode = 0666
-  }}
-}}
-# No anvil auth penalty: it would delay repeated failures.
-service anvil {{
-  unix_listener anvil-auth-penalty {{
-    mode = 0
-  }}
-}}
-# Keep stats running, and have the master respawn it when killed.
-service stats {{
-  process_min_avail = 1
-}}
-
-{plugin}
+{userdb}
+{services}{plugin}
 {extra}
-""".format(inst=self.instance_name, base=self.base_dir,
-           state=self.state_dir, log=self.log_path,
-           verbose="yes" if self.auth_verbose else "no",
-           debug="yes" if self.auth_debug else "no",
-           uid=self.dovecot_uid,
+""".format(head=self._head_conf(), auth=self._auth_conf(),
            ienv=" ".join([_IMPORT_ENV] + sorted(self.extra_env)),
-           passdbs=passdbs,
-           passwd=self.passwd_path, imap=self.imap_port,
-           pop3=self.pop3_port, plugin=self._plugin_block(),
-           extra=self.extra_conf)
+           passdbs=passdbs, userdb=userdb,
+           services=_services_conf("address", self.imap_port,
+                                   self.pop3_port),
+           plugin=self._plugin_block(), extra=self.extra_conf)
+
+    def _lockout_settings_24(self):
+        """Top-level lockout_* lines (2.4 has no plugin { }).  Written only
+        when the settings module is loaded: without it Dovecot 2.4 stops
+        at start on any lockout_* setting ("Unknown setting")."""
+        if not self.module_dirs.get("settings"):
+            if self.plugin_settings:
+                raise HarnessError("Dovecot %s: lockout_* settings need the "
+                                   "settings module (module_dirs "
+                                   "\"settings\")" % self._version_str())
+            return ""
+        settings = {
+            "lockout_db": os.path.join(self.lockout_dir, "lockout.db"),
+            "lockout_allow_networks": "",
+        }
+        settings.update(self.plugin_settings)
+        return "".join("%s = %s\n" % (_conf_key(k), _conf_value(v))
+                       for k, v in settings.items() if v is not None)
+
+    def _version_str(self):
+        return ".".join(map(str, self.dovecot_version))
+
+    def _config_text_24(self):
+        """The dovecot.conf for Dovecot 2.4: named passdb/userdb blocks
+        with driver settings instead of args, top-level plugin settings,
+        mail_driver/mail_path, inet_listener listen, strlist
+        import_environment, one setting per line."""
+        if self.passdb_lockout_args:
+            raise HarnessError("Dovecot 2.4 passdbs take no args: put "
+                               "settings inside the passdb block instead")
+        passdbs = ""
+        if self.passdb_lockout:
+            passdbs += "passdb lockout {\n  driver = lockout\n}\n"
+        userdb = ""
+        if self.auth_conf is None:
+            passdbs += ("passdb passwd-file {\n"
+                        "  passwd_file_path = %s\n"
+                        "  default_password_scheme = PLAIN\n"
+                        "  auth_username_format = %%{user}\n}\n"
+                        % self.passwd_path)
+            userdb = ("userdb passwd-file {\n"
+                      "  passwd_file_path = %s\n"
+                      "  auth_username_format = %%{user}\n}\n"
+                      % self.passwd_path)
+        else:
+            passdbs += self.auth_conf
+        ienv = "".join("  %s = %%{env:%s}\n" % (k, k) for k in
+                       _IMPORT_ENV.split() + sorted(self.extra_env))
+        return """\
+# Generated by tests/integration/lockout_harness.py: a private instance.
+dovecot_config_version = {cfgver}
+dovecot_storage_version = {cfgver}
+{head}auth_allow_cleartext = yes
+{auth}mail_driver = maildir
+mail_path = ~/Maildir
+verbose_proctitle = yes
+import_environment {{
+{ienv}}}
+shutdown_clients = yes
+
+{passdbs}
+{userdb}
+{services}{lockout}
+{extra}
+""".format(cfgver=self._version_str(), head=self._head_conf(),
+           auth=self._auth_conf(), ienv=ienv, passdbs=passdbs,
+           userdb=userdb,
+           services=_services_conf("listen", self.imap_port, self.pop3_port),
+           lockout=self._lockout_settings_24(), extra=self.extra_conf)
 
     # ---- start / stop ------------------------------------------------------
 
@@ -915,13 +1060,23 @@ service stats {{
     def doveadm(self, *args, check=True, timeout=30.0, input=None):
         """Run `doveadm -c <conf> ARGS` in a private mount namespace with
         the instance's modules.  Returns (rc, stdout, stderr)."""
+        return self._run_with_modules(DOVEADM_BIN, args, check, timeout,
+                                      input)
+
+    def doveconf(self, *args, check=True, timeout=30.0):
+        """Run `doveconf -c <conf> ARGS` like doveadm() (Dovecot 2.4's
+        doveconf loads the settings modules).  Returns (rc, out, err)."""
+        return self._run_with_modules(DOVECONF_BIN, args, check, timeout,
+                                      None)
+
+    def _run_with_modules(self, binary, args, check, timeout, input):
         if self.closed:
             raise HarnessError("instance already closed")
         argv = ["unshare", "-m", "--propagation", "private", "--",
                 "sh", "-c",
                 'mount --bind "$1" "$2" && shift 2 && exec "$@"',
                 "sh", self.module_dir, STOCK_MODULE_DIR,
-                DOVEADM_BIN, "-c", self.conf_path] + [str(a) for a in args]
+                binary, "-c", self.conf_path] + [str(a) for a in args]
         p = subprocess.Popen(argv, stdin=subprocess.PIPE if input is not None
                              else subprocess.DEVNULL,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -943,8 +1098,9 @@ service stats {{
         out = out.decode("utf-8", "replace")
         err = err.decode("utf-8", "replace")
         if check and p.returncode != 0:
-            raise HarnessError("doveadm %s: exit %d\nstdout: %s\nstderr: %s"
-                               % (" ".join(map(str, args)), p.returncode,
+            raise HarnessError("%s %s: exit %d\nstdout: %s\nstderr: %s"
+                               % (os.path.basename(binary),
+                                  " ".join(map(str, args)), p.returncode,
                                   out.strip(), err.strip()))
         return p.returncode, out, err
 

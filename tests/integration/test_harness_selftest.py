@@ -43,7 +43,9 @@ def test_imap_login_ok_from_127_0_0_2():
     mark = d.log_mark()
     ok, line = imap_login(d, ALICE, d.users[ALICE], src="127.0.0.2")
     assert ok, line
-    d.wait_for_log(r"imap-login: Info: Login: user=<alice@example\.org>.*"
+    # 2.3 logs "Login: user=<...>", 2.4 "Logged in: user=<...>"
+    d.wait_for_log(r"imap-login: Info: (Login|Logged in): "
+                   r"user=<alice@example\.org>.*"
                    r"rip=127\.0\.0\.2", since=mark)
 
 
