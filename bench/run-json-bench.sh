@@ -14,7 +14,9 @@ if pkg-config --exists jansson 2>/dev/null; then
 fi
 # shellcheck disable=SC2086 # jansson_flags is a list of flags
 ${CC:-gcc} -std=gnu99 -O2 -g -Wall -Wextra -Werror -Wmissing-prototypes \
-	-I"$top/include" "$top/src/lib-lockout/lockout-json.c" \
+	-I"$top/include" "$top/src/lib-lockout/lockout-json-read.c" \
+	"$top/src/lib-lockout/lockout-json.c" \
+	"$top/src/lib-lockout/lockout-str.c" "$top/src/lib-lockout/lockout-utf8.c" \
 	"$top/bench/json-bench.c" -o "$out/json-bench" $jansson_flags
 echo "compiler: $(${CC:-gcc} --version | head -n 1); -O2, no sanitizers"
 echo "cpu: $(grep -m 1 'model name' /proc/cpuinfo 2>/dev/null |

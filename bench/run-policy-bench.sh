@@ -12,8 +12,9 @@ ${CC:-gcc} -std=gnu99 -O2 -g -Wall -Wextra -Werror -Wmissing-prototypes \
 	-I"$top/include" $(pkg-config --cflags libsodium) \
 	"$lib"/lockout-policy*.c "$lib/lockout-satable.c" \
 	"$lib/lockout-hash.c" "$lib/lockout-addr.c" \
-	"$lib/lockout-banset.c" "$lib/lockout-config.c" \
-	"$lib/lockout-json.c" "$lib/lockout-error.c" \
+	"$lib/lockout-banset.c" "$lib"/lockout-config*.c \
+	"$lib/lockout-json.c" "$lib/lockout-str.c" \
+	"$lib/lockout-utf8.c" "$lib/lockout-error.c" \
 	"$top/bench/policy-bench.c" -o "$out/policy-bench" \
 	$(pkg-config --libs libsodium)
 echo "compiler: $(${CC:-gcc} --version | head -n 1); -O2, no sanitizers"

@@ -6,7 +6,7 @@
 #include "lockout-banset.h"
 #include "lockout-config.h"
 #include "lockout-hash.h"
-#include "lockout-store.h"
+#include "lockout-ban.h"
 
 #include <stdint.h>
 

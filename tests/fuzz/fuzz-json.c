@@ -1,5 +1,5 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
-/* libFuzzer target for the JSON reader (src/lib-lockout/lockout-json.c),
+/* libFuzzer target for the JSON reader (src/lib-lockout/lockout-json-read.c),
    built and run by tests/fuzz/run-fuzz-json.sh under ASan and UBSan.
    Every entry point is fed the input; the results must keep their
    contracts. With -DHAVE_JANSSON the reader's verdict on the whole document

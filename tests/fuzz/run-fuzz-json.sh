@@ -4,7 +4,7 @@
 # (default 120 s), comparing its verdicts with jansson's when libjansson-dev
 # is installed. Needs clang with libFuzzer (Debian: clang and its
 # libclang-rt-N-dev). Not part of scripts/test.sh: run it after changing
-# src/lib-lockout/lockout-json.c.
+# src/lib-lockout/lockout-json-read.c.
 #
 #   tests/fuzz/run-fuzz-json.sh [seconds]
 #
