@@ -23,8 +23,10 @@
 /* while the table is unusable: retry, and repeat the complaint */
 #define LOCKOUT_RETRY_SECS 2
 #define LOCKOUT_COMPLAIN_SECS 60
-/* the auth process never waits longer than this for a lock */
-#define LOCKOUT_BUSY_TIMEOUT_MSECS 100
+/* the auth process never waits for a lock: its timers run in the same
+   ioloop as the requests, so any wait here delays every login. A busy
+   table is retried on the next tick, with the writes kept queued. */
+#define LOCKOUT_BUSY_TIMEOUT_MSECS 0
 /* history pruning: bounded batches, now and then */
 #define LOCKOUT_PRUNE_SECS 600
 
@@ -36,6 +38,13 @@ struct lockout_auth_db {
 	struct lockout_sync *sync;
 	bool usable;
 	time_t next_retry, last_complaint, next_prune;
+	/* the error last logged (its kind: the text without numbers that
+	   change), and whether "usable again" is owed for it */
+	char *last_error;
+	bool recovery_owed;
+	/* another process holds the write lock: warned once, and once
+	   more when it is free again */
+	bool busy_warned;
 
 	struct timeout *to_flush, *to_poll;
 	bool flush_urgent;
@@ -103,13 +112,51 @@ bool lockout_auth_db_usable(const struct lockout_auth_db *db)
 	return db->usable;
 }
 
+static void lockout_db_busy(struct lockout_auth_db *db, const char *error)
+{
+	if (db->busy_warned)
+		return;
+	e_warning(db->event, "Ban table %s is busy (another process holds "
+		  "its lock): %s - writes are queued and retried, no login "
+		  "waits", db->cfg->db, error);
+	db->busy_warned = TRUE;
+}
+
+static void lockout_db_not_busy(struct lockout_auth_db *db)
+{
+	if (!db->busy_warned)
+		return;
+	e_info(db->event, "Ban table %s is no longer busy; queued writes "
+	       "were written", db->cfg->db);
+	db->busy_warned = FALSE;
+}
+
+/* The kind of a store error "path: what: detail" is its detail: the same
+   fault seen by another statement is the same fault. */
+static const char *lockout_db_error_kind(const struct lockout_auth_db *db,
+					 const char *error)
+{
+	size_t len = strlen(db->cfg->db);
+	const char *p;
+
+	if (strncmp(error, db->cfg->db, len) != 0 ||
+	    strncmp(error + len, ": ", 2) != 0)
+		return error;
+	p = strstr(error + len + 2, ": ");
+	return p == NULL ? error : p + 2;
+}
+
 static void lockout_db_set_unusable(struct lockout_auth_db *db,
 				    const char *error)
 {
 	bool deny = db->cfg->on_error == LOCKOUT_ON_ERROR_DENY;
+	const char *kind = lockout_db_error_kind(db, error);
+	bool same_kind = db->last_error != NULL &&
+		strcmp(db->last_error, kind) == 0;
 
-	/* loudly, at once, and again every minute while it lasts */
-	if (db->usable || ioloop_time - db->last_complaint >=
+	/* loudly, at once, then at most once a minute for the same error,
+	   even if the table looked usable for a moment in between */
+	if (!same_kind || ioloop_time - db->last_complaint >=
 	    LOCKOUT_COMPLAIN_SECS) {
 		e_error(db->event, "Ban table %s is unusable: %s - "
 			"lockout_on_error=%s: %s; retrying every %u secs",
@@ -118,6 +165,9 @@ static void lockout_db_set_unusable(struct lockout_auth_db *db,
 			"logins are allowed, only bans held in memory apply",
 			LOCKOUT_RETRY_SECS);
 		db->last_complaint = ioloop_time;
+		i_free(db->last_error);
+		db->last_error = i_strdup(kind);
+		db->recovery_owed = TRUE;
 	}
 	db->usable = FALSE;
 	lockout_store_close(&db->store);
@@ -141,7 +191,10 @@ static int lockout_db_reload(struct lockout_auth_db *db)
 			  result.invalid_error);
 	}
 	if (ret < 0) {
-		lockout_db_set_unusable(db, error);
+		if (lockout_store_error_is_busy(db->store))
+			lockout_db_busy(db, error);
+		else
+			lockout_db_set_unusable(db, error);
 		return -1;
 	}
 	if (result.allowed_failed)
@@ -161,7 +214,13 @@ static void lockout_db_open(struct lockout_auth_db *db)
 	if (lockout_store_open(db->cfg->db, LOCKOUT_STORE_FLAG_CREATE,
 			       LOCKOUT_BUSY_TIMEOUT_MSECS, &db->store,
 			       &error) < 0) {
-		lockout_db_set_unusable(db, error);
+		if (strstr(error, ": database is busy") != NULL) {
+			/* a lock, not a fault: the table is fine */
+			lockout_db_busy(db, error);
+			db->next_retry = ioloop_time + 1;
+		} else {
+			lockout_db_set_unusable(db, error);
+		}
 		return;
 	}
 	/* the first reload happens with usable still FALSE so that a failure
@@ -174,12 +233,14 @@ static void lockout_db_open(struct lockout_auth_db *db)
 		lockout_db_set_unusable(db, error);
 		return;
 	}
-	if (lockout_db_reload(db) < 0)
+	if (lockout_db_reload(db) < 0 && db->store == NULL)
 		return;
-	if (db->last_complaint != 0) {
+	if (db->recovery_owed) {
+		/* once per logged complaint: a table that flaps does not
+		   alternate lines every retry */
 		e_info(db->event, "Ban table %s is usable again",
 		       db->cfg->db);
-		db->last_complaint = 0;
+		db->recovery_owed = FALSE;
 	}
 }
 
@@ -197,6 +258,7 @@ static void lockout_db_flush(struct lockout_auth_db *db)
 				 &error) < 0) {
 		if (lockout_store_error_is_busy(db->store)) {
 			/* another writer holds the lock: next round */
+			lockout_db_busy(db, error);
 			db->flush_urgent = FALSE;
 			db->to_flush = timeout_add_short(LOCKOUT_FLUSH_MSECS,
 							 lockout_db_flush, db);
@@ -205,6 +267,7 @@ static void lockout_db_flush(struct lockout_auth_db *db)
 		}
 		return;
 	}
+	lockout_db_not_busy(db);
 	if (dropped.failures > 0 || dropped.bans > 0 || dropped.other > 0) {
 		e_warning(db->event, "Write queue was full: %u failure "
 			  "records, %u bans and %u other records were not "
@@ -270,7 +333,9 @@ static void lockout_db_poll(struct lockout_auth_db *db)
 	}
 	ret = lockout_store_changed(db->store, &error);
 	if (ret < 0) {
-		if (!lockout_store_error_is_busy(db->store))
+		if (lockout_store_error_is_busy(db->store))
+			lockout_db_busy(db, error);
+		else
 			lockout_db_set_unusable(db, error);
 		return;
 	}
@@ -336,5 +401,6 @@ void lockout_auth_db_deinit(struct lockout_auth_db **_db)
 	lockout_store_close(&db->store);
 	lockout_sync_free(&db->sync);
 	lockout_writeq_free(&db->queue);
+	i_free(db->last_error);
 	i_free(db);
 }
