@@ -16,6 +16,12 @@
 #define LOCKOUT_BAN_RULE_MAX 255
 #define LOCKOUT_BAN_EVIDENCE_MAX 65536
 
+/* The widest network a ban may cover, everywhere (doveadm refuses wider
+   bans; the auth process and lockoutd never enforce a wider row of the
+   table): an IPv4 /16, an IPv6 /32. */
+#define LOCKOUT_BAN_WIDEST_PREFIX4 16
+#define LOCKOUT_BAN_WIDEST_PREFIX6 32
+
 enum lockout_kind {
 	LOCKOUT_KIND_IP,
 	LOCKOUT_KIND_NET,

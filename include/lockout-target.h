@@ -14,8 +14,10 @@
 
 /* Canonical target + NUL. */
 #define LOCKOUT_TARGET_STRLEN (LOCKOUT_BAN_TARGET_MAX + 1)
-/* Networks given by hand are never wider than these prefixes: a typo must
-   not ban (or exempt) a large part of the Internet. */
+/* Allowed networks given by hand are never wider than these prefixes: a
+   typo must not exempt a large part of the Internet, but a private /8
+   (10.0.0.0/8) is a common trusted network. Bans have their own, narrower
+   limit: LOCKOUT_BAN_WIDEST_PREFIX4/6 in lockout-ban.h. */
 #define LOCKOUT_TARGET_MIN_PREFIX4 8
 #define LOCKOUT_TARGET_MIN_PREFIX6 16
 
@@ -35,7 +37,7 @@ struct lockout_target {
    anything with ':' or '/', or made only of digits and dots with a dot, is
    meant as an address or network and must be a valid one
    (lockout_net_parse(): no host bits, IPv4-mapped IPv6 folded), with a
-   prefix of at least LOCKOUT_TARGET_MIN_PREFIX4/6; a full-length prefix is
+   prefix of at least LOCKOUT_BAN_WIDEST_PREFIX4/6; a full-length prefix is
    an address. Everything else is a username: 1..255 bytes without
    whitespace or control characters. Returns 0, or -1 with *error_r naming
    the (escaped) input and the problem; *target_r is zeroed on failure. */
@@ -43,11 +45,23 @@ int lockout_target_parse(const char *str, struct lockout_target *target_r,
 			 const char **error_r)
 	__attribute__((warn_unused_result));
 /* Same, but only an address or a network is accepted (for allowed
-   networks): a username is an error. */
+   networks), no wider than LOCKOUT_TARGET_MIN_PREFIX4/6: a username is an
+   error. */
 int lockout_target_parse_network(const char *str,
 				 struct lockout_target *target_r,
 				 const char **error_r)
 	__attribute__((warn_unused_result));
+
+/* Same as lockout_target_parse() but a network of any width is accepted:
+   for finding rows that exist (unban, show), whatever wrote them. */
+int lockout_target_parse_lookup(const char *str,
+				struct lockout_target *target_r,
+				const char **error_r)
+	__attribute__((warn_unused_result));
+
+/* True when net is wider than a ban may be (LOCKOUT_BAN_WIDEST_PREFIX4/6):
+   such a row of the table is never enforced. */
+bool lockout_ban_net_too_wide(const struct lockout_net *net);
 
 /* True when target (an address or network; never a username) shares an
    address with one of the count networks of nets; *idx_r (may be NULL) is

@@ -292,7 +292,7 @@ static void cmd_lockout_show(struct doveadm_cmd_context *cctx)
 	int ret;
 
 	i_zero(&ctx);
-	if (doveadm_lockout_target_arg(cctx, "target", FALSE,
+	if (doveadm_lockout_lookup_arg(cctx, "target",
 				       &ctx.target) < 0)
 		return;
 	if (doveadm_lockout_init(cctx, TRUE, &lo) < 0)

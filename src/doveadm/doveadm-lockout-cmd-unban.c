@@ -63,7 +63,7 @@ static void cmd_lockout_unban(struct doveadm_cmd_context *cctx)
 	const struct lockout_ban *ban;
 
 	i_zero(&ctx);
-	if (doveadm_lockout_target_arg(cctx, "target", FALSE,
+	if (doveadm_lockout_lookup_arg(cctx, "target",
 				       &ctx.target) < 0)
 		return;
 	if (doveadm_lockout_init(cctx, FALSE, &lo) < 0)

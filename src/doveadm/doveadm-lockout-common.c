@@ -136,9 +136,9 @@ int doveadm_lockout_write(struct doveadm_lockout *lo,
 	return -1;
 }
 
-int doveadm_lockout_target_arg(const struct doveadm_cmd_context *cctx,
-			       const char *name, bool network_only,
-			       struct lockout_target *target_r)
+static int target_arg(const struct doveadm_cmd_context *cctx,
+		      const char *name, bool network_only, bool lookup,
+		      struct lockout_target *target_r)
 {
 	const char *str, *error;
 
@@ -150,11 +150,26 @@ int doveadm_lockout_target_arg(const struct doveadm_cmd_context *cctx,
 	}
 	if ((network_only ?
 	     lockout_target_parse_network(str, target_r, &error) :
+	     lookup ? lockout_target_parse_lookup(str, target_r, &error) :
 	     lockout_target_parse(str, target_r, &error)) < 0) {
 		doveadm_lockout_fail(cctx, EX_USAGE, "%s", error);
 		return -1;
 	}
 	return 0;
+}
+
+int doveadm_lockout_target_arg(const struct doveadm_cmd_context *cctx,
+			       const char *name, bool network_only,
+			       struct lockout_target *target_r)
+{
+	return target_arg(cctx, name, network_only, FALSE, target_r);
+}
+
+int doveadm_lockout_lookup_arg(const struct doveadm_cmd_context *cctx,
+			       const char *name,
+			       struct lockout_target *target_r)
+{
+	return target_arg(cctx, name, FALSE, TRUE, target_r);
 }
 
 void doveadm_lockout_ban_header(void)

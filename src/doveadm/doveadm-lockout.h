@@ -74,6 +74,13 @@ int doveadm_lockout_target_arg(const struct doveadm_cmd_context *cctx,
 			       const char *name, bool network_only,
 			       struct lockout_target *target_r);
 
+/* Same for a target to look up (unban, show): a network of any width, so
+   that a row wider than a ban may be, written by something else, can be
+   shown and removed. */
+int doveadm_lockout_lookup_arg(const struct doveadm_cmd_context *cctx,
+			       const char *name,
+			       struct lockout_target *target_r);
+
 /* The columns of a ban, as "list" prints them and "ban"/"unban" echo
    them: the interface contract's fields first. */
 void doveadm_lockout_ban_header(void);

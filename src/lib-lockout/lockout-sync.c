@@ -1,5 +1,6 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
 #include "lockout-sync.h"
+#include "lockout-target.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,7 +205,10 @@ static int sync_read_ban(const struct lockout_ban *ban, void *context)
 		return 0;
 	}
 	/* the table is shared with other writers: re-validate */
-	if (lockout_net_parse(ban->target, &net, &error) < 0) {
+	if (lockout_net_parse(ban->target, &net, &error) < 0 ||
+	    (lockout_ban_net_too_wide(&net) &&
+	     (error = "network wider than an IPv4 /16 or an IPv6 /32, never "
+		      "enforced") != NULL)) {
 		if (result->invalid++ == 0) {
 			result->invalid_id = ban->id;
 			snprintf(result->invalid_error,

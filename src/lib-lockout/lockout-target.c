@@ -24,7 +24,8 @@ static bool target_looks_like_net(const char *str)
 	return dot;
 }
 
-static int target_parse_net(const char *str, struct lockout_target *target_r,
+static int target_parse_net(const char *str, unsigned int min4,
+			    unsigned int min6, struct lockout_target *target_r,
 			    const char **error_r)
 {
 	char quoted[LOCKOUT_QUOTE_BUF_SIZE];
@@ -41,12 +42,16 @@ static int target_parse_net(const char *str, struct lockout_target *target_r,
 					     "IPv4 or IPv6 address", quoted);
 		return -1;
 	}
-	min = target_r->net.addr.family == LOCKOUT_AF_INET ?
-		LOCKOUT_TARGET_MIN_PREFIX4 : LOCKOUT_TARGET_MIN_PREFIX6;
+	min = target_r->net.addr.family == LOCKOUT_AF_INET ? min4 : min6;
 	if (target_r->net.prefix < min) {
 		lockout_error_quote(str, strlen(str), quoted, sizeof(quoted));
 		*error_r = lockout_error_fmt("invalid network '%s': wider "
-					     "than /%u", quoted, min);
+					     "than /%u (the widest %s is an "
+					     "IPv4 /%u or an IPv6 /%u)",
+					     quoted, min, min4 ==
+					     LOCKOUT_BAN_WIDEST_PREFIX4 ?
+					     "ban" : "allowed network",
+					     min4, min6);
 		return -1;
 	}
 	target_r->kind = lockout_net_is_host(&target_r->net) ?
@@ -86,8 +91,17 @@ static int target_parse_user(const char *str, struct lockout_target *target_r,
 	return 0;
 }
 
-int lockout_target_parse(const char *str, struct lockout_target *target_r,
-			 const char **error_r)
+bool lockout_ban_net_too_wide(const struct lockout_net *net)
+{
+	return net->prefix < (net->addr.family == LOCKOUT_AF_INET ?
+			      LOCKOUT_BAN_WIDEST_PREFIX4 :
+			      LOCKOUT_BAN_WIDEST_PREFIX6);
+}
+
+static int target_parse_min(const char *str, unsigned int min4,
+			    unsigned int min6,
+			    struct lockout_target *target_r,
+			    const char **error_r)
 {
 	int ret;
 
@@ -97,11 +111,25 @@ int lockout_target_parse(const char *str, struct lockout_target *target_r,
 		return -1;
 	}
 	ret = target_looks_like_net(str) ?
-		target_parse_net(str, target_r, error_r) :
+		target_parse_net(str, min4, min6, target_r, error_r) :
 		target_parse_user(str, target_r, error_r);
 	if (ret < 0)
 		memset(target_r, 0, sizeof(*target_r));
 	return ret;
+}
+
+int lockout_target_parse(const char *str, struct lockout_target *target_r,
+			 const char **error_r)
+{
+	return target_parse_min(str, LOCKOUT_BAN_WIDEST_PREFIX4,
+				LOCKOUT_BAN_WIDEST_PREFIX6, target_r, error_r);
+}
+
+int lockout_target_parse_lookup(const char *str,
+				struct lockout_target *target_r,
+				const char **error_r)
+{
+	return target_parse_min(str, 0, 0, target_r, error_r);
 }
 
 int lockout_target_parse_network(const char *str,
@@ -110,7 +138,9 @@ int lockout_target_parse_network(const char *str,
 {
 	char quoted[LOCKOUT_QUOTE_BUF_SIZE];
 
-	if (lockout_target_parse(str, target_r, error_r) < 0)
+	if (target_parse_min(str, LOCKOUT_TARGET_MIN_PREFIX4,
+			     LOCKOUT_TARGET_MIN_PREFIX6, target_r,
+			     error_r) < 0)
 		return -1;
 	if (target_r->kind == LOCKOUT_KIND_USER) {
 		lockout_error_quote(str, strlen(str), quoted, sizeof(quoted));

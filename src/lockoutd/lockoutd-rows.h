@@ -16,8 +16,8 @@
 
 /* Widest networks ever pushed: a hostile or mistaken row cannot close the
    mail ports to the whole Internet. */
-#define LOCKOUTD_MIN_PREFIX4 16
-#define LOCKOUTD_MIN_PREFIX6 32
+#define LOCKOUTD_MIN_PREFIX4 LOCKOUT_BAN_WIDEST_PREFIX4
+#define LOCKOUTD_MIN_PREFIX6 LOCKOUT_BAN_WIDEST_PREFIX6
 /* Most networks an exemption set holds (allowed + known devices). */
 #define LOCKOUTD_MAX_EXEMPT 200000
 

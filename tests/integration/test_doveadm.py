@@ -295,6 +295,31 @@ def test_manual_ban_refuses_next_login_and_unban_lets_it_through():
         assert ok_, line
 
 
+def test_too_wide_row_never_enforced_and_unban_removes_it():
+    """Issue 11 item 2: a 0.0.0.0/0 row written with sqlite3 refuses
+    nobody, and "unban" removes it."""
+    with instance() as d:
+        con = sqlite3.connect(db_path(d), timeout=10)
+        try:
+            with con:
+                con.execute(
+                    "INSERT INTO bans (target, kind, source, reason, rule, "
+                    "created, expires, lifted, failures, evidence, observed)"
+                    " VALUES ('0.0.0.0/0', 'net', 'manual', 'typo', "
+                    "'manual', ?, NULL, NULL, 0, '{}', 0)",
+                    (int(time.time()) - 5,))
+        finally:
+            con.close()
+        time.sleep(1.0)
+        ok_, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.30")
+        assert ok_, line
+        out = ok(d, "lockout", "unban", "0.0.0.0/0")
+        assert "0.0.0.0/0" in out and "lifted" in out, out
+        rows = db_rows(d, "SELECT lifted FROM bans WHERE target = "
+                       "'0.0.0.0/0'")
+        assert rows and rows[0][0] is not None, rows
+
+
 def test_unban_after_attack_clears_counters():
     with instance() as d:
         attack(d, [(ALICE, "w%d" % i, "127.0.0.22") for i in range(FAILURES)])
@@ -414,8 +439,9 @@ def test_bad_input_exit_codes_and_unchanged_table():
             (EX_USAGE, "invalid address", "ban", "127.0.0.256"),
             (EX_USAGE, "did you mean 127.0.0.0/24?", "ban", "127.0.0.1/24"),
             (EX_USAGE, "invalid prefix length", "ban", "127.0.0.0/33"),
-            (EX_USAGE, "wider than /8", "ban", "0.0.0.0/0"),
-            (EX_USAGE, "wider than /16", "ban", "::/0"),
+            (EX_USAGE, "wider than /16", "ban", "0.0.0.0/0"),
+            (EX_USAGE, "wider than /16", "ban", "10.0.0.0/8"),
+            (EX_USAGE, "wider than /32", "ban", "::/0"),
             (EX_USAGE, "whitespace or control", "ban", "bad user"),
             (EX_USAGE, "invalid interval '10 parsecs'", "ban", "127.0.0.9",
              "-d", "10 parsecs"),
