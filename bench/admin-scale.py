@@ -1,0 +1,152 @@
+# Copyright (c) 2026 dovecot-lockout authors. MIT license.
+"""doveadm lockout at scale: the time of list, show and top with 100,001
+active bans and 200,000 failure rows (not a test: it asserts nothing).
+
+For each build directory given, a private Dovecot (as in the integration
+tests) starts with that build's modules and creates its ban table (one
+login); the table is then filled through SQL matching the schema - 100,000
+automatic address bans, one manual ban of 10.0.0.1, 200,000 failure rows of
+the last week from those addresses against 2,000 usernames - in one
+transaction. Then each command runs --runs times (doveadm alone, in a mount
+namespace with the build's modules; output to /dev/null) and the median
+wall time is printed, one column per build, so that two builds (e.g. the
+main branch built in another directory, and this one) compare in one go.
+
+Run as root after building:
+  /usr/bin/python3 bench/admin-scale.py [--runs N] BUILD_DIR [BUILD_DIR...]
+"""
+
+import argparse
+import json
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "tests", "integration"))
+
+from lockout_harness import (  # noqa: E402
+    DOVEADM_BIN, STOCK_MODULE_DIR, AuthClient, Dovecot, find_lockout_modules)
+
+BANS = 100000
+FAILURES = 200000
+USERS = 2000
+SEED = 0x5ca1e
+
+COMMANDS = [
+    ("list", ["lockout", "list"]),
+    ("-f json list", ["-f", "json", "lockout", "list"]),
+    ("show 10.0.0.1", ["lockout", "show", "10.0.0.1"]),
+    ("top ips", ["lockout", "top", "ips"]),
+    ("top users", ["lockout", "top", "users"]),
+    ("list -k user (empty)", ["lockout", "list", "-k", "user"]),
+]
+
+# Runs inside the mount namespace: times each command, prints JSON.
+TIMER = r"""
+import json, subprocess, sys, time
+argv0, runs = json.loads(sys.argv[1]), int(sys.argv[2])
+cmds = json.loads(sys.argv[3])
+out = {}
+for name, args in cmds:
+    times = []
+    for _ in range(runs):
+        t0 = time.monotonic()
+        p = subprocess.run(argv0 + args, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE)
+        times.append(time.monotonic() - t0)
+        if p.returncode != 0:
+            sys.exit("%s: exit %d: %s" % (name, p.returncode,
+                                           p.stderr.decode()))
+    out[name] = sorted(times)
+print(json.dumps(out))
+"""
+
+
+def address(i):
+    # 100,000 addresses outside 10.0.0.0/24 (10.0.0.1 is the manual ban)
+    return "10.%d.%d.%d" % (1 + i // 65536 % 200, i // 256 % 256, i % 256)
+
+
+def fill(db, now):
+    rnd = random.Random(SEED)
+    con = sqlite3.connect(db, timeout=30)
+    with con:
+        bans = []
+        for i in range(BANS):
+            created = now - rnd.randrange(1, 6 * 86400)
+            ev = {"rule": "ip_failures", "failures": 5, "threshold": 5,
+                  "window": 600, "distinct_users": rnd.randrange(1, 5),
+                  "distinct_passwords": 5, "first_seen": created - 300,
+                  "last_seen": created}
+            bans.append((address(i), "ip", "auto",
+                         "5 failures in 10m", "ip_failures", created,
+                         now + 7 * 86400 + rnd.randrange(86400), 5,
+                         json.dumps(ev, separators=(",", ":"))))
+        bans.append(("10.0.0.1", "ip", "manual", "hand-kept blacklist",
+                     "manual", now - 3600, None, 0, "{}"))
+        con.executemany(
+            "INSERT INTO bans (target, kind, source, reason, rule, created,"
+            " expires, failures, evidence) VALUES (?,?,?,?,?,?,?,?,?)", bans)
+        rows = []
+        for i in range(FAILURES):
+            ip = "10.0.0.1" if i % 1000 == 0 else \
+                address(rnd.randrange(BANS))
+            rows.append((now - rnd.randrange(7 * 86400), ip,
+                         "user%d@example.org" % rnd.randrange(USERS),
+                         rnd.choice(["imap", "pop3", "smtp"]), "PLAIN",
+                         "password_mismatch", rnd.randrange(1, 4)))
+        con.executemany(
+            "INSERT INTO failures (time, ip, user, service, mechanism,"
+            " result, count) VALUES (?,?,?,?,?,?,?)", rows)
+    con.close()
+
+
+def measure(build, runs):
+    d = Dovecot(module_dirs=find_lockout_modules(build), auth_verbose=False)
+    with d:
+        with AuthClient(d) as c:  # creates (or migrates) the table
+            c.plain("alice@example.org", "wrong", service="imap")
+        db = os.path.join(d.lockout_dir, "lockout.db")
+        for _ in range(50):
+            if os.path.exists(db):
+                break
+            time.sleep(0.1)
+        fill(db, int(time.time()))
+        # let the auth process take in the new bans before timing
+        time.sleep(3)
+        argv = ["unshare", "-m", "--propagation", "private", "--",
+                "sh", "-c", 'mount --bind "$1" "$2" && shift 2 && exec "$@"',
+                "sh", d.module_dir, STOCK_MODULE_DIR, sys.executable, "-c",
+                TIMER, json.dumps([DOVEADM_BIN, "-c", d.conf_path]),
+                str(runs), json.dumps(COMMANDS)]
+        p = subprocess.run(argv, stdout=subprocess.PIPE, check=True)
+        return json.loads(p.stdout)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("builds", nargs="+")
+    args = ap.parse_args()
+    results = [measure(os.path.abspath(b), args.runs) for b in args.builds]
+    print("doveadm lockout with %d active bans and %d failure rows; "
+          "median of %d runs, ms (min-max)" % (BANS + 1, FAILURES, args.runs))
+    for i, b in enumerate(args.builds):
+        print("  [%d] %s" % (i, os.path.abspath(b)))
+    for name, _ in COMMANDS:
+        cells = []
+        for r in results:
+            t = r[name]
+            cells.append("%6.0f (%4.0f-%4.0f)" % (t[len(t) // 2] * 1e3,
+                                                t[0] * 1e3, t[-1] * 1e3))
+        print("  %-22s %s" % (name, "   ".join(
+            "[%d] %s" % (i, c) for i, c in enumerate(cells))))
+
+
+if __name__ == "__main__":
+    main()
