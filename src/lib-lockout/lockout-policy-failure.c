@@ -270,6 +270,7 @@ int policy_observe_failure(struct lockout_policy *policy,
 	bool targeted = a->user != NULL &&
 		lockout_config_is_targeted(cfg, a->user);
 	unsigned int count, targeted_count, passwords, long_count;
+	unsigned int long_passwords = 0;
 	struct policy_count ban;
 	struct lockout_net net;
 	struct source *src;
@@ -298,7 +299,7 @@ int policy_observe_failure(struct lockout_policy *policy,
 	}
 
 	long_count = policy_longwin_note(policy, src, a, account, now32,
-					 uhash, tag);
+					 uhash, tag, &long_passwords);
 	/* a client repeating one wrong password counts once */
 	if (tag != 0 && ring_repeated(policy, src, now32, uhash, tag)) {
 		src->repeats++;
@@ -351,6 +352,7 @@ int policy_observe_failure(struct lockout_policy *policy,
 		ban.failures = long_count;
 		ban.threshold = cfg->ip_long_failures;
 		ban.window = cfg->ip_long_window;
+		ban.distinct_passwords = long_passwords;
 		if (policy_ban(policy, ctx, &net, src, "ip_long",
 			       cfg->ip_long_ban_time, a->time, &ban, why) < 0)
 			return -1;

@@ -29,11 +29,12 @@ unsigned int policy_longwin_note(struct lockout_policy *policy,
 				 struct source *src,
 				 const struct lockout_attempt *a,
 				 const char *account, uint32_t now32,
-				 uint32_t uhash, uint32_t tag)
+				 uint32_t uhash, uint32_t tag,
+				 unsigned int *passwords_r)
 {
 	const struct lockout_config *cfg = policy->cfg;
 	struct policy_longwin *lw = &src->longwin;
-	unsigned int i, idx, count = 0;
+	unsigned int i, j, idx, count = 0;
 	uint32_t oldest = now32;
 	bool seen = false;
 
@@ -67,5 +68,19 @@ unsigned int policy_longwin_note(struct lockout_policy *policy,
 	   lockout_ban_time; the long rule is for what the short one forgot */
 	if (now32 - oldest < cfg->ip_window)
 		return 0;
+	/* distinct passwords, for the evidence (16 x 16 at most) */
+	*passwords_r = 0;
+	for (i = 0; i < lw->len; i++) {
+		idx = (lw->head + POLICY_LONG_MAX - 1 - i) % POLICY_LONG_MAX;
+		if (lw->e[idx].tag == 0)
+			continue;
+		for (j = 0; j < i; j++) {
+			if (lw->e[(lw->head + POLICY_LONG_MAX - 1 - j) %
+				  POLICY_LONG_MAX].tag == lw->e[idx].tag)
+				break;
+		}
+		if (j == i)
+			(*passwords_r)++;
+	}
 	return lw->len;
 }

@@ -250,12 +250,14 @@ int policy_observe_account_failure(struct lockout_policy *policy,
 /* Remember a failure of src in its long memory (unless it is a repeat of a
    remembered (user, tag) pair, or comes from a known device of account);
    returns the distinct failures remembered within lockout_ip_long_window
-   (0 when the rule is off). */
+   (0 when the rule is off, or while they all fall within
+   lockout_ip_window), and their distinct passwords in *passwords_r. */
 unsigned int policy_longwin_note(struct lockout_policy *policy,
 				 struct source *src,
 				 const struct lockout_attempt *a,
 				 const char *account, uint32_t now32,
-				 uint32_t uhash, uint32_t tag);
+				 uint32_t uhash, uint32_t tag,
+				 unsigned int *passwords_r);
 /* Forget src's long memory (after a ban by ip_long). */
 void policy_longwin_reset(struct source *src);
 
