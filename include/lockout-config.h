@@ -99,6 +99,14 @@ struct lockout_config {
 	   packet from a banned source is dropped */
 	uint16_t *firewall_ports;
 	size_t firewall_ports_count;
+
+	/* issue 13: long memory per source (rule ip_long) */
+	/* lockout_ip_long_failures (0..16): distinct failures of a source
+	   within lockout_ip_long_window that ban it; 0 = off */
+	unsigned int ip_long_failures;
+	uint32_t ip_long_window;
+	/* lockout_ip_long_ban_time: the first ban by ip_long (escalated) */
+	uint32_t ip_long_ban_time;
 };
 
 /* Look a setting up by its full name ("lockout_ip_window") for

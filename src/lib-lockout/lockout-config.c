@@ -76,6 +76,11 @@ static const struct setting_def setting_defs[] = {
 		 10000000),
 	DEF_PORTLIST("lockout_firewall_ports", firewall_ports,
 		     "25 465 587 110 995 143 993 4190"),
+	/* issue 13: long memory per source */
+	DEF_UINT("lockout_ip_long_failures", ip_long_failures, "8", 0, 16),
+	DEF_TIME("lockout_ip_long_window", ip_long_window, "1 day", 0),
+	DEF_TIME("lockout_ip_long_ban_time", ip_long_ban_time, "1 day",
+		 SET_FLAG_PERMANENT),
 };
 
 #define SETTINGS_COUNT (sizeof(setting_defs) / sizeof(setting_defs[0]))

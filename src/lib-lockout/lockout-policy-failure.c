@@ -269,7 +269,8 @@ int policy_observe_failure(struct lockout_policy *policy,
 	uint32_t tag = a->password_tag & ~RING_TARGETED;
 	bool targeted = a->user != NULL &&
 		lockout_config_is_targeted(cfg, a->user);
-	unsigned int count, targeted_count, passwords;
+	unsigned int count, targeted_count, passwords, long_count;
+	unsigned int long_passwords = 0;
 	struct policy_count ban;
 	struct lockout_net net;
 	struct source *src;
@@ -297,6 +298,8 @@ int policy_observe_failure(struct lockout_policy *policy,
 		return policy_maybe_ban_net(policy, ctx, &net, a->time);
 	}
 
+	long_count = policy_longwin_note(policy, src, a, account, now32,
+					 uhash, tag, &long_passwords);
 	/* a client repeating one wrong password counts once */
 	if (tag != 0 && ring_repeated(policy, src, now32, uhash, tag)) {
 		src->repeats++;
@@ -338,6 +341,22 @@ int policy_observe_failure(struct lockout_policy *policy,
 		if (policy_ban(policy, ctx, &net, src, "ip_failures",
 			       cfg->ban_time, a->time, &ban, why) < 0)
 			return -1;
+	} else if (cfg->ip_long_failures > 0 &&
+		   long_count >= cfg->ip_long_failures) {
+		lockout_interval_to_str(cfg->ip_long_window, window,
+					sizeof(window));
+		snprintf(why, sizeof(why), "%u distinct failed logins within "
+			 "%s (%u username%s)", long_count, window,
+			 src->distinct_users,
+			 src->distinct_users == 1 ? "" : "s");
+		ban.failures = long_count;
+		ban.threshold = cfg->ip_long_failures;
+		ban.window = cfg->ip_long_window;
+		ban.distinct_passwords = long_passwords;
+		if (policy_ban(policy, ctx, &net, src, "ip_long",
+			       cfg->ip_long_ban_time, a->time, &ban, why) < 0)
+			return -1;
+		policy_longwin_reset(src);
 	} else {
 		return 0;
 	}

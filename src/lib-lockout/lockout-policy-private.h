@@ -43,6 +43,10 @@
 /* The ring keeps this bit of the password tag for "targeted name". */
 #define RING_TARGETED 0x80000000U
 
+/* Failures remembered per source by the long window (rule ip_long); the
+   maximum of lockout_ip_long_failures. */
+#define POLICY_LONG_MAX 16
+
 /* --- the engine's tables (set-associative, see lockout-satable.h) -------- */
 
 struct ring_entry {
@@ -64,6 +68,11 @@ struct source {
 	unsigned int distinct_users;
 	uint32_t user_hashes[POLICY_DISTINCT];
 	char users[POLICY_USERS][POLICY_USER_LEN];
+	/* lockout-policy-longwin.c */
+	struct policy_longwin {
+		struct ring_entry e[POLICY_LONG_MAX];
+		unsigned int head, len;
+	} longwin;
 };
 
 /* History of a source network or of an IPv4 /24. */
@@ -235,6 +244,22 @@ int policy_observe_success(struct lockout_policy *policy,
 int policy_observe_account_failure(struct lockout_policy *policy,
 				   const struct lockout_attempt *attempt,
 				   const char *account, struct emit_ctx *ctx);
+
+/* --- lockout-policy-longwin.c ------------------------------------------- */
+
+/* Remember a failure of src in its long memory (unless it is a repeat of a
+   remembered (user, tag) pair, or comes from a known device of account);
+   returns the distinct failures remembered within lockout_ip_long_window
+   (0 when the rule is off, or while they all fall within
+   lockout_ip_window), and their distinct passwords in *passwords_r. */
+unsigned int policy_longwin_note(struct lockout_policy *policy,
+				 struct source *src,
+				 const struct lockout_attempt *a,
+				 const char *account, uint32_t now32,
+				 uint32_t uhash, uint32_t tag,
+				 unsigned int *passwords_r);
+/* Forget src's long memory (after a ban by ip_long). */
+void policy_longwin_reset(struct source *src);
 
 /* --- lockout-policy-evidence.c -------------------------------------------- */
 

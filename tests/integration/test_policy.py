@@ -360,5 +360,36 @@ def test_default_allow_networks_protect_loopback():
         assert ok, line
 
 
+# --- issue 13: detection rules (small windows stand for long ones) -----------
+
+def test_slow_guesser_is_banned_by_the_long_window():
+    # 4 distinct failures 1 s apart: the short window (2 s, 10 failures)
+    # forgets them, the long one (1 min, 4) bans; repeats of one password
+    # from another source never count
+    with instance(lockout_ip_window="2 secs", lockout_ip_long_failures="4",
+                  lockout_ip_long_window="1 min",
+                  lockout_ip_long_ban_time="5 mins") as d:
+        for i in range(6):
+            ok, _ = auth_client_plain(d, BOB, "old", service="imap",
+                                      rip="127.0.0.4")
+            assert not ok
+            ok, _ = auth_client_plain(d, ALICE, "slow%d" % i, service="imap",
+                                      rip="127.0.0.3")
+            assert not ok
+            if i == 3:
+                break
+            time.sleep(1.0)
+        wait_active(d, "127.0.0.3")
+        ev = evidence(d, "127.0.0.3")
+        assert ev["rule"] == "ip_long" and ev["failures"] == 4, ev
+        assert ev["window"] == 60 and ev["distinct_passwords"] == 4, ev
+        rows = db_rows(d, "SELECT expires - created FROM bans WHERE "
+                       "target = '127.0.0.3'")
+        assert rows == [(300,)], rows
+        assert active(d, "127.0.0.4") is None
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.3")
+        assert not ok, line
+
+
 if __name__ == "__main__":
     main(globals())

@@ -124,7 +124,8 @@ def test_golden_rules_covered():
         for o in jsonl(read(os.path.join(GOLDEN, name + ".decisions"))):
             rules.add(o["rule"])
     for rule in ("ip_failures", "targeted_unknown", "targeted_failures",
-                 "user_failures", "net_hosts", "stale_client"):
+                 "user_failures", "net_hosts", "stale_client",
+                 "ip_long"):
         assert rule in rules, (rule, rules)
 
 

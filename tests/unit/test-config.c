@@ -241,6 +241,9 @@ static const char *const setting_names[] = {
 	"lockout_max_sources", "lockout_protect_time", "lockout_net_ban_hosts",
 	"lockout_net_ban_window", "lockout_max_users",
 	"lockout_max_known_devices", "lockout_firewall_ports",
+	/* issue 13 */
+	"lockout_ip_long_failures", "lockout_ip_long_window",
+	"lockout_ip_long_ban_time",
 };
 
 START_TEST(test_config_names)

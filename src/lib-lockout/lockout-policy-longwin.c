@@ -1,0 +1,86 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#include "lockout-policy-private.h"
+
+/* Long memory per source (rule ip_long, issue 13): the short window
+   (lockout_ip_window) forgets a guesser that tries once every 20 minutes;
+   this one remembers the distinct failures of a source for
+   lockout_ip_long_window and bans it at lockout_ip_long_failures.
+
+   Distinct: a (username, password tag) pair already remembered within the
+   window does not count again, so a phone repeating an old password all day
+   is one failure, not fifty. A failure on an account from one of its own
+   known devices is not remembered at all: an office NAT whose users' phones
+   have old passwords is not a guesser.
+
+   The memory is a fixed array in the source entry (POLICY_LONG_MAX entries
+   of 12 bytes), so a flood of distinct usernames overwrites the oldest and
+   never grows anything; the setting's maximum is POLICY_LONG_MAX. A ban by
+   the short rule keeps the long memory (a source banned now and then must
+   still be seen over a day); a ban by this rule clears it. Failures that
+   all fall within lockout_ip_window are left to the short rule. */
+
+void policy_longwin_reset(struct source *src)
+{
+	src->longwin.len = 0;
+	src->longwin.head = 0;
+}
+
+unsigned int policy_longwin_note(struct lockout_policy *policy,
+				 struct source *src,
+				 const struct lockout_attempt *a,
+				 const char *account, uint32_t now32,
+				 uint32_t uhash, uint32_t tag,
+				 unsigned int *passwords_r)
+{
+	const struct lockout_config *cfg = policy->cfg;
+	struct policy_longwin *lw = &src->longwin;
+	unsigned int i, j, idx, count = 0;
+	uint32_t oldest = now32;
+	bool seen = false;
+
+	if (cfg->ip_long_failures == 0)
+		return 0;
+	if (account != NULL &&
+	    policy_device_known(policy, policy_account_key(policy, account),
+				&a->ip, a->time))
+		return 0;
+	for (i = 0; i < lw->len; i++) {
+		idx = (lw->head + POLICY_LONG_MAX - 1 - i) % POLICY_LONG_MAX;
+		if (now32 - lw->e[idx].time >= cfg->ip_long_window)
+			break;
+		count++;
+		oldest = lw->e[idx].time;
+		if (lw->e[idx].user == uhash && lw->e[idx].tag == tag)
+			seen = true;
+	}
+	/* older entries are out of the window: forget them */
+	lw->len = count;
+	if (!seen) {
+		lw->e[lw->head].time = now32;
+		lw->e[lw->head].user = uhash;
+		lw->e[lw->head].tag = tag;
+		lw->head = (lw->head + 1) % POLICY_LONG_MAX;
+		if (lw->len < POLICY_LONG_MAX)
+			lw->len++;
+	}
+	/* failures all within the short window are the short rule's: a
+	   burst is banned as it always was, by ip_failures, for its
+	   lockout_ban_time; the long rule is for what the short one forgot */
+	if (now32 - oldest < cfg->ip_window)
+		return 0;
+	/* distinct passwords, for the evidence (16 x 16 at most) */
+	*passwords_r = 0;
+	for (i = 0; i < lw->len; i++) {
+		idx = (lw->head + POLICY_LONG_MAX - 1 - i) % POLICY_LONG_MAX;
+		if (lw->e[idx].tag == 0)
+			continue;
+		for (j = 0; j < i; j++) {
+			if (lw->e[(lw->head + POLICY_LONG_MAX - 1 - j) %
+				  POLICY_LONG_MAX].tag == lw->e[idx].tag)
+				break;
+		}
+		if (j == i)
+			(*passwords_r)++;
+	}
+	return lw->len;
+}
