@@ -99,6 +99,10 @@ struct lockout_config {
 	   packet from a banned source is dropped */
 	uint16_t *firewall_ports;
 	size_t firewall_ports_count;
+	/* issue 12: lockout_metrics_file: where lockoutd writes its
+	   Prometheus text file (node_exporter's textfile collector); "" =
+	   none */
+	char *metrics_file;
 };
 
 /* Look a setting up by its full name ("lockout_ip_window") for

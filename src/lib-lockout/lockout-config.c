@@ -76,6 +76,9 @@ static const struct setting_def setting_defs[] = {
 		 10000000),
 	DEF_PORTLIST("lockout_firewall_ports", firewall_ports,
 		     "25 465 587 110 995 143 993 4190"),
+	/* issue 12: administration */
+	DEF_STR("lockout_metrics_file", metrics_file, "",
+		SET_FLAG_ABS_PATH | SET_FLAG_EMPTY_IS_VALUE),
 };
 
 #define SETTINGS_COUNT (sizeof(setting_defs) / sizeof(setting_defs[0]))

@@ -241,6 +241,7 @@ static const char *const setting_names[] = {
 	"lockout_max_sources", "lockout_protect_time", "lockout_net_ban_hosts",
 	"lockout_net_ban_window", "lockout_max_users",
 	"lockout_max_known_devices", "lockout_firewall_ports",
+	"lockout_metrics_file",
 };
 
 START_TEST(test_config_names)
