@@ -49,4 +49,8 @@ int lockout_top_column_parse(const char *str, const char **column_r,
 			     const char **error_r)
 	__attribute__((warn_unused_result));
 
+/* Days from 1970-01-01 to y-m-d (m 1..12) of the proleptic Gregorian
+   calendar. */
+int64_t lockout_days_from_civil(int64_t y, int m, int d);
+
 #endif

@@ -107,6 +107,10 @@ struct lockout_config {
 	uint32_t ip_long_window;
 	/* lockout_ip_long_ban_time: the first ban by ip_long (escalated) */
 	uint32_t ip_long_ban_time;
+	/* issue 12: lockout_metrics_file: where lockoutd writes its
+	   Prometheus text file (node_exporter's textfile collector); "" =
+	   none */
+	char *metrics_file;
 };
 
 /* Look a setting up by its full name ("lockout_ip_window") for

@@ -45,4 +45,12 @@ int lockout_doveconf_read(struct lockout_config *cfg,
 			  const char **error_r)
 	__attribute__((warn_unused_result));
 
+/* Run "<doveconf_path> [-c <config_path>] -h <name>" without a shell and
+   set *value_r (malloc()ed, free() it) to the value without its trailing
+   newline. Returns 0, or -1 with *error_r. */
+int lockout_doveconf_value(const char *doveconf_path,
+			   const char *config_path, const char *name,
+			   char **value_r, const char **error_r)
+	__attribute__((warn_unused_result));
+
 #endif

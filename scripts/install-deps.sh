@@ -27,3 +27,7 @@ if [ -n "$missing" ]; then
 	apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $missing
 	[ "$own_policy" = no ] || rm -f /usr/sbin/policy-rc.d
 fi
+
+# fail2ban's Python module, unpacked from its Debian package (not installed)
+# for the test of "doveadm lockout import --fail2ban" (issue 12)
+"$(dirname "$0")/fail2ban-module.sh" >/dev/null

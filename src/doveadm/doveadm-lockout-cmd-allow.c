@@ -134,7 +134,8 @@ static void cmd_lockout_allow(struct doveadm_cmd_context *cctx)
 		return;
 	}
 
-	if (doveadm_lockout_init(cctx, FALSE, &lo) < 0)
+	if ((ctx.delete ? doveadm_lockout_init(cctx, FALSE, &lo) :
+	     doveadm_lockout_init_create(cctx, &lo)) < 0)
 		return;
 	lockout_allowed_row_init(&ctx.row);
 	if (doveadm_lockout_write(&lo, allow_write, &ctx) == 0) {

@@ -90,7 +90,7 @@ static void cmd_lockout_ban(struct doveadm_cmd_context *cctx)
 		return;
 	}
 
-	if (doveadm_lockout_init(cctx, FALSE, &lo) < 0)
+	if (doveadm_lockout_init_create(cctx, &lo) < 0)
 		return;
 	lockout_admin_manual_ban(&ctx.ban, &ctx.target, reason, lo.now, secs,
 				 ban_evidence(cctx));

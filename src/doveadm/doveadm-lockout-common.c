@@ -3,8 +3,11 @@
 #include "doveadm.h"
 #include "doveadm-print.h"
 #include "doveadm-lockout.h"
+#include "master-service.h"
 #include "lockout-args.h"
+#include "lockout-doveconf.h"
 
+#include <pwd.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
@@ -56,7 +59,8 @@ int doveadm_lockout_open(const struct lockout_config *cfg, bool readonly,
 	if (stat(cfg->db, &st) < 0) {
 		i_error("lockout: Ban table %s does not exist yet (it is "
 			"created when Dovecot's auth process starts with "
-			"passdb lockout; check lockout_db): %m", cfg->db);
+			"passdb lockout, or by doveadm lockout ban, allow or "
+			"import; check lockout_db): %m", cfg->db);
 		doveadm_exit_code = DOVEADM_EX_NOTFOUND;
 		return -1;
 	}
@@ -69,6 +73,135 @@ int doveadm_lockout_open(const struct lockout_config *cfg, bool readonly,
 		return -1;
 	}
 	return 0;
+}
+
+/* The user the auth process runs as (service auth { user }, by default
+   default_internal_user), asked of doveconf for the configuration doveadm
+   uses. */
+static int doveadm_lockout_auth_user(uid_t *uid_r, gid_t *gid_r)
+{
+	const char *config = master_service_get_config_path(master_service);
+	const char *error;
+	struct passwd *pw;
+	char *user = NULL;
+
+	if (lockout_doveconf_value(LOCKOUT_DOVECONF_PATH, config,
+				   "service/auth/user", &user, &error) < 0 ||
+	    user[0] == '\0' || user[0] == '$') {
+		/* "$default_internal_user" is not expanded by doveconf -h */
+		free(user);
+		if (lockout_doveconf_value(LOCKOUT_DOVECONF_PATH, config,
+					   "default_internal_user", &user,
+					   &error) < 0) {
+			i_error("lockout: Cannot tell the auth process's user: "
+				"%s", error);
+			return -1;
+		}
+	}
+	pw = getpwnam(user);
+	if (pw == NULL) {
+		i_error("lockout: The auth process's user %s does not exist",
+			user);
+		free(user);
+		return -1;
+	}
+	free(user);
+	*uid_r = pw->pw_uid;
+	*gid_r = pw->pw_gid;
+	return 0;
+}
+
+static int doveadm_lockout_chown(const char *path, uid_t uid, gid_t gid)
+{
+	if (chown(path, uid, gid) < 0 && errno != ENOENT) {
+		i_error("lockout: chown(%s) failed: %m", path);
+		return -1;
+	}
+	if (chmod(path, 0600) < 0 && errno != ENOENT) {
+		i_error("lockout: chmod(%s) failed: %m", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Create the missing ban table as the auth process would: its directory
+   (0700) and files (0600) owned by the auth process's user, so that an
+   administrator can ban before the first login has started the auth
+   process; the auth process then opens it and enforces its bans. */
+static int doveadm_lockout_create(const struct lockout_config *cfg)
+{
+	struct lockout_store *store;
+	const char *dir, *p, *error;
+	struct stat st;
+	mode_t old_umask;
+	uid_t uid;
+	gid_t gid;
+	int ret;
+
+	if (doveadm_lockout_auth_user(&uid, &gid) < 0) {
+		doveadm_exit_code = EX_CONFIG;
+		return -1;
+	}
+	p = strrchr(cfg->db, '/');
+	i_assert(p != NULL); /* lockout_db is checked to be absolute */
+	dir = p == cfg->db ? "/" : t_strdup_until(cfg->db, p);
+	if (stat(dir, &st) < 0) {
+		if (errno != ENOENT || mkdir(dir, 0700) < 0 ||
+		    chown(dir, uid, gid) < 0) {
+			i_error("lockout: Cannot create the directory of "
+				"lockout_db=%s: %m", cfg->db);
+			doveadm_exit_code = EX_CANTCREAT;
+			return -1;
+		}
+	} else if (st.st_uid != uid) {
+		i_warning("lockout: %s is owned by uid %s, not by the auth "
+			  "process's user (uid %s): it may not be able to "
+			  "write the table there", dir, dec2str(st.st_uid),
+			  dec2str(uid));
+	}
+	old_umask = umask(0077);
+	ret = lockout_store_open(cfg->db, LOCKOUT_STORE_FLAG_CREATE,
+				 DOVEADM_LOCKOUT_BUSY_MSECS, &store, &error);
+	if (ret == 0) {
+		/* owned by the auth process's user before anything else
+		   opens it (the WAL files go away at close) */
+		if (doveadm_lockout_chown(cfg->db, uid, gid) < 0)
+			ret = -1;
+		lockout_store_close(&store);
+		(void)doveadm_lockout_chown(t_strconcat(cfg->db, "-wal", NULL),
+					    uid, gid);
+		(void)doveadm_lockout_chown(t_strconcat(cfg->db, "-shm", NULL),
+					    uid, gid);
+	} else {
+		i_error("lockout: Cannot create the ban table: %s", error);
+	}
+	umask(old_umask);
+	if (ret < 0) {
+		doveadm_exit_code = EX_CANTCREAT;
+		return -1;
+	}
+	i_info("lockout: Created the ban table %s, owned by uid %s",
+	       cfg->db, dec2str(uid));
+	return 0;
+}
+
+int doveadm_lockout_init_create(const struct doveadm_cmd_context *cctx,
+				struct doveadm_lockout *lo_r)
+{
+	struct lockout_config cfg;
+	struct stat st;
+	int ret = 0;
+
+	if (doveadm_lockout_config(&cfg) < 0) {
+		lockout_config_free(&cfg);
+		return -1;
+	}
+	if (stat(cfg.db, &st) < 0 && errno == ENOENT)
+		ret = doveadm_lockout_create(&cfg);
+	lockout_config_free(&cfg);
+	if (ret < 0)
+		return -1;
+	return doveadm_lockout_init(cctx, FALSE, lo_r);
 }
 
 static void doveadm_lockout_invalid_row(const char *message,

@@ -22,6 +22,8 @@ void doveadm_lockout_plugin_init(struct module *module ATTR_UNUSED)
 	doveadm_cmd_register_ver2(&doveadm_cmd_lockout_top);
 	doveadm_cmd_register_ver2(&doveadm_cmd_lockout_stats);
 	doveadm_cmd_register_ver2(&doveadm_cmd_lockout_simulate);
+	doveadm_cmd_register_ver2(&doveadm_cmd_lockout_import);
+	doveadm_cmd_register_ver2(&doveadm_cmd_lockout_export);
 }
 
 void doveadm_lockout_plugin_deinit(void)

@@ -20,6 +20,8 @@ extern struct doveadm_cmd_ver2 doveadm_cmd_lockout_unban;
 extern struct doveadm_cmd_ver2 doveadm_cmd_lockout_allow;
 extern struct doveadm_cmd_ver2 doveadm_cmd_lockout_top;
 extern struct doveadm_cmd_ver2 doveadm_cmd_lockout_stats;
+extern struct doveadm_cmd_ver2 doveadm_cmd_lockout_import;
+extern struct doveadm_cmd_ver2 doveadm_cmd_lockout_export;
 
 /* What a running command holds. */
 struct doveadm_lockout {
@@ -44,6 +46,11 @@ void doveadm_lockout_fail(const struct doveadm_cmd_context *cctx,
 int doveadm_lockout_init(const struct doveadm_cmd_context *cctx,
 			 bool readonly, struct doveadm_lockout *lo_r);
 void doveadm_lockout_deinit(struct doveadm_lockout *lo);
+/* As doveadm_lockout_init() for writing, but a missing table is created
+   first, owned by the auth process's user (directory 0700, files 0600):
+   for the commands that add to the table (ban, allow, import). */
+int doveadm_lockout_init_create(const struct doveadm_cmd_context *cctx,
+				struct doveadm_lockout *lo_r);
 extern struct doveadm_cmd_ver2 doveadm_cmd_lockout_simulate;
 
 /* Read the lockout_* settings of the plugin { } stanza into cfg. On error

@@ -1,4 +1,5 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#include "lockout-args.h"
 #include "lockout-logparse.h"
 #include "lockout-logline.h"
 
@@ -33,22 +34,9 @@ static bool digits(const char **p, unsigned int n, int *value_r)
 
 static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 
-/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 static int64_t ts_naive(const struct log_ts *ts, int year)
 {
-	return days_from_civil(year, ts->mon, ts->day) * 86400 +
+	return lockout_days_from_civil(year, ts->mon, ts->day) * 86400 +
 		ts->hour * 3600 + ts->min * 60 + ts->sec;
 }
 

@@ -177,7 +177,9 @@ static int parse_str(const struct setting_def *def, const char *value,
 
 	if (has_control_char(value))
 		problem = "must not contain control characters";
-	else if ((def->flags & SET_FLAG_ABS_PATH) != 0 && value[0] != '/')
+	else if ((def->flags & SET_FLAG_ABS_PATH) != 0 && value[0] != '/' &&
+		 !(value[0] == '\0' &&
+		   (def->flags & SET_FLAG_EMPTY_IS_VALUE) != 0))
 		problem = "must start with an absolute path";
 	else if (value[0] == '\0' &&
 		 (def->flags & SET_FLAG_EMPTY_IS_VALUE) == 0)

@@ -81,6 +81,9 @@ static const struct setting_def setting_defs[] = {
 	DEF_TIME("lockout_ip_long_window", ip_long_window, "1 day", 0),
 	DEF_TIME("lockout_ip_long_ban_time", ip_long_ban_time, "1 day",
 		 SET_FLAG_PERMANENT),
+	/* issue 12: administration */
+	DEF_STR("lockout_metrics_file", metrics_file, "",
+		SET_FLAG_ABS_PATH | SET_FLAG_EMPTY_IS_VALUE),
 };
 
 #define SETTINGS_COUNT (sizeof(setting_defs) / sizeof(setting_defs[0]))

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -185,23 +186,23 @@ static int read_all(int fd, char **buf_r, const char **error_r)
 	return 0;
 }
 
-int lockout_doveconf_read(struct lockout_config *cfg,
-			  const char *doveconf_path, const char *config_path,
-			  const char **error_r)
+/* Run argv (argv[0] the path) without a shell and read its standard output
+   into *output_r (malloc()ed, NUL-terminated). */
+static int doveconf_run(const char *const *argv, char **output_r,
+			const char **error_r)
 {
-	const char *argv[5];
 	int fds[2], status, ret;
-	char *output = NULL;
-	unsigned int argc = 0;
+	char *output = NULL, what[512];
+	size_t len = 0;
+	unsigned int i;
 	pid_t pid;
 
-	argv[argc++] = doveconf_path;
-	if (config_path != NULL) {
-		argv[argc++] = "-c";
-		argv[argc++] = config_path;
+	/* the command as errors name it */
+	what[0] = '\0';
+	for (i = 0; argv[i] != NULL && len < sizeof(what); i++) {
+		len += snprintf(what + len, sizeof(what) - len, "%s%s",
+				i == 0 ? "" : " ", argv[i]);
 	}
-	argv[argc++] = "plugin";
-	argv[argc] = NULL;
 
 	if (pipe2(fds, O_CLOEXEC) < 0) {
 		*error_r = lockout_error_fmt("pipe() failed: %s",
@@ -220,7 +221,7 @@ int lockout_doveconf_read(struct lockout_config *cfg,
 		if (dup2(fds[1], STDOUT_FILENO) < 0)
 			_exit(127);
 		signal(SIGPIPE, SIG_DFL);
-		execv(doveconf_path, (char *const *)argv);
+		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -237,15 +238,60 @@ int lockout_doveconf_read(struct lockout_config *cfg,
 	if (ret < 0)
 		return -1;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		*error_r = lockout_error_fmt(
-			"%s%s%s plugin failed (exit status %d)", doveconf_path,
-			config_path == NULL ? "" : " -c ",
-			config_path == NULL ? "" : config_path,
-			WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		*error_r = lockout_error_fmt("%s failed (exit status %d)",
+			what, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 		free(output);
 		return -1;
 	}
+	*output_r = output;
+	return 0;
+}
+
+int lockout_doveconf_read(struct lockout_config *cfg,
+			  const char *doveconf_path, const char *config_path,
+			  const char **error_r)
+{
+	const char *argv[5];
+	unsigned int argc = 0;
+	char *output;
+	int ret;
+
+	argv[argc++] = doveconf_path;
+	if (config_path != NULL) {
+		argv[argc++] = "-c";
+		argv[argc++] = config_path;
+	}
+	argv[argc++] = "plugin";
+	argv[argc] = NULL;
+	if (doveconf_run(argv, &output, error_r) < 0)
+		return -1;
 	ret = lockout_doveconf_parse(cfg, output, error_r);
 	free(output);
 	return ret;
+}
+
+int lockout_doveconf_value(const char *doveconf_path,
+			   const char *config_path, const char *name,
+			   char **value_r, const char **error_r)
+{
+	const char *argv[6];
+	unsigned int argc = 0;
+	char *output;
+	size_t len;
+
+	argv[argc++] = doveconf_path;
+	if (config_path != NULL) {
+		argv[argc++] = "-c";
+		argv[argc++] = config_path;
+	}
+	argv[argc++] = "-h";
+	argv[argc++] = name;
+	argv[argc] = NULL;
+	if (doveconf_run(argv, &output, error_r) < 0)
+		return -1;
+	len = strlen(output);
+	while (len > 0 && (output[len - 1] == '\n' || output[len - 1] == ' '))
+		output[--len] = '\0';
+	*value_r = output;
+	return 0;
 }

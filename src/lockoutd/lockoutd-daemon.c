@@ -1,6 +1,7 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
 #include "lockoutd-daemon.h"
 #include "lockoutd-log.h"
+#include "lockoutd-metrics.h"
 #include "lockoutd-notify.h"
 #include "lockoutd-rows.h"
 #include "lockoutd-sync.h"
@@ -42,6 +43,7 @@ struct lockoutd_daemon {
 	int64_t next_full, next_retry;
 	bool need_full, need_sync;
 	int64_t next_digest, next_protection;
+	int64_t next_metrics;
 
 	enum mail_kind mail_kind;
 	struct lockoutd_mail mail;
@@ -270,9 +272,46 @@ static int daemon_sync(struct lockoutd_daemon *daemon, bool full)
 	return 0;
 }
 
+/* --- lockout_metrics_file -------------------------------------------------- */
+
+static void daemon_metrics(struct lockoutd_daemon *daemon, int64_t mono)
+{
+	const struct lockout_config *cfg = daemon->set->cfg;
+	struct lockout_admin_stats stats;
+	struct lockout_admin admin;
+	struct lockout_str out;
+	const char *text, *error;
+
+	if (cfg->metrics_file == NULL || cfg->metrics_file[0] == '\0' ||
+	    daemon->set->dry_run || mono < daemon->next_metrics)
+		return;
+	daemon->next_metrics = mono + LOCKOUTD_METRICS_MSECS;
+	memset(&admin, 0, sizeof(admin));
+	admin.store = daemon->store;
+	admin.cfg = cfg;
+	admin.now = clock_msecs(CLOCK_REALTIME) / 1000;
+	if (lockout_admin_stats(&admin, &stats, &error) < 0) {
+		log_error("metrics: reading the ban table: %s", error);
+		return;
+	}
+	lockout_str_init(&out);
+	lockoutd_metrics_format(&out, &stats, lockoutd_log_errors(),
+				admin.now);
+	text = lockout_str_c(&out);
+	if (text == NULL)
+		log_error("metrics: out of memory");
+	else if (lockoutd_metrics_write(cfg->metrics_file, text, out.len,
+					&error) < 0)
+		log_error("metrics: %s", error);
+	lockout_str_free(&out);
+}
+
 int lockoutd_daemon_reconcile(struct lockoutd_daemon *daemon)
 {
-	return daemon_sync(daemon, true);
+	int ret = daemon_sync(daemon, true);
+
+	daemon_metrics(daemon, clock_msecs(CLOCK_MONOTONIC));
+	return ret;
 }
 
 /* --- mail ----------------------------------------------------------------- */
@@ -485,5 +524,6 @@ int lockoutd_daemon_run(struct lockoutd_daemon *daemon, int signal_fd)
 			}
 		}
 		daemon_notify(daemon, mono);
+		daemon_metrics(daemon, mono);
 	}
 }

@@ -10,6 +10,12 @@
 static bool log_stderr = true;
 static bool log_syslog = false;
 static bool syslog_opened = false;
+static uint64_t errors_logged = 0;
+
+uint64_t lockoutd_log_errors(void)
+{
+	return errors_logged;
+}
 
 void lockoutd_log_open(bool to_stderr, bool to_syslog)
 {
@@ -39,6 +45,8 @@ void lockoutd_log(int priority, const char *fmt, ...)
 	va_list args;
 	size_t i;
 
+	if (priority <= LOG_ERR)
+		errors_logged++;
 	va_start(args, fmt);
 	vsnprintf(line, sizeof(line), fmt, args);
 	va_end(args);

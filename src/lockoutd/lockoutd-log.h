@@ -8,6 +8,7 @@
    as '?', so nothing read from the ban table can forge log lines. */
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <syslog.h>
 
 /* Choose the targets. May be called again (e.g. after daemonizing). */
@@ -18,6 +19,8 @@ void lockoutd_log(int priority, const char *fmt, ...)
 
 /* Log each line of text (e.g. firewall commands of a dry run) after
    prefix, at LOG_INFO. */
+/* How many errors were logged since the start (lockout_metrics_file). */
+uint64_t lockoutd_log_errors(void);
 void lockoutd_log_lines(const char *prefix, const char *text);
 
 #define log_error(...) lockoutd_log(LOG_ERR, __VA_ARGS__)

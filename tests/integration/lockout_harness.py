@@ -471,7 +471,7 @@ class Dovecot:
                  passdb_lockout_args="", auth_verbose=True, auth_debug=False,
                  env=None, tmp_parent="/tmp", start_timeout=_START_TIMEOUT,
                  exclude_installed_lockout=True, netns=None,
-                 auth_conf=None):
+                 auth_conf=None, wait_auth=True):
         """module_dirs: {"auth": [so, ...], "doveadm": [...], "": [...]}
         (key = subdirectory of the modules dir, "" for mail plugins).
         plugin_settings: {"lockout_x": value} for plugin { } (2.4: top
@@ -512,6 +512,7 @@ class Dovecot:
         self.exclude_installed_lockout = exclude_installed_lockout
         self.netns = netns
         self.auth_conf = auth_conf
+        self.wait_auth = wait_auth
         self.dovecot_version = dovecot_version()
         # 2.4 has another configuration syntax (see _config_text_24)
         self.v24 = self.dovecot_version[:2] >= (2, 4)
@@ -861,7 +862,8 @@ shutdown_clients = yes
     def _wait_ready(self):
         deadline = time.monotonic() + self.start_timeout
         own_ns = os.readlink("/proc/self/ns/mnt")
-        need = {"imap", "pop3", "auth"}
+        need = {"imap", "pop3", "auth"} if self.wait_auth else \
+            {"listening"}
         last_err = "nothing answered"
         while True:
             if self.proc.poll() is not None:
@@ -876,6 +878,8 @@ shutdown_clients = yes
                               self.log_text()[self._log_start:], re.M)
             if fatal:
                 raise self._startup_failure(fatal.group(0))
+            if "listening" in need and os.path.exists(self.auth_socket):
+                need.discard("listening")
             try:
                 if "imap" in need:
                     with _LineConn(("127.0.0.1", self.imap_port), 2.0) as c:

@@ -540,6 +540,80 @@ def test_command_line_once_dry_run_flush_and_exit_codes():
             "table inet lockout"
 
 
+def parse_prometheus(text):
+    """{(name, ((label, value), ...)): float} of a Prometheus text file;
+    fails on a line that is not a comment or a sample."""
+    import re
+    out = {}
+    sample = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})? '
+                        r'(-?[0-9.e+]+)$')
+    for line in text.splitlines():
+        if line.startswith("# HELP ") or line.startswith("# TYPE "):
+            continue
+        m = sample.match(line)
+        assert m, "not a sample: %r" % line
+        labels = tuple(sorted(tuple(kv.split("=", 1))
+                              for kv in (m.group(3) or "").split(",")
+                              if kv))
+        labels = tuple((k, v.strip('"')) for k, v in labels)
+        out[(m.group(1), labels)] = float(m.group(4))
+    return out
+
+
+def test_metrics_file_for_node_exporter():
+    with Netns() as ns:
+        metrics = None
+        d = instance()
+        try:
+            metrics = os.path.join(d.tmp, "textfile", "lockout.prom")
+            os.mkdir(os.path.dirname(metrics))
+            # lockoutd writes as the ban table's owner
+            os.chown(os.path.dirname(metrics), d.dovecot_uid, d.dovecot_gid)
+            d.plugin_settings["lockout_metrics_file"] = metrics
+            d.start()
+            add_ban(d, "192.0.2.50")
+            add_ban(d, "192.0.2.0/24", kind="net")
+            add_ban(d, "carol@example.org", kind="user")
+            add_ban(d, "192.0.2.99", observed=1)
+            attack(d, "198.51.100.7", count=FAILURES)
+            wait_until("failures written", lambda: db(d).execute(
+                "SELECT count(*) FROM failures").fetchone()[0] > 0)
+            os.umask(0o077)
+            try:
+                rc, out = run_lockoutd(ns, "-c", d.conf_path, "--once")
+            finally:
+                os.umask(0o022)
+            assert rc == 0, out
+            st = os.stat(metrics)
+            assert st.st_mode & 0o777 == 0o644, oct(st.st_mode)
+            assert os.listdir(os.path.dirname(metrics)) == ["lockout.prom"]
+            with open(metrics) as f:
+                m = parse_prometheus(f.read())
+            active = "lockout_bans_active"
+            # the attack banned 198.51.100.7 (auto) on top of the 3 rows
+            assert m[(active, (("kind", "ip"), ("source", "all")))] == 2
+            assert m[(active, (("kind", "net"), ("source", "all")))] == 1
+            assert m[(active, (("kind", "user"), ("source", "all")))] == 1
+            assert m[(active, (("kind", "all"), ("source", "manual")))] == 3
+            assert m[(active, (("kind", "all"), ("source", "auto")))] == 1
+            assert m[(active, (("kind", "all"), ("source", "all")))] == 4
+            assert m[("lockout_bans_observed", ())] == 1
+            assert m[("lockout_protected_accounts", ())] == 1
+            assert m[("lockout_failures", (("window", "1h"),))] >= FAILURES
+            assert m[("lockout_refusals", (("window", "1h"),))] >= 0
+            assert m[("lockoutd_errors_total", ())] == 0
+            assert abs(m[("lockoutd_metrics_time_seconds", ())] -
+                       time.time()) < 60
+            # its own errors are counted: a directory it cannot write
+            d.plugin_settings["lockout_metrics_file"] = \
+                "/nonexistent/dir/lockout.prom"
+            d.restart()
+            rc, out = run_lockoutd(ns, "-c", d.conf_path, "--once")
+            assert "metrics: open(/nonexistent/dir/lockout.prom." in out, out
+        finally:
+            d.close()
+
+
 def test_golden_commands_are_valid_nftables_input():
     files = sorted(glob.glob(os.path.join(REPO, "tests", "unit", "golden",
                                           "*.nft")))

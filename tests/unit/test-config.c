@@ -244,6 +244,7 @@ static const char *const setting_names[] = {
 	/* issue 13 */
 	"lockout_ip_long_failures", "lockout_ip_long_window",
 	"lockout_ip_long_ban_time",
+	"lockout_metrics_file",
 };
 
 START_TEST(test_config_names)
