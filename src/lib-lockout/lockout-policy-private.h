@@ -40,6 +40,9 @@
 #define POLICY_STALE_REPEATS 5
 /* A known device's last_seen is persisted again only after this long. */
 #define POLICY_DEVICE_REFRESH_SECS 3600
+/* Sources with password checks in flight tracked at once (a table of
+   their own, entries freed when their last check ends). */
+#define POLICY_INFLIGHT_SOURCES 4096
 /* The ring keeps this bit of the password tag for "targeted name". */
 #define RING_TARGETED 0x80000000U
 
@@ -64,6 +67,12 @@ struct source {
 	unsigned int distinct_users;
 	uint32_t user_hashes[POLICY_DISTINCT];
 	char users[POLICY_USERS][POLICY_USER_LEN];
+};
+
+/* A source with password checks in flight (lockout_policy_reserve()). */
+struct inflight {
+	struct lockout_satable_head h;
+	unsigned int count;
 };
 
 /* History of a source network or of an IPv4 /24. */
@@ -116,6 +125,7 @@ struct lockout_policy {
 	unsigned int ring_size;
 
 	struct lockout_satable *sources, *history, *accounts, *devices;
+	struct lockout_satable *inflight;
 	struct ring_entry *rings;
 	struct lockout_banset *bans;
 	struct protections protections;
@@ -199,6 +209,10 @@ struct source *policy_source_find(const struct lockout_policy *policy,
 				  const struct lockout_net *net);
 struct history *policy_history_find(const struct lockout_policy *policy,
 				    const struct lockout_net *net);
+
+/* The failures of src's ring within the window. */
+unsigned int policy_ring_failures(const struct lockout_policy *policy,
+				  const struct source *src, uint32_t now32);
 
 /* Count h among the *count hashes (at most POLICY_DISTINCT) remembered;
    returns true when it was new and was added. */
