@@ -43,6 +43,9 @@
 /* Sources with password checks in flight tracked at once (a table of
    their own, entries freed when their last check ends). */
 #define POLICY_INFLIGHT_SOURCES 4096
+/* Reservations older than this are forgotten: no password check takes
+   longer (Dovecot times auth requests out sooner). */
+#define POLICY_INFLIGHT_STALE_SECS 120
 /* The ring keeps this bit of the password tag for "targeted name". */
 #define RING_TARGETED 0x80000000U
 
@@ -73,6 +76,9 @@ struct source {
 struct inflight {
 	struct lockout_satable_head h;
 	unsigned int count;
+	/* the last reservation: a count this old is stale (a lost release
+	   must not hold a source for ever) */
+	int64_t last;
 };
 
 /* History of a source network or of an IPv4 /24. */

@@ -310,12 +310,15 @@ enum lockout_slot lockout_policy_reserve(struct lockout_policy *policy,
 	}
 	key = policy_net_key(policy, &net);
 	inf = lockout_satable_find(policy->inflight, key);
+	if (inf != NULL && now - inf->last >= POLICY_INFLIGHT_STALE_SECS)
+		inf->count = 0;
 	if (inf != NULL &&
 	    failures + inf->count >= policy->cfg->ip_failures)
 		return LOCKOUT_SLOT_WAIT;
 	if (inf == NULL)
 		inf = lockout_satable_get(policy->inflight, key, NULL, NULL);
 	inf->count++;
+	inf->last = now;
 	return LOCKOUT_SLOT_RESERVED;
 }
 

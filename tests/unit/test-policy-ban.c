@@ -545,6 +545,11 @@ START_TEST(test_reserve_slots)
 				 LOCKOUT_SLOT_RESERVED);
 	ck_assert_int_eq(reserve(fx, T0 + 10 * MINUTE, "192.0.2.1"),
 			 LOCKOUT_SLOT_WAIT);
+	/* reservations never released (a lost outcome) go stale */
+	ck_assert_int_eq(reserve(fx, T0 + 12 * MINUTE - 1, "192.0.2.1"),
+			 LOCKOUT_SLOT_WAIT);
+	ck_assert_int_eq(reserve(fx, T0 + 12 * MINUTE, "192.0.2.1"),
+			 LOCKOUT_SLOT_RESERVED);
 	/* allowed networks are never held nor counted */
 	for (i = 0; i < 100; i++)
 		ck_assert_int_eq(reserve(fx, T0, "198.51.100.7"),
