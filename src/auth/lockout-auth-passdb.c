@@ -156,19 +156,24 @@ static void lockout_passdb_answer(struct lockout_request_ctx *ctx,
 static void lockout_passdb_hold(struct auth_request *request,
 				struct lockout_request_ctx *ctx)
 {
+	static time_t last_warning = 0;
+
+	ctx->request = request;
 	if (held_count >= LOCKOUT_HELD_MAX) {
 		/* too many held at once: a temporary failure, no password
-		   check */
-		e_warning(lockout_auth->event, "%u requests already held for "
-			  "sources at their threshold: temporary failure",
-			  held_count);
+		   check; said at most once a minute */
+		if (ioloop_time - last_warning >= 60) {
+			e_warning(lockout_auth->event, "%u requests already "
+				  "held for sources at their threshold: "
+				  "temporary failure for more", held_count);
+			last_warning = ioloop_time;
+		}
 		lockout_passdb_answer(ctx, PASSDB_RESULT_INTERNAL_FAILURE);
 		return;
 	}
 	e_debug(request->event, "lockout: Held: the source's failures and "
 		"checks in flight reached lockout_ip_failures");
 	auth_request_ref(request);
-	ctx->request = request;
 	ctx->held = TRUE;
 	ctx->held_since = ioloop_time;
 	ctx->held_next = NULL;
@@ -241,9 +246,7 @@ lockout_passdb_verify_plain(struct auth_request *request,
 		return;
 	}
 	ctx = lockout_auth_request_ctx(request);
-	ctx->request = request;
 	ctx->plain_callback = callback;
-	ctx->credentials_callback = NULL;
 	lockout_passdb_hold(request, ctx);
 }
 
@@ -259,8 +262,6 @@ lockout_passdb_lookup_credentials(struct auth_request *request,
 		return;
 	}
 	ctx = lockout_auth_request_ctx(request);
-	ctx->request = request;
-	ctx->plain_callback = NULL;
 	ctx->credentials_callback = callback;
 	lockout_passdb_hold(request, ctx);
 }
