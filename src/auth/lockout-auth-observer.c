@@ -36,6 +36,11 @@ static unsigned int health_passdb_calls, health_outcomes;
 static bool health_warned;
 static struct timeout *to_health;
 
+bool lockout_auth_observer_outcomes_flow(void)
+{
+	return !health_warned;
+}
+
 static void lockout_filter_install(void)
 {
 	struct event_filter *current, *merged;

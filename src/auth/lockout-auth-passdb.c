@@ -52,7 +52,7 @@ lockout_passdb_refuse(struct auth_request *request,
    FIFO, bounded; re-checked when a slot is released (from a zero timer,
    never inside another request's callback) and every second. */
 #define LOCKOUT_HELD_MAX 1024
-#define LOCKOUT_HELD_MAX_SECS 30
+#define LOCKOUT_HELD_MAX_SECS 5
 static struct lockout_request_ctx *held_head, *held_tail;
 static unsigned int held_count;
 static struct timeout *to_held_now, *to_held_tick;
@@ -112,7 +112,8 @@ static enum passdb_result lockout_passdb_check(struct auth_request *request,
 				       &addr, request->fields.user, &ban);
 	switch (verdict) {
 	case LOCKOUT_VERDICT_ALLOW:
-		if (observe || ctx->reserved)
+		if (observe || ctx->reserved ||
+		    !lockout_auth_observer_outcomes_flow())
 			break;
 		switch (lockout_policy_reserve(lockout_auth->policy,
 					       ioloop_time, &addr)) {
@@ -207,8 +208,11 @@ static void lockout_passdb_held_check(void *context ATTR_UNUSED)
 			prev = ctx;
 			continue;
 		}
-		if (result == PASSDB_RESULT_NEXT_HELD)
-			result = PASSDB_RESULT_INTERNAL_FAILURE;
+		if (result == PASSDB_RESULT_NEXT_HELD) {
+			/* the outcomes that would free a slot got lost:
+			   go on rather than fail a login */
+			result = PASSDB_RESULT_NEXT;
+		}
 		/* unlink */
 		if (prev != NULL)
 			prev->held_next = next;
