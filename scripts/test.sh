@@ -108,6 +108,14 @@ for t in tests/integration/test_*.py; do
 	fi
 done
 
+# --- the integration suite once more, the plugin built with ASan+UBSan and
+# loaded into the real Dovecot (scripts/test-asan-dovecot.sh); any
+# sanitizer report fails. LOCKOUT_SKIP_ASAN=1 skips it. --------------------
+if [ "${LOCKOUT_SKIP_ASAN:-0}" != 1 ]; then
+	echo "== integration tests, plugin built with ASan+UBSan"
+	run_counted ./scripts/test-asan-dovecot.sh
+fi
+
 # --- fuzzing: every libFuzzer target briefly (scripts/fuzz.sh), one test
 # each; LOCKOUT_FUZZ_SECS sets the seconds per target (default 10) -------
 echo "== fuzz targets (libFuzzer, ASan+UBSan), ${LOCKOUT_FUZZ_SECS:-10} s each"
