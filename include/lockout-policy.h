@@ -156,6 +156,34 @@ int lockout_policy_observe(struct lockout_policy *policy,
 			   lockout_decision_callback_t *callback,
 			   void *context) __attribute__((warn_unused_result));
 
+/* --- password checks in flight -------------------------------------- */
+
+enum lockout_slot {
+	/* go on; call lockout_policy_release() once the outcome is
+	   observed (or the request ends without one) */
+	LOCKOUT_SLOT_RESERVED,
+	/* go on, nothing reserved: an allowed source, never counted */
+	LOCKOUT_SLOT_FREE,
+	/* hold the request: the source's failures within lockout_ip_window
+	   plus its checks in flight reached lockout_ip_failures */
+	LOCKOUT_SLOT_WAIT,
+};
+/* Before handing a request from ip to the password check at now: reserve
+   one of the failures its source has left before the ban. With an
+   asynchronous passdb (checkpassword, SQL, LDAP) requests overlap; without
+   this, a burst reaches the password check many times before the first
+   failure is counted. O(lockout_ip_failures), no allocation; the
+   reservations live in a table of their own with a fixed size (an evicted
+   one is simply no longer counted). */
+enum lockout_slot lockout_policy_reserve(struct lockout_policy *policy,
+					 int64_t now,
+					 const struct lockout_addr *ip);
+/* Give back a reservation of ip (after lockout_policy_observe() of its
+   outcome, so that a failure takes the place of its check). Releasing
+   what was not reserved does nothing. */
+void lockout_policy_release(struct lockout_policy *policy,
+			    const struct lockout_addr *ip);
+
 /* --- state that comes from the ban table ------------------------------ */
 
 /* The active address and network bans. The caller may add bans from the

@@ -7,6 +7,9 @@ dovecot-core dovecot-imapd dovecot-pop3d dovecot-dev dovecot-lmtpd
 libsqlite3-dev sqlite3 libsodium-dev check zlib1g-dev
 nftables libnftables-dev iproute2 util-linux procps
 python3 netcat-openbsd man-db groff-base locales"
+# libFuzzer targets (scripts/fuzz.sh) and the ASan build of the plugin
+# (scripts/test-asan-dovecot.sh)
+PKGS="$PKGS clang libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

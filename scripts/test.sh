@@ -108,6 +108,28 @@ for t in tests/integration/test_*.py; do
 	fi
 done
 
+# --- the integration suite once more, the plugin built with ASan+UBSan and
+# loaded into the real Dovecot (scripts/test-asan-dovecot.sh); any
+# sanitizer report fails. LOCKOUT_SKIP_ASAN=1 skips it. --------------------
+if [ "${LOCKOUT_SKIP_ASAN:-0}" != 1 ]; then
+	echo "== integration tests, plugin built with ASan+UBSan"
+	run_counted ./scripts/test-asan-dovecot.sh
+fi
+
+# --- fuzzing: every libFuzzer target briefly (scripts/fuzz.sh), one test
+# each; LOCKOUT_FUZZ_SECS sets the seconds per target (default 10) -------
+echo "== fuzz targets (libFuzzer, ASan+UBSan), ${LOCKOUT_FUZZ_SECS:-10} s each"
+fuzz_out=$(nice -n 10 ./scripts/fuzz.sh "${LOCKOUT_FUZZ_SECS:-10}" 2>&1)
+echo "$fuzz_out" | grep -E '^fuzz-[a-z0-9-]+: '
+fuzz_ok=$(echo "$fuzz_out" | grep -cE '^fuzz-[a-z0-9-]+: ok')
+fuzz_bad=$(echo "$fuzz_out" | grep -cE '^fuzz-[a-z0-9-]+: (FAILED|BUILD)')
+passed=$((passed + fuzz_ok))
+failed=$((failed + fuzz_bad))
+if [ "$fuzz_ok" -eq 0 ] && [ "$fuzz_bad" -eq 0 ]; then
+	echo "FAIL scripts/fuzz.sh: no target ran"; echo "$fuzz_out" | tail -20
+	failed=$((failed + 1))
+fi
+
 # --- other Debian releases, in cached debootstrap trees ---------------------
 # (/var/cache/dovecot-lockout: the first run makes them, ~20 min; later runs
 # reuse them.) LOCKOUT_SKIP_TREES=1 skips this part.

@@ -7,6 +7,7 @@
 #include "lockout-auth-private.h"
 #include "lockout-auth-db.h"
 #include "lockout-auth-observer.h"
+#include "lockout-auth-passdb.h"
 #include "lockout-auth-request.h"
 #include "lockout-policy.h"
 
@@ -34,6 +35,11 @@ static bool merging = FALSE;
 static unsigned int health_passdb_calls, health_outcomes;
 static bool health_warned;
 static struct timeout *to_health;
+
+bool lockout_auth_observer_outcomes_flow(void)
+{
+	return !health_warned;
+}
 
 static void lockout_filter_install(void)
 {
@@ -141,6 +147,15 @@ static void lockout_observe(struct auth_request *request,
 	}
 }
 
+/* The outcome is known (and counted, if a failure): the request's slot is
+   free for the next one of its source. */
+static void lockout_observe_and_release(struct auth_request *request,
+					struct lockout_request_ctx *ctx)
+{
+	lockout_observe(request, ctx);
+	lockout_auth_passdb_release(request, ctx);
+}
+
 /* A passdb of the chain finished: remember a password mismatch, so that a
    later passdb's "unknown user" does not turn a typo into a hostile login
    to an unknown (perhaps targeted) name. */
@@ -196,7 +211,7 @@ lockout_event_callback(struct event *event, enum event_callback_type type,
 	if (request == NULL)
 		return TRUE;
 	T_BEGIN {
-		lockout_observe(request, request_ctx);
+		lockout_observe_and_release(request, request_ctx);
 	} T_END;
 	return TRUE;
 }

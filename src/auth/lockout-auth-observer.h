@@ -14,5 +14,9 @@ void lockout_auth_observer_deinit(void);
 void lockout_auth_observer_start(void);
 /* A request reached the passdb: its outcome should follow (health). */
 void lockout_auth_observer_expect_outcome(void);
+/* Are outcomes reaching us (the health check has not found them missing)?
+   Requests are held for a slot only then: a slot is released by the
+   outcome. */
+bool lockout_auth_observer_outcomes_flow(void);
 
 #endif

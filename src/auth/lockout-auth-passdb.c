@@ -9,6 +9,10 @@
 #include "lockout-auth-request.h"
 #include "lockout-policy.h"
 
+/* lockout_passdb_check()'s own answer: hold the request (not a Dovecot
+   result; never handed to Dovecot) */
+#define PASSDB_RESULT_NEXT_HELD ((enum passdb_result)-100)
+
 /* passdb "lockout": placed before every other passdb, it answers NEXT for
    requests that may go on, and USER_DISABLED for banned sources, before any
    password is checked. Without a "reason" field the client sees the same
@@ -43,6 +47,39 @@ lockout_passdb_refuse(struct auth_request *request,
 	return PASSDB_RESULT_USER_DISABLED;
 }
 
+/* Requests held because their source has as many failures counted plus
+   checks in flight as lockout_ip_failures (lockout_policy_reserve()): a
+   FIFO, bounded; re-checked when a slot is released (from a zero timer,
+   never inside another request's callback) and every second. */
+#define LOCKOUT_HELD_MAX 1024
+#define LOCKOUT_HELD_MAX_SECS 5
+static struct lockout_request_ctx *held_head, *held_tail;
+static unsigned int held_count;
+static struct timeout *to_held_now, *to_held_tick;
+
+static void lockout_passdb_held_check(void *context ATTR_UNUSED);
+
+static void lockout_passdb_held_schedule(void)
+{
+	if (held_count > 0 && to_held_now == NULL)
+		to_held_now = timeout_add_short(0, lockout_passdb_held_check,
+						NULL);
+}
+
+void lockout_auth_passdb_release(struct auth_request *request,
+				 struct lockout_request_ctx *ctx)
+{
+	struct lockout_addr addr;
+
+	if (ctx == NULL || !ctx->reserved || lockout_auth == NULL)
+		return;
+	ctx->reserved = FALSE;
+	lockout_auth_request_addr(request, &addr);
+	if (addr.family != 0)
+		lockout_policy_release(lockout_auth->policy, &addr);
+	lockout_passdb_held_schedule();
+}
+
 static enum passdb_result lockout_passdb_check(struct auth_request *request,
 					       const char *password)
 {
@@ -75,6 +112,20 @@ static enum passdb_result lockout_passdb_check(struct auth_request *request,
 				       &addr, request->fields.user, &ban);
 	switch (verdict) {
 	case LOCKOUT_VERDICT_ALLOW:
+		if (observe || ctx->reserved ||
+		    !lockout_auth_observer_outcomes_flow())
+			break;
+		switch (lockout_policy_reserve(lockout_auth->policy,
+					       ioloop_time, &addr)) {
+		case LOCKOUT_SLOT_RESERVED:
+			ctx->reserved = TRUE;
+			break;
+		case LOCKOUT_SLOT_FREE:
+			break;
+		case LOCKOUT_SLOT_WAIT:
+			/* the caller holds the request */
+			return PASSDB_RESULT_NEXT_HELD;
+		}
 		break;
 	case LOCKOUT_VERDICT_BANNED:
 		lockout_net_to_str(&ban->net, target);
@@ -92,19 +143,131 @@ static enum passdb_result lockout_passdb_check(struct auth_request *request,
 	return PASSDB_RESULT_NEXT;
 }
 
+static void lockout_passdb_answer(struct lockout_request_ctx *ctx,
+				  enum passdb_result result)
+{
+	struct auth_request *request = ctx->request;
+
+	if (ctx->plain_callback != NULL)
+		ctx->plain_callback(result, request);
+	else
+		ctx->credentials_callback(result, NULL, 0, request);
+}
+
+static void lockout_passdb_hold(struct auth_request *request,
+				struct lockout_request_ctx *ctx)
+{
+	static time_t last_warning = 0;
+
+	ctx->request = request;
+	if (held_count >= LOCKOUT_HELD_MAX) {
+		/* too many held at once: a temporary failure, no password
+		   check; said at most once a minute */
+		if (ioloop_time - last_warning >= 60) {
+			e_warning(lockout_auth->event, "%u requests already "
+				  "held for sources at their threshold: "
+				  "temporary failure for more", held_count);
+			last_warning = ioloop_time;
+		}
+		lockout_passdb_answer(ctx, PASSDB_RESULT_INTERNAL_FAILURE);
+		return;
+	}
+	e_debug(request->event, "lockout: Held: the source's failures and "
+		"checks in flight reached lockout_ip_failures");
+	auth_request_ref(request);
+	ctx->held = TRUE;
+	ctx->held_since = ioloop_time;
+	ctx->held_next = NULL;
+	if (held_tail != NULL)
+		held_tail->held_next = ctx;
+	else
+		held_head = ctx;
+	held_tail = ctx;
+	held_count++;
+	if (to_held_tick == NULL)
+		to_held_tick = timeout_add(1000, lockout_passdb_held_check,
+					   NULL);
+}
+
+/* Re-check every held request (bounded by LOCKOUT_HELD_MAX): banned now,
+   a slot free, or held too long. Answers are given after the list is
+   updated: a callback may hold or release again. */
+static void lockout_passdb_held_check(void *context ATTR_UNUSED)
+{
+	struct lockout_request_ctx *ctx, *prev = NULL, *next;
+	struct lockout_request_ctx *ready = NULL, **ready_tail = &ready;
+	struct auth_request *request;
+	enum passdb_result result;
+
+	timeout_remove(&to_held_now);
+	for (ctx = held_head; ctx != NULL; ctx = next) {
+		next = ctx->held_next;
+		result = lockout_passdb_check(ctx->request, NULL);
+		if (result == PASSDB_RESULT_NEXT_HELD &&
+		    ioloop_time - ctx->held_since < LOCKOUT_HELD_MAX_SECS) {
+			prev = ctx;
+			continue;
+		}
+		if (result == PASSDB_RESULT_NEXT_HELD) {
+			/* the outcomes that would free a slot got lost:
+			   go on rather than fail a login */
+			result = PASSDB_RESULT_NEXT;
+		}
+		/* unlink */
+		if (prev != NULL)
+			prev->held_next = next;
+		else
+			held_head = next;
+		if (held_tail == ctx)
+			held_tail = prev;
+		held_count--;
+		ctx->held = FALSE;
+		ctx->held_next = NULL;
+		ctx->held_result = result;
+		*ready_tail = ctx;
+		ready_tail = &ctx->held_next;
+	}
+	if (held_count == 0)
+		timeout_remove(&to_held_tick);
+	for (ctx = ready; ctx != NULL; ctx = next) {
+		next = ctx->held_next;
+		request = ctx->request;
+		lockout_passdb_answer(ctx, ctx->held_result);
+		auth_request_unref(&request);
+	}
+}
+
 static void
 lockout_passdb_verify_plain(struct auth_request *request,
 			    const char *password,
 			    verify_plain_callback_t *callback)
 {
-	callback(lockout_passdb_check(request, password), request);
+	enum passdb_result result = lockout_passdb_check(request, password);
+	struct lockout_request_ctx *ctx;
+
+	if (result != PASSDB_RESULT_NEXT_HELD) {
+		callback(result, request);
+		return;
+	}
+	ctx = lockout_auth_request_ctx(request);
+	ctx->plain_callback = callback;
+	lockout_passdb_hold(request, ctx);
 }
 
 static void
 lockout_passdb_lookup_credentials(struct auth_request *request,
 				  lookup_credentials_callback_t *callback)
 {
-	callback(lockout_passdb_check(request, NULL), NULL, 0, request);
+	enum passdb_result result = lockout_passdb_check(request, NULL);
+	struct lockout_request_ctx *ctx;
+
+	if (result != PASSDB_RESULT_NEXT_HELD) {
+		callback(result, NULL, 0, request);
+		return;
+	}
+	ctx = lockout_auth_request_ctx(request);
+	ctx->credentials_callback = callback;
+	lockout_passdb_hold(request, ctx);
 }
 
 static struct passdb_module *
@@ -173,6 +336,19 @@ static void lockout_passdb_init(struct passdb_module *module ATTR_UNUSED)
 
 static void lockout_passdb_deinit(struct passdb_module *module ATTR_UNUSED)
 {
+	struct lockout_request_ctx *ctx, *next;
+	struct auth_request *request;
+
+	/* shutting down: let go of the held requests unanswered */
+	for (ctx = held_head; ctx != NULL; ctx = next) {
+		next = ctx->held_next;
+		request = ctx->request;
+		auth_request_unref(&request);
+	}
+	held_head = held_tail = NULL;
+	held_count = 0;
+	timeout_remove(&to_held_now);
+	timeout_remove(&to_held_tick);
 	if (lockout_auth != NULL)
 		lockout_auth_db_deinit(&lockout_auth->db);
 }

@@ -3,6 +3,7 @@
 #define LOCKOUT_AUTH_REQUEST_H
 
 #include "lockout-addr.h"
+#include "passdb.h"
 
 struct auth_request;
 struct event;
@@ -27,6 +28,19 @@ struct lockout_request_ctx {
 	/* some passdb of the chain said "password mismatch": the user exists
 	   even if a later passdb did not know it */
 	bool seen_mismatch;
+	/* holds a slot of lockout_policy_reserve(), to release at the
+	   outcome */
+	bool reserved;
+	/* held by passdb lockout until its source has a slot free: the
+	   callback to continue with, and the next held request */
+	bool held;
+	time_t held_since;
+	void (*plain_callback)(enum passdb_result, struct auth_request *);
+	void (*credentials_callback)(enum passdb_result, const unsigned char *,
+				     size_t, struct auth_request *);
+	struct auth_request *request;
+	struct lockout_request_ctx *held_next;
+	enum passdb_result held_result;
 };
 
 /* Load the per-install password-tag key, lockout.key beside the database

@@ -54,12 +54,20 @@ static int policy_ban(struct lockout_policy *policy, struct emit_ctx *ctx,
 		      const char *rule, uint32_t base, int64_t now,
 		      const struct policy_count *count, const char *why)
 {
+	const struct lockout_banset_entry *existing;
 	struct lockout_decision d;
 	struct history *hist;
 	unsigned int prior;
 	uint32_t duration;
 	char dur[32];
 
+	/* failures that were in flight when net got banned (an asynchronous
+	   passdb answers them later) are of the same burst: one burst is one
+	   ban, not a repeat offence */
+	existing = lockout_banset_find(policy->bans, net);
+	if (existing != NULL &&
+	    (existing->expires == 0 || existing->expires > now))
+		return 0;
 	hist = policy_history_get(policy, net);
 	prior = history_prior_bans(policy, hist, now);
 	policy_decision_init(policy, &d, LOCKOUT_DECISION_BAN, rule, now, NULL,

@@ -40,6 +40,12 @@
 #define POLICY_STALE_REPEATS 5
 /* A known device's last_seen is persisted again only after this long. */
 #define POLICY_DEVICE_REFRESH_SECS 3600
+/* Sources with password checks in flight tracked at once (a table of
+   their own, entries freed when their last check ends). */
+#define POLICY_INFLIGHT_SOURCES 4096
+/* Reservations older than this are forgotten: no password check takes
+   longer (Dovecot times auth requests out sooner). */
+#define POLICY_INFLIGHT_STALE_SECS 120
 /* The ring keeps this bit of the password tag for "targeted name". */
 #define RING_TARGETED 0x80000000U
 
@@ -73,6 +79,15 @@ struct source {
 		struct ring_entry e[POLICY_LONG_MAX];
 		unsigned int head, len;
 	} longwin;
+};
+
+/* A source with password checks in flight (lockout_policy_reserve()). */
+struct inflight {
+	struct lockout_satable_head h;
+	unsigned int count;
+	/* the last reservation: a count this old is stale (a lost release
+	   must not hold a source for ever) */
+	int64_t last;
 };
 
 /* History of a source network or of an IPv4 /24. */
@@ -125,6 +140,7 @@ struct lockout_policy {
 	unsigned int ring_size;
 
 	struct lockout_satable *sources, *history, *accounts, *devices;
+	struct lockout_satable *inflight;
 	struct ring_entry *rings;
 	struct lockout_banset *bans;
 	struct protections protections;
@@ -208,6 +224,10 @@ struct source *policy_source_find(const struct lockout_policy *policy,
 				  const struct lockout_net *net);
 struct history *policy_history_find(const struct lockout_policy *policy,
 				    const struct lockout_net *net);
+
+/* The failures of src's ring within the window. */
+unsigned int policy_ring_failures(const struct lockout_policy *policy,
+				  const struct source *src, uint32_t now32);
 
 /* Count h among the *count hashes (at most POLICY_DISTINCT) remembered;
    returns true when it was new and was added. */

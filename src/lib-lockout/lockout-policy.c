@@ -48,8 +48,11 @@ lockout_policy_create(const struct lockout_config *cfg,
 						  sizeof(struct account));
 	policy->devices = lockout_satable_create(cfg->max_known_devices,
 						 sizeof(struct device));
+	policy->inflight = lockout_satable_create(POLICY_INFLIGHT_SOURCES,
+						  sizeof(struct inflight));
 	if (policy->sources == NULL || policy->history == NULL ||
-	    policy->accounts == NULL || policy->devices == NULL) {
+	    policy->accounts == NULL || policy->devices == NULL ||
+	    policy->inflight == NULL) {
 		lockout_policy_free(&policy);
 		return NULL;
 	}
@@ -76,6 +79,7 @@ void lockout_policy_free(struct lockout_policy **_policy)
 	lockout_satable_free(&policy->history);
 	lockout_satable_free(&policy->accounts);
 	lockout_satable_free(&policy->devices);
+	lockout_satable_free(&policy->inflight);
 	policy_protections_free(&policy->protections);
 	free(policy->allowed);
 	lockout_str_free(&policy->evidence);
@@ -276,6 +280,65 @@ lockout_policy_check(const struct lockout_policy *policy, int64_t now,
 	return LOCKOUT_VERDICT_ALLOW;
 }
 
+unsigned int policy_ring_failures(const struct lockout_policy *policy,
+				  const struct source *src, uint32_t now32)
+{
+	unsigned int n = 0;
+
+	while (policy_ring_recent(policy, src, now32, n) != NULL)
+		n++;
+	return n;
+}
+
+enum lockout_slot lockout_policy_reserve(struct lockout_policy *policy,
+					 int64_t now,
+					 const struct lockout_addr *ip)
+{
+	const struct source *src;
+	struct inflight *inf;
+	struct lockout_net net;
+	unsigned int failures = 0;
+	uint64_t key;
+
+	if (lockout_policy_is_allowed(policy, ip))
+		return LOCKOUT_SLOT_FREE;
+	lockout_policy_source_net(policy, ip, &net);
+	src = policy_source_find(policy, &net);
+	if (src != NULL) {
+		failures = policy_ring_failures(policy, src,
+			policy_ring_time(policy, now));
+	}
+	key = policy_net_key(policy, &net);
+	inf = lockout_satable_find(policy->inflight, key);
+	if (inf != NULL && now - inf->last >= POLICY_INFLIGHT_STALE_SECS)
+		inf->count = 0;
+	if (inf != NULL &&
+	    failures + inf->count >= policy->cfg->ip_failures)
+		return LOCKOUT_SLOT_WAIT;
+	if (inf == NULL)
+		inf = lockout_satable_get(policy->inflight, key, NULL, NULL);
+	inf->count++;
+	inf->last = now;
+	return LOCKOUT_SLOT_RESERVED;
+}
+
+void lockout_policy_release(struct lockout_policy *policy,
+			    const struct lockout_addr *ip)
+{
+	struct inflight *inf;
+	struct lockout_net net;
+
+	lockout_policy_source_net(policy, ip, &net);
+	inf = lockout_satable_find(policy->inflight,
+				   policy_net_key(policy, &net));
+	if (inf == NULL)
+		return;
+	if (inf->count > 1)
+		inf->count--;
+	else
+		lockout_satable_remove(policy->inflight, inf);
+}
+
 int lockout_policy_observe(struct lockout_policy *policy,
 			   const struct lockout_attempt *attempt,
 			   lockout_decision_callback_t *callback,
@@ -333,6 +396,7 @@ size_t lockout_policy_memory(const struct lockout_policy *policy)
 		lockout_satable_memory(policy->history) +
 		lockout_satable_memory(policy->accounts) +
 		lockout_satable_memory(policy->devices) +
+		lockout_satable_memory(policy->inflight) +
 		policy->protections.size * sizeof(struct protect_slot) +
 		policy->allowed_count * sizeof(struct lockout_net) +
 		policy->evidence.size;

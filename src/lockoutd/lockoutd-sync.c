@@ -82,7 +82,11 @@ void lockoutd_plan_finish(struct lockoutd_plan *plan)
 	struct lockoutd_elem *top = NULL, *elem;
 	size_t i, out = 0;
 
-	qsort(plan->elems, plan->count, sizeof(*plan->elems), elem_cmp);
+	/* an empty plan may have no array: qsort(NULL, 0) is undefined */
+	if (plan->count > 0) {
+		qsort(plan->elems, plan->count, sizeof(*plan->elems),
+		      elem_cmp);
+	}
 	for (i = 0; i < plan->count; i++) {
 		elem = &plan->elems[i];
 		if (out > 0 &&

@@ -1,6 +1,6 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
 /* libFuzzer target for the JSON reader (src/lib-lockout/lockout-json-read.c),
-   built and run by tests/fuzz/run-fuzz-json.sh under ASan and UBSan.
+   built and run by scripts/fuzz.sh under ASan and UBSan.
    Every entry point is fed the input; the results must keep their
    contracts. With -DHAVE_JANSSON the reader's verdict on the whole document
    is compared with jansson's, where both mean the same thing by valid. */

@@ -101,6 +101,13 @@ _BASE_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"}
 _PASS_ENV = ("TZ", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS")
 _IMPORT_ENV = ("TZ CORE_OUTOFMEM CORE_ERROR LISTEN_PID LISTEN_FDS "
                "ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS")
+# LOCKOUT_LD_PRELOAD (scripts/test-asan-dovecot.sh): libraries preloaded
+# into Dovecot and doveadm (the sanitizer runtimes, for a plugin built with
+# them: Dovecot itself is not); the instance then has no vsz_limit (ASan
+# maps terabytes of shadow memory).
+_PRELOAD = os.environ.get("LOCKOUT_LD_PRELOAD", "")
+if _PRELOAD:
+    _IMPORT_ENV += " LD_PRELOAD"
 _START_TIMEOUT = 10.0
 _CLIENT_TIMEOUT = 10.0
 _PR_SET_PDEATHSIG = 1
@@ -185,6 +192,8 @@ def _child_env(extra=None):
     for k in _PASS_ENV:
         if k in os.environ:
             env[k] = os.environ[k]
+    if _PRELOAD:
+        env["LD_PRELOAD"] = _PRELOAD
     if extra:
         env.update(extra)
     return env
@@ -665,8 +674,11 @@ class Dovecot:
 
     def _head_conf(self):
         """The instance's own paths and listeners (both generations)."""
-        return _HEAD_CONF.format(inst=self.instance_name, base=self.base_dir,
+        head = _HEAD_CONF.format(inst=self.instance_name, base=self.base_dir,
                                  state=self.state_dir, log=self.log_path)
+        if _PRELOAD:
+            head += "default_vsz_limit = 0\n"
+        return head
 
     def _auth_conf(self):
         """Auth and privilege settings (both generations)."""

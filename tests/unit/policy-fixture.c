@@ -98,6 +98,11 @@ const char *const one_failure[] = {
 	"lockout_ip_failures", "1", NULL
 };
 
+void lift_bans(struct fixture *fx)
+{
+	lockout_banset_clear(lockout_policy_bans(fx->policy));
+}
+
 void fixture_free(struct fixture **_fx)
 {
 	struct fixture *fx = *_fx;

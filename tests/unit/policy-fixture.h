@@ -70,6 +70,10 @@ extern const char *const one_failure[];
 struct fixture *fixture_new2(const char *const *settings,
 			     const char *const *more);
 struct fixture *fixture_new(const char *const *settings);
+/* Lift every active ban (an unban, or the bans running out) and keep the
+   history: a source banned again is a repeat offender. While its ban is
+   active a source is not banned again (one burst, one ban). */
+void lift_bans(struct fixture *fx);
 /* Forget the decisions recorded so far. */
 void fixture_clear(struct fixture *fx);
 void fixture_free(struct fixture **fx);

@@ -361,6 +361,19 @@ START_TEST(test_plan_limit)
 }
 END_TEST
 
+/* An empty table: a plan that never allocated (found by UBSan with the
+   integration tests: qsort() of a NULL array). */
+START_TEST(test_empty_plan)
+{
+	struct lockoutd_plan plan;
+
+	lockoutd_plan_init(&plan);
+	lockoutd_plan_finish(&plan);
+	ck_assert_uint_eq(plan.count, 0);
+	lockoutd_plan_free(&plan);
+}
+END_TEST
+
 /* Networks that are not networks never reach the grammar. */
 START_TEST(test_block_refuses_bad_nets)
 {
@@ -425,6 +438,7 @@ static Suite *fw_suite(void)
 	tc = tcase_create("limits");
 	tcase_add_test(tc, test_many_elements);
 	tcase_add_test(tc, test_plan_limit);
+	tcase_add_test(tc, test_empty_plan);
 	tcase_add_test(tc, test_block_refuses_bad_nets);
 	tcase_add_loop_test(tc, test_timeout_str, 0, N_ELEMENTS(timeouts));
 	suite_add_tcase(s, tc);

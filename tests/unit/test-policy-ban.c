@@ -48,6 +48,7 @@ START_TEST(test_escalation)
 		int64_t when = T0 + i * MINUTE;
 		int64_t duration = escalation_cases[_i].durations[i];
 
+		lift_bans(fx);
 		ck_assert_int_eq(observe(fx, when, "192.0.2.1",
 					 LOCKOUT_OUTCOME_MISMATCH, "alice",
 					 i + 1), 1);
@@ -90,6 +91,7 @@ START_TEST(test_history_time)
 
 	ck_assert_int_eq(observe(fx, T0, "192.0.2.1",
 				 LOCKOUT_OUTCOME_MISMATCH, "alice", 1), 1);
+	lift_bans(fx);
 	ck_assert_int_eq(observe(fx, T0 + history_cases[_i].gap, "192.0.2.1",
 				 LOCKOUT_OUTCOME_MISMATCH, "alice", 2), 1);
 	ck_assert_int_eq(fx->rec[1].expires - fx->rec[1].time,
@@ -436,6 +438,151 @@ START_TEST(test_allowed_inside_banned_prefix)
 }
 END_TEST
 
+/* --- one burst, one ban ----------------------------------------------------- */
+
+/* Failures that were in flight when the source got banned (an asynchronous
+   passdb answers them after the ban) neither ban again nor escalate: one
+   burst is one ban. After it ends, the next burst is a repeat offence. */
+START_TEST(test_burst_is_one_ban)
+{
+	static const char *const settings[] = {
+		"lockout_ip_failures", "5", NULL
+	};
+	const struct record *r;
+	struct fixture *fx;
+	unsigned int i;
+
+	fx = fixture_new(settings);
+	for (i = 0; i < 48; i++) {
+		observe(fx, T0, "192.0.2.1", LOCKOUT_OUTCOME_MISMATCH,
+			"alice", i + 1);
+	}
+	ck_assert_uint_eq(count_decisions(fx, LOCKOUT_DECISION_BAN, NULL), 1);
+	r = find_decision(fx, LOCKOUT_DECISION_BAN, "ip_failures");
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(r->expires, T0 + HOUR);
+	ck_assert_uint_eq(r->failures, 5);
+	/* the ban ended: the next burst is a repeat offence, once */
+	for (i = 0; i < 48; i++) {
+		observe(fx, T0 + HOUR, "192.0.2.1", LOCKOUT_OUTCOME_MISMATCH,
+			"alice", 100 + i);
+	}
+	ck_assert_uint_eq(count_decisions(fx, LOCKOUT_DECISION_BAN, NULL), 2);
+	r = find_decision(fx, LOCKOUT_DECISION_BAN, "ip_failures");
+	ck_assert_int_eq(r->expires, T0 + HOUR + 2 * HOUR);
+	fixture_free(&fx);
+}
+END_TEST
+
+/* --- checks in flight ---------------------------------------------------- */
+
+static enum lockout_slot reserve(struct fixture *fx, int64_t now,
+				 const char *ip)
+{
+	struct lockout_addr addr;
+
+	test_addr(ip, &addr);
+	return lockout_policy_reserve(fx->policy, now, &addr);
+}
+
+static void release(struct fixture *fx, const char *ip)
+{
+	struct lockout_addr addr;
+
+	test_addr(ip, &addr);
+	lockout_policy_release(fx->policy, &addr);
+}
+
+/* A source gets as many password checks at once as it has failures left
+   before its ban: an asynchronous passdb cannot be raced past the
+   threshold. */
+START_TEST(test_reserve_slots)
+{
+	static const char *const settings[] = {
+		"lockout_ip_failures", "5",
+		"lockout_allow_networks", "198.51.100.0/24", NULL
+	};
+	struct fixture *fx;
+	unsigned int i;
+
+	fx = fixture_new(settings);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(reserve(fx, T0, "192.0.2.1"),
+				 LOCKOUT_SLOT_RESERVED);
+	ck_assert_int_eq(reserve(fx, T0, "192.0.2.1"), LOCKOUT_SLOT_WAIT);
+	/* other sources are not held */
+	ck_assert_int_eq(reserve(fx, T0, "192.0.2.2"), LOCKOUT_SLOT_RESERVED);
+	release(fx, "192.0.2.2");
+	/* a success frees its slot */
+	release(fx, "192.0.2.1");
+	ck_assert_int_eq(reserve(fx, T0, "192.0.2.1"), LOCKOUT_SLOT_RESERVED);
+	ck_assert_int_eq(reserve(fx, T0, "192.0.2.1"), LOCKOUT_SLOT_WAIT);
+	/* failures take the slots of the checks that made them */
+	for (i = 0; i < 2; i++) {
+		observe(fx, T0, "192.0.2.1", LOCKOUT_OUTCOME_MISMATCH,
+			"alice", i + 1);
+		release(fx, "192.0.2.1");
+		ck_assert_int_eq(reserve(fx, T0, "192.0.2.1"),
+				 LOCKOUT_SLOT_WAIT);
+	}
+	/* a repeated wrong password counts once: its slot comes back */
+	observe(fx, T0, "192.0.2.1", LOCKOUT_OUTCOME_MISMATCH, "alice", 1);
+	release(fx, "192.0.2.1");
+	ck_assert_int_eq(reserve(fx, T0, "192.0.2.1"), LOCKOUT_SLOT_RESERVED);
+	/* failures older than the window are no longer counted */
+	for (i = 0; i < 5; i++)
+		release(fx, "192.0.2.1");
+	ck_assert_int_eq(reserve(fx, T0 + 10 * MINUTE, "192.0.2.1"),
+			 LOCKOUT_SLOT_RESERVED);
+	/* releasing more than was reserved, or an unknown source, is
+	   harmless */
+	for (i = 0; i < 10; i++) {
+		release(fx, "192.0.2.1");
+		release(fx, "192.0.2.9");
+	}
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(reserve(fx, T0 + 10 * MINUTE, "192.0.2.1"),
+				 LOCKOUT_SLOT_RESERVED);
+	ck_assert_int_eq(reserve(fx, T0 + 10 * MINUTE, "192.0.2.1"),
+			 LOCKOUT_SLOT_WAIT);
+	/* reservations never released (a lost outcome) go stale */
+	ck_assert_int_eq(reserve(fx, T0 + 12 * MINUTE - 1, "192.0.2.1"),
+			 LOCKOUT_SLOT_WAIT);
+	ck_assert_int_eq(reserve(fx, T0 + 12 * MINUTE, "192.0.2.1"),
+			 LOCKOUT_SLOT_RESERVED);
+	/* allowed networks are never held nor counted */
+	for (i = 0; i < 100; i++)
+		ck_assert_int_eq(reserve(fx, T0, "198.51.100.7"),
+				 LOCKOUT_SLOT_FREE);
+	fixture_free(&fx);
+}
+END_TEST
+
+/* Reservations live in a table of their own with a fixed size: a flood of
+   sources costs no memory, and the source table is not churned by logins
+   that succeed. */
+START_TEST(test_reserve_bounded)
+{
+	struct lockout_addr addr;
+	struct fixture *fx;
+	size_t memory;
+	unsigned int i;
+
+	fx = fixture_new(NULL);
+	memory = lockout_policy_memory(fx->policy);
+	for (i = 0; i < FLOOD_COUNT; i++) {
+		addr6(i, &addr);
+		REQUIRE(lockout_policy_reserve(fx->policy, T0, &addr) ==
+			LOCKOUT_SLOT_RESERVED, "reserve %u", i);
+		if (i % 2 == 0)
+			lockout_policy_release(fx->policy, &addr);
+	}
+	ck_assert_uint_eq(lockout_policy_memory(fx->policy), memory);
+	ck_assert_uint_eq(lockout_policy_source_count(fx->policy), 0);
+	fixture_free(&fx);
+}
+END_TEST
+
 static Suite *policy_ban_suite(void)
 {
 	Suite *s = suite_create("lockout-policy-ban");
@@ -451,6 +598,9 @@ static Suite *policy_ban_suite(void)
 	tcase_add_loop_test(tc, test_allowed, 0, N_ELEMENTS(allow_cases));
 	tcase_add_test(tc, test_set_allowed_replaces);
 	tcase_add_test(tc, test_allowed_inside_banned_prefix);
+	tcase_add_test(tc, test_burst_is_one_ban);
+	tcase_add_test(tc, test_reserve_slots);
+	tcase_add_test(tc, test_reserve_bounded);
 	suite_add_tcase(s, tc);
 	return s;
 }

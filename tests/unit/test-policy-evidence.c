@@ -83,6 +83,7 @@ START_TEST(test_evidence)
 		ev_has(r->evidence, evidence_texts[i]);
 
 	/* the next ban of the source shows the history */
+	lift_bans(fx);
 	for (i = 0; i < 10; i++) {
 		(void)observe_full(fx, T0 + 100 + i, &addr,
 				   LOCKOUT_OUTCOME_MISMATCH, "alice", NULL,

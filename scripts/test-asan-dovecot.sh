@@ -1,0 +1,71 @@
+#!/bin/sh
+# Copyright (c) 2026 dovecot-lockout authors. MIT license.
+# The integration suite once more with the plugin and the doveadm module
+# built with AddressSanitizer and UndefinedBehaviorSanitizer (in
+# ./build-asan), loaded into the real Dovecot with the sanitizer runtimes
+# preloaded (Dovecot itself is not instrumented). Every report of ours
+# fails the run: reports are written to files and listed at the end.
+# Leak detection is off: Dovecot 2.3 does not free everything at exit and
+# is not built for it.
+#
+#   scripts/test-asan-dovecot.sh [tests/integration/test_x.py ...]
+#
+# Ends with "N passed, N failed" (run as root, like scripts/test.sh).
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+san="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
+mkdir -p build-asan
+if [ ! -f build-asan/Makefile ] || [ configure -nt build-asan/Makefile ]; then
+	(cd build-asan && ../configure --with-dovecot=/usr/lib/dovecot \
+		--enable-werror --prefix=/usr --sysconfdir=/etc \
+		--localstatedir=/var CFLAGS="$san" LDFLAGS="$san" \
+		>configure.out 2>&1) ||
+		{ tail -20 build-asan/configure.out; echo "0 passed, 1 failed"; exit 1; }
+fi
+make -C build-asan -j2 >build-asan/make.out 2>&1 ||
+	{ tail -30 build-asan/make.out; echo "0 passed, 1 failed"; exit 1; }
+
+reports=$(mktemp -d /tmp/lockout-asan.XXXXXX)
+chmod 1777 "$reports"
+trap 'rm -rf "$reports"' EXIT INT TERM
+LOCKOUT_LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
+ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:log_path=$reports/asan:verify_asan_link_order=0"
+UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan"
+LOCKOUT_BUILD_DIR="$top/build-asan"
+export LOCKOUT_LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS LOCKOUT_BUILD_DIR
+
+passed=0
+failed=0
+tests="$*"
+[ -n "$tests" ] || tests=$(ls tests/integration/test_*.py |
+	grep -v test_harness_selftest)
+for t in $tests; do
+	out=$(timeout 900 /usr/bin/python3 "$t" 2>&1)
+	line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
+	echo "$t (ASan+UBSan): ${line:-no summary line}"
+	if [ -z "$line" ]; then
+		echo "$out" | tail -20
+		failed=$((failed + 1))
+		continue
+	fi
+	echo "$out" | grep -E '^FAIL ' || true
+	passed=$((passed + ${line%% passed*}))
+	f=${line#*passed, }
+	failed=$((failed + ${f%% failed*}))
+done
+nreports=0
+for f in "$reports"/*; do
+	[ -f "$f" ] || continue
+	nreports=$((nreports + 1))
+	echo "== sanitizer report $(basename "$f"):"
+	head -40 "$f"
+done
+if [ "$nreports" -gt 0 ]; then
+	echo "FAIL: $nreports sanitizer report(s)"
+	failed=$((failed + 1))
+else
+	echo "sanitizer reports: none"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
