@@ -446,7 +446,10 @@ END_TEST
 START_TEST(test_burst_is_one_ban)
 {
 	static const char *const settings[] = {
-		"lockout_ip_failures", "5", NULL
+		"lockout_ip_failures", "5",
+		/* the short rule alone: ip_long would ban the
+		   second burst at its first failure */
+		"lockout_ip_long_failures", "0", NULL
 	};
 	const struct record *r;
 	struct fixture *fx;
