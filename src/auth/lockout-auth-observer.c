@@ -7,6 +7,7 @@
 #include "lockout-auth-private.h"
 #include "lockout-auth-db.h"
 #include "lockout-auth-observer.h"
+#include "lockout-auth-compat.h"
 #include "lockout-auth-request.h"
 #include "lockout-policy.h"
 
@@ -89,7 +90,8 @@ static void lockout_decision(const struct lockout_decision *d, void *context)
 		   must be finished before another is created) */
 		e = event_create_passthrough(lockout_auth->event)->
 			set_name(name)->
-			add_str("service", request->fields.service)->
+			add_str("service",
+				lockout_auth_request_protocol(request))->
 			add_str("remote_ip",
 				net_ip2addr(&request->fields.remote_ip))->
 			add_str("target", d->target)->
