@@ -3,6 +3,7 @@
 #include "auth.h"
 #include "auth-request.h"
 #include "passdb.h"
+#include "event-filter.h"
 #include "lockout-auth-compat.h"
 
 /* Dovecot 2.3: "passdb { driver = lockout }" with no args; the settings
@@ -32,6 +33,12 @@ lockout_passdb_preinit(pool_t pool, const char *args)
 	   junk field to the client */
 	module->blocking = FALSE;
 	return module;
+}
+
+void lockout_auth_filter_merge_or(struct event_filter *dest,
+				  const struct event_filter *src)
+{
+	event_filter_merge(dest, src);
 }
 
 void lockout_auth_passdb_iface_init(struct passdb_module_interface *iface)

@@ -3,6 +3,7 @@
 #include "auth.h"
 #include "auth-request.h"
 #include "passdb.h"
+#include "event-filter.h"
 #include "lockout-auth-compat.h"
 
 /* Dovecot 2.4: "passdb lockout { driver = lockout }" (named passdbs, no
@@ -34,6 +35,12 @@ lockout_passdb_preinit(pool_t pool, struct event *event ATTR_UNUSED,
 	module->blocking = FALSE;
 	*module_r = module;
 	return 0;
+}
+
+void lockout_auth_filter_merge_or(struct event_filter *dest,
+				  const struct event_filter *src)
+{
+	event_filter_merge(dest, src, EVENT_FILTER_MERGE_OP_OR);
 }
 
 void lockout_auth_passdb_iface_init(struct passdb_module_interface *iface)

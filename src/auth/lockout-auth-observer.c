@@ -43,8 +43,8 @@ static void lockout_filter_install(void)
 	current = event_get_global_debug_send_filter();
 	merged = event_filter_create();
 	if (current != NULL)
-		event_filter_merge(merged, current);
-	event_filter_merge(merged, lockout_filter);
+		lockout_auth_filter_merge_or(merged, current);
+	lockout_auth_filter_merge_or(merged, lockout_filter);
 	/* event_set_global_debug_send_filter() takes its own reference */
 	event_set_global_debug_send_filter(merged);
 	event_filter_unref(&merged);
