@@ -8,6 +8,7 @@
 #include "lockout-auth-db.h"
 #include "lockout-auth-observer.h"
 #include "lockout-auth-passdb.h"
+#include "lockout-auth-compat.h"
 #include "lockout-auth-request.h"
 #include "lockout-policy.h"
 
@@ -48,8 +49,8 @@ static void lockout_filter_install(void)
 	current = event_get_global_debug_send_filter();
 	merged = event_filter_create();
 	if (current != NULL)
-		event_filter_merge(merged, current);
-	event_filter_merge(merged, lockout_filter);
+		lockout_auth_filter_merge_or(merged, current);
+	lockout_auth_filter_merge_or(merged, lockout_filter);
 	/* event_set_global_debug_send_filter() takes its own reference */
 	event_set_global_debug_send_filter(merged);
 	event_filter_unref(&merged);
@@ -95,7 +96,8 @@ static void lockout_decision(const struct lockout_decision *d, void *context)
 		   must be finished before another is created) */
 		e = event_create_passthrough(lockout_auth->event)->
 			set_name(name)->
-			add_str("service", request->fields.service)->
+			add_str("service",
+				lockout_auth_request_protocol(request))->
 			add_str("remote_ip",
 				net_ip2addr(&request->fields.remote_ip))->
 			add_str("target", d->target)->

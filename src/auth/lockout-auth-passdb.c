@@ -3,6 +3,7 @@
 #include "ioloop.h"
 #include "passdb.h"
 #include "lockout-auth-private.h"
+#include "lockout-auth-compat.h"
 #include "lockout-auth-db.h"
 #include "lockout-auth-observer.h"
 #include "lockout-auth-passdb.h"
@@ -270,22 +271,6 @@ lockout_passdb_lookup_credentials(struct auth_request *request,
 	lockout_passdb_hold(request, ctx);
 }
 
-static struct passdb_module *
-lockout_passdb_preinit(pool_t pool, const char *args)
-{
-	struct passdb_module *module;
-
-	if (*args != '\0')
-		i_fatal("passdb lockout: Unknown args '%s' (settings go in "
-			"plugin { lockout_* })", args);
-	module = p_new(pool, struct passdb_module, 1);
-	/* never blocking: an auth-worker round trip would cost more than
-	   the check, and NEXT from a blocking lookup_credentials leaks a
-	   junk field to the client */
-	module->blocking = FALSE;
-	return module;
-}
-
 static void lockout_passdb_check_order(void)
 {
 	struct auth *const *authp;
@@ -293,6 +278,7 @@ static void lockout_passdb_check_order(void)
 
 	array_foreach(&auths, authp) {
 		const struct auth *auth = *authp;
+		const char *protocol = lockout_auth_protocol_name(auth);
 
 		first = auth->passdbs;
 		for (last = first; last != NULL && last->next != NULL;
@@ -306,17 +292,16 @@ static void lockout_passdb_check_order(void)
 				"password check. Fix: include "
 				"auth-lockout.conf.ext before every other "
 				"passdb in 10-auth.conf",
-				auth->service == NULL ? "" : " of service ",
-				auth->service == NULL ? "" : auth->service,
+				protocol == NULL ? "" : " of service ",
+				protocol == NULL ? "" : protocol,
 				first->set->driver);
 		}
 		if (strcmp(last->set->driver, "lockout") == 0) {
 			e_error(lockout_auth->event,
 				"passdb lockout is the last passdb%s%s: every "
 				"login fails. Fix: add the real passdb after "
-				"it", auth->service == NULL ? "" :
-				" of service ", auth->service == NULL ? "" :
-				auth->service);
+				"it", protocol == NULL ? "" : " of service ",
+				protocol == NULL ? "" : protocol);
 		}
 	}
 }
@@ -355,7 +340,7 @@ static void lockout_passdb_deinit(struct passdb_module *module ATTR_UNUSED)
 
 static struct passdb_module_interface lockout_passdb_iface = {
 	.name = "lockout",
-	.preinit = lockout_passdb_preinit,
+	/* .preinit: lockout-auth-compat-2x.c */
 	.init = lockout_passdb_init,
 	.deinit = lockout_passdb_deinit,
 	.verify_plain = lockout_passdb_verify_plain,
@@ -364,6 +349,7 @@ static struct passdb_module_interface lockout_passdb_iface = {
 
 void lockout_auth_passdb_register(void)
 {
+	lockout_auth_passdb_iface_init(&lockout_passdb_iface);
 	passdb_register_module(&lockout_passdb_iface);
 }
 

@@ -3,6 +3,7 @@
 #include "write-full.h"
 #include "passdb.h"
 #include "auth-request.h"
+#include "lockout-auth-compat.h"
 #include "lockout-auth-request.h"
 #include "lockout-config.h"
 #include "lockout-policy.h"
@@ -161,7 +162,7 @@ bool lockout_auth_request_attempt(const struct auth_request *request,
 	attempt_r->user = request->fields.original_username != NULL ?
 		request->fields.original_username : request->fields.user;
 	attempt_r->account = request->fields.user;
-	attempt_r->service = request->fields.service;
+	attempt_r->service = lockout_auth_request_protocol(request);
 	attempt_r->mechanism = request->fields.mech_name;
 	if (ctx != NULL)
 		attempt_r->password_tag = ctx->password_tag;

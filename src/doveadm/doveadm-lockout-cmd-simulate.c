@@ -135,7 +135,7 @@ static void cmd_lockout_simulate(struct doveadm_cmd_context *cctx)
 
 	i_zero(&cmd);
 	i_array_init(&cmd.overrides, 4);
-	if (doveadm_lockout_config(&cmd.cfg) < 0)
+	if (doveadm_lockout_config(cctx, &cmd.cfg) < 0)
 		goto out;
 	if (sim_parse_args(cctx, &cmd) < 0) {
 		doveadm_exit_code = EX_USAGE;

@@ -30,26 +30,6 @@ void doveadm_lockout_fail(const struct doveadm_cmd_context *cctx,
 	doveadm_exit_code = exit_code;
 }
 
-static const char *doveadm_lockout_getenv(const char *name,
-					  void *context ATTR_UNUSED)
-{
-	return doveadm_plugin_getenv(name);
-}
-
-int doveadm_lockout_config(struct lockout_config *cfg)
-{
-	const char *error;
-
-	if (lockout_config_init(cfg, &error) < 0 ||
-	    lockout_config_load(cfg, doveadm_lockout_getenv, NULL,
-				&error) < 0) {
-		i_error("lockout: Invalid configuration: %s", error);
-		doveadm_exit_code = EX_CONFIG;
-		return -1;
-	}
-	return 0;
-}
-
 int doveadm_lockout_open(const struct lockout_config *cfg, bool readonly,
 			 struct lockout_store **store_r)
 {
@@ -216,7 +196,7 @@ int doveadm_lockout_init(const struct doveadm_cmd_context *cctx,
 	i_zero(lo_r);
 	lo_r->cctx = cctx;
 	lo_r->now = time(NULL);
-	if (doveadm_lockout_config(&lo_r->cfg) < 0) {
+	if (doveadm_lockout_config(cctx, &lo_r->cfg) < 0) {
 		lockout_config_free(&lo_r->cfg);
 		return -1;
 	}

@@ -53,9 +53,12 @@ int doveadm_lockout_init_create(const struct doveadm_cmd_context *cctx,
 				struct doveadm_lockout *lo_r);
 extern struct doveadm_cmd_ver2 doveadm_cmd_lockout_simulate;
 
-/* Read the lockout_* settings of the plugin { } stanza into cfg. On error
-   sets doveadm_exit_code, logs the problem and returns -1. */
-int doveadm_lockout_config(struct lockout_config *cfg);
+/* Read the lockout_* settings into cfg: from plugin { } on Dovecot 2.3,
+   the top level on 2.4 (with cctx's -o overrides); one file per generation,
+   doveadm-lockout-settings-23.c or -24.c. On error sets doveadm_exit_code,
+   logs the problem and returns -1. */
+int doveadm_lockout_config(const struct doveadm_cmd_context *cctx,
+			   struct lockout_config *cfg);
 /* Open the ban table named by lockout_db; never creates it (the auth
    process does, owned by its user). On error sets doveadm_exit_code, logs
    the problem and returns -1. */

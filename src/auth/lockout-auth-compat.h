@@ -1,0 +1,26 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#ifndef LOCKOUT_AUTH_COMPAT_H
+#define LOCKOUT_AUTH_COMPAT_H
+
+/* Where Dovecot 2.3 and 2.4 differ for the auth module, apart from the
+   settings (lockout-auth-settings.h): one file per generation,
+   lockout-auth-compat-23.c or -24.c, chosen by configure. */
+
+struct auth;
+struct auth_request;
+struct event_filter;
+struct passdb_module_interface;
+
+/* The protocol of the request as the evidence and events name it ("imap",
+   "smtp", ...; 2.3 calls it the service, 2.4 the protocol). */
+const char *lockout_auth_request_protocol(const struct auth_request *request);
+/* The protocol whose own passdbs auth has, or NULL for the default
+   passdbs. */
+const char *lockout_auth_protocol_name(const struct auth *auth);
+/* Add src's queries to dest: either matches (2.4 names the operation). */
+void lockout_auth_filter_merge_or(struct event_filter *dest,
+				  const struct event_filter *src);
+/* Set iface->preinit to this generation's preinit of passdb lockout. */
+void lockout_auth_passdb_iface_init(struct passdb_module_interface *iface);
+
+#endif
