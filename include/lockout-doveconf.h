@@ -56,9 +56,10 @@ int lockout_doveconf_parse_top(struct lockout_config *cfg, const char *text,
 
 /* Run "<doveconf_path> [-c <config_path>] lockout_db lockout_..." (every
    name of the settings table) without a shell, read its output (at most
-   1 MiB) and parse it with lockout_doveconf_parse_top(). doveconf fails
-   when the settings module is missing (an unknown setting). Returns 0, or
-   -1 with *error_r. */
+   1 MiB) and parse it with lockout_doveconf_parse_top(). Without our
+   settings module doveconf fails on a lockout_* setting in the
+   configuration and prints nothing for the names: both are errors (the
+   output must hold lockout_db). Returns 0, or -1 with *error_r. */
 int lockout_doveconf_read_top(struct lockout_config *cfg,
 			      const char *doveconf_path,
 			      const char *config_path, const char **error_r)

@@ -294,6 +294,16 @@ static int doveconf_read_args(struct lockout_config *cfg,
 			args_count == 1 ? args[0] : "lockout_*", why);
 		return -1;
 	}
+	if (depth == 0 && strncmp(output, "lockout_db =", 12) != 0 &&
+	    strstr(output, "\nlockout_db =") == NULL) {
+		/* 2.4's doveconf prints nothing, and succeeds, for a name
+		   no settings module declares */
+		free(output);
+		*error_r = lockout_error_fmt("%s does not know lockout_db: "
+			"is dovecot-lockout's settings module installed "
+			"(modules/settings)?", doveconf_path);
+		return -1;
+	}
 	ret = doveconf_parse_depth(cfg, output, depth, error_r);
 	free(output);
 	return ret;
