@@ -9,7 +9,8 @@
    doveconf at start; the auth process asks Dovecot's config server (its
    adapter speaks that protocol) and hands the pairs it got to
    lockout_doveconf_apply(); doveadm reads the same stanza through
-   doveadm_plugin_getenv(). Nothing here links Dovecot. */
+   doveadm_plugin_getenv(). On Dovecot 2.4, lockoutd reads them from the
+   top level (lockout_doveconf_read_top()). Nothing here links Dovecot. */
 
 /* One setting of the plugin { } stanza. */
 struct lockout_doveconf_pair {
@@ -51,6 +52,25 @@ int lockout_doveconf_read(struct lockout_config *cfg,
 int lockout_doveconf_value(const char *doveconf_path,
 			   const char *config_path, const char *name,
 			   char **value_r, const char **error_r)
+	__attribute__((warn_unused_result));
+
+/* Dovecot 2.4 keeps the lockout_* settings at the top level (there is no
+   plugin { }), declared by our settings module. Parse "name = value" lines
+   outside any block as lockout_doveconf_parse() does those of the plugin
+   block (lines inside blocks are not ours). */
+int lockout_doveconf_parse_top(struct lockout_config *cfg, const char *text,
+			       const char **error_r)
+	__attribute__((warn_unused_result));
+
+/* Run "<doveconf_path> [-c <config_path>] lockout_db lockout_..." (every
+   name of the settings table) without a shell, read its output (at most
+   1 MiB) and parse it with lockout_doveconf_parse_top(). Without our
+   settings module doveconf fails on a lockout_* setting in the
+   configuration and prints nothing for the names: both are errors (the
+   output must hold lockout_db). Returns 0, or -1 with *error_r. */
+int lockout_doveconf_read_top(struct lockout_config *cfg,
+			      const char *doveconf_path,
+			      const char *config_path, const char **error_r)
 	__attribute__((warn_unused_result));
 
 #endif

@@ -138,6 +138,17 @@ if [ "${LOCKOUT_SKIP_TREES:-0}" != 1 ]; then
 	run_counted timeout 3600 ./scripts/build-debs.sh -r bookworm
 	echo "== harness self-tests on Dovecot 2.4.1 (Debian 13 tree)"
 	run_counted --selftest timeout 1800 ./scripts/test-in-tree.sh -r trixie
+	# the product built in the tree (the run above built it), its
+	# doveadm commands, lockoutd and simulate against a private 2.4.1
+	echo "== integration tests on Dovecot 2.4.1 (Debian 13 tree)"
+	for t in test_doveadm test_lockoutd test_simulate; do
+		start=$(date +%s)
+		run_counted timeout 900 ./scripts/test-in-tree.sh -r trixie \
+			--no-build tests/integration/$t.py
+		echo "$t on 2.4.1: $(($(date +%s) - start)) s"
+	done
+	echo "== Debian 13 packages: clean build, lintian, install and login"
+	run_counted timeout 3600 ./scripts/build-debs.sh -r trixie
 fi
 
 echo "harness self-tests (not counted in the total):$selftest_lines"

@@ -102,7 +102,7 @@ static int sim_parse_args(struct doveadm_cmd_context *cctx,
 				return -1;
 			}
 			name = t_strdup_until(sets[i], eq);
-			if (!str_begins(name, "lockout_"))
+			if (strncmp(name, "lockout_", 8) != 0)
 				name = t_strconcat("lockout_", name, NULL);
 			if (lockout_config_set(&cmd->cfg, name, eq + 1,
 					       &error) < 0) {

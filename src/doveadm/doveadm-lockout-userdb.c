@@ -50,8 +50,7 @@ const char *doveadm_lockout_userdb_exists(struct doveadm_lockout_userdb *udb,
 
 	if (udb->failed)
 		return "?";
-	i_zero(&info);
-	info.service = "doveadm";
+	doveadm_lockout_user_info(&info);
 	p_clear(udb->pool);
 	ret = auth_master_user_lookup(udb->conn, user, &info, udb->pool,
 				      &username, &fields);

@@ -125,4 +125,10 @@ void doveadm_lockout_userdb_deinit(struct doveadm_lockout_userdb **udb);
 const char *doveadm_lockout_userdb_exists(struct doveadm_lockout_userdb *udb,
 					  const char *user);
 
+/* The request info of a userdb lookup as doveadm's own: service (2.3) or
+   protocol (2.4) "doveadm". One file per generation:
+   doveadm-lockout-compat-23.c or -24.c. */
+struct auth_user_info;
+void doveadm_lockout_user_info(struct auth_user_info *info_r);
+
 #endif

@@ -137,46 +137,164 @@ static int parse_ident(const char *s, size_t len, struct auth_ident *id)
 	return 1;
 }
 
-enum line_use log_line_auth(const char *msg, size_t *name_len_r,
-			    struct auth_ident *id_r, struct auth_msg *m_r)
-{
+/* One reading of an auth line: the passdb name, ident and message. */
+struct auth_reading {
+	const char *name;
+	size_t name_len;
 	struct auth_ident id;
 	struct auth_msg m;
-	const char *open, *close;
-	size_t name_len;
+};
+
+/* Read the ident from open to close (a ')' of the line): 1 with *r,
+   0 when the line does not read so, -1 for an invalid address. */
+typedef int auth_reader_t(const char *open, const char *close,
+			  struct auth_reading *r);
+
+/* Dovecot 2.3: "NAME(user,ip[,master][,<session>]): message"; r->name
+   is set by the caller. */
+static int parse_auth23_at(const char *open, const char *close,
+			   struct auth_reading *r)
+{
+	if (close[1] != ':' || close[2] != ' ' ||
+	    !parse_auth_msg(close + 3, &r->m))
+		return 0;
+	return parse_ident(open, (size_t)(close - open), &r->id);
+}
+
+/* The username and a logged password may hold ")" and more: the line
+   counts only when exactly one reading of it (at one of its ')') is
+   valid. */
+static enum line_use auth_read(const char *open, auth_reader_t *reader,
+			       struct auth_reading *r)
+{
+	struct auth_reading cur;
+	const char *close;
 	unsigned int valid = 0;
 	bool bad_address = false;
 	int ret;
 
-	memset(id_r, 0, sizeof(*id_r));
-	memset(m_r, 0, sizeof(*m_r));
-	name_len = strspn(msg, "abcdefghijklmnopqrstuvwxyz"
-			  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-");
-	if (name_len == 0 || name_len > NAME_MAX_LEN || msg[name_len] != '(')
-		return LINE_IGNORED;
-	open = msg + name_len + 1;
-	/* the username and a logged password may hold "): " too: the line
-	   counts only when exactly one reading of it is valid */
-	for (close = strstr(open, "): "); close != NULL;
-	     close = strstr(close + 1, "): ")) {
-		if (!parse_auth_msg(close + 3, &m))
-			continue;
-		ret = parse_ident(open, (size_t)(close - open), &id);
+	for (close = strchr(open, ')'); close != NULL;
+	     close = strchr(close + 1, ')')) {
+		memset(&cur, 0, sizeof(cur));
+		cur.name = r->name;
+		cur.name_len = r->name_len;
+		ret = reader(open, close, &cur);
 		if (ret < 0)
 			bad_address = true;
 		if (ret <= 0)
 			continue;
-		if (valid++ == 0) {
-			*id_r = id;
-			*m_r = m;
-		}
+		if (valid++ == 0)
+			*r = cur;
 	}
 	if (valid == 0)
 		return bad_address ? LINE_UNUSABLE : LINE_IGNORED;
-	if (valid > 1)
-		return LINE_UNUSABLE;
-	*name_len_r = name_len;
-	return LINE_USED;
+	return valid > 1 ? LINE_UNUSABLE : LINE_USED;
+}
+
+enum line_use log_line_auth(const char *msg, size_t *name_len_r,
+			    struct auth_ident *id_r, struct auth_msg *m_r)
+{
+	struct auth_reading r;
+	enum line_use use;
+
+	memset(&r, 0, sizeof(r));
+	memset(id_r, 0, sizeof(*id_r));
+	memset(m_r, 0, sizeof(*m_r));
+	r.name = msg;
+	r.name_len = strspn(msg, "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-");
+	if (r.name_len == 0 || r.name_len > NAME_MAX_LEN ||
+	    msg[r.name_len] != '(')
+		return LINE_IGNORED;
+	use = auth_read(msg + r.name_len + 1, parse_auth23_at, &r);
+	if (use == LINE_USED) {
+		*name_len_r = r.name_len;
+		*id_r = r.id;
+		*m_r = r.m;
+	}
+	return use;
+}
+
+/* Dovecot 2.4 puts the ident in the process prefix and the passdb name
+   after the level: "auth(user,ip[,sasl:mech][,master])[<pid>][<session>]
+   [: request [N]]: Info: NAME: message" (auth-worker adds the pid and the
+   request). Reads what follows "auth"/"auth-worker" at one candidate
+   close: 1 with *id and *m filled, 0 when it is no failure line. */
+static int parse_auth24_at(const char *open, const char *close,
+			   struct auth_reading *r)
+{
+	struct auth_ident *id = &r->id;
+	struct auth_msg *m = &r->m;
+	const char *p = close + 1, *group[2] = { NULL, NULL }, *end;
+	size_t group_len[2] = { 0, 0 }, len, name_len, n;
+	unsigned int groups = 0;
+	int ret;
+
+	while (*p == '<' && groups < 2) {
+		end = strchr(p, '>');
+		if (end == NULL)
+			return 0;
+		group[groups] = p + 1;
+		group_len[groups++] = (size_t)(end - p - 1);
+		p = end + 1;
+	}
+	if (starts(p, ": request [")) {
+		p += strlen(": request [");
+		p += strspn(p, "0123456789");
+		if (*p++ != ']')
+			return 0;
+	}
+	if (!starts(p, ": "))
+		return 0;
+	p += 2;
+	if (starts(p, "Info: "))
+		p += strlen("Info: ");
+	name_len = strspn(p, "abcdefghijklmnopqrstuvwxyz"
+			  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-");
+	if (name_len == 0 || name_len > NAME_MAX_LEN || p[name_len] != ':' ||
+	    p[name_len + 1] != ' ' || !parse_auth_msg(p + name_len + 2, m))
+		return 0;
+
+	/* "user,ip[,sasl:mech][,master]" as parse_ident() reads it */
+	len = (size_t)(close - open);
+	if (ends(open, len, ",master"))
+		len -= strlen(",master");
+	for (n = len; n > 0 && open[n - 1] != ','; n--) ;
+	if (n > 0 && starts(open + n, "sasl:"))
+		len = n - 1;
+	ret = parse_ident(open, len, id);
+	if (ret <= 0)
+		return ret;
+	/* the session is the last <...> (a worker's pid comes first) */
+	if (groups > 0 && group_len[groups - 1] <= SESSION_ID_MAX) {
+		id->session = group[groups - 1];
+		id->session_len = group_len[groups - 1];
+	}
+	r->name = p;
+	r->name_len = name_len;
+	return 1;
+}
+
+enum line_use log_line_auth24(const char *msg, const char **name_r,
+			      size_t *name_len_r, struct auth_ident *id_r,
+			      struct auth_msg *m_r)
+{
+	struct auth_reading r;
+	enum line_use use;
+
+	memset(&r, 0, sizeof(r));
+	memset(id_r, 0, sizeof(*id_r));
+	memset(m_r, 0, sizeof(*m_r));
+	if (msg[0] != '(')
+		return LINE_IGNORED;
+	use = auth_read(msg + 1, parse_auth24_at, &r);
+	if (use == LINE_USED) {
+		*name_r = r.name;
+		*name_len_r = r.name_len;
+		*id_r = r.id;
+		*m_r = r.m;
+	}
+	return use;
 }
 
 /* --- login process lines -------------------------------------------------- */
@@ -237,6 +355,14 @@ static int parse_login_fields(const char *f, struct login_fields *r)
 	return 0;
 }
 
+/* "(auth_failed)": an event reason of Dovecot 2.4, from open to close. */
+static bool event_reason(const char *open, const char *close)
+{
+	size_t len = (size_t)(close - open - 1);
+
+	return len > 0 && strspn(open + 1, "abcdefghijklmnopqrstuvwxyz_") == len;
+}
+
 enum line_use log_line_login(const char *msg, enum login_kind *kind_r,
 			     unsigned long *attempts_r,
 			     struct login_fields *f_r)
@@ -248,6 +374,10 @@ enum line_use log_line_login(const char *msg, enum login_kind *kind_r,
 	if (starts(msg, "Login: ")) {
 		*kind_r = LOGIN_SUCCESS;
 		fields = msg + strlen("Login: ");
+	} else if (starts(msg, "Logged in: ")) {
+		/* Dovecot 2.4 */
+		*kind_r = LOGIN_SUCCESS;
+		fields = msg + strlen("Logged in: ");
 	} else {
 		/* the reason Dovecot adds comes before the first "): ",
 		   the elements (with the username) after it */
@@ -255,13 +385,22 @@ enum line_use log_line_login(const char *msg, enum login_kind *kind_r,
 		if (close == NULL)
 			return LINE_IGNORED;
 		for (open = close; open > msg && *open != '('; open--) ;
+		if (event_reason(open, close) && open - msg >= 2 &&
+		    open[-1] == ' ' && open[-2] == ')') {
+			/* Dovecot 2.4: "(auth failed, N attempts in S secs)
+			   (auth_failed): ", the reason before the event's */
+			close = open - 2;
+			for (open = close; open > msg && *open != '(';
+			     open--) ;
+		}
 		if (starts(open, "(auth failed, ")) {
 			*attempts_r = strtoul(open + strlen("(auth failed, "),
 					      &endp, 10);
 			if (!starts(endp, " attempts in ") || *attempts_r == 0)
 				return LINE_UNUSABLE;
 			*kind_r = LOGIN_FAILED;
-		} else if (starts(open, "(user disabled)")) {
+		} else if (starts(open, "(user disabled)") ||
+			   starts(open, "(user disabled, ")) {
 			*kind_r = LOGIN_REFUSED;
 		} else {
 			return LINE_IGNORED;
@@ -293,6 +432,15 @@ static size_t dovecot_tag(const char *p)
 	return p[n] == ':' && p[n + 1] == ' ' ? n + 2 : 0;
 }
 
+/* Dovecot 2.3's "auth-worker(<pid>): " */
+static bool auth_worker23(const char *proc)
+{
+	const char *p = proc + strlen("auth-worker(");
+	size_t n = strspn(p, "0123456789");
+
+	return n > 0 && p[n] == ')' && p[n + 1] == ':';
+}
+
 enum log_process log_line_process(const char *p, const char **msg_r,
 				  const char **service_r,
 				  size_t *service_len_r)
@@ -321,6 +469,13 @@ enum log_process log_line_process(const char *p, const char **msg_r,
 		}
 	}
 	proc = p + n;
+	if (starts(proc, "auth(") ||
+	    (starts(proc, "auth-worker(") && !auth_worker23(proc))) {
+		/* Dovecot 2.4: the ident is in the prefix (see
+		   log_line_auth24()); the level comes after it */
+		*msg_r = proc + strcspn(proc, "(");
+		return LOG_PROCESS_AUTH24;
+	}
 	proc_len = strcspn(proc, " ");
 	if (proc_len < 2 || proc[proc_len - 1] != ':' || proc[proc_len] != ' ')
 		return LOG_PROCESS_OTHER;

@@ -2,7 +2,7 @@
 #ifndef LOCKOUT_LOGLINE_H
 #define LOCKOUT_LOGLINE_H
 
-/* What one line of a Dovecot 2.3 log says, read without any state: its
+/* What one line of a Dovecot 2.3 or 2.4 log says, read without any state: its
    timestamp (lockout-logtime.c), the process that wrote it and the fields
    of the messages the log parser uses (lockout-logline.c). Private to the
    log parser (lockout-logparse.c), which turns the lines into attempts;
@@ -62,6 +62,8 @@ enum log_process {
 	LOG_PROCESS_OTHER,
 	/* auth, auth-worker */
 	LOG_PROCESS_AUTH,
+	/* Dovecot 2.4's auth, auth-worker: "auth(user,ip,...)..." */
+	LOG_PROCESS_AUTH24,
 	/* imap-login, pop3-login, submission-login, managesieve-login, ... */
 	LOG_PROCESS_LOGIN
 };
@@ -105,8 +107,15 @@ struct auth_ident {
 enum line_use log_line_auth(const char *msg, size_t *name_len_r,
 			    struct auth_ident *id_r, struct auth_msg *m_r);
 
+/* The same for Dovecot 2.4, where the ident is in the process prefix:
+   msg is what follows "auth" or "auth-worker", "(user,ip[,sasl:mech]
+   [,master])[<pid>][<session>][: request [N]]: Info: NAME: message";
+   *name_r points at NAME in msg. */
+enum line_use log_line_auth24(const char *msg, const char **name_r,
+			      size_t *name_len_r, struct auth_ident *id_r,
+			      struct auth_msg *m_r);
 enum login_kind {
-	/* "Login: ..." */
+	/* "Login: ..." (2.4: "Logged in: ...") */
 	LOGIN_SUCCESS,
 	/* "Disconnected ... (auth failed, N attempts in S secs): ..." */
 	LOGIN_FAILED,

@@ -427,7 +427,7 @@ static enum line_use parse_message(struct lockout_logparse *parser,
 {
 	struct auth_ident id;
 	struct auth_msg m;
-	const char *msg, *service;
+	const char *msg, *service, *name;
 	size_t service_len, name_len;
 	enum line_use use;
 
@@ -437,6 +437,11 @@ static enum line_use parse_message(struct lockout_logparse *parser,
 		if (use != LINE_USED)
 			return use;
 		return auth_failure(parser, msg, name_len, &id, &m, now);
+	case LOG_PROCESS_AUTH24:
+		use = log_line_auth24(msg, &name, &name_len, &id, &m);
+		if (use != LINE_USED)
+			return use;
+		return auth_failure(parser, name, name_len, &id, &m, now);
 	case LOG_PROCESS_LOGIN:
 		return login_line(parser, service, service_len, msg, now);
 	case LOG_PROCESS_OTHER:

@@ -79,8 +79,11 @@ int lockout_doveconf_apply(struct lockout_config *cfg,
 	return lockout_config_load(cfg, doveconf_lookup, &ctx, error_r);
 }
 
-int lockout_doveconf_parse(struct lockout_config *cfg, const char *text,
-			   const char **error_r)
+/* The pairs of "name = value" lines at depth want_depth: 1 for the
+   top level of the 2.3 plugin { } block (lines outside any block, or in
+   nested ones, are not ours), 0 for the top level of 2.4's output. */
+static int doveconf_parse_depth(struct lockout_config *cfg, const char *text,
+				unsigned int want_depth, const char **error_r)
 {
 	struct lockout_doveconf_pair *pairs;
 	char *copy, *line, *next, *eq;
@@ -117,8 +120,7 @@ int lockout_doveconf_parse(struct lockout_config *cfg, const char *text,
 			depth++;
 			continue;
 		}
-		/* only the top level of the plugin block is ours */
-		if (depth != 1)
+		if (depth != want_depth)
 			continue;
 		eq = strchr(line, '=');
 		if (eq == NULL)
@@ -132,6 +134,18 @@ int lockout_doveconf_parse(struct lockout_config *cfg, const char *text,
 	free(pairs);
 	free(copy);
 	return ret;
+}
+
+int lockout_doveconf_parse(struct lockout_config *cfg, const char *text,
+			   const char **error_r)
+{
+	return doveconf_parse_depth(cfg, text, 1, error_r);
+}
+
+int lockout_doveconf_parse_top(struct lockout_config *cfg, const char *text,
+			       const char **error_r)
+{
+	return doveconf_parse_depth(cfg, text, 0, error_r);
 }
 
 static int read_all(int fd, char **buf_r, const char **error_r)
@@ -186,23 +200,16 @@ static int read_all(int fd, char **buf_r, const char **error_r)
 	return 0;
 }
 
-/* Run argv (argv[0] the path) without a shell and read its standard output
-   into *output_r (malloc()ed, NUL-terminated). */
+/* Run doveconf with argv (NULL-terminated, argv[0] its path) without a
+   shell. Returns 0 with its output (malloc()ed) in *output_r, or -1 with
+   *error_r: what failed, or doveconf's exit status (doveconf itself said
+   why on stderr, which it shares with us). */
 static int doveconf_run(const char *const *argv, char **output_r,
 			const char **error_r)
 {
 	int fds[2], status, ret;
-	char *output = NULL, what[512];
-	size_t len = 0;
-	unsigned int i;
+	char *output = NULL;
 	pid_t pid;
-
-	/* the command as errors name it */
-	what[0] = '\0';
-	for (i = 0; argv[i] != NULL && len < sizeof(what); i++) {
-		len += snprintf(what + len, sizeof(what) - len, "%s%s",
-				i == 0 ? "" : " ", argv[i]);
-	}
 
 	if (pipe2(fds, O_CLOEXEC) < 0) {
 		*error_r = lockout_error_fmt("pipe() failed: %s",
@@ -238,8 +245,8 @@ static int doveconf_run(const char *const *argv, char **output_r,
 	if (ret < 0)
 		return -1;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		*error_r = lockout_error_fmt("%s failed (exit status %d)",
-			what, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		*error_r = lockout_error_fmt("failed (exit status %d)",
+			WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 		free(output);
 		return -1;
 	}
@@ -247,26 +254,89 @@ static int doveconf_run(const char *const *argv, char **output_r,
 	return 0;
 }
 
-int lockout_doveconf_read(struct lockout_config *cfg,
-			  const char *doveconf_path, const char *config_path,
-			  const char **error_r)
+/* Run "<doveconf_path> [-c <config_path>] <args...>" and parse its output
+   at depth (see doveconf_parse_depth()). */
+static int doveconf_read_args(struct lockout_config *cfg,
+			      const char *doveconf_path,
+			      const char *config_path,
+			      const char *const *args, size_t args_count,
+			      unsigned int depth, const char **error_r)
 {
-	const char *argv[5];
-	unsigned int argc = 0;
+	const char **argv;
 	char *output;
+	size_t i, argc = 0;
 	int ret;
 
+	argv = calloc(args_count + 4, sizeof(*argv));
+	if (argv == NULL) {
+		*error_r = lockout_error_fmt("Out of memory");
+		return -1;
+	}
 	argv[argc++] = doveconf_path;
 	if (config_path != NULL) {
 		argv[argc++] = "-c";
 		argv[argc++] = config_path;
 	}
-	argv[argc++] = "plugin";
+	for (i = 0; i < args_count; i++)
+		argv[argc++] = args[i];
 	argv[argc] = NULL;
-	if (doveconf_run(argv, &output, error_r) < 0)
+
+	ret = doveconf_run(argv, &output, error_r);
+	free(argv);
+	if (ret < 0) {
+		char why[256];
+
+		/* *error_r is lockout_error_fmt()'s buffer too */
+		snprintf(why, sizeof(why), "%s", *error_r);
+		*error_r = lockout_error_fmt("%s%s%s %s %s", doveconf_path,
+			config_path == NULL ? "" : " -c ",
+			config_path == NULL ? "" : config_path,
+			args_count == 1 ? args[0] : "lockout_*", why);
 		return -1;
-	ret = lockout_doveconf_parse(cfg, output, error_r);
+	}
+	if (depth == 0 && strncmp(output, "lockout_db =", 12) != 0 &&
+	    strstr(output, "\nlockout_db =") == NULL) {
+		/* 2.4's doveconf prints nothing, and succeeds, for a name
+		   no settings module declares */
+		free(output);
+		*error_r = lockout_error_fmt("%s does not know lockout_db: "
+			"is dovecot-lockout's settings module installed "
+			"(modules/settings)?", doveconf_path);
+		return -1;
+	}
+	ret = doveconf_parse_depth(cfg, output, depth, error_r);
 	free(output);
+	return ret;
+}
+
+int lockout_doveconf_read(struct lockout_config *cfg,
+			  const char *doveconf_path, const char *config_path,
+			  const char **error_r)
+{
+	static const char *const args[] = { "plugin" };
+
+	return doveconf_read_args(cfg, doveconf_path, config_path, args, 1,
+				  1, error_r);
+}
+
+int lockout_doveconf_read_top(struct lockout_config *cfg,
+			      const char *doveconf_path,
+			      const char *config_path, const char **error_r)
+{
+	size_t i, count = lockout_config_count();
+	const char **names;
+	int ret;
+
+	names = calloc(count, sizeof(*names));
+	if (names == NULL) {
+		*error_r = lockout_error_fmt("Out of memory");
+		return -1;
+	}
+	for (i = 0; i < count; i++)
+		names[i] = lockout_config_name(i);
+	ret = doveconf_read_args(cfg, doveconf_path, config_path, names,
+				 count, 0, error_r);
+	free(names);
 	return ret;
 }
 
@@ -287,8 +357,16 @@ int lockout_doveconf_value(const char *doveconf_path,
 	argv[argc++] = "-h";
 	argv[argc++] = name;
 	argv[argc] = NULL;
-	if (doveconf_run(argv, &output, error_r) < 0)
+	if (doveconf_run(argv, &output, error_r) < 0) {
+		char why[256];
+
+		/* *error_r is lockout_error_fmt()'s buffer too */
+		snprintf(why, sizeof(why), "%s", *error_r);
+		*error_r = lockout_error_fmt("%s%s%s -h %s %s", doveconf_path,
+			config_path == NULL ? "" : " -c ",
+			config_path == NULL ? "" : config_path, name, why);
 		return -1;
+	}
 	len = strlen(output);
 	while (len > 0 && (output[len - 1] == '\n' || output[len - 1] == ' '))
 		output[--len] = '\0';

@@ -2,7 +2,7 @@
 #include "lockoutd-daemon.h"
 #include "lockoutd-log.h"
 #include "lockoutd-privs.h"
-#include "lockout-doveconf.h"
+#include "lockoutd-settings.h"
 #include "lockout-error.h"
 
 #include <errno.h>
@@ -106,8 +106,7 @@ static int read_settings(const struct options *opts,
 	const char *error;
 
 	if (lockout_config_init(cfg, &error) < 0 ||
-	    lockout_doveconf_read(cfg, LOCKOUT_DOVECONF_PATH,
-				  opts->config_path, &error) < 0) {
+	    lockoutd_settings_read(cfg, opts->config_path, &error) < 0) {
 		log_error("settings: %s", error);
 		return -1;
 	}

@@ -1085,14 +1085,21 @@ shutdown_clients = yes
         return self._run_with_modules(DOVECONF_BIN, args, check, timeout,
                                       None)
 
+    def modules_argv(self, argv):
+        """argv run with this instance's modules where Dovecot looks for
+        them (a private mount namespace; the same pid: everything execs),
+        e.g. for lockoutd, whose doveconf needs the settings module on
+        2.4."""
+        return ["unshare", "-m", "--propagation", "private", "--",
+                "sh", "-c",
+                'mount --bind "$1" "$2" && shift 2 && exec "$@"',
+                "sh", self.module_dir, STOCK_MODULE_DIR] + list(argv)
+
     def _run_with_modules(self, binary, args, check, timeout, input):
         if self.closed:
             raise HarnessError("instance already closed")
-        argv = ["unshare", "-m", "--propagation", "private", "--",
-                "sh", "-c",
-                'mount --bind "$1" "$2" && shift 2 && exec "$@"',
-                "sh", self.module_dir, STOCK_MODULE_DIR,
-                binary, "-c", self.conf_path] + [str(a) for a in args]
+        argv = self.modules_argv([binary, "-c", self.conf_path] +
+                                 [str(a) for a in args])
         p = subprocess.Popen(argv, stdin=subprocess.PIPE if input is not None
                              else subprocess.DEVNULL,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -21,7 +21,8 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from lockout_harness import (  # noqa: E402
-    AuthClient, Dovecot, _free_port_base, find_lockout_modules, imap_login,
+    AuthClient, Dovecot, _free_port_base, dovecot_version,
+    find_lockout_modules, imap_login,
     main)
 
 ALICE = "alice@example.org"
@@ -488,11 +489,13 @@ def test_bad_input_exit_codes_and_unchanged_table():
 
         # a missing table is not created by the commands that only read or
         # lift (ban, allow and import create it: test_import.py)
+        # 2.3: plugin/lockout_db, 2.4: lockout_db (the top level)
+        opt = "" if d.v24 else "plugin/"
         missing = os.path.join(d.lockout_dir, "missing.db")
         for cmd in (("list",), ("unban", "127.0.0.9"), ("stats",),
                     ("allow", "-d", "127.0.6.0/24"), ("export",)):
             fails(d, EX_NOTFOUND, "does not exist yet", "-o",
-                  "plugin/lockout_db=" + missing, "lockout", *cmd)
+                  opt + "lockout_db=" + missing, "lockout", *cmd)
             assert not os.path.exists(missing)
         # an unusable one is not touched
         garbage = os.path.join(d.lockout_dir, "garbage.db")
@@ -500,11 +503,11 @@ def test_bad_input_exit_codes_and_unchanged_table():
             f.write(b"not a database " * 200)
         for cmd in (("list",), ("ban", "127.0.0.9"), ("unban", "127.0.0.3")):
             fails(d, EX_TEMPFAIL, "not a database", "-o",
-                  "plugin/lockout_db=" + garbage, "lockout", *cmd)
+                  opt + "lockout_db=" + garbage, "lockout", *cmd)
         with open(garbage, "rb") as f:
             assert f.read() == b"not a database " * 200
         fails(d, 78, "lockout_ban_time", "-o",
-              "plugin/lockout_ban_time=soon", "lockout", "list")
+              opt + "lockout_ban_time=soon", "lockout", "list")
         assert dump(d) == before
 
 
@@ -602,9 +605,11 @@ def test_concurrent_commands_during_an_attack_lose_nothing():
 def test_http_api():
     port = _free_port_base(1)
     password = "lockout-test-secret"
+    # 2.4 names a listener's address "listen"
+    listen = "listen" if dovecot_version()[:2] >= (2, 4) else "address"
     extra = ("doveadm_password = %s\nservice doveadm {\n"
-             "  inet_listener http {\n    address = 127.0.0.1\n"
-             "    port = %d\n  }\n}\n" % (password, port))
+             "  inet_listener http {\n    %s = 127.0.0.1\n"
+             "    port = %d\n  }\n}\n" % (password, listen, port))
 
     def api(commands):
         auth = base64.b64encode(("doveadm:%s" % password).encode()).decode()

@@ -151,8 +151,9 @@ class Lockoutd:
         self.mark = len(self.log())
         with open(self.log_path, "ab") as f:
             self.proc = subprocess.Popen(
-                ["ip", "netns", "exec", self.ns.name, lockoutd_bin(),
-                 "-c", self.d.conf_path, "--foreground"] + self.args,
+                self.d.modules_argv(
+                    ["ip", "netns", "exec", self.ns.name, lockoutd_bin(),
+                     "-c", self.d.conf_path, "--foreground"] + self.args),
                 stdin=subprocess.DEVNULL, stdout=f, stderr=f,
                 start_new_session=True)
         if wait:
@@ -198,10 +199,13 @@ class Lockoutd:
             raise AssertionError("%s\n--- lockoutd log\n%s" % (e, self.log()))
 
 
-def run_lockoutd(ns, *args, timeout=30):
-    """lockoutd with args in the namespace: (rc, stdout + stderr)."""
-    r = subprocess.run(["ip", "netns", "exec", ns.name, lockoutd_bin()] +
-                       list(args), stdin=subprocess.DEVNULL,
+def run_lockoutd(ns, *args, d=None, timeout=30):
+    """lockoutd with args in the namespace (with d's modules, which
+    doveconf needs on 2.4): (rc, stdout + stderr)."""
+    argv = ["ip", "netns", "exec", ns.name, lockoutd_bin()] + list(args)
+    if d is not None:
+        argv = d.modules_argv(argv)
+    r = subprocess.run(argv, stdin=subprocess.DEVNULL,
                        capture_output=True, text=True, timeout=timeout)
     return r.returncode, r.stdout + r.stderr
 
@@ -500,13 +504,14 @@ def ld_pid(ld):
 def test_command_line_once_dry_run_flush_and_exit_codes():
     with Netns() as ns, instance() as d:
         add_ban(d, "192.0.2.50")
-        rc, out = run_lockoutd(ns, "-c", d.conf_path, "--once", "--dry-run")
+        rc, out = run_lockoutd(ns, "-c", d.conf_path, "--once", "--dry-run",
+                               d=d)
         assert rc == 0, out
         assert "dry run, would send: add element inet lockout ban4 " \
             "{ 192.0.2.50 timeout " in out, out
         assert ns.nft("list", "tables").stdout.strip() == ""
 
-        rc, out = run_lockoutd(ns, "-c", d.conf_path, "--once")
+        rc, out = run_lockoutd(ns, "-c", d.conf_path, "--once", d=d)
         assert rc == 0, out
         assert list(set_elements(ns, "ban4")) == ["192.0.2.50"]
         for _ in range(2):
@@ -520,21 +525,27 @@ def test_command_line_once_dry_run_flush_and_exit_codes():
 
         missing = os.path.join(d.tmp, "missing", "lockout.db")
         rc, out = run_lockoutd(ns, "-c", d.conf_path, "--once", "--db",
-                               missing)
+                               missing, d=d)
         assert rc == 4 and "does not exist" in out, out
         assert not os.path.exists(missing)
 
         bad = os.path.join(d.tmp, "bad.conf")
         with open(bad, "w") as f:
-            f.write("plugin {\n  lockout_firewall_ports = 143 70000\n}\n")
-        rc, out = run_lockoutd(ns, "-c", bad, "--once")
+            if d.v24:
+                f.write("dovecot_config_version = %s\n"
+                        "lockout_firewall_ports = 143 70000\n"
+                        % ".".join(map(str, d.dovecot_version)))
+            else:
+                f.write("plugin {\n  lockout_firewall_ports = 143 70000\n"
+                        "}\n")
+        rc, out = run_lockoutd(ns, "-c", bad, "--once", d=d)
         assert rc == 3 and "lockout_firewall_ports" in out, out
 
         rootdb = os.path.join(d.tmp, "root.db")
         with db(d) as src, sqlite3.connect(rootdb) as dst:
             src.backup(dst)
         rc, out = run_lockoutd(ns, "-c", d.conf_path, "--once", "--db",
-                               rootdb)
+                               rootdb, d=d)
         assert rc == 1 and "owned by root" in out, out
         assert ns.nft("list", "tables").stdout.strip() == \
             "table inet lockout"

@@ -140,6 +140,41 @@ START_TEST(test_parse_only_ours)
 }
 END_TEST
 
+/* Dovecot 2.4: "doveconf lockout_..." prints the settings at the top
+   level; lines inside blocks (a passdb's, a protocol filter's) and other
+   names are not ours. */
+START_TEST(test_parse_top)
+{
+	struct lockout_config cfg, def;
+	const char *error = NULL;
+
+	ck_assert_int_eq(lockout_config_init(&cfg, &error), 0);
+	ck_assert_int_eq(lockout_config_init(&def, &error), 0);
+	ck_assert_int_eq(lockout_doveconf_parse_top(&cfg,
+		"lockout_ip_failures = 5\nlockout_ip_window = 2 mins\n"
+		"lockout_ban_time = \nother = x\n"
+		"passdb lockout {\n  lockout_ip_failures = 7\n}\n"
+		"plugin {\n  lockout_max_sources = 3\n}\n", &error), 0);
+	ck_assert_uint_eq(cfg.ip_failures, 5);
+	ck_assert_uint_eq(cfg.ip_window, 120);
+	ck_assert_uint_eq(cfg.ban_time, def.ban_time);
+	ck_assert_uint_eq(cfg.max_sources, def.max_sources);
+	/* the 2.3 reader takes none of the top-level lines */
+	lockout_config_free(&cfg);
+	ck_assert_int_eq(lockout_config_init(&cfg, &error), 0);
+	ck_assert_int_eq(lockout_doveconf_parse(&cfg,
+		"lockout_ip_failures = 5\n", &error), 0);
+	ck_assert_uint_eq(cfg.ip_failures, def.ip_failures);
+	lockout_config_free(&cfg);
+	ck_assert_int_eq(lockout_config_init(&cfg, &error), 0);
+	ck_assert_int_eq(lockout_doveconf_parse_top(&cfg,
+		"lockout_ip_windw = 1\n", &error), -1);
+	ck_assert_msg(strstr(error, "lockout_ip_windw") != NULL, "%s", error);
+	lockout_config_free(&cfg);
+	lockout_config_free(&def);
+}
+END_TEST
+
 /* Pairs as the auth process gets them from Dovecot's config server. */
 START_TEST(test_apply_pairs)
 {
@@ -453,6 +488,7 @@ static Suite *doveconf_suite(void)
 	tcase_add_loop_test(tc, test_parse, 0, N_ELEMENTS(parse_cases));
 	tcase_add_test(tc, test_parse_only_ours);
 	tcase_add_test(tc, test_apply_pairs);
+	tcase_add_test(tc, test_parse_top);
 	tcase_add_test(tc, test_read_real_doveconf);
 	tcase_add_test(tc, test_read_real_doveconf_invalid);
 	tcase_add_test(tc, test_read_missing_config);

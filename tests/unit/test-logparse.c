@@ -318,6 +318,59 @@ START_TEST(test_log_many_sessions)
 }
 END_TEST
 
+/* Dovecot 2.4: the ident in the auth process's prefix ("auth(user,ip,
+   sasl:plain)<session>: Info: passwd-file: ..."), "Logged in:", and
+   "Login aborted: ... (auth failed, ...) (auth_failed): ". Lines from a
+   2.4.1 instance (tests/integration harness). */
+static const char *const log24[] = {
+	"Nov 28 03:28:44 imap-login: Info: Login aborted: Connection closed (no auth attempts in 0 secs) (no_auth_attempts): user=<>, rip=127.0.0.1, lip=127.0.0.1, secured, session=<S4UTtvlhKOl/AAAB>",
+	"Nov 28 03:28:44 imap-login: Info: Logged in: user=<alice@example.org>, method=PLAIN, rip=127.0.0.2, lip=127.0.0.1, mpid=28, session=<bYUUtvlhBcx/AAAC>",
+	"Nov 28 03:28:44 auth(alice@example.org,127.0.0.3,sasl:plain)<SToVtvlhJ+t/AAAD>: Info: passwd-file: Password mismatch",
+	"Nov 28 03:28:44 imap-login: Info: Login aborted: Logged out (auth failed, 1 attempts in 0 secs) (auth_failed): user=<alice@example.org>, method=PLAIN, rip=127.0.0.3, lip=127.0.0.1, session=<SToVtvlhJ+t/AAAD>",
+	"Nov 28 03:28:44 auth(nobody@example.org,127.0.0.4,sasl:plain)<0a0VtvlhW65/AAAE>: Info: passwd-file: unknown user (SHA1 of given password: 1902e3d6)",
+	"Nov 28 03:28:44 imap-login: Info: Login aborted: Logged out (auth failed, 1 attempts in 0 secs) (auth_failed): user=<nobody@example.org>, method=PLAIN, rip=127.0.0.4, lip=127.0.0.1, session=<0a0VtvlhW65/AAAE>",
+	/* auth_verbose = no: the login process's count only */
+	"Nov 28 03:28:45 pop3-login: Info: Login aborted: Logged out (auth failed, 2 attempts in 4 secs) (auth_failed): user=<bob>, method=PLAIN, rip=127.0.0.5, lip=127.0.0.1, session=<oAMWtvlhn8t/AAAF>",
+	"Nov 28 03:28:45 imap-login: Info: Login aborted: Logged out (user disabled, 1 attempts in 0 secs) (user_disabled): user=<carol>, method=PLAIN, rip=127.0.0.6, lip=127.0.0.1, session=<oAMWtvlhn8t/AAAG>",
+	/* a username with ")" in it: one reading only */
+	"Nov 28 03:28:46 mail dovecot: auth(x)y,127.0.0.9,sasl:plain)<s9>: Info: passwd-file: unknown user",
+	/* PAM in auth-worker: its pid, then the session and the request */
+	"Nov 28 03:28:46 mail dovecot: auth-worker(dave,192.0.2.4,sasl:login)<512><jkl>: request [3]: Info: pam: pam_authenticate() failed: Authentication failure (Password mismatch?)",
+	/* not failures */
+	"Nov 28 03:28:46 auth(alice@example.org,127.0.0.3,sasl:plain)<a>: Debug: passwd-file: Password mismatch",
+	"Nov 28 03:28:46 auth(alice@example.org,127.0.0.3,sasl:plain)<a>: Info: passwd-file: lookup done",
+};
+
+START_TEST(test_log_dovecot24)
+{
+	static const struct expect e[] = {
+		{ OK, "alice@example.org", "127.0.0.2", "imap", 1, 0 },
+		{ MM, "alice@example.org", "127.0.0.3", "imap", 1, 0 },
+		/* a logged password closes the chain: out before the
+		   login process names the service (as on 2.3) */
+		{ UU, "nobody@example.org", "127.0.0.4", "", 1, 0 },
+		{ FL, "bob", "127.0.0.5", "pop3", 2, 1 },
+		{ RF, "carol", "127.0.0.6", "imap", 1, 1 },
+		{ UU, "x)y", "127.0.0.9", "", 1, 2 },
+		{ MM, "dave", "192.0.2.4", "", 1, 2 },
+	};
+	struct collector c;
+	struct lockout_logparse *parser = parser_new(&c);
+	const struct lockout_logparse_stats *st;
+
+	feed(parser, log24, N_ELEMENTS(log24));
+	check_attempts(&c, e, N_ELEMENTS(e));
+	st = lockout_logparse_stats(parser);
+	ck_assert_uint_eq(st->unusable, 0);
+	ck_assert_uint_eq(st->ignored, 3);
+	ck_assert_uint_eq(st->passdb_failures, 4);
+	ck_assert_uint_eq(st->logins, 1);
+	ck_assert_uint_eq(st->refusals, 1);
+	lockout_logparse_free(&parser);
+}
+END_TEST
+
+
 static Suite *logparse_suite(void)
 {
 	Suite *s = suite_create("lockout-logparse");
@@ -332,6 +385,7 @@ static Suite *logparse_suite(void)
 	tcase_add_test(tc, test_log_pending);
 	tcase_add_test(tc, test_log_stop);
 	tcase_add_test(tc, test_log_many_sessions);
+	tcase_add_test(tc, test_log_dovecot24);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;

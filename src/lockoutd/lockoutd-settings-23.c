@@ -1,0 +1,12 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#include "lockoutd-settings.h"
+#include "lockout-doveconf.h"
+
+/* Dovecot 2.3: the settings are in plugin { } ("doveconf plugin"). */
+
+int lockoutd_settings_read(struct lockout_config *cfg,
+			   const char *config_path, const char **error_r)
+{
+	return lockout_doveconf_read(cfg, LOCKOUT_DOVECONF_PATH, config_path,
+				     error_r);
+}
