@@ -9,7 +9,12 @@ nftables libnftables-dev iproute2 util-linux procps
 python3 netcat-openbsd man-db groff-base locales"
 # libFuzzer targets (scripts/fuzz.sh) and the ASan build of the plugin
 # (scripts/test-asan-dovecot.sh)
-PKGS="$PKGS clang libclang-rt-14-dev"
+# (clang's runtimes are versioned: clang 14 on Debian 12, 19 on Debian 13)
+. /etc/os-release
+case "${VERSION_CODENAME:-}" in
+trixie) PKGS="$PKGS clang libclang-rt-19-dev" ;;
+*) PKGS="$PKGS clang libclang-rt-14-dev" ;;
+esac
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

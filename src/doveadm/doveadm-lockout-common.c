@@ -172,7 +172,7 @@ int doveadm_lockout_init_create(const struct doveadm_cmd_context *cctx,
 	struct stat st;
 	int ret = 0;
 
-	if (doveadm_lockout_config(&cfg) < 0) {
+	if (doveadm_lockout_config(cctx, &cfg) < 0) {
 		lockout_config_free(&cfg);
 		return -1;
 	}
