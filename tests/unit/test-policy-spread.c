@@ -35,12 +35,12 @@ START_TEST(test_defaults)
 {
 	struct fixture *fx = fixture_new(NULL);
 
-	ck_assert_uint_eq(fx->cfg.ip_spread_usernames, 5);
+	ck_assert_uint_eq(fx->cfg.ip_spread_usernames, 4);
 	ck_assert_uint_eq(fx->cfg.ip_spread_window, DAY);
 	ck_assert_uint_eq(fx->cfg.ip_spread_ban_time, 6 * HOUR);
-	/* at the defaults, a slow list guesser is this rule's at its 5th
+	/* at the defaults, a slow list guesser is this rule's at its 4th
 	   username, before ip_long's 8th failure */
-	ck_assert_int_eq(sprayer(fx, T0, SLOW, "192.0.2.1", 0, 8), 4);
+	ck_assert_int_eq(sprayer(fx, T0, SLOW, "192.0.2.1", 0, 8), 3);
 	ck_assert_ptr_nonnull(find_decision(fx, LOCKOUT_DECISION_BAN,
 					    "ip_spread"));
 	fixture_free(&fx);
