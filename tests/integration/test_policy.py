@@ -412,7 +412,7 @@ def test_spread_of_usernames_bans_a_source():
         time.sleep(0.6)
         assert active(d, "127.0.0.3") is None
         assert active(d, "127.0.0.4") is None
-        ok, _ = auth_client_plain(d, "info@example.org", "x", service="imap",
+        ok, _ = auth_client_plain(d, "carol@example.org", "x", service="imap",
                                   rip="127.0.0.3")
         assert not ok
         wait_active(d, "127.0.0.3")
