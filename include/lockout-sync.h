@@ -15,7 +15,12 @@
      networks, merged with the bans the write queue has not written yet;
      sources and accounts whose ban was lifted lose their counters, so that
      their next failure does not ban them again at once;
-   - the table's upkeep: old rows pruned in small batches.
+   - the table's upkeep: old rows pruned in small batches;
+   - should the table be lost (deleted, or replaced by another file, while
+     in use), writing back what it holds: the active ban rows as last read
+     and those written since (their reason, rule, source, times and, within
+     LOCKOUT_SYNC_KEPT_EVIDENCE_MAX, evidence), the engine's bans whose row
+     it does not hold, and the allowed networks as last read.
    Only the rows of the mode in use apply: in lockout_mode=observe the bans
    it made itself (to log "would refuse"), in enforce mode the real ones.
 
@@ -100,6 +105,50 @@ int lockout_sync_reload(struct lockout_sync *sync,
 			struct lockout_sync_result *result_r,
 			const char **error_r)
 	__attribute__((warn_unused_result));
+
+/* Most bytes of evidence kept for a write-back, all rows together; the
+   rows beyond keep everything but their evidence ("{}"). Reasons are
+   bounded by LOCKOUT_BAN_REASON_MAX a row, the rows by the table. */
+#define LOCKOUT_SYNC_KEPT_EVIDENCE_MAX (8 * 1024 * 1024)
+
+/* Write what queue holds into store, as lockout_writeq_flush() does, and
+   keep the ban rows written for a write-back. */
+int lockout_sync_write(struct lockout_sync *sync,
+		       struct lockout_writeq *queue,
+		       struct lockout_store *store,
+		       struct lockout_writeq_dropped *dropped_r,
+		       const char **error_r)
+	__attribute__((warn_unused_result));
+
+/* What lockout_sync_restore() queued. */
+struct lockout_sync_restored {
+	/* ban rows (bans and protections, of both modes) as kept */
+	unsigned int bans;
+	/* bans of the engine whose row was not kept: written with what the
+	   engine knows (network, end), rule "restored" */
+	unsigned int bare;
+	/* allowed networks */
+	unsigned int allowed;
+	/* not queued: out of memory */
+	unsigned int dropped;
+	/* rows kept without their evidence (LOCKOUT_SYNC_KEPT_EVIDENCE_MAX) */
+	unsigned int evidence_dropped;
+	/* the bans still queued could not be listed (out of memory): some
+	   may be written twice */
+	bool pending_failed;
+};
+
+/* The table was lost: queue into queue (not bounded by its limits) every
+   ban active at now that sync holds - the kept rows, and the engine's bans
+   whose row is not kept - and the allowed networks as last read, except
+   the bans queue holds already. Touches no store. */
+void lockout_sync_restore(struct lockout_sync *sync,
+			  struct lockout_writeq *queue, int64_t now,
+			  struct lockout_sync_restored *result_r);
+
+/* Forget the kept rows of bans that ended at now (rows written by this
+   process stay kept until the next reload otherwise). */
+void lockout_sync_forget_expired(struct lockout_sync *sync, int64_t now);
 
 /* Most rows one table loses in one lockout_sync_prune() call. */
 #define LOCKOUT_SYNC_PRUNE_BATCH 2000

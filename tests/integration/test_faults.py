@@ -197,15 +197,26 @@ def replace_db(d, how):
     """Take the ban table away as a careless administrator would: "deleted"
     (with its -wal and -shm), or replaced by an "empty" file or by "another"
     SQLite database, made by root."""
-    remove_db_files(d)
+    if how == "deleted":
+        remove_db_files(d)
+        return
+    # made aside and renamed over the table, so that the auth process sees
+    # it replaced, never deleted
+    new = db_path(d) + ".new"
     if how == "empty":
-        open(db_path(d), "wb").close()
-    elif how == "another":
-        con = sqlite3.connect(db_path(d))
+        open(new, "wb").close()
+    else:
+        con = sqlite3.connect(new)
         con.execute("CREATE TABLE notes (x TEXT)")
         con.execute("INSERT INTO notes VALUES ('not the ban table')")
         con.commit()
         con.close()
+    for suffix in ("-wal", "-shm"):
+        try:
+            os.unlink(db_path(d) + suffix)
+        except FileNotFoundError:
+            pass
+    os.rename(new, db_path(d))
 
 
 def check_lost_table_recreated(how):
