@@ -377,25 +377,39 @@ static int sync_read_ban(const struct lockout_ban *ban, void *context)
 	return 0;
 }
 
-static int sync_read_allowed(const char *network, const char *reason,
-			     int64_t created, void *context)
+/* Add the allowed network to the snapshot (and keep its row when kept is
+   set): 1 when it was added, 0 when it does not parse (skipped), -1 when
+   out of memory. */
+static int snapshot_add_allowed(struct lockout_sync_snapshot *snap,
+				const char *network, const char *reason,
+				int64_t created, bool keep)
 {
-	struct read_ctx *ctx = context;
-	struct lockout_sync_snapshot *snap = ctx->snap;
 	struct lockout_net net, *allowed;
 	const char *error;
 
 	if (lockout_net_parse(network, &net, &error) < 0)
 		return 0;
-	if (!kept_add_allowed(&snap->kept, network, reason, created))
-		return 1;
+	if (keep && !kept_add_allowed(&snap->kept, network, reason, created))
+		return -1;
 	allowed = grow(snap->allowed, &snap->allowed_alloc,
 		       snap->allowed_count, sizeof(*allowed));
 	if (allowed == NULL)
-		return 1;
+		return -1;
 	snap->allowed = allowed;
 	allowed[snap->allowed_count++] = net;
-	ctx->result->allowed++;
+	return 1;
+}
+
+static int sync_read_allowed(const char *network, const char *reason,
+			     int64_t created, void *context)
+{
+	struct read_ctx *ctx = context;
+	int ret;
+
+	ret = snapshot_add_allowed(ctx->snap, network, reason, created, true);
+	if (ret < 0)
+		return 1;
+	ctx->result->allowed += (unsigned int)ret;
 	return 0;
 }
 
@@ -466,21 +480,8 @@ static int sync_merge_pending(const struct lockout_ban *ban,
 static int sync_merge_pending_allowed(const char *network, const char *reason,
 				      int64_t created, void *context)
 {
-	struct lockout_sync_snapshot *snap = context;
-	struct lockout_net net, *allowed;
-	const char *error;
-
-	(void)reason;
-	(void)created;
-	if (lockout_net_parse(network, &net, &error) < 0)
-		return 0;
-	allowed = grow(snap->allowed, &snap->allowed_alloc,
-		       snap->allowed_count, sizeof(*allowed));
-	if (allowed == NULL)
-		return 1;
-	snap->allowed = allowed;
-	allowed[snap->allowed_count++] = net;
-	return 0;
+	return snapshot_add_allowed(context, network, reason, created,
+				    false) < 0 ? 1 : 0;
 }
 
 struct forget_ctx {
@@ -852,8 +853,10 @@ void lockout_sync_restore(struct lockout_sync *sync,
 		      key_cmp);
 	}
 	lockout_sync_forget_expired(sync, now);
-	qsort(sync->kept.bans, sync->kept.bans_count,
-	      sizeof(*sync->kept.bans), kept_ban_cmp);
+	if (sync->kept.bans_count > 0) {
+		qsort(sync->kept.bans, sync->kept.bans_count,
+		      sizeof(*sync->kept.bans), kept_ban_cmp);
+	}
 
 	ctx.sync = sync;
 	ctx.queue = queue;
