@@ -109,7 +109,7 @@ int lockout_sync_reload(struct lockout_sync *sync,
 /* Most bytes of evidence kept for a write-back, all rows together; the
    rows beyond keep everything but their evidence ("{}"). Reasons are
    bounded by LOCKOUT_BAN_REASON_MAX a row, the rows by the table. */
-#define LOCKOUT_SYNC_KEPT_EVIDENCE_MAX (8 * 1024 * 1024)
+#define LOCKOUT_SYNC_KEPT_EVIDENCE_MAX (4 * 1024 * 1024)
 
 /* Write what queue holds into store, as lockout_writeq_flush() does, and
    keep the ban rows written for a write-back. */
