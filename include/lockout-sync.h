@@ -17,10 +17,7 @@
      their next failure does not ban them again at once;
    - the table's upkeep: old rows pruned in small batches;
    - should the table be lost (deleted, or replaced by another file, while
-     in use), writing back what it holds: the active ban rows as last read
-     and those written since (their reason, rule, source, times and, within
-     LOCKOUT_SYNC_KEPT_EVIDENCE_MAX, evidence), the engine's bans whose row
-     it does not hold, and the allowed networks as last read.
+     in use), what it takes to write it back.
    Only the rows of the mode in use apply: in lockout_mode=observe the bans
    it made itself (to log "would refuse"), in enforce mode the real ones.
 
@@ -106,49 +103,40 @@ int lockout_sync_reload(struct lockout_sync *sync,
 			const char **error_r)
 	__attribute__((warn_unused_result));
 
-/* Most bytes of evidence kept for a write-back, all rows together; the
-   rows beyond keep everything but their evidence ("{}"). Reasons are
-   bounded by LOCKOUT_BAN_REASON_MAX a row, the rows by the table. */
-#define LOCKOUT_SYNC_KEPT_EVIDENCE_MAX (4 * 1024 * 1024)
-
-/* Write what queue holds into store, as lockout_writeq_flush() does, and
-   keep the ban rows written for a write-back. */
-int lockout_sync_write(struct lockout_sync *sync,
-		       struct lockout_writeq *queue,
-		       struct lockout_store *store,
-		       struct lockout_writeq_dropped *dropped_r,
-		       const char **error_r)
-	__attribute__((warn_unused_result));
-
 /* What lockout_sync_restore() queued. */
 struct lockout_sync_restored {
-	/* ban rows (bans and protections, of both modes) as kept */
+	/* active ban and protection rows (of both modes) read from the lost
+	   table, written back whole */
 	unsigned int bans;
-	/* bans of the engine whose row was not kept: written with what the
+	/* bans of the engine whose row was not read: written with what the
 	   engine knows (network, end), rule "restored" */
 	unsigned int bare;
-	/* allowed networks */
-	unsigned int allowed;
+	/* allowed networks and known devices read from the lost table */
+	unsigned int allowed, devices;
 	/* not queued: out of memory */
 	unsigned int dropped;
-	/* rows kept without their evidence (LOCKOUT_SYNC_KEPT_EVIDENCE_MAX) */
-	unsigned int evidence_dropped;
-	/* the bans still queued could not be listed (out of memory): some
-	   may be written twice */
-	bool pending_failed;
+	/* the lost table could not be read (all or part of it): read_error
+	   says why; the engine's bans were written back all the same */
+	bool read_failed;
+	char read_error[LOCKOUT_ERROR_MAX];
+	/* out of memory listing the bans queued: some may be written
+	   twice */
+	bool keys_failed;
 };
 
-/* The table was lost: queue into queue (not bounded by its limits) every
-   ban active at now that sync holds - the kept rows, and the engine's bans
-   whose row is not kept - and the allowed networks as last read, except
-   the bans queue holds already. Touches no store. */
+/* The table was lost (deleted, or another file put in its place) while
+   old, a connection to it, still has the file open and can read it (NULL
+   when there is none): queue into queue (beyond its limits: these are
+   bounded by what was in the table and the engine) what it takes to
+   rebuild it - the bans and protections of both modes active at now, as
+   rows (reason, rule, source, times, evidence), the allowed networks, the
+   known devices seen within lockout_known_device_time - then the engine's
+   active bans that were not read, except the bans queue holds already.
+   Only reads old. Lost: the failure history, ended bans, events. */
 void lockout_sync_restore(struct lockout_sync *sync,
+			  struct lockout_store *old,
 			  struct lockout_writeq *queue, int64_t now,
 			  struct lockout_sync_restored *result_r);
-
-/* Forget the kept rows of bans that ended at now (rows written by this
-   process stay kept until the next reload otherwise). */
-void lockout_sync_forget_expired(struct lockout_sync *sync, int64_t now);
 
 /* Most rows one table loses in one lockout_sync_prune() call. */
 #define LOCKOUT_SYNC_PRUNE_BATCH 2000

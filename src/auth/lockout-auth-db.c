@@ -326,8 +326,8 @@ static void lockout_db_flush(struct lockout_auth_db *db)
 		return; /* kept until the table is usable again */
 	if (lockout_writeq_is_empty(db->queue))
 		return;
-	if (lockout_sync_write(db->sync, db->queue, db->store, &dropped,
-			       &error) < 0) {
+	if (lockout_writeq_flush(db->queue, db->store, &dropped,
+				 &error) < 0) {
 		if (lockout_store_error_is_busy(db->store)) {
 			/* another writer holds the lock: next round */
 			lockout_db_busy(db, error);
@@ -377,7 +377,6 @@ static void lockout_db_prune(struct lockout_auth_db *db)
 	bool more;
 
 	db->next_prune = ioloop_time + LOCKOUT_PRUNE_SECS;
-	lockout_sync_forget_expired(db->sync, ioloop_time);
 	if (lockout_sync_prune(db->sync, db->store, ioloop_time, &more,
 			       &error) < 0) {
 		if (!lockout_store_error_is_busy(db->store))
@@ -426,9 +425,11 @@ static void lockout_db_lost(struct lockout_auth_db *db,
 	const char *aside = NULL, *path = db->cfg->db;
 	struct stat st;
 
-	/* what memory holds is queued first: the reload of the new table
-	   keeps what is queued */
-	lockout_sync_restore(db->sync, db->queue, ioloop_time, &restored);
+	/* read through the connection that still has the old file open,
+	   and queued first: the reload of the new table keeps what is
+	   queued */
+	lockout_sync_restore(db->sync, db->store, db->queue, ioloop_time,
+			     &restored);
 	lockout_store_close(&db->store);
 	db->usable = FALSE;
 	if (state == LOCKOUT_STORE_FILE_REPLACED)
@@ -440,23 +441,26 @@ static void lockout_db_lost(struct lockout_auth_db *db,
 		(void)i_unlink_if_exists(t_strconcat(path, "-shm", NULL));
 	}
 	e_error(db->event, "Ban table %s was %s while in use - recreating it "
-		"and writing back what the auth process holds: %u bans and "
-		"protections (%u of them without their reason: rule "
-		"\"restored\"), %u allowed networks%s; lost: the failure "
-		"history, ended bans, known devices and events%s%s",
-		path, state == LOCKOUT_STORE_FILE_DELETED ? "deleted" :
+		"and writing back %u active bans and protections, %u allowed "
+		"networks and %u known devices%s%s%s; lost: the failure "
+		"history, ended bans and events", path,
+		state == LOCKOUT_STORE_FILE_DELETED ? "deleted" :
 		aside != NULL ? t_strdup_printf("replaced by another file "
 						"(moved to %s)", aside) :
 		"replaced by another file",
-		restored.bans + restored.bare, restored.bare, restored.allowed,
-		restored.evidence_dropped == 0 ? "" : t_strdup_printf(
-			" (%u without their evidence)",
-			restored.evidence_dropped),
-		restored.dropped == 0 ? "" : t_strdup_printf(
-			", and %u records for which memory was short",
-			restored.dropped),
-		restored.pending_failed ? " (some bans may be written "
-		"twice: memory was short)" : "");
+		restored.bans + restored.bare, restored.allowed,
+		restored.devices,
+		restored.bare == 0 ? "" : t_strdup_printf(
+			" (%u bans from memory alone, without their reason: "
+			"rule \"restored\")", restored.bare),
+		!restored.read_failed ? "" : t_strdup_printf(
+			" (the old file could not be read: %s)",
+			restored.read_error),
+		restored.dropped == 0 && !restored.keys_failed ? "" :
+		t_strdup_printf(" (out of memory: %u records not written "
+				"back%s)", restored.dropped,
+				restored.keys_failed ? ", some may be "
+				"written twice" : ""));
 	db->recreate = TRUE;
 	if (aside == NULL && state == LOCKOUT_STORE_FILE_REPLACED) {
 		/* the file could not be moved: opening it decides */

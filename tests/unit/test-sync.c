@@ -741,6 +741,19 @@ static int collect_allowed(const char *network, const char *reason,
 	return 0;
 }
 
+static int count_device(const char *user, const char *network,
+			int64_t first_seen, int64_t last_seen, void *context)
+{
+	unsigned int *count = context;
+
+	ck_assert_str_eq(user, "erin");
+	ck_assert_str_eq(network, "203.0.113.0/24");
+	ck_assert_int_eq(last_seen, T0 - 20);
+	(void)first_seen;
+	(*count)++;
+	return 0;
+}
+
 START_TEST(test_restore_lost_table)
 {
 	struct lockout_writeq *written = lockout_writeq_create();
@@ -754,11 +767,13 @@ START_TEST(test_restore_lost_table)
 	struct lockout_ban ban;
 	const char *error = NULL;
 	char allowed[256] = "", fresh_name[80];
+	unsigned int devices = 0;
 
 	ck_assert_ptr_nonnull(written);
 	ck_assert_ptr_nonnull(queue);
-	/* the table as last read: a manual ban with its reason and evidence,
-	   a protection, an ended ban, an observed ban, an allowed network */
+	/* the table: a manual ban with its reason and evidence, a
+	   protection, an ended ban, an observed ban, an allowed network, a
+	   known device */
 	memset(&ban, 0, sizeof(ban));
 	ban.target = "192.0.2.70";
 	ban.kind = LOCKOUT_KIND_IP;
@@ -775,6 +790,8 @@ START_TEST(test_restore_lost_table)
 	ck_assert_int_eq(lockout_store_add_allowed(other, "198.51.100.0/24",
 						   "office", T0 - 50, NULL,
 						   &error), 0);
+	ck_assert_int_eq(lockout_store_touch_known_device(other, "erin",
+			"203.0.113.0/24", T0 - 20, &error), 0);
 	(void)reload_ok(NULL);
 
 	/* a ban of the engine, written by this process since */
@@ -783,8 +800,8 @@ START_TEST(test_restore_lost_table)
 	d = fail_once("192.0.2.80", "x", T0);
 	ck_assert_int_eq(d.type, LOCKOUT_DECISION_BAN);
 	(void)lockout_writeq_add_decision(written, &d, false);
-	ck_assert_int_eq(lockout_sync_write(tsync, written, store, &dropped,
-					    &error), 0);
+	ck_assert_int_eq(lockout_writeq_flush(written, store, &dropped,
+					      &error), 0);
 	/* a ban of the engine whose row was never written (the queue was
 	   full) */
 	ck_assert_int_eq(fail_once("192.0.2.85", "x", T0).type, NONE);
@@ -796,14 +813,18 @@ START_TEST(test_restore_lost_table)
 	(void)lockout_writeq_add_decision(queue, &d, false);
 	ck_assert_int_eq(verdict("192.0.2.90", NULL), LOCKOUT_VERDICT_ALLOW);
 
-	lockout_sync_restore(tsync, queue, T0, &restored);
-	/* 192.0.2.70, dave, 192.0.2.72 (observed), 192.0.2.80 as kept; the
-	   ended 192.0.2.71 not */
+	/* deleted: the connection that has it open still reads it */
+	ck_assert_int_eq(unlink(test_tmpstore_path(store_name)), 0);
+	lockout_sync_restore(tsync, store, queue, T0, &restored);
+	/* 192.0.2.70, dave, 192.0.2.72 (observed), 192.0.2.80 as rows; not
+	   the ended 192.0.2.71, nor the queued 192.0.2.90 */
+	ck_assert_msg(!restored.read_failed, "%s", restored.read_error);
 	ck_assert_uint_eq(restored.bans, 4);
 	ck_assert_uint_eq(restored.bare, 1);
 	ck_assert_uint_eq(restored.allowed, 1);
+	ck_assert_uint_eq(restored.devices, 1);
 	ck_assert_uint_eq(restored.dropped, 0);
-	ck_assert(!restored.pending_failed);
+	ck_assert(!restored.keys_failed);
 
 	/* into a new table, as the auth process does */
 	snprintf(fresh_name, sizeof(fresh_name), "%s-new", store_name);
@@ -837,6 +858,9 @@ START_TEST(test_restore_lost_table)
 	ck_assert_int_eq(lockout_store_iter_allowed(fresh, collect_allowed,
 						    allowed, &error), 0);
 	ck_assert_str_eq(allowed, "198.51.100.0/24=office@-50;");
+	ck_assert_int_eq(lockout_store_iter_known_devices(fresh, T0 - 60, 10,
+			count_device, &devices, &error), 0);
+	ck_assert_uint_eq(devices, 1);
 
 	/* a reload of the new table before the write keeps it all: what is
 	   queued applies */
@@ -846,6 +870,38 @@ START_TEST(test_restore_lost_table)
 	ck_assert_int_eq(verdict("192.0.2.85", NULL), LOCKOUT_VERDICT_BANNED);
 	lockout_store_close(&fresh);
 	lockout_writeq_free(&written);
+	lockout_writeq_free(&queue);
+}
+END_TEST
+
+/* Nothing to read the lost table with: the engine's bans alone. */
+START_TEST(test_restore_unreadable)
+{
+	struct lockout_writeq *queue = lockout_writeq_create();
+	struct lockout_sync_restored restored;
+	struct lockout_writeq_dropped dropped;
+	struct restored_rows rows;
+	const char *error = NULL;
+
+	ck_assert_ptr_nonnull(queue);
+	other_bans("192.0.2.70", LOCKOUT_KIND_IP, T0 - 30, T0 + 500, false);
+	other_bans("dave", LOCKOUT_KIND_USER, T0 - 5, 0, false);
+	(void)reload_ok(NULL);
+	lockout_sync_restore(tsync, NULL, queue, T0, &restored);
+	ck_assert(restored.read_failed);
+	ck_assert_uint_eq(restored.bans, 0);
+	ck_assert_uint_eq(restored.bare, 1);
+	other_sql("DELETE FROM bans");
+	ck_assert_int_eq(lockout_writeq_flush(queue, other, &dropped, &error),
+			 0);
+	memset(&rows, 0, sizeof(rows));
+	ck_assert_int_eq(lockout_store_iter_bans(other, T0, 0, collect_row,
+						 &rows, &error), 0);
+	ck_assert_uint_eq(rows.count, 1);
+	ck_assert_str_eq(rows.rows[0].rule, "restored");
+	ck_assert_int_eq(rows.rows[0].expires, T0 + 500);
+	ck_assert_int_eq(rows.rows[0].created, T0);
+	ck_assert(!rows.rows[0].observed);
 	lockout_writeq_free(&queue);
 }
 END_TEST
@@ -862,7 +918,7 @@ START_TEST(test_restore_keeps_pending_allowed)
 						   "office", T0 - 50, NULL,
 						   &error), 0);
 	(void)reload_ok(NULL);
-	lockout_sync_restore(tsync, queue, T0, &restored);
+	lockout_sync_restore(tsync, store, queue, T0, &restored);
 	ck_assert_uint_eq(restored.allowed, 1);
 	/* the table is empty again: what waits in the queue still applies */
 	other_sql("DELETE FROM allowed");
@@ -893,6 +949,7 @@ static Suite *sync_suite(void)
 	tcase_add_test(tc, test_prune);
 	tcase_add_test(tc, test_restore_lost_table);
 	tcase_add_test(tc, test_restore_keeps_pending_allowed);
+	tcase_add_test(tc, test_restore_unreadable);
 	suite_add_tcase(s, tc);
 	return s;
 }
