@@ -35,6 +35,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 
 struct lockout_store;
 
@@ -82,6 +84,32 @@ void lockout_store_rollback(struct lockout_store *store);
    own connection do not count. Uses PRAGMA data_version. */
 int lockout_store_changed(struct lockout_store *store, const char **error_r)
 	__attribute__((warn_unused_result));
+
+/* Is the file at the store's path still the one it opened? A cleanup
+   script or a wrong rm may delete it, or put another file in its place,
+   while the store keeps working on the old one (SQLite keeps it open):
+   whatever it writes is then lost at close. */
+enum lockout_store_file_state {
+	/* the path names the file opened */
+	LOCKOUT_STORE_FILE_SAME,
+	/* nothing at the path */
+	LOCKOUT_STORE_FILE_DELETED,
+	/* another file at the path */
+	LOCKOUT_STORE_FILE_REPLACED,
+	/* the path could not be examined (permissions, I/O): not known */
+	LOCKOUT_STORE_FILE_UNKNOWN,
+};
+/* Compare the identity (st_dev, st_ino) of the file opened with what
+   stat() of the path gave: st, or NULL when it failed with stat_errno.
+   Pure. */
+enum lockout_store_file_state
+lockout_store_file_compare(dev_t opened_dev, ino_t opened_ino,
+			   const struct stat *st, int stat_errno);
+/* One stat() of the store's path, compared with the file it opened (its
+   identity is taken right after SQLite opened it). *errno_r is stat()'s
+   errno for LOCKOUT_STORE_FILE_UNKNOWN, else 0. */
+enum lockout_store_file_state
+lockout_store_file_state(const struct lockout_store *store, int *errno_r);
 
 /* Number of invalid rows skipped by the iterations since open. */
 unsigned int lockout_store_skipped_rows(const struct lockout_store *store);

@@ -15,7 +15,9 @@
      networks, merged with the bans the write queue has not written yet;
      sources and accounts whose ban was lifted lose their counters, so that
      their next failure does not ban them again at once;
-   - the table's upkeep: old rows pruned in small batches.
+   - the table's upkeep: old rows pruned in small batches;
+   - should the table be lost (deleted, or replaced by another file, while
+     in use), what it takes to write it back.
    Only the rows of the mode in use apply: in lockout_mode=observe the bans
    it made itself (to log "would refuse"), in enforce mode the real ones.
 
@@ -100,6 +102,41 @@ int lockout_sync_reload(struct lockout_sync *sync,
 			struct lockout_sync_result *result_r,
 			const char **error_r)
 	__attribute__((warn_unused_result));
+
+/* What lockout_sync_restore() queued. */
+struct lockout_sync_restored {
+	/* active ban and protection rows (of both modes) read from the lost
+	   table, written back whole */
+	unsigned int bans;
+	/* bans of the engine whose row was not read: written with what the
+	   engine knows (network, end), rule "restored" */
+	unsigned int bare;
+	/* allowed networks and known devices read from the lost table */
+	unsigned int allowed, devices;
+	/* not queued: out of memory */
+	unsigned int dropped;
+	/* the lost table could not be read (all or part of it): read_error
+	   says why; the engine's bans were written back all the same */
+	bool read_failed;
+	char read_error[LOCKOUT_ERROR_MAX];
+	/* out of memory listing the bans queued: some may be written
+	   twice */
+	bool keys_failed;
+};
+
+/* The table was lost (deleted, or another file put in its place) while
+   old, a connection to it, still has the file open and can read it (NULL
+   when there is none): queue into queue (beyond its limits: these are
+   bounded by what was in the table and the engine) what it takes to
+   rebuild it - the bans and protections of both modes active at now, as
+   rows (reason, rule, source, times, evidence), the allowed networks, the
+   known devices seen within lockout_known_device_time - then the engine's
+   active bans that were not read, except the bans queue holds already.
+   Only reads old. Lost: the failure history, ended bans, events. */
+void lockout_sync_restore(struct lockout_sync *sync,
+			  struct lockout_store *old,
+			  struct lockout_writeq *queue, int64_t now,
+			  struct lockout_sync_restored *result_r);
 
 /* Most rows one table loses in one lockout_sync_prune() call. */
 #define LOCKOUT_SYNC_PRUNE_BATCH 2000

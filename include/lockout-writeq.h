@@ -63,6 +63,8 @@ struct lockout_writeq_counts {
 	unsigned int bans, devices, events;
 	/* failure rows, and the failures they count */
 	unsigned int failure_rows, failures;
+	/* allowed networks written back (lockout_writeq_add_allowed()) */
+	unsigned int allowed;
 };
 
 /* Create an empty queue. Returns NULL when out of memory (or when libsodium
@@ -91,6 +93,24 @@ enum lockout_writeq_flush
 lockout_writeq_add_failure(struct lockout_writeq *queue,
 			   const struct lockout_failure *failure);
 
+/* Queue a copy of ban, a whole row as it is to be written again (its id is
+   ignored), and net, its network for kinds ip and net (ignored for user):
+   a ban table that was lost is written back from memory. Not subject to
+   LOCKOUT_WRITEQ_MAX_BANS: the caller holds these already, so they are
+   bounded by what it holds. Returns FLUSH_NOW, or FLUSH_NONE when out of
+   memory (counted as a dropped ban). */
+enum lockout_writeq_flush
+lockout_writeq_add_ban(struct lockout_writeq *queue,
+		       const struct lockout_ban *ban,
+		       const struct lockout_net *net);
+/* Queue an allowed network to be written (with lockout_store_add_allowed():
+   a network there already only gets this reason), like
+   lockout_writeq_add_ban() and bounded alike. Returns FLUSH_NOW, or
+   FLUSH_NONE when out of memory (counted as dropped "other"). */
+enum lockout_writeq_flush
+lockout_writeq_add_allowed(struct lockout_writeq *queue, const char *network,
+			   const char *reason, int64_t created);
+
 /* True when nothing waits to be written (a batch in flight not counted). */
 bool lockout_writeq_is_empty(const struct lockout_writeq *queue);
 /* Count what is queued, in flight included. */
@@ -107,6 +127,16 @@ typedef int lockout_writeq_ban_callback_t(const struct lockout_ban *ban,
 int lockout_writeq_iter_bans(const struct lockout_writeq *queue,
 			     lockout_writeq_ban_callback_t *callback,
 			     void *context);
+
+/* Called for each allowed network not written yet (in flight first). The
+   strings are valid only during the call. Non-zero stops and is
+   returned. */
+typedef int lockout_writeq_allowed_callback_t(const char *network,
+					      const char *reason,
+					      int64_t created, void *context);
+int lockout_writeq_iter_allowed(const struct lockout_writeq *queue,
+				lockout_writeq_allowed_callback_t *callback,
+				void *context);
 
 /* Write everything queued into store in one transaction (BEGIN IMMEDIATE
    ... COMMIT) and forget it. Returns 0 with *dropped_r the records dropped
@@ -135,6 +165,11 @@ int lockout_writeq_batch_write(const struct lockout_writeq_batch *batch,
 			       struct lockout_store *store,
 			       const char **error_r)
 	__attribute__((warn_unused_result));
+/* lockout_writeq_iter_bans() over batch alone: what a write that
+   succeeded has just put into the table. */
+int lockout_writeq_batch_iter_bans(const struct lockout_writeq_batch *batch,
+				   lockout_writeq_ban_callback_t *callback,
+				   void *context);
 /* End the batch in flight: when written, forget it and set *dropped_r as
    lockout_writeq_flush() does (zeroed otherwise); when not, put its
    records back ahead of those queued since (failure rows that match are

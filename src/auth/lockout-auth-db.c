@@ -9,6 +9,7 @@
 #include "lockout-sync.h"
 #include "lockout-writeq.h"
 
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,6 +30,8 @@
 #define LOCKOUT_BUSY_TIMEOUT_MSECS 0
 /* history pruning: bounded batches, now and then */
 #define LOCKOUT_PRUNE_SECS 600
+/* is the file at lockout_db still the one open? one stat() each time */
+#define LOCKOUT_FILE_CHECK_SECS 1
 
 struct lockout_auth_db {
 	struct event *event;
@@ -45,6 +48,11 @@ struct lockout_auth_db {
 	/* another process holds the write lock: warned once, and once
 	   more when it is free again */
 	bool busy_warned;
+	/* the table was lost (deleted or replaced): recreate it as doveadm
+	   creates it (directory 0700, files 0600, owned by this process's
+	   user) until it opens */
+	bool recreate;
+	time_t next_file_check;
 
 	struct timeout *to_flush, *to_poll;
 	bool flush_urgent;
@@ -146,6 +154,9 @@ static const char *lockout_db_error_kind(const struct lockout_auth_db *db,
 	return p == NULL ? error : p + 2;
 }
 
+static void lockout_db_lost(struct lockout_auth_db *db,
+			    enum lockout_store_file_state state);
+
 static void lockout_db_set_unusable(struct lockout_auth_db *db,
 				    const char *error)
 {
@@ -153,7 +164,19 @@ static void lockout_db_set_unusable(struct lockout_auth_db *db,
 	const char *kind = lockout_db_error_kind(db, error);
 	bool same_kind = db->last_error != NULL &&
 		strcmp(db->last_error, kind) == 0;
+	enum lockout_store_file_state state;
+	int stat_errno;
 
+	/* SQLite refuses to write a file deleted or moved while open: that
+	   is the table lost, not a fault of the table */
+	if (db->store != NULL) {
+		state = lockout_store_file_state(db->store, &stat_errno);
+		if (state == LOCKOUT_STORE_FILE_DELETED ||
+		    state == LOCKOUT_STORE_FILE_REPLACED) {
+			lockout_db_lost(db, state);
+			return;
+		}
+	}
 	/* loudly, at once, then at most once a minute for the same error,
 	   even if the table looked usable for a moment in between */
 	if (!same_kind || ioloop_time - db->last_complaint >=
@@ -206,14 +229,63 @@ static int lockout_db_reload(struct lockout_auth_db *db)
 	return 0;
 }
 
+/* The table's files as doveadm creates them: 0600 (owned by this process,
+   which creates them). */
+static void lockout_db_chmod(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0 || st.st_uid != geteuid() ||
+	    (st.st_mode & 07777) == 0600)
+		return;
+	if (chmod(path, 0600) < 0)
+		e_error(lockout_auth->event, "chmod(%s) failed: %m", path);
+}
+
+static int lockout_db_open_store(struct lockout_auth_db *db,
+				 const char **error_r)
+{
+	const char *dir, *p;
+	mode_t old_umask;
+	int ret;
+
+	if (!db->recreate) {
+		return lockout_store_open(db->cfg->db,
+					  LOCKOUT_STORE_FLAG_CREATE,
+					  LOCKOUT_BUSY_TIMEOUT_MSECS,
+					  &db->store, error_r);
+	}
+	/* the directory may have gone with the file; it can be made again
+	   only where this process may write */
+	p = strrchr(db->cfg->db, '/');
+	dir = p == db->cfg->db ? "/" : t_strdup_until(db->cfg->db, p);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		*error_r = t_strdup_printf("%s: cannot recreate the "
+					   "directory: mkdir(%s) failed: %m",
+					   db->cfg->db, dir);
+		return -1;
+	}
+	old_umask = umask(0077);
+	ret = lockout_store_open(db->cfg->db, LOCKOUT_STORE_FLAG_CREATE,
+				 LOCKOUT_BUSY_TIMEOUT_MSECS, &db->store,
+				 error_r);
+	umask(old_umask);
+	if (ret < 0)
+		return -1;
+	/* SQLite gives the -wal and -shm the mode of the database file */
+	lockout_db_chmod(db->cfg->db);
+	lockout_db_chmod(t_strconcat(db->cfg->db, "-wal", NULL));
+	lockout_db_chmod(t_strconcat(db->cfg->db, "-shm", NULL));
+	db->recreate = FALSE;
+	return 0;
+}
+
 static void lockout_db_open(struct lockout_auth_db *db)
 {
 	const char *error;
 
 	i_assert(db->store == NULL);
-	if (lockout_store_open(db->cfg->db, LOCKOUT_STORE_FLAG_CREATE,
-			       LOCKOUT_BUSY_TIMEOUT_MSECS, &db->store,
-			       &error) < 0) {
+	if (lockout_db_open_store(db, &error) < 0) {
 		if (strstr(error, ": database is busy") != NULL) {
 			/* a lock, not a fault: the table is fine */
 			lockout_db_busy(db, error);
@@ -318,6 +390,101 @@ static void lockout_db_prune(struct lockout_auth_db *db)
 	}
 }
 
+/* Move the file found at path, with its -wal and -shm, to
+   path.replaced-<time>: it is not ours to use or to delete. Returns the
+   new name, or NULL when it could not be moved (logged). */
+static const char *lockout_db_move_aside(struct lockout_auth_db *db)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	const char *path = db->cfg->db, *aside, *from, *to;
+	unsigned int i;
+
+	aside = t_strdup_printf("%s.replaced-%ld", path, (long)ioloop_time);
+	for (i = 0; i < N_ELEMENTS(suffixes); i++) {
+		from = t_strconcat(path, suffixes[i], NULL);
+		to = t_strconcat(aside, suffixes[i], NULL);
+		if (rename(from, to) < 0 && errno != ENOENT) {
+			e_error(db->event, "rename(%s, %s) failed: %m",
+				from, to);
+			if (i == 0)
+				return NULL;
+		}
+	}
+	return aside;
+}
+
+/* The file at lockout_db is no longer the one open: deleted, or replaced
+   by another file. What was written into the old one since its deletion
+   is gone at close, and at the next restart every ban with it; SQLite
+   would go on with the old file, and other processes use the path. So:
+   write back all that memory holds into a new table there. */
+static void lockout_db_lost(struct lockout_auth_db *db,
+			    enum lockout_store_file_state state)
+{
+	struct lockout_sync_restored restored;
+	const char *aside = NULL, *path = db->cfg->db;
+	struct stat st;
+
+	/* read through the connection that still has the old file open,
+	   and queued first: the reload of the new table keeps what is
+	   queued */
+	lockout_sync_restore(db->sync, db->store, db->queue, ioloop_time,
+			     &restored);
+	lockout_store_close(&db->store);
+	db->usable = FALSE;
+	if (state == LOCKOUT_STORE_FILE_REPLACED)
+		aside = lockout_db_move_aside(db);
+	else if (stat(path, &st) < 0 && errno == ENOENT) {
+		/* the -wal and -shm of the deleted file would be read as
+		   those of the new one */
+		(void)i_unlink_if_exists(t_strconcat(path, "-wal", NULL));
+		(void)i_unlink_if_exists(t_strconcat(path, "-shm", NULL));
+	}
+	e_error(db->event, "Ban table %s was %s while in use - recreating it "
+		"and writing back %u active bans and protections, %u allowed "
+		"networks and %u known devices%s%s%s; lost: the failure "
+		"history, ended bans and events", path,
+		state == LOCKOUT_STORE_FILE_DELETED ? "deleted" :
+		aside != NULL ? t_strdup_printf("replaced by another file "
+						"(moved to %s)", aside) :
+		"replaced by another file",
+		restored.bans + restored.bare, restored.allowed,
+		restored.devices,
+		restored.bare == 0 ? "" : t_strdup_printf(
+			" (%u bans from memory alone, without their reason: "
+			"rule \"restored\")", restored.bare),
+		!restored.read_failed ? "" : t_strdup_printf(
+			" (the old file could not be read: %s)",
+			restored.read_error),
+		restored.dropped == 0 && !restored.keys_failed ? "" :
+		t_strdup_printf(" (out of memory: %u records not written "
+				"back%s)", restored.dropped,
+				restored.keys_failed ? ", some may be "
+				"written twice" : ""));
+	db->recreate = TRUE;
+	if (aside == NULL && state == LOCKOUT_STORE_FILE_REPLACED) {
+		/* the file could not be moved: opening it decides */
+		db->recreate = FALSE;
+	}
+	lockout_db_open(db);
+	if (db->store != NULL)
+		lockout_db_schedule_flush(db, LOCKOUT_WRITEQ_FLUSH_NOW);
+}
+
+static void lockout_db_check_file(struct lockout_auth_db *db)
+{
+	enum lockout_store_file_state state;
+	int stat_errno;
+
+	if (ioloop_time < db->next_file_check)
+		return;
+	db->next_file_check = ioloop_time + LOCKOUT_FILE_CHECK_SECS;
+	state = lockout_store_file_state(db->store, &stat_errno);
+	if (state == LOCKOUT_STORE_FILE_DELETED ||
+	    state == LOCKOUT_STORE_FILE_REPLACED)
+		lockout_db_lost(db, state);
+}
+
 static void lockout_db_poll(struct lockout_auth_db *db)
 {
 	const char *error;
@@ -331,6 +498,9 @@ static void lockout_db_poll(struct lockout_auth_db *db)
 						  LOCKOUT_WRITEQ_FLUSH_BATCH);
 		return;
 	}
+	lockout_db_check_file(db);
+	if (db->store == NULL)
+		return;
 	ret = lockout_store_changed(db->store, &error);
 	if (ret < 0) {
 		if (lockout_store_error_is_busy(db->store))

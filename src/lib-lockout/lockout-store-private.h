@@ -87,6 +87,9 @@ struct lockout_store {
 	char *path;
 	sqlite3_stmt *stmts[STORE_STMT_COUNT];
 	int64_t data_version;
+	/* the file SQLite opened (lockout_store_file_state()) */
+	dev_t file_dev;
+	ino_t file_ino;
 	unsigned int skipped_rows;
 	bool readonly;
 	/* an iteration callback is running */

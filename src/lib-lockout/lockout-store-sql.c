@@ -394,6 +394,16 @@ int lockout_store_open(const char *path, unsigned int flags,
 		lockout_store_close(&store);
 		return -1;
 	}
+	/* SQLite has the file open now (created if need be): this is the
+	   file the store works on, whatever happens to the path later */
+	if (stat(path, &st) < 0) {
+		*error_r = lockout_error_fmt("%s: cannot open: stat() failed: "
+					     "%s", path, strerror(errno));
+		lockout_store_close(&store);
+		return -1;
+	}
+	store->file_dev = st.st_dev;
+	store->file_ino = st.st_ino;
 	if (store_setup(store, create, busy_timeout_msecs, error_r) < 0) {
 		lockout_store_close(&store);
 		return -1;
@@ -491,6 +501,37 @@ int lockout_store_changed(struct lockout_store *store, const char **error_r)
 		return 0;
 	store->data_version = version;
 	return 1;
+}
+
+enum lockout_store_file_state
+lockout_store_file_compare(dev_t opened_dev, ino_t opened_ino,
+			   const struct stat *st, int stat_errno)
+{
+	if (st == NULL) {
+		/* ENOTDIR: a component of the path is no longer a
+		   directory, the file is gone as well */
+		return stat_errno == ENOENT || stat_errno == ENOTDIR ?
+			LOCKOUT_STORE_FILE_DELETED :
+			LOCKOUT_STORE_FILE_UNKNOWN;
+	}
+	return st->st_dev == opened_dev && st->st_ino == opened_ino ?
+		LOCKOUT_STORE_FILE_SAME : LOCKOUT_STORE_FILE_REPLACED;
+}
+
+enum lockout_store_file_state
+lockout_store_file_state(const struct lockout_store *store, int *errno_r)
+{
+	enum lockout_store_file_state state;
+	struct stat st;
+	int ret;
+
+	ret = stat(store->path, &st);
+	*errno_r = ret < 0 ? errno : 0;
+	state = lockout_store_file_compare(store->file_dev, store->file_ino,
+					   ret < 0 ? NULL : &st, *errno_r);
+	if (state != LOCKOUT_STORE_FILE_UNKNOWN)
+		*errno_r = 0;
+	return state;
 }
 
 unsigned int lockout_store_skipped_rows(const struct lockout_store *store)

@@ -8,6 +8,10 @@
 #include <strings.h>
 
 #define SYNC_OUT_OF_MEMORY "Out of memory loading bans"
+/* a ban written back from the engine alone, its row unreadable */
+#define SYNC_RESTORED_RULE "restored"
+#define SYNC_RESTORED_REASON "Written back from the auth process's memory " \
+	"after the ban table was lost (its row could not be read)"
 
 struct sync_user {
 	char *name;
@@ -223,25 +227,37 @@ static int sync_read_ban(const struct lockout_ban *ban, void *context)
 	return 0;
 }
 
-static int sync_read_allowed(const char *network, const char *reason,
-			     int64_t created, void *context)
+/* Add the allowed network to the snapshot: 1 when added, 0 when it does
+   not parse (skipped), -1 when out of memory. */
+static int snapshot_add_allowed(struct lockout_sync_snapshot *snap,
+				const char *network)
 {
-	struct read_ctx *ctx = context;
-	struct lockout_sync_snapshot *snap = ctx->snap;
 	struct lockout_net net, *allowed;
 	const char *error;
 
-	(void)reason;
-	(void)created;
 	if (lockout_net_parse(network, &net, &error) < 0)
 		return 0;
 	allowed = grow(snap->allowed, &snap->allowed_alloc,
 		       snap->allowed_count, sizeof(*allowed));
 	if (allowed == NULL)
-		return 1;
+		return -1;
 	snap->allowed = allowed;
 	allowed[snap->allowed_count++] = net;
-	ctx->result->allowed++;
+	return 1;
+}
+
+static int sync_read_allowed(const char *network, const char *reason,
+			     int64_t created, void *context)
+{
+	struct read_ctx *ctx = context;
+	int ret;
+
+	(void)reason;
+	(void)created;
+	ret = snapshot_add_allowed(ctx->snap, network);
+	if (ret < 0)
+		return 1;
+	ctx->result->allowed += (unsigned int)ret;
 	return 0;
 }
 
@@ -305,6 +321,16 @@ static int sync_merge_pending(const struct lockout_ban *ban,
 		return 0;
 	return lockout_banset_add(ctx->snap->bans, net, ban->expires, 0) < 0 ?
 		1 : 0;
+}
+
+/* An allowed network not written yet (written back after the table was
+   lost): it applies already. 1 = out of memory. */
+static int sync_merge_pending_allowed(const char *network, const char *reason,
+				      int64_t created, void *context)
+{
+	(void)reason;
+	(void)created;
+	return snapshot_add_allowed(context, network) < 0 ? 1 : 0;
 }
 
 struct forget_ctx {
@@ -386,8 +412,10 @@ int lockout_sync_apply(struct lockout_sync *sync,
 	result_r->protections_failed = false;
 	result_r->allowed_failed = false;
 	if (pending != NULL &&
-	    lockout_writeq_iter_bans(pending, sync_merge_pending,
-				     &merge) != 0) {
+	    (lockout_writeq_iter_bans(pending, sync_merge_pending,
+				      &merge) != 0 ||
+	     lockout_writeq_iter_allowed(pending, sync_merge_pending_allowed,
+					 snap) != 0)) {
 		lockout_sync_snapshot_free(&snap);
 		*error_r = SYNC_OUT_OF_MEMORY;
 		return -1;
@@ -420,6 +448,232 @@ int lockout_sync_reload(struct lockout_sync *sync,
 	if (lockout_sync_read(sync, store, now, &snap, result_r, error_r) < 0)
 		return -1;
 	return lockout_sync_apply(sync, &snap, pending, result_r, error_r);
+}
+
+/* --- writing back a lost table --------------------------------------------- */
+
+/* Keys of bans ("n" + canonical network, or "u" + username): those still
+   queued (the queue writes them itself) and those queued here. */
+struct key_set {
+	char **keys;
+	size_t count, alloc;
+	bool failed;
+};
+
+static void key_set_free(struct key_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < set->count; i++)
+		free(set->keys[i]);
+	free(set->keys);
+}
+
+/* The key of a ban of kind user (target) or of net. */
+static void ban_key(bool user, const char *target,
+		    const struct lockout_net *net,
+		    char buf[LOCKOUT_BAN_TARGET_MAX + 2])
+{
+	buf[0] = user ? 'u' : 'n';
+	if (user)
+		snprintf(buf + 1, LOCKOUT_BAN_TARGET_MAX + 1, "%s", target);
+	else
+		lockout_net_to_str(net, buf + 1);
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Add key (unsorted until key_set_sort()); failures are remembered. */
+static void key_set_add(struct key_set *set, const char *key)
+{
+	char **keys;
+
+	keys = grow(set->keys, &set->alloc, set->count, sizeof(*keys));
+	if (keys == NULL || (keys[set->count] = strdup(key)) == NULL) {
+		if (keys != NULL)
+			set->keys = keys;
+		set->failed = true;
+		return;
+	}
+	set->keys = keys;
+	set->count++;
+}
+
+static void key_set_sort(struct key_set *set)
+{
+	if (set->count > 1)
+		qsort(set->keys, set->count, sizeof(*set->keys), key_cmp);
+}
+
+static bool key_set_has(const struct key_set *set, const char *key)
+{
+	return set->count > 0 &&
+		bsearch(&key, set->keys, set->count, sizeof(*set->keys),
+			key_cmp) != NULL;
+}
+
+static int pending_key_add(const struct lockout_ban *ban,
+			   const struct lockout_net *net, void *context)
+{
+	char key[LOCKOUT_BAN_TARGET_MAX + 2];
+
+	ban_key(ban->kind == LOCKOUT_KIND_USER, ban->target, net, key);
+	key_set_add(context, key);
+	return 0;
+}
+
+struct restore_ctx {
+	struct lockout_sync *sync;
+	struct lockout_writeq *queue;
+	/* still queued; queued here */
+	struct key_set pending, done;
+	int64_t now;
+	struct lockout_sync_restored *result;
+};
+
+static void restore_counted(struct restore_ctx *ctx,
+			    enum lockout_writeq_flush flush,
+			    unsigned int *counter)
+{
+	if (flush == LOCKOUT_WRITEQ_FLUSH_NONE)
+		ctx->result->dropped++;
+	else
+		(*counter)++;
+}
+
+/* An active row of the lost table, read through the connection that still
+   has the file open: written back as it was (both modes). */
+static int restore_row(const struct lockout_ban *ban, void *context)
+{
+	struct restore_ctx *ctx = context;
+	char key[LOCKOUT_BAN_TARGET_MAX + 2];
+	bool user = ban->kind == LOCKOUT_KIND_USER;
+	struct lockout_net net;
+	const char *error;
+
+	memset(&net, 0, sizeof(net));
+	if (!user && lockout_net_parse(ban->target, &net, &error) < 0)
+		return 0; /* invalid rows are not written back */
+	ban_key(user, ban->target, &net, key);
+	if (key_set_has(&ctx->pending, key))
+		return 0;
+	key_set_add(&ctx->done, key);
+	restore_counted(ctx, lockout_writeq_add_ban(ctx->queue, ban, &net),
+			&ctx->result->bans);
+	return 0;
+}
+
+static int restore_allowed(const char *network, const char *reason,
+			   int64_t created, void *context)
+{
+	struct restore_ctx *ctx = context;
+
+	restore_counted(ctx, lockout_writeq_add_allowed(ctx->queue, network,
+							reason, created),
+			&ctx->result->allowed);
+	return 0;
+}
+
+static int restore_device(const char *user, const char *network,
+			  int64_t first_seen, int64_t last_seen,
+			  void *context)
+{
+	struct restore_ctx *ctx = context;
+	struct lockout_decision d;
+	const char *error;
+
+	(void)first_seen;
+	memset(&d, 0, sizeof(d));
+	d.type = LOCKOUT_DECISION_KNOWN_DEVICE;
+	d.target = d.user = user;
+	d.time = last_seen;
+	if (lockout_net_parse(network, &d.net, &error) < 0)
+		return 0;
+	restore_counted(ctx, lockout_writeq_add_decision(ctx->queue, &d,
+							 false),
+			&ctx->result->devices);
+	return 0;
+}
+
+/* A ban of the engine whose row was not read (the old file unreadable,
+   the queue full when it was made): written with what the engine knows. */
+static int restore_engine_ban(const struct lockout_banset_entry *entry,
+			      void *context)
+{
+	struct restore_ctx *ctx = context;
+	char key[LOCKOUT_BAN_TARGET_MAX + 2];
+	struct lockout_ban ban;
+
+	if (entry->expires != 0 && entry->expires <= ctx->now)
+		return 0;
+	ban_key(false, NULL, &entry->net, key);
+	if (key_set_has(&ctx->pending, key) || key_set_has(&ctx->done, key))
+		return 0;
+	memset(&ban, 0, sizeof(ban));
+	ban.target = key + 1;
+	ban.kind = lockout_net_is_host(&entry->net) ? LOCKOUT_KIND_IP :
+		LOCKOUT_KIND_NET;
+	ban.source = LOCKOUT_SOURCE_AUTO;
+	ban.rule = SYNC_RESTORED_RULE;
+	ban.reason = SYNC_RESTORED_REASON;
+	ban.created = ctx->now;
+	if (entry->expires != 0 && entry->expires <= ban.created)
+		ban.created = entry->expires - 1;
+	ban.expires = entry->expires;
+	ban.evidence = "{}";
+	ban.observed = sync_observe(ctx->sync);
+	restore_counted(ctx, lockout_writeq_add_ban(ctx->queue, &ban,
+						    &entry->net),
+			&ctx->result->bare);
+	return 0;
+}
+
+void lockout_sync_restore(struct lockout_sync *sync,
+			  struct lockout_store *old,
+			  struct lockout_writeq *queue, int64_t now,
+			  struct lockout_sync_restored *result_r)
+{
+	const struct lockout_config *cfg = sync->cfg;
+	struct restore_ctx ctx;
+	const char *error = NULL;
+
+	memset(result_r, 0, sizeof(*result_r));
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.sync = sync;
+	ctx.queue = queue;
+	ctx.now = now;
+	ctx.result = result_r;
+	(void)lockout_writeq_iter_bans(queue, pending_key_add, &ctx.pending);
+	key_set_sort(&ctx.pending);
+
+	if (old == NULL)
+		error = "no connection to the lost table";
+	else if (lockout_store_iter_bans(old, now, 0, restore_row, &ctx,
+					 &error) != 0 ||
+		 lockout_store_iter_allowed(old, restore_allowed, &ctx,
+					    &error) != 0 ||
+		 lockout_store_iter_known_devices(old,
+			now - (int64_t)cfg->known_device_time,
+			cfg->max_known_devices, restore_device, &ctx,
+			&error) != 0)
+		;
+	else
+		error = NULL;
+	if (error != NULL) {
+		result_r->read_failed = true;
+		snprintf(result_r->read_error, sizeof(result_r->read_error),
+			 "%s", error);
+	}
+	/* what the engine holds beyond what was read */
+	key_set_sort(&ctx.done);
+	(void)lockout_banset_foreach(lockout_policy_bans(sync->policy),
+				     restore_engine_ban, &ctx);
+	result_r->keys_failed = ctx.pending.failed || ctx.done.failed;
+	key_set_free(&ctx.pending);
+	key_set_free(&ctx.done);
 }
 
 /* --- upkeep --------------------------------------------------------------- */

@@ -102,6 +102,7 @@ void writeq_batch_clear(struct lockout_writeq_batch *batch)
 	batch->devices.count = 0;
 	batch->events.count = 0;
 	batch->failures.count = 0;
+	batch->allowed.count = 0;
 	if (batch->slots != NULL)
 		memset(batch->slots, 0, batch->slots_size * sizeof(uint32_t));
 }
@@ -113,6 +114,7 @@ void writeq_batch_deinit(struct lockout_writeq_batch *batch)
 	free(batch->devices.data);
 	free(batch->events.data);
 	free(batch->failures.data);
+	free(batch->allowed.data);
 	free(batch->slots);
 	memset(batch, 0, sizeof(*batch));
 }
@@ -120,7 +122,8 @@ void writeq_batch_deinit(struct lockout_writeq_batch *batch)
 bool writeq_batch_is_empty(const struct lockout_writeq_batch *batch)
 {
 	return batch->bans.count == 0 && batch->devices.count == 0 &&
-		batch->events.count == 0 && batch->failures.count == 0;
+		batch->events.count == 0 && batch->failures.count == 0 &&
+		batch->allowed.count == 0;
 }
 
 /* --- failure rows --------------------------------------------------- */
@@ -291,6 +294,7 @@ void writeq_batch_count(const struct lockout_writeq_batch *batch,
 	counts->devices += batch->devices.count;
 	counts->events += batch->events.count;
 	counts->failure_rows += batch->failures.count;
+	counts->allowed += batch->allowed.count;
 	for (i = 0; i < batch->failures.count; i++) {
 		counts->failures += VEC_AT(&batch->failures,
 					   struct queued_failure, i)->row.count;
@@ -314,16 +318,42 @@ int writeq_batch_iter_bans(const struct lockout_writeq_batch *batch,
 	return 0;
 }
 
+int writeq_batch_iter_allowed(const struct lockout_writeq_batch *batch,
+			      lockout_writeq_allowed_callback_t *callback,
+			      void *context)
+{
+	const struct queued_allowed *qa;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < batch->allowed.count; i++) {
+		qa = VEC_AT(&batch->allowed, struct queued_allowed, i);
+		ret = callback(qa->network, qa->reason, qa->created, context);
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
+}
+
 int writeq_batch_write_rows(const struct lockout_writeq_batch *batch,
 			    struct lockout_store *store,
 			    const char **error_r)
 {
 	const struct queued_device *dev;
+	const struct queued_allowed *qa;
 	size_t i;
 
 	for (i = 0; i < batch->bans.count; i++) {
 		if (lockout_store_add_ban(store, &VEC_AT(&batch->bans,
 				struct queued_ban, i)->ban, NULL, error_r) < 0)
+			return -1;
+	}
+	for (i = 0; i < batch->allowed.count; i++) {
+		/* an UPDATE when the network is there already */
+		qa = VEC_AT(&batch->allowed, struct queued_allowed, i);
+		if (lockout_store_add_allowed(store, qa->network, qa->reason,
+					      qa->created, NULL,
+					      error_r) < 0)
 			return -1;
 	}
 	for (i = 0; i < batch->devices.count; i++) {
@@ -365,6 +395,8 @@ void writeq_batch_merge(struct lockout_writeq_batch *dest,
 				     sizeof(struct queued_device));
 	dropped->other += vec_append(&dest->events, &src->events,
 				     sizeof(struct lockout_event));
+	dropped->other += vec_append(&dest->allowed, &src->allowed,
+				     sizeof(struct queued_allowed));
 	for (i = 0; i < src->failures.count; i++) {
 		/* within the bounds already: the rows were counted there */
 		if (writeq_batch_add_failure(dest, hash_key,

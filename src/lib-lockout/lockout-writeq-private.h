@@ -23,6 +23,12 @@ struct queued_ban {
 	struct lockout_net net;
 };
 
+/* an allowed network written back after the table was lost */
+struct queued_allowed {
+	const char *network, *reason;
+	int64_t created;
+};
+
 struct queued_device {
 	const char *user, *network;
 	int64_t seen;
@@ -47,6 +53,7 @@ struct lockout_writeq_batch {
 	struct vec devices;	/* struct queued_device */
 	struct vec events;	/* struct lockout_event */
 	struct vec failures;	/* struct queued_failure */
+	struct vec allowed;	/* struct queued_allowed */
 	/* index + 1 into failures; 0 = free. Power of two, at most half
 	   full. */
 	uint32_t *slots;
@@ -90,6 +97,10 @@ void writeq_batch_count(const struct lockout_writeq_batch *batch,
 int writeq_batch_iter_bans(const struct lockout_writeq_batch *batch,
 			   lockout_writeq_ban_callback_t *callback,
 			   void *context);
+/* lockout_writeq_iter_allowed() for one batch. */
+int writeq_batch_iter_allowed(const struct lockout_writeq_batch *batch,
+			      lockout_writeq_allowed_callback_t *callback,
+			      void *context);
 /* Insert the batch's rows (inside the caller's transaction). */
 int writeq_batch_write_rows(const struct lockout_writeq_batch *batch,
 			    struct lockout_store *store,

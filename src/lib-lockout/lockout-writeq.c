@@ -51,6 +51,18 @@ void lockout_writeq_free(struct lockout_writeq **_queue)
 	((queue)->queued->field.count + \
 	 ((queue)->in_flight ? (queue)->flight->field.count : 0))
 
+/* Copy ban's strings into the batch; false when out of memory. */
+static bool queue_ban_strings(struct lockout_writeq_batch *batch,
+			      struct lockout_ban *ban)
+{
+	ban->target = writeq_batch_strndup(batch, ban->target, SIZE_MAX);
+	ban->rule = writeq_batch_strndup(batch, ban->rule, SIZE_MAX);
+	ban->reason = writeq_batch_strndup(batch, ban->reason, SIZE_MAX);
+	ban->evidence = writeq_batch_strndup(batch, ban->evidence, SIZE_MAX);
+	return ban->target != NULL && ban->rule != NULL &&
+		ban->reason != NULL && ban->evidence != NULL;
+}
+
 static bool queue_ban(struct lockout_writeq *queue,
 		      const struct lockout_decision *d, bool observed)
 {
@@ -65,12 +77,11 @@ static bool queue_ban(struct lockout_writeq *queue,
 		return false;
 	}
 	ban = &qban->ban;
-	ban->target = writeq_batch_strndup(batch, d->target, SIZE_MAX);
-	ban->rule = writeq_batch_strndup(batch, d->rule, SIZE_MAX);
-	ban->reason = writeq_batch_strndup(batch, d->reason, SIZE_MAX);
-	ban->evidence = writeq_batch_strndup(batch, d->evidence, SIZE_MAX);
-	if (ban->target == NULL || ban->rule == NULL || ban->reason == NULL ||
-	    ban->evidence == NULL) {
+	ban->target = d->target;
+	ban->rule = d->rule;
+	ban->reason = d->reason;
+	ban->evidence = d->evidence;
+	if (!queue_ban_strings(batch, ban)) {
 		batch->bans.count = count;
 		queue->dropped.bans++;
 		return false;
@@ -175,6 +186,54 @@ lockout_writeq_add_decision(struct lockout_writeq *queue,
 }
 
 enum lockout_writeq_flush
+lockout_writeq_add_ban(struct lockout_writeq *queue,
+		       const struct lockout_ban *ban,
+		       const struct lockout_net *net)
+{
+	struct lockout_writeq_batch *batch = queue->queued;
+	size_t count = batch->bans.count;
+	struct queued_ban *qban;
+
+	if ((qban = writeq_vec_push(&batch->bans, sizeof(*qban))) == NULL) {
+		queue->dropped.bans++;
+		return LOCKOUT_WRITEQ_FLUSH_NONE;
+	}
+	qban->ban = *ban;
+	qban->ban.id = 0;
+	if (!queue_ban_strings(batch, &qban->ban)) {
+		batch->bans.count = count;
+		queue->dropped.bans++;
+		return LOCKOUT_WRITEQ_FLUSH_NONE;
+	}
+	if (ban->kind != LOCKOUT_KIND_USER)
+		qban->net = *net;
+	return LOCKOUT_WRITEQ_FLUSH_NOW;
+}
+
+enum lockout_writeq_flush
+lockout_writeq_add_allowed(struct lockout_writeq *queue, const char *network,
+			   const char *reason, int64_t created)
+{
+	struct lockout_writeq_batch *batch = queue->queued;
+	size_t count = batch->allowed.count;
+	struct queued_allowed *qa;
+
+	if ((qa = writeq_vec_push(&batch->allowed, sizeof(*qa))) == NULL) {
+		queue->dropped.other++;
+		return LOCKOUT_WRITEQ_FLUSH_NONE;
+	}
+	qa->network = writeq_batch_strndup(batch, network, SIZE_MAX);
+	qa->reason = writeq_batch_strndup(batch, reason, SIZE_MAX);
+	qa->created = created;
+	if (qa->network == NULL || qa->reason == NULL) {
+		batch->allowed.count = count;
+		queue->dropped.other++;
+		return LOCKOUT_WRITEQ_FLUSH_NONE;
+	}
+	return LOCKOUT_WRITEQ_FLUSH_NOW;
+}
+
+enum lockout_writeq_flush
 lockout_writeq_add_failure(struct lockout_writeq *queue,
 			   const struct lockout_failure *failure)
 {
@@ -221,6 +280,28 @@ int lockout_writeq_iter_bans(const struct lockout_writeq *queue,
 	if (ret == 0)
 		ret = writeq_batch_iter_bans(queue->queued, callback, context);
 	return ret;
+}
+
+int lockout_writeq_iter_allowed(const struct lockout_writeq *queue,
+				lockout_writeq_allowed_callback_t *callback,
+				void *context)
+{
+	int ret = 0;
+
+	if (queue->in_flight)
+		ret = writeq_batch_iter_allowed(queue->flight, callback,
+						context);
+	if (ret == 0)
+		ret = writeq_batch_iter_allowed(queue->queued, callback,
+						context);
+	return ret;
+}
+
+int lockout_writeq_batch_iter_bans(const struct lockout_writeq_batch *batch,
+				   lockout_writeq_ban_callback_t *callback,
+				   void *context)
+{
+	return writeq_batch_iter_bans(batch, callback, context);
 }
 
 int lockout_writeq_batch_write(const struct lockout_writeq_batch *batch,

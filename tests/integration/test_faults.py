@@ -1,11 +1,13 @@
 # Copyright (c) 2026 dovecot-lockout authors. MIT license.
 """Faults of the ban table under a running Dovecot (issue 11): a table
 locked by another process never makes a login wait and loses nothing; an
-unusable table is complained about at most once a minute.
+unusable table is complained about at most once a minute; a table deleted
+or replaced while in use is recreated from what the auth process holds.
 
 Run as root after building: /usr/bin/python3 tests/integration/test_faults.py [test ...]
 """
 
+import glob
 import os
 import re
 import sqlite3
@@ -169,6 +171,113 @@ def test_flapping_table_does_not_alternate():
         unusable = len(re.findall(r"is unusable", text))
         again = len(re.findall(r"usable again", text))
         assert unusable <= 1 and again <= 1, text
+
+
+def wait_listed(d, target, timeout=5.0):
+    """The row of target in doveadm lockout list, once it is there."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for row in d.doveadm_json("lockout", "list"):
+            if row["target"] == target:
+                return row
+        if time.monotonic() > deadline:
+            raise AssertionError("%s not listed" % target)
+        time.sleep(0.1)
+
+
+def remove_db_files(d):
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            os.unlink(db_path(d) + suffix)
+        except FileNotFoundError:
+            pass
+
+
+def replace_db(d, how):
+    """Take the ban table away as a careless administrator would: "deleted"
+    (with its -wal and -shm), or replaced by an "empty" file or by "another"
+    SQLite database, made by root."""
+    if how == "deleted":
+        remove_db_files(d)
+        return
+    # made aside and renamed over the table, so that the auth process sees
+    # it replaced, never deleted
+    new = db_path(d) + ".new"
+    if how == "empty":
+        open(new, "wb").close()
+    else:
+        con = sqlite3.connect(new)
+        con.execute("CREATE TABLE notes (x TEXT)")
+        con.execute("INSERT INTO notes VALUES ('not the ban table')")
+        con.commit()
+        con.close()
+    for suffix in ("-wal", "-shm"):
+        try:
+            os.unlink(db_path(d) + suffix)
+        except FileNotFoundError:
+            pass
+    os.rename(new, db_path(d))
+
+
+def check_lost_table_recreated(how):
+    with instance() as d:
+        fail_many(d, "127.0.0.9")
+        auto = wait_listed(d, "127.0.0.9")
+        d.doveadm("lockout", "ban", "127.0.3.3", "-r", "scanner from abuse "
+                  "report")
+        d.doveadm("lockout", "allow", "127.0.0.128/25", "-r", "office")
+        # the auth process follows doveadm's changes
+        time.sleep(1.5)
+        mark = d.log_mark()
+        replace_db(d, how)
+        pattern = r"lockout: Ban table .* was (deleted|replaced)"
+        d.wait_for_log(pattern, since=mark, timeout=6)
+        time.sleep(3)
+        tail = d.log_text()[mark:]
+        assert len(re.findall(pattern, tail)) == 1, tail
+        assert ("was replaced" in tail) == (how != "deleted"), tail
+        st = os.stat(db_path(d))
+        assert (st.st_mode & 0o777) == 0o600, oct(st.st_mode)
+        assert (st.st_uid, st.st_gid) == (d.dovecot_uid, d.dovecot_gid), \
+            (st.st_uid, st.st_gid)
+        if how != "deleted":
+            # the file found in its place is kept, not used
+            kept = glob.glob(db_path(d) + ".replaced-*")
+            assert len([k for k in kept if not k.endswith(("-wal", "-shm"))
+                        ]) == 1, kept
+        row = wait_listed(d, "127.0.0.9")
+        assert row["rule"] == auto["rule"], (row, auto)
+        assert row["reason"] == auto["reason"], (row, auto)
+        assert row["expires"] == auto["expires"], (row, auto)
+        row = wait_listed(d, "127.0.3.3")
+        assert row["reason"] == "scanner from abuse report", row
+        assert row["source"] == "manual", row
+        allowed = d.doveadm_json("lockout", "allow")
+        assert [(r["network"], r["reason"]) for r in allowed
+                if r["origin"] == "table"] == \
+            [("127.0.0.128/25", "office")], allowed
+        d.restart()
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.9")
+        assert not ok, "banned source logged in after restart: " + line
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.3.3")
+        assert not ok, "banned source logged in after restart: " + line
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.2")
+        assert ok, line
+        # the new file is the one opened after the restart: nothing more
+        tail = d.log_text()[mark:]
+        assert len(re.findall(pattern, tail)) == 1, tail
+
+
+def test_deleted_table_is_recreated_from_memory():
+    check_lost_table_recreated("deleted")
+
+
+def test_table_replaced_by_empty_file_is_recreated():
+    check_lost_table_recreated("empty")
+
+
+def test_table_replaced_by_another_database_is_recreated():
+    check_lost_table_recreated("another")
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@
    re-entrancy. */
 #include "store-test-common.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -310,6 +312,65 @@ START_TEST(test_changed)
 	lockout_store_close(&s2);
 }
 STORE_END_TEST("concurrency", test_changed, 0)
+
+/* --- the file at the path is still the one open ------------------------- */
+
+START_TEST(test_file_compare)
+{
+	struct stat st;
+
+	memset(&st, 0, sizeof(st));
+	st.st_dev = 8;
+	st.st_ino = 1234;
+	ck_assert_int_eq(lockout_store_file_compare(8, 1234, &st, 0),
+			 LOCKOUT_STORE_FILE_SAME);
+	/* another inode, or the same inode number on another device */
+	ck_assert_int_eq(lockout_store_file_compare(8, 1235, &st, 0),
+			 LOCKOUT_STORE_FILE_REPLACED);
+	ck_assert_int_eq(lockout_store_file_compare(9, 1234, &st, 0),
+			 LOCKOUT_STORE_FILE_REPLACED);
+	/* gone, or its directory replaced by a file */
+	ck_assert_int_eq(lockout_store_file_compare(8, 1234, NULL, ENOENT),
+			 LOCKOUT_STORE_FILE_DELETED);
+	ck_assert_int_eq(lockout_store_file_compare(8, 1234, NULL, ENOTDIR),
+			 LOCKOUT_STORE_FILE_DELETED);
+	/* not known: never taken for a loss */
+	ck_assert_int_eq(lockout_store_file_compare(8, 1234, NULL, EACCES),
+			 LOCKOUT_STORE_FILE_UNKNOWN);
+	ck_assert_int_eq(lockout_store_file_compare(8, 1234, NULL, EIO),
+			 LOCKOUT_STORE_FILE_UNKNOWN);
+}
+STORE_END_TEST("file", test_file_compare, 0)
+
+START_TEST(test_file_state)
+{
+	struct lockout_store *store;
+	char path[4096], other[4096];
+	int stat_errno = -1;
+
+	snprintf(path, sizeof(path), "%s", test_path("lost"));
+	snprintf(other, sizeof(other), "%s", test_path("lost-other"));
+	store = store_open_ok("lost", LOCKOUT_STORE_FLAG_CREATE);
+	ck_assert_int_eq(lockout_store_file_state(store, &stat_errno),
+			 LOCKOUT_STORE_FILE_SAME);
+	ck_assert_int_eq(stat_errno, 0);
+	/* deleted while open: SQLite goes on with the old file */
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(lockout_store_file_state(store, &stat_errno),
+			 LOCKOUT_STORE_FILE_DELETED);
+	/* another file put in its place, even an empty one */
+	write_file("lost-other", "", 0);
+	ck_assert_int_eq(rename(other, path), 0);
+	ck_assert_int_eq(lockout_store_file_state(store, &stat_errno),
+			 LOCKOUT_STORE_FILE_REPLACED);
+	lockout_store_close(&store);
+	/* a new store takes the identity of the file it opened */
+	store = store_open_ok("lost", LOCKOUT_STORE_FLAG_CREATE);
+	ck_assert_int_eq(lockout_store_file_state(store, &stat_errno),
+			 LOCKOUT_STORE_FILE_SAME);
+	lockout_store_close(&store);
+}
+STORE_END_TEST("file", test_file_state, 0)
 
 START_TEST(test_busy)
 {

@@ -677,6 +677,258 @@ START_TEST(test_prune)
 }
 END_TEST
 
+/* --- writing back a lost table ----------------------------------------- */
+
+struct restored_row {
+	char target[64], rule[32], reason[128], evidence[64];
+	enum lockout_source source;
+	int64_t created, expires;
+	bool observed;
+	unsigned int seen;
+};
+
+struct restored_rows {
+	struct restored_row rows[16];
+	unsigned int count;
+};
+
+static int collect_row(const struct lockout_ban *ban, void *context)
+{
+	struct restored_rows *rows = context;
+	struct restored_row *row = NULL;
+	unsigned int i;
+
+	for (i = 0; i < rows->count; i++) {
+		if (strcmp(rows->rows[i].target, ban->target) == 0)
+			row = &rows->rows[i];
+	}
+	if (row == NULL) {
+		ck_assert_uint_lt(rows->count, N_ELEMENTS(rows->rows));
+		row = &rows->rows[rows->count++];
+	}
+	snprintf(row->target, sizeof(row->target), "%s", ban->target);
+	snprintf(row->rule, sizeof(row->rule), "%s", ban->rule);
+	snprintf(row->reason, sizeof(row->reason), "%s", ban->reason);
+	snprintf(row->evidence, sizeof(row->evidence), "%s", ban->evidence);
+	row->source = ban->source;
+	row->created = ban->created;
+	row->expires = ban->expires;
+	row->observed = ban->observed;
+	row->seen++;
+	return 0;
+}
+
+static const struct restored_row *
+row_of(const struct restored_rows *rows, const char *target)
+{
+	unsigned int i;
+
+	for (i = 0; i < rows->count; i++) {
+		if (strcmp(rows->rows[i].target, target) == 0)
+			return &rows->rows[i];
+	}
+	ck_abort_msg("%s was not written back", target);
+	return NULL;
+}
+
+static int collect_allowed(const char *network, const char *reason,
+			   int64_t created, void *context)
+{
+	char *out = context;
+
+	snprintf(out + strlen(out), 256 - strlen(out), "%s=%s@%lld;",
+		 network, reason, (long long)(created - T0));
+	return 0;
+}
+
+static int count_device(const char *user, const char *network,
+			int64_t first_seen, int64_t last_seen, void *context)
+{
+	unsigned int *count = context;
+
+	ck_assert_str_eq(user, "erin");
+	ck_assert_str_eq(network, "203.0.113.0/24");
+	ck_assert_int_eq(last_seen, T0 - 20);
+	(void)first_seen;
+	(*count)++;
+	return 0;
+}
+
+START_TEST(test_restore_lost_table)
+{
+	struct lockout_writeq *written = lockout_writeq_create();
+	struct lockout_writeq *queue = lockout_writeq_create();
+	struct lockout_writeq_dropped dropped;
+	struct lockout_sync_restored restored;
+	struct restored_rows rows;
+	const struct restored_row *row;
+	struct lockout_store *fresh;
+	struct lockout_decision d;
+	struct lockout_ban ban;
+	const char *error = NULL;
+	char allowed[256] = "", fresh_name[80];
+	unsigned int devices = 0;
+
+	ck_assert_ptr_nonnull(written);
+	ck_assert_ptr_nonnull(queue);
+	/* the table: a manual ban with its reason and evidence, a
+	   protection, an ended ban, an observed ban, an allowed network, a
+	   known device */
+	memset(&ban, 0, sizeof(ban));
+	ban.target = "192.0.2.70";
+	ban.kind = LOCKOUT_KIND_IP;
+	ban.source = LOCKOUT_SOURCE_MANUAL;
+	ban.reason = "scanner from an abuse report";
+	ban.rule = "manual";
+	ban.created = T0 - 30;
+	ban.expires = T0 + 500;
+	ban.evidence = "{\"failures\":5}";
+	ck_assert_int_eq(lockout_store_add_ban(other, &ban, NULL, &error), 0);
+	other_bans("dave", LOCKOUT_KIND_USER, T0 - 5, 0, false);
+	other_bans("192.0.2.71", LOCKOUT_KIND_IP, T0 - 100, T0 - 1, false);
+	other_bans("192.0.2.72", LOCKOUT_KIND_IP, T0 - 5, 0, true);
+	ck_assert_int_eq(lockout_store_add_allowed(other, "198.51.100.0/24",
+						   "office", T0 - 50, NULL,
+						   &error), 0);
+	ck_assert_int_eq(lockout_store_touch_known_device(other, "erin",
+			"203.0.113.0/24", T0 - 20, &error), 0);
+	(void)reload_ok(NULL);
+
+	/* a ban of the engine, written by this process since */
+	ck_assert_int_eq(fail_once("192.0.2.80", "x", T0).type, NONE);
+	ck_assert_int_eq(fail_once("192.0.2.80", "x", T0).type, NONE);
+	d = fail_once("192.0.2.80", "x", T0);
+	ck_assert_int_eq(d.type, LOCKOUT_DECISION_BAN);
+	(void)lockout_writeq_add_decision(written, &d, false);
+	ck_assert_int_eq(lockout_writeq_flush(written, store, &dropped,
+					      &error), 0);
+	/* a ban of the engine whose row was never written (the queue was
+	   full) */
+	ck_assert_int_eq(fail_once("192.0.2.85", "x", T0).type, NONE);
+	ck_assert_int_eq(fail_once("192.0.2.85", "x", T0).type, NONE);
+	ck_assert_int_eq(fail_once("192.0.2.85", "x", T0).type,
+			 LOCKOUT_DECISION_BAN);
+	/* a ban still queued: the queue writes it itself, once */
+	d = pending_ban("192.0.2.90", false, T0 + 100);
+	(void)lockout_writeq_add_decision(queue, &d, false);
+	ck_assert_int_eq(verdict("192.0.2.90", NULL), LOCKOUT_VERDICT_ALLOW);
+
+	/* deleted: the connection that has it open still reads it */
+	ck_assert_int_eq(unlink(test_tmpstore_path(store_name)), 0);
+	lockout_sync_restore(tsync, store, queue, T0, &restored);
+	/* 192.0.2.70, dave, 192.0.2.72 (observed), 192.0.2.80 as rows; not
+	   the ended 192.0.2.71, nor the queued 192.0.2.90 */
+	ck_assert_msg(!restored.read_failed, "%s", restored.read_error);
+	ck_assert_uint_eq(restored.bans, 4);
+	ck_assert_uint_eq(restored.bare, 1);
+	ck_assert_uint_eq(restored.allowed, 1);
+	ck_assert_uint_eq(restored.devices, 1);
+	ck_assert_uint_eq(restored.dropped, 0);
+	ck_assert(!restored.keys_failed);
+
+	/* into a new table, as the auth process does */
+	snprintf(fresh_name, sizeof(fresh_name), "%s-new", store_name);
+	fresh = test_tmpstore_open(fresh_name);
+	ck_assert_msg(lockout_writeq_flush(queue, fresh, &dropped,
+					   &error) == 0, "%s", error);
+	memset(&rows, 0, sizeof(rows));
+	ck_assert_int_eq(lockout_store_iter_bans(fresh, T0, 0, collect_row,
+						 &rows, &error), 0);
+	ck_assert_uint_eq(rows.count, 6);
+	row = row_of(&rows, "192.0.2.70");
+	ck_assert_str_eq(row->reason, "scanner from an abuse report");
+	ck_assert_str_eq(row->rule, "manual");
+	ck_assert_str_eq(row->evidence, "{\"failures\":5}");
+	ck_assert_int_eq(row->source, LOCKOUT_SOURCE_MANUAL);
+	ck_assert_int_eq(row->created, T0 - 30);
+	ck_assert_int_eq(row->expires, T0 + 500);
+	row = row_of(&rows, "dave");
+	ck_assert_int_eq(row->expires, 0);
+	ck_assert(row_of(&rows, "192.0.2.72")->observed);
+	row = row_of(&rows, "192.0.2.80");
+	ck_assert_str_eq(row->rule, "ip_failures");
+	ck_assert_int_eq(row->source, LOCKOUT_SOURCE_AUTO);
+	ck_assert_str_ne(row->evidence, "{}");
+	row = row_of(&rows, "192.0.2.85");
+	ck_assert_str_eq(row->rule, "restored");
+	ck_assert_int_eq(row->expires, T0 + BAN_TIME);
+	ck_assert_int_eq(row_of(&rows, "192.0.2.90")->seen, 1);
+	for (unsigned int i = 0; i < rows.count; i++)
+		ck_assert_uint_eq(rows.rows[i].seen, 1);
+	ck_assert_int_eq(lockout_store_iter_allowed(fresh, collect_allowed,
+						    allowed, &error), 0);
+	ck_assert_str_eq(allowed, "198.51.100.0/24=office@-50;");
+	ck_assert_int_eq(lockout_store_iter_known_devices(fresh, T0 - 60, 10,
+			count_device, &devices, &error), 0);
+	ck_assert_uint_eq(devices, 1);
+
+	/* a reload of the new table before the write keeps it all: what is
+	   queued applies */
+	ck_assert_int_eq(lockout_sync_reload(tsync, fresh, queue, T0,
+					     &(struct lockout_sync_result){0},
+					     &error), 0);
+	ck_assert_int_eq(verdict("192.0.2.85", NULL), LOCKOUT_VERDICT_BANNED);
+	lockout_store_close(&fresh);
+	lockout_writeq_free(&written);
+	lockout_writeq_free(&queue);
+}
+END_TEST
+
+/* Nothing to read the lost table with: the engine's bans alone. */
+START_TEST(test_restore_unreadable)
+{
+	struct lockout_writeq *queue = lockout_writeq_create();
+	struct lockout_sync_restored restored;
+	struct lockout_writeq_dropped dropped;
+	struct restored_rows rows;
+	const char *error = NULL;
+
+	ck_assert_ptr_nonnull(queue);
+	other_bans("192.0.2.70", LOCKOUT_KIND_IP, T0 - 30, T0 + 500, false);
+	other_bans("dave", LOCKOUT_KIND_USER, T0 - 5, 0, false);
+	(void)reload_ok(NULL);
+	lockout_sync_restore(tsync, NULL, queue, T0, &restored);
+	ck_assert(restored.read_failed);
+	ck_assert_uint_eq(restored.bans, 0);
+	ck_assert_uint_eq(restored.bare, 1);
+	other_sql("DELETE FROM bans");
+	ck_assert_int_eq(lockout_writeq_flush(queue, other, &dropped, &error),
+			 0);
+	memset(&rows, 0, sizeof(rows));
+	ck_assert_int_eq(lockout_store_iter_bans(other, T0, 0, collect_row,
+						 &rows, &error), 0);
+	ck_assert_uint_eq(rows.count, 1);
+	ck_assert_str_eq(rows.rows[0].rule, "restored");
+	ck_assert_int_eq(rows.rows[0].expires, T0 + 500);
+	ck_assert_int_eq(rows.rows[0].created, T0);
+	ck_assert(!rows.rows[0].observed);
+	lockout_writeq_free(&queue);
+}
+END_TEST
+
+START_TEST(test_restore_keeps_pending_allowed)
+{
+	struct lockout_writeq *queue = lockout_writeq_create();
+	struct lockout_sync_restored restored;
+	struct lockout_addr addr;
+	const char *error = NULL;
+
+	ck_assert_ptr_nonnull(queue);
+	ck_assert_int_eq(lockout_store_add_allowed(other, "198.51.100.0/24",
+						   "office", T0 - 50, NULL,
+						   &error), 0);
+	(void)reload_ok(NULL);
+	lockout_sync_restore(tsync, store, queue, T0, &restored);
+	ck_assert_uint_eq(restored.allowed, 1);
+	/* the table is empty again: what waits in the queue still applies */
+	other_sql("DELETE FROM allowed");
+	(void)reload_ok(queue);
+	ck_assert_int_eq(lockout_addr_parse("198.51.100.7", &addr), 0);
+	ck_assert(lockout_policy_is_allowed(policy, &addr));
+	lockout_writeq_free(&queue);
+}
+END_TEST
+
 static Suite *sync_suite(void)
 {
 	Suite *s = suite_create("lockout-sync");
@@ -695,6 +947,9 @@ static Suite *sync_suite(void)
 	tcase_add_test(tc, test_out_of_memory);
 	tcase_add_test(tc, test_load_remembered);
 	tcase_add_test(tc, test_prune);
+	tcase_add_test(tc, test_restore_lost_table);
+	tcase_add_test(tc, test_restore_keeps_pending_allowed);
+	tcase_add_test(tc, test_restore_unreadable);
 	suite_add_tcase(s, tc);
 	return s;
 }
