@@ -145,6 +145,13 @@ const char *store_errorf(struct lockout_store *store, const char *fmt, ...)
    then says "database is busy"), clears it otherwise. */
 const char *store_error(struct lockout_store *store, const char *what, int rc);
 
+/* Return the message of a file that is not an SQLite database
+   (SQLITE_NOTADB) or a damaged one (SQLITE_CORRUPT, or truncated): what is
+   wrong and what to do, whatever the statement was. Clears the busy
+   flag. detail (NULL: SQLite's) says what is wrong with it. */
+const char *store_damaged(struct lockout_store *store, int rc,
+			  const char *detail);
+
 /* Fail (-1, "<what>: store is read-only") on a read-only store, else 0. */
 int store_check_writable(struct lockout_store *store, const char *what,
 			 const char **error_r);

@@ -551,6 +551,46 @@ def test_command_line_once_dry_run_flush_and_exit_codes():
             "table inet lockout"
 
 
+def test_without_net_admin_or_with_a_corrupt_table_says_what_to_do():
+    """Issue 11 item 8: without CAP_NET_ADMIN lockoutd said "cache
+    initialization failed ... (lockoutd --flush removes an incompatible
+    table inet lockout)", and libnftables printed "you must be root" on
+    its own; a corrupt table was "read schema version: file is not a
+    database"."""
+    with Netns() as ns, instance() as d:
+        add_ban(d, "192.0.2.50")
+        hint = ("cannot change nftables: Operation not permitted: "
+                "lockoutd needs CAP_NET_ADMIN (run it as root, as "
+                "lockoutd.service does, or as the ban table's owner with "
+                "AmbientCapabilities=CAP_NET_ADMIN)")
+        for args in (["-c", d.conf_path, "--once"], ["--flush"],
+                     ["-c", d.conf_path, "--foreground"]):
+            argv = ["ip", "netns", "exec", ns.name, "setpriv",
+                    "--inh-caps=-all", "--bounding-set=-net_admin",
+                    lockoutd_bin()] + args
+            r = subprocess.run(d.modules_argv(argv),
+                               stdin=subprocess.DEVNULL,
+                               capture_output=True, text=True, timeout=30)
+            out = r.stdout + r.stderr
+            assert r.returncode == 1, (args, r.returncode, out)
+            assert hint in out, (args, out)
+            assert "--flush removes" not in out, (args, out)
+            assert "you must be root" not in out, (args, out)
+        assert ns.nft("list", "tables").stdout.strip() == ""
+
+        bad = os.path.join(d.tmp, "bad.db")
+        with open(bad, "wb") as f:
+            f.write(os.urandom(8192))
+        st = os.stat(os.path.join(d.lockout_dir, "lockout.db"))
+        os.chown(bad, st.st_uid, st.st_gid)
+        rc, out = run_lockoutd(ns, "-c", d.conf_path, "--once", "--db",
+                               bad, d=d)
+        assert rc == 4, out
+        assert ("lockout_db %s is not an SQLite database (file is not a "
+                "database): move it away; the auth process creates a new "
+                "table" % bad) in out, out
+
+
 def parse_prometheus(text):
     """{(name, ((label, value), ...)): float} of a Prometheus text file;
     fails on a line that is not a comment or a sample."""
