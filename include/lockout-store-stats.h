@@ -17,11 +17,16 @@ struct lockout_ban_counts {
 	unsigned int by_source[LOCKOUT_SOURCE_COUNT];
 	/* bans made in observe mode that would be active */
 	unsigned int observed;
+	/* rows that would be active but are invalid (they break the ban
+	   invariants, or fail lockout_ban_check_target()): never enforced,
+	   counted in none of the above */
+	unsigned int invalid;
 };
 
-/* Count the bans active at now into *counts_r. Rows with an unknown kind or
-   source are skipped and counted in lockout_store_skipped_rows(). Fails
-   when called from an iteration callback. */
+/* Count the bans active at now into *counts_r, reading and checking every
+   row. Invalid rows are counted in counts_r->invalid (not in
+   lockout_store_skipped_rows()) and reported to the invalid ban callback.
+   Fails when called from an iteration callback. */
 int lockout_store_count_active(struct lockout_store *store, int64_t now,
 			       struct lockout_ban_counts *counts_r,
 			       const char **error_r)

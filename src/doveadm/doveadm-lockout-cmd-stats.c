@@ -9,7 +9,8 @@
 /* doveadm lockout stats: one record of counters (one "name: value" line
    each by default; -f json gives one object, for monitoring): the active
    bans by kind and by source, failures and refusals in the last hour and
-   day, and how big the table is. */
+   day, and how big the table is; last, the rows that would be active bans
+   but are invalid (never enforced, counted in no other figure). */
 
 static void stats_print(struct doveadm_lockout *lo,
 			const struct lockout_admin_stats *v)
@@ -21,6 +22,7 @@ static void stats_print(struct doveadm_lockout *lo,
 		"refused_day", "allowed_networks",
 		"rows_bans", "rows_failures", "rows_allowed",
 		"rows_known_devices", "rows_events", "db_bytes", "wal_bytes",
+		"bans_invalid",
 	};
 	const uint64_t values[N_ELEMENTS(num_fields)] = {
 		v->bans.active,
@@ -37,6 +39,7 @@ static void stats_print(struct doveadm_lockout *lo,
 		v->size.bans, v->size.failures, v->size.allowed,
 		v->size.known_devices, v->size.events,
 		v->size.bytes, v->wal_bytes,
+		v->bans.invalid,
 	};
 	unsigned int i;
 

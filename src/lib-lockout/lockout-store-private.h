@@ -88,6 +88,9 @@ struct lockout_store {
 	sqlite3_stmt *stmts[STORE_STMT_COUNT];
 	int64_t data_version;
 	unsigned int skipped_rows;
+	/* lockout_store_set_invalid_ban_callback() */
+	lockout_invalid_ban_callback_t *invalid_ban;
+	void *invalid_ban_context;
 	bool readonly;
 	/* an iteration callback is running */
 	bool in_callback;
@@ -124,6 +127,9 @@ struct store_callback {
 		int (*top)(const struct lockout_top_row *row, void *context);
 	} fn;
 	void *context;
+	/* the store iterated (store_ban_row() reports invalid rows to its
+	   invalid ban callback) */
+	struct lockout_store *store;
 };
 
 /* Row function of an iteration: read the current row and, if it is valid,
@@ -247,5 +253,10 @@ int store_column_count(sqlite3_stmt *stmt, int col, int64_t max,
    cb->fn.ban: a row that breaks the ban invariants is invalid. */
 int store_ban_row(sqlite3_stmt *stmt, const struct store_callback *cb,
 		  bool *invalid_r);
+/* Fill ban from the current row of a query selecting STORE_BAN_COLUMNS.
+   Returns 0, or -1 for a row that breaks the ban invariants, reported to
+   the store's invalid ban callback. */
+int store_ban_read_checked(struct lockout_store *store, sqlite3_stmt *stmt,
+			   struct lockout_ban *ban);
 
 #endif

@@ -406,7 +406,8 @@ def test_never_pushed_allowed_known_loopback_observed():
             log = ld.log()
             assert "2 allowed, 1 known device, 2 loopback, 1 malformed, " \
                 "1 observed" in log, log
-            assert "skipped: target '192.0.2.1; flush ruleset'" in log, log
+            assert "is invalid, never pushed: target '192.0.2.1; flush " \
+                "ruleset'" in log, log
 
 
 def test_digest_and_protection_mail_delivered_by_dovecot_lda():
