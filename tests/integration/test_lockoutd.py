@@ -410,6 +410,45 @@ def test_never_pushed_allowed_known_loopback_observed():
                 "ruleset'" in log, log
 
 
+def test_invalid_rows_logged_once_never_pushed():
+    """Issue 11 items 2 and 7: a row the store skips (a reason over 1,024
+    bytes) vanished silently; a row wider than /16 is never pushed. Each
+    is logged once with its id, counted as malformed, and stats and the
+    metrics count them as invalid."""
+    with Netns() as ns, instance() as d:
+        add_ban(d, "192.0.2.60")
+        now = int(time.time())
+        with db(d) as c:
+            c.execute("INSERT INTO bans (target, kind, source, reason, "
+                      "rule, created, expires) VALUES ('192.0.2.61', 'ip', "
+                      "'manual', printf('%.2000c', 'x'), 'manual', ?, "
+                      "NULL)", (now - 1,))
+            long_id = c.execute("SELECT max(id) FROM bans").fetchone()[0]
+            c.execute("INSERT INTO bans (target, kind, source, reason, "
+                      "rule, created, expires) VALUES ('10.0.0.0/8', 'net', "
+                      "'manual', 'typo', 'manual', ?, NULL)", (now - 1,))
+            wide_id = long_id + 1
+        with Lockoutd(ns, d) as ld:
+            assert list(set_elements(ns, "ban4")) == ["192.0.2.60"]
+            log = ld.log()
+            assert "2 malformed" in log, log
+            assert ("ban table row %d is invalid, never pushed: reason "
+                    "longer than 1024 bytes" % long_id) in log, log
+            assert ("ban table row %d is invalid, never pushed: target "
+                    "'10.0.0.0/8' (kind net): network wider than an IPv4 "
+                    "/16 or an IPv6 /32" % wide_id) in log, log
+            # another pass (a change of the table) logs them no more
+            add_ban(d, "192.0.2.62")
+            wait_until("192.0.2.62 in ban4", lambda: "192.0.2.62" in
+                       (set_elements(ns, "ban4") or {}))
+            log = ld.log()
+            for i in (long_id, wide_id):
+                assert log.count("ban table row %d is invalid" % i) == 1, \
+                    log
+        st = d.doveadm_json("lockout", "stats")[0]
+        assert st["bans_invalid"] == 2 and st["bans"] == 2, st
+
+
 def test_digest_and_protection_mail_delivered_by_dovecot_lda():
     d = instance(lockout_notify=POSTMASTER, lockout_notify_interval="2 secs")
     d.plugin_settings["lockout_sendmail"] = LDA_ARGS % (d.conf_path,
