@@ -351,6 +351,11 @@ def test_invalid_rows_counted_apart_logged_once_never_enforced():
         assert st["bans_invalid"] == 4, st
         assert st["bans"] == before["bans"] == 0, st
         assert "bans_invalid: 4" in ok(d, "lockout", "stats")
+        # list cannot show the row the store skips, but says so
+        rc, out, err = d.doveadm("lockout", "list")
+        assert "1 invalid row of the ban table not listed, never " \
+            "enforced (row %d: reason longer than 1024 bytes)" % ids[0] \
+            in err, err
 
         for i in ids:
             d.wait_for_log(r"lockout: Ban table row %d is invalid, never "
