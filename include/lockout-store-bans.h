@@ -39,10 +39,22 @@ enum lockout_iter_flags {
 typedef int lockout_ban_callback_t(const struct lockout_ban *ban,
 				   void *context);
 
+/* Called for each row of the ban table that an iteration (iter_bans,
+   iter_target, lockout_store_count_active()) skips as invalid: its id and
+   what is wrong with it (a static string). Must not call the store. */
+typedef void lockout_invalid_ban_callback_t(int64_t id, const char *problem,
+					    void *context);
+/* Report the invalid ban rows the store's iterations skip to callback
+   (NULL: only count them, the default). */
+void lockout_store_set_invalid_ban_callback(struct lockout_store *store,
+				lockout_invalid_ban_callback_t *callback,
+				void *context);
+
 /* Call callback for each ban active at `now` (not lifted, and permanent or
    expires > now), or for every ban with LOCKOUT_ITER_FLAG_ALL, ordered by
    created then id. Rows that break the ban invariants (unknown kind, bad
-   times, over-long or NUL-holding strings...) are skipped and counted. */
+   times, over-long or NUL-holding strings...) are skipped, counted and
+   reported to the invalid ban callback. */
 int lockout_store_iter_bans(struct lockout_store *store, int64_t now,
 			    unsigned int flags,
 			    lockout_ban_callback_t *callback, void *context,

@@ -26,11 +26,16 @@ struct lockout_ban_counts {
 	unsigned int observed;
 	/* enforced bans by rule: lockout_ban_rules[i], then the others */
 	unsigned int by_rule[LOCKOUT_RULES_OTHER + 1];
+	/* rows that would be active but are invalid (they break the ban
+	   invariants, or fail lockout_ban_check_target()): never enforced,
+	   counted in none of the above */
+	unsigned int invalid;
 };
 
-/* Count the bans active at now into *counts_r. Rows with an unknown kind or
-   source are skipped and counted in lockout_store_skipped_rows(). Fails
-   when called from an iteration callback. */
+/* Count the bans active at now into *counts_r, reading and checking every
+   row. Invalid rows are counted in counts_r->invalid (not in
+   lockout_store_skipped_rows()) and reported to the invalid ban callback.
+   Fails when called from an iteration callback. */
 int lockout_store_count_active(struct lockout_store *store, int64_t now,
 			       struct lockout_ban_counts *counts_r,
 			       const char **error_r)

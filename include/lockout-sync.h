@@ -29,16 +29,27 @@
 struct lockout_sync;
 struct lockout_sync_snapshot;
 
+/* Most invalid rows one read reports in detail. */
+#define LOCKOUT_SYNC_INVALID_MAX 8
+
 struct lockout_sync_result {
 	/* active bans and protections read from the table */
 	unsigned int loaded;
 	/* valid allowed networks read from the table */
 	unsigned int allowed;
-	/* ban rows skipped because their target does not parse (the table
-	   is shared with other writers), and the first of them */
+	/* active ban rows of the mode in use skipped as invalid (the table
+	   is shared with other writers): they break the ban invariants or
+	   fail lockout_ban_check_target(); never enforced */
 	unsigned int invalid;
-	int64_t invalid_id;
-	char invalid_error[LOCKOUT_ERROR_MAX];
+	/* those of them not reported by an earlier read (an id above the
+	   highest reported: each invalid row is reported once, in bounded
+	   memory), the first LOCKOUT_SYNC_INVALID_MAX of them with their id
+	   and problem, to be logged */
+	unsigned int invalid_new;
+	struct {
+		int64_t id;
+		char problem[LOCKOUT_ERROR_MAX];
+	} invalid_rows[LOCKOUT_SYNC_INVALID_MAX];
 	/* out of memory in lockout_sync_apply(): some protections are
 	   missing (and lifted ones may keep their counters), or the engine
 	   kept its previous allowed networks */
@@ -68,10 +79,12 @@ int lockout_sync_load_remembered(struct lockout_sync *sync,
 
 /* Read the bans and protections of the mode in use that are active at now,
    and the allowed networks, into *snapshot_r. Fills the loaded, allowed
-   and invalid fields of *result_r (zeroing the others), on failure too.
+   and invalid* fields of *result_r (zeroing the others), on failure too;
+   the invalid rows reported there are not reported again by later reads of
+   sync (which is why sync is not const).
    Returns 0, or -1 with *error_r (a store error, or "Out of memory loading
    bans") and no snapshot. Reads only the store and sync's settings. */
-int lockout_sync_read(const struct lockout_sync *sync,
+int lockout_sync_read(struct lockout_sync *sync,
 		      struct lockout_store *store, int64_t now,
 		      struct lockout_sync_snapshot **snapshot_r,
 		      struct lockout_sync_result *result_r,

@@ -63,6 +63,19 @@ int lockout_target_parse_lookup(const char *str,
    such a row of the table is never enforced. */
 bool lockout_ban_net_too_wide(const struct lockout_net *net);
 
+/* Check the target of a ban row read from the table (shared with other
+   writers) before enforcing it: kind ip must be exactly an address, kind
+   net a network (not a single address) no wider than
+   LOCKOUT_BAN_WIDEST_PREFIX4/6. A kind user row has no network: 0 with
+   *net_r zeroed. Returns 0 with *net_r, or -1 with *problem_r (static, or
+   in the error buffer of lockout-error.h): such a row is invalid, never
+   enforced by the auth process nor by lockoutd, and counted as invalid by
+   doveadm lockout stats. */
+int lockout_ban_check_target(const struct lockout_ban *ban,
+			     struct lockout_net *net_r,
+			     const char **problem_r)
+	__attribute__((warn_unused_result));
+
 /* True when target (an address or network; never a username) shares an
    address with one of the count networks of nets; *idx_r (may be NULL) is
    then the index of the first such network. */

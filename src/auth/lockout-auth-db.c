@@ -197,6 +197,26 @@ static void lockout_db_set_unusable(struct lockout_auth_db *db,
 	db->next_retry = ioloop_time + LOCKOUT_RETRY_SECS;
 }
 
+/* Each invalid row of the ban table once (lockout-sync remembers which
+   were reported), at most LOCKOUT_SYNC_INVALID_MAX lines a reload. */
+static void lockout_db_log_invalid(struct lockout_auth_db *db,
+				   const struct lockout_sync_result *result)
+{
+	unsigned int i, count = I_MIN(result->invalid_new,
+				      LOCKOUT_SYNC_INVALID_MAX);
+
+	for (i = 0; i < count; i++) {
+		e_warning(db->event, "Ban table row %lld is invalid, never "
+			  "enforced: %s", (long long)result->invalid_rows[i].id,
+			  result->invalid_rows[i].problem);
+	}
+	if (result->invalid_new > count) {
+		e_warning(db->event, "%u more invalid rows in the ban table, "
+			  "never enforced (doveadm lockout stats counts them)",
+			  result->invalid_new - count);
+	}
+}
+
 /* Replace the in-memory bans, protections and allowed networks with the
    table's active ones, plus the ones not written yet (lockout-sync). On
    failure the state in memory stays as it was. */
@@ -208,11 +228,7 @@ static int lockout_db_reload(struct lockout_auth_db *db)
 
 	ret = lockout_sync_reload(db->sync, db->store, db->queue,
 				  ioloop_time, &result, &error);
-	if (result.invalid > 0) {
-		e_warning(db->event, "Ignoring invalid ban target in row "
-			  "%lld: %s", (long long)result.invalid_id,
-			  result.invalid_error);
-	}
+	lockout_db_log_invalid(db, &result);
 	if (ret < 0) {
 		if (lockout_store_error_is_busy(db->store))
 			lockout_db_busy(db, error);

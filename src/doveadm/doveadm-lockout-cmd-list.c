@@ -13,7 +13,22 @@ struct list_ctx {
 	bool kind_filter;
 	enum lockout_kind kind;
 	int64_t now;
+	/* rows the store skipped as invalid, and the first of them */
+	unsigned int invalid;
+	int64_t invalid_id;
+	const char *invalid_problem;
 };
+
+/* An invalid row cannot be listed, but it does not vanish silently. */
+static void list_invalid(int64_t id, const char *problem, void *context)
+{
+	struct list_ctx *ctx = context;
+
+	if (ctx->invalid++ == 0) {
+		ctx->invalid_id = id;
+		ctx->invalid_problem = problem;
+	}
+}
 
 static int list_ban(const struct lockout_ban *ban, void *context)
 {
@@ -48,10 +63,17 @@ static void cmd_lockout_list(struct doveadm_cmd_context *cctx)
 	ctx.now = lo.now;
 	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
 	doveadm_lockout_ban_header();
+	lockout_store_set_invalid_ban_callback(lo.store, list_invalid, &ctx);
 	if (lockout_store_iter_bans(lo.store, lo.now,
 				    all ? LOCKOUT_ITER_FLAG_ALL : 0,
 				    list_ban, &ctx, &error) < 0)
 		doveadm_lockout_fail(cctx, EX_TEMPFAIL, "%s", error);
+	else if (ctx.invalid > 0) {
+		i_warning("lockout: %u invalid row%s of the ban table not "
+			  "listed, never enforced (row %lld: %s)", ctx.invalid,
+			  ctx.invalid == 1 ? "" : "s",
+			  (long long)ctx.invalid_id, ctx.invalid_problem);
+	}
 	doveadm_lockout_deinit(&lo);
 }
 

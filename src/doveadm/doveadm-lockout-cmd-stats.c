@@ -9,9 +9,10 @@
 /* doveadm lockout stats: one record of counters (one "name: value" line
    each by default; -f json gives one object, for monitoring): the active
    bans by kind and by source, failures and refusals in the last hour and
-   day, how big the table is, and the active bans by rule
-   (bans_rule_<rule> for each of lockout_ban_rules, then bans_rule_other:
-   always the same fields, for monitoring). */
+   day, how big the table is, the rows that would be active bans but are
+   invalid (never enforced, counted in no other figure), and the active
+   bans by rule (bans_rule_<rule> for each of lockout_ban_rules, then
+   bans_rule_other: always the same fields, for monitoring). */
 
 static void stats_print(struct doveadm_lockout *lo,
 			const struct lockout_admin_stats *v)
@@ -23,6 +24,7 @@ static void stats_print(struct doveadm_lockout *lo,
 		"refused_day", "allowed_networks",
 		"rows_bans", "rows_failures", "rows_allowed",
 		"rows_known_devices", "rows_events", "db_bytes", "wal_bytes",
+		"bans_invalid",
 	};
 	const uint64_t values[N_ELEMENTS(num_fields)] = {
 		v->bans.active,
@@ -39,6 +41,7 @@ static void stats_print(struct doveadm_lockout *lo,
 		v->size.bans, v->size.failures, v->size.allowed,
 		v->size.known_devices, v->size.events,
 		v->size.bytes, v->wal_bytes,
+		v->bans.invalid,
 	};
 	/* the print layer keeps the header names until the end: static */
 	static char rule_fields[LOCKOUT_RULES_OTHER + 1][64];

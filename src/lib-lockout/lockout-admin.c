@@ -421,8 +421,7 @@ static int load_ban(const struct lockout_ban *ban, void *context)
 	const char *error;
 
 	if (ban->kind == LOCKOUT_KIND_USER || ban->observed ||
-	    lockout_net_parse(ban->target, &net, &error) < 0 ||
-	    lockout_ban_net_too_wide(&net))
+	    lockout_ban_check_target(ban, &net, &error) < 0)
 		return 0;
 	return lockout_banset_add(bans, &net, ban->expires, ban->id) < 0 ?
 		1 : 0;

@@ -41,7 +41,9 @@ int lockout_store_iter_allowed(struct lockout_store *store,
 					       int64_t created, void *context),
 			       void *context, const char **error_r)
 {
-	const struct store_callback cb = { { .allowed = callback }, context };
+	const struct store_callback cb = {
+		{ .allowed = callback }, context, store
+	};
 
 	return store_iterate(store, &store_iter_allowed_query, "list allowed",
 			     NULL, 0, store_allowed_row, &cb, error_r);

@@ -113,36 +113,67 @@ int lockout_store_count_bans(struct lockout_store *store, const char *target,
 	return 0;
 }
 
-/* Fill ban from the current row of a query selecting STORE_BAN_COLUMNS;
-   -1 if the row breaks the invariants. */
-static int store_ban_read(sqlite3_stmt *stmt, struct lockout_ban *ban)
+void lockout_store_set_invalid_ban_callback(struct lockout_store *store,
+				lockout_invalid_ban_callback_t *callback,
+				void *context)
 {
-	const char *kind, *source, *problem;
+	store->invalid_ban = callback;
+	store->invalid_ban_context = context;
+}
+
+/* Fill ban from the current row of a query selecting STORE_BAN_COLUMNS;
+   -1 with *problem_r (static) if the row breaks the invariants. */
+static int store_ban_read(sqlite3_stmt *stmt, struct lockout_ban *ban,
+			  const char **problem_r)
+{
+	const char *kind, *source;
 	int64_t failures, observed;
 
 	memset(ban, 0, sizeof(*ban));
-	if (sqlite3_column_type(stmt, 0) != SQLITE_INTEGER)
+	if (sqlite3_column_type(stmt, 0) != SQLITE_INTEGER) {
+		*problem_r = "id is not an integer";
 		return -1;
+	}
 	ban->id = sqlite3_column_int64(stmt, 0);
 	/* the lengths are checked by lockout_ban_validate() */
+	*problem_r = "a column is not text (or holds a NUL byte)";
 	if (store_column_str(stmt, 1, SIZE_MAX, 0, &ban->target) < 0 ||
 	    store_column_str(stmt, 2, SIZE_MAX, 0, &kind) < 0 ||
 	    store_column_str(stmt, 3, SIZE_MAX, 0, &source) < 0 ||
 	    store_column_str(stmt, 4, SIZE_MAX, 0, &ban->reason) < 0 ||
 	    store_column_str(stmt, 5, SIZE_MAX, 0, &ban->rule) < 0 ||
-	    store_column_time(stmt, 6, false, &ban->created) < 0 ||
+	    store_column_str(stmt, 10, SIZE_MAX, 0, &ban->evidence) < 0)
+		return -1;
+	*problem_r = "a time is not a positive integer";
+	if (store_column_time(stmt, 6, false, &ban->created) < 0 ||
 	    store_column_time(stmt, 7, true, &ban->expires) < 0 ||
-	    store_column_time(stmt, 8, true, &ban->lifted) < 0 ||
-	    store_column_count(stmt, 9, UINT_MAX, &failures) < 0 ||
-	    store_column_str(stmt, 10, SIZE_MAX, 0, &ban->evidence) < 0 ||
+	    store_column_time(stmt, 8, true, &ban->lifted) < 0)
+		return -1;
+	*problem_r = "failures or observed out of range";
+	if (store_column_count(stmt, 9, UINT_MAX, &failures) < 0 ||
 	    store_column_count(stmt, 11, 1, &observed) < 0)
 		return -1;
 	ban->observed = observed != 0;
-	if (lockout_kind_parse(kind, &ban->kind) < 0 ||
-	    lockout_source_parse(source, &ban->source) < 0)
+	*problem_r = "unknown kind";
+	if (lockout_kind_parse(kind, &ban->kind) < 0)
+		return -1;
+	*problem_r = "unknown source";
+	if (lockout_source_parse(source, &ban->source) < 0)
 		return -1;
 	ban->failures = (unsigned int)failures;
-	return lockout_ban_validate(ban, &problem);
+	return lockout_ban_validate(ban, problem_r);
+}
+
+int store_ban_read_checked(struct lockout_store *store, sqlite3_stmt *stmt,
+			   struct lockout_ban *ban)
+{
+	const char *problem;
+
+	if (store_ban_read(stmt, ban, &problem) == 0)
+		return 0;
+	if (store->invalid_ban != NULL)
+		store->invalid_ban(ban->id, problem, store->invalid_ban_context);
+	return -1;
 }
 
 int store_ban_row(sqlite3_stmt *stmt, const struct store_callback *cb,
@@ -150,7 +181,7 @@ int store_ban_row(sqlite3_stmt *stmt, const struct store_callback *cb,
 {
 	struct lockout_ban ban;
 
-	*invalid_r = store_ban_read(stmt, &ban) < 0;
+	*invalid_r = store_ban_read_checked(cb->store, stmt, &ban) < 0;
 	return *invalid_r ? 0 : cb->fn.ban(&ban, cb->context);
 }
 
@@ -162,7 +193,9 @@ store_iter_bans(struct lockout_store *store, const char *what,
 		lockout_ban_callback_t *callback, void *context,
 		const char **error_r)
 {
-	const struct store_callback cb = { { .ban = callback }, context };
+	const struct store_callback cb = {
+		{ .ban = callback }, context, store
+	};
 	const struct store_value values[] = {
 		STORE_INT(now), STORE_TEXT(target),
 	};

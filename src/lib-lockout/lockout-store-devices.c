@@ -65,7 +65,9 @@ int lockout_store_iter_known_devices(struct lockout_store *store,
 				     lockout_known_device_callback_t *callback,
 				     void *context, const char **error_r)
 {
-	const struct store_callback cb = { { .device = callback }, context };
+	const struct store_callback cb = {
+		{ .device = callback }, context, store
+	};
 	const struct store_value values[] = {
 		STORE_INT(since), STORE_INT(limit),
 	};
@@ -80,7 +82,9 @@ int lockout_store_iter_user_devices(struct lockout_store *store,
 				    lockout_known_device_callback_t *callback,
 				    void *context, const char **error_r)
 {
-	const struct store_callback cb = { { .device = callback }, context };
+	const struct store_callback cb = {
+		{ .device = callback }, context, store
+	};
 	const struct store_value values[] = { STORE_TEXT(user) };
 
 	if (store_check_target(store, "list known devices", user,

@@ -171,7 +171,9 @@ int lockout_store_iter_failures(struct lockout_store *store, const char *by,
 				lockout_failure_callback_t *callback,
 				void *context, const char **error_r)
 {
-	const struct store_callback cb = { { .failure = callback }, context };
+	const struct store_callback cb = {
+		{ .failure = callback }, context, store
+	};
 	const struct store_value values[] = {
 		STORE_INT(since), STORE_TEXT(value),
 	};
@@ -225,7 +227,9 @@ int lockout_store_top(struct lockout_store *store, const char *by,
 				      void *context),
 		      void *context, const char **error_r)
 {
-	const struct store_callback cb = { { .top = callback }, context };
+	const struct store_callback cb = {
+		{ .top = callback }, context, store
+	};
 	const struct store_value values[] = {
 		STORE_INT(since), STORE_INT(limit),
 	};

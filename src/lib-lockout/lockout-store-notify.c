@@ -79,7 +79,9 @@ int lockout_store_iter_unnotified_bans(struct lockout_store *store,
 				       lockout_ban_callback_t *callback,
 				       void *context, const char **error_r)
 {
-	const struct store_callback cb = { { .ban = callback }, context };
+	const struct store_callback cb = {
+		{ .ban = callback }, context, store
+	};
 
 	return store_iter_limited(store, &store_unnotified_bans_query,
 				  "list unnotified bans", limit,
@@ -114,7 +116,9 @@ int lockout_store_iter_unnotified_events(struct lockout_store *store,
 					 lockout_event_callback_t *callback,
 					 void *context, const char **error_r)
 {
-	const struct store_callback cb = { { .event = callback }, context };
+	const struct store_callback cb = {
+		{ .event = callback }, context, store
+	};
 
 	return store_iter_limited(store, &store_unnotified_events_query,
 				  "list events", limit, store_event_row,

@@ -91,6 +91,9 @@ struct lockout_store {
 	dev_t file_dev;
 	ino_t file_ino;
 	unsigned int skipped_rows;
+	/* lockout_store_set_invalid_ban_callback() */
+	lockout_invalid_ban_callback_t *invalid_ban;
+	void *invalid_ban_context;
 	bool readonly;
 	/* an iteration callback is running */
 	bool in_callback;
@@ -127,6 +130,9 @@ struct store_callback {
 		int (*top)(const struct lockout_top_row *row, void *context);
 	} fn;
 	void *context;
+	/* the store iterated (store_ban_row() reports invalid rows to its
+	   invalid ban callback) */
+	struct lockout_store *store;
 };
 
 /* Row function of an iteration: read the current row and, if it is valid,
@@ -147,6 +153,13 @@ const char *store_errorf(struct lockout_store *store, const char *fmt, ...)
    sets the busy flag when rc is SQLITE_BUSY or SQLITE_LOCKED (the message
    then says "database is busy"), clears it otherwise. */
 const char *store_error(struct lockout_store *store, const char *what, int rc);
+
+/* Return the message of a file that is not an SQLite database
+   (SQLITE_NOTADB) or a damaged one (SQLITE_CORRUPT, or truncated): what is
+   wrong and what to do, whatever the statement was. Clears the busy
+   flag. detail (NULL: SQLite's) says what is wrong with it. */
+const char *store_damaged(struct lockout_store *store, int rc,
+			  const char *detail);
 
 /* Fail (-1, "<what>: store is read-only") on a read-only store, else 0. */
 int store_check_writable(struct lockout_store *store, const char *what,
@@ -243,5 +256,10 @@ int store_column_count(sqlite3_stmt *stmt, int col, int64_t max,
    cb->fn.ban: a row that breaks the ban invariants is invalid. */
 int store_ban_row(sqlite3_stmt *stmt, const struct store_callback *cb,
 		  bool *invalid_r);
+/* Fill ban from the current row of a query selecting STORE_BAN_COLUMNS.
+   Returns 0, or -1 for a row that breaks the ban invariants, reported to
+   the store's invalid ban callback. */
+int store_ban_read_checked(struct lockout_store *store, sqlite3_stmt *stmt,
+			   struct lockout_ban *ban);
 
 #endif

@@ -5,6 +5,7 @@
 #include "lockout-store-private.h"
 
 #include <stdio.h>
+#include <sys/stat.h>
 
 /* "LOCK": PRAGMA application_id of our databases, so that we never migrate
    somebody else's file by mistake. */
@@ -199,6 +200,34 @@ store_readonly_hint(struct lockout_store *store, const char **error_r)
 				     "access to the directory)", msg);
 }
 
+/* A file SQLite reads as an empty database although it is not empty, or
+   shorter than the pages its header counts, is the start of a database cut
+   short (a full disk, an interrupted copy), not a new one to create the
+   schema in. */
+static int
+store_check_truncated(struct lockout_store *store, const char **error_r)
+{
+	char detail[128];
+	int64_t pages, page_size;
+	struct stat st;
+
+	if (stat(store->path, &st) < 0 || st.st_size == 0)
+		return 0;
+	if (store_query_int(store, "PRAGMA page_count", "read page count",
+			    &pages, error_r) < 0 ||
+	    store_query_int(store, "PRAGMA page_size", "read page size",
+			    &page_size, error_r) < 0)
+		return -1;
+	if (pages > 0 && page_size > 0 && pages <= INT64_MAX / page_size &&
+	    st.st_size >= pages * page_size)
+		return 0;
+	snprintf(detail, sizeof(detail), "truncated: %lld bytes, less than "
+		 "its %lld pages of %lld bytes", (long long)st.st_size,
+		 (long long)(pages > 0 ? pages : 1), (long long)page_size);
+	*error_r = store_damaged(store, SQLITE_CORRUPT, detail);
+	return -1;
+}
+
 /* Runs before anything is written, so a refused file is left as it was. */
 int store_check_header(struct lockout_store *store, bool create,
 		       int64_t *version_r, const char **error_r)
@@ -237,6 +266,9 @@ int store_check_header(struct lockout_store *store, bool create,
 			(unsigned long long)app_id, (long long)version);
 		return -1;
 	}
+	if (version == 0 && objects == 0 &&
+	    store_check_truncated(store, error_r) < 0)
+		return -1;
 	if (version == 0) {
 		if (objects > 0) {
 			*error_r = store_errorf(store,

@@ -44,6 +44,20 @@ const char *store_errorf(struct lockout_store *store, const char *fmt, ...)
 	return lockout_error_fmt("%s: %s", store->path, msg);
 }
 
+const char *store_damaged(struct lockout_store *store, int rc,
+			  const char *detail)
+{
+	bool notadb = (rc & 0xff) == SQLITE_NOTADB;
+
+	store->last_error_busy = false;
+	if (detail == NULL)
+		detail = notadb ? "file is not a database" : sqlite3_errstr(rc);
+	return lockout_error_fmt("lockout_db %s is %s (%s): move it away; the "
+				 "auth process creates a new table",
+				 store->path, notadb ? "not an SQLite database" :
+				 "a damaged SQLite database", detail);
+}
+
 const char *store_error(struct lockout_store *store, const char *what, int rc)
 {
 	const char *detail;
@@ -58,8 +72,10 @@ const char *store_error(struct lockout_store *store, const char *what, int rc)
 		return lockout_error_fmt("%s: %s: database is busy",
 					 store->path, what);
 	case SQLITE_NOTADB:
-		return lockout_error_fmt("%s: %s: file is not a database",
-					 store->path, what);
+	case SQLITE_CORRUPT:
+		/* what was being done does not matter: the file is broken,
+		   and the administrator needs to know what to do about it */
+		return store_damaged(store, rc, NULL);
 	case SQLITE_NOMEM:
 		return lockout_error_fmt("%s: %s: out of memory",
 					 store->path, what);

@@ -2,15 +2,15 @@
 /* Figures over the whole database: active bans by kind and source, rows of
    each table, file size. */
 #include "lockout-store-private.h"
+#include "lockout-target.h"
 
 #include <limits.h>
 #include <string.h>
 
 static const struct store_query store_count_active_query = {
 	STORE_STMT_COUNT_ACTIVE,
-	"SELECT kind, source, observed, count(*), rule FROM bans "
-	"WHERE lifted IS NULL AND " STORE_ACTIVE_EXPR " > ?1 "
-	"GROUP BY kind, source, observed, rule"
+	"SELECT " STORE_BAN_COLUMNS " FROM bans "
+	"WHERE lifted IS NULL AND " STORE_ACTIVE_EXPR " > ?1"
 };
 
 const char *const lockout_ban_rules[LOCKOUT_RULES_OTHER + 1] = {
@@ -50,33 +50,38 @@ static void store_sum(unsigned int *sum, int64_t count)
 }
 
 /* Row function of the count: cb->context is the struct lockout_ban_counts
-   to add to. */
+   to add to. Every row is read and checked as the auth process and
+   lockoutd check it, so that what is counted as active is what they
+   enforce (or, observed, would). */
 static int
 store_count_active_row(sqlite3_stmt *stmt, const struct store_callback *cb,
 		       bool *invalid_r)
 {
 	struct lockout_ban_counts *counts = cb->context;
-	enum lockout_kind kind;
-	enum lockout_source source;
-	const char *kind_str, *source_str, *rule;
-	int64_t observed, count;
+	struct lockout_ban ban;
+	struct lockout_net net;
+	const char *problem;
 
-	*invalid_r = store_column_str(stmt, 0, SIZE_MAX, 0, &kind_str) < 0 ||
-		lockout_kind_parse(kind_str, &kind) < 0 ||
-		store_column_str(stmt, 1, SIZE_MAX, 0, &source_str) < 0 ||
-		lockout_source_parse(source_str, &source) < 0 ||
-		store_column_count(stmt, 2, 1, &observed) < 0 ||
-		store_column_count(stmt, 3, UINT_MAX, &count) < 0 ||
-		store_column_str(stmt, 4, SIZE_MAX, 0, &rule) < 0;
-	if (*invalid_r)
+	*invalid_r = false;
+	if (store_ban_read_checked(cb->store, stmt, &ban) < 0) {
+		store_sum(&counts->invalid, 1);
 		return 0;
-	if (observed != 0)
-		store_sum(&counts->observed, count);
+	}
+	if (lockout_ban_check_target(&ban, &net, &problem) < 0) {
+		if (cb->store->invalid_ban != NULL) {
+			cb->store->invalid_ban(ban.id, problem,
+					       cb->store->invalid_ban_context);
+		}
+		store_sum(&counts->invalid, 1);
+		return 0;
+	}
+	if (ban.observed)
+		store_sum(&counts->observed, 1);
 	else {
-		store_sum(&counts->by_kind[kind], count);
-		store_sum(&counts->by_source[source], count);
-		store_sum(&counts->active, count);
-		store_sum(&counts->by_rule[store_rule_index(rule)], count);
+		store_sum(&counts->by_kind[ban.kind], 1);
+		store_sum(&counts->by_source[ban.source], 1);
+		store_sum(&counts->active, 1);
+		store_sum(&counts->by_rule[store_rule_index(ban.rule)], 1);
 	}
 	return 0;
 }
@@ -85,7 +90,9 @@ int lockout_store_count_active(struct lockout_store *store, int64_t now,
 			       struct lockout_ban_counts *counts_r,
 			       const char **error_r)
 {
-	const struct store_callback cb = { .context = counts_r };
+	const struct store_callback cb = {
+		.context = counts_r, .store = store
+	};
 	const struct store_value values[] = { STORE_INT(now) };
 
 	memset(counts_r, 0, sizeof(*counts_r));

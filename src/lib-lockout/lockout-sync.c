@@ -2,6 +2,7 @@
 #include "lockout-sync.h"
 #include "lockout-target.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,10 @@ struct lockout_sync {
 	   lifted are forgotten */
 	char **protected_users;
 	size_t protected_count;
+	/* the highest id of an invalid ban row reported: new rows have
+	   higher ids, so each is reported once without remembering them
+	   all */
+	int64_t invalid_reported_id;
 };
 
 static bool sync_observe(const struct lockout_sync *sync)
@@ -190,7 +195,39 @@ struct read_ctx {
 	struct lockout_sync_snapshot *snap;
 	struct lockout_sync_result *result;
 	bool observe;
+	/* rows up to this id were reported by an earlier read */
+	int64_t reported_id;
+	/* the highest id reported by this read */
+	int64_t max_id;
 };
+
+/* Count an invalid row, and keep it to be reported if it is new. */
+static void sync_invalid(struct read_ctx *ctx, int64_t id,
+			 const char *problem)
+{
+	struct lockout_sync_result *result = ctx->result;
+	unsigned int i;
+
+	if (result->invalid < UINT_MAX)
+		result->invalid++;
+	if (id <= ctx->reported_id)
+		return;
+	if (id > ctx->max_id)
+		ctx->max_id = id;
+	i = result->invalid_new++;
+	if (i < LOCKOUT_SYNC_INVALID_MAX) {
+		result->invalid_rows[i].id = id;
+		snprintf(result->invalid_rows[i].problem,
+			 sizeof(result->invalid_rows[i].problem), "%s",
+			 problem);
+	}
+}
+
+/* A row the store skips: its mode is unknown, so it counts either way. */
+static void sync_invalid_row(int64_t id, const char *problem, void *context)
+{
+	sync_invalid(context, id, problem);
+}
 
 /* 1 stops the iteration: out of memory. */
 static int sync_read_ban(const struct lockout_ban *ban, void *context)
@@ -202,22 +239,15 @@ static int sync_read_ban(const struct lockout_ban *ban, void *context)
 
 	if (ban->observed != ctx->observe)
 		return 0;
+	/* the table is shared with other writers: re-validate */
+	if (lockout_ban_check_target(ban, &net, &error) < 0) {
+		sync_invalid(ctx, ban->id, error);
+		return 0;
+	}
 	if (ban->kind == LOCKOUT_KIND_USER) {
 		if (!snapshot_add_user(ctx->snap, ban->target, ban->expires))
 			return 1;
 		result->loaded++;
-		return 0;
-	}
-	/* the table is shared with other writers: re-validate */
-	if (lockout_net_parse(ban->target, &net, &error) < 0 ||
-	    (lockout_ban_net_too_wide(&net) &&
-	     (error = "network wider than an IPv4 /16 or an IPv6 /32, never "
-		      "enforced") != NULL)) {
-		if (result->invalid++ == 0) {
-			result->invalid_id = ban->id;
-			snprintf(result->invalid_error,
-				 sizeof(result->invalid_error), "%s", error);
-		}
 		return 0;
 	}
 	if (lockout_banset_add(ctx->snap->bans, &net, ban->expires,
@@ -261,7 +291,7 @@ static int sync_read_allowed(const char *network, const char *reason,
 	return 0;
 }
 
-int lockout_sync_read(const struct lockout_sync *sync,
+int lockout_sync_read(struct lockout_sync *sync,
 		      struct lockout_store *store, int64_t now,
 		      struct lockout_sync_snapshot **snapshot_r,
 		      struct lockout_sync_result *result_r,
@@ -275,6 +305,7 @@ int lockout_sync_read(const struct lockout_sync *sync,
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.result = result_r;
 	ctx.observe = sync_observe(sync);
+	ctx.reported_id = ctx.max_id = sync->invalid_reported_id;
 	ctx.snap = calloc(1, sizeof(*ctx.snap));
 	if (ctx.snap == NULL ||
 	    (ctx.snap->bans = lockout_banset_create(NULL)) ==
@@ -283,8 +314,12 @@ int lockout_sync_read(const struct lockout_sync *sync,
 		*error_r = SYNC_OUT_OF_MEMORY;
 		return -1;
 	}
+	lockout_store_set_invalid_ban_callback(store, sync_invalid_row, &ctx);
 	ret = lockout_store_iter_bans(store, now, 0, sync_read_ban, &ctx,
 				      error_r);
+	lockout_store_set_invalid_ban_callback(store, NULL, NULL);
+	/* reported even if the read fails later: logged once */
+	sync->invalid_reported_id = ctx.max_id;
 	if (ret == 0) {
 		ret = lockout_store_iter_allowed(store, sync_read_allowed,
 						 &ctx, error_r);

@@ -98,6 +98,32 @@ bool lockout_ban_net_too_wide(const struct lockout_net *net)
 			      LOCKOUT_BAN_WIDEST_PREFIX6);
 }
 
+int lockout_ban_check_target(const struct lockout_ban *ban,
+			     struct lockout_net *net_r,
+			     const char **problem_r)
+{
+	memset(net_r, 0, sizeof(*net_r));
+	if (ban->kind == LOCKOUT_KIND_USER)
+		return 0;
+	/* the parser's message names the (escaped) input and the problem,
+	   e.g. host bits set */
+	if (lockout_net_parse(ban->target, net_r, problem_r) < 0)
+		return -1;
+	if (ban->kind == LOCKOUT_KIND_IP) {
+		if (!lockout_net_is_host(net_r)) {
+			*problem_r = "kind ip with a network target";
+			return -1;
+		}
+	} else if (lockout_net_is_host(net_r)) {
+		*problem_r = "kind net with a single address";
+		return -1;
+	} else if (lockout_ban_net_too_wide(net_r)) {
+		*problem_r = "network wider than an IPv4 /16 or an IPv6 /32";
+		return -1;
+	}
+	return 0;
+}
+
 static int target_parse_min(const char *str, unsigned int min4,
 			    unsigned int min6,
 			    struct lockout_target *target_r,

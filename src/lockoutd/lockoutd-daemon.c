@@ -150,6 +150,17 @@ static int known_cb(const char *user, const char *network, int64_t first_seen,
 	return exempt_add_cb(network, context, &daemon->exempt.known);
 }
 
+/* True the first time the invalid row id is seen: each is logged once
+   without remembering them all, as new rows have higher ids. */
+static bool daemon_bad_row_new(struct lockoutd_daemon *daemon, int64_t id)
+{
+	if (id <= daemon->max_logged_bad_id)
+		return false;
+	if (id > daemon->pass_max_bad_id)
+		daemon->pass_max_bad_id = id;
+	return true;
+}
+
 static int ban_cb(const struct lockout_ban *ban, void *context)
 {
 	struct lockoutd_daemon *daemon = context;
@@ -164,17 +175,26 @@ static int ban_cb(const struct lockout_ban *ban, void *context)
 	if (verdict == LOCKOUTD_PUSH)
 		return lockoutd_plan_add(&daemon->plan, &elem) < 0 ? -1 : 0;
 	if (verdict == LOCKOUTD_SKIP_MALFORMED &&
-	    ban->id > daemon->max_logged_bad_id) {
-		/* each bad row is logged once: new rows have higher ids */
+	    daemon_bad_row_new(daemon, ban->id)) {
 		lockout_error_quote(ban->target, strnlen(ban->target, 256),
 				    quoted, sizeof(quoted));
-		log_warning("ban table row %lld skipped: target '%s' "
-			    "(kind %s): %s", (long long)ban->id, quoted,
-			    lockout_kind_to_str(ban->kind), problem);
-		if (ban->id > daemon->pass_max_bad_id)
-			daemon->pass_max_bad_id = ban->id;
+		log_warning("ban table row %lld is invalid, never pushed: "
+			    "target '%s' (kind %s): %s", (long long)ban->id,
+			    quoted, lockout_kind_to_str(ban->kind), problem);
 	}
 	return 0;
+}
+
+/* A row the store skips (it breaks the ban invariants): invalid too. */
+static void invalid_ban_cb(int64_t id, const char *problem, void *context)
+{
+	struct lockoutd_daemon *daemon = context;
+
+	daemon->plan.verdicts[LOCKOUTD_SKIP_MALFORMED]++;
+	if (daemon_bad_row_new(daemon, id)) {
+		log_warning("ban table row %lld is invalid, never pushed: %s",
+			    (long long)id, problem);
+	}
 }
 
 /* Read what to push and what never to push. */
@@ -211,8 +231,11 @@ static int daemon_read_plan(struct lockoutd_daemon *daemon,
 		return -1;
 	}
 	daemon->pass_max_bad_id = daemon->max_logged_bad_id;
+	lockout_store_set_invalid_ban_callback(daemon->store, invalid_ban_cb,
+					       daemon);
 	ret = lockout_store_iter_bans(daemon->store, daemon->now, 0, ban_cb,
 				      daemon, error_r);
+	lockout_store_set_invalid_ban_callback(daemon->store, NULL, NULL);
 	if (ret != 0) {
 		if (ret > 0 || ret < -1)
 			*error_r = lockout_error_fmt("out of memory");

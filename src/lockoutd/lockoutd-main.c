@@ -226,11 +226,34 @@ static int daemonize(void)
 	return 0;
 }
 
+/* What to do about a firewall that cannot be changed: without
+   CAP_NET_ADMIN the kernel refuses everything, whatever the table holds. */
+static const char *fw_hint(const char *error)
+{
+	if (!lockoutd_privs_have_net_admin() ||
+	    strstr(error, "Operation not permitted") != NULL)
+		return LOCKOUTD_NET_ADMIN_HINT;
+	return "lockoutd --flush removes an incompatible table inet lockout";
+}
+
+/* Refuse at once, with what to do, rather than let libnftables print its
+   own "you must be root" to the standard output. */
+static int check_net_admin(void)
+{
+	if (lockoutd_privs_have_net_admin())
+		return 0;
+	log_error("cannot change nftables: %s: %s", strerror(EPERM),
+		  LOCKOUTD_NET_ADMIN_HINT);
+	return -1;
+}
+
 static int run_flush(void)
 {
 	struct lockoutd_fw *fw;
 	const char *error;
 
+	if (check_net_admin() < 0)
+		return LOCKOUTD_EXIT_FAILURE;
 	if (lockoutd_fw_create_nft(NULL, 0, &fw, &error) < 0 ||
 	    lockoutd_fw_destroy(fw, &error) < 0) {
 		log_error("flush: %s", error);
@@ -259,6 +282,8 @@ static int create_firewall(struct lockoutd_main *m)
 	const char *error;
 	int ret;
 
+	if (!m->opts.dry_run && check_net_admin() < 0)
+		return -1;
 	ret = m->opts.dry_run ?
 		lockoutd_fw_create_recording(m->cfg.firewall_ports,
 					     m->cfg.firewall_ports_count,
@@ -267,8 +292,7 @@ static int create_firewall(struct lockoutd_main *m)
 				       m->cfg.firewall_ports_count, &m->fw,
 				       &error);
 	if (ret < 0 || lockoutd_fw_init(m->fw, &error) < 0) {
-		log_error("firewall: %s (lockoutd --flush removes an "
-			  "incompatible table inet lockout)", error);
+		log_error("firewall: %s (%s)", error, fw_hint(error));
 		return -1;
 	}
 	if (m->opts.dry_run) {

@@ -62,6 +62,11 @@ void lockoutd_metrics_format(struct lockout_str *out,
 			   "lockout_refusals{window=\"1d\"} %llu\n",
 			   (unsigned long long)stats->refused_hour,
 			   (unsigned long long)stats->refused_day);
+	metric_head(out, "lockout_bans_invalid", "gauge",
+		    "Rows of the ban table that would be active but are "
+		    "invalid: never enforced.");
+	lockout_str_printf(out, "lockout_bans_invalid %u\n",
+			   stats->bans.invalid);
 	metric_head(out, "lockoutd_errors_total", "counter",
 		    "Errors lockoutd logged since it started.");
 	lockout_str_printf(out, "lockoutd_errors_total %llu\n",

@@ -25,6 +25,12 @@ int lockoutd_privs_drop(uid_t uid, gid_t gid, bool keep_net_admin,
 int lockoutd_privs_drop_all_caps(const char **error_r)
 	__attribute__((warn_unused_result));
 
+/* What to do when nftables refuses for want of CAP_NET_ADMIN. */
+#define LOCKOUTD_NET_ADMIN_HINT \
+	"lockoutd needs CAP_NET_ADMIN (run it as root, as lockoutd.service " \
+	"does, or as the ban table's owner with " \
+	"AmbientCapabilities=CAP_NET_ADMIN)"
+
 /* True when the process holds CAP_NET_ADMIN in its effective set. */
 bool lockoutd_privs_have_net_admin(void);
 

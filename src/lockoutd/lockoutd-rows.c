@@ -1,5 +1,6 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
 #include "lockoutd-rows.h"
+#include "lockout-target.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -167,32 +168,6 @@ static bool net_is_never_pushed(const struct lockout_net *net)
 	return false;
 }
 
-/* The target must be exactly an address (kind ip) or a network that is
-   not wider than the minimum prefix (kind net). */
-static int row_target(const struct lockout_ban *ban,
-		      struct lockout_net *net_r, const char **problem_r)
-{
-	unsigned int min_prefix;
-
-	if (lockoutd_net_from_row(ban->target, net_r, problem_r) < 0)
-		return -1;
-	min_prefix = net_r->addr.family == LOCKOUT_AF_INET ?
-		LOCKOUTD_MIN_PREFIX4 : LOCKOUTD_MIN_PREFIX6;
-	if (ban->kind == LOCKOUT_KIND_IP) {
-		if (!lockout_net_is_host(net_r)) {
-			*problem_r = "kind ip with a network target";
-			return -1;
-		}
-	} else if (lockout_net_is_host(net_r)) {
-		*problem_r = "kind net with a single address";
-		return -1;
-	} else if (net_r->prefix < min_prefix) {
-		*problem_r = "network wider than /16 (IPv4) or /32 (IPv6)";
-		return -1;
-	}
-	return 0;
-}
-
 enum lockoutd_verdict
 lockoutd_row_check(const struct lockout_ban *ban, int64_t now,
 		   struct lockoutd_exempt *exempt,
@@ -213,7 +188,7 @@ lockoutd_row_check(const struct lockout_ban *ban, int64_t now,
 		*problem_r = "not active";
 		return LOCKOUTD_SKIP_MALFORMED;
 	}
-	if (row_target(ban, &elem_r->net, problem_r) < 0)
+	if (lockout_ban_check_target(ban, &elem_r->net, problem_r) < 0)
 		return LOCKOUTD_SKIP_MALFORMED;
 	elem_r->expires = ban->expires;
 	elem_r->ban_id = ban->id;

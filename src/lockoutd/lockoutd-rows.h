@@ -14,10 +14,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Widest networks ever pushed: a hostile or mistaken row cannot close the
-   mail ports to the whole Internet. */
-#define LOCKOUTD_MIN_PREFIX4 LOCKOUT_BAN_WIDEST_PREFIX4
-#define LOCKOUTD_MIN_PREFIX6 LOCKOUT_BAN_WIDEST_PREFIX6
 /* Most networks an exemption set holds (allowed + known devices). */
 #define LOCKOUTD_MAX_EXEMPT 200000
 
@@ -38,8 +34,10 @@ enum lockoutd_verdict {
 	LOCKOUTD_SKIP_OBSERVED,
 	/* an account protection (kind user): nothing for the firewall */
 	LOCKOUTD_SKIP_USER,
-	/* target not an address or network of its kind, too wide, or a
-	   ban that is not active */
+	/* an invalid row (lockout_ban_check_target(): target not an address
+	   or network of its kind, or wider than LOCKOUT_BAN_WIDEST_PREFIX4/6,
+	   so that a hostile or mistaken row cannot close the mail ports to
+	   the whole Internet), or a ban that is not active */
 	LOCKOUTD_SKIP_MALFORMED,
 	/* loopback or unspecified address */
 	LOCKOUTD_SKIP_LOOPBACK,

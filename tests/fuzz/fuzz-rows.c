@@ -7,6 +7,7 @@
 #include "fuzz-common.h"
 #include "lockout-addr.h"
 #include "lockout-ban.h"
+#include "lockout-target.h"
 #include "lockoutd-rows.h"
 
 #define FIELDS 6
@@ -64,6 +65,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(lockoutd_net_from_row(ban.target, &net2,
 					    &problem) == 0);
 		CHECK(memcmp(&elem.net, &net2, sizeof(net2)) == 0);
+		/* never wider than a ban may be, as the auth process reads
+		   it too */
+		CHECK(!lockout_ban_net_too_wide(&elem.net));
+		CHECK(lockout_ban_check_target(&ban, &net2, &problem) == 0);
 	}
 	lockoutd_exempt_free(&exempt);
 	free(s);

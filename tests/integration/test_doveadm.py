@@ -329,6 +329,61 @@ def test_too_wide_row_never_enforced_and_unban_removes_it():
         assert rows and rows[0][0] is not None, rows
 
 
+def test_invalid_rows_counted_apart_logged_once_never_enforced():
+    """Issue 11 items 2 and 7: rows other writers got wrong (a reason over
+    1,024 bytes, a malformed target, a network wider than /16, a kind ip
+    row holding a network) were dropped silently and counted by stats as
+    active bans. Now stats counts them as invalid, the auth process logs
+    each once with its id, and none is enforced."""
+    rows = [("127.0.0.31", "ip", "printf('%.2000c', 'x')"),
+            ("127.0.0.999", "ip", "'bad'"),
+            ("0.0.0.0/0", "net", "'typo'"),
+            ("127.0.0.0/24", "ip", "'wrong kind'")]
+    with instance() as d:
+        before = js(d, "lockout", "stats")[0]
+        assert before["bans_invalid"] == 0, before
+        con = sqlite3.connect(db_path(d), timeout=10)
+        try:
+            with con:
+                for target, kind, reason in rows:
+                    con.execute(
+                        "INSERT INTO bans (target, kind, source, reason, "
+                        "rule, created, expires) VALUES (?, ?, 'manual', "
+                        + reason + ", 'manual', ?, NULL)",
+                        (target, kind, int(time.time()) - 5))
+            ids = [r[0] for r in con.execute(
+                "SELECT id FROM bans ORDER BY id")]
+        finally:
+            con.close()
+        st = js(d, "lockout", "stats")[0]
+        assert st["bans_invalid"] == 4, st
+        assert st["bans"] == before["bans"] == 0, st
+        assert "bans_invalid: 4" in ok(d, "lockout", "stats")
+        # list cannot show the row the store skips, but says so
+        rc, out, err = d.doveadm("lockout", "list")
+        assert "1 invalid row of the ban table not listed, never " \
+            "enforced (row %d: reason longer than 1024 bytes)" % ids[0] \
+            in err, err
+
+        for i in ids:
+            d.wait_for_log(r"lockout: Ban table row %d is invalid, never "
+                           r"enforced: " % i)
+        for src in ("127.0.0.31", "127.0.0.40"):
+            ok_, line = imap_login(d, ALICE, USERS[ALICE], src=src)
+            assert ok_, (src, line)
+        # more reloads (a ban, an unban) do not log them again
+        ok(d, "lockout", "ban", "127.0.0.50")
+        ok(d, "lockout", "unban", "127.0.0.50")
+        time.sleep(2.5)
+        text = d.log_text()
+        assert "Ban table row %d is invalid, never enforced: reason longer " \
+            "than 1024 bytes" % ids[0] in text, text
+        assert "Ban table row %d is invalid, never enforced: network wider " \
+            "than an IPv4 /16 or an IPv6 /32" % ids[2] in text, text
+        for i in ids:
+            assert text.count("Ban table row %d is invalid" % i) == 1, text
+
+
 def test_unban_after_attack_clears_counters():
     with instance() as d:
         attack(d, [(ALICE, "w%d" % i, "127.0.0.22") for i in range(FAILURES)])

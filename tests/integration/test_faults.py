@@ -280,5 +280,67 @@ def test_table_replaced_by_another_database_is_recreated():
     check_lost_table_recreated("another")
 
 
+def corrupt_files():
+    """(name, bytes, expected wording) of broken lockout_db files: random
+    bytes, a database cut inside its pages, and one cut short so that what
+    is left reads as an empty database."""
+    d = instance()
+    with d:
+        fail_many(d, "127.0.0.9")
+        time.sleep(1)
+        con = sqlite3.connect(db_path(d), timeout=5)
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        con.close()
+        with open(db_path(d), "rb") as f:
+            whole = f.read()
+    empty = os.path.join(d.tmp + "-empty.db")
+    con = sqlite3.connect(empty)
+    con.executescript("CREATE TABLE x (a); CREATE TABLE y (b); "
+                      "DROP TABLE x; DROP TABLE y")
+    con.close()
+    with open(empty, "rb") as f:
+        dropped = f.read()
+    os.unlink(empty)
+    return [("random", os.urandom(8192),
+             "is not an SQLite database (file is not a database)"),
+            # the first page (the schema) and a bit: every table is cut
+            ("cut", whole[:int.from_bytes(whole[16:18], "big") + 100],
+             "is a damaged SQLite database (database disk image is "
+             "malformed)"),
+            ("short", dropped[:-100],
+             "is a damaged SQLite database (truncated: ")]
+
+
+def test_corrupt_database_says_what_is_wrong_and_what_to_do():
+    """Issue 11 item 8: a corrupt lockout_db was reported as "read schema
+    version: file is not a database" (or, cut short, as a database
+    without our schema); the auth process and doveadm now say what the
+    file is and what to do."""
+    todo = "move it away; the auth process creates a new table"
+    for name, data, what in corrupt_files():
+        d = instance(lockout_on_error="allow")
+        os.makedirs(d.lockout_dir, exist_ok=True)
+        with open(db_path(d), "wb") as f:
+            f.write(data)
+        st = os.stat(d.lockout_dir)
+        os.chown(db_path(d), st.st_uid, st.st_gid)
+        with d:
+            d.wait_for_log(r"lockout: Ban table .* is unusable")
+            line = [l for l in d.log_text().splitlines()
+                    if "is unusable" in l][0]
+            assert "lockout_db %s %s" % (db_path(d), what) in line, \
+                (name, line)
+            assert todo in line, (name, line)
+            assert "read schema version" not in line, (name, line)
+            for args in (("lockout", "list"), ("lockout", "stats"),
+                         ("lockout", "ban", "127.0.0.9")):
+                rc, out, err = d.doveadm(*args, check=False)
+                assert rc != 0, (name, args, out)
+                assert what in err and todo in err, (name, args, err)
+            # the file is left as it was: nothing is lost by looking
+            with open(db_path(d), "rb") as f:
+                assert f.read() == data, name
+
+
 if __name__ == "__main__":
     main(globals())

@@ -406,7 +406,47 @@ def test_never_pushed_allowed_known_loopback_observed():
             log = ld.log()
             assert "2 allowed, 1 known device, 2 loopback, 1 malformed, " \
                 "1 observed" in log, log
-            assert "skipped: target '192.0.2.1; flush ruleset'" in log, log
+            assert "is invalid, never pushed: target '192.0.2.1; flush " \
+                "ruleset'" in log, log
+
+
+def test_invalid_rows_logged_once_never_pushed():
+    """Issue 11 items 2 and 7: a row the store skips (a reason over 1,024
+    bytes) vanished silently; a row wider than /16 is never pushed. Each
+    is logged once with its id, counted as malformed, and stats and the
+    metrics count them as invalid."""
+    with Netns() as ns, instance() as d:
+        add_ban(d, "192.0.2.60")
+        now = int(time.time())
+        with db(d) as c:
+            c.execute("INSERT INTO bans (target, kind, source, reason, "
+                      "rule, created, expires) VALUES ('192.0.2.61', 'ip', "
+                      "'manual', printf('%.2000c', 'x'), 'manual', ?, "
+                      "NULL)", (now - 1,))
+            long_id = c.execute("SELECT max(id) FROM bans").fetchone()[0]
+            c.execute("INSERT INTO bans (target, kind, source, reason, "
+                      "rule, created, expires) VALUES ('10.0.0.0/8', 'net', "
+                      "'manual', 'typo', 'manual', ?, NULL)", (now - 1,))
+            wide_id = long_id + 1
+        with Lockoutd(ns, d) as ld:
+            assert list(set_elements(ns, "ban4")) == ["192.0.2.60"]
+            log = ld.log()
+            assert "2 malformed" in log, log
+            assert ("ban table row %d is invalid, never pushed: reason "
+                    "longer than 1024 bytes" % long_id) in log, log
+            assert ("ban table row %d is invalid, never pushed: target "
+                    "'10.0.0.0/8' (kind net): network wider than an IPv4 "
+                    "/16 or an IPv6 /32" % wide_id) in log, log
+            # another pass (a change of the table) logs them no more
+            add_ban(d, "192.0.2.62")
+            wait_until("192.0.2.62 in ban4", lambda: "192.0.2.62" in
+                       (set_elements(ns, "ban4") or {}))
+            log = ld.log()
+            for i in (long_id, wide_id):
+                assert log.count("ban table row %d is invalid" % i) == 1, \
+                    log
+        st = d.doveadm_json("lockout", "stats")[0]
+        assert st["bans_invalid"] == 2 and st["bans"] == 2, st
 
 
 def test_digest_and_protection_mail_delivered_by_dovecot_lda():
@@ -549,6 +589,46 @@ def test_command_line_once_dry_run_flush_and_exit_codes():
         assert rc == 1 and "owned by root" in out, out
         assert ns.nft("list", "tables").stdout.strip() == \
             "table inet lockout"
+
+
+def test_without_net_admin_or_with_a_corrupt_table_says_what_to_do():
+    """Issue 11 item 8: without CAP_NET_ADMIN lockoutd said "cache
+    initialization failed ... (lockoutd --flush removes an incompatible
+    table inet lockout)", and libnftables printed "you must be root" on
+    its own; a corrupt table was "read schema version: file is not a
+    database"."""
+    with Netns() as ns, instance() as d:
+        add_ban(d, "192.0.2.50")
+        hint = ("cannot change nftables: Operation not permitted: "
+                "lockoutd needs CAP_NET_ADMIN (run it as root, as "
+                "lockoutd.service does, or as the ban table's owner with "
+                "AmbientCapabilities=CAP_NET_ADMIN)")
+        for args in (["-c", d.conf_path, "--once"], ["--flush"],
+                     ["-c", d.conf_path, "--foreground"]):
+            argv = ["ip", "netns", "exec", ns.name, "setpriv",
+                    "--inh-caps=-all", "--bounding-set=-net_admin",
+                    lockoutd_bin()] + args
+            r = subprocess.run(d.modules_argv(argv),
+                               stdin=subprocess.DEVNULL,
+                               capture_output=True, text=True, timeout=30)
+            out = r.stdout + r.stderr
+            assert r.returncode == 1, (args, r.returncode, out)
+            assert hint in out, (args, out)
+            assert "--flush removes" not in out, (args, out)
+            assert "you must be root" not in out, (args, out)
+        assert ns.nft("list", "tables").stdout.strip() == ""
+
+        bad = os.path.join(d.tmp, "bad.db")
+        with open(bad, "wb") as f:
+            f.write(os.urandom(8192))
+        st = os.stat(os.path.join(d.lockout_dir, "lockout.db"))
+        os.chown(bad, st.st_uid, st.st_gid)
+        rc, out = run_lockoutd(ns, "-c", d.conf_path, "--once", "--db",
+                               bad, d=d)
+        assert rc == 4, out
+        assert ("lockout_db %s is not an SQLite database (file is not a "
+                "database): move it away; the auth process creates a new "
+                "table" % bad) in out, out
 
 
 def parse_prometheus(text):

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -165,8 +166,11 @@ START_TEST(test_corrupt_file)
 	for (i = 0; i < sizeof(garbage); i++)
 		garbage[i] = (char)("not a database, just text\n"[i % 26]);
 	write_file("corrupt", garbage, sizeof(garbage));
+	/* issue 11 item 8: what is wrong and what to do, not the statement
+	   that happened to fail first */
 	store_open_fails("corrupt", LOCKOUT_STORE_FLAG_CREATE,
-			 "not a database");
+			 "is not an SQLite database (file is not a database): "
+			 "move it away; the auth process creates a new table");
 	store_open_fails("corrupt", 0, "not a database");
 	store_open_fails("corrupt", LOCKOUT_STORE_FLAG_READONLY,
 			 "not a database");
@@ -176,6 +180,45 @@ START_TEST(test_corrupt_file)
 	store_open_fails("corrupt2", LOCKOUT_STORE_FLAG_CREATE, "");
 }
 STORE_END_TEST("open", test_corrupt_file, 0)
+
+/* A database cut short: SQLite reads what is left as an empty database
+   when the first page holds no table (the schema was still in the WAL, or
+   tables were dropped). It used to be "no dovecot-lockout schema" read-only,
+   and read-write the schema was created in what was left of it. */
+START_TEST(test_truncated_file)
+{
+	struct lockout_store *store;
+	char *data;
+	FILE *f;
+	long size;
+
+	raw_exec("whole", "CREATE TABLE x (a); CREATE TABLE y (b); "
+		 "DROP TABLE x; DROP TABLE y");
+	f = fopen(test_path("whole"), "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	size = ftell(f);
+	ck_assert_int_ge(size, 3 * 512);
+	data = calloc(1, (size_t)size);
+	ck_assert_ptr_nonnull(data);
+	rewind(f);
+	ck_assert_uint_eq(fread(data, 1, (size_t)size, f), (size_t)size);
+	ck_assert_int_eq(fclose(f), 0);
+
+	write_file("cut", data, (size_t)size - 100);
+	store_open_fails("cut", 0, "is a damaged SQLite database (truncated: ");
+	store_open_fails("cut", LOCKOUT_STORE_FLAG_READONLY,
+			 "move it away; the auth process creates a new table");
+	store_open_fails("cut", LOCKOUT_STORE_FLAG_CREATE,
+			 "is a damaged SQLite database (truncated: ");
+	/* the same, whole: an empty database, created when asked to */
+	write_file("uncut", data, (size_t)size);
+	store_open_fails("uncut", 0, "no dovecot-lockout schema");
+	store = store_open_ok("uncut", LOCKOUT_STORE_FLAG_CREATE);
+	lockout_store_close(&store);
+	free(data);
+}
+STORE_END_TEST("open", test_truncated_file, 0)
 
 /* --- transactions, concurrency ------------------------------------------ */
 

@@ -3,6 +3,7 @@
    of doveadm lockout stats. */
 #include "store-test-common.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const struct {
@@ -102,3 +103,55 @@ START_TEST(test_counts)
 	lockout_store_close(&store);
 }
 STORE_END_TEST("stats", test_counts, 0)
+
+struct invalid_seen {
+	char text[512];
+};
+
+static void invalid_seen(int64_t id, const char *problem, void *context)
+{
+	struct invalid_seen *seen = context;
+	size_t len = strlen(seen->text);
+
+	snprintf(seen->text + len, sizeof(seen->text) - len, "%lld:%s|",
+		 (long long)id, problem);
+}
+
+/* Issue 11 item 7: rows that would be active but are invalid were counted
+   as active bans although nothing enforces them; now they are counted
+   apart, and reported with their id. */
+START_TEST(test_invalid_rows_counted_apart)
+{
+	struct lockout_store *store;
+	struct lockout_ban_counts counts;
+	struct lockout_ban ban;
+	struct invalid_seen seen = { "" };
+	const char *error = NULL;
+
+	store = store_open_ok("invalid", LOCKOUT_STORE_FLAG_CREATE);
+	ban = ban_make("192.0.2.1", 100, 0);
+	add_ban_ok(store, &ban);
+	lockout_store_close(&store);
+	raw_exec("invalid", "INSERT INTO bans (target, kind, source, reason, "
+		 "rule, created, expires) VALUES "
+		 "('192.0.2.2', 'ip', 'manual', printf('%.1025c', 'x'), "
+		 "'manual', 100, NULL), "
+		 "('999.1.1.1', 'ip', 'manual', '', 'manual', 100, NULL), "
+		 "('0.0.0.0/0', 'net', 'manual', '', 'manual', 100, NULL), "
+		 "('192.0.2.3', 'ip', 'manual', '', 'manual', 100, 150), "
+		 "('192.0.2.4', 'ip', 'manual', '', 'manual', 100, NULL)");
+	store = store_open_ok("invalid", 0);
+	lockout_store_set_invalid_ban_callback(store, invalid_seen, &seen);
+	ck_assert_int_eq(lockout_store_count_active(store, 200, &counts,
+						    &error), 0);
+	ck_assert_uint_eq(counts.active, 2);
+	ck_assert_uint_eq(counts.by_kind[LOCKOUT_KIND_IP], 2);
+	ck_assert_uint_eq(counts.by_kind[LOCKOUT_KIND_NET], 0);
+	ck_assert_uint_eq(counts.invalid, 3);
+	ck_assert_msg(strncmp(seen.text, "2:reason longer than 1024 bytes|3:",
+			      34) == 0, "%s", seen.text);
+	ck_assert_msg(strstr(seen.text, "|4:network wider than an IPv4 /16 "
+			     "or an IPv6 /32|") != NULL, "%s", seen.text);
+	lockout_store_close(&store);
+}
+STORE_END_TEST("stats", test_invalid_rows_counted_apart, 0)

@@ -461,16 +461,65 @@ START_TEST(test_invalid_rows_skipped)
 	raw_insert("999.1.1.1", "ip");
 	raw_insert("192.0.2.71", "ip");
 	raw_insert("192.0.2.128/24", "net");
+	/* issue 11 items 2 and 7: too wide, of the wrong kind, and a row
+	   the store skips (a reason over 1,024 bytes) */
+	raw_insert("0.0.0.0/0", "net");
+	raw_insert("192.0.2.0/24", "ip");
+	other_sql("INSERT INTO bans (target, kind, source, reason, rule, "
+		  "created, expires) VALUES ('192.0.2.72', 'ip', 'manual', "
+		  "printf('%.2000c', 'x'), 'manual', 1, NULL)");
 	result = reload_ok(NULL);
 	ck_assert_uint_eq(result.loaded, 2);
-	ck_assert_uint_ge(result.invalid, 2);
-	/* the first invalid row, with its id (the second row) */
-	ck_assert_int_eq(result.invalid_id, 2);
-	ck_assert_msg(strstr(result.invalid_error, "999.1.1.1") != NULL,
-		      "%s", result.invalid_error);
+	ck_assert_uint_eq(result.invalid, 5);
+	ck_assert_uint_eq(result.invalid_new, 5);
+	/* each with its id and what is wrong */
+	ck_assert_int_eq(result.invalid_rows[0].id, 7);
+	ck_assert_str_eq(result.invalid_rows[0].problem,
+			 "reason longer than 1024 bytes");
+	ck_assert_int_eq(result.invalid_rows[1].id, 2);
+	ck_assert_msg(strstr(result.invalid_rows[1].problem, "999.1.1.1") !=
+		      NULL, "%s", result.invalid_rows[1].problem);
+	ck_assert_int_eq(result.invalid_rows[3].id, 5);
+	ck_assert_str_eq(result.invalid_rows[3].problem,
+			 "network wider than an IPv4 /16 or an IPv6 /32");
+	ck_assert_int_eq(result.invalid_rows[4].id, 6);
+	ck_assert_str_eq(result.invalid_rows[4].problem,
+			 "kind ip with a network target");
 	ck_assert_int_eq(verdict("192.0.2.70", NULL), LOCKOUT_VERDICT_BANNED);
 	ck_assert_int_eq(verdict("192.0.2.71", NULL), LOCKOUT_VERDICT_BANNED);
+	ck_assert_int_eq(verdict("192.0.2.72", NULL), LOCKOUT_VERDICT_ALLOW);
 	ck_assert_int_eq(verdict("192.0.2.130", NULL), LOCKOUT_VERDICT_ALLOW);
+	ck_assert_int_eq(verdict("198.51.100.1", NULL), LOCKOUT_VERDICT_ALLOW);
+
+	/* reported once: the next reload counts them, reports none */
+	result = reload_ok(NULL);
+	ck_assert_uint_eq(result.invalid, 5);
+	ck_assert_uint_eq(result.invalid_new, 0);
+	/* a new one is reported, alone */
+	raw_insert("::/0", "net");
+	result = reload_ok(NULL);
+	ck_assert_uint_eq(result.invalid, 6);
+	ck_assert_uint_eq(result.invalid_new, 1);
+	ck_assert_int_eq(result.invalid_rows[0].id, 8);
+}
+END_TEST
+
+/* However many invalid rows, a reload reports LOCKOUT_SYNC_INVALID_MAX in
+   detail and counts the others. */
+START_TEST(test_invalid_rows_bounded)
+{
+	struct lockout_sync_result result;
+	unsigned int i;
+
+	for (i = 0; i < LOCKOUT_SYNC_INVALID_MAX + 5; i++)
+		raw_insert("999.1.1.1", "ip");
+	result = reload_ok(NULL);
+	ck_assert_uint_eq(result.invalid, LOCKOUT_SYNC_INVALID_MAX + 5);
+	ck_assert_uint_eq(result.invalid_new, LOCKOUT_SYNC_INVALID_MAX + 5);
+	ck_assert_int_eq(result.invalid_rows[LOCKOUT_SYNC_INVALID_MAX - 1].id,
+			 LOCKOUT_SYNC_INVALID_MAX);
+	result = reload_ok(NULL);
+	ck_assert_uint_eq(result.invalid_new, 0);
 }
 END_TEST
 
@@ -943,6 +992,7 @@ static Suite *sync_suite(void)
 	tcase_add_test(tc, test_pending_survive_reload);
 	tcase_add_loop_test(tc, test_mode_rows, 0, 2);
 	tcase_add_test(tc, test_invalid_rows_skipped);
+	tcase_add_test(tc, test_invalid_rows_bounded);
 	tcase_add_test(tc, test_failed_read);
 	tcase_add_test(tc, test_out_of_memory);
 	tcase_add_test(tc, test_load_remembered);

@@ -68,6 +68,58 @@ static const struct {
 	{ "alice\n", "whitespace or control" },
 };
 
+/* A row of the table, as the auth process, lockoutd and stats check it:
+   NULL = valid. */
+static const struct {
+	const char *target;
+	enum lockout_kind kind;
+	const char *problem;
+} row_targets[] = {
+	{ "192.0.2.1", LOCKOUT_KIND_IP, NULL },
+	{ "2001:db8::1", LOCKOUT_KIND_IP, NULL },
+	{ "192.0.0.0/16", LOCKOUT_KIND_NET, NULL },
+	{ "2001:db8::/32", LOCKOUT_KIND_NET, NULL },
+	{ "any thing\x01", LOCKOUT_KIND_USER, NULL },
+	{ "192.0.0.0/15", LOCKOUT_KIND_NET, "network wider than an IPv4 /16 "
+	  "or an IPv6 /32" },
+	{ "0.0.0.0/0", LOCKOUT_KIND_NET, "wider than an IPv4 /16" },
+	{ "2001:db8::/31", LOCKOUT_KIND_NET, "wider than an IPv4 /16" },
+	{ "::/0", LOCKOUT_KIND_NET, "wider than an IPv4 /16" },
+	{ "192.0.2.0/24", LOCKOUT_KIND_IP, "kind ip with a network target" },
+	{ "192.0.2.1", LOCKOUT_KIND_NET, "kind net with a single address" },
+	{ "192.0.2.1/24", LOCKOUT_KIND_NET, "192.0.2.1/24" },
+	{ "999.1.1.1", LOCKOUT_KIND_IP, "999.1.1.1" },
+	{ "alice", LOCKOUT_KIND_IP, "alice" },
+};
+
+START_TEST(test_ban_check_target)
+{
+	struct lockout_ban ban;
+	struct lockout_net net;
+	const char *problem = NULL;
+	int ret;
+
+	memset(&ban, 0, sizeof(ban));
+	ban.target = row_targets[_i].target;
+	ban.kind = row_targets[_i].kind;
+	memset(&net, 0xaa, sizeof(net));
+	ret = lockout_ban_check_target(&ban, &net, &problem);
+	if (row_targets[_i].problem == NULL) {
+		ck_assert_msg(ret == 0, "'%s' refused: %s",
+			      row_targets[_i].target, problem);
+		if (ban.kind == LOCKOUT_KIND_USER)
+			ck_assert_int_eq(net.addr.family, 0);
+		else
+			ck_assert_int_ne(net.addr.family, 0);
+	} else {
+		ck_assert_int_eq(ret, -1);
+		ck_assert_msg(strstr(problem, row_targets[_i].problem) != NULL,
+			      "'%s': '%s' lacks '%s'", row_targets[_i].target,
+			      problem, row_targets[_i].problem);
+	}
+}
+END_TEST
+
 START_TEST(test_target_valid)
 {
 	struct lockout_target target;
@@ -193,6 +245,8 @@ static Suite *target_suite(void)
 	tcase_add_loop_test(tc, test_target_invalid, 0,
 			    N_ELEMENTS(invalid_targets));
 	tcase_add_test(tc, test_target_limits);
+	tcase_add_loop_test(tc, test_ban_check_target, 0,
+			    N_ELEMENTS(row_targets));
 	tcase_add_test(tc, test_target_parse_network);
 	tcase_add_loop_test(tc, test_target_overlaps, 0,
 			    N_ELEMENTS(overlap_cases));
