@@ -65,7 +65,7 @@ def assert_safe(what, data, allow="\n\t"):
 
 
 def instance(**settings):
-    plugin = {"lockout_ip_failures": "3",
+    plugin = {"lockout_ip_failures": str(len(HOSTILE) + 1),
               "lockout_ip_window": "10 mins",
               "lockout_ban_time": "10 mins"}
     plugin.update(settings)
@@ -102,17 +102,18 @@ def db(d):
 
 
 def attack(d):
-    """The hostile usernames over IMAP (the source is banned after the
-    third; refused attempts are kept in the history too), then rows
-    written by something else: a user ban of a hostile name with a hostile
-    reason, and an allowed network with one."""
+    """The hostile usernames over IMAP, then one more that bans the
+    source; then rows written by something else: a user ban of a hostile
+    name with a hostile reason, and an allowed network with one."""
     for user, _ in HOSTILE:
         imap_fail_raw(d, user)
+    imap_fail_raw(d, b"plain")
 
     def written():
         with db(d) as c:
             return c.execute("SELECT count(DISTINCT user) FROM failures "
-                             "WHERE ip = ?", (SOURCE,)).fetchone()[0] >= 4
+                             "WHERE ip = ?", (SOURCE,)).fetchone()[0] >= \
+                len(HOSTILE) + 1
     wait_until("the failures in the table", written)
     now = int(time.time())
     with db(d) as c:
