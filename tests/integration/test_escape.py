@@ -129,20 +129,22 @@ def attack(d):
                   (b"office \x1b[2J\xe2\x80\xae", now))
 
 
-def doveadm_raw(d, *args):
-    """doveadm -c <conf> args (str or bytes) with the instance's modules:
-    (rc, stdout bytes, stderr bytes)."""
+def doveadm_raw(d, *args, input=None):
+    """doveadm -c <conf> args (str or bytes) with the instance's modules,
+    input (bytes) on its standard input: (rc, stdout bytes, stderr
+    bytes)."""
     argv = d.modules_argv(["/usr/bin/doveadm", "-c", d.conf_path] +
                           list(args))
-    r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+    r = subprocess.run(argv, input=input, stdin=None if input is not None
+                       else subprocess.DEVNULL, capture_output=True,
                        timeout=60, env={"PATH": "/usr/sbin:/usr/bin:/sbin:"
                                         "/bin", "LC_ALL": "C"})
     return r.returncode, r.stdout, r.stderr
 
 
-def shown(d, *args):
+def shown(d, *args, input=None):
     """doveadm's output of args, checked to be safe; also its errors."""
-    rc, out, err = doveadm_raw(d, *args)
+    rc, out, err = doveadm_raw(d, *args, input=input)
     what = "doveadm " + " ".join(a if isinstance(a, str) else repr(a)
                                  for a in args)
     assert rc == 0, (what, rc, out, err)
@@ -189,6 +191,35 @@ def test_doveadm_shows_hostile_usernames_escaped():
         obj = json.loads(shown(d, "-f", "json", "lockout", "show", SOURCE))
         assert all(esc in json.dumps(obj) for esc in
                    ('esc\\\\x1b', 'csi\\\\u009b')), obj
+
+
+def test_simulate_shows_hostile_usernames_escaped():
+    # a trace (JSON: the reader takes valid UTF-8 only) with the hostile
+    # names of an attack, one protected account hit, a stale client
+    names = ["esc\u001b[31mred", "csi\u009b31m", "rlo\u202egnp.exe",
+             "lri\u2066x\u2069"]
+    lines = []
+    for i, name in enumerate(names * 2):
+        lines.append(json.dumps({"t": 1000 + i, "ip": "192.0.2.40",
+                                 "user": name, "service": "imap",
+                                 "result": "unknown_user",
+                                 "pw": "guess%d" % i}))
+    trace = ("\n".join(lines) + "\n").encode()
+    with Dovecot(module_dirs=find_lockout_modules()) as d:
+        for out in ("summary", "decisions", "verdicts"):
+            text = shown(d, "lockout", "simulate", "-o", out, "-s",
+                         "lockout_ip_failures=3", "-", input=trace)
+            assert text.strip(), out
+            if out == "decisions":
+                rows = [json.loads(line) for line in text.splitlines()]
+                # valid JSON whose strings hold the names themselves
+                assert names[1] in json.dumps(rows, ensure_ascii=False), \
+                    rows
+        # the one rule, also where the summary quotes its input
+        text = shown(d, "lockout", "simulate", "-s",
+                     "lockout_targeted_users=rlo\u202egnp.exe", "-",
+                     input=trace)
+        assert "rlo\\u202egnp.exe" in text, text
 
 
 def test_reasons_refuse_c1_and_bidi_like_c0():
