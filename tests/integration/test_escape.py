@@ -243,7 +243,7 @@ def test_reasons_refuse_c1_and_bidi_like_c0():
             with open(path, "wb") as f:
                 f.write(b"192.0.2.9 # " + reason + b"\n")
             rc, out, err = doveadm_raw(d, "lockout", "import", path)
-            assert rc != 0, (reason, rc, out, err)
+            assert rc == 65, (reason, rc, out, err)
             assert why in err.decode(), (reason, err)
         with db(d) as c:
             assert c.execute("SELECT count(*) FROM bans").fetchone()[0] == 0
