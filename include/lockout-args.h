@@ -37,8 +37,10 @@ int lockout_count_parse(const char *str, unsigned int max,
 	__attribute__((warn_unused_result));
 
 /* Check a reason given by the administrator: at most
-   LOCKOUT_BAN_REASON_MAX bytes, one line without control characters (it
-   is shown in tables and mails). Returns 0, or -1 with *error_r set. */
+   LOCKOUT_BAN_REASON_MAX bytes, one line without the characters
+   lockout_utf8_is_unsafe() names (control characters, C1 included,
+   bidirectional formatting characters, line separators): it is shown in
+   tables and mails. Returns 0, or -1 with *error_r set. */
 int lockout_reason_check(const char *str, const char **error_r)
 	__attribute__((warn_unused_result));
 

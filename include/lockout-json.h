@@ -11,11 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Append s as a JSON string: quoted, with '"' and '\' escaped, control
-   characters (U+0000..U+001F, U+007F and U+0080..U+009F) written as \u00XX
-   so output is safe on a terminal, and each invalid UTF-8 sequence (maximal
-   invalid subpart, as Unicode recommends) replaced by U+FFFD. NULL appends
-   null. */
+/* Append s as a JSON string: quoted, with '"' and '\' escaped, the
+   characters lockout_utf8_is_unsafe() names (control characters,
+   bidirectional formatting characters, line and paragraph separators)
+   written as \uXXXX so output is safe on a terminal, and each invalid UTF-8
+   sequence (maximal invalid subpart, as Unicode recommends) replaced by
+   U+FFFD (JSON text cannot hold the bytes). NULL appends null. */
 void lockout_json_append_string(struct lockout_str *str, const char *s);
 
 /* Find top-level key in json, a flat JSON object, and read its value as a

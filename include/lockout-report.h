@@ -6,9 +6,10 @@
    decision, or the summary report for people. Everything is appended to a
    struct lockout_str (check it once at the end: lockout_str_c() is NULL
    when an allocation failed). Text from the input (usernames, reasons,
-   paths) is made safe for a terminal as Dovecot's str_sanitize() does:
-   control characters and invalid UTF-8 bytes become '?', over-long text is
-   cut at a character boundary with "...". Times of 1000000000 and later are
+   paths) is made safe for a terminal by lockout_utf8_escape() (control
+   characters, bidirectional controls and invalid UTF-8 bytes as \x1b,
+   \u202e, \xff); over-long text is cut at a character boundary with
+   "...". Times of 1000000000 and later are
    local dates (TZ), smaller ones stay numbers ("t=100"). */
 
 #include "lockout-json.h"

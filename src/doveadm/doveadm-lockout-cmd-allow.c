@@ -38,11 +38,11 @@ static void allow_print(const char *network, const char *reason,
 			const char *lifted)
 {
 	T_BEGIN {
-		doveadm_print(network);
-		doveadm_print(reason);
-		doveadm_print(doveadm_lockout_time(created));
-		doveadm_print(origin);
-		doveadm_print(lifted);
+		doveadm_lockout_print(network);
+		doveadm_lockout_print(reason);
+		doveadm_lockout_print(doveadm_lockout_time(created));
+		doveadm_lockout_print(origin);
+		doveadm_lockout_print(lifted);
 	} T_END;
 }
 

@@ -244,40 +244,40 @@ static void show_print(struct show_ctx *ctx, const char *allowed_by,
 	evidence = ban == NULL ? "{}" : ban->evidence;
 	banned_by = array_get(&ctx->banned_by, &count);
 
-	doveadm_print(ctx->target.str);
-	doveadm_print(lockout_kind_to_str(ctx->target.kind));
-	doveadm_print(lockout_target_state(&ctx->target, ctx->enforced,
+	doveadm_lockout_print(ctx->target.str);
+	doveadm_lockout_print(lockout_kind_to_str(ctx->target.kind));
+	doveadm_lockout_print(lockout_target_state(&ctx->target, ctx->enforced,
 					   ctx->have_cover,
 					   allowed_by != NULL));
-	doveadm_print(t_strarray_join(banned_by, " "));
-	doveadm_print(allowed_by == NULL ? "" : allowed_by);
-	doveadm_print(ban == NULL ? "" : ban->reason);
-	doveadm_print(ban == NULL ? "" : lockout_source_to_str(ban->source));
-	doveadm_print(ban == NULL ? "" : ban->rule);
-	doveadm_print(ban == NULL ? "" : doveadm_lockout_time(ban->created));
-	doveadm_print(ban == NULL ? "" : doveadm_lockout_time(ban->expires));
-	doveadm_print(ban == NULL ? "" : doveadm_lockout_time(ban->lifted));
+	doveadm_lockout_print(t_strarray_join(banned_by, " "));
+	doveadm_lockout_print(allowed_by == NULL ? "" : allowed_by);
+	doveadm_lockout_print(ban == NULL ? "" : ban->reason);
+	doveadm_lockout_print(ban == NULL ? "" : lockout_source_to_str(ban->source));
+	doveadm_lockout_print(ban == NULL ? "" : ban->rule);
+	doveadm_lockout_print(ban == NULL ? "" : doveadm_lockout_time(ban->created));
+	doveadm_lockout_print(ban == NULL ? "" : doveadm_lockout_time(ban->expires));
+	doveadm_lockout_print(ban == NULL ? "" : doveadm_lockout_time(ban->lifted));
 	doveadm_print_num(ban == NULL ? 0 : ban->failures);
-	doveadm_print(show_evidence_int(evidence, "threshold"));
-	doveadm_print(show_evidence_interval(evidence, "window"));
-	doveadm_print(show_evidence_int(evidence, "distinct_users"));
-	doveadm_print(show_evidence_int(evidence, "distinct_sources"));
-	doveadm_print(show_evidence_int(evidence, "distinct_passwords"));
-	doveadm_print(show_evidence_time(evidence, "first_seen"));
-	doveadm_print(show_evidence_time(evidence, "last_seen"));
+	doveadm_lockout_print(show_evidence_int(evidence, "threshold"));
+	doveadm_lockout_print(show_evidence_interval(evidence, "window"));
+	doveadm_lockout_print(show_evidence_int(evidence, "distinct_users"));
+	doveadm_lockout_print(show_evidence_int(evidence, "distinct_sources"));
+	doveadm_lockout_print(show_evidence_int(evidence, "distinct_passwords"));
+	doveadm_lockout_print(show_evidence_time(evidence, "first_seen"));
+	doveadm_lockout_print(show_evidence_time(evidence, "last_seen"));
 	doveadm_print_num(array_count(&ctx->bans));
-	doveadm_print(show_history(ctx));
+	doveadm_lockout_print(show_history(ctx));
 	doveadm_print_num(ctx->failures);
 	doveadm_print_num(ctx->refused);
-	doveadm_print(doveadm_lockout_time(ctx->first));
-	doveadm_print(doveadm_lockout_time(ctx->last));
-	doveadm_print(doveadm_lockout_tally_str(ctx->users, SHOW_MAX_ITEMS));
-	doveadm_print(doveadm_lockout_tally_str(ctx->sources, SHOW_MAX_ITEMS));
-	doveadm_print(doveadm_lockout_tally_str(ctx->services,
+	doveadm_lockout_print(doveadm_lockout_time(ctx->first));
+	doveadm_lockout_print(doveadm_lockout_time(ctx->last));
+	doveadm_lockout_print(doveadm_lockout_tally_str(ctx->users, SHOW_MAX_ITEMS));
+	doveadm_lockout_print(doveadm_lockout_tally_str(ctx->sources, SHOW_MAX_ITEMS));
+	doveadm_lockout_print(doveadm_lockout_tally_str(ctx->services,
 						SHOW_MAX_ITEMS));
-	doveadm_print(str_c(ctx->devices));
-	doveadm_print(account);
-	doveadm_print(ban == NULL ? "" : ban->evidence);
+	doveadm_lockout_print(str_c(ctx->devices));
+	doveadm_lockout_print(account);
+	doveadm_lockout_print(ban == NULL ? "" : ban->evidence);
 }
 
 static void cmd_lockout_show(struct doveadm_cmd_context *cctx)

@@ -61,8 +61,8 @@ static void stats_print(struct doveadm_lockout *lo,
 		doveadm_print_header(rule_fields[i], rule_fields[i],
 				     DOVEADM_PRINT_HEADER_FLAG_NUMBER);
 	}
-	doveadm_print(lo->cfg.db);
-	doveadm_print(lo->cfg.mode == LOCKOUT_MODE_OBSERVE ?
+	doveadm_lockout_print(lo->cfg.db);
+	doveadm_lockout_print(lo->cfg.mode == LOCKOUT_MODE_OBSERVE ?
 		      "observe" : "enforce");
 	for (i = 0; i < N_ELEMENTS(num_fields); i++)
 		doveadm_print_num(values[i]);

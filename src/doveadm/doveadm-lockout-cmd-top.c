@@ -64,18 +64,18 @@ static int top_row(const struct lockout_top_row *row, void *context)
 	struct top_ctx *ctx = context;
 
 	T_BEGIN {
-		doveadm_print(row->key);
+		doveadm_lockout_print(row->key);
 		doveadm_print_num(row->failures);
 		doveadm_print_num(row->distinct);
-		doveadm_print(doveadm_lockout_time(row->first));
-		doveadm_print(doveadm_lockout_time(row->last));
+		doveadm_lockout_print(doveadm_lockout_time(row->first));
+		doveadm_lockout_print(doveadm_lockout_time(row->last));
 		if (strcmp(ctx->column, "user") == 0) {
-			doveadm_print(doveadm_lockout_userdb_exists(ctx->udb,
+			doveadm_lockout_print(doveadm_lockout_userdb_exists(ctx->udb,
 								    row->key));
-			doveadm_print(lockout_config_is_targeted(
+			doveadm_lockout_print(lockout_config_is_targeted(
 				&ctx->lo->cfg, row->key) ? "yes" : "no");
 		} else if (strcmp(ctx->column, "ip") == 0) {
-			doveadm_print(top_banned(ctx, row->key));
+			doveadm_lockout_print(top_banned(ctx, row->key));
 		}
 	} T_END;
 	return 0;

@@ -6,6 +6,7 @@
 #include "master-service.h"
 #include "lockout-args.h"
 #include "lockout-doveconf.h"
+#include "lockout-utf8.h"
 
 #include <pwd.h>
 #include <sys/stat.h>
@@ -187,7 +188,7 @@ int doveadm_lockout_init_create(const struct doveadm_cmd_context *cctx,
 static void doveadm_lockout_invalid_row(const char *message,
 					void *context ATTR_UNUSED)
 {
-	i_warning("lockout: %s", message);
+	i_warning("lockout: %s", doveadm_lockout_escape(message));
 }
 
 int doveadm_lockout_init(const struct doveadm_cmd_context *cctx,
@@ -304,15 +305,15 @@ void doveadm_lockout_ban_header(void)
 void doveadm_lockout_print_ban(const struct lockout_ban *ban, int64_t now)
 {
 	T_BEGIN {
-		doveadm_print(ban->target);
-		doveadm_print(lockout_kind_to_str(ban->kind));
-		doveadm_print(ban->reason);
-		doveadm_print(lockout_source_to_str(ban->source));
-		doveadm_print(doveadm_lockout_time(ban->created));
-		doveadm_print(doveadm_lockout_time(ban->expires));
+		doveadm_lockout_print(ban->target);
+		doveadm_lockout_print(lockout_kind_to_str(ban->kind));
+		doveadm_lockout_print(ban->reason);
+		doveadm_lockout_print(lockout_source_to_str(ban->source));
+		doveadm_lockout_print(doveadm_lockout_time(ban->created));
+		doveadm_lockout_print(doveadm_lockout_time(ban->expires));
 		doveadm_print_num(ban->failures);
-		doveadm_print(ban->rule);
-		doveadm_print(lockout_ban_state(ban, now));
+		doveadm_lockout_print(ban->rule);
+		doveadm_lockout_print(lockout_ban_state(ban, now));
 	} T_END;
 }
 
@@ -322,4 +323,28 @@ const char *doveadm_lockout_time(int64_t secs)
 
 	lockout_time_format(secs, buf);
 	return t_strdup(buf);
+}
+
+const char *doveadm_lockout_escape(const char *text)
+{
+	size_t len;
+	char *buf;
+
+	if (text == NULL)
+		return NULL;
+	len = lockout_utf8_escape(NULL, 0, text, 0);
+	/* every escape is longer than what it stands for */
+	if (len == strlen(text))
+		return text;
+	buf = t_malloc_no0(len + 1);
+	(void)lockout_utf8_escape(buf, len + 1, text, 0);
+	return buf;
+}
+
+void doveadm_lockout_print(const char *value)
+{
+	/* doveadm's formatters (table, tab, flow, pager) print values as
+	   they are, and its JSON formatter passes C1 and bidirectional
+	   controls through: escaped here, before any of them sees it */
+	doveadm_print(doveadm_lockout_escape(value));
 }

@@ -96,6 +96,14 @@ int doveadm_lockout_lookup_arg(const struct doveadm_cmd_context *cctx,
 void doveadm_lockout_ban_header(void);
 void doveadm_lockout_print_ban(const struct lockout_ban *ban, int64_t now);
 
+/* text as people may see it (lockout_utf8_escape(): control characters,
+   bidirectional controls and invalid UTF-8 escaped), on the data stack, or
+   text itself when nothing needs escaping; NULL gives NULL. */
+const char *doveadm_lockout_escape(const char *text);
+/* doveadm_print() of value escaped so: every text value a lockout command
+   prints goes through here, whatever the formatter (-f). */
+void doveadm_lockout_print(const char *value);
+
 /* Format unix seconds as ISO 8601 UTC ("2026-11-28T03:04:05Z") on the data
    stack; 0 gives "". */
 const char *doveadm_lockout_time(int64_t secs);

@@ -1,14 +1,16 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
 #include "lockout-report.h"
+#include "lockout-utf8.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-/* Room for sanitized text of up to SANITIZE_MAX bytes, "..." and NUL. */
+/* Room for sanitized text of up to SANITIZE_MAX bytes (an escape is at
+   most 4 times what it stands for), "..." and NUL. */
 #define SANITIZE_MAX 160
-#define SANITIZE_BUF_SIZE (SANITIZE_MAX + 4)
+#define SANITIZE_BUF_SIZE (SANITIZE_MAX * 4 + 4)
 /* Inputs named on the "Input:" line; more are counted. */
 #define REPORT_PATHS_MAX 5
 /* Times from this on are unix times; smaller ones are relative. */
@@ -16,89 +18,34 @@
 
 /* --- text from the input -------------------------------------------------- */
 
-/* The length of the UTF-8 character at s, looking at no more than avail
-   (>= 1) bytes, judged as Dovecot's uni_utf8_get_char_n() judges it: n > 0
-   for a valid character of n bytes, 0 when it is cut short (by avail or by
-   a NUL), -1 when invalid (a stray or invalid byte, an overlong form, a
-   surrogate, beyond U+10FFFF). Lead bytes 0xf8..0xfd announce the old 5-
-   and 6-byte forms, never valid. */
-static int utf8_char_len(const unsigned char *s, size_t avail)
-{
-	static const uint32_t lowest[] = {
-		0, 0, 0x80, 0x800, 0x10000, 0x200000, 0x4000000
-	};
-	unsigned int need, i, n;
-	uint32_t c;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] < 0xc2 || s[0] > 0xfd)
-		return -1;
-	need = s[0] >= 0xfc ? 6 : s[0] >= 0xf8 ? 5 : s[0] >= 0xf0 ? 4 :
-		s[0] >= 0xe0 ? 3 : 2;
-	c = s[0] & (0x7fu >> need);
-	n = need <= avail ? need : (unsigned int)avail;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return s[i] == '\0' ? 0 : -1;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if ((c & 0xfffc00) == 0xd800 || (c & 0xfffc00) == 0xdc00 ||
-	    c > 0x10ffff)
-		return -1;
-	if (need > n)
-		return 0;
-	return c < lowest[need] ? -1 : (int)need;
-}
-
-/* len less the last character of buf (a whole UTF-8 sequence). */
-static size_t utf8_cut_last(const char *buf, size_t len)
-{
-	size_t n = len - 1;
-
-	if (n == 0 || ((unsigned char)buf[n] & 0x80) == 0)
-		return n;
-	while (n > 0 && ((unsigned char)buf[n - 1] & 0xc0) == 0x80)
-		n--;
-	if (n > 0 && ((unsigned char)buf[n - 1] & 0xc0) == 0xc0)
-		n--;
-	return n;
-}
-
-/* src as Dovecot's str_sanitize(src, max) gives it, in buf: control
-   characters and invalid bytes as '?'; when src is longer than max bytes
-   (or ends inside a character), cut to at most max - 3 bytes at a
-   character boundary and "..." added. */
+/* src as people may see it, in buf: escaped by the one rule of liblockout
+   (lockout_utf8_escape(): control characters, bidirectional controls and
+   invalid UTF-8 bytes as \x1b, \u202e, \xff); when src is longer than
+   max bytes, cut first to at most max - 3 bytes at a character boundary
+   and "..." added. */
 static const char *sanitize(char buf[SANITIZE_BUF_SIZE], const char *src,
 			    size_t max)
 {
-	size_t i = 0, len = 0;
-	int n;
+	char cut[SANITIZE_MAX + 1];
+	size_t i = 0, n, len;
+	uint32_t cp;
 
 	if (max > SANITIZE_MAX)
 		max = SANITIZE_MAX;
-	while (i < max && src[i] != '\0') {
-		n = utf8_char_len((const unsigned char *)src + i, max - i);
-		if (n == 0)
+	if (strnlen(src, max + 1) <= max) {
+		(void)lockout_utf8_escape(buf, SANITIZE_BUF_SIZE, src, 0);
+		return buf;
+	}
+	while (max >= 3 && src[i] != '\0') {
+		n = lockout_utf8_decode((const unsigned char *)src + i, &cp);
+		if (i + n > max - 3)
 			break;
-		if (n < 0 || (unsigned char)src[i] < 32) {
-			buf[len++] = '?';
-			i += n < 0 ? 1 : (size_t)n;
-			continue;
-		}
-		memcpy(buf + len, src + i, (size_t)n);
-		len += (size_t)n;
-		i += (size_t)n;
+		i += n;
 	}
-	if (src[i] != '\0') {
-		if (max < 3)
-			len = 0;
-		while (len > 0 && len > max - 3)
-			len = utf8_cut_last(buf, len);
-		memcpy(buf + len, "...", 3);
-		len += 3;
-	}
-	buf[len] = '\0';
+	memcpy(cut, src, i);
+	cut[i] = '\0';
+	len = lockout_utf8_escape(buf, SANITIZE_BUF_SIZE - 3, cut, 0);
+	memcpy(buf + len, "...", 4);
 	return buf;
 }
 

@@ -3,6 +3,7 @@
 #include "lockout-config.h"
 #include "lockout-error.h"
 #include "lockout-store.h"
+#include "lockout-utf8.h"
 
 #include <string.h>
 #include <time.h>
@@ -77,6 +78,7 @@ int lockout_reason_check(const char *str, const char **error_r)
 {
 	const unsigned char *p;
 	size_t len;
+	uint32_t cp;
 
 	if (str == NULL) {
 		*error_r = lockout_error_fmt("missing reason");
@@ -88,13 +90,26 @@ int lockout_reason_check(const char *str, const char **error_r)
 					     "bytes", LOCKOUT_BAN_REASON_MAX);
 		return -1;
 	}
-	for (p = (const unsigned char *)str; *p != '\0'; p++) {
-		if (*p < 0x20 || *p == 0x7f) {
+	for (p = (const unsigned char *)str; *p != '\0'; p += len) {
+		len = lockout_utf8_decode(p, &cp);
+		if (cp == UINT32_MAX || !lockout_utf8_is_unsafe(cp))
+			continue;
+		/* what would be escaped when shown: refused here, so that an
+		   administrator's reason is always shown as it was given */
+		if (cp < 0x80) {
 			*error_r = lockout_error_fmt("invalid reason: holds a "
 				"control character (0x%02x); give one line",
-				*p);
-			return -1;
+				(unsigned int)cp);
+		} else {
+			*error_r = lockout_error_fmt("invalid reason: holds a "
+				"%s (U+%04X); give one line of visible text",
+				cp <= 0x9f ? "control character" :
+				cp == 0x2028 || cp == 0x2029 ?
+				"line or paragraph separator" :
+				"bidirectional formatting character",
+				(unsigned int)cp);
 		}
+		return -1;
 	}
 	return 0;
 }

@@ -37,7 +37,7 @@ void lockout_json_append_string(struct lockout_str *str, const char *s)
 			continue;
 		}
 		len = lockout_utf8_decode(p, &cp);
-		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+		if (lockout_utf8_is_unsafe(cp))
 			lockout_str_printf(str, "\\u%04x", (unsigned int)cp);
 		else if (cp == UINT32_MAX)
 			lockout_str_append(str, utf8_replacement);

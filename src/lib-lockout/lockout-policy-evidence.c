@@ -1,5 +1,6 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
 #include "lockout-policy-private.h"
+#include "lockout-utf8.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -75,20 +76,7 @@ void policy_copy_trunc(char *dest, size_t size, const char *src)
 
 void policy_copy_printable(char *dest, size_t size, const char *src)
 {
-	size_t i, len;
-
-	len = strlen(src);
-	if (len >= size) {
-		len = size - 1;
-		while (len > 0 && ((unsigned char)src[len] & 0xc0) == 0x80)
-			len--;
-	}
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)src[i];
-
-		dest[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-	}
-	dest[len] = '\0';
+	(void)lockout_utf8_escape(dest, size, src, 0);
 }
 
 void policy_decision_init(struct lockout_policy *policy,

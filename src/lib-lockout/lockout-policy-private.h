@@ -335,8 +335,9 @@ void policy_names_note(const struct lockout_attempt *attempt,
 		       uint32_t *services, uint32_t *mechanisms);
 /* Copy src (NULL is "") into dest, cut to size - 1 bytes. */
 void policy_copy_trunc(char *dest, size_t size, const char *src);
-/* Copy attacker-chosen src into a one-line human text: control characters
-   become '?', and a cut never splits a UTF-8 sequence. */
+/* Copy attacker-chosen src into a one-line human text, escaped by
+   lockout_utf8_escape() (control characters, bidi controls, invalid UTF-8
+   as \x1b, \u202e, \xff); a cut never splits a character or an escape. */
 void policy_copy_printable(char *dest, size_t size, const char *src);
 /* Start d (zeroed): type, rule and time, the user involved (NULL: none;
    copied); about net (kind ip or net, net's text as the target) or, when

@@ -1,5 +1,6 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
 #include "lockoutd-log.h"
+#include "lockout-utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,19 +42,21 @@ static const char *priority_prefix(int priority)
 
 void lockoutd_log(int priority, const char *fmt, ...)
 {
-	char line[LOG_LINE_MAX];
+	char raw[LOG_LINE_MAX], line[LOG_LINE_MAX + 4];
 	va_list args;
-	size_t i;
+	size_t len;
 
 	if (priority <= LOG_ERR)
 		errors_logged++;
 	va_start(args, fmt);
-	vsnprintf(line, sizeof(line), fmt, args);
+	vsnprintf(raw, sizeof(raw), fmt, args);
 	va_end(args);
-	for (i = 0; line[i] != '\0'; i++) {
-		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
-			line[i] = '?';
-	}
+	/* the one escaping rule of liblockout: nothing read from the ban
+	   table (or from sendmail) can forge a log line or drive the
+	   terminal that shows the log */
+	len = lockout_utf8_escape(line, LOG_LINE_MAX, raw, 0);
+	if (len >= LOG_LINE_MAX)
+		strcat(line, "...");
 	if (log_stderr)
 		fprintf(stderr, "lockoutd: %s%s\n", priority_prefix(priority),
 			line);

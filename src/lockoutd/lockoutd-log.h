@@ -4,8 +4,10 @@
 
 /* Logging of lockoutd: to stderr (--foreground and one-shot commands),
    to syslog (facility mail, ident "lockoutd") as a daemon, or both while
-   a daemon is still starting. Control characters in messages are printed
-   as '?', so nothing read from the ban table can forge log lines. */
+   a daemon is still starting. Messages are escaped by
+   lockout_utf8_escape() (control characters as \x1b, C1 and bidirectional
+   controls as \u009b, invalid UTF-8 as \xff), so nothing read from the ban
+   table can forge log lines or reach a terminal raw. */
 
 #include <stdbool.h>
 #include <stdint.h>

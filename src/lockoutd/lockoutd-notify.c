@@ -1,6 +1,7 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
 #include "lockoutd-notify.h"
 #include "lockout-error.h"
+#include "lockout-utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,29 +94,9 @@ static int ids_add(int64_t **ids, size_t *count, size_t *size, int64_t id)
 void lockoutd_notify_append_safe(struct lockout_str *str, const char *text,
 				 size_t max)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t out = 0, n;
-	char esc[4];
-
-	for (; *text != '\0'; text++) {
-		unsigned char c = (unsigned char)*text;
-
-		n = c >= 0x20 && c < 0x7f ? 1 : 4;
-		if (out + n > max) {
-			lockout_str_append(str, "...");
-			return;
-		}
-		if (n == 1) {
-			lockout_str_append_n(str, text, 1);
-		} else {
-			esc[0] = '\\';
-			esc[1] = 'x';
-			esc[2] = hex[c >> 4];
-			esc[3] = hex[c & 0xf];
-			lockout_str_append_n(str, esc, 4);
-		}
-		out += n;
-	}
+	/* the mail is 7-bit: every character outside ASCII escaped too */
+	lockout_utf8_append_escaped(str, text, max,
+				    LOCKOUT_UTF8_ESCAPE_ASCII);
 }
 
 /* "2026-02-03 09:12:01 UTC" */

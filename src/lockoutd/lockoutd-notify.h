@@ -71,8 +71,10 @@ int lockoutd_notify_mark(struct lockout_store *store,
 			 const char **error_r)
 	__attribute__((warn_unused_result));
 
-/* Print untrusted text as printable ASCII (other bytes as \xHH), at most
-   max output characters (then "..."). */
+/* Print untrusted text as printable ASCII, escaped by
+   lockout_utf8_escape() with LOCKOUT_UTF8_ESCAPE_ASCII (control characters
+   as \x1b, other characters outside ASCII as \u00e9, \u202e, invalid
+   UTF-8 as \xff), at most max output characters (then "..."). */
 void lockoutd_notify_append_safe(struct lockout_str *str, const char *text,
 				 size_t max);
 

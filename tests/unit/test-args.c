@@ -138,15 +138,32 @@ END_TEST
 static const struct {
 	const char *input;
 	int ret;
+	/* in the error */
+	const char *why;
 } reason_cases[] = {
-	{ "", 0 },
-	{ "hostile HELO, see ticket #42", 0 },
-	{ "caf\xc3\xa9 \"quoted\" 'x'\\", 0 },
-	{ "two\nlines", -1 },
-	{ "tab\there", -1 },
-	{ "cr\r", -1 },
-	{ "del\x7f", -1 },
-	{ "esc\x1b[31m", -1 },
+	{ "", 0, NULL },
+	{ "hostile HELO, see ticket #42", 0, NULL },
+	{ "caf\xc3\xa9 \"quoted\" 'x'\\", 0, NULL },
+	{ "two\nlines", -1, "control character (0x0a)" },
+	{ "tab\there", -1, "control character (0x09)" },
+	{ "cr\r", -1, "control character (0x0d)" },
+	{ "del\x7f", -1, "control character (0x7f)" },
+	{ "esc\x1b[31m", -1, "control character (0x1b)" },
+	/* C1 controls and bidirectional formatting characters, as C0: they
+	   would reach the terminal of whoever lists the bans */
+	{ "csi\xc2\x9b" "31m", -1, "control character (U+009B)" },
+	{ "nel\xc2\x85", -1, "control character (U+0085)" },
+	{ "rlo\xe2\x80\xae" "cod.exe", -1,
+	  "bidirectional formatting character (U+202E)" },
+	{ "lri\xe2\x81\xa6", -1,
+	  "bidirectional formatting character (U+2066)" },
+	{ "alm\xd8\x9c", -1, "bidirectional formatting character (U+061C)" },
+	{ "lrm\xe2\x80\x8e", -1,
+	  "bidirectional formatting character (U+200E)" },
+	{ "line\xe2\x80\xa8sep", -1, "line or paragraph separator (U+2028)" },
+	/* near them, and invalid UTF-8 (shown escaped): accepted */
+	{ "nbsp\xc2\xa0 zwj\xe2\x80\x8d pdi+1\xe2\x81\xaa", 0, NULL },
+	{ "latin1 caf\xe9", 0, NULL },
 };
 
 START_TEST(test_reason_check)
@@ -155,8 +172,11 @@ START_TEST(test_reason_check)
 
 	ck_assert_int_eq(lockout_reason_check(reason_cases[_i].input, &error),
 			 reason_cases[_i].ret);
-	if (reason_cases[_i].ret < 0)
-		ck_assert_ptr_nonnull(strstr(error, "control character"));
+	if (reason_cases[_i].ret < 0) {
+		ck_assert_ptr_nonnull(strstr(error, "invalid reason: holds a "));
+		ck_assert_msg(strstr(error, reason_cases[_i].why) != NULL,
+			      "%s", error);
+	}
 }
 END_TEST
 

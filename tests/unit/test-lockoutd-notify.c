@@ -254,8 +254,9 @@ START_TEST(test_hostile_rows)
 	evidence[sizeof(evidence) - 1] = '\0';
 	add_ban(store, "192.0.2.7\nBcc: victim@example.com", LOCKOUT_KIND_IP,
 		NOW + 60, 0, false, evidence);
-	add_ban(store, "x\r\n\r\nFake body \x1b[31m\xc3\xa9",
-		LOCKOUT_KIND_USER, 0, 0, false, "{}");
+	add_ban(store, "x\r\n\r\nFake body \x1b[31m\xc3\xa9"
+		"\xc2\x9b\xe2\x80\xae\xff", LOCKOUT_KIND_USER, 0, 0, false,
+		"{}");
 	lockout_store_close(&store);
 	raw_exec("hostile", "INSERT INTO events (time, kind, user, detail) "
 		 "VALUES (1699999000, 'stale_client', "
@@ -274,8 +275,10 @@ START_TEST(test_hostile_rows)
 						    &mail, &error), 1);
 	text = lockout_str_c(&mail.text);
 	check_mail_safe(text);
+	/* the one escaping rule, 7-bit: C1, bidi and other characters
+	   outside ASCII as \uNNNN, invalid UTF-8 as \xNN */
 	ck_assert_ptr_nonnull(strstr(text, "x\\x0d\\x0a\\x0d\\x0aFake body "
-				     "\\x1b[31m\\xc3\\xa9"));
+				     "\\x1b[31m\\u00e9\\u009b\\u202e\\xff"));
 	lockoutd_mail_free(&mail);
 	lockout_store_close(&store);
 }

@@ -496,13 +496,19 @@ START_TEST(test_targeted_reason_one_line)
 
 	ck_assert_int_eq(observe(fx, T0, "192.0.2.1",
 				 LOCKOUT_OUTCOME_UNKNOWN_USER,
-				 "admin@x\nlockout: fake log line\r", 1), 1);
+				 "admin@x\nlockout: fake log line\r"
+				 "\xc2\x9b\xe2\x80\xae\xff", 1), 1);
 	ck_assert_str_eq(fx->rec[0].rule, "targeted_unknown");
 	for (p = fx->rec[0].reason; *p != '\0'; p++) {
 		ck_assert_msg((unsigned char)*p >= 0x20 && *p != 0x7f,
 			      "control character 0x%02x in reason: %s",
 			      (unsigned char)*p, fx->rec[0].reason);
 	}
+	/* escaped by the one rule of lockout-utf8.h: C1, bidi and invalid
+	   UTF-8 too, visibly */
+	ck_assert_msg(strstr(fx->rec[0].reason, "'admin@x\\x0alockout: fake "
+			     "log line\\x0d\\u009b\\u202e\\xff'") != NULL,
+		      "%s", fx->rec[0].reason);
 	fixture_free(&fx);
 }
 END_TEST

@@ -185,7 +185,7 @@ START_TEST(test_report_full)
 		"What dovecot-lockout would have done (as in enforce mode)\n"
 		"\n"
 		"Input:     Dovecot log, a.log, b.log, c.log, d.log, "
-		"e?[2J.log, ... (7 files), 1000 lines: 900 used, 80 ignored, "
+		"e\\x1b[2J.log, ... (7 files), 1000 lines: 900 used, 80 ignored, "
 		"20 unusable\n"
 		"           (5 without a timestamp, 2 going back in time)\n"
 		"Period:    2027-01-01 00:00:00 .. 2027-01-04 00:00:05 "
@@ -215,7 +215,7 @@ START_TEST(test_report_full)
 		"  bob@example.org              3 logins, first 2027-01-01 "
 		"00:01:40 from 198.51.100.1: 198.51.100.0/24 was banned (rule "
 		"net_hosts, 2027-01-01 00:01:30); last 2027-01-01 00:03:20\n"
-		"  carol?                       1 login, first 2027-01-01 "
+		"  carol\\x01                    1 login, first 2027-01-01 "
 		"00:05:00 from 203.0.113.9: the account was protected\n"
 		"\n"
 		"Notes:\n"
@@ -284,27 +284,29 @@ END_TEST
 
 #define Y10 "yyyyyyyyyy"
 #define Y70 Y10 Y10 Y10 Y10 Y10 Y10 Y10
-/* Text from the input, made safe as Dovecot's str_sanitize(text, 80) makes
-   it (shown here on the "with" line of the settings). */
+/* Text from the input, made safe by the one escaping rule of liblockout
+   (lockout_utf8_escape()) and cut at 80 bytes of input (shown here on the
+   "with" line of the settings). */
 static const struct {
 	const char *text, *shown;
 } sanitize_cases[] = {
 	{ "plain", "plain" },
-	{ "a\tb\nc\x1b[2J", "a?b?c?[2J" },
-	/* DEL and C1 controls are not below 32: kept */
-	{ "\x7f\xc2\x9b", "\x7f\xc2\x9b" },
+	{ "a\tb\nc\x1b[2J", "a\\x09b\\x0ac\\x1b[2J" },
+	/* DEL, C1 controls and bidirectional controls too */
+	{ "\x7f\xc2\x9b", "\\x7f\\u009b" },
+	{ "rlo\xe2\x80\xae" "exe.txt \xe2\x81\xa6", "rlo\\u202eexe.txt \\u2066" },
 	{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
 	  "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80" },
-	/* invalid bytes, one '?' each */
-	{ "\xc3x", "?x" },
-	{ "\xff\xfe", "??" },
-	{ "\xc0\x80", "??" },
-	{ "\xe0\x80\xaf", "???" },
-	{ "\xed\xa0\x80", "???" },
-	{ "\xf4\x90\x80\x80", "????" },
-	{ "\xf8\x88\x80\x80\x80", "?????" },
-	/* a sequence ended by the end of the text: cut there */
-	{ "ab\xe2\x82", "ab..." },
+	/* invalid bytes, one \xNN each */
+	{ "\xc3x", "\\xc3x" },
+	{ "\xff\xfe", "\\xff\\xfe" },
+	{ "\xc0\x80", "\\xc0\\x80" },
+	{ "\xe0\x80\xaf", "\\xe0\\x80\\xaf" },
+	{ "\xed\xa0\x80", "\\xed\\xa0\\x80" },
+	{ "\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80" },
+	{ "\xf8\x88\x80\x80\x80", "\\xf8\\x88\\x80\\x80\\x80" },
+	/* a sequence ended by the end of the text: its bytes */
+	{ "ab\xe2\x82", "ab\\xe2\\x82" },
 	/* exactly 80 bytes: as it is */
 	{ Y70 "yyyyyyyyyy", Y70 "yyyyyyyyyy" },
 	/* longer: 77 bytes and "..." */
@@ -312,9 +314,9 @@ static const struct {
 	/* never inside a character */
 	{ Y70 "yyyyyy\xe2\x82\xaczz", Y70 "yyyyyy..." },
 	{ Y70 "yyyyyyyyy\xc3\xa9", Y70 "yyyyyyy..." },
-	/* '?' for a control character counts one byte */
+	/* the cut counts bytes of the input, not of the escapes */
 	{ Y70 "\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01",
-	  Y70 "???????..." },
+	  Y70 "\\x01\\x01\\x01\\x01\\x01\\x01\\x01..." },
 };
 
 START_TEST(test_report_sanitize)
