@@ -9,48 +9,47 @@
 /* doveadm lockout list [-k ip|net|user] [-a]: the active bans (with -a also
    the expired and lifted ones still in the table). */
 
-struct list_ctx {
-	bool kind_filter;
-	enum lockout_kind kind;
-	int64_t now;
-};
-
 static int list_ban(const struct lockout_ban *ban, void *context)
 {
-	struct list_ctx *ctx = context;
+	const int64_t *now = context;
 
-	if (!ctx->kind_filter || ban->kind == ctx->kind)
-		doveadm_lockout_print_ban(ban, ctx->now);
+	doveadm_lockout_print_ban(ban, *now);
 	return 0;
 }
 
 static void cmd_lockout_list(struct doveadm_cmd_context *cctx)
 {
 	struct doveadm_lockout lo;
-	struct list_ctx ctx;
-	const char *kind, *error;
-	bool all = FALSE;
+	enum lockout_kind kind = LOCKOUT_KIND_IP;
+	const char *kind_str, *error;
+	bool kind_filter = FALSE, all = FALSE;
+	unsigned int flags;
+	int ret;
 
-	i_zero(&ctx);
-	if (doveadm_cmd_param_str(cctx, "kind", &kind)) {
-		if (lockout_kind_parse(kind, &ctx.kind) < 0) {
+	if (doveadm_cmd_param_str(cctx, "kind", &kind_str)) {
+		if (lockout_kind_parse(kind_str, &kind) < 0) {
 			doveadm_lockout_fail(cctx, EX_USAGE, "Invalid kind "
 					     "'%s' (expected ip, net or user)",
-					     kind);
+					     kind_str);
 			return;
 		}
-		ctx.kind_filter = TRUE;
+		kind_filter = TRUE;
 	}
 	(void)doveadm_cmd_param_bool(cctx, "all", &all);
+	flags = all ? LOCKOUT_ITER_FLAG_ALL : 0;
 
 	if (doveadm_lockout_init(cctx, TRUE, &lo) < 0)
 		return;
-	ctx.now = lo.now;
 	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
 	doveadm_lockout_ban_header();
-	if (lockout_store_iter_bans(lo.store, lo.now,
-				    all ? LOCKOUT_ITER_FLAG_ALL : 0,
-				    list_ban, &ctx, &error) < 0)
+	/* the kind is chosen by the query (an index), not by reading every
+	   ban */
+	ret = kind_filter ?
+		lockout_store_iter_kind(lo.store, kind, lo.now, flags,
+					list_ban, &lo.now, &error) :
+		lockout_store_iter_bans(lo.store, lo.now, flags, list_ban,
+					&lo.now, &error);
+	if (ret < 0)
 		doveadm_lockout_fail(cctx, EX_TEMPFAIL, "%s", error);
 	doveadm_lockout_deinit(&lo);
 }
