@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from lockout_harness import (  # noqa: E402
     AuthClient, Dovecot, auth_client_plain, find_lockout_modules,
-    imap_login, main)
+    imap_login, main, passdb_conf)
 
 ALICE = "alice@example.org"
 BOB = "bob@example.org"
@@ -139,13 +139,16 @@ def test_typo_on_a_targeted_account_with_a_second_passdb_is_no_unknown_user():
     try:
         d = Dovecot(module_dirs=find_lockout_modules(), users=dict(USERS),
                     plugin_settings={},
-                    extra_conf="passdb {\n  driver = passwd-file\n"
-                    "  args = %s\n}\n" % other)
+                    extra_conf=passdb_conf(
+                        "empty", "passwd-file", args=other,
+                        settings={"passwd_file_path": other}))
         with d:
             ok, line = imap_login(d, ADMIN, "typo", src="127.0.0.7")
             assert not ok, line
-            d.wait_for_log(r"passwd-file\(admin@example\.org,127\.0\.0\.7"
-                           r".*unknown user")
+            # 2.3: "passwd-file(user,ip,...): unknown user"; 2.4:
+            # "auth(user,ip,...)<session>: Info: empty: unknown user"
+            d.wait_for_log(r"(passwd-file|auth)\(admin@example\.org,"
+                           r"127\.0\.0\.7.*unknown user")
             time.sleep(0.6)
             assert active(d, "127.0.0.7") is None, \
                 d.doveadm_json("lockout", "list")

@@ -351,8 +351,13 @@ def test_verbose_log_replay_matches_live():
         live = live_decisions(d)
         assert live == EXPECTED_LIVE, live
         log = d.log_text()[mark:]
-        assert re.search(r"auth: Info: passwd-file\(carol@example\.org,"
-                         r"127\.0\.0\.6,<[^>]+>\): Password mismatch "
+        # 2.3: "auth: Info: passwd-file(user,ip,<session>): Password
+        # mismatch ..."; 2.4: "auth(user,ip,sasl:plain)<session>: Info:
+        # passwd-file: Password mismatch ..."
+        assert re.search(r"(auth: Info: passwd-file\(carol@example\.org,"
+                         r"127\.0\.0\.6,<[^>]+>\)|auth\(carol@example\.org,"
+                         r"127\.0\.0\.6,[^)]*\)<[^>]+>: Info: passwd-file): "
+                         r"Password mismatch "
                          r"\(SHA1 of given password: [0-9a-f]{8}\)", log), log
         assert replayed_decisions(d, d.log_path) == live
 
