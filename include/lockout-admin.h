@@ -161,11 +161,25 @@ bool lockout_failure_concerns(const struct lockout_failure *row,
    rather than failures. */
 bool lockout_failure_refused(const struct lockout_failure *row);
 
-/* Add the enforced address and network bans active at admin->now to bans
-   (invalid targets skipped): what the auth process refuses by address.
-   Returns 0, or -1 with *error_r. */
-int lockout_admin_load_bans(const struct lockout_admin *admin,
-			    struct lockout_banset *bans, const char **error_r)
+/* Call callback for each ban active at admin->now that covers target
+   (lockout_ban_covers()), oldest first: for a username its own, for an
+   address or a network the bans of each network that may contain it, of
+   any width, looked up by their canonical text (the form every writer of
+   the table uses) rather than by reading every ban. Returns 0, callback's
+   non-zero value if it stopped, or -1 with *error_r. */
+int lockout_admin_iter_covering(const struct lockout_admin *admin,
+				const struct lockout_target *target,
+				lockout_ban_callback_t *callback,
+				void *context, const char **error_r)
+	__attribute__((warn_unused_result));
+
+/* Set *banned_r to whether the auth process refuses addr by its address
+   at admin->now: an enforced (not observed) address or network ban, no
+   wider than a ban may be, covers it. Looked up as
+   lockout_admin_iter_covering() does. Returns 0, or -1 with *error_r. */
+int lockout_admin_addr_banned(const struct lockout_admin *admin,
+			      const struct lockout_addr *addr, bool *banned_r,
+			      const char **error_r)
 	__attribute__((warn_unused_result));
 
 /* --- counters ------------------------------------------------------------- */

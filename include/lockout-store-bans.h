@@ -71,4 +71,29 @@ int lockout_store_iter_target(struct lockout_store *store, const char *target,
 			      const char **error_r)
 	__attribute__((warn_unused_result));
 
+/* The most targets lockout_store_iter_targets() takes at once: every
+   prefix of an IPv6 address, /0 to /128. */
+#define LOCKOUT_STORE_TARGETS_MAX 129
+
+/* Call callback for each ban active at now whose target is exactly one of
+   the count (1..LOCKOUT_STORE_TARGETS_MAX) targets, ordered by created
+   then id: one index lookup per target, whatever the size of the table
+   (lockout_admin_iter_covering() asks for the networks that may contain an
+   address this way). Invalid rows are skipped and counted. */
+int lockout_store_iter_targets(struct lockout_store *store,
+			       const char *const *targets, unsigned int count,
+			       int64_t now, lockout_ban_callback_t *callback,
+			       void *context, const char **error_r)
+	__attribute__((warn_unused_result));
+
+/* As lockout_store_iter_bans() for the bans of one kind only, read through
+   an index on (kind, created): an empty kind costs nothing, whatever the
+   number of bans of the others. */
+int lockout_store_iter_kind(struct lockout_store *store,
+			    enum lockout_kind kind, int64_t now,
+			    unsigned int flags,
+			    lockout_ban_callback_t *callback, void *context,
+			    const char **error_r)
+	__attribute__((warn_unused_result));
+
 #endif

@@ -48,7 +48,15 @@ enum lockout_store_flags {
 	   Without it a missing file is an error, and so is an existing file
 	   without our schema; an older schema is migrated either way. */
 	LOCKOUT_STORE_FLAG_CREATE = 0x02,
+	/* A short-lived process reading much of the table (doveadm): a page
+	   cache of up to LOCKOUT_STORE_BULK_CACHE_KIB (allocated only as
+	   pages are read) instead of SQLite's 2 MiB, so that a listing read
+	   through an index reads each page from the file once rather than
+	   once per row; and no lock around every SQLite call (a store is
+	   used by one thread at a time anyway). */
+	LOCKOUT_STORE_FLAG_BULK_READ = 0x04,
 };
+#define LOCKOUT_STORE_BULK_CACHE_KIB 65536
 
 /* Open the database at path: set the busy timeout, WAL journal,
    synchronous=NORMAL and foreign_keys=ON, then bring the schema up to date,

@@ -10,8 +10,6 @@
    the expired and lifted ones still in the table). */
 
 struct list_ctx {
-	bool kind_filter;
-	enum lockout_kind kind;
 	int64_t now;
 	/* rows the store skipped as invalid, and the first of them */
 	unsigned int invalid;
@@ -32,10 +30,9 @@ static void list_invalid(int64_t id, const char *problem, void *context)
 
 static int list_ban(const struct lockout_ban *ban, void *context)
 {
-	struct list_ctx *ctx = context;
+	const struct list_ctx *ctx = context;
 
-	if (!ctx->kind_filter || ban->kind == ctx->kind)
-		doveadm_lockout_print_ban(ban, ctx->now);
+	doveadm_lockout_print_ban(ban, ctx->now);
 	return 0;
 }
 
@@ -43,30 +40,39 @@ static void cmd_lockout_list(struct doveadm_cmd_context *cctx)
 {
 	struct doveadm_lockout lo;
 	struct list_ctx ctx;
-	const char *kind, *error;
-	bool all = FALSE;
+	enum lockout_kind kind = LOCKOUT_KIND_IP;
+	const char *kind_str, *error;
+	bool kind_filter = FALSE, all = FALSE;
+	unsigned int flags;
+	int ret;
 
-	i_zero(&ctx);
-	if (doveadm_cmd_param_str(cctx, "kind", &kind)) {
-		if (lockout_kind_parse(kind, &ctx.kind) < 0) {
+	if (doveadm_cmd_param_str(cctx, "kind", &kind_str)) {
+		if (lockout_kind_parse(kind_str, &kind) < 0) {
 			doveadm_lockout_fail(cctx, EX_USAGE, "Invalid kind "
 					     "'%s' (expected ip, net or user)",
-					     kind);
+					     kind_str);
 			return;
 		}
-		ctx.kind_filter = TRUE;
+		kind_filter = TRUE;
 	}
 	(void)doveadm_cmd_param_bool(cctx, "all", &all);
+	flags = all ? LOCKOUT_ITER_FLAG_ALL : 0;
 
 	if (doveadm_lockout_init(cctx, TRUE, &lo) < 0)
 		return;
+	i_zero(&ctx);
 	ctx.now = lo.now;
 	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
 	doveadm_lockout_ban_header();
 	lockout_store_set_invalid_ban_callback(lo.store, list_invalid, &ctx);
-	if (lockout_store_iter_bans(lo.store, lo.now,
-				    all ? LOCKOUT_ITER_FLAG_ALL : 0,
-				    list_ban, &ctx, &error) < 0)
+	/* the kind is chosen by the query (an index), not by reading every
+	   ban */
+	ret = kind_filter ?
+		lockout_store_iter_kind(lo.store, kind, lo.now, flags,
+					list_ban, &ctx, &error) :
+		lockout_store_iter_bans(lo.store, lo.now, flags, list_ban,
+					&ctx, &error);
+	if (ret < 0)
 		doveadm_lockout_fail(cctx, EX_TEMPFAIL, "%s", error);
 	else if (ctx.invalid > 0) {
 		i_warning("lockout: %u invalid row%s of the ban table not "

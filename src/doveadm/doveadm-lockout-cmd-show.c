@@ -58,14 +58,12 @@ static int show_collect_ban(const struct lockout_ban *ban, void *context)
 	return 0;
 }
 
-/* An active ban: does it apply to the target? */
+/* An active ban that applies to the target. */
 static int show_check_cover(const struct lockout_ban *ban, void *context)
 {
 	struct show_ctx *ctx = context;
 	const char *target;
 
-	if (!lockout_ban_covers(ban, &ctx->target))
-		return 0;
 	target = p_strdup(ctx->pool, ban->target);
 	array_push_back(&ctx->banned_by, &target);
 	/* the ban that explains the state best, the newest of those
@@ -124,8 +122,8 @@ static int show_collect(struct show_ctx *ctx, const char **error_r)
 	if (lockout_store_iter_target(store, ctx->target.str, ctx->lo->now,
 				      LOCKOUT_ITER_FLAG_ALL, show_collect_ban,
 				      ctx, error_r) < 0 ||
-	    lockout_store_iter_bans(store, ctx->lo->now, 0, show_check_cover,
-				    ctx, error_r) < 0)
+	    lockout_admin_iter_covering(&ctx->lo->admin, &ctx->target,
+					show_check_cover, ctx, error_r) < 0)
 		return -1;
 	by = ctx->target.kind == LOCKOUT_KIND_USER ? "user" :
 		ctx->target.kind == LOCKOUT_KIND_IP ? "ip" : NULL;

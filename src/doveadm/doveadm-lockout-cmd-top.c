@@ -1,10 +1,10 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
 #include "lib.h"
+#include "array.h"
 #include "doveadm.h"
 #include "doveadm-print.h"
 #include "doveadm-lockout.h"
 #include "lockout-args.h"
-#include "lockout-banset.h"
 
 #include <sysexits.h>
 
@@ -22,18 +22,30 @@ struct top_ctx {
 	struct doveadm_lockout *lo;
 	const char *column;
 	struct doveadm_lockout_userdb *udb;
-	/* active, enforced address and network bans (for ips) */
-	struct lockout_banset *bans;
+	/* the ranking, read before anything is printed: whether a source is
+	   banned is asked of the table, which cannot be read again while the
+	   ranking is being read */
+	pool_t pool;
+	ARRAY(struct lockout_top_row) rows;
 };
 
-static const char *top_banned(struct top_ctx *ctx, const char *ip)
+/* Whether the auth process refuses ip now: a few index lookups for each
+   row shown rather than loading every ban. */
+static int top_banned(struct top_ctx *ctx, const char *ip,
+		      const char **banned_r, const char **error_r)
 {
 	struct lockout_addr addr;
+	bool banned;
 
-	if (lockout_addr_parse(ip, &addr) < 0)
-		return "?";
-	return lockout_banset_lookup(ctx->bans, &addr,
-				     ctx->lo->now) != NULL ? "yes" : "no";
+	if (lockout_addr_parse(ip, &addr) < 0) {
+		*banned_r = "?";
+		return 0;
+	}
+	if (lockout_admin_addr_banned(&ctx->lo->admin, &addr, &banned,
+				      error_r) < 0)
+		return -1;
+	*banned_r = banned ? "yes" : "no";
+	return 0;
 }
 
 static void top_header(struct top_ctx *ctx)
@@ -59,26 +71,58 @@ static void top_header(struct top_ctx *ctx)
 	}
 }
 
-static int top_row(const struct lockout_top_row *row, void *context)
+static int top_collect(const struct lockout_top_row *row, void *context)
 {
 	struct top_ctx *ctx = context;
+	struct lockout_top_row *copy = array_append_space(&ctx->rows);
 
-	T_BEGIN {
-		doveadm_lockout_print(row->key);
-		doveadm_print_num(row->failures);
-		doveadm_print_num(row->distinct);
-		doveadm_lockout_print(doveadm_lockout_time(row->first));
-		doveadm_lockout_print(doveadm_lockout_time(row->last));
-		if (strcmp(ctx->column, "user") == 0) {
-			doveadm_lockout_print(doveadm_lockout_userdb_exists(ctx->udb,
-								    row->key));
-			doveadm_lockout_print(lockout_config_is_targeted(
-				&ctx->lo->cfg, row->key) ? "yes" : "no");
-		} else if (strcmp(ctx->column, "ip") == 0) {
-			doveadm_lockout_print(top_banned(ctx, row->key));
-		}
-	} T_END;
+	*copy = *row;
+	copy->key = p_strdup(ctx->pool, row->key);
 	return 0;
+}
+
+static int top_print_row(struct top_ctx *ctx, const struct lockout_top_row *row,
+			 const char **error_r)
+{
+	const char *banned = "";
+
+	if (strcmp(ctx->column, "ip") == 0 &&
+	    top_banned(ctx, row->key, &banned, error_r) < 0)
+		return -1;
+	doveadm_lockout_print(row->key);
+	doveadm_print_num(row->failures);
+	doveadm_print_num(row->distinct);
+	doveadm_lockout_print(doveadm_lockout_time(row->first));
+	doveadm_lockout_print(doveadm_lockout_time(row->last));
+	if (strcmp(ctx->column, "user") == 0) {
+		doveadm_lockout_print(doveadm_lockout_userdb_exists(ctx->udb,
+							    row->key));
+		doveadm_lockout_print(lockout_config_is_targeted(&ctx->lo->cfg,
+							 row->key) ?
+			      "yes" : "no");
+	} else if (strcmp(ctx->column, "ip") == 0) {
+		doveadm_lockout_print(banned);
+	}
+	return 0;
+}
+
+static int top_print(struct top_ctx *ctx, const char **error_r)
+{
+	const struct lockout_top_row *row;
+	int ret = 0;
+
+	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
+	top_header(ctx);
+	array_foreach(&ctx->rows, row) {
+		/* *error_r is in lockout-error.h's buffer, not on the
+		   data stack */
+		T_BEGIN {
+			ret = top_print_row(ctx, row, error_r);
+		} T_END;
+		if (ret < 0)
+			break;
+	}
+	return ret;
 }
 
 static void cmd_lockout_top(struct doveadm_cmd_context *cctx)
@@ -109,26 +153,18 @@ static void cmd_lockout_top(struct doveadm_cmd_context *cctx)
 	if (doveadm_lockout_init(cctx, TRUE, &lo) < 0)
 		return;
 	ctx.lo = &lo;
-	if (strcmp(ctx.column, "ip") == 0) {
-		ctx.bans = lockout_banset_create(NULL);
-		if (ctx.bans == NULL)
-			i_fatal_status(FATAL_OUTOFMEM,
-				       "lockout top: Out of memory");
-		ret = lockout_admin_load_bans(&lo.admin, ctx.bans, &error);
-	} else if (strcmp(ctx.column, "user") == 0) {
+	ctx.pool = pool_alloconly_create("lockout top", 4096);
+	p_array_init(&ctx.rows, ctx.pool, count < 64 ? count : 64);
+	if (strcmp(ctx.column, "user") == 0)
 		ctx.udb = doveadm_lockout_userdb_init();
-	}
-	if (ret == 0) {
-		doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
-		top_header(&ctx);
-		ret = lockout_store_top(lo.store, ctx.column,
-					lo.now - (int64_t)since, count,
-					top_row, &ctx, &error);
-	}
+	ret = lockout_store_top(lo.store, ctx.column, lo.now - (int64_t)since,
+				count, top_collect, &ctx, &error);
+	if (ret == 0)
+		ret = top_print(&ctx, &error);
 	if (ret < 0)
 		doveadm_lockout_fail(cctx, EX_TEMPFAIL, "%s", error);
 	doveadm_lockout_userdb_deinit(&ctx.udb);
-	lockout_banset_free(&ctx.bans);
+	pool_unref(&ctx.pool);
 	doveadm_lockout_deinit(&lo);
 }
 

@@ -45,8 +45,9 @@ int doveadm_lockout_open(const struct lockout_config *cfg, bool readonly,
 		doveadm_exit_code = DOVEADM_EX_NOTFOUND;
 		return -1;
 	}
-	if (lockout_store_open(cfg->db, readonly ?
-			       LOCKOUT_STORE_FLAG_READONLY : 0,
+	/* a command may read the whole table (list, show, top) */
+	if (lockout_store_open(cfg->db, LOCKOUT_STORE_FLAG_BULK_READ |
+			       (readonly ? LOCKOUT_STORE_FLAG_READONLY : 0),
 			       DOVEADM_LOCKOUT_BUSY_MSECS, store_r,
 			       &error) < 0) {
 		i_error("lockout: %s", error);

@@ -314,8 +314,6 @@ static int unban_find_cover(const struct lockout_ban *ban, void *context)
 {
 	struct unban_ctx *ctx = context;
 
-	if (!lockout_ban_covers(ban, ctx->target))
-		return 0;
 	snprintf(ctx->covered_by, LOCKOUT_TARGET_STRLEN, "%s", ban->target);
 	return 1;
 }
@@ -343,9 +341,9 @@ int lockout_admin_unban(const struct lockout_admin *admin,
 	if (ctx.count == 0) {
 		/* not banned itself: say whether a wider ban covers it */
 		if (target->kind != LOCKOUT_KIND_USER &&
-		    lockout_store_iter_bans(admin->store, admin->now, 0,
-					    unban_find_cover, &ctx,
-					    error_r) < 0)
+		    lockout_admin_iter_covering(admin, target,
+						unban_find_cover, &ctx,
+						error_r) < 0)
 			return -1;
 		return 0;
 	}
@@ -414,29 +412,95 @@ bool lockout_failure_refused(const struct lockout_failure *row)
 	return row->result != NULL && strcmp(row->result, "refused") == 0;
 }
 
-static int load_ban(const struct lockout_ban *ban, void *context)
+/* The canonical text of net masked to each prefix from min_prefix to its
+   own (the networks of that family that contain it), into keys; their
+   pointers into ptrs. Returns the number of keys. */
+static unsigned int
+covering_keys(const struct lockout_net *net, unsigned int min_prefix,
+	      char keys[][LOCKOUT_NET_STRLEN], const char **ptrs)
 {
-	struct lockout_banset *bans = context;
-	struct lockout_net net;
-	const char *error;
+	struct lockout_net wider;
+	unsigned int prefix, count = 0;
 
-	if (ban->kind == LOCKOUT_KIND_USER || ban->observed ||
-	    lockout_ban_check_target(ban, &net, &error) < 0)
-		return 0;
-	return lockout_banset_add(bans, &net, ban->expires, ban->id) < 0 ?
-		1 : 0;
+	for (prefix = min_prefix; prefix <= net->prefix; prefix++) {
+		lockout_addr_mask(&net->addr, prefix, &wider);
+		lockout_net_to_str(&wider, keys[count]);
+		ptrs[count] = keys[count];
+		count++;
+	}
+	return count;
 }
 
-int lockout_admin_load_bans(const struct lockout_admin *admin,
-			    struct lockout_banset *bans, const char **error_r)
-{
-	int ret;
+struct covering_ctx {
+	const struct lockout_target *target;
+	lockout_ban_callback_t *callback;
+	void *context;
+};
 
-	ret = lockout_store_iter_bans(admin->store, admin->now, 0, load_ban,
-				      bans, error_r);
-	if (ret > 0)
-		*error_r = "Out of memory";
-	return ret == 0 ? 0 : -1;
+static int covering_ban(const struct lockout_ban *ban, void *context)
+{
+	struct covering_ctx *ctx = context;
+
+	/* a username's row whose text is a network's is no network ban */
+	if (!lockout_ban_covers(ban, ctx->target))
+		return 0;
+	return ctx->callback(ban, ctx->context);
+}
+
+int lockout_admin_iter_covering(const struct lockout_admin *admin,
+				const struct lockout_target *target,
+				lockout_ban_callback_t *callback,
+				void *context, const char **error_r)
+{
+	char keys[LOCKOUT_STORE_TARGETS_MAX][LOCKOUT_NET_STRLEN];
+	const char *ptrs[LOCKOUT_STORE_TARGETS_MAX];
+	struct covering_ctx ctx = { target, callback, context };
+	unsigned int count;
+
+	if (target->kind == LOCKOUT_KIND_USER) {
+		ptrs[0] = target->str;
+		count = 1;
+	} else {
+		count = covering_keys(&target->net, 0, keys, ptrs);
+	}
+	return lockout_store_iter_targets(admin->store, ptrs, count,
+					  admin->now, covering_ban, &ctx,
+					  error_r);
+}
+
+static int banned_ban(const struct lockout_ban *ban, void *context)
+{
+	bool *banned = context;
+	struct lockout_net net;
+	const char *problem;
+
+	/* what the auth process loads (lockout-sync.c): never an invalid
+	   row */
+	if (ban->kind == LOCKOUT_KIND_USER || ban->observed ||
+	    lockout_ban_check_target(ban, &net, &problem) < 0)
+		return 0;
+	*banned = true;
+	return 1;
+}
+
+int lockout_admin_addr_banned(const struct lockout_admin *admin,
+			      const struct lockout_addr *addr, bool *banned_r,
+			      const char **error_r)
+{
+	char keys[LOCKOUT_STORE_TARGETS_MAX][LOCKOUT_NET_STRLEN];
+	const char *ptrs[LOCKOUT_STORE_TARGETS_MAX];
+	struct lockout_net host;
+	unsigned int count;
+
+	*banned_r = false;
+	/* wider rows are never enforced: not asked for */
+	lockout_addr_mask(addr, 128, &host);
+	count = covering_keys(&host, addr->family == LOCKOUT_AF_INET ?
+			      LOCKOUT_BAN_WIDEST_PREFIX4 :
+			      LOCKOUT_BAN_WIDEST_PREFIX6, keys, ptrs);
+	return lockout_store_iter_targets(admin->store, ptrs, count,
+					  admin->now, banned_ban, banned_r,
+					  error_r) < 0 ? -1 : 0;
 }
 
 /* --- counters ------------------------------------------------------------- */

@@ -41,6 +41,32 @@ static const struct store_query store_iter_bans_queries[2][2] = {
 	},
 };
 
+/* The targets of lockout_store_iter_targets(): ?2..?130 (anonymous
+   parameters are numbered after the ?1 written before them), the unused
+   ones bound to NULL, which matches nothing. A fixed list keeps it one
+   cached statement; SQLite looks each value up in bans_target. */
+#define STORE_TARGETS_8 "?,?,?,?,?,?,?,?"
+#define STORE_TARGETS_32 STORE_TARGETS_8 "," STORE_TARGETS_8 "," \
+	STORE_TARGETS_8 "," STORE_TARGETS_8
+#define STORE_TARGETS_129 STORE_TARGETS_32 "," STORE_TARGETS_32 "," \
+	STORE_TARGETS_32 "," STORE_TARGETS_32 ",?"
+static const struct store_query store_iter_targets_query = {
+	STORE_STMT_ITER_TARGETS,
+	"SELECT " STORE_BAN_COLUMNS " FROM bans INDEXED BY bans_target "
+	"WHERE lifted IS NULL AND " STORE_ACTIVE_EXPR " > ?1 "
+	"AND target IN (" STORE_TARGETS_129 ") ORDER BY created, id"
+};
+/* indexed by [all]; ?1 is now, ?2 the kind */
+static const struct store_query store_iter_kind_queries[2] = {
+	{ STORE_STMT_ITER_KIND_ACTIVE,
+	  "SELECT " STORE_BAN_COLUMNS " FROM bans INDEXED BY bans_kind "
+	  "WHERE kind = ?2 AND lifted IS NULL AND " STORE_ACTIVE_EXPR " > ?1 "
+	  "ORDER BY created, id" },
+	{ STORE_STMT_ITER_KIND_ALL,
+	  "SELECT " STORE_BAN_COLUMNS " FROM bans INDEXED BY bans_kind "
+	  "WHERE kind = ?2 ORDER BY created, id" },
+};
+
 int lockout_store_add_ban(struct lockout_store *store,
 			  const struct lockout_ban *ban, int64_t *id_r,
 			  const char **error_r)
@@ -227,4 +253,62 @@ int lockout_store_iter_target(struct lockout_store *store, const char *target,
 		return -1;
 	return store_iter_bans(store, "list target", target, now, flags,
 			       callback, context, error_r);
+}
+
+int lockout_store_iter_targets(struct lockout_store *store,
+			       const char *const *targets, unsigned int count,
+			       int64_t now, lockout_ban_callback_t *callback,
+			       void *context, const char **error_r)
+{
+	const struct store_callback cb = {
+		{ .ban = callback }, context, store
+	};
+	struct store_value values[1 + LOCKOUT_STORE_TARGETS_MAX];
+	unsigned int i;
+
+	if (count == 0 || count > LOCKOUT_STORE_TARGETS_MAX) {
+		*error_r = store_errorf(store, "list targets: %u targets "
+					"(1..%u)", count,
+					LOCKOUT_STORE_TARGETS_MAX);
+		return -1;
+	}
+	memset(values, 0, sizeof(values));
+	values[0].type = STORE_VALUE_INT;
+	values[0].num = now;
+	for (i = 0; i < LOCKOUT_STORE_TARGETS_MAX; i++) {
+		if (i < count &&
+		    store_check_target(store, "list targets", targets[i],
+				       error_r) < 0)
+			return -1;
+		values[1 + i].type = STORE_VALUE_TEXT;
+		values[1 + i].text = i < count ? targets[i] : NULL;
+	}
+	return store_iterate(store, &store_iter_targets_query, "list targets",
+			     values, N_ELEMENTS(values), store_ban_row, &cb,
+			     error_r);
+}
+
+int lockout_store_iter_kind(struct lockout_store *store,
+			    enum lockout_kind kind, int64_t now,
+			    unsigned int flags,
+			    lockout_ban_callback_t *callback, void *context,
+			    const char **error_r)
+{
+	const struct store_callback cb = {
+		{ .ban = callback }, context, store
+	};
+	const char *kind_str = lockout_kind_to_str(kind);
+	const struct store_value values[] = {
+		STORE_INT(now), STORE_TEXT(kind_str),
+	};
+	bool all = (flags & LOCKOUT_ITER_FLAG_ALL) != 0;
+
+	if (kind_str == NULL) {
+		*error_r = store_errorf(store, "list kind: invalid kind %d",
+					(int)kind);
+		return -1;
+	}
+	return store_iterate(store, &store_iter_kind_queries[all], "list kind",
+			     values, N_ELEMENTS(values), store_ban_row, &cb,
+			     error_r);
 }

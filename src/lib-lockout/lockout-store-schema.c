@@ -92,6 +92,9 @@ static const char *const store_migrations[] = {
 	"ALTER TABLE bans ADD COLUMN notified INTEGER NOT NULL DEFAULT 0"
 	" CHECK (notified IN (0, 1));"
 	"CREATE INDEX bans_unnotified ON bans (id) WHERE notified = 0;",
+	/* 3: indexes for doveadm at 100,000 bans */
+	/* list -k: a kind in creation order, an empty kind at once */
+	"CREATE INDEX bans_kind ON bans (kind, created);",
 };
 
 #define STORE_SCHEMA_VERSION \

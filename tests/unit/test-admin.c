@@ -498,30 +498,96 @@ START_TEST(test_admin_failures)
 }
 END_TEST
 
-START_TEST(test_admin_load_bans)
+static bool addr_banned(const char *ip)
 {
-	struct lockout_banset *bans;
 	struct lockout_addr addr;
 	const char *error;
+	bool banned;
 
+	ck_assert_int_eq(lockout_addr_parse(ip, &addr), 0);
+	ck_assert_int_eq(lockout_admin_addr_banned(&fx.admin, &addr, &banned,
+						   &error), 0);
+	return banned;
+}
+
+START_TEST(test_admin_addr_banned)
+{
 	add_ban("192.0.2.7", NOW - 30, false);
 	add_ban("198.51.100.0/24", NOW - 20, false);
 	add_ban("203.0.113.5", NOW - 10, true);
 	add_ban("alice@example.org", NOW - 5, false);
 	add_ban("bogus/24", NOW - 5, false);
-	bans = lockout_banset_create(NULL);
-	ck_assert_ptr_nonnull(bans);
-	ck_assert_int_eq(lockout_admin_load_bans(&fx.admin, bans, &error), 0);
-	ck_assert_int_eq(lockout_addr_parse("192.0.2.7", &addr), 0);
-	ck_assert_ptr_nonnull(lockout_banset_lookup(bans, &addr, NOW));
-	ck_assert_int_eq(lockout_addr_parse("198.51.100.99", &addr), 0);
-	ck_assert_ptr_nonnull(lockout_banset_lookup(bans, &addr, NOW));
+	add_ban("2001:db8:1::/48", NOW - 5, false);
+	ck_assert(addr_banned("192.0.2.7"));
+	/* a network ban covers its addresses */
+	ck_assert(addr_banned("198.51.100.99"));
+	ck_assert(addr_banned("2001:db8:1:2::3"));
+	ck_assert(!addr_banned("2001:db8:2::3"));
 	/* observed bans refuse nobody */
-	ck_assert_int_eq(lockout_addr_parse("203.0.113.5", &addr), 0);
-	ck_assert_ptr_null(lockout_banset_lookup(bans, &addr, NOW));
-	ck_assert_int_eq(lockout_addr_parse("192.0.2.8", &addr), 0);
-	ck_assert_ptr_null(lockout_banset_lookup(bans, &addr, NOW));
-	lockout_banset_free(&bans);
+	ck_assert(!addr_banned("203.0.113.5"));
+	ck_assert(!addr_banned("192.0.2.8"));
+}
+END_TEST
+
+struct cover_list {
+	unsigned int count;
+	char targets[8][LOCKOUT_TARGET_STRLEN];
+};
+
+static int cover_add(const struct lockout_ban *ban, void *context)
+{
+	struct cover_list *list = context;
+
+	ck_assert_uint_lt(list->count, 8);
+	snprintf(list->targets[list->count++], LOCKOUT_TARGET_STRLEN, "%s",
+		 ban->target);
+	return 0;
+}
+
+START_TEST(test_admin_iter_covering)
+{
+	struct lockout_target target;
+	struct cover_list list;
+	const char *error;
+
+	add_ban("198.51.0.0/16", NOW - 40, false);
+	add_ban("198.51.100.0/24", NOW - 30, true);
+	add_ban("198.51.100.7", NOW - 20, false);
+	add_ban("198.51.100.8", NOW - 10, false);
+	add_ban("198.51.101.0/24", NOW - 10, false);
+	add_ban("alice@example.org", NOW - 5, false);
+
+	/* every network containing the address, of any width, oldest
+	   first; not its neighbours */
+	memset(&list, 0, sizeof(list));
+	ck_assert_int_eq(lockout_target_parse_lookup("198.51.100.7", &target,
+						     &error), 0);
+	ck_assert_int_eq(lockout_admin_iter_covering(&fx.admin, &target,
+						     cover_add, &list,
+						     &error), 0);
+	ck_assert_uint_eq(list.count, 3);
+	ck_assert_str_eq(list.targets[0], "198.51.0.0/16");
+	ck_assert_str_eq(list.targets[1], "198.51.100.0/24");
+	ck_assert_str_eq(list.targets[2], "198.51.100.7");
+
+	/* a network: itself and the wider ones, not those inside it */
+	memset(&list, 0, sizeof(list));
+	ck_assert_int_eq(lockout_target_parse_lookup("198.51.100.0/24",
+						     &target, &error), 0);
+	ck_assert_int_eq(lockout_admin_iter_covering(&fx.admin, &target,
+						     cover_add, &list,
+						     &error), 0);
+	ck_assert_uint_eq(list.count, 2);
+	ck_assert_str_eq(list.targets[1], "198.51.100.0/24");
+
+	/* a username: its own ban */
+	memset(&list, 0, sizeof(list));
+	ck_assert_int_eq(lockout_target_parse_lookup("alice@example.org",
+						     &target, &error), 0);
+	ck_assert_int_eq(lockout_admin_iter_covering(&fx.admin, &target,
+						     cover_add, &list,
+						     &error), 0);
+	ck_assert_uint_eq(list.count, 1);
 }
 END_TEST
 
@@ -579,7 +645,8 @@ static Suite *admin_suite(void)
 			    N_ELEMENTS(covers_cases));
 	tcase_add_test(tc, test_admin_relevance_and_state);
 	tcase_add_test(tc, test_admin_failures);
-	tcase_add_test(tc, test_admin_load_bans);
+	tcase_add_test(tc, test_admin_addr_banned);
+	tcase_add_test(tc, test_admin_iter_covering);
 	tcase_add_test(tc, test_admin_stats);
 	suite_add_tcase(s, tc);
 	return s;

@@ -362,3 +362,109 @@ START_TEST(test_iter_target)
 	lockout_store_close(&store);
 }
 STORE_END_TEST("bans", test_iter_target, 0)
+
+START_TEST(test_iter_targets)
+{
+	const char *targets[LOCKOUT_STORE_TARGETS_MAX];
+	char names[LOCKOUT_STORE_TARGETS_MAX][32];
+	struct lockout_ban net = ban_make("192.0.2.0/24", 100, 0);
+	struct lockout_ban host = ban_make("192.0.2.7", 50, 0);
+	struct lockout_ban expired = ban_make("192.0.2.7", 10, 20);
+	struct lockout_ban last = ban_make("198.51.100.9", 60, 0);
+	struct lockout_store *store;
+	struct ban_list list = { 0 };
+	const char *error = NULL;
+	unsigned int i;
+
+	store = store_open_ok("targets", LOCKOUT_STORE_FLAG_CREATE);
+	add_ban_ok(store, &net);
+	add_ban_ok(store, &host);
+	add_ban_ok(store, &expired);
+	add_ban_ok(store, &last);
+
+	/* the active bans of any of the targets, oldest first */
+	targets[0] = "192.0.2.0/24";
+	targets[1] = "192.0.2.7";
+	targets[2] = "192.0.2.0/25";
+	ck_assert_int_eq(lockout_store_iter_targets(store, targets, 3, 100,
+						    ban_list_add, &list,
+						    &error), 0);
+	ck_assert_uint_eq(list.count, 2);
+	ban_assert_equal(&list.bans[0], &host);
+	ban_assert_equal(&list.bans[1], &net);
+	ban_list_free(&list);
+
+	/* all LOCKOUT_STORE_TARGETS_MAX places are looked up: the last
+	   one too */
+	for (i = 0; i < LOCKOUT_STORE_TARGETS_MAX; i++) {
+		snprintf(names[i], sizeof(names[i]), "203.0.113.%u", i);
+		targets[i] = names[i];
+	}
+	targets[LOCKOUT_STORE_TARGETS_MAX - 1] = "198.51.100.9";
+	ck_assert_int_eq(lockout_store_iter_targets(store, targets,
+						    LOCKOUT_STORE_TARGETS_MAX,
+						    100, ban_list_add, &list,
+						    &error), 0);
+	ck_assert_uint_eq(list.count, 1);
+	ban_assert_equal(&list.bans[0], &last);
+	ban_list_free(&list);
+
+	/* no target, too many, or an empty one */
+	ck_assert_int_eq(lockout_store_iter_targets(store, targets, 0, 100,
+						    ban_list_add, &list,
+						    &error), -1);
+	ck_assert_int_eq(lockout_store_iter_targets(store, targets,
+			LOCKOUT_STORE_TARGETS_MAX + 1, 100, ban_list_add,
+			&list, &error), -1);
+	targets[0] = "";
+	ck_assert_int_eq(lockout_store_iter_targets(store, targets, 1, 100,
+						    ban_list_add, &list,
+						    &error), -1);
+	ck_assert_ptr_nonnull(strstr(error, "empty target"));
+	lockout_store_close(&store);
+}
+STORE_END_TEST("bans", test_iter_targets, 0)
+
+START_TEST(test_iter_kind)
+{
+	struct lockout_ban ip = ban_make("192.0.2.7", 100, 0);
+	struct lockout_ban net = ban_make("192.0.2.0/24", 50, 0);
+	struct lockout_ban old_net = ban_make("198.51.100.0/24", 10, 20);
+	struct lockout_store *store;
+	struct ban_list list = { 0 };
+	const char *error = NULL;
+
+	net.kind = LOCKOUT_KIND_NET;
+	old_net.kind = LOCKOUT_KIND_NET;
+	store = store_open_ok("kind", LOCKOUT_STORE_FLAG_CREATE);
+	add_ban_ok(store, &ip);
+	add_ban_ok(store, &net);
+	add_ban_ok(store, &old_net);
+
+	ck_assert_int_eq(lockout_store_iter_kind(store, LOCKOUT_KIND_NET, 100,
+						 0, ban_list_add, &list,
+						 &error), 0);
+	ck_assert_uint_eq(list.count, 1);
+	ban_assert_equal(&list.bans[0], &net);
+	ban_list_free(&list);
+	/* with ALL the expired one too, oldest first */
+	ck_assert_int_eq(lockout_store_iter_kind(store, LOCKOUT_KIND_NET, 100,
+						 LOCKOUT_ITER_FLAG_ALL,
+						 ban_list_add, &list,
+						 &error), 0);
+	ck_assert_uint_eq(list.count, 2);
+	ban_assert_equal(&list.bans[0], &old_net);
+	ban_assert_equal(&list.bans[1], &net);
+	ban_list_free(&list);
+	/* a kind without bans */
+	ck_assert_int_eq(lockout_store_iter_kind(store, LOCKOUT_KIND_USER, 100,
+						 LOCKOUT_ITER_FLAG_ALL,
+						 ban_list_add, &list,
+						 &error), 0);
+	ck_assert_uint_eq(list.count, 0);
+	ck_assert_int_eq(lockout_store_iter_kind(store, (enum lockout_kind)7,
+						 100, 0, ban_list_add, &list,
+						 &error), -1);
+	lockout_store_close(&store);
+}
+STORE_END_TEST("bans", test_iter_kind, 0)

@@ -579,3 +579,25 @@ START_TEST(test_admin_reentrant)
 	lockout_store_close(&store);
 }
 STORE_END_TEST("concurrency", test_admin_reentrant, 0)
+
+/* A table of schema version 2 (before doveadm's indexes) is migrated
+   when opened for writing, rows kept; a read-only open asks for that. */
+START_TEST(test_migrate_v2)
+{
+	struct lockout_store *store;
+	struct lockout_ban ban = ban_make("192.0.2.7", 100, 0);
+
+	store = store_open_ok("v2", LOCKOUT_STORE_FLAG_CREATE);
+	add_ban_ok(store, &ban);
+	lockout_store_close(&store);
+	raw_exec("v2", "DROP INDEX bans_kind; PRAGMA user_version = 2");
+	store_open_fails("v2", LOCKOUT_STORE_FLAG_READONLY, "is older");
+	store = store_open_ok("v2", 0);
+	lockout_store_close(&store);
+	ck_assert_int_eq(raw_int("v2", "PRAGMA user_version"),
+			 lockout_store_schema_version());
+	ck_assert_int_eq(raw_int("v2", "SELECT count(*) FROM sqlite_master "
+				 "WHERE name = 'bans_kind'"), 1);
+	ck_assert_int_eq(raw_int("v2", "SELECT count(*) FROM bans"), 1);
+}
+STORE_END_TEST("open", test_migrate_v2, 0)
