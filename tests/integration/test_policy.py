@@ -449,6 +449,11 @@ def test_usernames_dovecot_refuses_count_for_their_source():
                        "target = '127.0.0.21'") == [(1,)]
         tops = d.doveadm_json("lockout", "top", "users")
         assert [t["user"] for t in tops] == [ALICE], tops
+        show = d.doveadm_json("lockout", "show", "127.0.0.21")[0]
+        assert show["state"] == "banned" and show["rule"] == "ip_failures"
+        assert show["history_failures"] == len(BAD_NAMES), show
+        assert show["history_refused"] == 2, show
+        assert show["users"] == "" and show["distinct_users"] == "0", show
 
 
 def test_usernames_dovecot_refuses_below_the_threshold_ban_nobody():
