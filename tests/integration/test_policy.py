@@ -456,6 +456,31 @@ def test_usernames_dovecot_refuses_count_for_their_source():
         assert show["users"] == "" and show["distinct_users"] == "0", show
 
 
+def test_usernames_dovecot_refuses_count_with_every_mechanism():
+    # LOGIN asks for the name alone, CRAM-MD5 sends it with the digest, an
+    # empty name is refused too ("Empty username")
+    with Dovecot(module_dirs=find_lockout_modules(), users=dict(USERS),
+                 plugin_settings={"lockout_ip_failures": "3"},
+                 extra_conf="auth_username_chars = %s\n"
+                 % USERNAME_CHARS) as d:
+        with AuthClient(d) as a:
+            ok, line, _ = a.auth("LOGIN", service="imap", rip="127.0.0.26",
+                                 responder=lambda chal: b"a b")
+            assert not ok, line
+            ok, line, _ = a.cram_md5("c d", "x", service="imap",
+                                     rip="127.0.0.26")
+            assert not ok, line
+            assert active(d, "127.0.0.26") is None
+            ok, line, _ = a.plain("", "x", service="imap", rip="127.0.0.26")
+            assert not ok, line
+        wait_active(d, "127.0.0.26")
+        ev = evidence(d, "127.0.0.26")
+        assert ev["invalid_user_failures"] == 3, ev
+        assert sorted(ev["mechanisms"]) == ["CRAM-MD5", "LOGIN", "PLAIN"], ev
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.26")
+        assert not ok, line
+
+
 def test_usernames_dovecot_refuses_below_the_threshold_ban_nobody():
     with Dovecot(module_dirs=find_lockout_modules(), users=dict(USERS),
                  plugin_settings={"lockout_ip_failures": "3"},
