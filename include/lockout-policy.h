@@ -43,6 +43,13 @@ enum lockout_outcome {
 	   failure of the source (repeats of one password count once, as for
 	   a mismatch), not of the account */
 	LOCKOUT_OUTCOME_PROTECTED,
+	/* the username was refused by Dovecot before any passdb
+	   (auth_username_chars, auth_username_format, empty): a failure of
+	   the source, never of a username. user, if set, is hashed into the
+	   source's counts only (so that a repeated name counts once in the
+	   long window, as a repeated password does); it is never kept,
+	   never shown and never a key; account is ignored */
+	LOCKOUT_OUTCOME_INVALID_USER,
 };
 
 struct lockout_attempt {

@@ -14,6 +14,11 @@ const char *lockout_auth_request_protocol(const struct auth_request *request)
 	return request->fields.service;
 }
 
+const char *lockout_auth_event_protocol_field(void)
+{
+	return "service";
+}
+
 const char *lockout_auth_protocol_name(const struct auth *auth)
 {
 	return auth->service;

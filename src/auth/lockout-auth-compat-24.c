@@ -17,6 +17,11 @@ const char *lockout_auth_request_protocol(const struct auth_request *request)
 	return request->fields.protocol;
 }
 
+const char *lockout_auth_event_protocol_field(void)
+{
+	return "protocol";
+}
+
 const char *lockout_auth_protocol_name(const struct auth *auth)
 {
 	return auth->protocol;

@@ -14,6 +14,9 @@ struct passdb_module_interface;
 /* The protocol of the request as the evidence and events name it ("imap",
    "smtp", ...; 2.3 calls it the service, 2.4 the protocol). */
 const char *lockout_auth_request_protocol(const struct auth_request *request);
+/* The name of the field of request->event holding the protocol ("service"
+   on 2.3, "protocol" on 2.4), for requests known only by their events. */
+const char *lockout_auth_event_protocol_field(void);
 /* The protocol whose own passdbs auth has, or NULL for the default
    passdbs. */
 const char *lockout_auth_protocol_name(const struct auth *auth);

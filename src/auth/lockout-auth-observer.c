@@ -65,12 +65,18 @@ static const char *decision_until(const struct lockout_decision *d)
 			       (long long)(d->expires - d->time));
 }
 
+/* What the events of a decision say of the request that led to it. */
+struct lockout_decision_ctx {
+	const char *service;
+	const char *remote_ip;
+};
+
 /* Carry out one decision of the policy engine: log it, send its event,
    queue it for the table. */
 static void lockout_decision(const struct lockout_decision *d, void *context)
 {
 	bool observe = lockout_auth->cfg.mode == LOCKOUT_MODE_OBSERVE;
-	struct auth_request *request = context;
+	const struct lockout_decision_ctx *dctx = context;
 	struct event_passthrough *e;
 	const char *name;
 
@@ -96,10 +102,8 @@ static void lockout_decision(const struct lockout_decision *d, void *context)
 		   must be finished before another is created) */
 		e = event_create_passthrough(lockout_auth->event)->
 			set_name(name)->
-			add_str("service",
-				lockout_auth_request_protocol(request))->
-			add_str("remote_ip",
-				net_ip2addr(&request->fields.remote_ip))->
+			add_str("service", dctx->service)->
+			add_str("remote_ip", dctx->remote_ip)->
 			add_str("target", d->target)->
 			add_str("user", d->user)->
 			add_str("rule", d->rule)->
@@ -125,28 +129,70 @@ static void lockout_decision(const struct lockout_decision *d, void *context)
 		lockout_auth_db_queue_decision(lockout_auth->db, d, observe);
 }
 
+/* Record an attempt: its row in the failure history, then the engine. */
+static void lockout_record(const struct lockout_attempt *attempt,
+			   const struct lockout_decision_ctx *dctx)
+{
+	char ipbuf[LOCKOUT_ADDR_STRLEN];
+
+	if (attempt->outcome != LOCKOUT_OUTCOME_SUCCESS &&
+	    lockout_auth->db != NULL) {
+		lockout_addr_to_str(&attempt->ip, ipbuf);
+		/* a name Dovecot refused is attacker junk: the row has no
+		   user (so no "top users" entry), its result says why */
+		lockout_auth_db_queue_failure(lockout_auth->db, ioloop_time,
+			ipbuf, attempt->outcome ==
+			LOCKOUT_OUTCOME_INVALID_USER ? NULL : attempt->user,
+			attempt->service, attempt->mechanism,
+			lockout_outcome_to_str(attempt->outcome));
+	}
+	if (lockout_policy_observe(lockout_auth->policy, attempt,
+				   lockout_decision, (void *)dctx) < 0) {
+		e_error(lockout_auth->event,
+			"Out of memory while recording an outcome");
+	}
+}
+
 static void lockout_observe(struct auth_request *request,
 			    const struct lockout_request_ctx *ctx)
 {
+	struct lockout_decision_ctx dctx;
 	struct lockout_attempt attempt;
-	char ipbuf[LOCKOUT_ADDR_STRLEN];
 
 	health_outcomes++;
 	if (!lockout_auth_request_attempt(request, ctx, ioloop_time, &attempt))
 		return;
-	if (attempt.outcome != LOCKOUT_OUTCOME_SUCCESS &&
-	    lockout_auth->db != NULL) {
-		lockout_addr_to_str(&attempt.ip, ipbuf);
-		lockout_auth_db_queue_failure(lockout_auth->db, ioloop_time,
-			ipbuf, attempt.user, attempt.service,
-			attempt.mechanism,
-			lockout_outcome_to_str(attempt.outcome));
+	dctx.service = lockout_auth_request_protocol(request);
+	dctx.remote_ip = net_ip2addr(&request->fields.remote_ip);
+	lockout_record(&attempt, &dctx);
+}
+
+/* A request that failed before any passdb, so passdb lockout never saw it:
+   count it when Dovecot refused its username (auth_username_chars and the
+   like), else such a source could try for ever without a ban. */
+static void lockout_observe_unseen(struct event *event)
+{
+	const struct lockout_banset_entry *ban;
+	struct lockout_decision_ctx dctx;
+	struct lockout_attempt attempt;
+
+	if (!lockout_auth_request_refused_username(event, ioloop_time,
+						   &attempt,
+						   &dctx.remote_ip))
+		return;
+	health_outcomes++;
+	dctx.service = attempt.service;
+	/* a banned source gets no password check with any name: its
+	   attempt is one more refusal, as passdb lockout would have said */
+	if (lockout_auth->cfg.mode != LOCKOUT_MODE_OBSERVE &&
+	    lockout_policy_check(lockout_auth->policy, ioloop_time,
+				 &attempt.ip, NULL, &ban) ==
+	    LOCKOUT_VERDICT_BANNED) {
+		attempt.outcome = LOCKOUT_OUTCOME_REFUSED;
+		/* still junk: never a username in the history */
+		attempt.user = NULL;
 	}
-	if (lockout_policy_observe(lockout_auth->policy, &attempt,
-				   lockout_decision, request) < 0) {
-		e_error(lockout_auth->event,
-			"Out of memory while recording an outcome");
-	}
+	lockout_record(&attempt, &dctx);
 }
 
 /* The outcome is known (and counted, if a failure): the request's slot is
@@ -210,8 +256,12 @@ lockout_event_callback(struct event *event, enum event_callback_type type,
 	if (strcmp(name, LOCKOUT_FINISHED_EVENT) != 0)
 		return TRUE;
 	request = lockout_auth_request_find(event, &request_ctx);
-	if (request == NULL)
+	if (request == NULL) {
+		T_BEGIN {
+			lockout_observe_unseen(event);
+		} T_END;
 		return TRUE;
+	}
 	T_BEGIN {
 		lockout_observe_and_release(request, request_ctx);
 	} T_END;

@@ -184,3 +184,42 @@ bool lockout_auth_request_attempt(const struct auth_request *request,
 	}
 	return TRUE;
 }
+
+bool lockout_auth_request_refused_username(struct event *event, time_t now,
+					   struct lockout_attempt *attempt_r,
+					   const char **remote_ip_r)
+{
+	const char *original, *user, *error, *remote_ip;
+
+	/* Dovecot keeps the name as typed in original_user and, when the
+	   name fails its checks, clears user (auth_request_set_username());
+	   the mechanism then fails the request before any passdb. A name
+	   it accepted (a failure for another reason: a policy server, a
+	   bad login_user) is not ours to count here. */
+	if (event_find_field_recursive_str(event, "success") != NULL)
+		return FALSE;
+	error = event_find_field_recursive_str(event, "error");
+	if (error != NULL && strcmp(error, "internal failure") == 0)
+		return FALSE;
+	original = event_find_field_recursive_str(event, "original_user");
+	user = event_find_field_recursive_str(event, "user");
+	if (original == NULL || (user != NULL && user[0] != '\0'))
+		return FALSE;
+	remote_ip = event_find_field_recursive_str(event, "remote_ip");
+	if (remote_ip == NULL)
+		return FALSE;
+
+	i_zero(attempt_r);
+	attempt_r->time = now;
+	/* the canonical parser, as for every other request */
+	if (lockout_addr_parse(remote_ip, &attempt_r->ip) < 0)
+		return FALSE;
+	attempt_r->user = original;
+	attempt_r->service = event_find_field_recursive_str(event,
+		lockout_auth_event_protocol_field());
+	attempt_r->mechanism = event_find_field_recursive_str(event,
+							      "mechanism");
+	attempt_r->outcome = LOCKOUT_OUTCOME_INVALID_USER;
+	*remote_ip_r = remote_ip;
+	return TRUE;
+}

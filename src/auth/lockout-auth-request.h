@@ -74,5 +74,16 @@ bool lockout_auth_request_attempt(const struct auth_request *request,
 				  const struct lockout_request_ctx *ctx,
 				  time_t now,
 				  struct lockout_attempt *attempt_r);
+/* A finished request the passdb never saw (event is its
+   auth_request_finished event): when Dovecot refused its username before
+   any passdb (auth_username_chars, auth_username_format, an empty name),
+   fill *attempt_r as a LOCKOUT_OUTCOME_INVALID_USER attempt at now (user
+   is the refused name, to be hashed and never kept) and set *remote_ip_r
+   to the address as Dovecot wrote it; else return FALSE (a success, an
+   internal failure, no address, no username given, or a username Dovecot
+   accepted). The strings point into the event. */
+bool lockout_auth_request_refused_username(struct event *event, time_t now,
+					   struct lockout_attempt *attempt_r,
+					   const char **remote_ip_r);
 
 #endif

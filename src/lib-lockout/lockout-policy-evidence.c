@@ -156,6 +156,12 @@ static void evidence_source(struct lockout_str *str, const struct source *src,
 			   count->distinct_passwords,
 			   (long long)src->first_seen,
 			   (long long)src->last_seen);
+	/* only when there were some: the evidence of other sources stays
+	   as it was */
+	if (src->invalid_user > 0) {
+		lockout_str_printf(str, ",\"invalid_user_failures\":%u",
+				   src->invalid_user);
+	}
 	lockout_str_append(str, ",\"users\":[");
 	shown = src->distinct_users < POLICY_USERS ? src->distinct_users :
 		POLICY_USERS;

@@ -171,6 +171,10 @@ static void source_note(struct source *src, const struct lockout_attempt *a,
 		src->first_seen = a->time;
 	src->last_seen = a->time;
 	policy_names_note(a, &src->services, &src->mechanisms);
+	/* a name Dovecot refused is attacker junk: never evidence, never
+	   counted as a username */
+	if (a->outcome == LOCKOUT_OUTCOME_INVALID_USER)
+		return;
 	if (policy_distinct_note(src->user_hashes, &src->distinct_users,
 				 uhash) &&
 	    src->distinct_users <= POLICY_USERS) {
@@ -178,6 +182,14 @@ static void source_note(struct source *src, const struct lockout_attempt *a,
 		policy_copy_trunc(src->users[src->distinct_users - 1],
 				  POLICY_USER_LEN, a->user);
 	}
+}
+
+/* What a reason adds when the source sent usernames Dovecot refused
+   (nothing otherwise: the reasons of other sources stay as they were). */
+static const char *invalid_note(const struct source *src)
+{
+	return src->invalid_user == 0 ? "" :
+		", some with usernames Dovecot refused";
 }
 
 static void source_reset_counts(struct source *src)
@@ -276,6 +288,7 @@ int policy_observe_failure(struct lockout_policy *policy,
 	uint32_t now32 = policy_ring_time(policy, a->time);
 	uint32_t tag = a->password_tag & ~RING_TARGETED;
 	bool targeted = a->user != NULL &&
+		a->outcome != LOCKOUT_OUTCOME_INVALID_USER &&
 		lockout_config_is_targeted(cfg, a->user);
 	unsigned int count, targeted_count, passwords, long_count;
 	unsigned int long_passwords = 0, spread;
@@ -298,6 +311,8 @@ int policy_observe_failure(struct lockout_policy *policy,
 	src->failures++;
 	if (a->outcome == LOCKOUT_OUTCOME_UNKNOWN_USER)
 		src->unknown_user++;
+	else if (a->outcome == LOCKOUT_OUTCOME_INVALID_USER)
+		src->invalid_user++;
 
 	if (targeted && a->outcome == LOCKOUT_OUTCOME_UNKNOWN_USER) {
 		if (ban_targeted_unknown(policy, ctx, &net, src, a, tag) < 0)
@@ -308,7 +323,9 @@ int policy_observe_failure(struct lockout_policy *policy,
 
 	long_count = policy_longwin_note(policy, src, a, account, now32,
 					 uhash, tag, &long_passwords);
-	spread = policy_spread_note(policy, src, a, account, now32);
+	/* a name Dovecot refused is no username: no spread of usernames */
+	spread = a->outcome == LOCKOUT_OUTCOME_INVALID_USER ? 0 :
+		policy_spread_note(policy, src, a, account, now32);
 	/* a client repeating one wrong password counts once */
 	if (tag != 0 && ring_repeated(policy, src, now32, uhash, tag)) {
 		src->repeats++;
@@ -341,10 +358,10 @@ int policy_observe_failure(struct lockout_policy *policy,
 			return -1;
 	} else if (count >= cfg->ip_failures) {
 		snprintf(why, sizeof(why), "%u failed logins within %s "
-			 "(%u username%s, %u distinct password%s tried)",
+			 "(%u username%s, %u distinct password%s tried%s)",
 			 count, window, src->distinct_users,
 			 src->distinct_users == 1 ? "" : "s", passwords,
-			 passwords == 1 ? "" : "s");
+			 passwords == 1 ? "" : "s", invalid_note(src));
 		ban.failures = count;
 		ban.threshold = cfg->ip_failures;
 		if (policy_ban(policy, ctx, &net, src, "ip_failures",
@@ -369,9 +386,10 @@ int policy_observe_failure(struct lockout_policy *policy,
 		lockout_interval_to_str(cfg->ip_long_window, window,
 					sizeof(window));
 		snprintf(why, sizeof(why), "%u distinct failed logins within "
-			 "%s (%u username%s)", long_count, window,
+			 "%s (%u username%s%s)", long_count, window,
 			 src->distinct_users,
-			 src->distinct_users == 1 ? "" : "s");
+			 src->distinct_users == 1 ? "" : "s",
+			 invalid_note(src));
 		ban.failures = long_count;
 		ban.threshold = cfg->ip_long_failures;
 		ban.window = cfg->ip_long_window;

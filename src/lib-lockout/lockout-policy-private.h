@@ -78,6 +78,8 @@ struct source {
 	int64_t first_seen, last_seen, last_stale;
 	bool stale_reported;
 	unsigned int failures, unknown_user, repeats, stale_repeats;
+	/* failures whose username Dovecot refused (never kept) */
+	unsigned int invalid_user;
 	unsigned int ring_head, ring_len;
 	uint32_t services, mechanisms;
 	unsigned int distinct_users;

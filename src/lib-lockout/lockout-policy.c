@@ -11,6 +11,7 @@ static const char *const outcome_names[] = {
 	[LOCKOUT_OUTCOME_UNKNOWN_USER] = "unknown_user",
 	[LOCKOUT_OUTCOME_REFUSED] = "refused",
 	[LOCKOUT_OUTCOME_PROTECTED] = "protected",
+	[LOCKOUT_OUTCOME_INVALID_USER] = "invalid_user",
 };
 
 const char *lockout_outcome_to_str(enum lockout_outcome outcome)
@@ -365,6 +366,10 @@ int lockout_policy_observe(struct lockout_policy *policy,
 	case LOCKOUT_OUTCOME_UNKNOWN_USER:
 	case LOCKOUT_OUTCOME_PROTECTED:
 		ret = policy_observe_failure(policy, attempt, account, &ctx);
+		break;
+	case LOCKOUT_OUTCOME_INVALID_USER:
+		/* attacker junk: no account to count against */
+		ret = policy_observe_failure(policy, attempt, NULL, &ctx);
 		break;
 	case LOCKOUT_OUTCOME_REFUSED:
 	default:

@@ -110,7 +110,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			lockout_policy_release(policy, &a.ip);
 			break;
 		default:
-			a.outcome = (enum lockout_outcome)(op[0] % 5);
+			a.outcome = (enum lockout_outcome)(op[0] %
+				(LOCKOUT_OUTCOME_INVALID_USER + 1));
 			CHECK(lockout_policy_observe(policy, &a, decision,
 						     &st) >= 0);
 			break;

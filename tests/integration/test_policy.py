@@ -436,5 +436,111 @@ def test_spread_of_usernames_bans_a_source():
         assert not ok, line
 
 
+
+# --- issue 11: usernames Dovecot refuses ---------------------------------------
+
+# Dovecot's own default, spelled out: a space, a quote, '#', '$', '%' and '^'
+# are refused before any passdb runs.
+USERNAME_CHARS = ("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                  "01234567890.-_@")
+BAD_NAMES = ['a b"c', "user#$%^", 'a b"c', "x y"]
+
+
+def test_usernames_dovecot_refuses_count_for_their_source():
+    with Dovecot(module_dirs=find_lockout_modules(), users=dict(USERS),
+                 plugin_settings={"lockout_ip_failures": str(len(BAD_NAMES))},
+                 extra_conf="auth_username_chars = %s\n"
+                 % USERNAME_CHARS) as d:
+        for i, name in enumerate(BAD_NAMES):
+            if i == 1:
+                # the auth-client route too (what smtp/submission use)
+                ok, line = auth_client_plain(d, name, "x", service="imap",
+                                             rip="127.0.0.21")
+            else:
+                ok, line = imap_login(d, name, "x%d" % i, src="127.0.0.21")
+            assert not ok, line
+            if i < len(BAD_NAMES) - 1:
+                assert active(d, "127.0.0.21") is None, i
+        b = wait_active(d, "127.0.0.21")
+        assert b["kind"] == "ip", b
+        ev = evidence(d, "127.0.0.21")
+        assert ev["rule"] == "ip_failures", ev
+        assert ev["failures"] == len(BAD_NAMES), ev
+        assert ev["invalid_user_failures"] == len(BAD_NAMES), ev
+        # the names are attacker junk: never evidence, never a username
+        assert ev["users"] == [] and ev["distinct_users"] == 0, ev
+        # the banned source stays refused, with the right password too
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.21")
+        assert not ok, line
+        ok, line = imap_login(d, "z z", "x", src="127.0.0.21")
+        assert not ok, line
+        # another address is fine
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.22")
+        assert ok, line
+        # the history: rows without a user; the attempt made while banned
+        # is a refusal, and banned no second time
+        deadline = time.monotonic() + 3.0
+        while db_rows(d, "SELECT sum(count) FROM failures WHERE "
+                      "ip = '127.0.0.21'") != [(len(BAD_NAMES) + 2,)]:
+            assert time.monotonic() < deadline, db_rows(
+                d, "SELECT * FROM failures")
+            time.sleep(0.1)
+        rows = db_rows(d, "SELECT user, result, sum(count) FROM failures "
+                       "WHERE ip = '127.0.0.21' GROUP BY user, result "
+                       "ORDER BY result")
+        assert rows == [("", "invalid_user", len(BAD_NAMES)),
+                        ("", "refused", 1),
+                        (ALICE, "refused", 1)], rows
+        assert db_rows(d, "SELECT count(*) FROM bans WHERE "
+                       "target = '127.0.0.21'") == [(1,)]
+        tops = d.doveadm_json("lockout", "top", "users")
+        assert [t["user"] for t in tops] == [ALICE], tops
+        show = d.doveadm_json("lockout", "show", "127.0.0.21")[0]
+        assert show["state"] == "banned" and show["rule"] == "ip_failures"
+        assert show["history_failures"] == len(BAD_NAMES), show
+        assert show["history_refused"] == 2, show
+        assert show["users"] == "" and show["distinct_users"] == "0", show
+
+
+def test_usernames_dovecot_refuses_count_with_every_mechanism():
+    # LOGIN asks for the name alone, CRAM-MD5 sends it with the digest, an
+    # empty name is refused too ("Empty username")
+    with Dovecot(module_dirs=find_lockout_modules(), users=dict(USERS),
+                 plugin_settings={"lockout_ip_failures": "3"},
+                 extra_conf="auth_username_chars = %s\n"
+                 % USERNAME_CHARS) as d:
+        with AuthClient(d) as a:
+            ok, line, _ = a.auth("LOGIN", service="imap", rip="127.0.0.26",
+                                 responder=lambda chal: b"a b")
+            assert not ok, line
+            ok, line, _ = a.cram_md5("c d", "x", service="imap",
+                                     rip="127.0.0.26")
+            assert not ok, line
+            assert active(d, "127.0.0.26") is None
+            ok, line, _ = a.plain("", "x", service="imap", rip="127.0.0.26")
+            assert not ok, line
+        wait_active(d, "127.0.0.26")
+        ev = evidence(d, "127.0.0.26")
+        assert ev["invalid_user_failures"] == 3, ev
+        assert sorted(ev["mechanisms"]) == ["CRAM-MD5", "LOGIN", "PLAIN"], ev
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.26")
+        assert not ok, line
+
+
+def test_usernames_dovecot_refuses_below_the_threshold_ban_nobody():
+    with Dovecot(module_dirs=find_lockout_modules(), users=dict(USERS),
+                 plugin_settings={"lockout_ip_failures": "3"},
+                 extra_conf="auth_username_chars = %s\n"
+                 % USERNAME_CHARS) as d:
+        for src in ("127.0.0.23", "127.0.0.24", "127.0.0.25"):
+            ok, line = imap_login(d, "a b", "x", src=src)
+            assert not ok, line
+        ok, line = imap_login(d, "c#d", "x", src="127.0.0.23")
+        assert not ok, line
+        time.sleep(0.6)
+        assert d.doveadm_json("lockout", "list") == []
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.23")
+        assert ok, line
+
 if __name__ == "__main__":
     main(globals())

@@ -239,6 +239,8 @@ enum lockout_outcome outcome_of(char code)
 		return LOCKOUT_OUTCOME_REFUSED;
 	case 'P':
 		return LOCKOUT_OUTCOME_PROTECTED;
+	case 'I':
+		return LOCKOUT_OUTCOME_INVALID_USER;
 	}
 	ck_abort_msg("bad outcome code %c", code);
 	return LOCKOUT_OUTCOME_REFUSED;

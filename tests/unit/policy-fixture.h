@@ -101,7 +101,7 @@ int observe_full(struct fixture *fx, int64_t time,
 /* An IMAP PLAIN attempt by user (as typed and as the account). */
 int observe(struct fixture *fx, int64_t time, const char *ip,
 	    enum lockout_outcome outcome, const char *user, uint32_t tag);
-/* The outcome of a code of the tables: S, M, U, R or P. */
+/* The outcome of a code of the tables: S, M, U, R, P or I. */
 enum lockout_outcome outcome_of(char code);
 
 /* FLOOD_COUNT failures (outcome) from ip, one a minute, each on a username

@@ -125,7 +125,8 @@ START_TEST(test_threshold)
 }
 END_TEST
 
-/* Outcomes as letters: Success, Mismatch, Unknown user, Refused. */
+/* Outcomes as letters: Success, Mismatch, Unknown user, Refused, Invalid
+   username (refused by Dovecot). */
 static const struct {
 	const char *outcomes;
 	int ban_at;
@@ -138,6 +139,9 @@ static const struct {
 	{ "MSRMSRRRM", 8 },
 	{ "MMSMM", 3 },
 	{ "RRMRRMRRR", NONE },
+	{ "III", 2 },
+	{ "MIU", 2 },
+	{ "IRSIRI", 5 },
 };
 
 START_TEST(test_outcomes)
@@ -544,6 +548,103 @@ START_TEST(test_protected_refusals_count_for_the_source)
 }
 END_TEST
 
+/* Usernames Dovecot refused (auth_username_chars...): each attempt is one
+   failure of its source, even with the same name (there is no password to
+   tell a stale client by); the name is never evidence, never a username
+   counted, never an account. */
+START_TEST(test_invalid_usernames)
+{
+	const char *const settings[] = {
+		"lockout_ip_failures", "4", "lockout_user_failures", "2",
+		NULL
+	};
+	struct fixture *fx = fixture_new(settings);
+	const struct record *r;
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(observe(fx, T0 + i, "192.0.2.7",
+					 LOCKOUT_OUTCOME_INVALID_USER,
+					 "a b\"c", 0), 0);
+	}
+	ck_assert_int_eq(check(fx, T0 + 3, "192.0.2.7", NULL),
+			 LOCKOUT_VERDICT_ALLOW);
+	ck_assert_int_eq(observe(fx, T0 + 3, "192.0.2.7",
+				 LOCKOUT_OUTCOME_INVALID_USER, "a b\"c", 0), 1);
+	r = find_decision(fx, LOCKOUT_DECISION_BAN, "ip_failures");
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r->target, "192.0.2.7");
+	ck_assert_str_eq(r->user, "");
+	ck_assert_uint_eq(r->failures, 4);
+	ck_assert_msg(strstr(r->reason, "usernames Dovecot refused") != NULL,
+		      "%s", r->reason);
+	ev_basic(r);
+	ck_assert_int_eq(ev_int(r->evidence, "invalid_user_failures"), 4);
+	ck_assert_int_eq(ev_int(r->evidence, "distinct_users"), 0);
+	ev_has(r->evidence, "\"users\":[]");
+	ck_assert_msg(strstr(r->evidence, "a b") == NULL, "%s", r->evidence);
+	ck_assert_int_eq(check(fx, T0 + 4, "192.0.2.7", NULL),
+			 LOCKOUT_VERDICT_BANNED);
+
+	/* a name that is an account's, refused as invalid (say by
+	   auth_username_format) from many sources: never protects it */
+	for (i = 0; i < 8; i++) {
+		char ip[32];
+
+		snprintf(ip, sizeof(ip), "198.51.100.%u", i + 1);
+		ck_assert_int_eq(observe(fx, T0 + 10 + i, ip,
+					 LOCKOUT_OUTCOME_INVALID_USER,
+					 "alice", 0), 0);
+	}
+	ck_assert_uint_eq(count_decisions(fx, LOCKOUT_DECISION_PROTECT, NULL),
+			  0);
+	ck_assert_int_eq(check(fx, T0 + 20, "203.0.113.1", "alice"),
+			 LOCKOUT_VERDICT_ALLOW);
+	/* and no invalid name is a targeted one */
+	ck_assert_int_eq(observe(fx, T0 + 30, "203.0.113.2",
+				 LOCKOUT_OUTCOME_INVALID_USER, "admin", 0), 0);
+	/* the evidence of other sources is as it was */
+	for (i = 0; i < 4; i++) {
+		(void)observe(fx, T0 + 40 + i, "203.0.113.3",
+			      LOCKOUT_OUTCOME_MISMATCH, "bob", i + 1);
+	}
+	r = find_decision(fx, LOCKOUT_DECISION_BAN, "ip_failures");
+	ck_assert_str_eq(r->target, "203.0.113.3");
+	ck_assert_msg(strstr(r->evidence, "invalid_user_failures") == NULL &&
+		      strstr(r->reason, "refused") == NULL, "%s", r->reason);
+	fixture_free(&fx);
+}
+END_TEST
+
+/* In the long window (distinct failures) a repeated invalid name counts
+   once, as a repeated (user, password) does; distinct ones each count. */
+START_TEST(test_invalid_usernames_long_window)
+{
+	const char *const settings[] = {
+		"lockout_ip_long_failures", "4", NULL
+	};
+	struct fixture *fx = fixture_new(settings);
+	char name[32];
+	unsigned int i;
+
+	for (i = 0; i < 8; i++) {
+		ck_assert_int_eq(observe(fx, T0 + i * 20 * MINUTE, "192.0.2.8",
+					 LOCKOUT_OUTCOME_INVALID_USER, "x y",
+					 0), 0);
+	}
+	for (i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "x%u y", i);
+		ck_assert_int_eq(observe(fx, T0 + (8 + i) * 20 * MINUTE,
+					 "192.0.2.8",
+					 LOCKOUT_OUTCOME_INVALID_USER, name,
+					 0), (i == 2 ? 1 : 0));
+	}
+	ck_assert_uint_eq(count_decisions(fx, LOCKOUT_DECISION_BAN, "ip_long"),
+			  1);
+	fixture_free(&fx);
+}
+END_TEST
+
 static Suite *policy_source_suite(void)
 {
 	Suite *s = suite_create("lockout-policy-source");
@@ -563,6 +664,8 @@ static Suite *policy_source_suite(void)
 	tcase_add_loop_test(tc, test_targeted_mix, 0,
 			    N_ELEMENTS(targeted_mix_cases));
 	tcase_add_test(tc, test_targeted_reason_one_line);
+	tcase_add_test(tc, test_invalid_usernames);
+	tcase_add_test(tc, test_invalid_usernames_long_window);
 	suite_add_tcase(s, tc);
 	return s;
 }
