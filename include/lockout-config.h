@@ -111,6 +111,10 @@ struct lockout_config {
 	   Prometheus text file (node_exporter's textfile collector); "" =
 	   none */
 	char *metrics_file;
+	/* issue 12: lockout_notify_from: From: of lockoutd's mail, an
+	   address or "Name <address>" in ASCII; "" = "lockoutd
+	   <root@HOSTNAME>" */
+	char *notify_from;
 };
 
 /* Look a setting up by its full name ("lockout_ip_window") for

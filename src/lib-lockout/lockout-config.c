@@ -84,6 +84,9 @@ static const struct setting_def setting_defs[] = {
 	/* issue 12: administration */
 	DEF_STR("lockout_metrics_file", metrics_file, "",
 		SET_FLAG_ABS_PATH | SET_FLAG_EMPTY_IS_VALUE),
+	/* issue 12: output */
+	DEF_STR("lockout_notify_from", notify_from, "",
+		SET_FLAG_MAILBOX | SET_FLAG_EMPTY_IS_VALUE),
 };
 
 #define SETTINGS_COUNT (sizeof(setting_defs) / sizeof(setting_defs[0]))
