@@ -46,12 +46,12 @@ static void cmd_lockout_list(struct doveadm_cmd_context *cctx)
 	if (doveadm_lockout_init(cctx, TRUE, &lo) < 0)
 		return;
 	ctx.now = lo.now;
-	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
 	doveadm_lockout_ban_header();
 	if (lockout_store_iter_bans(lo.store, lo.now,
 				    all ? LOCKOUT_ITER_FLAG_ALL : 0,
 				    list_ban, &ctx, &error) < 0)
 		doveadm_lockout_fail(cctx, EX_TEMPFAIL, "%s", error);
+	doveadm_lockout_table_end();
 	doveadm_lockout_deinit(&lo);
 }
 

@@ -26,15 +26,19 @@ struct top_ctx {
 	struct lockout_banset *bans;
 };
 
+/* Yes/no columns are numbers, so that a program tests them without
+   comparing strings: 1 yes, 0 no; "exists" is 2 when the userdb could not
+   be asked. (doveadm's JSON printer takes digits only: no -1, no null.) */
 static const char *top_banned(struct top_ctx *ctx, const char *ip)
 {
 	struct lockout_addr addr;
 
 	if (lockout_addr_parse(ip, &addr) < 0)
-		return "?";
+		return "0";
 	return lockout_banset_lookup(ctx->bans, &addr,
-				     ctx->lo->now) != NULL ? "yes" : "no";
+				     ctx->lo->now) != NULL ? "1" : "0";
 }
+
 
 static void top_header(struct top_ctx *ctx)
 {
@@ -42,20 +46,21 @@ static void top_header(struct top_ctx *ctx)
 		DOVEADM_PRINT_HEADER_FLAG_RIGHT_JUSTIFY |
 		DOVEADM_PRINT_HEADER_FLAG_NUMBER;
 
-	doveadm_print_header(ctx->column, ctx->column,
-			     DOVEADM_PRINT_HEADER_FLAG_EXPAND);
-	doveadm_print_header("failures", "failures", num);
+	doveadm_lockout_table_begin();
+	doveadm_lockout_table_header(ctx->column,
+				     DOVEADM_PRINT_HEADER_FLAG_EXPAND, FALSE);
+	doveadm_lockout_table_header("failures", num, FALSE);
 	if (strcmp(ctx->column, "user") == 0)
-		doveadm_print_header("ips", "ips", num);
+		doveadm_lockout_table_header("ips", num, FALSE);
 	else
-		doveadm_print_header("users", "users", num);
-	doveadm_print_header_simple("first");
-	doveadm_print_header_simple("last");
+		doveadm_lockout_table_header("users", num, FALSE);
+	doveadm_lockout_table_header("first", 0, FALSE);
+	doveadm_lockout_table_header("last", 0, FALSE);
 	if (strcmp(ctx->column, "user") == 0) {
-		doveadm_print_header_simple("exists");
-		doveadm_print_header_simple("targeted");
+		doveadm_lockout_table_header("exists", num, FALSE);
+		doveadm_lockout_table_header("targeted", num, FALSE);
 	} else if (strcmp(ctx->column, "ip") == 0) {
-		doveadm_print_header_simple("banned");
+		doveadm_lockout_table_header("banned", num, FALSE);
 	}
 }
 
@@ -64,18 +69,19 @@ static int top_row(const struct lockout_top_row *row, void *context)
 	struct top_ctx *ctx = context;
 
 	T_BEGIN {
-		doveadm_print(row->key);
-		doveadm_print_num(row->failures);
-		doveadm_print_num(row->distinct);
-		doveadm_print(doveadm_lockout_time(row->first));
-		doveadm_print(doveadm_lockout_time(row->last));
+		doveadm_lockout_table_value(row->key);
+		doveadm_lockout_table_num(row->failures);
+		doveadm_lockout_table_num(row->distinct);
+		doveadm_lockout_table_value(doveadm_lockout_time(row->first));
+		doveadm_lockout_table_value(doveadm_lockout_time(row->last));
 		if (strcmp(ctx->column, "user") == 0) {
-			doveadm_print(doveadm_lockout_userdb_exists(ctx->udb,
-								    row->key));
-			doveadm_print(lockout_config_is_targeted(
-				&ctx->lo->cfg, row->key) ? "yes" : "no");
+			doveadm_lockout_table_value(
+				doveadm_lockout_userdb_exists(ctx->udb,
+							      row->key));
+			doveadm_lockout_table_value(lockout_config_is_targeted(
+				&ctx->lo->cfg, row->key) ? "1" : "0");
 		} else if (strcmp(ctx->column, "ip") == 0) {
-			doveadm_print(top_banned(ctx, row->key));
+			doveadm_lockout_table_value(top_banned(ctx, row->key));
 		}
 	} T_END;
 	return 0;
@@ -119,11 +125,11 @@ static void cmd_lockout_top(struct doveadm_cmd_context *cctx)
 		ctx.udb = doveadm_lockout_userdb_init();
 	}
 	if (ret == 0) {
-		doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
 		top_header(&ctx);
 		ret = lockout_store_top(lo.store, ctx.column,
 					lo.now - (int64_t)since, count,
 					top_row, &ctx, &error);
+		doveadm_lockout_table_end();
 	}
 	if (ret < 0)
 		doveadm_lockout_fail(cctx, EX_TEMPFAIL, "%s", error);
