@@ -343,6 +343,16 @@ def test_output_for_programs_and_aligned_table():
                 for n in names:
                     assert row[n] == str(r[n]), (n, row, r)
 
+        ok(d, "lockout", "allow", "10.20.30.0/24", "-r", long_reason)
+        ok(d, "lockout", "allow", "10.20.31.0/24", "-r", "webmail")
+        allowed = js(d, "lockout", "allow")
+        names, rows = table_cells(ok(d, "lockout", "allow"))
+        assert names[-2:] == ["reason", "lifted"], names
+        assert len(rows) == len(allowed) >= 2, (rows, allowed)
+        for row, a in zip(rows, allowed):
+            for n in names:
+                assert row[n] == a[n].strip(), (n, row, a)
+
 
 def test_manual_ban_refuses_next_login_and_unban_lets_it_through():
     with instance() as d:
