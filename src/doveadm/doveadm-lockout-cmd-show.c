@@ -211,19 +211,33 @@ static bool show_is_number(const char *str)
 }
 
 /* The JSON value at value (checked) as text: a string decoded, anything
-   else as written. */
+   else as written. The evidence holds what attackers sent (usernames):
+   control characters (C0, DEL, C1), which its JSON kept escaped, become
+   '?' rather than reach a terminal. */
 static const char *show_json_text(const char *value)
 {
 	const char *end = lockout_json_value_end(value);
-	size_t size = (size_t)(end - value) + 1, len;
-	char *buf;
+	size_t size = (size_t)(end - value) + 1, len, i, j;
+	unsigned char *buf;
 
 	if (*value != '"')
 		return t_strdup_until(value, end);
 	buf = t_malloc0(size);
-	if (lockout_json_value_string(value, buf, size, &len) < 0)
+	if (lockout_json_value_string(value, (char *)buf, size, &len) < 0)
 		return t_strdup_until(value, end);
-	return buf;
+	for (i = j = 0; i < len; i++, j++) {
+		if (buf[i] < 0x20 || buf[i] == 0x7f) {
+			buf[j] = '?';
+		} else if (buf[i] == 0xc2 && i + 1 < len &&
+			   buf[i + 1] >= 0x80 && buf[i + 1] <= 0x9f) {
+			buf[j] = '?';
+			i++;
+		} else {
+			buf[j] = buf[i];
+		}
+	}
+	buf[j] = '\0';
+	return (const char *)buf;
 }
 
 /* The elements of the array at value, joined by ", ". */

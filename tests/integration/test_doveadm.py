@@ -354,6 +354,27 @@ def test_output_for_programs_and_aligned_table():
                 assert row[n] == a[n].strip(), (n, row, a)
 
 
+def test_show_evidence_fields_never_carry_control_characters():
+    """The evidence holds attackers' usernames: decoded into fields, its
+    control characters (escaped in its JSON) come out as '?'."""
+    with instance() as d:
+        ok(d, "lockout", "ban", "127.9.9.1", "-r", "x")
+        con = sqlite3.connect(db_path(d), timeout=10)
+        with con:
+            con.execute("UPDATE bans SET evidence = ? WHERE target = ?",
+                        ('{"rule":"manual","users":["a\\u001b[31mb",'
+                         '"c\\u0085d"],"note":"x\\ny\\u007f","n":-1}',
+                         "127.9.9.1"))
+        con.close()
+        show = js(d, "lockout", "show", "127.9.9.1")[0]
+        assert show["evidence_users"] == "a?[31mb, c?d", show
+        assert show["evidence_note"] == "x?y?", show
+        assert show["evidence_n"] == "-1", show
+        out = ok(d, "lockout", "show", "127.9.9.1")
+        assert "evidence_users: a?[31mb, c?d\n" in out, out
+        assert "\x1b" not in out and "\x7f" not in out, out
+
+
 def test_manual_ban_refuses_next_login_and_unban_lets_it_through():
     with instance() as d:
         ok_, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.20")
