@@ -476,7 +476,7 @@ def test_ban_again_replaces_and_canonical_targets():
         assert [b["target"] for b in js(d, "lockout", "list", "-k",
                                         "user")] == [BOB]
         show = js(d, "lockout", "show", BOB)[0]
-        assert show["state"] == "protected" and show["account"] == "yes"
+        assert show["state"] == "protected" and show["account"] == 1
         ok(d, "lockout", "unban", BOB)
         assert js(d, "lockout", "list", "-k", "user") == []
 
