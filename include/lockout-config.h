@@ -111,6 +111,14 @@ struct lockout_config {
 	   Prometheus text file (node_exporter's textfile collector); "" =
 	   none */
 	char *metrics_file;
+
+	/* issue 13: spread of usernames per source (rule ip_spread) */
+	/* lockout_ip_spread_usernames (0..16): distinct usernames failing from
+	   a source within lockout_ip_spread_window that ban it; 0 = off */
+	unsigned int ip_spread_usernames;
+	uint32_t ip_spread_window;
+	/* lockout_ip_spread_ban_time: the first ban by ip_spread (escalated) */
+	uint32_t ip_spread_ban_time;
 	/* issue 12: lockout_notify_from: From: of lockoutd's mail, an
 	   address or "Name <address>" in ASCII; "" = "lockoutd
 	   <root@HOSTNAME>" */

@@ -9,6 +9,13 @@
 #include "lockout-ban.h"
 #include "lockout-store-sql.h"
 
+/* issue 13: the rules whose active bans are counted by name (the engine's,
+   the administrator's, fail2ban's import), NULL-terminated; a ban by any
+   other rule (an import's own name) counts in by_rule[LOCKOUT_RULES_OTHER].
+   Add new rules of the engine at the end. */
+extern const char *const lockout_ban_rules[];
+#define LOCKOUT_RULES_OTHER 10
+
 /* Active bans at a moment, counted (saturating at UINT_MAX). */
 struct lockout_ban_counts {
 	/* enforced bans (not observed), in total, by kind and by source */
@@ -17,6 +24,8 @@ struct lockout_ban_counts {
 	unsigned int by_source[LOCKOUT_SOURCE_COUNT];
 	/* bans made in observe mode that would be active */
 	unsigned int observed;
+	/* enforced bans by rule: lockout_ban_rules[i], then the others */
+	unsigned int by_rule[LOCKOUT_RULES_OTHER + 1];
 };
 
 /* Count the bans active at now into *counts_r. Rows with an unknown kind or

@@ -45,3 +45,8 @@ void lockout_auth_passdb_iface_init(struct passdb_module_interface *iface)
 {
 	iface->preinit = lockout_passdb_preinit;
 }
+
+struct event *lockout_auth_event_create(void)
+{
+	return event_create(auth_event);
+}

@@ -4,6 +4,7 @@
 #include "auth-request.h"
 #include "passdb.h"
 #include "event-filter.h"
+#include "auth-settings.h"
 #include "lockout-auth-compat.h"
 
 /* Dovecot 2.4: "passdb lockout { driver = lockout }" (named passdbs, no
@@ -46,4 +47,17 @@ void lockout_auth_filter_merge_or(struct event_filter *dest,
 void lockout_auth_passdb_iface_init(struct passdb_module_interface *iface)
 {
 	iface->preinit = lockout_passdb_preinit;
+}
+
+struct event *lockout_auth_event_create(void)
+{
+	struct event *event;
+
+	/* auth_event is still NULL here: auths_preinit() creates it after
+	   the plugins' init. Give ours what auth_event would pass on. */
+	event = event_create(auth_event);
+	event_add_category(event, &event_category_auth);
+	if (global_auth_settings != NULL)
+		event_set_forced_debug(event, global_auth_settings->debug);
+	return event;
 }

@@ -22,5 +22,9 @@ void lockout_auth_filter_merge_or(struct event_filter *dest,
 				  const struct event_filter *src);
 /* Set iface->preinit to this generation's preinit of passdb lockout. */
 void lockout_auth_passdb_iface_init(struct passdb_module_interface *iface);
+/* The parent of the module's own event, at plugin init: auth_event on
+   2.3; on 2.4 (which creates auth_event after the plugins' init) an event
+   of its own with the auth category and auth_debug. */
+struct event *lockout_auth_event_create(void);
 
 #endif

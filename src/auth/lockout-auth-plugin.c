@@ -2,6 +2,7 @@
 #include "auth-common.h"
 #include "module-dir.h"
 #include "lockout-auth-private.h"
+#include "lockout-auth-compat.h"
 #include "lockout-auth-db.h"
 #include "lockout-auth-observer.h"
 #include "lockout-auth-passdb.h"
@@ -40,7 +41,7 @@ void lockout_auth_init(struct module *module ATTR_UNUSED)
 		i_fatal("lockout: sodium_init() failed");
 
 	lockout_auth = i_new(struct lockout_auth, 1);
-	lockout_auth->event = event_create(auth_event);
+	lockout_auth->event = lockout_auth_event_create();
 	event_add_category(lockout_auth->event, &event_category_lockout);
 	event_set_append_log_prefix(lockout_auth->event, "lockout: ");
 

@@ -8,9 +8,17 @@
    auth process's event: the values the config process already checked. */
 void lockout_auth_settings_read(struct lockout_config *cfg)
 {
+	struct event *event;
 	const char *error;
+	int ret;
 
-	if (lockout_settings_read(auth_event, cfg, &error) < 0) {
+	/* at plugin init auth_event does not exist yet (auths_preinit()
+	   creates it later): a root event sees the top-level settings, as
+	   Dovecot's own auth_settings_get() does */
+	event = event_create(NULL);
+	ret = lockout_settings_read(event, cfg, &error);
+	event_unref(&event);
+	if (ret < 0) {
 		i_fatal("lockout: Invalid configuration: %s (is "
 			"modules/settings/lib20_lockout_settings.so "
 			"installed?)", error);

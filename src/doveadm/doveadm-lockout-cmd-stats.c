@@ -9,7 +9,9 @@
 /* doveadm lockout stats: one record of counters (one "name: value" line
    each by default; -f json gives one object, for monitoring): the active
    bans by kind and by source, failures and refusals in the last hour and
-   day, and how big the table is. */
+   day, how big the table is, and the active bans by rule
+   (bans_rule_<rule> for each of lockout_ban_rules, then bans_rule_other:
+   always the same fields, for monitoring). */
 
 static void stats_print(struct doveadm_lockout *lo,
 			const struct lockout_admin_stats *v)
@@ -38,6 +40,8 @@ static void stats_print(struct doveadm_lockout *lo,
 		v->size.known_devices, v->size.events,
 		v->size.bytes, v->wal_bytes,
 	};
+	/* the print layer keeps the header names until the end: static */
+	static char rule_fields[LOCKOUT_RULES_OTHER + 1][64];
 	unsigned int i;
 
 	doveadm_print_init(DOVEADM_PRINT_TYPE_PAGER);
@@ -47,11 +51,20 @@ static void stats_print(struct doveadm_lockout *lo,
 		doveadm_print_header(num_fields[i], num_fields[i],
 				     DOVEADM_PRINT_HEADER_FLAG_NUMBER);
 	}
+	for (i = 0; i <= LOCKOUT_RULES_OTHER; i++) {
+		i_snprintf(rule_fields[i], sizeof(rule_fields[i]),
+			   "bans_rule_%s", i < LOCKOUT_RULES_OTHER ?
+			   lockout_ban_rules[i] : "other");
+		doveadm_print_header(rule_fields[i], rule_fields[i],
+				     DOVEADM_PRINT_HEADER_FLAG_NUMBER);
+	}
 	doveadm_print(lo->cfg.db);
 	doveadm_print(lo->cfg.mode == LOCKOUT_MODE_OBSERVE ?
 		      "observe" : "enforce");
 	for (i = 0; i < N_ELEMENTS(num_fields); i++)
 		doveadm_print_num(values[i]);
+	for (i = 0; i <= LOCKOUT_RULES_OTHER; i++)
+		doveadm_print_num(v->bans.by_rule[i]);
 }
 
 static void cmd_lockout_stats(struct doveadm_cmd_context *cctx)

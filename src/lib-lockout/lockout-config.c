@@ -84,6 +84,12 @@ static const struct setting_def setting_defs[] = {
 	/* issue 12: administration */
 	DEF_STR("lockout_metrics_file", metrics_file, "",
 		SET_FLAG_ABS_PATH | SET_FLAG_EMPTY_IS_VALUE),
+	/* issue 13: spread of usernames per source */
+	DEF_UINT("lockout_ip_spread_usernames", ip_spread_usernames, "4", 0,
+		 16),
+	DEF_TIME("lockout_ip_spread_window", ip_spread_window, "1 day", 0),
+	DEF_TIME("lockout_ip_spread_ban_time", ip_spread_ban_time, "6 hours",
+		 SET_FLAG_PERMANENT),
 	/* issue 12: output */
 	DEF_STR("lockout_notify_from", notify_from, "",
 		SET_FLAG_MAILBOX | SET_FLAG_EMPTY_IS_VALUE),

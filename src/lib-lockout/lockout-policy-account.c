@@ -79,11 +79,13 @@ int policy_observe_success(struct lockout_policy *policy,
 	if (a->ip.family == LOCKOUT_AF_INET) {
 		lockout_addr_mask(&a->ip, 24, &dnet);
 		hist = policy_history_find(policy, &dnet);
-		if (hist == NULL && cfg->net_ban_hosts > 0)
+		if (hist == NULL && (cfg->net_ban_hosts > 0 ||
+				     cfg->ip_spread_usernames > 0))
 			hist = policy_history_get(policy, &dnet);
 		if (hist != NULL) {
 			hist->last_success = a->time;
 			hist->had_success = true;
+			policy_spread_success(policy, hist, account, a->time);
 		}
 	}
 

@@ -278,7 +278,7 @@ int policy_observe_failure(struct lockout_policy *policy,
 	bool targeted = a->user != NULL &&
 		lockout_config_is_targeted(cfg, a->user);
 	unsigned int count, targeted_count, passwords, long_count;
-	unsigned int long_passwords = 0;
+	unsigned int long_passwords = 0, spread;
 	struct policy_count ban;
 	struct lockout_net net;
 	struct source *src;
@@ -308,6 +308,7 @@ int policy_observe_failure(struct lockout_policy *policy,
 
 	long_count = policy_longwin_note(policy, src, a, account, now32,
 					 uhash, tag, &long_passwords);
+	spread = policy_spread_note(policy, src, a, account, now32);
 	/* a client repeating one wrong password counts once */
 	if (tag != 0 && ring_repeated(policy, src, now32, uhash, tag)) {
 		src->repeats++;
@@ -349,6 +350,20 @@ int policy_observe_failure(struct lockout_policy *policy,
 		if (policy_ban(policy, ctx, &net, src, "ip_failures",
 			       cfg->ban_time, a->time, &ban, why) < 0)
 			return -1;
+	} else if (cfg->ip_spread_usernames > 0 &&
+		   spread >= cfg->ip_spread_usernames) {
+		lockout_interval_to_str(cfg->ip_spread_window, window,
+					sizeof(window));
+		snprintf(why, sizeof(why), "%u distinct usernames failed "
+			 "within %s", spread, window);
+		ban.failures = spread;
+		ban.threshold = cfg->ip_spread_usernames;
+		ban.window = cfg->ip_spread_window;
+		if (policy_ban(policy, ctx, &net, src, "ip_spread",
+			       cfg->ip_spread_ban_time, a->time, &ban,
+			       why) < 0)
+			return -1;
+		policy_spread_reset(src);
 	} else if (cfg->ip_long_failures > 0 &&
 		   long_count >= cfg->ip_long_failures) {
 		lockout_interval_to_str(cfg->ip_long_window, window,

@@ -40,9 +40,7 @@ unsigned int policy_longwin_note(struct lockout_policy *policy,
 
 	if (cfg->ip_long_failures == 0)
 		return 0;
-	if (account != NULL &&
-	    policy_device_known(policy, policy_account_key(policy, account),
-				&a->ip, a->time))
+	if (policy_from_own_device(policy, a, account))
 		return 0;
 	for (i = 0; i < lw->len; i++) {
 		idx = (lw->head + POLICY_LONG_MAX - 1 - i) % POLICY_LONG_MAX;

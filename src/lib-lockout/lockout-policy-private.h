@@ -52,6 +52,15 @@
 /* Failures remembered per source by the long window (rule ip_long); the
    maximum of lockout_ip_long_failures. */
 #define POLICY_LONG_MAX 16
+/* Usernames remembered per source by the spread rule (ip_spread); the
+   maximum of lockout_ip_spread_usernames. */
+#define POLICY_SPREAD_MAX 16
+/* An IPv4 /24 where this many accounts logged in successfully within
+   lockout_known_device_time is busy (an office NAT, a carrier's CGNAT):
+   ip_spread does not count there. */
+#define POLICY_BUSY_USERS 3
+/* ...of the last this many remembered */
+#define POLICY_BUSY_SLOTS 4
 
 /* --- the engine's tables (set-associative, see lockout-satable.h) -------- */
 
@@ -79,6 +88,12 @@ struct source {
 		struct ring_entry e[POLICY_LONG_MAX];
 		unsigned int head, len;
 	} longwin;
+	/* lockout-policy-spread.c: keyed hashes of usernames (0 = free) and
+	   when each last failed */
+	struct policy_spread {
+		uint32_t user[POLICY_SPREAD_MAX];
+		uint32_t time[POLICY_SPREAD_MAX];
+	} spread;
 };
 
 /* A source with password checks in flight (lockout_policy_reserve()). */
@@ -100,6 +115,10 @@ struct history {
 	unsigned int host_count;
 	uint8_t hosts[POLICY_NET_HOSTS];
 	int64_t host_times[POLICY_NET_HOSTS];
+	/* for /24s (lockout-policy-spread.c): the last accounts that logged
+	   in successfully (hash, 0 = none) and when */
+	uint32_t busy_users[POLICY_BUSY_SLOTS];
+	int64_t busy_times[POLICY_BUSY_SLOTS];
 };
 
 /* Failures against an account from sources not known for it. */
@@ -245,6 +264,16 @@ bool policy_protected_key(const struct lockout_policy *policy,
 bool policy_device_known(const struct lockout_policy *policy,
 			 uint64_t account_key, const struct lockout_addr *ip,
 			 int64_t now);
+/* Is attempt on account (NULL: none) from one of its known devices? */
+static inline bool
+policy_from_own_device(const struct lockout_policy *policy,
+		       const struct lockout_attempt *a, const char *account)
+{
+	return account != NULL &&
+		policy_device_known(policy,
+				    policy_account_key(policy, account),
+				    &a->ip, a->time);
+}
 /* Free the protections. */
 void policy_protections_free(struct protections *protections);
 
@@ -280,6 +309,23 @@ unsigned int policy_longwin_note(struct lockout_policy *policy,
 				 unsigned int *passwords_r);
 /* Forget src's long memory (after a ban by ip_long). */
 void policy_longwin_reset(struct source *src);
+
+/* --- lockout-policy-spread.c -------------------------------------------- */
+
+/* Remember the username of a failure of src (unless it comes from a known
+   device of account); returns the distinct usernames that failed from src
+   within lockout_ip_spread_window (0 when the rule is off). */
+unsigned int policy_spread_note(struct lockout_policy *policy,
+				struct source *src,
+				const struct lockout_attempt *a,
+				const char *account, uint32_t now32);
+/* Forget src's usernames (after a ban by ip_spread). */
+void policy_spread_reset(struct source *src);
+/* Remember that account logged in successfully at now from the /24 of
+   hist (for the busy test). */
+void policy_spread_success(struct lockout_policy *policy,
+			   struct history *hist, const char *account,
+			   int64_t now);
 
 /* --- lockout-policy-evidence.c -------------------------------------------- */
 

@@ -8,9 +8,15 @@
 
 static const struct store_query store_count_active_query = {
 	STORE_STMT_COUNT_ACTIVE,
-	"SELECT kind, source, observed, count(*) FROM bans "
+	"SELECT kind, source, observed, count(*), rule FROM bans "
 	"WHERE lifted IS NULL AND " STORE_ACTIVE_EXPR " > ?1 "
-	"GROUP BY kind, source, observed"
+	"GROUP BY kind, source, observed, rule"
+};
+
+const char *const lockout_ban_rules[LOCKOUT_RULES_OTHER + 1] = {
+	"ip_failures", "ip_long", "ip_spread", "targeted_unknown",
+	"targeted_failures", "net_hosts", "user_failures", "manual",
+	"fail2ban", "import", NULL
 };
 static const struct store_query store_size_query = {
 	STORE_STMT_SIZE,
@@ -22,6 +28,18 @@ static const struct store_query store_size_query = {
 	"(SELECT page_count FROM pragma_page_count()) * "
 	"(SELECT page_size FROM pragma_page_size())"
 };
+
+/* The index of rule in by_rule. */
+static unsigned int store_rule_index(const char *rule)
+{
+	unsigned int i;
+
+	for (i = 0; i < LOCKOUT_RULES_OTHER; i++) {
+		if (strcmp(lockout_ban_rules[i], rule) == 0)
+			break;
+	}
+	return i;
+}
 
 /* Add count (0..UINT_MAX) to *sum, saturating rather than wrapping. */
 static void store_sum(unsigned int *sum, int64_t count)
@@ -40,7 +58,7 @@ store_count_active_row(sqlite3_stmt *stmt, const struct store_callback *cb,
 	struct lockout_ban_counts *counts = cb->context;
 	enum lockout_kind kind;
 	enum lockout_source source;
-	const char *kind_str, *source_str;
+	const char *kind_str, *source_str, *rule;
 	int64_t observed, count;
 
 	*invalid_r = store_column_str(stmt, 0, SIZE_MAX, 0, &kind_str) < 0 ||
@@ -48,7 +66,8 @@ store_count_active_row(sqlite3_stmt *stmt, const struct store_callback *cb,
 		store_column_str(stmt, 1, SIZE_MAX, 0, &source_str) < 0 ||
 		lockout_source_parse(source_str, &source) < 0 ||
 		store_column_count(stmt, 2, 1, &observed) < 0 ||
-		store_column_count(stmt, 3, UINT_MAX, &count) < 0;
+		store_column_count(stmt, 3, UINT_MAX, &count) < 0 ||
+		store_column_str(stmt, 4, SIZE_MAX, 0, &rule) < 0;
 	if (*invalid_r)
 		return 0;
 	if (observed != 0)
@@ -57,6 +76,7 @@ store_count_active_row(sqlite3_stmt *stmt, const struct store_callback *cb,
 		store_sum(&counts->by_kind[kind], count);
 		store_sum(&counts->by_source[source], count);
 		store_sum(&counts->active, count);
+		store_sum(&counts->by_rule[store_rule_index(rule)], count);
 	}
 	return 0;
 }

@@ -82,6 +82,7 @@ __all__ = [
     "imap_login", "imap_authenticate_plain", "pop3_login",
     "auth_client_plain", "auth_client_cram_md5", "AuthClient",
     "find_lockout_modules", "run_tests", "main", "skip", "dovecot_version",
+    "passdb_conf",
 ]
 
 STOCK_MODULE_DIR = "/usr/lib/dovecot/modules"
@@ -291,6 +292,25 @@ def _conf_key(k):
     if not re.match(r"^[A-Za-z0-9_/.-]+$", k or ""):
         raise ValueError("bad config key: %r" % k)
     return k
+
+
+def passdb_conf(name, driver, args="", settings=None):
+    """A passdb block for extra_conf/auth_conf in the installed Dovecot's
+    syntax.  2.3: `passdb { driver = DRIVER  args = ARGS }` (name and
+    settings unused); 2.4: `passdb NAME { driver = DRIVER  key = value
+    ... }` from settings (args unused: 2.4 has none).  A 2.4 name must
+    differ from the other passdbs' (the harness's own are "lockout" and
+    "passwd-file"): blocks of the same name are merged."""
+    if dovecot_version()[:2] < (2, 4):
+        text = "passdb {\n  driver = %s\n" % _conf_value(driver)
+        if args:
+            text += "  args = %s\n" % _conf_value(args)
+        return text + "}\n"
+    text = "passdb %s {\n  driver = %s\n" % (_conf_key(name),
+                                             _conf_value(driver))
+    for k, v in (settings or {}).items():
+        text += "  %s = %s\n" % (_conf_key(k), _conf_value(v))
+    return text + "}\n"
 
 
 def _free_port_base(count, tries=200):

@@ -251,6 +251,14 @@ def test_list_show_top_stats_table_and_json():
         assert st["failures_day"] + st["refused_day"] == 10, st
         assert st["rows_bans"] >= 1 and st["db_bytes"] > 0, st
         assert st["mode"] == "enforce" and st["db"] == db_path(d), st
+        # active bans by rule (issue 13): every one of the list, once
+        by_rule = {k[len("bans_rule_"):]: v for k, v in st.items()
+                   if k.startswith("bans_rule_")}
+        assert "ip_spread" in by_rule and "other" in by_rule, st
+        assert sum(by_rule.values()) == st["bans"], st
+        listed = [b["rule"] for b in js(d, "lockout", "list")]
+        assert by_rule["ip_failures"] == listed.count("ip_failures") >= 1
+        assert "bans_rule_ip_failures: " in out, out
 
         # refusals are counted apart
         refused = st["refused_hour"]

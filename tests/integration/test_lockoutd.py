@@ -633,7 +633,7 @@ def test_metrics_file_for_node_exporter():
                 "SELECT count(*) FROM failures").fetchone()[0] > 0)
             os.umask(0o077)
             try:
-                rc, out = run_lockoutd(ns, "-c", d.conf_path, "--once")
+                rc, out = run_lockoutd(ns, "-c", d.conf_path, "--once", d=d)
             finally:
                 os.umask(0o022)
             assert rc == 0, out
@@ -661,7 +661,7 @@ def test_metrics_file_for_node_exporter():
             d.plugin_settings["lockout_metrics_file"] = \
                 "/nonexistent/dir/lockout.prom"
             d.restart()
-            rc, out = run_lockoutd(ns, "-c", d.conf_path, "--once")
+            rc, out = run_lockoutd(ns, "-c", d.conf_path, "--once", d=d)
             assert "metrics: open(/nonexistent/dir/lockout.prom." in out, out
         finally:
             d.close()

@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from lockout_harness import (  # noqa: E402
     AuthClient, Dovecot, auth_client_plain, find_lockout_modules,
-    imap_login, main)
+    imap_login, main, passdb_conf)
 
 ALICE = "alice@example.org"
 BOB = "bob@example.org"
@@ -139,13 +139,16 @@ def test_typo_on_a_targeted_account_with_a_second_passdb_is_no_unknown_user():
     try:
         d = Dovecot(module_dirs=find_lockout_modules(), users=dict(USERS),
                     plugin_settings={},
-                    extra_conf="passdb {\n  driver = passwd-file\n"
-                    "  args = %s\n}\n" % other)
+                    extra_conf=passdb_conf(
+                        "empty", "passwd-file", args=other,
+                        settings={"passwd_file_path": other}))
         with d:
             ok, line = imap_login(d, ADMIN, "typo", src="127.0.0.7")
             assert not ok, line
-            d.wait_for_log(r"passwd-file\(admin@example\.org,127\.0\.0\.7"
-                           r".*unknown user")
+            # 2.3: "passwd-file(user,ip,...): unknown user"; 2.4:
+            # "auth(user,ip,...)<session>: Info: empty: unknown user"
+            d.wait_for_log(r"(passwd-file|auth)\(admin@example\.org,"
+                           r"127\.0\.0\.7.*unknown user")
             time.sleep(0.6)
             assert active(d, "127.0.0.7") is None, \
                 d.doveadm_json("lockout", "list")
@@ -386,6 +389,48 @@ def test_slow_guesser_is_banned_by_the_long_window():
         rows = db_rows(d, "SELECT expires - created FROM bans WHERE "
                        "target = '127.0.0.3'")
         assert rows == [(300,)], rows
+        assert active(d, "127.0.0.4") is None
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.3")
+        assert not ok, line
+
+
+def test_spread_of_usernames_bans_a_source():
+    # ip_spread: 3 distinct usernames within the window ban the source,
+    # long before ip_failures (100 here); one person's spellings of a
+    # username count once, and one account failing again and again from
+    # another source (a typo, an old phone) never counts as a spread
+    with instance(lockout_ip_failures="100", lockout_ip_long_failures="0",
+                  lockout_ip_spread_usernames="3",
+                  lockout_ip_spread_window="1 hour",
+                  lockout_ip_spread_ban_time="5 mins") as d:
+        for i in range(6):
+            ok, _ = auth_client_plain(d, BOB, "typo%d" % i, service="imap",
+                                      rip="127.0.0.4")
+            assert not ok
+        for user in ("alice", "Alice@example.org", "ALICE@example.org",
+                     "nobody@example.org"):
+            ok, _ = auth_client_plain(d, user, "x", service="imap",
+                                      rip="127.0.0.3")
+            assert not ok
+        time.sleep(0.6)
+        assert active(d, "127.0.0.3") is None
+        assert active(d, "127.0.0.4") is None
+        ok, _ = auth_client_plain(d, "carol@example.org", "x", service="imap",
+                                  rip="127.0.0.3")
+        assert not ok
+        wait_active(d, "127.0.0.3")
+        ev = evidence(d, "127.0.0.3")
+        assert ev["rule"] == "ip_spread" and ev["failures"] == 3, ev
+        assert ev["threshold"] == 3 and ev["window"] == 3600, ev
+        rows = db_rows(d, "SELECT expires - created, rule FROM bans WHERE "
+                       "target = '127.0.0.3'")
+        assert rows == [(300, "ip_spread")], rows
+        out = d.doveadm("lockout", "show", "127.0.0.3")[1]
+        assert "rule: ip_spread\n" in out and "failures: 3\n" in out, out
+        # stats counts it by rule
+        st = d.doveadm_json("lockout", "stats")[0]
+        assert st["bans_rule_ip_spread"] == 1, st
+        assert st["bans_rule_ip_failures"] == 0, st
         assert active(d, "127.0.0.4") is None
         ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.3")
         assert not ok, line

@@ -125,7 +125,7 @@ def test_golden_rules_covered():
             rules.add(o["rule"])
     for rule in ("ip_failures", "targeted_unknown", "targeted_failures",
                  "user_failures", "net_hosts", "stale_client",
-                 "ip_long"):
+                 "ip_long", "ip_spread"):
         assert rule in rules, (rule, rules)
 
 
@@ -235,7 +235,8 @@ def test_usage_errors():
 # --- real Dovecot logs: replayed vs. live ----------------------------------
 
 LIVE_SETTINGS = {"lockout_ip_failures": "3", "lockout_net_ban_hosts": "3",
-                 "lockout_user_failures": "5"}
+                 "lockout_user_failures": "5",
+                 "lockout_ip_spread_usernames": "2"}
 
 
 def run_attacks(d, stale=True):
@@ -262,9 +263,12 @@ def run_attacks(d, stale=True):
 
     def net_hosts():
         for host in (11, 12, 13):
+            # one username per host (two would be ip_spread's; one for
+            # all would protect it in the quiet log, where it may be an
+            # account)
             for i in range(3):
-                ok, _ = pop3_login(d, "nobody%d@example.org" % i, "x",
-                                   src="127.0.5.%d" % host)
+                ok, _ = pop3_login(d, "nobody%d@example.org" % host,
+                                   "x%d" % i, src="127.0.5.%d" % host)
                 assert not ok
             time.sleep(0.7)
         ok, _ = imap_login(d, "carol@example.org", "carol-secret",
@@ -296,7 +300,16 @@ def run_attacks(d, stale=True):
                            src="127.0.0.6")
         assert ok
 
-    groups = [ip_failures, targeted, net_hosts, protection]
+    def ip_spread():
+        for user in ("dave@example.org", "erin@example.org"):
+            ok, _ = imap_login(d, user, "123456", src="127.0.0.7")
+            assert not ok
+        time.sleep(0.7)
+        ok, _ = imap_login(d, "alice@example.org", "alice-secret",
+                           src="127.0.0.7")
+        assert not ok
+
+    groups = [ip_failures, targeted, net_hosts, protection, ip_spread]
     if stale:
         groups.append(stale_client)
     errors = []
@@ -321,7 +334,7 @@ def live_decisions(d):
     while True:
         rows = d.doveadm_json("lockout", "list", "-a") or []
         got = sorted((r["target"], r["rule"]) for r in rows)
-        if len(got) >= 7 or time.monotonic() > deadline:
+        if len(got) >= len(EXPECTED_LIVE) or time.monotonic() > deadline:
             return got
         time.sleep(0.2)
 
@@ -335,6 +348,7 @@ def replayed_decisions(d, *paths):
 
 EXPECTED_LIVE = sorted([
     ("127.0.0.3", "ip_failures"), ("127.0.0.4", "targeted_unknown"),
+    ("127.0.0.7", "ip_spread"),
     ("127.0.5.11", "ip_failures"), ("127.0.5.12", "ip_failures"),
     ("127.0.5.13", "ip_failures"), ("127.0.5.0/24", "net_hosts"),
     ("bob@example.org", "user_failures")])
@@ -351,8 +365,13 @@ def test_verbose_log_replay_matches_live():
         live = live_decisions(d)
         assert live == EXPECTED_LIVE, live
         log = d.log_text()[mark:]
-        assert re.search(r"auth: Info: passwd-file\(carol@example\.org,"
-                         r"127\.0\.0\.6,<[^>]+>\): Password mismatch "
+        # 2.3: "auth: Info: passwd-file(user,ip,<session>): Password
+        # mismatch ..."; 2.4: "auth(user,ip,sasl:plain)<session>: Info:
+        # passwd-file: Password mismatch ..."
+        assert re.search(r"(auth: Info: passwd-file\(carol@example\.org,"
+                         r"127\.0\.0\.6,<[^>]+>\)|auth\(carol@example\.org,"
+                         r"127\.0\.0\.6,[^)]*\)<[^>]+>: Info: passwd-file): "
+                         r"Password mismatch "
                          r"\(SHA1 of given password: [0-9a-f]{8}\)", log), log
         assert replayed_decisions(d, d.log_path) == live
 

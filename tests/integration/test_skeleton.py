@@ -19,7 +19,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from lockout_harness import (  # noqa: E402
     AuthClient, Dovecot, HarnessError, auth_client_cram_md5,
-    auth_client_plain, find_lockout_modules, imap_login, main, pop3_login)
+    auth_client_plain, find_lockout_modules, imap_login, main,
+    passdb_conf, pop3_login)
 
 ALICE = "alice@example.org"
 BOB = "bob@example.org"
@@ -531,7 +532,7 @@ def test_unknown_lockout_setting_is_an_error():
 def test_passdb_order_is_checked():
     d = Dovecot(module_dirs=find_lockout_modules(), users=dict(USERS),
                 passdb_lockout=False,
-                extra_conf="passdb {\n  driver = lockout\n}\n")
+                extra_conf=passdb_conf("lockout", "lockout"))
     with d:
         # the lockout passdb comes after passwd-file here
         imap_login(d, ALICE, USERS[ALICE], src="127.0.0.2")

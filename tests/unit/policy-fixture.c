@@ -208,6 +208,24 @@ int observe(struct fixture *fx, int64_t time, const char *ip,
 			    "imap", "PLAIN");
 }
 
+unsigned int flood_usernames(struct fixture *fx, const char *ip,
+			     enum lockout_outcome outcome)
+{
+	size_t memory = 0;
+	char user[32];
+	unsigned int i, decisions = 0;
+
+	for (i = 0; i < FLOOD_COUNT; i++) {
+		snprintf(user, sizeof(user), "u%u", i);
+		decisions += (unsigned int)observe(fx, T0 + i * 60, ip,
+						   outcome, user, i + 1);
+		if (i == 1000)
+			memory = lockout_policy_memory(fx->policy);
+	}
+	ck_assert_uint_eq(lockout_policy_memory(fx->policy), memory);
+	return decisions;
+}
+
 enum lockout_outcome outcome_of(char code)
 {
 	switch (code) {

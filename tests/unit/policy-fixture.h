@@ -104,6 +104,12 @@ int observe(struct fixture *fx, int64_t time, const char *ip,
 /* The outcome of a code of the tables: S, M, U, R or P. */
 enum lockout_outcome outcome_of(char code);
 
+/* FLOOD_COUNT failures (outcome) from ip, one a minute, each on a username
+   of its own; asserts that the engine's memory stays the same from the
+   1000th on and returns the decisions made. */
+unsigned int flood_usernames(struct fixture *fx, const char *ip,
+			     enum lockout_outcome outcome);
+
 /* lockout_policy_check(), asserting that a ban is returned exactly when
    the verdict is BANNED. */
 enum lockout_verdict

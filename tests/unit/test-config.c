@@ -245,6 +245,9 @@ static const char *const setting_names[] = {
 	"lockout_ip_long_failures", "lockout_ip_long_window",
 	"lockout_ip_long_ban_time",
 	"lockout_metrics_file",
+	/* issue 13: ip_spread */
+	"lockout_ip_spread_usernames", "lockout_ip_spread_window",
+	"lockout_ip_spread_ban_time",
 	"lockout_notify_from",
 };
 

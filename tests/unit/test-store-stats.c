@@ -39,10 +39,12 @@ START_TEST(test_counts)
 	ban = ban_make("192.0.2.0/24", 100, 1000);
 	ban.kind = LOCKOUT_KIND_NET;
 	ban.source = LOCKOUT_SOURCE_MANUAL;
+	ban.rule = "manual";
 	add_ban_ok(store, &ban);
 	ban = ban_make("alice", 100, 0);
 	ban.kind = LOCKOUT_KIND_USER;
 	ban.source = LOCKOUT_SOURCE_MANUAL;
+	ban.rule = "an imported rule";
 	add_ban_ok(store, &ban);
 	ban = ban_make("192.0.2.9", 100, 0);
 	ban.observed = true;
@@ -67,6 +69,17 @@ START_TEST(test_counts)
 	ck_assert_uint_eq(counts.by_source[LOCKOUT_SOURCE_MANUAL], 2);
 	ck_assert_uint_eq(counts.by_source[LOCKOUT_SOURCE_FEED], 0);
 	ck_assert_uint_eq(counts.observed, 1);
+	/* by rule (issue 13): enforced active bans only, unknown names as
+	   "other" */
+	ck_assert_str_eq(lockout_ban_rules[0], "ip_failures");
+	ck_assert_ptr_null(lockout_ban_rules[LOCKOUT_RULES_OTHER]);
+	ck_assert_uint_eq(counts.by_rule[0], 1);
+	for (i = 1; i < LOCKOUT_RULES_OTHER; i++) {
+		ck_assert_uint_eq(counts.by_rule[i],
+				  strcmp(lockout_ban_rules[i], "manual") == 0 ?
+				  1 : 0);
+	}
+	ck_assert_uint_eq(counts.by_rule[LOCKOUT_RULES_OTHER], 1);
 	/* the net ban has expired by 1000 */
 	ck_assert_int_eq(lockout_store_count_active(store, 1000, &counts,
 						    &error), 0);
