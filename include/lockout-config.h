@@ -119,6 +119,10 @@ struct lockout_config {
 	uint32_t ip_spread_window;
 	/* lockout_ip_spread_ban_time: the first ban by ip_spread (escalated) */
 	uint32_t ip_spread_ban_time;
+	/* issue 12: lockout_notify_from: From: of lockoutd's mail, an
+	   address or "Name <address>" in ASCII; "" = "lockoutd
+	   <root@HOSTNAME>" */
+	char *notify_from;
 };
 
 /* Look a setting up by its full name ("lockout_ip_window") for

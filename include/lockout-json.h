@@ -69,4 +69,20 @@ int lockout_json_value_string(const char *value, char *buf, size_t size,
 int lockout_json_value_double(const char *value, double *value_r)
 	__attribute__((warn_unused_result));
 
+/* Called for each top-level member of an object, in order: key decoded
+   (at most 63 bytes; NULL for a longer key or one holding \u0000), value
+   pointing at its JSON value in the document (read it with
+   lockout_json_value_*() or lockout_json_value_end()). Returns 0 to go on,
+   -1 to stop. */
+typedef int lockout_json_member_cb_t(const char *key, const char *value,
+				     void *context);
+/* Check json strictly as above, once, then call cb for each top-level
+   member. Returns 0, or -1 when json is malformed (cb never called) or cb
+   returned -1. Duplicate keys are passed on as they are. */
+int lockout_json_iter_members(const char *json,
+			      lockout_json_member_cb_t *cb, void *context)
+	__attribute__((warn_unused_result));
+/* The end of the (checked) JSON value at value: just past it. */
+const char *lockout_json_value_end(const char *value);
+
 #endif

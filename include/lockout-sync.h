@@ -18,8 +18,9 @@
    - the table's upkeep: old rows pruned in small batches;
    - should the table be lost (deleted, or replaced by another file, while
      in use), what it takes to write it back.
-   Only the rows of the mode in use apply: in lockout_mode=observe the bans
-   it made itself (to log "would refuse"), in enforce mode the real ones.
+   Which rows apply depends on the mode: in enforce mode the real bans, in
+   lockout_mode=observe all of them, the observed ones it made itself and
+   the real (manual) ones, to log "would refuse" for each.
 
    A reload is two steps, so that a caller may read the table in another
    thread: lockout_sync_read() only reads the store into a snapshot,

@@ -19,9 +19,10 @@
    password is checked. Without a "reason" field the client sees the same
    answer as for a wrong password: the attacker learns nothing. */
 
-/* Refuse (or, in observe mode, only say we would). The event is sent at
-   debug level: metrics count it, a flood of refusals does not flood the
-   log. */
+/* Refuse (or, in observe mode, only say we would). A refusal's event is
+   sent at debug level: metrics count it, a flood of refusals does not
+   flood the log. In observe mode the "Would refuse" line is what the
+   administrator tries the settings with: it is logged at info level. */
 static enum passdb_result
 lockout_passdb_refuse(struct auth_request *request,
 		      struct lockout_request_ctx *ctx, bool observe,
@@ -40,10 +41,11 @@ lockout_passdb_refuse(struct auth_request *request,
 		e->add_str("ban_target", target)->
 			add_int("ban_expires", expires);
 	}
-	e_debug(e->event(), "lockout: %s: %s",
-		observe ? "Would refuse" : "Refused", why);
-	if (observe)
+	if (observe) {
+		e_info(e->event(), "lockout: Would refuse: %s", why);
 		return PASSDB_RESULT_NEXT;
+	}
+	e_debug(e->event(), "lockout: Refused: %s", why);
 	ctx->refused = TRUE;
 	return PASSDB_RESULT_USER_DISABLED;
 }

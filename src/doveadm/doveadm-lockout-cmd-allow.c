@@ -23,14 +23,17 @@ struct allow_ctx {
 	struct lockout_allowed_row row;
 };
 
+/* Begins the table (doveadm_lockout_table_begin()); the free-text columns
+   last in the aligned table. */
 static void allow_header(void)
 {
-	doveadm_print_header_simple("network");
-	doveadm_print_header("reason", "reason",
-			     DOVEADM_PRINT_HEADER_FLAG_EXPAND);
-	doveadm_print_header_simple("created");
-	doveadm_print_header_simple("origin");
-	doveadm_print_header_simple("lifted");
+	doveadm_lockout_table_begin();
+	doveadm_lockout_table_header("network", 0, FALSE);
+	doveadm_lockout_table_header("reason",
+				     DOVEADM_PRINT_HEADER_FLAG_EXPAND, TRUE);
+	doveadm_lockout_table_header("created", 0, FALSE);
+	doveadm_lockout_table_header("origin", 0, FALSE);
+	doveadm_lockout_table_header("lifted", 0, TRUE);
 }
 
 static void allow_print(const char *network, const char *reason,
@@ -38,11 +41,11 @@ static void allow_print(const char *network, const char *reason,
 			const char *lifted)
 {
 	T_BEGIN {
-		doveadm_lockout_print(network);
-		doveadm_lockout_print(reason);
-		doveadm_lockout_print(doveadm_lockout_time(created));
-		doveadm_lockout_print(origin);
-		doveadm_lockout_print(lifted);
+		doveadm_lockout_table_value(network);
+		doveadm_lockout_table_value(reason);
+		doveadm_lockout_table_value(doveadm_lockout_time(created));
+		doveadm_lockout_table_value(origin);
+		doveadm_lockout_table_value(lifted);
 	} T_END;
 }
 
@@ -59,7 +62,6 @@ static void allow_list(struct doveadm_lockout *lo)
 	const char *error;
 	size_t i;
 
-	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
 	allow_header();
 	for (i = 0; i < lo->cfg.allow_networks_count; i++) {
 		lockout_net_to_str(&lo->cfg.allow_networks[i], buf);
@@ -68,6 +70,7 @@ static void allow_list(struct doveadm_lockout *lo)
 	if (lockout_store_iter_allowed(lo->store, allow_list_row, NULL,
 				       &error) < 0)
 		doveadm_lockout_fail(lo->cctx, EX_TEMPFAIL, "%s", error);
+	doveadm_lockout_table_end();
 }
 
 static int allow_write(struct doveadm_lockout *lo, void *context,
@@ -149,11 +152,11 @@ static void cmd_lockout_allow(struct doveadm_cmd_context *cctx)
 			i_fatal_status(FATAL_OUTOFMEM,
 				       "lockout allow: Out of memory");
 		}
-		doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
 		allow_header();
 		allow_print(ctx.target.str, reason, ctx.row.created,
 			    ctx.delete ? "removed" : "table",
 			    ctx.delete ? "" : lifted);
+		doveadm_lockout_table_end();
 	}
 	lockout_allowed_row_free(&ctx.row);
 	doveadm_lockout_deinit(&lo);

@@ -106,9 +106,9 @@ static void cmd_lockout_ban(struct doveadm_cmd_context *cctx)
 			       "replaces it", cctx->cmd->name,
 			       ctx.target.str);
 		}
-		doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
 		doveadm_lockout_ban_header();
 		doveadm_lockout_print_ban(&ctx.ban, lo.now);
+		doveadm_lockout_table_end();
 	}
 	doveadm_lockout_deinit(&lo);
 }

@@ -62,7 +62,6 @@ static void cmd_lockout_list(struct doveadm_cmd_context *cctx)
 		return;
 	i_zero(&ctx);
 	ctx.now = lo.now;
-	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
 	doveadm_lockout_ban_header();
 	lockout_store_set_invalid_ban_callback(lo.store, list_invalid, &ctx);
 	/* the kind is chosen by the query (an index), not by reading every
@@ -74,7 +73,8 @@ static void cmd_lockout_list(struct doveadm_cmd_context *cctx)
 					&ctx, &error);
 	if (ret < 0)
 		doveadm_lockout_fail(cctx, EX_TEMPFAIL, "%s", error);
-	else if (ctx.invalid > 0) {
+	doveadm_lockout_table_end();
+	if (ret == 0 && ctx.invalid > 0) {
 		i_warning("lockout: %u invalid row%s of the ban table not "
 			  "listed, never enforced (row %lld: %s)", ctx.invalid,
 			  ctx.invalid == 1 ? "" : "s",

@@ -166,14 +166,144 @@ static const char *show_history(struct show_ctx *ctx)
 	return str_c(str);
 }
 
-/* An integer of the evidence as text, "" when it has none. */
+/* A count of the evidence as a number for DOVEADM_PRINT_HEADER_FLAG_NUMBER
+   ("0" when it has none). */
 static const char *show_evidence_int(const char *evidence, const char *key)
 {
 	int64_t value;
 
-	if (lockout_json_get_int(evidence, key, &value) <= 0)
-		return "";
+	if (lockout_json_get_int(evidence, key, &value) <= 0 || value < 0)
+		return "0";
 	return dec2str(value);
+}
+
+/* The evidence as fields "evidence_<key>", one per member of its object:
+   doveadm's JSON printer writes strings, or numbers (digits only: it
+   asserts that), never raw JSON, so an object cannot be handed over
+   whole. Numbers stay numbers, true/false become 1/0, strings stay strings,
+   an array becomes its elements joined by ", ", anything else its JSON
+   text. */
+struct show_evidence_field {
+	const char *name, *value;
+	bool number;
+};
+ARRAY_DEFINE_TYPE(show_evidence_field, struct show_evidence_field);
+
+/* Digits with at most one inner '.': what doveadm's JSON printer takes as
+   a number (str_is_float()). */
+static bool show_is_number(const char *str)
+{
+	bool dot = FALSE, digit = FALSE;
+
+	for (; *str != '\0'; str++) {
+		if (*str == '.' && digit && !dot) {
+			dot = TRUE;
+			digit = FALSE;
+		} else if (*str >= '0' && *str <= '9') {
+			digit = TRUE;
+		} else {
+			return FALSE;
+		}
+	}
+	return digit;
+}
+
+/* The JSON value at value (checked) as text: a string decoded, anything
+   else as written. The evidence holds what attackers sent (usernames):
+   control characters (C0, DEL, C1), which its JSON kept escaped, become
+   '?' rather than reach a terminal. */
+static const char *show_json_text(const char *value)
+{
+	const char *end = lockout_json_value_end(value);
+	size_t size = (size_t)(end - value) + 1, len, i, j;
+	unsigned char *buf;
+
+	if (*value != '"')
+		return t_strdup_until(value, end);
+	buf = t_malloc0(size);
+	if (lockout_json_value_string(value, (char *)buf, size, &len) < 0)
+		return t_strdup_until(value, end);
+	for (i = j = 0; i < len; i++, j++) {
+		if (buf[i] < 0x20 || buf[i] == 0x7f) {
+			buf[j] = '?';
+		} else if (buf[i] == 0xc2 && i + 1 < len &&
+			   buf[i + 1] >= 0x80 && buf[i + 1] <= 0x9f) {
+			buf[j] = '?';
+			i++;
+		} else {
+			buf[j] = buf[i];
+		}
+	}
+	buf[j] = '\0';
+	return (const char *)buf;
+}
+
+/* The elements of the array at value, joined by ", ". */
+static const char *show_json_array(const char *value)
+{
+	string_t *str = t_str_new(128);
+	const char *p = value + 1;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+			p++;
+		if (*p == ']')
+			break;
+		if (str_len(str) > 0)
+			str_append(str, ", ");
+		str_append(str, show_json_text(p));
+		p = lockout_json_value_end(p);
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+			p++;
+		if (*p != ',')
+			break;
+		p++;
+	}
+	return str_c(str);
+}
+
+static int show_evidence_member(const char *key, const char *value,
+				void *context)
+{
+	ARRAY_TYPE(show_evidence_field) *fields = context;
+	struct show_evidence_field field, *old;
+	const char *p;
+
+	/* header names of our own make: skip what no writer of ours puts
+	   there (a long or odd key, a second one of the same name) */
+	if (key == NULL || *key == '\0')
+		return 0;
+	for (p = key; *p != '\0'; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		      *p == '_'))
+			return 0;
+	}
+	i_zero(&field);
+	field.name = t_strconcat("evidence_", key, NULL);
+	array_foreach_modifiable(fields, old) {
+		if (strcmp(old->name, field.name) == 0)
+			return 0;
+	}
+	switch (*value) {
+	case 't':
+	case 'f':
+		field.value = *value == 't' ? "1" : "0";
+		field.number = TRUE;
+		break;
+	case 'n':
+		field.value = "";
+		break;
+	case '[':
+		field.value = show_json_array(value);
+		break;
+	default:
+		field.value = show_json_text(value);
+		field.number = *value != '"' && *value != '{' &&
+			show_is_number(field.value);
+		break;
+	}
+	array_push_back(fields, &field);
+	return 0;
 }
 
 static const char *show_evidence_time(const char *evidence, const char *key)
@@ -206,7 +336,7 @@ static const char *const show_fields[] = {
 	"bans", "ban_history",
 	"history_failures", "history_refused", "history_first",
 	"history_last", "users", "sources", "services",
-	"known_devices", "account", "evidence",
+	"known_devices", "account",
 };
 
 /* Counts are JSON numbers; fields that may be empty stay strings. */
@@ -214,6 +344,8 @@ static void show_header(const char *name)
 {
 	static const char *const numbers[] = {
 		"failures", "bans", "history_failures", "history_refused",
+		"threshold", "distinct_users", "distinct_sources",
+		"distinct_passwords", "account",
 	};
 	unsigned int i;
 
@@ -227,18 +359,27 @@ static void show_header(const char *name)
 	doveadm_print_header_simple(name);
 }
 
-static void show_print(struct show_ctx *ctx, const char *allowed_by,
-		       const char *account)
+/* The ban that applies, else the target's latest, or NULL. */
+static const struct lockout_ban *show_ban(struct show_ctx *ctx)
 {
-	const struct lockout_ban *ban = NULL;
+	unsigned int count;
+
+	if (ctx->have_cover)
+		return &ctx->cover;
+	if ((count = array_count(&ctx->bans)) > 0)
+		return array_idx(&ctx->bans, count - 1);
+	return NULL;
+}
+
+static void show_print(struct show_ctx *ctx, const char *allowed_by,
+		       const char *account,
+		       const ARRAY_TYPE(show_evidence_field) *fields)
+{
+	const struct lockout_ban *ban = show_ban(ctx);
+	const struct show_evidence_field *field;
 	const char *evidence, *const *banned_by;
 	unsigned int count;
 
-	/* the ban that applies, else the target's latest */
-	if (ctx->have_cover)
-		ban = &ctx->cover;
-	else if ((count = array_count(&ctx->bans)) > 0)
-		ban = array_idx(&ctx->bans, count - 1);
 	evidence = ban == NULL ? "{}" : ban->evidence;
 	banned_by = array_get(&ctx->banned_by, &count);
 
@@ -275,8 +416,10 @@ static void show_print(struct show_ctx *ctx, const char *allowed_by,
 						SHOW_MAX_ITEMS));
 	doveadm_lockout_print(str_c(ctx->devices));
 	doveadm_lockout_print(account);
-	doveadm_lockout_print(ban == NULL ? "" : ban->evidence);
+	array_foreach(fields, field)
+		doveadm_lockout_print(field->value);
 }
+
 
 static void cmd_lockout_show(struct doveadm_cmd_context *cctx)
 {
@@ -285,7 +428,9 @@ static void cmd_lockout_show(struct doveadm_cmd_context *cctx)
 	struct show_ctx ctx;
 	char network[LOCKOUT_TARGET_STRLEN];
 	const char *allowed_by = NULL, *origin, *error;
-	const char *account = "";
+	/* 1 the account exists, 0 it does not, 2 not known (not a
+	   username, or the userdb could not be asked) */
+	const char *account = "2";
 	unsigned int i;
 	int ret;
 
@@ -322,10 +467,25 @@ static void cmd_lockout_show(struct doveadm_cmd_context *cctx)
 								ctx.target.str);
 			doveadm_lockout_userdb_deinit(&udb);
 		}
+		const struct lockout_ban *ban = show_ban(&ctx);
+		ARRAY_TYPE(show_evidence_field) fields;
+		const struct show_evidence_field *field;
+
+		t_array_init(&fields, 32);
+		if (ban != NULL && ban->evidence != NULL &&
+		    lockout_json_iter_members(ban->evidence,
+					      show_evidence_member,
+					      &fields) < 0)
+			array_clear(&fields);
 		doveadm_print_init(DOVEADM_PRINT_TYPE_PAGER);
 		for (i = 0; i < N_ELEMENTS(show_fields); i++)
 			show_header(show_fields[i]);
-		show_print(&ctx, allowed_by, account);
+		array_foreach(&fields, field) {
+			doveadm_print_header(field->name, field->name,
+				field->number ?
+				DOVEADM_PRINT_HEADER_FLAG_NUMBER : 0);
+		}
+		show_print(&ctx, allowed_by, account, &fields);
 	} T_END;
 	doveadm_lockout_tally_deinit(&ctx.users);
 	doveadm_lockout_tally_deinit(&ctx.sources);

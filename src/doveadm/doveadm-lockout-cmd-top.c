@@ -29,6 +29,9 @@ struct top_ctx {
 	ARRAY(struct lockout_top_row) rows;
 };
 
+/* Yes/no columns are numbers, so that a program tests them without
+   comparing strings: 1 yes, 0 no; "exists" is 2 when the userdb could not
+   be asked. (doveadm's JSON printer takes digits only: no -1, no null.) */
 /* Whether the auth process refuses ip now: a few index lookups for each
    row shown rather than loading every ban. */
 static int top_banned(struct top_ctx *ctx, const char *ip,
@@ -38,15 +41,16 @@ static int top_banned(struct top_ctx *ctx, const char *ip,
 	bool banned;
 
 	if (lockout_addr_parse(ip, &addr) < 0) {
-		*banned_r = "?";
+		*banned_r = "0";
 		return 0;
 	}
 	if (lockout_admin_addr_banned(&ctx->lo->admin, &addr, &banned,
 				      error_r) < 0)
 		return -1;
-	*banned_r = banned ? "yes" : "no";
+	*banned_r = banned ? "1" : "0";
 	return 0;
 }
+
 
 static void top_header(struct top_ctx *ctx)
 {
@@ -54,20 +58,21 @@ static void top_header(struct top_ctx *ctx)
 		DOVEADM_PRINT_HEADER_FLAG_RIGHT_JUSTIFY |
 		DOVEADM_PRINT_HEADER_FLAG_NUMBER;
 
-	doveadm_print_header(ctx->column, ctx->column,
-			     DOVEADM_PRINT_HEADER_FLAG_EXPAND);
-	doveadm_print_header("failures", "failures", num);
+	doveadm_lockout_table_begin();
+	doveadm_lockout_table_header(ctx->column,
+				     DOVEADM_PRINT_HEADER_FLAG_EXPAND, FALSE);
+	doveadm_lockout_table_header("failures", num, FALSE);
 	if (strcmp(ctx->column, "user") == 0)
-		doveadm_print_header("ips", "ips", num);
+		doveadm_lockout_table_header("ips", num, FALSE);
 	else
-		doveadm_print_header("users", "users", num);
-	doveadm_print_header_simple("first");
-	doveadm_print_header_simple("last");
+		doveadm_lockout_table_header("users", num, FALSE);
+	doveadm_lockout_table_header("first", 0, FALSE);
+	doveadm_lockout_table_header("last", 0, FALSE);
 	if (strcmp(ctx->column, "user") == 0) {
-		doveadm_print_header_simple("exists");
-		doveadm_print_header_simple("targeted");
+		doveadm_lockout_table_header("exists", num, FALSE);
+		doveadm_lockout_table_header("targeted", num, FALSE);
 	} else if (strcmp(ctx->column, "ip") == 0) {
-		doveadm_print_header_simple("banned");
+		doveadm_lockout_table_header("banned", num, FALSE);
 	}
 }
 
@@ -89,19 +94,19 @@ static int top_print_row(struct top_ctx *ctx, const struct lockout_top_row *row,
 	if (strcmp(ctx->column, "ip") == 0 &&
 	    top_banned(ctx, row->key, &banned, error_r) < 0)
 		return -1;
-	doveadm_lockout_print(row->key);
-	doveadm_print_num(row->failures);
-	doveadm_print_num(row->distinct);
-	doveadm_lockout_print(doveadm_lockout_time(row->first));
-	doveadm_lockout_print(doveadm_lockout_time(row->last));
+	doveadm_lockout_table_value(row->key);
+	doveadm_lockout_table_num(row->failures);
+	doveadm_lockout_table_num(row->distinct);
+	doveadm_lockout_table_value(doveadm_lockout_time(row->first));
+	doveadm_lockout_table_value(doveadm_lockout_time(row->last));
 	if (strcmp(ctx->column, "user") == 0) {
-		doveadm_lockout_print(doveadm_lockout_userdb_exists(ctx->udb,
+		doveadm_lockout_table_value(doveadm_lockout_userdb_exists(ctx->udb,
 							    row->key));
-		doveadm_lockout_print(lockout_config_is_targeted(&ctx->lo->cfg,
+		doveadm_lockout_table_value(lockout_config_is_targeted(&ctx->lo->cfg,
 							 row->key) ?
-			      "yes" : "no");
+			      "1" : "0");
 	} else if (strcmp(ctx->column, "ip") == 0) {
-		doveadm_lockout_print(banned);
+		doveadm_lockout_table_value(banned);
 	}
 	return 0;
 }
@@ -111,7 +116,6 @@ static int top_print(struct top_ctx *ctx, const char **error_r)
 	const struct lockout_top_row *row;
 	int ret = 0;
 
-	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
 	top_header(ctx);
 	array_foreach(&ctx->rows, row) {
 		/* *error_r is in lockout-error.h's buffer, not on the
@@ -159,8 +163,10 @@ static void cmd_lockout_top(struct doveadm_cmd_context *cctx)
 		ctx.udb = doveadm_lockout_userdb_init();
 	ret = lockout_store_top(lo.store, ctx.column, lo.now - (int64_t)since,
 				count, top_collect, &ctx, &error);
-	if (ret == 0)
+	if (ret == 0) {
 		ret = top_print(&ctx, &error);
+		doveadm_lockout_table_end();
+	}
 	if (ret < 0)
 		doveadm_lockout_fail(cctx, EX_TEMPFAIL, "%s", error);
 	doveadm_lockout_userdb_deinit(&ctx.udb);

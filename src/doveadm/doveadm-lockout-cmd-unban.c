@@ -71,10 +71,10 @@ static void cmd_lockout_unban(struct doveadm_cmd_context *cctx)
 	ctx.pool = pool_alloconly_create("lockout unban", 1024);
 	p_array_init(&ctx.lifted, ctx.pool, 4);
 	if (doveadm_lockout_write(&lo, unban_write, &ctx) == 0) {
-		doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
 		doveadm_lockout_ban_header();
 		array_foreach(&ctx.lifted, ban)
 			doveadm_lockout_print_ban(ban, lo.now);
+		doveadm_lockout_table_end();
 	}
 	pool_unref(&ctx.pool);
 	doveadm_lockout_deinit(&lo);

@@ -289,32 +289,34 @@ int doveadm_lockout_lookup_arg(const struct doveadm_cmd_context *cctx,
 
 void doveadm_lockout_ban_header(void)
 {
-	doveadm_print_header_simple("target");
-	doveadm_print_header_simple("kind");
-	doveadm_print_header("reason", "reason",
-			     DOVEADM_PRINT_HEADER_FLAG_EXPAND);
-	doveadm_print_header_simple("source");
-	doveadm_print_header_simple("created");
-	doveadm_print_header_simple("expires");
-	doveadm_print_header("failures", "failures",
-			     DOVEADM_PRINT_HEADER_FLAG_RIGHT_JUSTIFY |
-			     DOVEADM_PRINT_HEADER_FLAG_NUMBER);
-	doveadm_print_header_simple("rule");
-	doveadm_print_header_simple("state");
+	doveadm_lockout_table_begin();
+	doveadm_lockout_table_header("target", 0, FALSE);
+	doveadm_lockout_table_header("kind", 0, FALSE);
+	/* free text: last in the aligned table */
+	doveadm_lockout_table_header("reason",
+				     DOVEADM_PRINT_HEADER_FLAG_EXPAND, TRUE);
+	doveadm_lockout_table_header("source", 0, FALSE);
+	doveadm_lockout_table_header("created", 0, FALSE);
+	doveadm_lockout_table_header("expires", 0, FALSE);
+	doveadm_lockout_table_header("failures",
+				     DOVEADM_PRINT_HEADER_FLAG_RIGHT_JUSTIFY |
+				     DOVEADM_PRINT_HEADER_FLAG_NUMBER, FALSE);
+	doveadm_lockout_table_header("rule", 0, FALSE);
+	doveadm_lockout_table_header("state", 0, FALSE);
 }
 
 void doveadm_lockout_print_ban(const struct lockout_ban *ban, int64_t now)
 {
 	T_BEGIN {
-		doveadm_lockout_print(ban->target);
-		doveadm_lockout_print(lockout_kind_to_str(ban->kind));
-		doveadm_lockout_print(ban->reason);
-		doveadm_lockout_print(lockout_source_to_str(ban->source));
-		doveadm_lockout_print(doveadm_lockout_time(ban->created));
-		doveadm_lockout_print(doveadm_lockout_time(ban->expires));
-		doveadm_print_num(ban->failures);
-		doveadm_lockout_print(ban->rule);
-		doveadm_lockout_print(lockout_ban_state(ban, now));
+		doveadm_lockout_table_value(ban->target);
+		doveadm_lockout_table_value(lockout_kind_to_str(ban->kind));
+		doveadm_lockout_table_value(ban->reason);
+		doveadm_lockout_table_value(lockout_source_to_str(ban->source));
+		doveadm_lockout_table_value(doveadm_lockout_time(ban->created));
+		doveadm_lockout_table_value(doveadm_lockout_time(ban->expires));
+		doveadm_lockout_table_num(ban->failures);
+		doveadm_lockout_table_value(ban->rule);
+		doveadm_lockout_table_value(lockout_ban_state(ban, now));
 	} T_END;
 }
 

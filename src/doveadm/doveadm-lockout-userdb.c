@@ -8,7 +8,7 @@
 /* Whether an account exists, asked of the auth process's userdb over the
    auth-userdb socket, like "doveadm user -u" does. Attackers choose the
    usernames: the lookup goes through Dovecot's own protocol (escaped), and
-   the answer is only "yes", "no" or "?". */
+   the answer is only 1 (yes), 0 (no) or 2 (unknown). */
 
 #define USERDB_TIMEOUT_MSECS 3000
 
@@ -49,25 +49,25 @@ const char *doveadm_lockout_userdb_exists(struct doveadm_lockout_userdb *udb,
 	int ret;
 
 	if (udb->failed)
-		return "?";
+		return "2";
 	doveadm_lockout_user_info(&info);
 	p_clear(udb->pool);
 	ret = auth_master_user_lookup(udb->conn, user, &info, udb->pool,
 				      &username, &fields);
 	if (ret > 0)
-		return "yes";
+		return "1";
 	if (ret == 0)
-		return "no";
+		return "0";
 	if (ret == -2) {
 		/* a user-specific error (e.g. a userdb refusing it): the
 		   answer for this one is unknown, the next may work */
-		return "?";
+		return "2";
 	}
 	i_warning("lockout: Cannot ask the userdb (%s) whether accounts "
-		  "exist: %s; showing \"?\"",
+		  "exist: %s; showing 2 (unknown)",
 		  auth_master_get_socket_path(udb->conn),
 		  fields != NULL && fields[0] != NULL ? fields[0] :
 		  "lookup failed");
 	udb->failed = TRUE;
-	return "?";
+	return "2";
 }

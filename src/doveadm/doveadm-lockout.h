@@ -2,6 +2,7 @@
 #ifndef DOVEADM_LOCKOUT_H
 #define DOVEADM_LOCKOUT_H
 
+#include "doveadm-print.h"
 #include "lockout-admin.h"
 #include "lockout-config.h"
 #include "lockout-store.h"
@@ -92,7 +93,10 @@ int doveadm_lockout_lookup_arg(const struct doveadm_cmd_context *cctx,
 			       struct lockout_target *target_r);
 
 /* The columns of a ban, as "list" prints them and "ban"/"unban" echo
-   them: the interface contract's fields first. */
+   them: the interface contract's fields first (the reason last in the
+   aligned table). ban_header() begins the table
+   (doveadm_lockout_table_begin()); doveadm_lockout_table_end() prints
+   it. */
 void doveadm_lockout_ban_header(void);
 void doveadm_lockout_print_ban(const struct lockout_ban *ban, int64_t now);
 
@@ -103,6 +107,18 @@ const char *doveadm_lockout_escape(const char *text);
 /* doveadm_print() of value escaped so: every text value a lockout command
    prints goes through here, whatever the formatter (-f). */
 void doveadm_lockout_print(const char *value);
+/* A table printed aligned (doveadm-lockout-table.c). begin() starts
+   doveadm's table formatter unless -f chose another. Without -f, the rows
+   are held until end(), then printed with every column padded to its widest
+   value and the columns marked last moved to the end; with -f, headers and
+   values go to doveadm_print as they come, in the given order. */
+void doveadm_lockout_table_begin(void);
+void doveadm_lockout_table_header(const char *key,
+				  enum doveadm_print_header_flags flags,
+				  bool last);
+void doveadm_lockout_table_value(const char *value);
+void doveadm_lockout_table_num(uintmax_t value);
+void doveadm_lockout_table_end(void);
 
 /* Format unix seconds as ISO 8601 UTC ("2026-11-28T03:04:05Z") on the data
    stack; 0 gives "". */
@@ -128,8 +144,10 @@ struct doveadm_lockout_userdb;
 
 struct doveadm_lockout_userdb *doveadm_lockout_userdb_init(void);
 void doveadm_lockout_userdb_deinit(struct doveadm_lockout_userdb **udb);
-/* "yes", "no", or "?" when the userdb cannot be asked (after the first
-   failure it is not asked again; the failure is logged once). */
+/* "1" (it exists), "0" (it does not), or "2" when the userdb cannot be
+   asked (after the first failure it is not asked again; the failure is
+   logged once): a number for DOVEADM_PRINT_HEADER_FLAG_NUMBER, which takes
+   digits only (no -1, no null). */
 const char *doveadm_lockout_userdb_exists(struct doveadm_lockout_userdb *udb,
 					  const char *user);
 

@@ -27,6 +27,9 @@ enum setting_type {
 #define SET_FLAG_PERMANENT 0x02
 /* SET_STR: must start with '/'. */
 #define SET_FLAG_ABS_PATH 0x04
+/* SET_STR: a mailbox of a mail header, "local@domain" or
+   "Display Name <local@domain>" (ASCII; see lockout-config-value.c) */
+#define SET_FLAG_MAILBOX 0x08
 
 struct setting_def {
 	const char *name;

@@ -58,6 +58,77 @@ static bool has_control_char(const char *str)
 	return false;
 }
 
+/* RFC 5322 atext: what an unquoted word of a mail header may hold. */
+static bool is_atext(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		(c >= '0' && c <= '9') ||
+		(c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+}
+
+/* local@domain of len bytes: a dot-atom local part, a domain of letters,
+   digits and hyphens in dot-separated labels; at most 254 bytes. */
+static bool is_addr_spec(const char *s, size_t len)
+{
+	const char *at = memchr(s, '@', len);
+	size_t i, local_len;
+	bool dot = true;
+
+	if (at == NULL || len > 254)
+		return false;
+	local_len = (size_t)(at - s);
+	/* the local part: no leading, trailing or double dot */
+	for (i = 0; i < local_len; i++) {
+		if (s[i] == '.') {
+			if (dot)
+				return false;
+			dot = true;
+		} else if (is_atext(s[i])) {
+			dot = false;
+		} else {
+			return false;
+		}
+	}
+	if (local_len == 0 || dot)
+		return false;
+	/* the domain, the same way over letters, digits and '-' */
+	dot = true;
+	for (i = local_len + 1; i < len; i++) {
+		char c = s[i];
+
+		if (c == '.') {
+			if (dot)
+				return false;
+			dot = true;
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			   (c >= '0' && c <= '9') || c == '-') {
+			dot = false;
+		} else {
+			return false;
+		}
+	}
+	return !dot;
+}
+
+/* "local@domain" or "Display Name <local@domain>", the name of atext,
+   spaces and dots only (nothing that would need quoting in a header). */
+static bool is_mailbox(const char *value)
+{
+	const char *lt = strchr(value, '<');
+	size_t len = strlen(value);
+	const char *p;
+
+	if (lt == NULL)
+		return is_addr_spec(value, len);
+	if (len < 2 || value[len - 1] != '>')
+		return false;
+	for (p = value; p < lt; p++) {
+		if (!is_atext(*p) && *p != ' ' && *p != '.')
+			return false;
+	}
+	return is_addr_spec(lt + 1, (size_t)(value + len - 1 - (lt + 1)));
+}
+
 /* Parse a decimal number without sign; false when it is not one or does not
    fit in uint32_t. */
 static bool parse_uint32(const char *str, const char **end_r, uint32_t *num_r)
@@ -181,6 +252,10 @@ static int parse_str(const struct setting_def *def, const char *value,
 		 !(value[0] == '\0' &&
 		   (def->flags & SET_FLAG_EMPTY_IS_VALUE) != 0))
 		problem = "must start with an absolute path";
+	else if ((def->flags & SET_FLAG_MAILBOX) != 0 && value[0] != '\0' &&
+		 !is_mailbox(value))
+		problem = "must be an address, local@domain, or "
+			"Display Name <local@domain>, in ASCII";
 	else if (value[0] == '\0' &&
 		 (def->flags & SET_FLAG_EMPTY_IS_VALUE) == 0)
 		problem = "must not be empty";

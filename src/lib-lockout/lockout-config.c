@@ -90,6 +90,9 @@ static const struct setting_def setting_defs[] = {
 	DEF_TIME("lockout_ip_spread_window", ip_spread_window, "1 day", 0),
 	DEF_TIME("lockout_ip_spread_ban_time", ip_spread_ban_time, "6 hours",
 		 SET_FLAG_PERMANENT),
+	/* issue 12: output */
+	DEF_STR("lockout_notify_from", notify_from, "",
+		SET_FLAG_MAILBOX | SET_FLAG_EMPTY_IS_VALUE),
 };
 
 #define SETTINGS_COUNT (sizeof(setting_defs) / sizeof(setting_defs[0]))

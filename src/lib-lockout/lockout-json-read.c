@@ -334,9 +334,12 @@ static int skip_value(const char **p)
    One key of any length is compared while it is decoded; several are
    decoded into a buffer first and must be at most JSON_FIND_KEY_MAX bytes.
    Returns how many were found, or -1 when json is malformed or one of the
-   keys is there twice. */
-static int json_scan(const char *json, const char *const *keys, size_t count,
-		     const char **values_r)
+   keys is there twice. With cb (and count 0), cb is called for every member
+   as it is met (the key NULL when it is too long or holds NUL); its -1
+   stops the scan with -1. */
+static int json_scan_members(const char *json, const char *const *keys,
+			     size_t count, const char **values_r,
+			     lockout_json_member_cb_t *cb, void *context)
 {
 	const char *p = json;
 	char keybuf[JSON_FIND_KEY_MAX + 1];
@@ -368,8 +371,12 @@ static int json_scan(const char *json, const char *const *keys, size_t count,
 				return -1;
 			/* a key too long for keybuf, or holding NUL, is none
 			   of the wanted ones */
-			if (count > 1 && !sink.overflow && !sink.nul)
+			if (count != 1 && !sink.overflow && !sink.nul)
 				keybuf[sink.len] = '\0';
+			if (cb != NULL &&
+			    cb(sink.overflow || sink.nul ? NULL : keybuf, p,
+			       context) < 0)
+				return -1;
 			for (i = 0; i < count; i++) {
 				if (count == 1 ? !sink_matches(&sink) :
 				    (sink.overflow || sink.nul ||
@@ -396,6 +403,22 @@ static int json_scan(const char *json, const char *const *keys, size_t count,
 	if (*p != '\0')
 		return -1;
 	return found;
+}
+
+static int json_scan(const char *json, const char *const *keys, size_t count,
+		     const char **values_r)
+{
+	return json_scan_members(json, keys, count, values_r, NULL, NULL);
+}
+
+int lockout_json_iter_members(const char *json,
+			      lockout_json_member_cb_t *cb, void *context)
+{
+	/* all of it checked before the first call */
+	if (json_scan(json, NULL, 0, NULL) < 0)
+		return -1;
+	return json_scan_members(json, NULL, 0, NULL, cb, context) < 0 ?
+		-1 : 0;
 }
 
 /* Check all of json and find the value of top-level key. Returns 1 with
@@ -448,6 +471,15 @@ int lockout_json_get_int(const char *json, const char *key,
 	else
 		*value_r = -(int64_t)num;
 	return 1;
+}
+
+const char *lockout_json_value_end(const char *value)
+{
+	const char *p = value;
+
+	if (skip_value(&p) < 0)
+		return value;
+	return p;
 }
 
 int lockout_json_value_string(const char *value, char *buf, size_t size,

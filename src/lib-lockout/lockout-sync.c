@@ -237,7 +237,10 @@ static int sync_read_ban(const struct lockout_ban *ban, void *context)
 	struct lockout_net net;
 	const char *error;
 
-	if (ban->observed != ctx->observe)
+	/* enforce mode follows the enforced bans only; observe mode every
+	   ban, so that it says which logins enforcing them would refuse
+	   (its own observed bans and manual ones alike) */
+	if (ban->observed && !ctx->observe)
 		return 0;
 	/* the table is shared with other writers: re-validate */
 	if (lockout_ban_check_target(ban, &net, &error) < 0) {
@@ -347,7 +350,10 @@ static int sync_merge_pending(const struct lockout_ban *ban,
 {
 	struct merge_ctx *ctx = context;
 
-	if (ban->observed != ctx->observe)
+	/* enforce mode follows the enforced bans only; observe mode every
+	   ban, so that it says which logins enforcing them would refuse
+	   (its own observed bans and manual ones alike) */
+	if (ban->observed && !ctx->observe)
 		return 0;
 	if (ban->kind == LOCKOUT_KIND_USER)
 		return snapshot_add_user(ctx->snap, ban->target,

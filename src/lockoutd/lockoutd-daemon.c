@@ -83,6 +83,7 @@ int lockoutd_daemon_create(const struct lockoutd_daemon_settings *set,
 	lockoutd_mail_init(&daemon->mail);
 	daemon->notify.to = set->cfg->notify;
 	daemon->notify.hostname = set->hostname;
+	daemon->notify.from = set->cfg->notify_from;
 	daemon->notify.interval = set->cfg->notify_interval;
 	/* the first digest comes one interval after the start: a daemon
 	   restarted in a loop never mails more than once per interval */

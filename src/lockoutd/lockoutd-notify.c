@@ -13,6 +13,11 @@
    the 998 characters SMTP allows. */
 #define FIELD_MAX 80
 #define EVIDENCE_MAX 600
+/* A reason is shown whole (LOCKOUT_BAN_REASON_MAX bytes, up to 4 output
+   characters each), folded into lines of at most REASON_LINE characters
+   after the REASON_INDENT of "  reason:   " */
+#define REASON_LINE 78
+#define REASON_INDENT 12
 #define UNDO_HINT "doveadm lockout unban"
 
 /* Event kinds the digest has a section for; others go to "other". */
@@ -99,6 +104,43 @@ void lockoutd_notify_append_safe(struct lockout_str *str, const char *text,
 				    LOCKOUT_UTF8_ESCAPE_ASCII);
 }
 
+/* text (made safe as above, never cut) folded at spaces into lines of at
+   most REASON_LINE characters, the first after REASON_INDENT characters
+   already written, the next ones indented as much; a word longer than a
+   line is split. */
+static void append_folded(struct lockout_str *str, const char *text)
+{
+	const size_t width = REASON_LINE - REASON_INDENT;
+	struct lockout_str safe;
+	const char *p, *end, *space;
+	size_t len;
+
+	lockout_str_init(&safe);
+	lockoutd_notify_append_safe(&safe, text, SIZE_MAX);
+	p = lockout_str_c(&safe);
+	if (p == NULL) {
+		str->failed = true;
+		lockout_str_free(&safe);
+		return;
+	}
+	end = p + strlen(p);
+	for (;;) {
+		while (*p == ' ')
+			p++;
+		if ((size_t)(end - p) <= width) {
+			lockout_str_append_n(str, p, (size_t)(end - p));
+			break;
+		}
+		/* the last space within the line, else a hard break */
+		for (space = p + width; space > p && *space != ' '; space--) ;
+		len = space > p ? (size_t)(space - p) : width;
+		lockout_str_append_n(str, p, len);
+		lockout_str_printf(str, "\n%*s", REASON_INDENT, "");
+		p += len;
+	}
+	lockout_str_free(&safe);
+}
+
 /* "2026-02-03 09:12:01 UTC" */
 static void append_time(struct lockout_str *str, int64_t t)
 {
@@ -140,7 +182,7 @@ static void append_ban(struct notify_ctx *ctx, const struct lockout_ban *ban)
 			   lockout_source_to_str(ban->source),
 			   ban->observed ? "observed" : "enforced");
 	lockout_str_append(str, "  reason:   ");
-	lockoutd_notify_append_safe(str, ban->reason, FIELD_MAX);
+	append_folded(str, ban->reason);
 	lockout_str_append(str, "\n  rule:     ");
 	lockoutd_notify_append_safe(str, ban->rule, FIELD_MAX);
 	lockout_str_append(str, "\n  since:    ");
@@ -351,7 +393,14 @@ static void append_headers(struct lockout_str *str,
 	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000",
 		     &tm) == 0)
 		date[0] = '\0';
-	lockout_str_printf(str, "From: lockoutd <root@%s>\n", set->hostname);
+	if (set->from == NULL || set->from[0] == '\0') {
+		lockout_str_printf(str, "From: lockoutd <root@%s>\n",
+				   set->hostname);
+	} else {
+		lockout_str_append(str, "From: ");
+		lockoutd_notify_append_safe(str, set->from, 300);
+		lockout_str_append(str, "\n");
+	}
 	lockout_str_append(str, "To: ");
 	lockoutd_notify_append_safe(str, set->to, 200);
 	lockout_str_printf(str, "\nSubject: [lockout] %s: %s\n",

@@ -29,6 +29,9 @@ struct lockoutd_notify_settings {
 	const char *to;
 	/* this host's name, for From:, Message-ID: and the text */
 	const char *hostname;
+	/* lockout_notify_from: From: as written (checked when the settings
+	   were read), or "" for "lockoutd <root@hostname>" */
+	const char *from;
 	/* lockout_notify_interval, in seconds */
 	uint32_t interval;
 };

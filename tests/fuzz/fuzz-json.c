@@ -75,8 +75,27 @@ static void compare_with_jansson(const char *doc, bool ours)
 }
 #endif
 
+/* Every member's value lies in the document, ends after it starts, and
+   the members come in order. */
+struct members_ctx {
+	const char *doc, *end, *last;
+};
+
+static int member_cb(const char *key, const char *value, void *context)
+{
+	struct members_ctx *ctx = context;
+	const char *end = lockout_json_value_end(value);
+
+	CHECK(key == NULL || strlen(key) <= 63);
+	CHECK(value > ctx->last && value < ctx->end);
+	CHECK(end > value && end <= ctx->end);
+	ctx->last = end;
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct members_ctx members;
 	const char *values[KEYS];
 	char *doc, buf[16];
 	size_t i, len;
@@ -116,6 +135,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (i = 0; i < KEYS; i++)
 			CHECK(values[i] == NULL);
 	}
+	members.doc = members.last = doc;
+	members.end = doc + size;
+	CHECK(lockout_json_iter_members(doc, member_cb, &members) ==
+	      (ret == 0 ? 0 : -1));
 	ret = lockout_json_get_int(doc, "a", &num);
 	CHECK(ret >= -1 && ret <= 1);
 	ret = lockout_json_get_string(doc, "user", buf, sizeof(buf));

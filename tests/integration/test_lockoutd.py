@@ -228,13 +228,14 @@ def db(d):
     return c
 
 
-def add_ban(d, target, kind="ip", expires_in=3600, observed=0):
+def add_ban(d, target, kind="ip", expires_in=3600, observed=0,
+            reason="test"):
     now = int(time.time())
     with db(d) as c:
         c.execute("INSERT INTO bans (target, kind, source, reason, rule, "
                   "created, expires, failures, evidence, observed) VALUES "
-                  "(?, ?, 'manual', 'test', 'manual', ?, ?, 0, '{}', ?)",
-                  (target, kind, now - 1,
+                  "(?, ?, 'manual', ?, 'manual', ?, ?, 0, '{}', ?)",
+                  (target, kind, reason, now - 1,
                    None if expires_in is None else now + expires_in,
                    observed))
 
@@ -463,6 +464,7 @@ def test_digest_and_protection_mail_delivered_by_dovecot_lda():
                 raise AssertionError("no digest; lockoutd log:\n" + ld.log())
             text = digest[0]
             assert "To: postmaster@example.org" in text, text
+            assert "From: lockoutd <root@" in text, text
             assert "192.0.2.20  (ip, auto, enforced)" in text, text
             assert "undo:     doveadm lockout unban 192.0.2.20\n" in \
                 text.replace("\r\n", "\n"), text
@@ -479,6 +481,46 @@ def test_digest_and_protection_mail_delivered_by_dovecot_lda():
                              ).fetchone()[0] == 0
         # one digest for the one ban, whatever the rounds since
         assert len([m for m in mailbox(d) if "new ban" in m]) == 1
+
+
+def test_mail_sender_setting_and_whole_reason():
+    """lockout_notify_from sets From:; a long reason is folded over
+    several lines, never cut; an invalid sender stops lockoutd."""
+    sender = "Mail Guard <guard@example.org>"
+    d = instance(lockout_notify=POSTMASTER, lockout_notify_interval="2 secs",
+                 lockout_notify_from=sender)
+    d.plugin_settings["lockout_sendmail"] = LDA_ARGS % (d.conf_path,
+                                                        POSTMASTER)
+    reason = "protected by hand: " + " ".join(
+        "reason-word-%d" % i for i in range(40)) + " END"
+    with Netns() as ns, d:
+        with Lockoutd(ns, d) as ld:
+            add_ban(d, "bob@example.org", kind="user", reason=reason)
+            try:
+                prot = wait_until("the protection mail", lambda: [
+                    m for m in mailbox(d) if "under protection" in m],
+                    timeout=15)
+            except AssertionError:
+                raise AssertionError("no mail; lockoutd log:\n" + ld.log())
+        text = prot[0].replace("\r\n", "\n")
+        assert "From: %s" % sender in text.splitlines(), text
+        assert all(len(ln) <= 78 for ln in text.splitlines()), text
+        unfolded = text.replace("\n" + " " * 12, " ")
+        assert "  reason:   %s\n" % reason in unfolded, text
+
+        for bad in ("guard", "Guard <guard@example.org", "a@b <c@d>",
+                    "guard@exa mple.org"):
+            conf = os.path.join(d.tmp, "bad.conf")
+            with open(conf, "w") as f:
+                if d.v24:
+                    f.write("dovecot_config_version = %s\n"
+                            "lockout_notify_from = %s\n"
+                            % (".".join(map(str, d.dovecot_version)), bad))
+                else:
+                    f.write("plugin {\n  lockout_notify_from = %s\n}\n"
+                            % bad)
+            rc, out = run_lockoutd(ns, "-c", conf, "--once", d=d)
+            assert rc == 3 and "lockout_notify_from" in out, (bad, rc, out)
 
 
 def test_failed_sendmail_retried_next_round_without_root():

@@ -334,6 +334,22 @@ def test_observe_mode_never_refuses():
         assert all(b["state"] == "observed" for b in bans), bans
 
 
+def test_observe_mode_logs_would_refuse_at_info():
+    """observe mode says at info level (not only debug) which logins it
+    would refuse: for its own observed bans and for manual ones."""
+    with instance(lockout_mode="observe") as d:
+        imap_fail_many(d, "127.0.0.5", count=FAILURES * 2)
+        d.wait_for_log(r"lockout: Would ban 127\.0\.0\.5 ")
+        d.doveadm("lockout", "ban", "127.0.0.6", "-r", "by hand")
+        time.sleep(1.2)
+        for src in ("127.0.0.5", "127.0.0.6"):
+            mark = d.log_mark()
+            ok, line = imap_login(d, ALICE, USERS[ALICE], src=src)
+            assert ok, (src, line)
+            d.wait_for_log(r"Info: .*lockout: Would refuse: %s is banned"
+                           % re.escape(src), since=mark)
+
+
 def _unusable_db_instance(on_error):
     d = instance(lockout_on_error=on_error)
     os.makedirs(d.lockout_dir, exist_ok=True)

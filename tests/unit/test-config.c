@@ -248,6 +248,7 @@ static const char *const setting_names[] = {
 	/* issue 13: ip_spread */
 	"lockout_ip_spread_usernames", "lockout_ip_spread_window",
 	"lockout_ip_spread_ban_time",
+	"lockout_notify_from",
 };
 
 START_TEST(test_config_names)
@@ -406,6 +407,24 @@ static const struct {
 	  "25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 "
 	  "47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65",
 	  "65 ports, at most 64" },
+	/* issue 12: a mailbox for From: */
+	{ "lockout_notify_from", "guard", "lockout_notify_from: invalid "
+	  "value 'guard' (must be an address, local@domain, or Display Name "
+	  "<local@domain>, in ASCII)" },
+	{ "lockout_notify_from", "guard@example.org\r\nBcc: x@example.org",
+	  "(must not contain control characters)" },
+	{ "lockout_notify_from", "Guard <guard@example.org", "must be an" },
+	{ "lockout_notify_from", "a@b <c@d>", "must be an" },
+	{ "lockout_notify_from", "\"Guard\" <guard@example.org>", "must be" },
+	{ "lockout_notify_from", "guard@exa mple.org", "must be an" },
+	{ "lockout_notify_from", ".guard@example.org", "must be an" },
+	{ "lockout_notify_from", "guard@example..org", "must be an" },
+	{ "lockout_notify_from", "guard@example.org.", "must be an" },
+	{ "lockout_notify_from", "@example.org", "must be an" },
+	{ "lockout_notify_from", "guard@", "must be an" },
+	{ "lockout_notify_from", "G\xc3\xbc" "ard <guard@example.org>",
+	  "must be an" },
+	{ "lockout_notify_from", "<guard@example.org> x", "must be an" },
 	{ "lockout_bogus", "1", "unknown setting 'lockout_bogus'" },
 	{ "ip_failures", "1", "unknown setting 'ip_failures'" },
 	{ "LOCKOUT_IP_FAILURES", "1", "unknown setting" },
@@ -470,6 +489,11 @@ static const struct {
 	{ "lockout_firewall_ports", "ALL" },
 	{ "lockout_firewall_ports", "143" },
 	{ "lockout_firewall_ports", "1,65535" },
+	{ "lockout_notify_from", "" },
+	{ "lockout_notify_from", "guard@example.org" },
+	{ "lockout_notify_from", "Mail Guard <guard@mail.example.org>" },
+	{ "lockout_notify_from", "<guard@localhost>" },
+	{ "lockout_notify_from", "J. R. Postmaster <j.r+lockout@example.org>" },
 };
 
 static const struct {

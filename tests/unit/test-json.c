@@ -700,6 +700,60 @@ static void comma_locale_teardown(void)
 
 /* Every number reads as in the C locale, though the C library's own
    strtod() would stop at the '.' here. */
+/* lockout_json_iter_members(): every top-level member in order, with
+   where its value starts and ends; nothing when the document is bad. */
+struct members_ctx {
+	char out[512];
+	int stop_at, calls;
+};
+
+static int members_cb(const char *key, const char *value, void *context)
+{
+	struct members_ctx *ctx = context;
+	const char *end = lockout_json_value_end(value);
+	size_t len = strlen(ctx->out);
+
+	snprintf(ctx->out + len, sizeof(ctx->out) - len, "%s=%.*s;",
+		 key == NULL ? "(null)" : key, (int)(end - value), value);
+	return ++ctx->calls == ctx->stop_at ? -1 : 0;
+}
+
+START_TEST(test_json_iter_members)
+{
+	static const struct {
+		const char *json, *out;
+		int ret, stop_at;
+	} cases[] = {
+		{ "{}", "", 0, 0 },
+		{ " { \"a\" : 1 , \"b\":[\"x\",{\"c\":null}],\"d\":true,"
+		  "\"e\":\"s\\\"\"} ", "a=1;b=[\"x\",{\"c\":null}];d=true;"
+		  "e=\"s\\\"\";", 0, 0 },
+		{ "{\"a\":1,\"b\":2}", "a=1;", -1, 1 },
+		{ "{\"a\":1,\"a\":2}", "a=1;a=2;", 0, 0 },
+		{ "{\"k\\u0000\":1}", "(null)=1;", 0, 0 },
+		{ "{\"k1234567890123456789012345678901234567890123456789012345"
+		  "67890123\":-2.5e3}", "(null)=-2.5e3;", 0, 0 },
+		/* checked before the first call */
+		{ "{\"a\":1,\"b\":}", "", -1, 0 },
+		{ "{\"a\":1} x", "", -1, 0 },
+		{ "[1]", "", -1, 0 },
+		{ NULL, "", -1, 0 },
+	};
+	unsigned int i;
+
+	for (i = 0; i < N_ELEMENTS(cases); i++) {
+		struct members_ctx ctx;
+
+		memset(&ctx, 0, sizeof(ctx));
+		ctx.stop_at = cases[i].stop_at;
+		ck_assert_int_eq(lockout_json_iter_members(cases[i].json,
+							   members_cb, &ctx),
+				 cases[i].ret);
+		ck_assert_str_eq(ctx.out, cases[i].out);
+	}
+}
+END_TEST
+
 START_TEST(test_json_numbers_comma_locale)
 {
 	unsigned int i;
@@ -740,6 +794,7 @@ static Suite *json_suite(void)
 	tcase_add_loop_test(tc, test_json_get_double, 0,
 			    N_ELEMENTS(double_cases));
 	tcase_add_test(tc, test_json_find_values);
+	tcase_add_test(tc, test_json_iter_members);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 

@@ -1,0 +1,161 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#include "lib.h"
+#include "array.h"
+#include "str.h"
+#include "unichar.h"
+#include "doveadm-print.h"
+#include "doveadm-lockout.h"
+
+/* Aligned tables. doveadm's table formatter sizes its columns from the
+   first 100 rows and then narrows them, from the right, until the line fits
+   the terminal (80 columns when stdout is not one) - but never cuts a
+   value: a value wider than its narrowed column pushes every column after
+   it, and the rows no longer line up. So when the table is doveadm's
+   default (no -f was given; -f table is doveadm's own sizing) the rows are
+   held, every column but the last is padded to its widest value or title
+   (which leaves doveadm nothing to narrow but the last column), and the
+   free-text columns (the reason) come last, where running over pushes
+   nothing. With -f, values pass straight through in the given order. */
+
+struct table_column {
+	const char *key;
+	enum doveadm_print_header_flags flags;
+	bool last;
+	unsigned int width;
+};
+
+static struct {
+	pool_t pool;
+	bool aligned;
+	ARRAY(struct table_column) columns;
+	/* the held values, row after row, in the order given */
+	ARRAY_TYPE(const_string) values;
+} table;
+
+void doveadm_lockout_table_begin(void)
+{
+	i_assert(table.pool == NULL);
+	table.aligned = !doveadm_print_is_initialized();
+	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
+	table.pool = pool_alloconly_create("lockout table", 16384);
+	p_array_init(&table.columns, table.pool, 16);
+	p_array_init(&table.values, table.pool, 256);
+}
+
+void doveadm_lockout_table_header(const char *key,
+				  enum doveadm_print_header_flags flags,
+				  bool last)
+{
+	struct table_column *col;
+
+	if (!table.aligned) {
+		doveadm_print_header(key, key, flags);
+		return;
+	}
+	col = array_append_space(&table.columns);
+	col->key = p_strdup(table.pool, key);
+	col->flags = flags & ENUM_NEGATE(DOVEADM_PRINT_HEADER_FLAG_EXPAND);
+	col->last = last;
+	col->width = uni_utf8_strlen(key);
+}
+
+void doveadm_lockout_table_value(const char *value)
+{
+	struct table_column *col;
+	unsigned int len;
+
+	/* shown to people: escaped by the one rule (doveadm_lockout_print()),
+	   and aligned on what is shown */
+	value = doveadm_lockout_escape(value);
+	if (!table.aligned) {
+		doveadm_print(value);
+		return;
+	}
+	col = array_idx_modifiable(&table.columns, array_count(&table.values) %
+				   array_count(&table.columns));
+	len = uni_utf8_strlen(value);
+	if (len > col->width)
+		col->width = len;
+	value = p_strdup(table.pool, value);
+	array_push_back(&table.values, &value);
+}
+
+void doveadm_lockout_table_num(uintmax_t value)
+{
+	doveadm_lockout_table_value(dec2str(value));
+}
+
+/* value padded with spaces to width characters, on the left for a
+   right-justified column. */
+static const char *table_pad(const struct table_column *col,
+			     const char *value)
+{
+	unsigned int len = uni_utf8_strlen(value);
+	string_t *str;
+
+	if (len >= col->width)
+		return value;
+	str = t_str_new(strlen(value) + col->width - len);
+	if ((col->flags & DOVEADM_PRINT_HEADER_FLAG_RIGHT_JUSTIFY) != 0) {
+		for (; len < col->width; len++)
+			str_append_c(str, ' ');
+		str_append(str, value);
+	} else {
+		str_append(str, value);
+		for (; len < col->width; len++)
+			str_append_c(str, ' ');
+	}
+	return str_c(str);
+}
+
+/* The columns in printing order: the ones not marked last, then those. */
+static void table_order(ARRAY_TYPE(uint) *order)
+{
+	const struct table_column *cols;
+	unsigned int i, count, pass;
+
+	cols = array_get(&table.columns, &count);
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < count; i++) {
+			if (cols[i].last == (pass == 1))
+				array_push_back(order, &i);
+		}
+	}
+}
+
+void doveadm_lockout_table_end(void)
+{
+	const struct table_column *cols, *col;
+	const char *const *values;
+	ARRAY_TYPE(uint) order;
+	unsigned int i, row, count, value_count, last;
+	const unsigned int *idx;
+
+	if (table.pool == NULL)
+		return;
+	if (table.aligned) T_BEGIN {
+		t_array_init(&order, 16);
+		table_order(&order);
+		cols = array_get(&table.columns, &count);
+		values = array_get(&table.values, &value_count);
+		last = *array_idx(&order, count - 1);
+		/* the last column is not padded: doveadm may narrow it
+		   alone */
+		array_foreach(&order, idx) {
+			col = &cols[*idx];
+			doveadm_print_header(col->key, *idx == last ? col->key :
+					     table_pad(col, col->key),
+					     col->flags);
+		}
+		for (row = 0; row + count <= value_count; row += count) {
+			array_foreach(&order, idx) {
+				i = *idx;
+				doveadm_print(i == last ? values[row + i] :
+					      table_pad(&cols[i],
+							values[row + i]));
+			}
+		}
+	} T_END;
+	pool_unref(&table.pool);
+	i_zero(&table);
+}
