@@ -178,7 +178,10 @@ def test_doveadm_shows_hostile_usernames_escaped():
             assert esc in src, (esc, src)
         ub = shown(d, "lockout", "show", HOSTILE[1][0])
         assert user_ban in ub and "\\u009b2J" in ub, ub
-        assert '{"note":"\\x1b[5m\\u2066"}' in ub, ub
+        # its evidence's "note" is no member show knows (show prints the
+        # evidence as evidence_<key> fields of the engine's members): not
+        # shown at all, raw or escaped
+        assert "note" not in ub and "[5m" not in ub, ub
 
         # -f json: valid JSON, nothing raw in its text, the visible forms
         # in its values
