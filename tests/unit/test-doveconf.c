@@ -1,4 +1,5 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+#include "lockout-build-config.h"
 #include "lockout-doveconf.h"
 
 #include <check.h>
@@ -275,6 +276,7 @@ static void tmpdir_deinit(struct tmpdir *dir)
 	ck_assert_int_eq(rmdir(dir->path), 0);
 }
 
+#ifndef LOCKOUT_DOVECOT_24
 START_TEST(test_read_real_doveconf)
 {
 	struct lockout_config cfg;
@@ -323,6 +325,53 @@ START_TEST(test_read_real_doveconf_invalid)
 	tmpdir_deinit(&dir);
 }
 END_TEST
+#else
+/* Dovecot 2.4: the settings are at the top level, known to doveconf only
+   through our settings module, which a build tree has not installed: the
+   real doveconf must give the errors that say so. */
+#define CONFIG_24 "dovecot_config_version = 2.4.1\n" \
+	"dovecot_storage_version = 2.4.1\nprotocols = imap\nssl = no\n"
+
+START_TEST(test_read_real_doveconf)
+{
+	struct lockout_config cfg;
+	const char *path, *error = NULL;
+	struct tmpdir dir;
+
+	need_doveconf();
+	tmpdir_init(&dir);
+	/* no lockout_* setting: doveconf succeeds and prints nothing for
+	   our names */
+	path = tmpdir_write_str(&dir, "dovecot.conf", CONFIG_24, 0644);
+	ck_assert_int_eq(lockout_config_init(&cfg, &error), 0);
+	ck_assert_int_eq(lockout_doveconf_read_top(&cfg, DOVECONF_PATH, path,
+						   &error), -1);
+	ck_assert_msg(strstr(error, "settings module") != NULL, "%s", error);
+	lockout_config_free(&cfg);
+	tmpdir_deinit(&dir);
+}
+END_TEST
+
+START_TEST(test_read_real_doveconf_invalid)
+{
+	struct lockout_config cfg;
+	const char *path, *error = NULL;
+	struct tmpdir dir;
+
+	need_doveconf();
+	tmpdir_init(&dir);
+	/* a lockout_* setting without the module: doveconf refuses it */
+	path = tmpdir_write_str(&dir, "dovecot.conf",
+		CONFIG_24 "lockout_ip_window = 5 mins\n", 0644);
+	ck_assert_int_eq(lockout_config_init(&cfg, &error), 0);
+	ck_assert_int_eq(lockout_doveconf_read_top(&cfg, DOVECONF_PATH, path,
+						   &error), -1);
+	ck_assert_msg(strstr(error, "exit status") != NULL, "%s", error);
+	lockout_config_free(&cfg);
+	tmpdir_deinit(&dir);
+}
+END_TEST
+#endif
 
 START_TEST(test_read_missing_config)
 {
