@@ -499,7 +499,7 @@ def test_usernames_dovecot_refuses_count_for_their_source():
         assert show["state"] == "banned" and show["rule"] == "ip_failures"
         assert show["history_failures"] == len(BAD_NAMES), show
         assert show["history_refused"] == 2, show
-        assert show["users"] == "" and show["distinct_users"] == "0", show
+        assert show["users"] == "" and show["distinct_users"] == 0, show
 
 
 def test_usernames_dovecot_refuses_count_with_every_mechanism():
