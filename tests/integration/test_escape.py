@@ -26,7 +26,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from lockout_harness import (  # noqa: E402
-    Dovecot, HarnessError, find_lockout_modules, main)
+    Dovecot, HarnessError, _child_env, find_lockout_modules, main)
 from test_lockoutd import (  # noqa: E402
     Lockoutd, Netns, lockoutd_bin, wait_until)
 
@@ -137,8 +137,7 @@ def doveadm_raw(d, *args, input=None):
                           list(args))
     r = subprocess.run(argv, input=input, stdin=None if input is not None
                        else subprocess.DEVNULL, capture_output=True,
-                       timeout=60, env={"PATH": "/usr/sbin:/usr/bin:/sbin:"
-                                        "/bin", "LC_ALL": "C"})
+                       timeout=60, env=_child_env())
     return r.returncode, r.stdout, r.stderr
 
 
