@@ -1,5 +1,6 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
 #include "lib.h"
+#include "write-full.h"
 #include "doveadm.h"
 #include "doveadm-lockout.h"
 #include "lockout-args.h"
@@ -40,22 +41,6 @@ static int export_ban(const struct lockout_ban *ban, void *context)
 	return 0;
 }
 
-static int export_write_fd(int fd, const char *data, size_t len)
-{
-	ssize_t ret;
-
-	while (len > 0) {
-		ret = write(fd, data, len);
-		if (ret < 0 && errno == EINTR)
-			continue;
-		if (ret <= 0)
-			return -1;
-		data += ret;
-		len -= ret;
-	}
-	return 0;
-}
-
 static int export_write_file(const struct doveadm_cmd_context *cctx,
 			     const char *path, const char *data, size_t len)
 {
@@ -69,7 +54,7 @@ static int export_write_file(const struct doveadm_cmd_context *cctx,
 				     tmp);
 		return -1;
 	}
-	if (export_write_fd(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (write_full(fd, data, len) < 0 || fsync(fd) < 0) {
 		doveadm_lockout_fail(cctx, EX_IOERR, "write(%s) failed: %m",
 				     tmp);
 		i_close_fd(&fd);
@@ -119,8 +104,8 @@ static void cmd_lockout_export(struct doveadm_cmd_context *cctx)
 				       "lockout export: Out of memory");
 		}
 		if (path == NULL || strcmp(path, "-") == 0) {
-			if (export_write_fd(STDOUT_FILENO, text,
-					    ctx.out.len) < 0) {
+			if (write_full(STDOUT_FILENO, text,
+				       ctx.out.len) < 0) {
 				doveadm_lockout_fail(cctx, EX_IOERR,
 					"write(stdout) failed: %m");
 			}
