@@ -41,7 +41,8 @@
 /* A known device's last_seen is persisted again only after this long. */
 #define POLICY_DEVICE_REFRESH_SECS 3600
 /* Sources with password checks in flight tracked at once (a table of
-   their own, entries freed when their last check ends). */
+   their own, entries freed when their last check ends); never more than
+   lockout_max_sources, which bounds every per-source table. */
 #define POLICY_INFLIGHT_SOURCES 4096
 /* Reservations older than this are forgotten: no password check takes
    longer (Dovecot times auth requests out sooner). */

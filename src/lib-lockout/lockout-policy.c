@@ -49,8 +49,10 @@ lockout_policy_create(const struct lockout_config *cfg,
 						  sizeof(struct account));
 	policy->devices = lockout_satable_create(cfg->max_known_devices,
 						 sizeof(struct device));
-	policy->inflight = lockout_satable_create(POLICY_INFLIGHT_SOURCES,
-						  sizeof(struct inflight));
+	policy->inflight = lockout_satable_create(
+		cfg->max_sources < POLICY_INFLIGHT_SOURCES ?
+		cfg->max_sources : POLICY_INFLIGHT_SOURCES,
+		sizeof(struct inflight));
 	if (policy->sources == NULL || policy->history == NULL ||
 	    policy->accounts == NULL || policy->devices == NULL ||
 	    policy->inflight == NULL) {
