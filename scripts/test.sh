@@ -141,7 +141,8 @@ if [ "${LOCKOUT_SKIP_TREES:-0}" != 1 ]; then
 	# the product built in the tree (the run above built it), its
 	# doveadm commands, lockoutd and simulate against a private 2.4.1
 	echo "== integration tests on Dovecot 2.4.1 (Debian 13 tree)"
-	for t in test_doveadm test_lockoutd test_simulate test_skeleton test_policy; do
+	for t in test_doveadm test_lockoutd test_simulate test_skeleton test_policy \
+		 test_docker_mailserver; do
 		start=$(date +%s)
 		run_counted timeout 900 ./scripts/test-in-tree.sh -r trixie \
 			--no-build tests/integration/$t.py

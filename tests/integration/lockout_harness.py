@@ -1105,6 +1105,17 @@ shutdown_clients = yes
         return self._run_with_modules(DOVECONF_BIN, args, check, timeout,
                                       None)
 
+    def doveconf_n_passdbs(self):
+        """`doveconf -n` (which must print no warning): returns its output
+        and the drivers of the passdbs in the order Dovecot consults
+        them."""
+        _, out, err = self.doveconf("-n")
+        if "Warning" in err:
+            raise HarnessError("doveconf -n warns: %s" % err)
+        blocks = re.findall(r"^passdb[^{\n]*\{\n(.*?)^\}", out, re.M | re.S)
+        return out, [re.search(r"^\s*driver = (\S+)", b, re.M).group(1)
+                     for b in blocks]
+
     def modules_argv(self, argv):
         """argv run with this instance's modules where Dovecot looks for
         them (a private mount namespace; the same pid: everything execs),

@@ -540,5 +540,65 @@ def test_passdb_order_is_checked():
                        r"auth-lockout\.conf\.ext")
 
 
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+
+def _example(name, v24):
+    path = os.path.join(REPO, "conf.d", "2.4" if v24 else "", name)
+    with open(path) as f:
+        return f.read()
+
+
+def test_conf_examples_work_as_shipped():
+    """conf.d's examples in the running Dovecot's syntax (conf.d/ for 2.3,
+    conf.d/2.4/ for 2.4) with every setting uncommented at the value shown
+    (lockout_db aside: the instance's own): Dovecot takes them, the lockout
+    passdb comes first, and it bans and refuses."""
+    d = Dovecot(module_dirs=find_lockout_modules(), users=dict(USERS),
+                passdb_lockout=False, auth_conf="")
+    settings = re.sub(r"^(\s*)#(lockout_(?!db )\w+ =)", r"\1\2",
+                      _example("90-lockout.conf", d.v24), flags=re.M)
+    assert settings.count("lockout_ip_failures = 10\n") == 1, settings
+    # loopback is in the example's lockout_allow_networks: the clients
+    # below come from 127.0.0.x, so it is left out here
+    settings += ("lockout_allow_networks =\n" if d.v24 else
+                 "plugin {\n  lockout_allow_networks =\n}\n")
+    # after the example's passdb, the harness's passwd-file (2.3 has
+    # no passdb names; 2.4 takes them from the block names)
+    if d.v24:
+        users = ("passdb passwd-file {\n"
+                 "  passwd_file_path = %s\n"
+                 "  default_password_scheme = PLAIN\n"
+                 "  auth_username_format = %%{user}\n}\n"
+                 "userdb passwd-file {\n"
+                 "  passwd_file_path = %s\n"
+                 "  auth_username_format = %%{user}\n}\n"
+                 % (d.passwd_path, d.passwd_path))
+    else:
+        users = ("passdb {\n  driver = passwd-file\n"
+                 "  args = scheme=PLAIN username_format=%%u %s\n}\n"
+                 "userdb {\n  driver = passwd-file\n"
+                 "  args = username_format=%%u %s\n}\n"
+                 % (d.passwd_path, d.passwd_path))
+    d.auth_conf = _example("auth-lockout.conf.ext", d.v24) + users
+    d.extra_conf = settings
+    with d:
+        out, drivers = d.doveconf_n_passdbs()
+        assert drivers == ["lockout", "passwd-file"], (drivers, out)
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.2")
+        assert ok, line
+        # the example's lockout_ip_failures (10) distinct failures ban
+        mark = d.log_mark()
+        parallel(lambda i: imap_login(d, ALICE, "guess-%d" % i,
+                                      src="127.0.0.3"),
+                 [(i,) for i in range(10)])
+        d.wait_for_log(r"lockout: Banned 127\.0\.0\.3 ", since=mark)
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.3")
+        assert not ok, line
+        ok, line = imap_login(d, BOB, USERS[BOB], src="127.0.0.2")
+        assert ok, line
+
+
 if __name__ == "__main__":
     main(globals())

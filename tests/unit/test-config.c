@@ -275,6 +275,60 @@ START_TEST(test_config_names)
 }
 END_TEST
 
+/* The settings examples (conf.d/90-lockout.conf for Dovecot 2.3,
+   conf.d/2.4/90-lockout.conf for 2.4) name every setting once, commented
+   out at its default, as their header says. */
+static const char *const example_files[] = {
+	LOCKOUT_SRCDIR "/conf.d/90-lockout.conf",
+	LOCKOUT_SRCDIR "/conf.d/2.4/90-lockout.conf",
+};
+
+START_TEST(test_config_examples)
+{
+	const char *path = example_files[_i];
+	unsigned int seen[N_ELEMENTS(setting_names)] = { 0 };
+	char line[1024], *p, *eq, *value;
+	unsigned int lineno = 0;
+	size_t i, len;
+	FILE *f;
+
+	f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "%s: %m", path);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		len = strlen(line);
+		ck_assert_msg(len > 0 && line[len - 1] == '\n',
+			      "%s:%u: line too long", path, lineno);
+		line[len - 1] = '\0';
+		p = line + strspn(line, " ");
+		if (strncmp(p, "#lockout_", 9) != 0)
+			continue;
+		p++;
+		eq = strstr(p, " =");
+		ck_assert_msg(eq != NULL && (eq[2] == ' ' || eq[2] == '\0'),
+			      "%s:%u: no \" = \"", path, lineno);
+		*eq = '\0';
+		value = eq[2] == '\0' ? eq + 2 : eq + 3;
+		for (i = 0; i < lockout_config_count(); i++) {
+			if (strcmp(lockout_config_name(i), p) == 0)
+				break;
+		}
+		ck_assert_msg(i < lockout_config_count(),
+			      "%s:%u: unknown setting %s", path, lineno, p);
+		seen[i]++;
+		ck_assert_msg(strcmp(value, lockout_config_default(i)) == 0,
+			      "%s:%u: %s = %s, but the default is \"%s\"",
+			      path, lineno, p, value,
+			      lockout_config_default(i));
+	}
+	fclose(f);
+	for (i = 0; i < lockout_config_count(); i++) {
+		ck_assert_msg(seen[i] == 1, "%s: %s is there %u times",
+			      path, lockout_config_name(i), seen[i]);
+	}
+}
+END_TEST
+
 /* A value no setting accepts: each must reject it and name itself. */
 START_TEST(test_config_set_rejects_all)
 {
@@ -795,6 +849,8 @@ static Suite *config_suite(void)
 			    N_ELEMENTS(interval_strs));
 	tcase_add_test(tc, test_config_defaults);
 	tcase_add_test(tc, test_config_names);
+	tcase_add_loop_test(tc, test_config_examples, 0,
+			    N_ELEMENTS(example_files));
 	tcase_add_loop_test(tc, test_config_set_rejects_all, 0,
 			    N_ELEMENTS(setting_names));
 	tcase_add_loop_test(tc, test_config_set_invalid, 0,
