@@ -3,15 +3,31 @@
 (not a test: it asserts nothing).
 
 A private Dovecot (as in the integration tests) gets a stream of PLAIN
-authentications over its auth-client socket: failures from many addresses
-and usernames (so that the policy engine counts them and the write queue
-aggregates and writes them) and some successes. lockout_mode=observe, so
-that every attempt reaches the password check. Reported: the auth
-process's user+system CPU (from /proc/<pid>/stat) divided by the number of
-authentications, for Dovecot without the plugin and with it.
+authentications over its auth-client socket. Workloads (--workload, one
+or more):
+  mixed    80% failures from many addresses and usernames (so that the
+           policy engine counts them and the write queue aggregates and
+           writes them), 20% successes; lockout_mode=observe, so that every
+           attempt reaches the password check (the default);
+  success  only successes (alice and bob from 200 addresses);
+  failure  only failures, as in mixed, observe mode;
+  refused  the failures of "failure" from addresses banned beforehand
+           (doveadm lockout ban of their /16s), enforce mode: the plugin
+           refuses each before the password check. Without the plugin the
+           same requests are plain failures.
+Reported per workload: the auth process's user+system CPU (from
+/proc/<pid>/stat) divided by the number of authentications, for Dovecot
+without the plugin and with it, and their ratio. For "success" also the
+median time the client waits for the answer to one request sent alone
+(failures are answered from Dovecot's own timer, every 0.5 s on 2.3, so
+their wait says nothing of the plugin); for "refused" with the plugin, the
+time to refusal: from a `doveadm lockout ban` of an address (another
+process's commit) to the first refused login from it, polled every 10 ms.
 
-Run as root after building:
+Run as root after building (or inside a Debian tree: scripts/test-in-tree.sh
+-r trixie --no-build bench/auth-cpu.py, for Dovecot 2.4):
   /usr/bin/python3 bench/auth-cpu.py [--auths N] [--rounds R]
+      [--workload mixed|success|failure|refused ...]
       [--modules DIR]   (a directory holding lib20_lockout_auth.so and
                          lib20_doveadm_lockout_plugin.so; default: the build)
       [--plugin-only]   (skip Dovecot without the plugin, e.g. to compare
@@ -29,9 +45,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "tests", "integration"))
 
 from lockout_harness import (  # noqa: E402
-    AUTH_MODULE, DOVEADM_MODULE, AuthClient, Dovecot, find_lockout_modules)
+    AUTH_MODULE, DOVEADM_MODULE, AuthClient, Dovecot, dovecot_version,
+    find_lockout_modules)
 
-USERS = {"alice@example.org": "alice-secret", "bob@example.org": "bob-secret"}
+USERS = {"alice@example.org": "alice-secret", "bob@example.org": "bob-secret",
+         # never attacked by the workloads (alice and bob end up protected)
+         "carol@example.org": "carol-secret"}
 CHUNK = 500
 
 
@@ -41,11 +60,16 @@ def cpu_ticks(pid):
     return int(rest[11]) + int(rest[12])
 
 
-def workload(count, seed):
+# the /16s the failures come from (banned for the "refused" workload)
+FAILURE_NETS = ["10.%d.0.0/16" % n for n in range(1, 8)]
+LATENCY_SAMPLES = 300
+
+
+def workload(count, seed, kind="mixed"):
     rnd = random.Random(seed)
     out = []
     for i in range(count):
-        if i % 5 == 0:
+        if kind == "success" or (kind == "mixed" and i % 5 == 0):
             out.append(("alice@example.org", "alice-secret",
                         {"rip": "10.9.0.%d" % (i % 200 + 1)}))
         else:
@@ -58,8 +82,11 @@ def workload(count, seed):
     return out
 
 
-def run(module_dirs, plugin, auths, seed):
-    settings = {"lockout_mode": "observe", "lockout_ip_failures": "5",
+def run(module_dirs, plugin, auths, seed, kind):
+    """-> (CPU seconds of the auth process for the auths, median latency
+    in seconds of one request sent alone)"""
+    settings = {"lockout_mode": "enforce" if kind == "refused" else
+                "observe", "lockout_ip_failures": "5",
                 "lockout_allow_networks": ""}
     d = Dovecot(module_dirs=module_dirs, users=dict(USERS),
                 plugin_settings=settings if plugin else {},
@@ -67,18 +94,67 @@ def run(module_dirs, plugin, auths, seed):
     with d:
         # warm up: the first requests load the passwd-file and caches
         with AuthClient(d) as c:
-            c.plain_many(workload(200, seed + 1), service="imap")
+            c.plain_many(workload(200, seed + 1, "mixed"), service="imap")
+        if plugin and kind == "refused":
+            for net in FAILURE_NETS:
+                d.doveadm("lockout", "ban", "-r", "bench", net)
+            time.sleep(1.5)  # the auth process follows within a second
         pid = d.pids("auth")[0]
-        attempts = workload(auths, seed)
+        attempts = workload(auths, seed, kind)
         before = cpu_ticks(pid)
-        t0 = time.monotonic()
         with AuthClient(d) as c:
             for i in range(0, len(attempts), CHUNK):
-                c.plain_many(attempts[i:i + CHUNK], service="imap")
-        wall = time.monotonic() - t0
+                answers = c.plain_many(attempts[i:i + CHUNK],
+                                       service="imap")
+                if kind == "success":
+                    assert all(a[0] for a in answers), answers[:3]
+                elif kind != "mixed":
+                    assert not any(a[0] for a in answers), answers[:3]
         ticks = cpu_ticks(pid) - before
+        wait = None
+        if kind == "success":
+            latencies = []
+            with AuthClient(d) as c:
+                for a in workload(LATENCY_SAMPLES, seed + 2, kind):
+                    t0 = time.monotonic()
+                    c.plain_many([a], service="imap")
+                    latencies.append(time.monotonic() - t0)
+            latencies.sort()
+            wait = latencies[len(latencies) // 2]
+        elif kind == "refused" and plugin:
+            wait = time_to_refusal(d)
     hz = os.sysconf("SC_CLK_TCK")
-    return ticks / hz, wall
+    return ticks / hz, wait
+
+
+def time_to_refusal(d, samples=5):
+    """A ban written by another process (doveadm lockout ban): the median
+    time from its commit (doveadm's exit) to the sending of the first login
+    with the right password from the banned address that is refused,
+    polled every 10 ms."""
+    times = []
+    with AuthClient(d) as c:
+        for i in range(samples):
+            rip = "10.200.0.%d" % (i + 1)
+            ok, line, _ = c.plain("carol@example.org", "carol-secret",
+                                  service="imap", rip=rip)
+            assert ok, line
+            d.doveadm("lockout", "ban", "-r", "bench", rip)
+            t0 = time.monotonic()
+            while True:
+                sent = time.monotonic()
+                ok, line, _ = c.plain("carol@example.org", "carol-secret",
+                                      service="imap", rip=rip)
+                if not ok:
+                    break
+                if sent - t0 > 10:
+                    raise RuntimeError("%s not refused within 10 s" % rip)
+                time.sleep(0.01)
+            # the answer of a refusal comes from Dovecot's failure timer:
+            # what counts is when the refused request was sent
+            times.append(sent - t0)
+    times.sort()
+    return times[len(times) // 2]
 
 
 def main():
@@ -87,24 +163,43 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--modules")
     ap.add_argument("--plugin-only", action="store_true")
+    ap.add_argument("--workload", nargs="+", default=["mixed"],
+                    choices=["mixed", "success", "failure", "refused"])
     args = ap.parse_args()
     if args.modules:
         dirs = {"auth": [os.path.join(args.modules, AUTH_MODULE)],
                 "doveadm": [os.path.join(args.modules, DOVEADM_MODULE)]}
     else:
         dirs = find_lockout_modules()
-    print("auth process CPU per authentication (%d auths, 80%% failures, "
-          "observe mode), %d rounds" % (args.auths, args.rounds))
-    for plugin in (True,) if args.plugin_only else (False, True):
-        figures = []
-        for r in range(args.rounds):
-            cpu, wall = run(dirs if plugin else {}, plugin, args.auths,
-                            1000 + r)
-            figures.append(cpu * 1e6 / args.auths)
-        figures.sort()
-        print("  %-14s median %6.1f us  (min %.1f, max %.1f)"
-              % ("with plugin" if plugin else "without plugin",
-                 figures[len(figures) // 2], figures[0], figures[-1]))
+    print("auth process CPU per authentication (%d auths per round, %d "
+          "rounds; median, min, max)" % (args.auths, args.rounds))
+    print("Dovecot %s, %s" % (".".join(map(str, dovecot_version())),
+                              os.uname().machine))
+    for kind in args.workload:
+        medians = {}
+        for plugin in (True,) if args.plugin_only else (False, True):
+            figures, waits = [], []
+            for r in range(args.rounds):
+                cpu, wait = run(dirs if plugin else {}, plugin, args.auths,
+                                1000 + r, kind)
+                figures.append(cpu * 1e6 / args.auths)
+                if wait is not None:
+                    waits.append(wait * 1e3)
+            figures.sort()
+            waits.sort()
+            medians[plugin] = figures[len(figures) // 2]
+            extra = ""
+            if waits and kind == "success":
+                extra = "  answer in %.2f ms" % waits[len(waits) // 2]
+            elif waits:
+                extra = ("  refused %.0f ms after a doveadm ban"
+                         % waits[len(waits) // 2])
+            print("  %-8s %-14s CPU %6.1f us (min %.1f, max %.1f)%s"
+                  % (kind, "with plugin" if plugin else "without plugin",
+                     medians[plugin], figures[0], figures[-1], extra))
+        if len(medians) == 2 and medians[False] > 0:
+            print("  %-8s ratio %.2f" % (kind, medians[True] /
+                                         medians[False]))
 
 
 if __name__ == "__main__":
