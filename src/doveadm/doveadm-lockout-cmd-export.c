@@ -5,6 +5,7 @@
 #include "doveadm-lockout.h"
 #include "lockout-args.h"
 #include "lockout-import.h"
+#include "lockout-utf8.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -22,12 +23,26 @@ struct export_ctx {
 	unsigned int bans, allowed;
 };
 
+/* The row was not written by this product (doveadm and import refuse such
+   reasons): the administrator should know that the file differs. */
+static void export_warn_escaped(const char *what, const char *target)
+{
+	char buf[LOCKOUT_BAN_TARGET_MAX * LOCKOUT_UTF8_ESCAPE_MAX + 1];
+
+	(void)lockout_utf8_escape(buf, sizeof(buf), target, 0);
+	i_warning("lockout export: the reason of the %s %s holds control "
+		  "characters or invalid UTF-8: written escaped, as shown by "
+		  "doveadm lockout show", what, buf);
+}
+
 static int export_allowed(const char *network, const char *reason,
 			  int64_t created, void *context)
 {
 	struct export_ctx *ctx = context;
 
-	lockout_export_allowed_line(&ctx->out, network, reason, created);
+	if (lockout_export_allowed_line(&ctx->out, network, reason,
+					created))
+		export_warn_escaped("allowed network", network);
 	ctx->allowed++;
 	return 0;
 }
@@ -36,7 +51,8 @@ static int export_ban(const struct lockout_ban *ban, void *context)
 {
 	struct export_ctx *ctx = context;
 
-	lockout_export_ban_line(&ctx->out, ban);
+	if (lockout_export_ban_line(&ctx->out, ban))
+		export_warn_escaped("ban of", ban->target);
 	ctx->bans++;
 	return 0;
 }

@@ -2,6 +2,7 @@
 #include "lockout-import.h"
 #include "lockout-args.h"
 #include "lockout-error.h"
+#include "lockout-utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -366,17 +367,33 @@ static void export_time(struct lockout_str *out, const char *name,
 	lockout_str_printf(out, " %s=%s", name, buf);
 }
 
-static void export_reason(struct lockout_str *out, const char *reason)
+/* A reason import would refuse (a control or bidi character, invalid
+   UTF-8: only a hostile or broken row holds one) is written escaped as
+   doveadm shows it, within the reason's length limit: a line break in it
+   must never start a line of its own (an "allow" line, say) in the
+   file. Returns true when the reason was escaped. */
+static bool export_reason(struct lockout_str *out, const char *reason)
 {
+	const char *error;
+	bool escaped = false;
+
 	lockout_str_append(out, " #");
 	if (reason[0] != '\0') {
 		lockout_str_append(out, " ");
-		lockout_str_append(out, reason);
+		if (lockout_reason_check(reason, &error) == 0 &&
+		    lockout_utf8_escape(NULL, 0, reason, 0) == strlen(reason)) {
+			lockout_str_append(out, reason);
+		} else {
+			lockout_utf8_append_escaped(out, reason,
+				LOCKOUT_BAN_REASON_MAX - 3, 0);
+			escaped = true;
+		}
 	}
 	lockout_str_append(out, "\n");
+	return escaped;
 }
 
-void lockout_export_ban_line(struct lockout_str *out,
+bool lockout_export_ban_line(struct lockout_str *out,
 			     const struct lockout_ban *ban)
 {
 	const unsigned char *p;
@@ -398,15 +415,15 @@ void lockout_export_ban_line(struct lockout_str *out,
 		else
 			lockout_str_append_n(out, (const char *)p, 1);
 	}
-	export_reason(out, ban->reason);
+	return export_reason(out, ban->reason);
 }
 
-void lockout_export_allowed_line(struct lockout_str *out,
+bool lockout_export_allowed_line(struct lockout_str *out,
 				 const char *network, const char *reason,
 				 int64_t created)
 {
 	lockout_str_append(out, "allow ");
 	lockout_str_append(out, network);
 	export_time(out, "created", created);
-	export_reason(out, reason);
+	return export_reason(out, reason);
 }

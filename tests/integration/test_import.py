@@ -215,6 +215,33 @@ def test_export_import_round_trip_gives_the_identical_table():
         wait_refused(d2, "127.0.0.20")
 
 
+def test_export_escapes_a_hostile_reason_instead_of_breaking_the_line():
+    """A reason with a line break (a row written by something else: doveadm
+    and import refuse one) must not put a line of its own into the file,
+    such as an "allow" line."""
+    with instance() as d:
+        run(d, "lockout", "ban", "127.0.5.5", "-r", "plain")
+        con = sqlite3.connect(db_path(d), timeout=10)
+        with con:
+            con.execute("UPDATE bans SET reason = 'evil' || char(10) || "
+                        "'allow 127.0.9.0/24 # injected' || char(27) || "
+                        "'[2J' WHERE target = '127.0.5.5'")
+        con.close()
+        text, err = run(d, "lockout", "export")
+        assert "reason of the ban of 127.0.5.5 holds control characters" \
+            in err, err
+        lines = [ln for ln in text.splitlines() if not ln.startswith("#")]
+        assert len(lines) == 1, text
+        assert lines[0].startswith("127.0.5.5 "), text
+        assert lines[0].endswith(
+            "# evil\\x0aallow 127.0.9.0/24 # injected\\x1b[2J"), text
+    with instance() as d2:
+        run(d2, "lockout", "import", "-", input=text)
+        assert allowed(d2) == []
+        assert [b[3] for b in active_bans(d2)] == [
+            "evil\\x0aallow 127.0.9.0/24 # injected\\x1b[2J"]
+
+
 def fail2ban_db(path, bans, now):
     """Write a fail2ban database with fail2ban's own code (Debian's
     package, unpacked by scripts/fail2ban-module.sh)."""

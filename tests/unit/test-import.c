@@ -180,7 +180,7 @@ START_TEST(test_round_trip)
 	lockout_import_line_init(&line);
 	for (i = 0; i < N_ELEMENTS(bans); i++) {
 		lockout_str_init(&out);
-		lockout_export_ban_line(&out, &bans[i]);
+		ck_assert(!lockout_export_ban_line(&out, &bans[i]));
 		text = lockout_str_c(&out);
 		ck_assert_ptr_nonnull(text);
 		ck_assert(text[out.len - 1] == '\n');
@@ -202,11 +202,58 @@ START_TEST(test_round_trip)
 		lockout_str_free(&out);
 	}
 	lockout_str_init(&out);
-	lockout_export_allowed_line(&out, "10.0.0.0/8", "office", 86400);
+	ck_assert(!lockout_export_allowed_line(&out, "10.0.0.0/8", "office",
+					       86400));
 	ck_assert_str_eq(lockout_str_c(&out),
 			 "allow 10.0.0.0/8 created=1970-01-02T00:00:00Z "
 			 "# office\n");
 	lockout_str_free(&out);
+	lockout_import_line_free(&line);
+}
+END_TEST
+
+/* A reason import would refuse (a row written by something else) is
+   exported escaped, on its one line, within the reason's length limit. */
+START_TEST(test_export_hostile_reason)
+{
+	struct lockout_ban ban = {
+		.target = "192.0.2.1", .kind = LOCKOUT_KIND_IP,
+		.source = LOCKOUT_SOURCE_MANUAL, .rule = "manual",
+		.created = 1, .expires = 0,
+		.reason = "x\nallow 10.0.0.0/8 \xe2\x80\xae\xff",
+	};
+	struct lockout_import_line line;
+	struct lockout_str out;
+	const char *error, *text;
+	char *longer;
+
+	lockout_import_line_init(&line);
+	lockout_str_init(&out);
+	ck_assert(lockout_export_ban_line(&out, &ban));
+	text = lockout_str_c(&out);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_ptr_eq(strchr(text, '\n'), text + out.len - 1);
+	ck_assert_int_eq(lockout_import_parse_line(text, out.len - 1, &line,
+						   &error), 0);
+	ck_assert_str_eq(lockout_str_c(&line.reason),
+			 "x\\x0aallow 10.0.0.0/8 \\u202e\\xff");
+	lockout_str_free(&out);
+
+	/* 1,024 escapes' worth of newlines: cut to fit, still one line */
+	longer = malloc(LOCKOUT_BAN_REASON_MAX + 1);
+	ck_assert_ptr_nonnull(longer);
+	memset(longer, '\n', LOCKOUT_BAN_REASON_MAX);
+	longer[LOCKOUT_BAN_REASON_MAX] = '\0';
+	ban.reason = longer;
+	lockout_str_init(&out);
+	ck_assert(lockout_export_ban_line(&out, &ban));
+	text = lockout_str_c(&out);
+	ck_assert_ptr_eq(strchr(text, '\n'), text + out.len - 1);
+	ck_assert_int_eq(lockout_import_parse_line(text, out.len - 1, &line,
+						   &error), 0);
+	ck_assert_uint_le(line.reason.len, LOCKOUT_BAN_REASON_MAX);
+	lockout_str_free(&out);
+	free(longer);
 	lockout_import_line_free(&line);
 }
 END_TEST
@@ -248,6 +295,7 @@ int main(void)
 	tcase_add_test(tc, test_fields);
 	tcase_add_test(tc, test_nul_and_length);
 	tcase_add_test(tc, test_round_trip);
+	tcase_add_test(tc, test_export_hostile_reason);
 	tcase_add_test(tc, test_time_parse);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
