@@ -6,6 +6,7 @@
 #include "lockoutd-rows.h"
 #include "lockoutd-sync.h"
 #include "lockout-error.h"
+#include "lockout-store-sql.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +28,8 @@ enum mail_kind {
 struct lockoutd_daemon {
 	const struct lockoutd_daemon_settings *set;
 	struct lockout_store *store;
+	/* the caller's pointer to it, updated when it is reopened */
+	struct lockout_store **store_owner;
 	struct lockoutd_fw *fw;
 	struct lockoutd_mailer *mailer;
 	struct lockoutd_sync *sync;
@@ -44,6 +48,12 @@ struct lockoutd_daemon {
 	bool need_full, need_sync;
 	int64_t next_digest, next_protection;
 	int64_t next_metrics;
+	/* the table's file was deleted or replaced: its successor is
+	   reopened once the same file has been there for a whole check */
+	int64_t next_file_check;
+	bool file_lost;
+	dev_t next_dev;
+	ino_t next_ino;
 
 	enum mail_kind mail_kind;
 	struct lockoutd_mail mail;
@@ -58,7 +68,7 @@ static int64_t clock_msecs(clockid_t clock)
 }
 
 int lockoutd_daemon_create(const struct lockoutd_daemon_settings *set,
-			   struct lockout_store *store,
+			   struct lockout_store **store,
 			   struct lockoutd_fw *fw,
 			   struct lockoutd_mailer *mailer,
 			   struct lockoutd_daemon **daemon_r,
@@ -75,7 +85,8 @@ int lockoutd_daemon_create(const struct lockoutd_daemon_settings *set,
 		return -1;
 	}
 	daemon->set = set;
-	daemon->store = store;
+	daemon->store = *store;
+	daemon->store_owner = store;
 	daemon->fw = fw;
 	daemon->mailer = mailer;
 	lockoutd_plan_init(&daemon->plan);
@@ -486,6 +497,62 @@ static bool daemon_signals(struct lockoutd_daemon *daemon, int signal_fd,
 	return true;
 }
 
+/* --- the table's file deleted or replaced ------------------------------- */
+
+/* A wrong rm, a cleanup script, a backup copied over it: SQLite keeps
+   reading the file lockoutd opened, which nobody writes any more. The auth
+   process notices the same and writes the table back at the path
+   (docs/faults.md); lockoutd reopens what is there once the same file has
+   been there at two checks in a row (a foreign file the auth process moves
+   aside in between is never taken), and meanwhile keeps the firewall as
+   it is. Never creates the table. */
+static void daemon_check_file(struct lockoutd_daemon *daemon, int64_t mono)
+{
+	const char *path = daemon->set->cfg->db, *error;
+	enum lockout_store_file_state state;
+	struct lockout_store *store;
+	struct stat st;
+	int err;
+
+	if (mono < daemon->next_file_check)
+		return;
+	daemon->next_file_check = mono + LOCKOUTD_FILE_CHECK_MSECS;
+	if (!daemon->file_lost) {
+		state = lockout_store_file_state(daemon->store, &err);
+		if (state != LOCKOUT_STORE_FILE_DELETED &&
+		    state != LOCKOUT_STORE_FILE_REPLACED)
+			return;
+		log_error("ban table %s was %s while in use: the firewall "
+			  "keeps what it has, and the table is reopened once "
+			  "the auth process has written it back",
+			  path, state == LOCKOUT_STORE_FILE_DELETED ?
+			  "deleted" : "replaced");
+		daemon->file_lost = true;
+		daemon->next_ino = 0;
+	}
+	if (stat(path, &st) < 0) {
+		daemon->next_ino = 0;
+		return;
+	}
+	if (daemon->next_ino == 0 || st.st_dev != daemon->next_dev ||
+	    st.st_ino != daemon->next_ino) {
+		/* there since this check only: look again at the next */
+		daemon->next_dev = st.st_dev;
+		daemon->next_ino = st.st_ino;
+		return;
+	}
+	if (lockout_store_open(path, 0, LOCKOUTD_DB_BUSY_TIMEOUT_MSECS,
+			       &store, &error) < 0)
+		return;
+	lockout_store_close(&daemon->store);
+	daemon->store = store;
+	*daemon->store_owner = store;
+	daemon->file_lost = false;
+	daemon->need_full = true;
+	daemon->next_retry = 0;
+	log_info("ban table %s reopened", path);
+}
+
 int lockoutd_daemon_run(struct lockoutd_daemon *daemon, int signal_fd)
 {
 	struct pollfd pfd = { .fd = signal_fd, .events = POLLIN };
@@ -516,6 +583,12 @@ int lockoutd_daemon_run(struct lockoutd_daemon *daemon, int signal_fd)
 		if (ret > 0 && !daemon_signals(daemon, signal_fd, mono))
 			return LOCKOUTD_EXIT_OK;
 
+		daemon_check_file(daemon, mono);
+		if (daemon->file_lost) {
+			/* nothing to read or mark: the old file is no
+			   one's now */
+			continue;
+		}
 		ret = mono < daemon->next_retry ? 0 :
 			lockout_store_changed(daemon->store, &error);
 		if (ret < 0) {

@@ -23,6 +23,11 @@
 #define LOCKOUTD_RECONCILE_MSECS (300 * 1000)
 /* Retry period of a failed firewall update or an unusable ban table. */
 #define LOCKOUTD_RETRY_MSECS 2000
+/* How long SQLite waits for another writer's lock. */
+#define LOCKOUTD_DB_BUSY_TIMEOUT_MSECS 200
+/* How often the file at lockout_db is compared with the one opened (a
+   deleted or replaced table is reopened, see lockoutd_daemon_run()). */
+#define LOCKOUTD_FILE_CHECK_MSECS 1000
 /* Least time between two protection mails; protections in between are
    gathered into the next one. */
 #define LOCKOUTD_PROTECTION_SPACING_MSECS (60 * 1000)
@@ -48,10 +53,12 @@ struct lockoutd_daemon;
 
 /* Create the daemon around an open store and an initialized firewall
    (both stay owned by the caller and must outlive it), and a mailer (NULL
-   when lockout_notify is empty; also owned by the caller). Returns 0, or
-   -1 with *error_r. */
+   when lockout_notify is empty; also owned by the caller). *store is the
+   caller's: when the table's file is deleted or replaced, the daemon
+   closes it and puts the reopened one there. Returns 0, or -1 with
+   *error_r. */
 int lockoutd_daemon_create(const struct lockoutd_daemon_settings *set,
-			   struct lockout_store *store,
+			   struct lockout_store **store,
 			   struct lockoutd_fw *fw,
 			   struct lockoutd_mailer *mailer,
 			   struct lockoutd_daemon **daemon_r,

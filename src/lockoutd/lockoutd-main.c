@@ -20,7 +20,6 @@
 /* lockoutd: the small root helper of dovecot-lockout. It mirrors the ban
    table into nftables sets and mails the postmaster; see lockoutd(8). */
 
-#define DB_BUSY_TIMEOUT_MSECS 200
 #define DB_WAIT_LOG_MSECS (60 * 1000)
 
 struct options {
@@ -144,7 +143,7 @@ static int open_store(const char *path, bool wait,
 	const char *error;
 
 	for (;;) {
-		if (lockout_store_open(path, 0, DB_BUSY_TIMEOUT_MSECS,
+		if (lockout_store_open(path, 0, LOCKOUTD_DB_BUSY_TIMEOUT_MSECS,
 				       store_r, &error) == 0)
 			return 0;
 		if (!wait) {
@@ -337,7 +336,7 @@ static int run(struct lockoutd_main *m)
 		log_error("signals: %s", strerror(errno));
 		return LOCKOUTD_EXIT_FAILURE;
 	}
-	if (lockoutd_daemon_create(&m->set, m->store, m->fw, m->mailer,
+	if (lockoutd_daemon_create(&m->set, &m->store, m->fw, m->mailer,
 				   &m->daemon, &error) < 0) {
 		log_error("%s", error);
 		return LOCKOUTD_EXIT_FAILURE;

@@ -17,6 +17,7 @@ import glob
 import imaplib
 import json
 import os
+import re
 import pwd
 import random
 import shutil
@@ -384,6 +385,41 @@ def test_restart_reconciles_what_changed_while_down():
         assert "192.0.2.30" in set_elements(ns, "ban4")
         with Lockoutd(ns, d):
             assert set_elements(ns, "ban4") == {"198.51.100.0/24": None}
+
+
+def test_deleted_table_reopened_after_the_auth_process_writes_it_back():
+    """A wrong rm of lockout.db: lockoutd kept reading the deleted file
+    until restarted, so bans made afterwards never reached the firewall.
+    Now it keeps the firewall as it is, reopens the table the auth process
+    writes back, and pushes what comes next."""
+    with Netns() as ns, instance(netns=ns.name) as d, Lockoutd(ns, d) as ld:
+        attack(d, "192.0.2.40")
+        wait_until("192.0.2.40 in ban4", lambda: "192.0.2.40" in
+                   (set_elements(ns, "ban4") or {}))
+        mark = len(ld.log())
+        path = os.path.join(d.lockout_dir, "lockout.db")
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(path + suffix):
+                os.unlink(path + suffix)
+        # the auth process writes the table back within about a second:
+        # lockoutd may find it gone, or already another file
+        d.wait_for_log(r"lockout: Ban table .* was deleted while in use")
+        ld.wait_log("ban table %s reopened" % path, since=mark,
+                    timeout=15)
+        assert re.search(r"Error: ban table %s was (deleted|replaced) "
+                         r"while in use: the firewall keeps what it has"
+                         % re.escape(path), ld.log()[mark:]), ld.log()
+        # the firewall kept the ban all along
+        assert "192.0.2.40" in set_elements(ns, "ban4")
+        attack(d, "192.0.2.41")
+        wait_until("192.0.2.41 in ban4", lambda: "192.0.2.41" in
+                   (set_elements(ns, "ban4") or {}))
+        # the written-back ban stays pushed; a lift in the new file is
+        # followed
+        assert "192.0.2.40" in set_elements(ns, "ban4")
+        lift(d, "192.0.2.40")
+        wait_until("192.0.2.40 gone", lambda: "192.0.2.40" not in
+                   set_elements(ns, "ban4"))
 
 
 def test_never_pushed_allowed_known_loopback_observed():
