@@ -324,6 +324,13 @@ unsigned int policy_spread_note(struct lockout_policy *policy,
 				const char *account, uint32_t now32);
 /* Forget src's usernames (after a ban by ip_spread). */
 void policy_spread_reset(struct source *src);
+/* Is ip's IPv4 /24 busy: did POLICY_BUSY_USERS accounts other than
+   account (compared by local part, case folded) log in from it
+   successfully within lockout_known_device_time? An office NAT, a
+   carrier's CGNAT address; never an IPv6 source. */
+bool policy_net_busy(const struct lockout_policy *policy,
+		     const struct lockout_addr *ip, int64_t now,
+		     const char *account);
 /* Remember that account logged in successfully at now from the /24 of
    hist (for the busy test). */
 void policy_spread_success(struct lockout_policy *policy,

@@ -65,27 +65,33 @@ void policy_spread_success(struct lockout_policy *policy,
 	hist->busy_times[slot] = now;
 }
 
-/* Is the /24 of a busy, for a failure on user (NULL: none)? */
-static bool spread_busy(const struct lockout_policy *policy,
-			const struct lockout_attempt *a, uint32_t user)
+static bool net_busy(const struct lockout_policy *policy,
+		     const struct lockout_addr *ip, int64_t now, uint32_t user)
 {
 	const struct history *hist;
 	struct lockout_net net24;
 	unsigned int i, others = 0;
 
-	if (a->ip.family != LOCKOUT_AF_INET)
+	if (ip->family != LOCKOUT_AF_INET)
 		return false;
-	lockout_addr_mask(&a->ip, 24, &net24);
+	lockout_addr_mask(ip, 24, &net24);
 	hist = policy_history_find(policy, &net24);
 	if (hist == NULL)
 		return false;
 	for (i = 0; i < POLICY_BUSY_SLOTS; i++) {
 		if (hist->busy_users[i] != 0 && hist->busy_users[i] != user &&
-		    a->time - hist->busy_times[i] <
+		    now - hist->busy_times[i] <
 		    (int64_t)policy->cfg->known_device_time)
 			others++;
 	}
 	return others >= POLICY_BUSY_USERS;
+}
+
+bool policy_net_busy(const struct lockout_policy *policy,
+		     const struct lockout_addr *ip, int64_t now,
+		     const char *account)
+{
+	return net_busy(policy, ip, now, spread_hash(policy, account));
 }
 
 void policy_spread_reset(struct source *src)
@@ -108,7 +114,7 @@ unsigned int policy_spread_note(struct lockout_policy *policy,
 	if (policy_from_own_device(policy, a, account))
 		return 0;
 	h = spread_hash(policy, a->user);
-	if (spread_busy(policy, a, h))
+	if (net_busy(policy, &a->ip, a->time, h))
 		return 0;
 	for (i = 0; i < POLICY_SPREAD_MAX; i++) {
 		if (sp->user[i] != 0 &&

@@ -242,6 +242,37 @@ def test_distributed_attack_protects_the_account_and_known_device_works():
         wait_active(d, "127.98.0.1")
 
 
+def test_protected_account_owner_goes_on_at_a_busy_office_network():
+    """Issue 13: the owner of an attacked account, at the office NAT where
+    other users log in every day, was refused with the right password
+    (not a known device of that account yet). Three other accounts'
+    successes from a /24 within lockout_known_device_time now let a
+    protected account's owner in there; two do not."""
+    carol = "carol@example.org"
+    users = dict(USERS, **{carol: "carol-secret"})
+    with Dovecot(module_dirs=find_lockout_modules(), users=users,
+                 plugin_settings={"lockout_user_failures": "5"}) as d:
+        for user, src in ((BOB, "127.0.50.2"), (ADMIN, "127.0.50.3"),
+                          (carol, "127.0.50.4"), (BOB, "127.0.60.2"),
+                          (ADMIN, "127.0.60.3")):
+            ok, line = auth_client_plain(d, user, users[user],
+                                         service="imap", rip=src)
+            assert ok, line
+        res = plain_many(d, [(ALICE, "g%d" % i, "127.%d.0.1" % (i + 10))
+                             for i in range(5)], service="imap")
+        assert not any(ok for ok, _, _ in res)
+        wait_active(d, ALICE)
+        # two other accounts at 127.0.60.0/24: not busy, refused; three
+        # at 127.0.50.0/24: the office, a new device there goes on; the
+        # account stays protected everywhere else
+        for src, expected in (("127.0.60.9", False), ("127.0.50.9", True),
+                              ("127.0.70.9", False)):
+            ok, line = auth_client_plain(d, ALICE, USERS[ALICE],
+                                         service="imap", rip=src)
+            assert ok == expected, (src, line)
+        assert active(d, ALICE) is not None
+
+
 def test_known_devices_survive_restart():
     with instance(lockout_user_failures="5") as d:
         ok, _ = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.2")

@@ -330,6 +330,59 @@ START_TEST(test_protect_api)
 }
 END_TEST
 
+/* A protected account's owner at a busy IPv4 /24 (POLICY_BUSY_USERS other
+   accounts logged in from it within lockout_known_device_time: the office
+   NAT) goes on; one account fewer, the owner's own successes, an old
+   success or an IPv6 network do not make it busy. */
+START_TEST(test_protect_busy_net)
+{
+	const char *const settings[] = { "lockout_user_failures", "5", NULL };
+	struct fixture *fx = fixture_new(settings);
+
+	ck_assert_int_eq(lockout_policy_protect(fx->policy, "dave",
+						T0 + 40 * DAY), 0);
+	ck_assert_int_eq(check(fx, T0, "192.0.2.9", "dave"),
+			 LOCKOUT_VERDICT_PROTECTED);
+	/* dave's own success elsewhere in the /24 is a device of its own
+	   network (known anyway); successes of others make it busy */
+	observe(fx, T0, "192.0.2.10", LOCKOUT_OUTCOME_SUCCESS, "erin", 1);
+	observe(fx, T0 + 1, "192.0.2.11", LOCKOUT_OUTCOME_SUCCESS, "frank",
+		1);
+	ck_assert_int_eq(check(fx, T0 + 2, "192.0.2.9", "dave"),
+			 LOCKOUT_VERDICT_PROTECTED);
+	observe(fx, T0 + 2, "192.0.2.10", LOCKOUT_OUTCOME_SUCCESS,
+		"Erin@example.org", 1);
+	ck_assert_int_eq(check(fx, T0 + 3, "192.0.2.9", "dave"),
+			 LOCKOUT_VERDICT_PROTECTED);
+	observe(fx, T0 + 3, "192.0.2.12", LOCKOUT_OUTCOME_SUCCESS, "gina", 1);
+	ck_assert_int_eq(check(fx, T0 + 4, "192.0.2.9", "dave"),
+			 LOCKOUT_VERDICT_ALLOW);
+	ck_assert_int_eq(check(fx, T0 + 4, "192.0.2.200", "Dave@example.org"),
+			 LOCKOUT_VERDICT_ALLOW);
+	/* another /24 is not busy */
+	ck_assert_int_eq(check(fx, T0 + 4, "192.0.3.9", "dave"),
+			 LOCKOUT_VERDICT_PROTECTED);
+	/* a busy user who is the account itself does not count: for erin,
+	   the /24 has two others (frank, gina) */
+	ck_assert_int_eq(lockout_policy_protect(fx->policy, "erin",
+						T0 + 40 * DAY), 0);
+	ck_assert_int_eq(check(fx, T0 + 4, "192.0.9.9", "erin"),
+			 LOCKOUT_VERDICT_PROTECTED);
+	/* the successes age out with lockout_known_device_time (30 days) */
+	ck_assert_int_eq(check(fx, T0 + 30 * DAY - 1, "192.0.2.9", "dave"),
+			 LOCKOUT_VERDICT_ALLOW);
+	ck_assert_int_eq(check(fx, T0 + 30 * DAY + 1, "192.0.2.9", "dave"),
+			 LOCKOUT_VERDICT_PROTECTED);
+	/* IPv6 networks are never busy */
+	observe(fx, T0, "2001:db8::1", LOCKOUT_OUTCOME_SUCCESS, "erin", 1);
+	observe(fx, T0, "2001:db8::2", LOCKOUT_OUTCOME_SUCCESS, "frank", 1);
+	observe(fx, T0, "2001:db8::3", LOCKOUT_OUTCOME_SUCCESS, "gina", 1);
+	ck_assert_int_eq(check(fx, T0 + 1, "2001:db8::4", "dave"),
+			 LOCKOUT_VERDICT_PROTECTED);
+	fixture_free(&fx);
+}
+END_TEST
+
 START_TEST(test_forget_account)
 {
 	const char *const settings[] = { "lockout_user_failures", "5", NULL };
@@ -464,6 +517,7 @@ static Suite *policy_account_suite(void)
 	tcase_add_loop_test(tc, test_protect_count, 0,
 			    N_ELEMENTS(protect_count_cases));
 	tcase_add_test(tc, test_protect_api);
+	tcase_add_test(tc, test_protect_busy_net);
 	tcase_add_test(tc, test_forget_account);
 	tcase_add_test(tc, test_protect_distinct_sources);
 	tcase_add_loop_test(tc, test_success_after_failures, 0,
