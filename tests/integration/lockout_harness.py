@@ -1108,13 +1108,18 @@ shutdown_clients = yes
     def doveconf_n_passdbs(self):
         """`doveconf -n` (which must print no warning): returns its output
         and the drivers of the passdbs in the order Dovecot consults
-        them."""
+        them (2.4: a block's name where it names its driver)."""
         _, out, err = self.doveconf("-n")
         if "Warning" in err:
             raise HarnessError("doveconf -n warns: %s" % err)
-        blocks = re.findall(r"^passdb[^{\n]*\{\n(.*?)^\}", out, re.M | re.S)
-        return out, [re.search(r"^\s*driver = (\S+)", b, re.M).group(1)
-                     for b in blocks]
+        drivers = []
+        for name, body in re.findall(r"^passdb ?([^{\n]*?) ?\{\n(.*?)^\}",
+                                     out, re.M | re.S):
+            # 2.4: the driver defaults to the block's name, and doveconf -n
+            # leaves the default out
+            m = re.search(r"^\s*driver = (\S+)", body, re.M)
+            drivers.append(m.group(1) if m else name)
+        return out, drivers
 
     def modules_argv(self, argv):
         """argv run with this instance's modules where Dovecot looks for
