@@ -79,20 +79,28 @@ def auth_conf_23(userdb):
             "}\n" % (userdb, userdb))
 
 
-def auth_conf_24(userdb):
-    # target/dovecot/auth-passwdfile.inc (Debian 13 images, Dovecot 2.4).
-    return ("passdb passdb-default {\n"
+def auth_conf_24(userdb, d):
+    # target/dovecot/auth-passwdfile.inc (main branch, Debian 13 images,
+    # Dovecot 2.4): the same blocks and settings; their "docker" user
+    # (5000) is the dovecot user here, their /var/mail the instance's.
+    return ("passdb passwd-file {\n"
             "  driver = passwd-file\n"
-            "  passwd_file_path = %s\n"
-            "  auth_username_format = %%{user}\n"
             "  mechanisms_filter = plain login\n"
             "  default_password_scheme = SHA512-CRYPT\n"
-            "}\n"
-            "userdb userdb-default {\n"
-            "  driver = passwd-file\n"
-            "  passwd_file_path = %s\n"
             "  auth_username_format = %%{user}\n"
-            "}\n" % (userdb, userdb))
+            "  passwd_file_path = %s\n"
+            "}\n"
+            "userdb passwd-file {\n"
+            "  driver = passwd-file\n"
+            "  auth_username_format = %%{user}\n"
+            "  passwd_file_path = %s\n"
+            "  fields {\n"
+            "    uid:default = %d\n"
+            "    gid:default = %d\n"
+            "    home:default = %s/%%{user | domain}/%%{user | username}/home/\n"
+            "  }\n"
+            "}\n" % (userdb, userdb, d.dovecot_uid, d.dovecot_gid,
+                      d.home_root))
 
 
 # target/dovecot/10-auth.conf: only PLAIN and LOGIN.
@@ -119,7 +127,7 @@ def instance():
                 extra_conf=DMS_EXTRA, auth_conf="")
     userdb = os.path.join(d.tmp, "userdb")
     write_userdb(d, userdb)
-    d.auth_conf = (auth_conf_24 if d.v24 else auth_conf_23)(userdb)
+    d.auth_conf = auth_conf_24(userdb, d) if d.v24 else auth_conf_23(userdb)
     return d
 
 
