@@ -30,7 +30,23 @@ static struct {
 	ARRAY(struct table_column) columns;
 	/* the held values, row after row, in the order given */
 	ARRAY_TYPE(const_string) values;
+	/* a padded value, reused: doveadm's formatters copy what they keep */
+	string_t *padded;
 } table;
+
+/* The characters of an escaped value (valid UTF-8: the escaping leaves no
+   invalid byte), as uni_utf8_strlen() counts them, without decoding. */
+static unsigned int table_width(const char *value)
+{
+	const unsigned char *p = (const unsigned char *)value;
+	unsigned int width = 0;
+
+	for (; *p != '\0'; p++) {
+		if ((*p & 0xc0) != 0x80)
+			width++;
+	}
+	return width;
+}
 
 void doveadm_lockout_table_begin(void)
 {
@@ -40,6 +56,7 @@ void doveadm_lockout_table_begin(void)
 	table.pool = pool_alloconly_create("lockout table", 16384);
 	p_array_init(&table.columns, table.pool, 16);
 	p_array_init(&table.values, table.pool, 256);
+	table.padded = str_new(table.pool, 256);
 }
 
 void doveadm_lockout_table_header(const char *key,
@@ -73,7 +90,7 @@ void doveadm_lockout_table_value(const char *value)
 	}
 	col = array_idx_modifiable(&table.columns, array_count(&table.values) %
 				   array_count(&table.columns));
-	len = uni_utf8_strlen(value);
+	len = table_width(value);
 	if (len > col->width)
 		col->width = len;
 	value = p_strdup(table.pool, value);
@@ -90,12 +107,12 @@ void doveadm_lockout_table_num(uintmax_t value)
 static const char *table_pad(const struct table_column *col,
 			     const char *value)
 {
-	unsigned int len = uni_utf8_strlen(value);
-	string_t *str;
+	unsigned int len = table_width(value);
+	string_t *str = table.padded;
 
 	if (len >= col->width)
 		return value;
-	str = t_str_new(strlen(value) + col->width - len);
+	str_truncate(str, 0);
 	if ((col->flags & DOVEADM_PRINT_HEADER_FLAG_RIGHT_JUSTIFY) != 0) {
 		for (; len < col->width; len++)
 			str_append_c(str, ' ');

@@ -113,6 +113,20 @@ size_t lockout_utf8_escape(char *dest, size_t size, const char *src,
 	bool full = size == 0;
 
 	while (*p != '\0') {
+		/* printable ASCII is never escaped: a run of it in one step
+		   (doveadm escapes every value it prints) */
+		for (n = 0; p[n] >= 0x20 && p[n] < 0x7f; n++) ;
+		if (n > 0) {
+			if (!full) {
+				out_len = pos + n < size ? n : size - 1 - pos;
+				memcpy(dest + pos, p, out_len);
+				pos += out_len;
+				full = out_len < n;
+			}
+			total += n;
+			p += n;
+			continue;
+		}
 		n = escape_next(p, flags, esc, &esc_len);
 		out_len = esc_len == 0 ? n : esc_len;
 		if (!full && pos + out_len < size) {
