@@ -96,6 +96,35 @@ START_TEST(test_top)
 }
 STORE_END_TEST("history", test_top, N_ELEMENTS(top_cases))
 
+/* The ranking counts as SQL's count(DISTINCT nullif(user, '')) did (the
+   TEXT columns store 5 as '5', 5.0 as '5.0'; '' and NULL are not
+   counted); a key that is not text (a BLOB) is a damaged row, skipped. */
+START_TEST(test_top_damaged)
+{
+	struct lockout_store *store;
+	struct top_list list = { 0 };
+	const char *error = NULL;
+
+	store = store_open_ok("topdamaged", LOCKOUT_STORE_FLAG_CREATE);
+	raw_exec("topdamaged", "INSERT INTO failures (time, ip, user, count) "
+		 "VALUES (100, '192.0.2.9', 5, 1), (101, '192.0.2.9', '5', 1),"
+		 " (102, '192.0.2.9', 5.0, 1), (103, '192.0.2.9', '', 1),"
+		 " (104, '192.0.2.9', NULL, 1), (105, X'07', 'x', 1),"
+		 " (106, '', 'y', 1), (107, NULL, 'z', 1)");
+	if (lockout_store_top(store, "ip", 0, 10, top_list_add, &list,
+			      &error) != 0)
+		ck_abort_msg("top: %s", error);
+	ck_assert_uint_eq(list.count, 1);
+	ck_assert_str_eq(list.rows[0].key, "192.0.2.9");
+	ck_assert_uint_eq(list.rows[0].failures, 5);
+	ck_assert_uint_eq(list.rows[0].distinct, 2);
+	ck_assert_int_eq(list.rows[0].first, 100);
+	ck_assert_int_eq(list.rows[0].last, 104);
+	ck_assert_uint_eq(lockout_store_skipped_rows(store), 1);
+	lockout_store_close(&store);
+}
+STORE_END_TEST("history", test_top_damaged, 0)
+
 START_TEST(test_failures_errors)
 {
 	struct lockout_store *store;
