@@ -104,6 +104,15 @@ static size_t escape_next(const unsigned char *p,
 	return len;
 }
 
+size_t lockout_utf8_plain_span(const char *str)
+{
+	const unsigned char *p = (const unsigned char *)str;
+
+	while (*p >= 0x20 && *p < 0x7f)
+		p++;
+	return (size_t)(p - (const unsigned char *)str);
+}
+
 size_t lockout_utf8_escape(char *dest, size_t size, const char *src,
 			   enum lockout_utf8_escape_flags flags)
 {
@@ -115,7 +124,7 @@ size_t lockout_utf8_escape(char *dest, size_t size, const char *src,
 	while (*p != '\0') {
 		/* printable ASCII is never escaped: a run of it in one step
 		   (doveadm escapes every value it prints) */
-		for (n = 0; p[n] >= 0x20 && p[n] < 0x7f; n++) ;
+		n = lockout_utf8_plain_span((const char *)p);
 		if (n > 0) {
 			if (!full) {
 				out_len = pos + n < size ? n : size - 1 - pos;
