@@ -394,6 +394,54 @@ static int top_cmp(const void *_a, const void *_b, void *context)
 	return sa->len < sb->len ? -1 : (sa->len > sb->len ? 1 : 0);
 }
 
+/* Move heap[i] down the heap of n whose root ranks last. */
+static void top_sift_down(uint32_t *heap, uint32_t n, uint32_t i,
+			  struct top_ctx *ctx)
+{
+	uint32_t child, tmp;
+
+	while ((child = 2 * i + 1) < n) {
+		if (child + 1 < n &&
+		    top_cmp(&heap[child + 1], &heap[child], ctx) > 0)
+			child++;
+		if (top_cmp(&heap[child], &heap[i], ctx) <= 0)
+			break;
+		tmp = heap[i];
+		heap[i] = heap[child];
+		heap[child] = tmp;
+		i = child;
+	}
+}
+
+/* The limit best ranked of the count groups into order[] (at least
+   limit), ranked: a heap of the best so far, whose root is the last of
+   them, rather than sorting 100,000 groups to show 20. Returns how many. */
+static uint32_t top_select(struct top_ctx *ctx, uint32_t count,
+			   uint32_t limit, uint32_t *order)
+{
+	uint32_t i, n;
+
+	if (limit >= count) {
+		for (i = 0; i < count; i++)
+			order[i] = i;
+		n = count;
+	} else {
+		for (i = 0; i < limit; i++)
+			order[i] = i;
+		for (i = limit / 2; i-- > 0; )
+			top_sift_down(order, limit, i, ctx);
+		for (i = limit; i < count; i++) {
+			if (top_cmp(&i, &order[0], ctx) < 0) {
+				order[0] = i;
+				top_sift_down(order, limit, 0, ctx);
+			}
+		}
+		n = limit;
+	}
+	qsort_r(order, n, sizeof(*order), top_cmp, ctx);
+	return n;
+}
+
 static int top_report(struct lockout_store *store, struct top_ctx *ctx,
 		      unsigned int limit,
 		      int (*callback)(const struct lockout_top_row *row,
@@ -401,21 +449,20 @@ static int top_report(struct lockout_store *store, struct top_ctx *ctx,
 		      void *context, const char **error_r)
 {
 	struct lockout_top_row row;
-	uint32_t *order, i, count = ctx->keys.count;
+	uint32_t *order, i, n, count = ctx->keys.count;
 	int ret = 0;
 
 	if (count == 0)
 		return 0;
-	order = calloc(count, sizeof(*order));
+	n = limit < count ? limit : count;
+	order = calloc(n, sizeof(*order));
 	if (order == NULL) {
 		*error_r = store_errorf(store, "top: out of memory");
 		return -1;
 	}
-	for (i = 0; i < count; i++)
-		order[i] = i;
-	qsort_r(order, count, sizeof(*order), top_cmp, ctx);
+	n = top_select(ctx, count, n, order);
 	store->in_callback = true;
-	for (i = 0; i < count && i < limit && ret == 0; i++) {
+	for (i = 0; i < n && ret == 0; i++) {
 		const struct top_group *group = &ctx->groups[order[i]];
 
 		memset(&row, 0, sizeof(row));

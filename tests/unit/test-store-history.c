@@ -125,6 +125,57 @@ START_TEST(test_top_damaged)
 }
 STORE_END_TEST("history", test_top_damaged, 0)
 
+/* A short ranking is the start of the whole one (ties by key), whatever
+   the limit: the groups are selected with a heap, then sorted. */
+START_TEST(test_top_limits)
+{
+	static const unsigned int limits[] = { 1, 2, 7, 31, 32, 33, 40 };
+	struct lockout_store *store;
+	struct top_list all = { 0 }, list;
+	struct lockout_failure row = {
+		100, NULL, "alice", "imap", "PLAIN", "mismatch", 1
+	};
+	char ip[32];
+	const char *error = NULL;
+	unsigned int i, j, seed = 12345;
+
+	store = store_open_ok("toplimits", LOCKOUT_STORE_FLAG_CREATE);
+	for (i = 0; i < 200; i++) {
+		/* 40 addresses, counts 1..5: many ties */
+		seed = seed * 1103515245 + 12345;
+		snprintf(ip, sizeof(ip), "192.0.2.%u", (seed >> 16) % 40);
+		row.ip = ip;
+		row.count = 1 + (seed >> 8) % 5;
+		row.time = 100 + i;
+		ck_assert_int_eq(lockout_store_add_failures(store, &row, 1,
+							    &error), 0);
+	}
+	if (lockout_store_top(store, "ip", 0, 1000, top_list_add, &all,
+			      &error) != 0)
+		ck_abort_msg("top: %s", error);
+	ck_assert_uint_le(all.count, 40);
+	for (i = 1; i < all.count; i++) {
+		ck_assert(all.rows[i - 1].failures > all.rows[i].failures ||
+			  (all.rows[i - 1].failures == all.rows[i].failures &&
+			   strcmp(all.rows[i - 1].key, all.rows[i].key) < 0));
+	}
+	for (j = 0; j < N_ELEMENTS(limits); j++) {
+		memset(&list, 0, sizeof(list));
+		if (lockout_store_top(store, "ip", 0, limits[j], top_list_add,
+				      &list, &error) != 0)
+			ck_abort_msg("top: %s", error);
+		ck_assert_uint_eq(list.count, limits[j] < all.count ?
+				  limits[j] : all.count);
+		for (i = 0; i < list.count; i++) {
+			ck_assert_str_eq(list.rows[i].key, all.rows[i].key);
+			ck_assert_uint_eq(list.rows[i].failures,
+					  all.rows[i].failures);
+		}
+	}
+	lockout_store_close(&store);
+}
+STORE_END_TEST("history", test_top_limits, 0)
+
 START_TEST(test_failures_errors)
 {
 	struct lockout_store *store;
