@@ -52,6 +52,8 @@ enum store_stmt {
 	STORE_STMT_COUNT_FAILURES,
 	/* lockout-store-top.c */
 	STORE_STMT_TOP_ROWS,
+	STORE_STMT_TOP_ROWS_SCAN,
+	STORE_STMT_TOP_COUNT,
 	/* lockout-store-allowed.c */
 	STORE_STMT_ITER_ALLOWED,
 	STORE_STMT_ALLOWED_UPDATE,

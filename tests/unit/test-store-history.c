@@ -4,6 +4,7 @@
 #include "store-test-common.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* --- failure history ---------------------------------------------------- */
@@ -136,6 +137,7 @@ START_TEST(test_top_limits)
 		100, NULL, "alice", "imap", "PLAIN", "mismatch", 1
 	};
 	char ip[32];
+	uint64_t sums[40] = { 0 };
 	const char *error = NULL;
 	unsigned int i, j, seed = 12345;
 
@@ -149,7 +151,23 @@ START_TEST(test_top_limits)
 		row.time = 100 + i;
 		ck_assert_int_eq(lockout_store_add_failures(store, &row, 1,
 							    &error), 0);
+		if (row.time >= 296)
+			sums[(seed >> 16) % 40] += row.count;
 	}
+	/* 4 rows of 200: read through the time index, not the table */
+	memset(&list, 0, sizeof(list));
+	if (lockout_store_top(store, "ip", 296, 10, top_list_add, &list,
+			      &error) != 0)
+		ck_abort_msg("top: %s", error);
+	ck_assert_uint_ge(list.count, 1);
+	for (i = 0; i < list.count; i++) {
+		j = (unsigned int)strtoul(list.rows[i].key + 8, NULL, 10);
+		ck_assert_uint_eq(list.rows[i].failures, sums[j]);
+		ck_assert_int_ge(list.rows[i].first, 296);
+	}
+	for (i = 0, j = 0; i < 40; i++)
+		j += sums[i] > 0 ? 1 : 0;
+	ck_assert_uint_eq(list.count, j);
 	if (lockout_store_top(store, "ip", 0, 1000, top_list_add, &all,
 			      &error) != 0)
 		ck_abort_msg("top: %s", error);
