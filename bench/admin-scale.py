@@ -12,8 +12,14 @@ namespace with the build's modules; output to /dev/null) and the median
 wall time is printed, one column per build, so that two builds (e.g. the
 main branch built in another directory, and this one) compare in one go.
 
+With --callgrind DIR each command also runs once under valgrind's
+callgrind (--dump-instr=no), its profile kept as DIR/<build>-<command>.out
+for callgrind_annotate, and the instructions it took are printed
+(millions): steadier than wall times on a shared machine.
+
 Run as root after building:
-  /usr/bin/python3 bench/admin-scale.py [--runs N] BUILD_DIR [BUILD_DIR...]
+  /usr/bin/python3 bench/admin-scale.py [--runs N] [--callgrind DIR]
+      BUILD_DIR [BUILD_DIR...]
 """
 
 import argparse
@@ -66,6 +72,29 @@ for name, args in cmds:
 print(json.dumps(out))
 """
 
+# Runs inside the mount namespace: each command once under callgrind,
+# prints the instructions of each as JSON.
+CALLGRIND = r"""
+import json, re, subprocess, sys
+argv0, outdir, tag = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
+cmds = json.loads(sys.argv[4])
+out = {}
+for name, args in cmds:
+    path = "%s/%s-%s.out" % (outdir, tag, re.sub(r"[^a-z0-9]+", "_", name))
+    # doveadm execs doveconf, which execs doveadm again: the last
+    # process is the command
+    p = subprocess.run(["valgrind", "--tool=callgrind", "--dump-instr=no",
+                        "--trace-children=yes",
+                        "--callgrind-out-file=" + path] + argv0 + args,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    err = p.stderr.decode()
+    m = re.findall(r"Collected : (\d+)", err)
+    if p.returncode != 0 or not m:
+        sys.exit("%s: exit %d: %s" % (name, p.returncode, err))
+    out[name] = int(m[-1])
+print(json.dumps(out))
+"""
+
 
 def address(i):
     # 100,000 addresses outside 10.0.0.0/24 (10.0.0.1 is the manual ban)
@@ -106,7 +135,7 @@ def fill(db, now):
     con.close()
 
 
-def measure(build, runs):
+def measure(build, runs, callgrind, tag):
     d = Dovecot(module_dirs=find_lockout_modules(build), auth_verbose=False)
     with d:
         with AuthClient(d) as c:  # creates (or migrates) the table
@@ -119,31 +148,46 @@ def measure(build, runs):
         fill(db, int(time.time()))
         # let the auth process take in the new bans before timing
         time.sleep(3)
-        argv = ["unshare", "-m", "--propagation", "private", "--",
-                "sh", "-c", 'mount --bind "$1" "$2" && shift 2 && exec "$@"',
-                "sh", d.module_dir, STOCK_MODULE_DIR, sys.executable, "-c",
-                TIMER, json.dumps([DOVEADM_BIN, "-c", d.conf_path]),
-                str(runs), json.dumps(COMMANDS)]
-        p = subprocess.run(argv, stdout=subprocess.PIPE, check=True)
-        return json.loads(p.stdout)
+        ns = ["unshare", "-m", "--propagation", "private", "--",
+              "sh", "-c", 'mount --bind "$1" "$2" && shift 2 && exec "$@"',
+              "sh", d.module_dir, STOCK_MODULE_DIR, sys.executable, "-c"]
+        doveadm = json.dumps([DOVEADM_BIN, "-c", d.conf_path])
+        p = subprocess.run(ns + [TIMER, doveadm, str(runs),
+                                 json.dumps(COMMANDS)],
+                           stdout=subprocess.PIPE, check=True)
+        times = json.loads(p.stdout)
+        counts = None
+        if callgrind is not None:
+            p = subprocess.run(ns + [CALLGRIND, doveadm, callgrind, tag,
+                                     json.dumps(COMMANDS)],
+                               stdout=subprocess.PIPE, check=True)
+            counts = json.loads(p.stdout)
+        return times, counts
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--callgrind", metavar="DIR")
     ap.add_argument("builds", nargs="+")
     args = ap.parse_args()
-    results = [measure(os.path.abspath(b), args.runs) for b in args.builds]
+    if args.callgrind is not None:
+        args.callgrind = os.path.abspath(args.callgrind)
+        os.makedirs(args.callgrind, exist_ok=True)
+    results = [measure(os.path.abspath(b), args.runs, args.callgrind,
+                       str(i)) for i, b in enumerate(args.builds)]
     print("doveadm lockout with %d active bans and %d failure rows; "
           "median of %d runs, ms (min-max)" % (BANS + 1, FAILURES, args.runs))
     for i, b in enumerate(args.builds):
         print("  [%d] %s" % (i, os.path.abspath(b)))
     for name, _ in COMMANDS:
         cells = []
-        for r in results:
+        for r, counts in results:
             t = r[name]
             cells.append("%6.0f (%4.0f-%4.0f)" % (t[len(t) // 2] * 1e3,
                                                 t[0] * 1e3, t[-1] * 1e3))
+            if counts is not None:
+                cells[-1] += " %6.0f M" % (counts[name] / 1e6)
         print("  %-22s %s" % (name, "   ".join(
             "[%d] %s" % (i, c) for i, c in enumerate(cells))))
 

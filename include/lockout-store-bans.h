@@ -32,6 +32,12 @@ int lockout_store_count_bans(struct lockout_store *store, const char *target,
 enum lockout_iter_flags {
 	/* include expired and lifted bans */
 	LOCKOUT_ITER_FLAG_ALL = 0x01,
+	/* lockout_store_iter_bans() of the active bans: read them in
+	   creation order (no sort) rather than as the range of the active
+	   ones (sorted): cheaper when most rows of the table are active and
+	   all are wanted (doveadm lockout list), dearer when many expired
+	   bans are still kept */
+	LOCKOUT_ITER_FLAG_CREATED = 0x02,
 };
 
 /* Called for each ban. Strings are valid only during the call. Return 0 to

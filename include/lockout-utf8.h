@@ -50,6 +50,11 @@ enum lockout_utf8_escape_flags {
 size_t lockout_utf8_escape(char *dest, size_t size, const char *src,
 			   enum lockout_utf8_escape_flags flags);
 
+/* The length of the run of printable ASCII (U+0020..U+007E) that str
+   starts with: bytes the escaping always leaves as they are. str is all
+   plain when str[lockout_utf8_plain_span(str)] is the NUL. */
+size_t lockout_utf8_plain_span(const char *str);
+
 /* Append src escaped as above to str. With max > 0, at most max bytes of
    escaped text are appended (never half a character or escape), then
    "..." when some were left out. */

@@ -56,7 +56,8 @@ static void cmd_lockout_list(struct doveadm_cmd_context *cctx)
 		kind_filter = TRUE;
 	}
 	(void)doveadm_cmd_param_bool(cctx, "all", &all);
-	flags = all ? LOCKOUT_ITER_FLAG_ALL : 0;
+	/* the whole table is printed: in creation order, unsorted */
+	flags = all ? LOCKOUT_ITER_FLAG_ALL : LOCKOUT_ITER_FLAG_CREATED;
 
 	if (doveadm_lockout_init(cctx, TRUE, &lo) < 0)
 		return;

@@ -335,6 +335,9 @@ const char *doveadm_lockout_escape(const char *text)
 
 	if (text == NULL)
 		return NULL;
+	/* most text is plain ASCII: one look at each byte */
+	if (text[lockout_utf8_plain_span(text)] == '\0')
+		return text;
 	len = lockout_utf8_escape(NULL, 0, text, 0);
 	/* every escape is longer than what it stands for */
 	if (len == strlen(text))

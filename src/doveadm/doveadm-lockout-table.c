@@ -30,7 +30,23 @@ static struct {
 	ARRAY(struct table_column) columns;
 	/* the held values, row after row, in the order given */
 	ARRAY_TYPE(const_string) values;
+	/* a padded value, reused: doveadm's formatters copy what they keep */
+	string_t *padded;
 } table;
+
+/* The characters of an escaped value (valid UTF-8: the escaping leaves no
+   invalid byte), as uni_utf8_strlen() counts them, without decoding. */
+static unsigned int table_width(const char *value)
+{
+	const unsigned char *p = (const unsigned char *)value;
+	unsigned int width = 0;
+
+	for (; *p != '\0'; p++) {
+		if ((*p & 0xc0) != 0x80)
+			width++;
+	}
+	return width;
+}
 
 void doveadm_lockout_table_begin(void)
 {
@@ -40,6 +56,7 @@ void doveadm_lockout_table_begin(void)
 	table.pool = pool_alloconly_create("lockout table", 16384);
 	p_array_init(&table.columns, table.pool, 16);
 	p_array_init(&table.values, table.pool, 256);
+	table.padded = str_new(table.pool, 256);
 }
 
 void doveadm_lockout_table_header(const char *key,
@@ -73,7 +90,7 @@ void doveadm_lockout_table_value(const char *value)
 	}
 	col = array_idx_modifiable(&table.columns, array_count(&table.values) %
 				   array_count(&table.columns));
-	len = uni_utf8_strlen(value);
+	len = table_width(value);
 	if (len > col->width)
 		col->width = len;
 	value = p_strdup(table.pool, value);
@@ -85,27 +102,24 @@ void doveadm_lockout_table_num(uintmax_t value)
 	doveadm_lockout_table_value(dec2str(value));
 }
 
-/* value padded with spaces to width characters, on the left for a
+/* Append value padded with spaces to col's width, on the left for a
    right-justified column. */
-static const char *table_pad(const struct table_column *col,
-			     const char *value)
+static void table_append_padded(string_t *str,
+				const struct table_column *col,
+				const char *value)
 {
-	unsigned int len = uni_utf8_strlen(value);
-	string_t *str;
+	static const char spaces[] = "                                ";
+	unsigned int len = table_width(value), pad, n;
 
-	if (len >= col->width)
-		return value;
-	str = t_str_new(strlen(value) + col->width - len);
-	if ((col->flags & DOVEADM_PRINT_HEADER_FLAG_RIGHT_JUSTIFY) != 0) {
-		for (; len < col->width; len++)
-			str_append_c(str, ' ');
+	pad = len >= col->width ? 0 : col->width - len;
+	if ((col->flags & DOVEADM_PRINT_HEADER_FLAG_RIGHT_JUSTIFY) == 0)
 		str_append(str, value);
-	} else {
-		str_append(str, value);
-		for (; len < col->width; len++)
-			str_append_c(str, ' ');
+	for (; pad > 0; pad -= n) {
+		n = pad < sizeof(spaces) - 1 ? pad : sizeof(spaces) - 1;
+		str_append_data(str, spaces, n);
 	}
-	return str_c(str);
+	if ((col->flags & DOVEADM_PRINT_HEADER_FLAG_RIGHT_JUSTIFY) != 0)
+		str_append(str, value);
 }
 
 /* The columns in printing order: the ones not marked last, then those. */
@@ -123,13 +137,33 @@ static void table_order(ARRAY_TYPE(uint) *order)
 	}
 }
 
+/* The padded columns of a row (or their titles, for row NULL) as one
+   value, each separated by a space as doveadm's table separates them, into
+   table.padded. */
+static const char *table_join(const unsigned int *order, unsigned int count,
+			      const char *const *row)
+{
+	const struct table_column *cols = array_front(&table.columns);
+	unsigned int i;
+
+	str_truncate(table.padded, 0);
+	for (i = 0; i < count; i++) {
+		if (i > 0)
+			str_append_c(table.padded, ' ');
+		table_append_padded(table.padded, &cols[order[i]],
+				    row == NULL ? cols[order[i]].key :
+				    row[order[i]]);
+	}
+	return str_c(table.padded);
+}
+
 void doveadm_lockout_table_end(void)
 {
 	const struct table_column *cols, *col;
 	const char *const *values;
 	ARRAY_TYPE(uint) order;
-	unsigned int i, row, count, value_count, last;
 	const unsigned int *idx;
+	unsigned int row, count, value_count;
 
 	if (table.pool == NULL)
 		return;
@@ -138,22 +172,25 @@ void doveadm_lockout_table_end(void)
 		table_order(&order);
 		cols = array_get(&table.columns, &count);
 		values = array_get(&table.values, &value_count);
-		last = *array_idx(&order, count - 1);
-		/* the last column is not padded: doveadm may narrow it
-		   alone */
-		array_foreach(&order, idx) {
-			col = &cols[*idx];
-			doveadm_print_header(col->key, *idx == last ? col->key :
-					     table_pad(col, col->key),
-					     col->flags);
+		idx = array_front(&order);
+		col = &cols[idx[count - 1]];
+		/* The padded columns go to doveadm as one: every value of a
+		   padded column is as wide as the column, so doveadm has
+		   nothing to narrow there and prints each value followed by
+		   a space either way - the same bytes, for a tenth of its
+		   printf() calls. The last column is not padded: doveadm may
+		   narrow it alone. */
+		if (count > 1) {
+			doveadm_print_header(cols[idx[0]].key,
+					     table_join(idx, count - 1, NULL),
+					     0);
 		}
+		doveadm_print_header(col->key, col->key, col->flags);
 		for (row = 0; row + count <= value_count; row += count) {
-			array_foreach(&order, idx) {
-				i = *idx;
-				doveadm_print(i == last ? values[row + i] :
-					      table_pad(&cols[i],
-							values[row + i]));
-			}
+			if (count > 1)
+				doveadm_print(table_join(idx, count - 1,
+							 values + row));
+			doveadm_print(values[row + idx[count - 1]]);
 		}
 	} T_END;
 	pool_unref(&table.pool);

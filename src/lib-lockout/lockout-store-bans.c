@@ -20,25 +20,37 @@ static const struct store_query store_count_bans_query = {
 	STORE_STMT_COUNT_BANS,
 	"SELECT count(*) FROM bans WHERE target = ?1"
 };
-/* indexed by [by target][all] */
+/* indexed by [by target][all]. The active bans are read as one range of
+   bans_active and sorted (expired bans not yet pruned are never read), or
+   with LOCKOUT_ITER_FLAG_CREATED in creation order from bans_created,
+   without a sort (the last entry); all bans from bans_created. */
 static const struct store_query store_iter_bans_queries[2][2] = {
 	{
 		{ STORE_STMT_ITER_ACTIVE,
 		  "SELECT " STORE_BAN_COLUMNS " FROM bans "
+		  "INDEXED BY bans_active "
 		  "WHERE lifted IS NULL AND " STORE_ACTIVE_EXPR " > ?1 "
 		  "ORDER BY created, id" },
 		{ STORE_STMT_ITER_ALL,
 		  "SELECT " STORE_BAN_COLUMNS " FROM bans "
-		  "ORDER BY created, id" },
+		  "INDEXED BY bans_created ORDER BY created, id" },
 	}, {
 		{ STORE_STMT_ITER_TARGET_ACTIVE,
-		  "SELECT " STORE_BAN_COLUMNS " FROM bans WHERE target = ?2 "
+		  "SELECT " STORE_BAN_COLUMNS " FROM bans "
+		  "INDEXED BY bans_target WHERE target = ?2 "
 		  "AND lifted IS NULL AND " STORE_ACTIVE_EXPR " > ?1 "
 		  "ORDER BY created, id" },
 		{ STORE_STMT_ITER_TARGET_ALL,
-		  "SELECT " STORE_BAN_COLUMNS " FROM bans WHERE target = ?2 "
+		  "SELECT " STORE_BAN_COLUMNS " FROM bans "
+		  "INDEXED BY bans_target WHERE target = ?2 "
 		  "ORDER BY created, id" },
 	},
+};
+static const struct store_query store_iter_active_created_query = {
+	STORE_STMT_ITER_ACTIVE_CREATED,
+	"SELECT " STORE_BAN_COLUMNS " FROM bans INDEXED BY bans_created "
+	"WHERE lifted IS NULL AND " STORE_ACTIVE_EXPR " > ?1 "
+	"ORDER BY created, id"
 };
 
 /* The targets of lockout_store_iter_targets(): ?2..?130 (anonymous
@@ -229,10 +241,14 @@ store_iter_bans(struct lockout_store *store, const char *what,
 	/* ?1 is now, ?2 the target; the query of all bans of all targets has
 	   no parameter */
 	unsigned int count = target != NULL ? 2 : (all ? 0 : 1);
+	const struct store_query *query =
+		target == NULL && !all &&
+		(flags & LOCKOUT_ITER_FLAG_CREATED) != 0 ?
+		&store_iter_active_created_query :
+		&store_iter_bans_queries[target != NULL][all];
 
-	return store_iterate(store,
-			     &store_iter_bans_queries[target != NULL][all],
-			     what, values, count, store_ban_row, &cb, error_r);
+	return store_iterate(store, query, what, values, count, store_ban_row,
+			     &cb, error_r);
 }
 
 int lockout_store_iter_bans(struct lockout_store *store, int64_t now,

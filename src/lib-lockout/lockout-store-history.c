@@ -1,6 +1,6 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
-/* The failure history: add rows, list them, rank them ("top") and count
-   them. */
+/* The failure history: add rows, list them and count them (the rankings
+   are in lockout-store-top.c). */
 #include "lockout-store-private.h"
 
 #include <limits.h>
@@ -8,15 +8,6 @@
 
 #define STORE_FAILURE_COLUMNS \
 	"time, ip, user, service, mechanism, result, count"
-
-/* The top queries go through the time index: "since" is usually recent and
-   the history is pruned, so scanning by key would read far more rows. */
-#define STORE_TOP_SQL(key, distinct) \
-	"SELECT " key ", sum(count), " \
-	"count(DISTINCT nullif(" distinct ", '')), " \
-	"min(time), max(time) FROM failures INDEXED BY failures_time " \
-	"WHERE time >= ?1 AND length(" key ") > 0 " \
-	"GROUP BY " key " ORDER BY 2 DESC, 1 LIMIT ?2"
 
 static const struct store_query store_add_failure_query = {
 	STORE_STMT_ADD_FAILURE,
@@ -51,13 +42,6 @@ static const struct store_keyed_query store_failure_keys[] = {
 		    "SELECT " STORE_FAILURE_COLUMNS " FROM failures "
 		    "INDEXED BY failures_user WHERE user = ?2 AND time >= ?1 "
 		    "ORDER BY time, id" } },
-};
-
-static const struct store_keyed_query store_top_keys[] = {
-	{ "user", { STORE_STMT_TOP_USER, STORE_TOP_SQL("user", "ip") } },
-	{ "ip", { STORE_STMT_TOP_IP, STORE_TOP_SQL("ip", "user") } },
-	{ "service", { STORE_STMT_TOP_SERVICE,
-		       STORE_TOP_SQL("service", "user") } },
 };
 
 /* Return the query of the count entries of table whose key is by (NULL
@@ -197,57 +181,6 @@ int lockout_store_iter_failures(struct lockout_store *store, const char *by,
 	return store_iterate(store, query, "list failures", values,
 			     by == NULL ? 1 : 2, store_failure_row, &cb,
 			     error_r);
-}
-
-static int
-store_top_row(sqlite3_stmt *stmt, const struct store_callback *cb,
-	      bool *invalid_r)
-{
-	struct lockout_top_row row;
-	int64_t failures, distinct;
-
-	memset(&row, 0, sizeof(row));
-	*invalid_r = store_column_str(stmt, 0, SIZE_MAX, 0, &row.key) < 0 ||
-		store_column_count(stmt, 1, INT64_MAX, &failures) < 0 ||
-		store_column_count(stmt, 2, INT64_MAX, &distinct) < 0 ||
-		sqlite3_column_type(stmt, 3) != SQLITE_INTEGER ||
-		sqlite3_column_type(stmt, 4) != SQLITE_INTEGER;
-	if (*invalid_r)
-		return 0;
-	row.failures = (uint64_t)failures;
-	row.distinct = (uint64_t)distinct;
-	row.first = sqlite3_column_int64(stmt, 3);
-	row.last = sqlite3_column_int64(stmt, 4);
-	return cb->fn.top(&row, cb->context);
-}
-
-int lockout_store_top(struct lockout_store *store, const char *by,
-		      int64_t since, unsigned int limit,
-		      int (*callback)(const struct lockout_top_row *row,
-				      void *context),
-		      void *context, const char **error_r)
-{
-	const struct store_callback cb = {
-		{ .top = callback }, context, store
-	};
-	const struct store_value values[] = {
-		STORE_INT(since), STORE_INT(limit),
-	};
-	const struct store_query *query =
-		store_query_by(store_top_keys, N_ELEMENTS(store_top_keys), by);
-
-	if (query == NULL) {
-		*error_r = store_errorf(store,
-			"top: unknown key '%s' (user, ip or service)",
-			by == NULL ? "" : by);
-		return -1;
-	}
-	if (store_check_not_iterating(store, "top", error_r) < 0)
-		return -1;
-	if (limit == 0)
-		return 0;
-	return store_iterate(store, query, "top", values,
-			     N_ELEMENTS(values), store_top_row, &cb, error_r);
 }
 
 int lockout_store_count_failures(struct lockout_store *store, int64_t since,

@@ -95,6 +95,9 @@ static const char *const store_migrations[] = {
 	/* 3: indexes for doveadm at 100,000 bans */
 	/* list -k: a kind in creation order, an empty kind at once */
 	"CREATE INDEX bans_kind ON bans (kind, created);",
+	/* 4: list in creation order without sorting the whole table; the
+	   active bans keep their plan (INDEXED BY bans_active) */
+	"CREATE INDEX bans_created ON bans (created);",
 };
 
 #define STORE_SCHEMA_VERSION \

@@ -104,6 +104,15 @@ static size_t escape_next(const unsigned char *p,
 	return len;
 }
 
+size_t lockout_utf8_plain_span(const char *str)
+{
+	const unsigned char *p = (const unsigned char *)str;
+
+	while (*p >= 0x20 && *p < 0x7f)
+		p++;
+	return (size_t)(p - (const unsigned char *)str);
+}
+
 size_t lockout_utf8_escape(char *dest, size_t size, const char *src,
 			   enum lockout_utf8_escape_flags flags)
 {
@@ -113,6 +122,20 @@ size_t lockout_utf8_escape(char *dest, size_t size, const char *src,
 	bool full = size == 0;
 
 	while (*p != '\0') {
+		/* printable ASCII is never escaped: a run of it in one step
+		   (doveadm escapes every value it prints) */
+		n = lockout_utf8_plain_span((const char *)p);
+		if (n > 0) {
+			if (!full) {
+				out_len = pos + n < size ? n : size - 1 - pos;
+				memcpy(dest + pos, p, out_len);
+				pos += out_len;
+				full = out_len < n;
+			}
+			total += n;
+			p += n;
+			continue;
+		}
 		n = escape_next(p, flags, esc, &esc_len);
 		out_len = esc_len == 0 ? n : esc_len;
 		if (!full && pos + out_len < size) {

@@ -6,6 +6,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define N_ELEMENTS(arr) (sizeof(arr) / sizeof((arr)[0]))
 
@@ -31,6 +32,35 @@ START_TEST(test_time_format)
 	memset(buf, 'x', sizeof(buf));
 	lockout_time_format(time_cases[_i].secs, buf);
 	ck_assert_str_eq(buf, time_cases[_i].iso);
+}
+END_TEST
+
+/* The formatter computes the date itself: it must agree with gmtime_r()
+   and strftime() at every day boundary of every year it handles. */
+START_TEST(test_time_format_sweep)
+{
+	char buf[LOCKOUT_TIME_STRLEN], want[LOCKOUT_TIME_STRLEN];
+	int64_t secs, step = 86400 - 7;
+	time_t t;
+	struct tm tm;
+
+	/* every day to 2100, then every 29th (leap days included); each
+	   ck_assert costs a write to Check's pipe: checked on mismatch only */
+	for (secs = 1; secs <= 253402300799 + 86400;
+	     secs += secs < 4102444800 ? step : 29 * 86400 + step) {
+		t = (time_t)secs;
+		if (gmtime_r(&t, &tm) == NULL ||
+		    strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%SZ",
+			     &tm) == 0)
+			ck_abort_msg("gmtime_r/strftime failed at %lld",
+				     (long long)secs);
+		lockout_time_format(secs, buf);
+		if (strcmp(buf, want) != 0)
+			ck_abort_msg("%lld: %s, not %s", (long long)secs, buf,
+				     want);
+		/* the last second of the day, and the first */
+		step = step == 86400 - 7 ? 7 : 86400 - 7;
+	}
 }
 END_TEST
 
@@ -235,6 +265,7 @@ static Suite *args_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_loop_test(tc, test_time_format, 0, N_ELEMENTS(time_cases));
+	tcase_add_test(tc, test_time_format_sweep);
 	tcase_add_loop_test(tc, test_duration_parse, 0,
 			    N_ELEMENTS(duration_cases));
 	tcase_add_test(tc, test_expiry);

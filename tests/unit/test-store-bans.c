@@ -50,6 +50,14 @@ START_TEST(test_iter_active_all)
 	ck_assert_int_eq(list.bans[2].id, user_id);
 	ban_assert_equal(&list.bans[3], &temp);
 
+	/* the same in creation order from bans_created (doveadm list) */
+	ban_list_fill(store, 180, LOCKOUT_ITER_FLAG_CREATED, &list);
+	ck_assert_uint_eq(list.count, 4);
+	ban_assert_equal(&list.bans[0], &oldest);
+	ck_assert_int_eq(list.bans[1].id, perm_id);
+	ck_assert_int_eq(list.bans[2].id, user_id);
+	ban_assert_equal(&list.bans[3], &temp);
+
 	/* at 200 temp has expired (expires > now is active) */
 	ban_list_fill(store, 200, 0, &list);
 	ck_assert_uint_eq(list.count, 3);

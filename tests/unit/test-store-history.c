@@ -4,6 +4,7 @@
 #include "store-test-common.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* --- failure history ---------------------------------------------------- */
@@ -95,6 +96,103 @@ START_TEST(test_top)
 	lockout_store_close(&store);
 }
 STORE_END_TEST("history", test_top, N_ELEMENTS(top_cases))
+
+/* The ranking counts as SQL's count(DISTINCT nullif(user, '')) did (the
+   TEXT columns store 5 as '5', 5.0 as '5.0'; '' and NULL are not
+   counted); a key that is not text (a BLOB) is a damaged row, skipped. */
+START_TEST(test_top_damaged)
+{
+	struct lockout_store *store;
+	struct top_list list = { 0 };
+	const char *error = NULL;
+
+	store = store_open_ok("topdamaged", LOCKOUT_STORE_FLAG_CREATE);
+	raw_exec("topdamaged", "INSERT INTO failures (time, ip, user, count) "
+		 "VALUES (100, '192.0.2.9', 5, 1), (101, '192.0.2.9', '5', 1),"
+		 " (102, '192.0.2.9', 5.0, 1), (103, '192.0.2.9', '', 1),"
+		 " (104, '192.0.2.9', NULL, 1), (105, X'07', 'x', 1),"
+		 " (106, '', 'y', 1), (107, NULL, 'z', 1)");
+	if (lockout_store_top(store, "ip", 0, 10, top_list_add, &list,
+			      &error) != 0)
+		ck_abort_msg("top: %s", error);
+	ck_assert_uint_eq(list.count, 1);
+	ck_assert_str_eq(list.rows[0].key, "192.0.2.9");
+	ck_assert_uint_eq(list.rows[0].failures, 5);
+	ck_assert_uint_eq(list.rows[0].distinct, 2);
+	ck_assert_int_eq(list.rows[0].first, 100);
+	ck_assert_int_eq(list.rows[0].last, 104);
+	ck_assert_uint_eq(lockout_store_skipped_rows(store), 1);
+	lockout_store_close(&store);
+}
+STORE_END_TEST("history", test_top_damaged, 0)
+
+/* A short ranking is the start of the whole one (ties by key), whatever
+   the limit: the groups are selected with a heap, then sorted. */
+START_TEST(test_top_limits)
+{
+	static const unsigned int limits[] = { 1, 2, 7, 31, 32, 33, 40 };
+	struct lockout_store *store;
+	struct top_list all = { 0 }, list;
+	struct lockout_failure row = {
+		100, NULL, "alice", "imap", "PLAIN", "mismatch", 1
+	};
+	char ip[32];
+	uint64_t sums[40] = { 0 };
+	const char *error = NULL;
+	unsigned int i, j, seed = 12345;
+
+	store = store_open_ok("toplimits", LOCKOUT_STORE_FLAG_CREATE);
+	for (i = 0; i < 200; i++) {
+		/* 40 addresses, counts 1..5: many ties */
+		seed = seed * 1103515245 + 12345;
+		snprintf(ip, sizeof(ip), "192.0.2.%u", (seed >> 16) % 40);
+		row.ip = ip;
+		row.count = 1 + (seed >> 8) % 5;
+		row.time = 100 + i;
+		ck_assert_int_eq(lockout_store_add_failures(store, &row, 1,
+							    &error), 0);
+		if (row.time >= 296)
+			sums[(seed >> 16) % 40] += row.count;
+	}
+	/* 4 rows of 200: read through the time index, not the table */
+	memset(&list, 0, sizeof(list));
+	if (lockout_store_top(store, "ip", 296, 10, top_list_add, &list,
+			      &error) != 0)
+		ck_abort_msg("top: %s", error);
+	ck_assert_uint_ge(list.count, 1);
+	for (i = 0; i < list.count; i++) {
+		j = (unsigned int)strtoul(list.rows[i].key + 8, NULL, 10);
+		ck_assert_uint_eq(list.rows[i].failures, sums[j]);
+		ck_assert_int_ge(list.rows[i].first, 296);
+	}
+	for (i = 0, j = 0; i < 40; i++)
+		j += sums[i] > 0 ? 1 : 0;
+	ck_assert_uint_eq(list.count, j);
+	if (lockout_store_top(store, "ip", 0, 1000, top_list_add, &all,
+			      &error) != 0)
+		ck_abort_msg("top: %s", error);
+	ck_assert_uint_le(all.count, 40);
+	for (i = 1; i < all.count; i++) {
+		ck_assert(all.rows[i - 1].failures > all.rows[i].failures ||
+			  (all.rows[i - 1].failures == all.rows[i].failures &&
+			   strcmp(all.rows[i - 1].key, all.rows[i].key) < 0));
+	}
+	for (j = 0; j < N_ELEMENTS(limits); j++) {
+		memset(&list, 0, sizeof(list));
+		if (lockout_store_top(store, "ip", 0, limits[j], top_list_add,
+				      &list, &error) != 0)
+			ck_abort_msg("top: %s", error);
+		ck_assert_uint_eq(list.count, limits[j] < all.count ?
+				  limits[j] : all.count);
+		for (i = 0; i < list.count; i++) {
+			ck_assert_str_eq(list.rows[i].key, all.rows[i].key);
+			ck_assert_uint_eq(list.rows[i].failures,
+					  all.rows[i].failures);
+		}
+	}
+	lockout_store_close(&store);
+}
+STORE_END_TEST("history", test_top_limits, 0)
 
 START_TEST(test_failures_errors)
 {

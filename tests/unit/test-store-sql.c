@@ -590,7 +590,8 @@ START_TEST(test_migrate_v2)
 	store = store_open_ok("v2", LOCKOUT_STORE_FLAG_CREATE);
 	add_ban_ok(store, &ban);
 	lockout_store_close(&store);
-	raw_exec("v2", "DROP INDEX bans_kind; PRAGMA user_version = 2");
+	raw_exec("v2", "DROP INDEX bans_kind; DROP INDEX bans_created; "
+		 "PRAGMA user_version = 2");
 	store_open_fails("v2", LOCKOUT_STORE_FLAG_READONLY, "is older");
 	store = store_open_ok("v2", 0);
 	lockout_store_close(&store);
@@ -598,6 +599,9 @@ START_TEST(test_migrate_v2)
 			 lockout_store_schema_version());
 	ck_assert_int_eq(raw_int("v2", "SELECT count(*) FROM sqlite_master "
 				 "WHERE name = 'bans_kind'"), 1);
+	/* schema 4 */
+	ck_assert_int_eq(raw_int("v2", "SELECT count(*) FROM sqlite_master "
+				 "WHERE name = 'bans_created'"), 1);
 	ck_assert_int_eq(raw_int("v2", "SELECT count(*) FROM bans"), 1);
 }
 STORE_END_TEST("open", test_migrate_v2, 0)

@@ -114,6 +114,17 @@ END_TEST
 
 /* Every size: a prefix of the whole, made of whole escapes and
    characters, NUL-terminated, and the same returned length. */
+START_TEST(test_plain_span)
+{
+	ck_assert_uint_eq(lockout_utf8_plain_span(""), 0);
+	ck_assert_uint_eq(lockout_utf8_plain_span(" ~plain\\text"), 12);
+	ck_assert_uint_eq(lockout_utf8_plain_span("ab\x1b" "cd"), 2);
+	ck_assert_uint_eq(lockout_utf8_plain_span("ab\x7f"), 2);
+	ck_assert_uint_eq(lockout_utf8_plain_span("caf\xc3\xa9"), 3);
+	ck_assert_uint_eq(lockout_utf8_plain_span("\tx"), 0);
+}
+END_TEST
+
 START_TEST(test_escape_bounded)
 {
 	const char *src = "a\x1b" "b\xc2\x9b\xe2\x80\xae\xc3\xa9\xff" "z";
@@ -252,6 +263,7 @@ static Suite *utf8_suite(void)
 	tcase_add_loop_test(tc, test_is_unsafe, 0, N_ELEMENTS(unsafe_cases));
 	tcase_add_test(tc, test_is_unsafe_all);
 	tcase_add_loop_test(tc, test_escape, 0, N_ELEMENTS(escape_cases));
+	tcase_add_test(tc, test_plain_span);
 	tcase_add_test(tc, test_escape_bounded);
 	tcase_add_test(tc, test_append_escaped);
 	tcase_add_test(tc, test_escape_random);
