@@ -1,6 +1,7 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
 /* libFuzzer target for the one escaping rule of text shown to people
-   (lockout_utf8_escape(), lockout_utf8_append_escaped() in
+   (lockout_utf8_escape(), lockout_utf8_append_escaped(),
+   lockout_utf8_plain_span() in
    src/lib-lockout/lockout-utf8.c) and the JSON writer that follows it,
    built and run by scripts/fuzz.sh under ASan and UBSan. The first byte
    picks an output size for the bounded call; the rest is the text. */
@@ -44,6 +45,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(lockout_utf8_escape(whole, len + 1, src, 0) == len);
 	CHECK(strlen(whole) == len);
 	check_safe(whole, len);
+	/* the plain run is left as it is, and all of it when it is the
+	   whole text */
+	i = lockout_utf8_plain_span(src);
+	CHECK(i <= strlen(src) && memcmp(whole, src, i) == 0);
+	if (src[i] == '\0')
+		CHECK(len == i);
+	else
+		CHECK(src[i] < 0x20 || src[i] > 0x7e);
 
 	/* bounded: a prefix of the whole, ending between two escapes or
 	   characters, the same length returned */
