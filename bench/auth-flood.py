@@ -1,0 +1,108 @@
+# Copyright (c) 2026 dovecot-lockout authors. MIT license.
+"""Memory of the auth process under a flood (not a test: it asserts
+nothing).
+
+A private Dovecot (as in the integration tests) at default lockout
+settings (loopback not exempt) gets FAILURES wrong-password PLAIN
+authentications over its auth-client socket from SOURCES addresses
+(each address FAILURES/SOURCES times, the addresses in a shuffled order,
+usernames drawn from 2,000), without the plugin and with it. Reported per
+side: the auth process's resident size (VmRSS) after a warm-up and after
+the flood, its peak (VmHWM), and the growth; and the with/without
+difference of the growth, which is what the plugin holds.
+
+Run as root after building (or in a Debian tree with
+scripts/test-in-tree.sh -r trixie --no-build bench/auth-flood.py):
+  /usr/bin/python3 bench/auth-flood.py [--failures N] [--sources N]
+"""
+
+import argparse
+import os
+import random
+import sys
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "tests", "integration"))
+
+from lockout_harness import (  # noqa: E402
+    AuthClient, Dovecot, dovecot_version, find_lockout_modules)
+
+USERS = {"alice@example.org": "alice-secret"}
+CHUNK = 1000
+SEED = 0xf100d
+
+
+def status_kib(pid, field):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError("no %s in /proc/%d/status" % (field, pid))
+
+
+def flood(failures, sources):
+    rnd = random.Random(SEED)
+    per = max(1, failures // sources)
+    addrs = []
+    for i in range(sources):
+        addrs.extend(["10.%d.%d.%d" % (1 + (i >> 16) % 200, (i >> 8) & 255,
+                                       i & 255 or 1)] * per)
+    rnd.shuffle(addrs)
+    for ip in addrs[:failures]:
+        yield ("u%d@example.org" % rnd.randrange(2000),
+               "wrong%d" % rnd.randrange(1 << 30), {"rip": ip})
+
+
+def run(plugin, failures, sources):
+    d = Dovecot(module_dirs=find_lockout_modules() if plugin else {},
+                users=dict(USERS), passdb_lockout=plugin,
+                plugin_settings={"lockout_allow_networks": ""}
+                if plugin else {}, auth_verbose=False)
+    with d:
+        with AuthClient(d) as c:
+            c.plain_many([("alice@example.org", "alice-secret",
+                           {"rip": "192.0.2.1"})] * 50, service="imap")
+        pid = d.pids("auth")[0]
+        before = status_kib(pid, "VmRSS")
+        t0 = time.monotonic()
+        batch = []
+        with AuthClient(d) as c:
+            for a in flood(failures, sources):
+                batch.append(a)
+                if len(batch) == CHUNK:
+                    c.plain_many(batch, service="imap")
+                    batch = []
+            if batch:
+                c.plain_many(batch, service="imap")
+        secs = time.monotonic() - t0
+        time.sleep(1)  # the last flush of the write queue
+        after = status_kib(pid, "VmRSS")
+        peak = status_kib(pid, "VmHWM")
+    return before, after, peak, secs
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--failures", type=int, default=300000)
+    ap.add_argument("--sources", type=int, default=100000)
+    args = ap.parse_args()
+    print("auth process memory under a flood of %d failures from %d "
+          "addresses (default settings), Dovecot %s"
+          % (args.failures, args.sources,
+             ".".join(map(str, dovecot_version()))))
+    growth = {}
+    for plugin in (False, True):
+        before, after, peak, secs = run(plugin, args.failures, args.sources)
+        growth[plugin] = after - before
+        print("  %-14s VmRSS %7d KiB -> %7d KiB (+%.1f MiB), VmHWM %7d KiB,"
+              " %.0f s" % ("with plugin" if plugin else "without plugin",
+                           before, after, (after - before) / 1024.0, peak,
+                           secs))
+    print("  the plugin holds %.1f MiB more after the flood"
+          % ((growth[True] - growth[False]) / 1024.0))
+
+
+if __name__ == "__main__":
+    main()
