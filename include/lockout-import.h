@@ -91,10 +91,10 @@ int lockout_import_time_parse(const char *str, size_t len, int64_t *secs_r)
 
 /* Append the line (with "\n") that imports back to ban, with every
    field. A reason that import would refuse (control or bidi characters,
-   invalid UTF-8: only a row written by something else than this product
-   holds one) is written escaped as doveadm shows it ("\x0a"), so that it
-   never breaks the line; then true is returned (the reason read back
-   differs), else false. */
+   over 1,024 bytes: only a row written by something else than this
+   product holds one) is written escaped as doveadm shows it ("\x0a"), so
+   that it never breaks the line; then true is returned (the reason read
+   back differs), else false. */
 bool lockout_export_ban_line(struct lockout_str *out,
 			     const struct lockout_ban *ban);
 /* Append the line (with "\n") of a row of the allowed table; the reason

@@ -31,8 +31,8 @@ static void export_warn_escaped(const char *what, const char *target)
 
 	(void)lockout_utf8_escape(buf, sizeof(buf), target, 0);
 	i_warning("lockout export: the reason of the %s %s holds control "
-		  "characters or invalid UTF-8: written escaped, as shown by "
-		  "doveadm lockout show", what, buf);
+		  "or bidi characters (or is too long): written escaped, as "
+		  "shown by doveadm lockout show", what, buf);
 }
 
 static int export_allowed(const char *network, const char *reason,

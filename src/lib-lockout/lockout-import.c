@@ -367,11 +367,13 @@ static void export_time(struct lockout_str *out, const char *name,
 	lockout_str_printf(out, " %s=%s", name, buf);
 }
 
-/* A reason import would refuse (a control or bidi character, invalid
-   UTF-8: only a hostile or broken row holds one) is written escaped as
+/* A reason import would refuse (a control or bidi character, over 1,024
+   bytes: only a hostile or broken row holds one) is written escaped as
    doveadm shows it, within the reason's length limit: a line break in it
    must never start a line of its own (an "allow" line, say) in the
-   file. Returns true when the reason was escaped. */
+   file. Everything import takes is written as it is (invalid UTF-8
+   too: it breaks no line, and the round trip stays exact). Returns true
+   when the reason was escaped. */
 static bool export_reason(struct lockout_str *out, const char *reason)
 {
 	const char *error;
@@ -380,8 +382,7 @@ static bool export_reason(struct lockout_str *out, const char *reason)
 	lockout_str_append(out, " #");
 	if (reason[0] != '\0') {
 		lockout_str_append(out, " ");
-		if (lockout_reason_check(reason, &error) == 0 &&
-		    lockout_utf8_escape(NULL, 0, reason, 0) == strlen(reason)) {
+		if (lockout_reason_check(reason, &error) == 0) {
 			lockout_str_append(out, reason);
 		} else {
 			lockout_utf8_append_escaped(out, reason,

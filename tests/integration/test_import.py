@@ -228,7 +228,7 @@ def test_export_escapes_a_hostile_reason_instead_of_breaking_the_line():
                         "'[2J' WHERE target = '127.0.5.5'")
         con.close()
         text, err = run(d, "lockout", "export")
-        assert "reason of the ban of 127.0.5.5 holds control characters" \
+        assert "reason of the ban of 127.0.5.5 holds control or bidi" \
             in err, err
         lines = [ln for ln in text.splitlines() if not ln.startswith("#")]
         assert len(lines) == 1, text

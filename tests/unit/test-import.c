@@ -171,6 +171,10 @@ START_TEST(test_round_trip)
 		  .source = LOCKOUT_SOURCE_MANUAL, .reason = "",
 		  .rule = "manual", .created = 1, .expires = 0,
 		  .evidence = NULL, .observed = true },
+		/* invalid UTF-8 is taken by import: written as it is */
+		{ .target = "192.0.2.2", .kind = LOCKOUT_KIND_IP,
+		  .source = LOCKOUT_SOURCE_FEED, .reason = "5 failed\xa0logins",
+		  .rule = "feed", .created = 1, .expires = 0 },
 	};
 	struct lockout_import_line line;
 	struct lockout_str out;
