@@ -32,11 +32,15 @@ Run as root after building (or inside a Debian tree: scripts/test-in-tree.sh
                          lib20_doveadm_lockout_plugin.so; default: the build)
       [--plugin-only]   (skip Dovecot without the plugin, e.g. to compare
                          two builds of the plugin, run after each other)
+      [--perf FILE]     (perf record -g the auth process with the plugin
+                         during the measured requests; see perf report -i)
 """
 
 import argparse
 import os
 import random
+import signal
+import subprocess
 import sys
 import time
 
@@ -82,7 +86,7 @@ def workload(count, seed, kind="mixed"):
     return out
 
 
-def run(module_dirs, plugin, auths, seed, kind):
+def run(module_dirs, plugin, auths, seed, kind, perf=None):
     """-> (CPU seconds of the auth process for the auths, median latency
     in seconds of one request sent alone)"""
     settings = {"lockout_mode": "enforce" if kind == "refused" else
@@ -101,6 +105,12 @@ def run(module_dirs, plugin, auths, seed, kind):
             time.sleep(1.5)  # the auth process follows within a second
         pid = d.pids("auth")[0]
         attempts = workload(auths, seed, kind)
+        recorder = None
+        if perf and plugin:
+            recorder = subprocess.Popen(
+                ["perf", "record", "-q", "--call-graph", "dwarf,32768", "-F", "2000", "-o", perf,
+                 "-p", str(pid)], stdout=subprocess.DEVNULL)
+            time.sleep(0.5)
         before = cpu_ticks(pid)
         with AuthClient(d) as c:
             for i in range(0, len(attempts), CHUNK):
@@ -111,6 +121,9 @@ def run(module_dirs, plugin, auths, seed, kind):
                 elif kind != "mixed":
                     assert not any(a[0] for a in answers), answers[:3]
         ticks = cpu_ticks(pid) - before
+        if recorder:
+            recorder.send_signal(signal.SIGINT)
+            recorder.wait()
         wait = None
         if kind == "success":
             latencies = []
@@ -163,6 +176,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--modules")
     ap.add_argument("--plugin-only", action="store_true")
+    ap.add_argument("--perf", metavar="FILE",
+                    help="perf record the auth process (with the plugin) "
+                    "during the measured requests into FILE")
     ap.add_argument("--workload", nargs="+", default=["mixed"],
                     choices=["mixed", "success", "failure", "refused"])
     args = ap.parse_args()
@@ -181,7 +197,7 @@ def main():
             figures, waits = [], []
             for r in range(args.rounds):
                 cpu, wait = run(dirs if plugin else {}, plugin, args.auths,
-                                1000 + r, kind)
+                                1000 + r, kind, args.perf)
                 figures.append(cpu * 1e6 / args.auths)
                 if wait is not None:
                     waits.append(wait * 1e3)

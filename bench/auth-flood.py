@@ -14,6 +14,7 @@ difference of the growth, which is what the plugin holds.
 Run as root after building (or in a Debian tree with
 scripts/test-in-tree.sh -r trixie --no-build bench/auth-flood.py):
   /usr/bin/python3 bench/auth-flood.py [--failures N] [--sources N]
+      [--plugin-only] [--maps]
 """
 
 import argparse
@@ -55,7 +56,23 @@ def flood(failures, sources):
                "wrong%d" % rnd.randrange(1 << 30), {"rip": ip})
 
 
-def run(plugin, failures, sources):
+def largest_mappings(pid, n=8):
+    """-> [(Rss KiB, size KiB, name)] of the n mappings holding the most"""
+    maps, cur = [], None
+    with open("/proc/%d/smaps" % pid) as f:
+        for line in f:
+            field = line.split()
+            if "-" in field[0] and not field[0].endswith(":"):
+                lo, hi = (int(x, 16) for x in field[0].split("-"))
+                cur = [0, (hi - lo) // 1024,
+                       field[5] if len(field) > 5 else "[anon]"]
+                maps.append(cur)
+            elif field[0] == "Rss:":
+                cur[0] = int(field[1])
+    return sorted(maps, reverse=True)[:n]
+
+
+def run(plugin, failures, sources, show_maps=False):
     d = Dovecot(module_dirs=find_lockout_modules() if plugin else {},
                 users=dict(USERS), passdb_lockout=plugin,
                 plugin_settings={"lockout_allow_networks": ""}
@@ -80,6 +97,10 @@ def run(plugin, failures, sources):
         time.sleep(1)  # the last flush of the write queue
         after = status_kib(pid, "VmRSS")
         peak = status_kib(pid, "VmHWM")
+        if show_maps:
+            for rss, size, name in largest_mappings(pid):
+                print("    %8d KiB resident of %8d KiB  %s"
+                      % (rss, size, name))
     return before, after, peak, secs
 
 
@@ -87,21 +108,28 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--failures", type=int, default=300000)
     ap.add_argument("--sources", type=int, default=100000)
+    ap.add_argument("--plugin-only", action="store_true",
+                    help="skip Dovecot without the plugin")
+    ap.add_argument("--maps", action="store_true",
+                    help="print the auth process's largest mappings after "
+                    "the flood (with the plugin)")
     args = ap.parse_args()
     print("auth process memory under a flood of %d failures from %d "
           "addresses (default settings), Dovecot %s"
           % (args.failures, args.sources,
              ".".join(map(str, dovecot_version()))))
     growth = {}
-    for plugin in (False, True):
-        before, after, peak, secs = run(plugin, args.failures, args.sources)
+    for plugin in (True,) if args.plugin_only else (False, True):
+        before, after, peak, secs = run(plugin, args.failures, args.sources,
+                                        args.maps and plugin)
         growth[plugin] = after - before
         print("  %-14s VmRSS %7d KiB -> %7d KiB (+%.1f MiB), VmHWM %7d KiB,"
               " %.0f s" % ("with plugin" if plugin else "without plugin",
                            before, after, (after - before) / 1024.0, peak,
                            secs))
-    print("  the plugin holds %.1f MiB more after the flood"
-          % ((growth[True] - growth[False]) / 1024.0))
+    if False in growth:
+        print("  the plugin holds %.1f MiB more after the flood"
+              % ((growth[True] - growth[False]) / 1024.0))
 
 
 if __name__ == "__main__":
