@@ -30,10 +30,13 @@ Run as root after building (or inside a Debian tree: scripts/test-in-tree.sh
       [--workload mixed|success|failure|refused ...]
       [--modules DIR]   (a directory holding lib20_lockout_auth.so and
                          lib20_doveadm_lockout_plugin.so; default: the build)
+      [--warmup N]      (N failures from other addresses first: a process
+                         that has been running, its tables' pages touched)
       [--plugin-only]   (skip Dovecot without the plugin, e.g. to compare
                          two builds of the plugin, run after each other)
-      [--perf FILE]     (perf record -g the auth process with the plugin
-                         during the measured requests; see perf report -i)
+      [--perf FILE]     (perf record the auth process during the measured
+                         requests into FILE.with and FILE.without, for
+                         perf report -i / perf diff)
 """
 
 import argparse
@@ -86,7 +89,17 @@ def workload(count, seed, kind="mixed"):
     return out
 
 
-def run(module_dirs, plugin, auths, seed, kind, perf=None):
+def warmup_flood(count, seed):
+    """failures from addresses the workloads never use (11.0.0.0/8)"""
+    rnd = random.Random(seed)
+    return [("nobody%d@example.org" % rnd.randrange(2000),
+             "wrong%d" % rnd.randrange(1 << 30),
+             {"rip": "11.%d.%d.%d" % (rnd.randrange(256), rnd.randrange(256),
+                                      rnd.randrange(1, 255))})
+            for _ in range(count)]
+
+
+def run(module_dirs, plugin, auths, seed, kind, perf=None, warmup=0):
     """-> (CPU seconds of the auth process for the auths, median latency
     in seconds of one request sent alone)"""
     settings = {"lockout_mode": "enforce" if kind == "refused" else
@@ -99,6 +112,13 @@ def run(module_dirs, plugin, auths, seed, kind, perf=None):
         # warm up: the first requests load the passwd-file and caches
         with AuthClient(d) as c:
             c.plain_many(workload(200, seed + 1, "mixed"), service="imap")
+            # a process that has been running: its tables' pages in use
+            # (a fresh one pays a page fault for each page a new source
+            # first lands in, once), its ban table grown
+            flood = warmup_flood(warmup, seed + 3)
+            for i in range(0, len(flood), CHUNK):
+                c.plain_many(flood[i:i + CHUNK], service="imap")
+        time.sleep(1.5 if warmup else 0)  # the write queue's flush
         if plugin and kind == "refused":
             for net in FAILURE_NETS:
                 d.doveadm("lockout", "ban", "-r", "bench", net)
@@ -106,9 +126,11 @@ def run(module_dirs, plugin, auths, seed, kind, perf=None):
         pid = d.pids("auth")[0]
         attempts = workload(auths, seed, kind)
         recorder = None
-        if perf and plugin:
+        if perf:
             recorder = subprocess.Popen(
-                ["perf", "record", "-q", "--call-graph", "dwarf,32768", "-F", "2000", "-o", perf,
+                ["perf", "record", "-q", "--call-graph", "dwarf,32768",
+                 "-F", "2000", "-o",
+                 "%s.%s" % (perf, "with" if plugin else "without"),
                  "-p", str(pid)], stdout=subprocess.DEVNULL)
             time.sleep(0.5)
         before = cpu_ticks(pid)
@@ -176,9 +198,12 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--modules")
     ap.add_argument("--plugin-only", action="store_true")
+    ap.add_argument("--warmup", type=int, default=0, metavar="N",
+                    help="N failures from other addresses before measuring "
+                    "(a long-running auth process)")
     ap.add_argument("--perf", metavar="FILE",
-                    help="perf record the auth process (with the plugin) "
-                    "during the measured requests into FILE")
+                    help="perf record the auth process during the measured "
+                    "requests into FILE.with and FILE.without")
     ap.add_argument("--workload", nargs="+", default=["mixed"],
                     choices=["mixed", "success", "failure", "refused"])
     args = ap.parse_args()
@@ -188,7 +213,8 @@ def main():
     else:
         dirs = find_lockout_modules()
     print("auth process CPU per authentication (%d auths per round, %d "
-          "rounds; median, min, max)" % (args.auths, args.rounds))
+          "rounds, %d failures of warm-up; median, min, max)"
+          % (args.auths, args.rounds, args.warmup))
     print("Dovecot %s, %s" % (".".join(map(str, dovecot_version())),
                               os.uname().machine))
     for kind in args.workload:
@@ -197,7 +223,7 @@ def main():
             figures, waits = [], []
             for r in range(args.rounds):
                 cpu, wait = run(dirs if plugin else {}, plugin, args.auths,
-                                1000 + r, kind, args.perf)
+                                1000 + r, kind, args.perf, args.warmup)
                 figures.append(cpu * 1e6 / args.auths)
                 if wait is not None:
                     waits.append(wait * 1e3)

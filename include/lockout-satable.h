@@ -9,7 +9,7 @@
 /* A bounded table of fixed-size entries: set-associative, the least
    recently used entry of a set evicted when a new key needs room. Memory is
    allocated once; finding or making an entry scans the
-   LOCKOUT_SATABLE_WAYS entries of one set, never rehashes, never grows.
+   LOCKOUT_SATABLE_WAYS keys of one set, never rehashes, never grows.
 
    Keys are 64-bit keyed hashes (lockout_hash()) of what the caller indexes:
    key k lives in set k mod (capacity / LOCKOUT_SATABLE_WAYS), so an
@@ -17,22 +17,18 @@
    inputs with the same key share one entry. Key 0 is taken as key 1 (0
    marks a free entry).
 
-   The caller's entry type begins with struct lockout_satable_head, which
-   the table manages; the rest belongs to the caller and is zeroed whenever
-   an entry is given to a new key. */
+   The keys and the use order are kept apart from the entries, a set's keys
+   in one cache line: a lookup reads that line and then touches the one
+   entry it returns, however large the entries are. The entries belong to
+   the caller and are zeroed whenever one is given to a new key. */
 
 #define LOCKOUT_SATABLE_WAYS 8
-
-struct lockout_satable_head {
-	uint64_t key;		/* 0 = free */
-	uint64_t last_use;	/* the table's use counter at the last use */
-};
 
 struct lockout_satable;
 
 /* Create a table of capacity entries (rounded up to a multiple of
-   LOCKOUT_SATABLE_WAYS, one set at least), each entry_size bytes (at least
-   sizeof(struct lockout_satable_head), a multiple of 8 bytes), all free.
+   LOCKOUT_SATABLE_WAYS, one set at least), each entry_size bytes (a
+   multiple of 8, 8 at least), all free.
    Returns NULL when out of memory, for a bad entry_size or a capacity too
    large to allocate. */
 struct lockout_satable *
@@ -45,7 +41,7 @@ void lockout_satable_free(struct lockout_satable **table);
 void *lockout_satable_find(const struct lockout_satable *table, uint64_t key);
 /* Return key's entry, now the most recently used of its set. When key has
    none, a free entry of its set is given to it, else the least recently
-   used one (evicting its key); the new entry is zeroed but for its head.
+   used one (evicting its key); the new entry is zeroed.
    *created_r tells whether the entry is new, *evicted_r whether another
    key's entry was lost for it (each may be NULL). */
 void *lockout_satable_get(struct lockout_satable *table, uint64_t key,
@@ -55,6 +51,9 @@ void *lockout_satable_get(struct lockout_satable *table, uint64_t key,
    Changes nothing; for callers that look at what a new key would evict. */
 const void *lockout_satable_victim(const struct lockout_satable *table,
 				   uint64_t key);
+/* The key of entry, an entry of table (0: free). */
+uint64_t lockout_satable_key(const struct lockout_satable *table,
+			     const void *entry);
 /* Free entry, an entry of table, and zero it. */
 void lockout_satable_remove(struct lockout_satable *table, void *entry);
 

@@ -36,7 +36,6 @@ enum chain_state {
 };
 
 struct session {
-	struct lockout_satable_head h;
 	int64_t last_time;
 	uint32_t user_hash;
 	uint32_t names[CHAIN_NAMES];
@@ -135,7 +134,8 @@ static struct session *session_get(struct lockout_logparse *parser,
 		lockout_satable_remove(parser->sessions, s);
 	} else if (s == NULL) {
 		victim = lockout_satable_victim(parser->sessions, key);
-		if (victim->h.key != 0 && victim->has_id &&
+		if (lockout_satable_key(parser->sessions, victim) != 0 &&
+		    victim->has_id &&
 		    now - victim->last_time <= SESSION_TTL_SECS)
 			parser->stats.sessions_evicted++;
 	}
@@ -248,7 +248,7 @@ static int pending_push(struct lockout_logparse *parser, struct session *s,
 	idx = (parser->pending_head + parser->pending_count) % PENDING_MAX;
 	slot = &parser->pending[idx];
 	slot->used = true;
-	slot->key = s->h.key;
+	slot->key = lockout_satable_key(parser->sessions, s);
 	slot->attempt = *a;
 	parser->pending_count++;
 	s->pending = idx + 1;

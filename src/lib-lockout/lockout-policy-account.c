@@ -83,7 +83,8 @@ int policy_observe_success(struct lockout_policy *policy,
 				     cfg->ip_spread_usernames > 0))
 			hist = policy_history_get(policy, &dnet);
 		if (hist != NULL) {
-			hist->last_success = a->time;
+			hist->last_success =
+				policy_time32(policy, a->time);
 			hist->had_success = true;
 			policy_spread_success(policy, hist, account, a->time);
 		}
@@ -95,10 +96,10 @@ int policy_observe_success(struct lockout_policy *policy,
 				  policy_device_key(policy,
 					policy_account_key(policy, account),
 					&dnet), &created, NULL);
-	dev->last_seen = a->time;
-	if (created || a->time - dev->last_persisted >=
+	dev->last_seen = policy_time32(policy, a->time);
+	if (created || a->time - policy_time64(policy, dev->last_persisted) >=
 	    POLICY_DEVICE_REFRESH_SECS) {
-		dev->last_persisted = a->time;
+		dev->last_persisted = dev->last_seen;
 		policy_decision_init(policy, &d, LOCKOUT_DECISION_KNOWN_DEVICE,
 				     "known_device", a->time, account, &dnet);
 		/* known as a device of the account */

@@ -43,7 +43,8 @@ static unsigned int history_prior_bans(const struct lockout_policy *policy,
 {
 	/* a source that behaved for lockout_history_time starts over */
 	if (hist->bans > 0 &&
-	    now - hist->last_ban >= (int64_t)policy->cfg->history_time)
+	    now - policy_time64(policy, hist->last_ban) >=
+	    (int64_t)policy->cfg->history_time)
 		hist->bans = 0;
 	return hist->bans;
 }
@@ -80,23 +81,26 @@ static int policy_ban(struct lockout_policy *policy, struct emit_ctx *ctx,
 		 prior > 0 ? "escalated" : "");
 	d.reason = policy->reason;
 	d.evidence = policy_evidence_ban(policy, rule, src, count, prior,
-					 hist->last_ban, dur);
+					 policy_time64(policy, hist->last_ban),
+					 dur);
 	if (d.evidence == NULL)
 		return -1;
 	if (lockout_banset_add(policy->bans, net, d.expires, 0) < 0)
 		return -1;
 	hist->bans++;
-	hist->last_ban = now;
+	hist->last_ban = policy_time32(policy, now);
 	policy_emit(policy, ctx, &d);
 	return 0;
 }
 
 /* Remember host as banned at now in its /24's history; returns how many
    hosts of the /24 were banned within lockout_net_ban_window. */
-static unsigned int net_note_host(struct history *hist,
+static unsigned int net_note_host(struct lockout_policy *policy,
+				  struct history *hist,
 				  const struct lockout_net *host,
 				  int64_t now, uint32_t window)
 {
+	uint32_t now32 = policy_time32(policy, now);
 	uint8_t hostbyte = host->addr.bytes[3];
 	unsigned int i, recent = 0, oldest = 0;
 
@@ -113,9 +117,9 @@ static unsigned int net_note_host(struct history *hist,
 			i = oldest;
 	}
 	hist->hosts[i] = hostbyte;
-	hist->host_times[i] = now;
+	hist->host_times[i] = now32;
 	for (i = 0; i < hist->host_count; i++) {
-		if (now - hist->host_times[i] < (int64_t)window)
+		if ((int64_t)now32 - hist->host_times[i] < (int64_t)window)
 			recent++;
 	}
 	return recent;
@@ -141,13 +145,14 @@ static int policy_maybe_ban_net(struct lockout_policy *policy,
 		return 0;
 	lockout_addr_mask(&host->addr, 24, &net24);
 	hist = policy_history_get(policy, &net24);
-	recent = net_note_host(hist, host, now, cfg->net_ban_window);
+	recent = net_note_host(policy, hist, host, now, cfg->net_ban_window);
 	if (recent < cfg->net_ban_hosts)
 		return 0;
 	if (policy_net_overlaps_allowed(policy, &net24))
 		return 0;
 	if (hist->had_success &&
-	    now - hist->last_success < (int64_t)cfg->known_device_time)
+	    now - policy_time64(policy, hist->last_success) <
+	    (int64_t)cfg->known_device_time)
 		return 0;
 	existing = lockout_banset_find(policy->bans, &net24);
 	if (existing != NULL &&
@@ -380,7 +385,7 @@ int policy_observe_failure(struct lockout_policy *policy,
 			       cfg->ip_spread_ban_time, a->time, &ban,
 			       why) < 0)
 			return -1;
-		policy_spread_reset(src);
+		policy_spread_reset(policy, src);
 	} else if (cfg->ip_long_failures > 0 &&
 		   long_count >= cfg->ip_long_failures) {
 		lockout_interval_to_str(cfg->ip_long_window, window,

@@ -12,17 +12,20 @@
    known devices is not remembered at all: an office NAT whose users' phones
    have old passwords is not a guesser.
 
-   The memory is a fixed array in the source entry (POLICY_LONG_MAX entries
-   of 12 bytes), so a flood of distinct usernames overwrites the oldest and
-   never grows anything; the setting's maximum is POLICY_LONG_MAX. A ban by
+   The memory is an array at the end of the source's entry
+   (lockout_ip_long_failures entries of 12 bytes, policy_long()), so a flood
+   of distinct usernames overwrites the oldest and never grows anything: it
+   holds the last lockout_ip_long_failures distinct failures, and the rule
+   bans when they all fall within lockout_ip_long_window but not all within
+   lockout_ip_window. A ban by
    the short rule keeps the long memory (a source banned now and then must
    still be seen over a day); a ban by this rule clears it. Failures that
    all fall within lockout_ip_window are left to the short rule. */
 
 void policy_longwin_reset(struct source *src)
 {
-	src->longwin.len = 0;
-	src->longwin.head = 0;
+	src->long_len = 0;
+	src->long_head = 0;
 }
 
 unsigned int policy_longwin_note(struct lockout_policy *policy,
@@ -33,7 +36,8 @@ unsigned int policy_longwin_note(struct lockout_policy *policy,
 				 unsigned int *passwords_r)
 {
 	const struct lockout_config *cfg = policy->cfg;
-	struct policy_longwin *lw = &src->longwin;
+	struct ring_entry *e = policy_long(policy, src);
+	unsigned int n = policy->long_size;
 	unsigned int i, j, idx, count = 0;
 	uint32_t oldest = now32;
 	bool seen = false;
@@ -42,24 +46,24 @@ unsigned int policy_longwin_note(struct lockout_policy *policy,
 		return 0;
 	if (policy_from_own_device(policy, a, account))
 		return 0;
-	for (i = 0; i < lw->len; i++) {
-		idx = (lw->head + POLICY_LONG_MAX - 1 - i) % POLICY_LONG_MAX;
-		if (now32 - lw->e[idx].time >= cfg->ip_long_window)
+	for (i = 0; i < src->long_len; i++) {
+		idx = (src->long_head + n - 1 - i) % n;
+		if (now32 - e[idx].time >= cfg->ip_long_window)
 			break;
 		count++;
-		oldest = lw->e[idx].time;
-		if (lw->e[idx].user == uhash && lw->e[idx].tag == tag)
+		oldest = e[idx].time;
+		if (e[idx].user == uhash && e[idx].tag == tag)
 			seen = true;
 	}
 	/* older entries are out of the window: forget them */
-	lw->len = count;
+	src->long_len = count;
 	if (!seen) {
-		lw->e[lw->head].time = now32;
-		lw->e[lw->head].user = uhash;
-		lw->e[lw->head].tag = tag;
-		lw->head = (lw->head + 1) % POLICY_LONG_MAX;
-		if (lw->len < POLICY_LONG_MAX)
-			lw->len++;
+		e[src->long_head].time = now32;
+		e[src->long_head].user = uhash;
+		e[src->long_head].tag = tag;
+		src->long_head = (src->long_head + 1) % n;
+		if (src->long_len < n)
+			src->long_len++;
 	}
 	/* failures all within the short window are the short rule's: a
 	   burst is banned as it always was, by ip_failures, for its
@@ -68,17 +72,17 @@ unsigned int policy_longwin_note(struct lockout_policy *policy,
 		return 0;
 	/* distinct passwords, for the evidence (16 x 16 at most) */
 	*passwords_r = 0;
-	for (i = 0; i < lw->len; i++) {
-		idx = (lw->head + POLICY_LONG_MAX - 1 - i) % POLICY_LONG_MAX;
-		if (lw->e[idx].tag == 0)
+	for (i = 0; i < src->long_len; i++) {
+		idx = (src->long_head + n - 1 - i) % n;
+		if (e[idx].tag == 0)
 			continue;
 		for (j = 0; j < i; j++) {
-			if (lw->e[(lw->head + POLICY_LONG_MAX - 1 - j) %
-				  POLICY_LONG_MAX].tag == lw->e[idx].tag)
+			if (e[(src->long_head + n - 1 - j) % n].tag ==
+			    e[idx].tag)
 				break;
 		}
 		if (j == i)
 			(*passwords_r)++;
 	}
-	return lw->len;
+	return src->long_len;
 }

@@ -71,62 +71,53 @@ struct ring_entry {
 	uint32_t tag;	/* password tag (31 bits) | RING_TARGETED */
 };
 
-/* A source (an IPv4 address, an IPv6 network); its ring of the last
-   failures is kept beside the table (policy->rings). */
+/* A source (an IPv4 address, an IPv6 network). Its entry in the sources
+   table ends with arrays sized by the settings (policy_ring(),
+   policy_long(), policy_spread_users()/_times()): a table of 100,000
+   sources costs what the settings need, not what their maximums would. */
 struct source {
-	struct lockout_satable_head h;
 	struct lockout_net net;
-	int64_t first_seen, last_seen, last_stale;
+	/* the ring of the last failures (policy->ring_size entries) */
+	uint8_t ring_head, ring_len;
 	bool stale_reported;
+	/* lockout-policy-longwin.c: the long memory (policy->long_size) */
+	uint8_t long_head, long_len;
+	int64_t first_seen, last_seen, last_stale;
 	unsigned int failures, unknown_user, repeats, stale_repeats;
 	/* failures whose username Dovecot refused (never kept) */
 	unsigned int invalid_user;
-	unsigned int ring_head, ring_len;
 	uint32_t services, mechanisms;
 	unsigned int distinct_users;
 	uint32_t user_hashes[POLICY_DISTINCT];
 	char users[POLICY_USERS][POLICY_USER_LEN];
-	/* lockout-policy-longwin.c */
-	struct policy_longwin {
-		struct ring_entry e[POLICY_LONG_MAX];
-		unsigned int head, len;
-	} longwin;
-	/* lockout-policy-spread.c: keyed hashes of usernames (0 = free) and
-	   when each last failed */
-	struct policy_spread {
-		uint32_t user[POLICY_SPREAD_MAX];
-		uint32_t time[POLICY_SPREAD_MAX];
-	} spread;
 };
 
 /* A source with password checks in flight (lockout_policy_reserve()). */
 struct inflight {
-	struct lockout_satable_head h;
 	unsigned int count;
 	/* the last reservation: a count this old is stale (a lost release
 	   must not hold a source for ever) */
 	int64_t last;
 };
 
-/* History of a source network or of an IPv4 /24. */
+/* History of a source network or of an IPv4 /24. Times are engine times
+   (policy_time32(): seconds since policy->epoch), 0 = never. */
 struct history {
-	struct lockout_satable_head h;
 	unsigned int bans;
-	int64_t last_ban, last_success;
+	uint32_t last_ban, last_success;
 	bool had_success;
 	/* for /24s: recently banned hosts */
-	unsigned int host_count;
+	uint8_t host_count;
 	uint8_t hosts[POLICY_NET_HOSTS];
-	int64_t host_times[POLICY_NET_HOSTS];
+	uint32_t host_times[POLICY_NET_HOSTS];
 	/* for /24s (lockout-policy-spread.c): the last accounts that logged
 	   in successfully (hash, 0 = none) and when */
 	uint32_t busy_users[POLICY_BUSY_SLOTS];
-	int64_t busy_times[POLICY_BUSY_SLOTS];
+	uint32_t busy_times[POLICY_BUSY_SLOTS];
 };
 
 /* Failures against an account from sources not known for it. */
 struct account {
-	struct lockout_satable_head h;
 	int64_t bucket; /* index of the newest bucket */
 	unsigned int counts[POLICY_BUCKETS];
 	int64_t first_seen, last_seen;
@@ -136,10 +127,10 @@ struct account {
 	uint32_t services, mechanisms;
 };
 
-/* An (account, network) pair that logged in. */
+/* An (account, network) pair that logged in (engine times, as in struct
+   history). */
 struct device {
-	struct lockout_satable_head h;
-	int64_t last_seen, last_persisted;
+	uint32_t last_seen, last_persisted;
 };
 
 /* Protections: a growing open-addressed map of account keys to expiry
@@ -159,11 +150,13 @@ struct lockout_policy {
 	unsigned char key[LOCKOUT_HASH_KEY_SIZE];
 	bool have_epoch;
 	int64_t epoch;
-	unsigned int ring_size;
+	/* entries of a source's arrays: its ring (the larger of
+	   lockout_ip_failures and lockout_targeted_failures), its long memory
+	   (lockout_ip_long_failures), its usernames (lockout_ip_spread_usernames) */
+	unsigned int ring_size, long_size, spread_size;
 
 	struct lockout_satable *sources, *history, *accounts, *devices;
 	struct lockout_satable *inflight;
-	struct ring_entry *rings;
 	struct lockout_banset *bans;
 	struct protections protections;
 	struct lockout_net *allowed;
@@ -207,16 +200,43 @@ uint64_t policy_device_key(const struct lockout_policy *policy,
 			   uint64_t account_key,
 			   const struct lockout_net *net);
 
-/* t as seconds since the engine's epoch (set by the first call). */
+/* t as seconds since the engine's epoch (set by the first call, 2^30
+   seconds before it: decades either way). Every time the tables keep is
+   one of these: 4 bytes, not 8. */
 uint32_t policy_ring_time(struct lockout_policy *policy, int64_t t);
-/* The ring of src's last failures (ring_size entries). */
+#define policy_time32(policy, t) policy_ring_time(policy, t)
+/* An engine time back as a Unix time (0 stays 0: never). */
+int64_t policy_time64(const struct lockout_policy *policy, uint32_t t32);
+/* The arrays at the end of src's entry: the ring of its last failures
+   (ring_size entries), its long memory (long_size), the usernames of its
+   spread and their times (spread_size each). */
 static inline struct ring_entry *
 policy_ring(const struct lockout_policy *policy, const struct source *src)
 {
-	size_t idx = lockout_satable_index(policy->sources, src);
-
-	return &policy->rings[idx * policy->ring_size];
+	(void)policy;
+	return (struct ring_entry *)(void *)((unsigned char *)src +
+					     sizeof(struct source));
 }
+static inline struct ring_entry *
+policy_long(const struct lockout_policy *policy, const struct source *src)
+{
+	return policy_ring(policy, src) + policy->ring_size;
+}
+static inline uint32_t *
+policy_spread_users(const struct lockout_policy *policy,
+		    const struct source *src)
+{
+	return (uint32_t *)(void *)(policy_long(policy, src) +
+				    policy->long_size);
+}
+static inline uint32_t *
+policy_spread_times(const struct lockout_policy *policy,
+		    const struct source *src)
+{
+	return policy_spread_users(policy, src) + policy->spread_size;
+}
+/* Bytes of a source's entry: struct source and its arrays. */
+size_t policy_source_entry_size(const struct lockout_config *cfg);
 /* The i-th newest failure of src's ring (i = 0 is the newest), or NULL when
    the ring holds no more or it is lockout_ip_window old at now32 (and so
    are all older ones). Inline: the rules walk rings for every failure. */
@@ -323,7 +343,8 @@ unsigned int policy_spread_note(struct lockout_policy *policy,
 				const struct lockout_attempt *a,
 				const char *account, uint32_t now32);
 /* Forget src's usernames (after a ban by ip_spread). */
-void policy_spread_reset(struct source *src);
+void policy_spread_reset(const struct lockout_policy *policy,
+			 struct source *src);
 /* Is ip's IPv4 /24 busy: did POLICY_BUSY_USERS accounts other than
    account (compared by local part, case folded) log in from it
    successfully within lockout_known_device_time? An office NAT, a

@@ -21,12 +21,12 @@
    (the short and long rules still count there). IPv6 sources are a
    household's /64: never busy.
 
-   The memory is a fixed array in the source entry (POLICY_SPREAD_MAX
-   (hash, last time) slots, 8 bytes each): a username already remembered
-   only refreshes its time, a new one takes a slot out of the window or the
-   oldest. Nothing grows with a flood of distinct usernames, and since the
-   setting's maximum is POLICY_SPREAD_MAX a full memory is always at the
-   threshold. A ban by this rule clears it; a ban by another rule keeps it
+   The memory is an array at the end of the source's entry
+   (lockout_ip_spread_usernames (hash, last time) slots, 8 bytes each,
+   policy_spread_users()/_times()): a username already remembered only
+   refreshes its time, a new one takes a slot out of the window or the
+   oldest. Nothing grows with a flood of distinct usernames, and a full
+   memory is at the threshold. A ban by this rule clears it; a ban by another rule keeps it
    (a source banned now and then by the short rule is still a sprayer). */
 
 /* The hash of user's local part (before the last '@'), case folded; never
@@ -50,6 +50,7 @@ void policy_spread_success(struct lockout_policy *policy,
 			   struct history *hist, const char *account,
 			   int64_t now)
 {
+	uint32_t now32 = policy_time32(policy, now);
 	uint32_t h = spread_hash(policy, account);
 	unsigned int i, slot = 0;
 
@@ -62,7 +63,7 @@ void policy_spread_success(struct lockout_policy *policy,
 			slot = i;
 	}
 	hist->busy_users[slot] = h;
-	hist->busy_times[slot] = now;
+	hist->busy_times[slot] = now32;
 }
 
 static bool net_busy(const struct lockout_policy *policy,
@@ -80,7 +81,7 @@ static bool net_busy(const struct lockout_policy *policy,
 		return false;
 	for (i = 0; i < POLICY_BUSY_SLOTS; i++) {
 		if (hist->busy_users[i] != 0 && hist->busy_users[i] != user &&
-		    now - hist->busy_times[i] <
+		    now - policy_time64(policy, hist->busy_times[i]) <
 		    (int64_t)policy->cfg->known_device_time)
 			others++;
 	}
@@ -94,9 +95,11 @@ bool policy_net_busy(const struct lockout_policy *policy,
 	return net_busy(policy, ip, now, spread_hash(policy, account));
 }
 
-void policy_spread_reset(struct source *src)
+void policy_spread_reset(const struct lockout_policy *policy,
+			 struct source *src)
 {
-	memset(&src->spread, 0, sizeof(src->spread));
+	memset(policy_spread_users(policy, src), 0,
+	       policy->spread_size * 2 * sizeof(uint32_t));
 }
 
 unsigned int policy_spread_note(struct lockout_policy *policy,
@@ -105,8 +108,9 @@ unsigned int policy_spread_note(struct lockout_policy *policy,
 				const char *account, uint32_t now32)
 {
 	const struct lockout_config *cfg = policy->cfg;
-	struct policy_spread *sp = &src->spread;
-	unsigned int i, count = 0, slot = POLICY_SPREAD_MAX, oldest = 0;
+	uint32_t *users = policy_spread_users(policy, src);
+	uint32_t *times = policy_spread_times(policy, src);
+	unsigned int i, n = policy->spread_size, count = 0, slot = n, oldest = 0;
 	uint32_t h;
 
 	if (cfg->ip_spread_usernames == 0)
@@ -116,29 +120,28 @@ unsigned int policy_spread_note(struct lockout_policy *policy,
 	h = spread_hash(policy, a->user);
 	if (net_busy(policy, &a->ip, a->time, h))
 		return 0;
-	for (i = 0; i < POLICY_SPREAD_MAX; i++) {
-		if (sp->user[i] != 0 &&
-		    now32 - sp->time[i] >= cfg->ip_spread_window)
-			sp->user[i] = 0; /* out of the window: forget */
-		if (sp->user[i] == h)
+	for (i = 0; i < n; i++) {
+		if (users[i] != 0 && now32 - times[i] >= cfg->ip_spread_window)
+			users[i] = 0; /* out of the window: forget */
+		if (users[i] == h)
 			slot = i;
 	}
-	for (i = 0; i < POLICY_SPREAD_MAX && slot == POLICY_SPREAD_MAX; i++) {
-		if (sp->user[i] == 0)
+	for (i = 0; i < n && slot == n; i++) {
+		if (users[i] == 0)
 			slot = i;
 	}
-	if (slot == POLICY_SPREAD_MAX) {
+	if (slot == n) {
 		/* full: the least recent username makes room */
-		for (i = 1; i < POLICY_SPREAD_MAX; i++) {
-			if (sp->time[i] < sp->time[oldest])
+		for (i = 1; i < n; i++) {
+			if (times[i] < times[oldest])
 				oldest = i;
 		}
 		slot = oldest;
 	}
-	sp->user[slot] = h;
-	sp->time[slot] = now32;
-	for (i = 0; i < POLICY_SPREAD_MAX; i++) {
-		if (sp->user[i] != 0)
+	users[slot] = h;
+	times[slot] = now32;
+	for (i = 0; i < n; i++) {
+		if (users[i] != 0)
 			count++;
 	}
 	return count;

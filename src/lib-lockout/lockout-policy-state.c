@@ -130,7 +130,8 @@ bool policy_device_known(const struct lockout_policy *policy,
 				   policy_device_key(policy, account_key,
 						     &net));
 	return dev != NULL &&
-		now - dev->last_seen < (int64_t)policy->cfg->known_device_time;
+		now - policy_time64(policy, dev->last_seen) <
+		(int64_t)policy->cfg->known_device_time;
 }
 
 void lockout_policy_add_known_device(struct lockout_policy *policy,
@@ -139,15 +140,16 @@ void lockout_policy_add_known_device(struct lockout_policy *policy,
 				     int64_t last_seen)
 {
 	struct device *dev;
+	uint32_t seen32 = policy_time32(policy, last_seen);
 
 	dev = lockout_satable_get(policy->devices,
 				  policy_device_key(policy,
 					policy_account_key(policy, account),
 					net), NULL, NULL);
-	if (last_seen > dev->last_seen)
-		dev->last_seen = last_seen;
-	if (last_seen > dev->last_persisted)
-		dev->last_persisted = last_seen;
+	if (seen32 > dev->last_seen)
+		dev->last_seen = seen32;
+	if (seen32 > dev->last_persisted)
+		dev->last_persisted = seen32;
 }
 
 /* --- bans, their history and the allowed networks ------------------------- */
@@ -156,13 +158,15 @@ void lockout_policy_note_ban(struct lockout_policy *policy,
 			     const struct lockout_net *net, int64_t created)
 {
 	struct history *hist = policy_history_get(policy, net);
+	uint32_t created32 = policy_time32(policy, created);
 
 	if (hist->bans > 0 &&
-	    created - hist->last_ban >= (int64_t)policy->cfg->history_time)
+	    (int64_t)created32 - hist->last_ban >=
+	    (int64_t)policy->cfg->history_time)
 		hist->bans = 0;
 	hist->bans++;
-	if (created > hist->last_ban)
-		hist->last_ban = created;
+	if (created32 > hist->last_ban)
+		hist->last_ban = created32;
 }
 
 int lockout_policy_set_allowed(struct lockout_policy *policy,

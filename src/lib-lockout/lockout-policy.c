@@ -22,12 +22,36 @@ const char *lockout_outcome_to_str(enum lockout_outcome outcome)
 	return outcome_names[outcome];
 }
 
+static void policy_entry_sizes(const struct lockout_config *cfg,
+			       unsigned int *ring_r, unsigned int *long_r,
+			       unsigned int *spread_r)
+{
+	*ring_r = cfg->ip_failures > cfg->targeted_failures ?
+		cfg->ip_failures : cfg->targeted_failures;
+	/* 0 disables a rule; one entry keeps the arithmetic simple */
+	*long_r = cfg->ip_long_failures > 0 ? cfg->ip_long_failures : 1;
+	*spread_r = cfg->ip_spread_usernames > 0 ?
+		cfg->ip_spread_usernames : 1;
+}
+
+size_t policy_source_entry_size(const struct lockout_config *cfg)
+{
+	unsigned int ring, lng, spread;
+	size_t size;
+
+	policy_entry_sizes(cfg, &ring, &lng, &spread);
+	size = sizeof(struct source) +
+		(ring + lng) * sizeof(struct ring_entry) +
+		spread * 2 * sizeof(uint32_t);
+	/* the table wants whole 8-byte words */
+	return (size + 7) & ~(size_t)7;
+}
+
 struct lockout_policy *
 lockout_policy_create(const struct lockout_config *cfg,
 		      const unsigned char key[LOCKOUT_HASH_KEY_SIZE])
 {
 	struct lockout_policy *policy;
-	unsigned int ring;
 
 	policy = calloc(1, sizeof(*policy));
 	if (policy == NULL)
@@ -37,13 +61,15 @@ lockout_policy_create(const struct lockout_config *cfg,
 		memcpy(policy->key, key, sizeof(policy->key));
 	else
 		lockout_hash_key_random(policy->key);
-	ring = cfg->ip_failures > cfg->targeted_failures ?
-		cfg->ip_failures : cfg->targeted_failures;
-	policy->ring_size = ring;
+	policy_entry_sizes(cfg, &policy->ring_size, &policy->long_size,
+			   &policy->spread_size);
 	lockout_str_init(&policy->evidence);
 	policy->sources = lockout_satable_create(cfg->max_sources,
-						 sizeof(struct source));
-	policy->history = lockout_satable_create(cfg->max_sources,
+					policy_source_entry_size(cfg));
+	/* histories are made by bans and successes, not by every failure:
+	   half as many as sources (their bans and ban counts are in the ban
+	   table too, loaded again at the next start) */
+	policy->history = lockout_satable_create(cfg->max_sources / 2,
 						 sizeof(struct history));
 	policy->accounts = lockout_satable_create(cfg->max_users,
 						  sizeof(struct account));
@@ -59,10 +85,8 @@ lockout_policy_create(const struct lockout_config *cfg,
 		lockout_policy_free(&policy);
 		return NULL;
 	}
-	policy->rings = calloc(lockout_satable_capacity(policy->sources) *
-			       ring, sizeof(*policy->rings));
 	policy->bans = lockout_banset_create(policy->key);
-	if (policy->rings == NULL || policy->bans == NULL) {
+	if (policy->bans == NULL) {
 		lockout_policy_free(&policy);
 		return NULL;
 	}
@@ -77,7 +101,6 @@ void lockout_policy_free(struct lockout_policy **_policy)
 		return;
 	*_policy = NULL;
 	lockout_banset_free(&policy->bans);
-	free(policy->rings);
 	lockout_satable_free(&policy->sources);
 	lockout_satable_free(&policy->history);
 	lockout_satable_free(&policy->accounts);
@@ -191,6 +214,11 @@ bool policy_distinct_note(uint32_t *hashes, unsigned int *count, uint32_t h)
 		return false;
 	hashes[(*count)++] = h;
 	return true;
+}
+
+int64_t policy_time64(const struct lockout_policy *policy, uint32_t t32)
+{
+	return t32 == 0 ? 0 : policy->epoch + (int64_t)t32;
 }
 
 uint32_t policy_ring_time(struct lockout_policy *policy, int64_t t)
@@ -405,8 +433,6 @@ size_t lockout_policy_memory(const struct lockout_policy *policy)
 {
 	return sizeof(*policy) +
 		lockout_satable_memory(policy->sources) +
-		lockout_satable_capacity(policy->sources) *
-		policy->ring_size * sizeof(struct ring_entry) +
 		lockout_satable_memory(policy->history) +
 		lockout_satable_memory(policy->accounts) +
 		lockout_satable_memory(policy->devices) +

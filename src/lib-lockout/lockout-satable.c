@@ -4,35 +4,58 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A set's keys fill one 64-byte cache line. */
+#define SATABLE_LINE 64
+
 struct lockout_satable {
+	/* keys[i] is the key of entry i (0 = free): a set's keys side by
+	   side, so a lookup reads one cache line, not one line per way */
+	uint64_t *keys;
+	void *keys_mem; /* what keys was carved from */
+	/* uses[i]: the use counter at entry i's last use. 32 bits, compared
+	   as an age (uses - uses[i], modulo 2^32): exact while every entry of
+	   a set was used within the last 2^32 uses; an entry idle longer only
+	   looks younger than it is, which may spare it one eviction */
+	uint32_t *uses;
 	unsigned char *mem;
 	size_t sets, entry_size;
-	/* the use counter: orders the entries of a set by last use */
-	uint64_t uses;
+	uint32_t use;
 };
 
 struct lockout_satable *
 lockout_satable_create(size_t capacity, size_t entry_size)
 {
 	struct lockout_satable *table;
-
 	size_t sets = capacity / LOCKOUT_SATABLE_WAYS +
 		(capacity % LOCKOUT_SATABLE_WAYS != 0 ? 1 : 0);
+	size_t n;
 
-	if (entry_size < sizeof(struct lockout_satable_head) ||
+	if (sets == 0)
+		sets = 1;
+	if (entry_size < sizeof(uint64_t) ||
 	    entry_size % sizeof(uint64_t) != 0 ||
 	    sets > SIZE_MAX / LOCKOUT_SATABLE_WAYS / entry_size)
 		return NULL;
+	n = sets * LOCKOUT_SATABLE_WAYS;
 	table = calloc(1, sizeof(*table));
 	if (table == NULL)
 		return NULL;
-	table->sets = sets == 0 ? 1 : sets;
+	table->sets = sets;
 	table->entry_size = entry_size;
-	table->mem = calloc(table->sets * LOCKOUT_SATABLE_WAYS, entry_size);
-	if (table->mem == NULL) {
-		free(table);
+	/* calloc, not posix_memalign and memset: the zero pages of a large
+	   table stay untouched (and out of the resident size) until used */
+	table->keys_mem = calloc(n + SATABLE_LINE / sizeof(uint64_t),
+				 sizeof(uint64_t));
+	table->uses = calloc(n, sizeof(uint32_t));
+	table->mem = calloc(n, entry_size);
+	if (table->keys_mem == NULL || table->uses == NULL ||
+	    table->mem == NULL) {
+		lockout_satable_free(&table);
 		return NULL;
 	}
+	table->keys = (uint64_t *)(void *)
+		(((uintptr_t)table->keys_mem + SATABLE_LINE - 1) &
+		 ~(uintptr_t)(SATABLE_LINE - 1));
 	return table;
 }
 
@@ -43,80 +66,79 @@ void lockout_satable_free(struct lockout_satable **_table)
 	if (table == NULL)
 		return;
 	*_table = NULL;
+	free(table->keys_mem);
+	free(table->uses);
 	free(table->mem);
 	free(table);
 }
 
-static struct lockout_satable_head *
-satable_set(const struct lockout_satable *table, uint64_t key)
+static void *satable_entry(const struct lockout_satable *table, size_t idx)
+{
+	return table->mem + idx * table->entry_size;
+}
+
+/* The index of key's entry in its set, or of the entry a new key takes:
+   the first free one, else the least recently used. */
+static size_t satable_scan(const struct lockout_satable *table, uint64_t key,
+			   bool *found_r)
 {
 	size_t first = (size_t)(key % table->sets) * LOCKOUT_SATABLE_WAYS;
-
-	return (struct lockout_satable_head *)(void *)
-		(table->mem + first * table->entry_size);
-}
-
-static struct lockout_satable_head *
-satable_way(const struct lockout_satable *table,
-	    struct lockout_satable_head *set, unsigned int way)
-{
-	return (struct lockout_satable_head *)(void *)
-		((unsigned char *)set + way * table->entry_size);
-}
-
-/* key's entry in its set, or the entry a new key takes: the first free one,
-   else the least recently used (a free entry's last_use is 0: it comes
-   first) */
-static struct lockout_satable_head *
-satable_scan(const struct lockout_satable *table, uint64_t key,
-	     bool *found_r)
-{
-	struct lockout_satable_head *set = satable_set(table, key);
-	struct lockout_satable_head *h, *victim = NULL;
-	unsigned int i;
+	const uint64_t *keys = table->keys + first;
+	size_t i, victim = LOCKOUT_SATABLE_WAYS;
+	uint32_t age, oldest = 0;
 
 	for (i = 0; i < LOCKOUT_SATABLE_WAYS; i++) {
-		h = satable_way(table, set, i);
-		if (h->key == key) {
+		if (keys[i] == key) {
 			*found_r = true;
-			return h;
+			return first + i;
 		}
-		if (victim == NULL || h->last_use < victim->last_use)
-			victim = h;
+		if (keys[i] == 0 && victim == LOCKOUT_SATABLE_WAYS)
+			victim = i;
 	}
 	*found_r = false;
-	return victim;
+	if (victim != LOCKOUT_SATABLE_WAYS)
+		return first + victim;
+	victim = 0;
+	for (i = 0; i < LOCKOUT_SATABLE_WAYS; i++) {
+		age = table->use - table->uses[first + i];
+		if (age > oldest) {
+			oldest = age;
+			victim = i;
+		}
+	}
+	return first + victim;
 }
 
 void *lockout_satable_find(const struct lockout_satable *table, uint64_t key)
 {
-	struct lockout_satable_head *h;
 	bool found;
+	size_t idx = satable_scan(table, key == 0 ? 1 : key, &found);
 
-	h = satable_scan(table, key == 0 ? 1 : key, &found);
-	return found ? h : NULL;
+	return found ? satable_entry(table, idx) : NULL;
 }
 
 void *lockout_satable_get(struct lockout_satable *table, uint64_t key,
 			  bool *created_r, bool *evicted_r)
 {
-	struct lockout_satable_head *h;
 	bool found, evicted = false;
+	size_t idx;
+	void *entry;
 
 	if (key == 0)
 		key = 1;
-	h = satable_scan(table, key, &found);
+	idx = satable_scan(table, key, &found);
+	entry = satable_entry(table, idx);
 	if (!found) {
-		evicted = h->key != 0;
-		memset(h, 0, table->entry_size);
-		h->key = key;
+		evicted = table->keys[idx] != 0;
+		memset(entry, 0, table->entry_size);
+		table->keys[idx] = key;
 	}
-	h->last_use = ++table->uses;
+	table->uses[idx] = ++table->use;
 	if (created_r != NULL)
 		*created_r = !found;
 	if (evicted_r != NULL)
 		*evicted_r = evicted;
-	return h;
+	return entry;
 }
 
 const void *lockout_satable_victim(const struct lockout_satable *table,
@@ -124,11 +146,22 @@ const void *lockout_satable_victim(const struct lockout_satable *table,
 {
 	bool found;
 
-	return satable_scan(table, key == 0 ? 1 : key, &found);
+	return satable_entry(table, satable_scan(table, key == 0 ? 1 : key,
+						 &found));
+}
+
+uint64_t lockout_satable_key(const struct lockout_satable *table,
+			     const void *entry)
+{
+	return table->keys[lockout_satable_index(table, entry)];
 }
 
 void lockout_satable_remove(struct lockout_satable *table, void *entry)
 {
+	size_t idx = lockout_satable_index(table, entry);
+
+	table->keys[idx] = 0;
+	table->uses[idx] = 0;
 	memset(entry, 0, table->entry_size);
 }
 
@@ -146,6 +179,6 @@ size_t lockout_satable_capacity(const struct lockout_satable *table)
 
 size_t lockout_satable_memory(const struct lockout_satable *table)
 {
-	return sizeof(*table) +
-		lockout_satable_capacity(table) * table->entry_size;
+	return sizeof(*table) + SATABLE_LINE + lockout_satable_capacity(table) *
+		(sizeof(uint64_t) + sizeof(uint32_t) + table->entry_size);
 }

@@ -11,7 +11,6 @@
 #define WAYS LOCKOUT_SATABLE_WAYS
 
 struct entry {
-	struct lockout_satable_head h;
 	uint64_t value;
 	char name[16];
 };
@@ -43,7 +42,7 @@ static struct entry *put(struct lockout_satable *table, uint64_t key,
 	ck_assert_msg(created, "key %llu existed", (unsigned long long)key);
 	ck_assert_msg(evicted == expect_eviction, "key %llu: evicted=%d",
 		      (unsigned long long)key, evicted);
-	ck_assert_uint_eq(e->h.key, key);
+	ck_assert_uint_eq(lockout_satable_key(table, e), key);
 	ck_assert_uint_eq(e->value, 0);
 	ck_assert_str_eq(e->name, "");
 	e->value = value;
@@ -68,9 +67,9 @@ START_TEST(test_capacity)
 
 	ck_assert_uint_eq(capacity, capacity_cases[_i].expected);
 	ck_assert_uint_ge(lockout_satable_memory(table),
-			  capacity * sizeof(struct entry));
+			  capacity * (sizeof(struct entry) + 12));
 	ck_assert_uint_le(lockout_satable_memory(table),
-			  capacity * sizeof(struct entry) + 256);
+			  capacity * (sizeof(struct entry) + 12) + 256);
 	lockout_satable_free(&table);
 	ck_assert_ptr_null(table);
 	lockout_satable_free(&table);
@@ -79,11 +78,15 @@ END_TEST
 
 START_TEST(test_bad_entry_size)
 {
+	struct lockout_satable *table;
+
 	ck_assert_ptr_null(lockout_satable_create(64, 0));
-	ck_assert_ptr_null(lockout_satable_create(
-		64, sizeof(struct lockout_satable_head) - 8));
-	ck_assert_ptr_null(lockout_satable_create(
-		64, sizeof(struct lockout_satable_head) + 4));
+	ck_assert_ptr_null(lockout_satable_create(64, 4));
+	ck_assert_ptr_null(lockout_satable_create(64, 12));
+	/* the smallest entry is one 8-byte word */
+	table = lockout_satable_create(64, 8);
+	ck_assert_ptr_nonnull(table);
+	lockout_satable_free(&table);
 	ck_assert_ptr_null(lockout_satable_create((size_t)-1, 64));
 }
 END_TEST
@@ -114,7 +117,7 @@ START_TEST(test_get_find)
 	lockout_satable_remove(table, e);
 	ck_assert_ptr_null(lockout_satable_find(table, 42));
 	ck_assert_uint_eq(e->value, 0);
-	ck_assert_uint_eq(e->h.key, 0);
+	ck_assert_uint_eq(lockout_satable_key(table, e), 0);
 	ck_assert_ptr_nonnull(lockout_satable_find(table,
 						   42 + sets_of(table)));
 	lockout_satable_free(&table);
@@ -129,7 +132,7 @@ START_TEST(test_key_zero)
 
 	ck_assert_ptr_null(lockout_satable_find(table, 0));
 	e = lockout_satable_get(table, 0, NULL, NULL);
-	ck_assert_uint_eq(e->h.key, 1);
+	ck_assert_uint_eq(lockout_satable_key(table, e), 1);
 	ck_assert_ptr_eq(lockout_satable_find(table, 0), e);
 	ck_assert_ptr_eq(lockout_satable_find(table, 1), e);
 	ck_assert_ptr_eq(lockout_satable_get(table, 1, NULL, NULL), e);
@@ -184,7 +187,7 @@ START_TEST(test_eviction_order)
 	(void)lockout_satable_get(table, KEY(1), NULL, NULL);
 	ck_assert_ptr_nonnull(lockout_satable_find(table, KEY(2)));
 	victim = lockout_satable_victim(table, KEY(100));
-	ck_assert_uint_eq(victim->h.key, KEY(2));
+	ck_assert_uint_eq(lockout_satable_key(table, victim), KEY(2));
 	ck_assert_ptr_eq(put(table, KEY(100), 100, true), victim);
 	ck_assert_ptr_null(lockout_satable_find(table, KEY(2)));
 	/* then 3, 4, ..., WAYS-1, then 0 and 1, then 100 */
