@@ -54,6 +54,15 @@ int lockout_addr_parse_n(const char *str, size_t len,
 			 struct lockout_addr *addr_r)
 	__attribute__((warn_unused_result));
 
+/* Make *addr_r from an address in network byte order: 4 bytes for
+   LOCKOUT_AF_INET, 16 for LOCKOUT_AF_INET6 (IPv4-mapped folded to IPv4, as
+   lockout_addr_parse() does). Returns 0, or -1 (and *addr_r zeroed) for
+   another family. Without text in between: the auth process has the
+   address as bytes. */
+int lockout_addr_from_bytes(uint8_t family, const void *bytes,
+			    struct lockout_addr *addr_r)
+	__attribute__((warn_unused_result));
+
 /* Print addr canonically into buf: dotted quad for IPv4, RFC 5952 lower-case
    for IPv6 (as glibc's inet_ntop() prints it). An address with an unknown
    family prints as "?". */

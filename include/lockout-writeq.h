@@ -31,6 +31,10 @@
 #define LOCKOUT_WRITEQ_MAX_BANS 10000
 #define LOCKOUT_WRITEQ_MAX_OTHER 10000
 #define LOCKOUT_WRITEQ_MAX_FAILURE_ROWS 20000
+/* This many failure rows waiting are written at once (FLUSH_NOW) rather
+   than with the batch: a flood is written in large transactions, and
+   before the queue is full. */
+#define LOCKOUT_WRITEQ_FLUSH_FAILURE_ROWS 5000
 /* Longest username, service and mechanism kept in a failure row (bytes;
    longer ones are cut): usernames are chosen by attackers. */
 #define LOCKOUT_WRITEQ_USER_MAX 255
@@ -46,7 +50,8 @@ enum lockout_writeq_flush {
 	/* with the next batch */
 	LOCKOUT_WRITEQ_FLUSH_BATCH,
 	/* a ban or a protection: at once, so that lockoutd can firewall it
-	   and other processes see it */
+	   and other processes see it; or LOCKOUT_WRITEQ_FLUSH_FAILURE_ROWS
+	   failure rows waiting */
 	LOCKOUT_WRITEQ_FLUSH_NOW,
 };
 

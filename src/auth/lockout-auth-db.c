@@ -15,10 +15,16 @@
 
 /* The ban table as the auth process uses it. Nothing here runs per request:
    requests only append to the bounded write queue, and a timer writes it
-   in one transaction at most every LOCKOUT_FLUSH_MSECS, so a ban is durable
-   within a second. Another timer follows changes made by other processes
+   in one transaction: at once after the request for a ban (so that lockoutd
+   firewalls it and other processes see it), or when many failure rows
+   wait; else the batch is written at most LOCKOUT_BATCH_MSECS after its
+   first record. One transaction a second rather than three: each writes
+   the index pages that its rows touched, and a flood of failures from new
+   addresses touches pages all over the failures table's indexes. Another timer follows changes made by other processes
    (doveadm, lockoutd) through SQLite's data_version and reloads the bans. */
 
+#define LOCKOUT_BATCH_MSECS 1000
+/* a busy table is retried this often */
 #define LOCKOUT_FLUSH_MSECS 300
 #define LOCKOUT_POLL_MSECS 400
 /* while the table is unusable: retry, and repeat the complaint */
@@ -380,7 +386,7 @@ static void lockout_db_schedule_flush(struct lockout_auth_db *db,
 	if (db->to_flush == NULL) {
 		db->flush_urgent = urgent;
 		db->to_flush = timeout_add_short(urgent ? 0 :
-						 LOCKOUT_FLUSH_MSECS,
+						 LOCKOUT_BATCH_MSECS,
 						 lockout_db_flush, db);
 	}
 }

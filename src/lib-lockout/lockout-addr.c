@@ -86,6 +86,26 @@ static void addr_fold_v4_mapped(struct lockout_addr *addr)
 	memcpy(addr->bytes, v4, sizeof(v4));
 }
 
+int lockout_addr_from_bytes(uint8_t family, const void *bytes,
+			    struct lockout_addr *addr_r)
+{
+	memset(addr_r, 0, sizeof(*addr_r));
+	switch (family) {
+	case LOCKOUT_AF_INET:
+		memcpy(addr_r->bytes, bytes, 4);
+		break;
+	case LOCKOUT_AF_INET6:
+		memcpy(addr_r->bytes, bytes, 16);
+		break;
+	default:
+		return -1;
+	}
+	addr_r->family = family;
+	if (addr_is_v4_mapped(addr_r))
+		addr_fold_v4_mapped(addr_r);
+	return 0;
+}
+
 /* Parse without folding IPv4-mapped addresses when fold is false (network
    parsing must see the prefix length in the family it was written in). */
 static int addr_parse_raw(const char *str, size_t len, bool fold,

@@ -249,8 +249,12 @@ lockout_writeq_add_failure(struct lockout_writeq *queue,
 		queue->dropped.failures++;
 		return LOCKOUT_WRITEQ_FLUSH_NONE;
 	}
-	return ret > 0 ? LOCKOUT_WRITEQ_FLUSH_BATCH :
-		LOCKOUT_WRITEQ_FLUSH_NONE;
+	if (ret == 0)
+		return LOCKOUT_WRITEQ_FLUSH_NONE;
+	/* a flood: write before the queue is full, rather than drop */
+	return queue->queued->failures.count >=
+		LOCKOUT_WRITEQ_FLUSH_FAILURE_ROWS ? LOCKOUT_WRITEQ_FLUSH_NOW :
+		LOCKOUT_WRITEQ_FLUSH_BATCH;
 }
 
 /* --- what is queued ------------------------------------------------- */

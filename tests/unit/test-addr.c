@@ -1,6 +1,7 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
 #include "lockout-addr.h"
 
+#include <arpa/inet.h>
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -481,6 +482,38 @@ static const struct {
 	{ "2001:db8::1", "2001:db8::", false },
 };
 
+/* From bytes (the auth process's struct ip_addr): the same address as
+   parsing its text gives, IPv4-mapped folded, an unknown family refused. */
+START_TEST(test_addr_from_bytes)
+{
+	static const char *const texts[] = {
+		"192.0.2.1", "0.0.0.0", "2001:db8::1", "::", "::ffff:192.0.2.7",
+		"::ffff:0:c000:207", "fe80::1",
+	};
+	struct lockout_addr parsed, made;
+	unsigned char bytes[16];
+	unsigned int i;
+
+	for (i = 0; i < N_ELEMENTS(texts); i++) {
+		bool v6 = strchr(texts[i], ':') != NULL;
+
+		ck_assert_int_eq(inet_pton(v6 ? AF_INET6 : AF_INET, texts[i],
+					   bytes), 1);
+		ck_assert_int_eq(lockout_addr_parse(texts[i], &parsed), 0);
+		memset(&made, 0xaa, sizeof(made));
+		ck_assert_int_eq(lockout_addr_from_bytes(
+			v6 ? LOCKOUT_AF_INET6 : LOCKOUT_AF_INET, bytes,
+			&made), 0);
+		ck_assert_msg(memcmp(&parsed, &made, sizeof(made)) == 0,
+			      "%s", texts[i]);
+	}
+	memset(&made, 0xaa, sizeof(made));
+	ck_assert_int_eq(lockout_addr_from_bytes(0, bytes, &made), -1);
+	ck_assert_uint_eq(made.family, 0);
+	ck_assert_int_eq(lockout_addr_from_bytes(5, bytes, &made), -1);
+}
+END_TEST
+
 START_TEST(test_net_contains)
 {
 	struct lockout_net net;
@@ -633,6 +666,7 @@ static Suite *addr_suite(void)
 	tcase_add_test(tc, test_addr_equals);
 	tcase_add_test(tc, test_addr_hash);
 	tcase_add_test(tc, test_net_hash);
+	tcase_add_test(tc, test_addr_from_bytes);
 	tcase_add_loop_test(tc, test_addr_mask, 0, N_ELEMENTS(mask_cases));
 	tcase_add_loop_test(tc, test_net_parse_valid, 0,
 			    N_ELEMENTS(valid_nets));
