@@ -10,7 +10,12 @@ or more):
            writes them), 20% successes; lockout_mode=observe, so that every
            attempt reaches the password check (the default);
   success  only successes (alice and bob from 200 addresses);
-  failure  only failures, as in mixed, observe mode;
+  failure  only failures, as in mixed (wrong passwords for alice and bob,
+           unknown users, from addresses nearly all new), enforce mode
+           with account protection out of reach (lockout_user_failures at
+           its maximum): each failure reaches the password check and is
+           counted and written - a plain failure (--observe: observe mode
+           and protection as set, the "Would refuse" lines included);
   refused  the failures of "failure" from addresses banned beforehand
            (doveadm lockout ban of their /16s), enforce mode: the plugin
            refuses each before the password check. Without the plugin the
@@ -30,6 +35,7 @@ Run as root after building (or inside a Debian tree: scripts/test-in-tree.sh
       [--workload mixed|success|failure|refused ...]
       [--modules DIR]   (a directory holding lib20_lockout_auth.so and
                          lib20_doveadm_lockout_plugin.so; default: the build)
+      [--observe]       (the failure workload in observe mode)
       [--warmup N]      (N failures from other addresses first: a process
                          that has been running, its tables' pages touched)
       [--plugin-only]   (skip Dovecot without the plugin, e.g. to compare
@@ -99,12 +105,16 @@ def warmup_flood(count, seed):
             for _ in range(count)]
 
 
-def run(module_dirs, plugin, auths, seed, kind, perf=None, warmup=0):
+def run(module_dirs, plugin, auths, seed, kind, perf=None, warmup=0,
+        observe=False):
     """-> (CPU seconds of the auth process for the auths, median latency
     in seconds of one request sent alone)"""
     settings = {"lockout_mode": "enforce" if kind == "refused" else
                 "observe", "lockout_ip_failures": "5",
                 "lockout_allow_networks": ""}
+    if kind == "failure" and not observe:
+        settings["lockout_mode"] = "enforce"
+        settings["lockout_user_failures"] = "100000"
     d = Dovecot(module_dirs=module_dirs, users=dict(USERS),
                 plugin_settings=settings if plugin else {},
                 passdb_lockout=plugin, auth_verbose=False)
@@ -198,6 +208,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--modules")
     ap.add_argument("--plugin-only", action="store_true")
+    ap.add_argument("--observe", action="store_true",
+                    help="the failure workload in observe mode")
     ap.add_argument("--warmup", type=int, default=0, metavar="N",
                     help="N failures from other addresses before measuring "
                     "(a long-running auth process)")
@@ -223,7 +235,8 @@ def main():
             figures, waits = [], []
             for r in range(args.rounds):
                 cpu, wait = run(dirs if plugin else {}, plugin, args.auths,
-                                1000 + r, kind, args.perf, args.warmup)
+                                1000 + r, kind, args.perf, args.warmup,
+                                args.observe)
                 figures.append(cpu * 1e6 / args.auths)
                 if wait is not None:
                     waits.append(wait * 1e3)

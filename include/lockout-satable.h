@@ -46,6 +46,12 @@ void *lockout_satable_find(const struct lockout_satable *table, uint64_t key);
    key's entry was lost for it (each may be NULL). */
 void *lockout_satable_get(struct lockout_satable *table, uint64_t key,
 			  bool *created_r, bool *evicted_r);
+/* lockout_satable_get(), but a new entry is not zeroed: it holds what its
+   last key left, or zeroes. For a caller whose large arrays are written
+   before they are read, to spare the writing of cold memory; the caller
+   initialises the rest (*created_r is not optional). */
+void *lockout_satable_get_uninit(struct lockout_satable *table, uint64_t key,
+				 bool *created_r, bool *evicted_r);
 /* Return the entry that lockout_satable_get() would give to key: key's own
    entry, else a free entry of its set, else the least recently used one.
    Changes nothing; for callers that look at what a new key would evict. */

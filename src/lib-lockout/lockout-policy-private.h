@@ -88,6 +88,9 @@ struct source {
 	unsigned int invalid_user;
 	uint32_t services, mechanisms;
 	unsigned int distinct_users;
+	/* from here on (and the ring and long memory after the struct):
+	   meaningful only up to their counts, not zeroed for a new source
+	   (policy_source_get()) */
 	uint32_t user_hashes[POLICY_DISTINCT];
 	char users[POLICY_USERS][POLICY_USER_LEN];
 };

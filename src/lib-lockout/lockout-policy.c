@@ -2,6 +2,7 @@
 #include "lockout-policy-private.h"
 
 #include <sodium.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -256,12 +257,18 @@ struct source *policy_source_get(struct lockout_policy *policy,
 	bool created, evicted;
 	struct source *src;
 
-	src = lockout_satable_get(policy->sources,
-				  policy_net_key(policy, net),
-				  &created, &evicted);
+	src = lockout_satable_get_uninit(policy->sources,
+					 policy_net_key(policy, net),
+					 &created, &evicted);
 	if (created) {
 		if (!evicted)
 			policy->source_count++;
+		/* a new source lands in memory that is rarely in the cache:
+		   zero its counters and its spread (read whole), not the
+		   arrays read only up to their counts (usernames, hashes, the
+		   ring, the long memory: nearly 400 bytes at the defaults) */
+		memset(src, 0, offsetof(struct source, user_hashes));
+		policy_spread_reset(policy, src);
 		src->net = *net;
 	}
 	return src;

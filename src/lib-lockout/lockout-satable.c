@@ -117,8 +117,8 @@ void *lockout_satable_find(const struct lockout_satable *table, uint64_t key)
 	return found ? satable_entry(table, idx) : NULL;
 }
 
-void *lockout_satable_get(struct lockout_satable *table, uint64_t key,
-			  bool *created_r, bool *evicted_r)
+static void *satable_get(struct lockout_satable *table, uint64_t key,
+			 bool zero, bool *created_r, bool *evicted_r)
 {
 	bool found, evicted = false;
 	size_t idx;
@@ -130,7 +130,8 @@ void *lockout_satable_get(struct lockout_satable *table, uint64_t key,
 	entry = satable_entry(table, idx);
 	if (!found) {
 		evicted = table->keys[idx] != 0;
-		memset(entry, 0, table->entry_size);
+		if (zero)
+			memset(entry, 0, table->entry_size);
 		table->keys[idx] = key;
 	}
 	table->uses[idx] = ++table->use;
@@ -139,6 +140,18 @@ void *lockout_satable_get(struct lockout_satable *table, uint64_t key,
 	if (evicted_r != NULL)
 		*evicted_r = evicted;
 	return entry;
+}
+
+void *lockout_satable_get(struct lockout_satable *table, uint64_t key,
+			  bool *created_r, bool *evicted_r)
+{
+	return satable_get(table, key, true, created_r, evicted_r);
+}
+
+void *lockout_satable_get_uninit(struct lockout_satable *table, uint64_t key,
+				 bool *created_r, bool *evicted_r)
+{
+	return satable_get(table, key, false, created_r, evicted_r);
 }
 
 const void *lockout_satable_victim(const struct lockout_satable *table,

@@ -222,6 +222,59 @@ START_TEST(test_flood_accounts)
 }
 END_TEST
 
+/* A new source takes an evicted source's entry without its arrays being
+   zeroed (policy_source_get()): nothing of the old source may show. The
+   table of 64 is churned by sources failing on three usernames each (the
+   ring, the long memory, the usernames and the spread filled); then a
+   new source fails on one username: no ip_spread from stale slots, and
+   its ban's evidence names its own username and failures only. */
+START_TEST(test_evicted_source_starts_clean)
+{
+	const char *const settings[] = {
+		"lockout_max_sources", "64", "lockout_ip_failures", "4",
+		NULL
+	};
+	struct fixture *fx = fixture_new(settings);
+	struct lockout_addr addr;
+	const struct record *r;
+	char user[32];
+	unsigned int i, j;
+
+	for (i = 0; i < 5000; i++) {
+		addr4(0x0a000001U + i * 257, &addr);
+		for (j = 0; j < 3; j++) {
+			snprintf(user, sizeof(user), "old%u-%u", i, j);
+			REQUIRE(observe_full(fx, T0 + i, &addr,
+					     LOCKOUT_OUTCOME_MISMATCH, user,
+					     user, 100 + j, "imap",
+					     "PLAIN") == 0,
+				"old source %u decided", i);
+		}
+	}
+	ck_assert_uint_eq(fx->recorded, 0);
+	addr4(0xc0000263U, &addr); /* 192.0.2.99 */
+	for (j = 0; j < 3; j++) {
+		ck_assert_int_eq(observe_full(fx, T0 + 6000 + j, &addr,
+					      LOCKOUT_OUTCOME_MISMATCH,
+					      "fresh", "fresh", 7 + j, "imap",
+					      "PLAIN"), 0);
+	}
+	ck_assert_int_eq(observe_full(fx, T0 + 6003, &addr,
+				      LOCKOUT_OUTCOME_MISMATCH, "fresh",
+				      "fresh", 10, "imap", "PLAIN"), 1);
+	r = &fx->rec[0];
+	ck_assert_str_eq(r->rule, "ip_failures");
+	ck_assert_str_eq(r->target, "192.0.2.99");
+	ck_assert_uint_eq(r->failures, 4);
+	ck_assert_msg(strstr(r->evidence, "\"users\":[\"fresh\"]") != NULL,
+		      "%s", r->evidence);
+	ck_assert_msg(strstr(r->evidence, "\"distinct_users\":1,") != NULL,
+		      "%s", r->evidence);
+	ck_assert_msg(strstr(r->evidence, "\"old") == NULL, "%s", r->evidence);
+	fixture_free(&fx);
+}
+END_TEST
+
 static Suite *policy_bounds_suite(void)
 {
 	Suite *s = suite_create("lockout-policy-bounds");
@@ -238,6 +291,7 @@ static Suite *policy_bounds_suite(void)
 			    N_ELEMENTS(flood_cases));
 	tcase_add_test(tc, test_flood_sources_ipv6);
 	tcase_add_test(tc, test_flood_accounts);
+	tcase_add_test(tc, test_evicted_source_starts_clean);
 	suite_add_tcase(s, tc);
 	return s;
 }
