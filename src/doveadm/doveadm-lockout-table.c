@@ -10,6 +10,7 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -77,8 +78,11 @@ static struct {
 	ARRAY(struct table_column) columns;
 	/* the held values, row after row, in the order given, each ending
 	   in a NUL (one buffer: a pointer and a length for each of 900,000
-	   values cost more in page faults than reading them again) */
-	buffer_t *values;
+	   values cost more in page faults than reading them again). Grown
+	   by realloc(), which Dovecot's allocators follow with a memset() of
+	   the new half: pages touched before they are needed. */
+	char *values;
+	size_t values_used, values_size;
 } table;
 
 /* The characters of an escaped value (valid UTF-8: the escaping leaves no
@@ -118,7 +122,31 @@ void doveadm_lockout_table_begin(void)
 	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
 	table.pool = pool_alloconly_create("lockout table", 16384);
 	p_array_init(&table.columns, table.pool, 16);
-	table.values = buffer_create_dynamic(default_pool, 65536);
+}
+
+/* Append len bytes of value and a NUL to table.values. */
+static void table_values_append(const char *value, size_t len)
+{
+	size_t size = table.values_size == 0 ? 65536 : table.values_size;
+	char *values;
+
+	while (len + 1 > size - table.values_used) {
+		if (size > SIZE_MAX / 2)
+			i_fatal_status(FATAL_OUTOFMEM, "lockout table too large");
+		size *= 2;
+	}
+	if (size != table.values_size) {
+		values = realloc(table.values, size);
+		if (values == NULL) {
+			i_fatal_status(FATAL_OUTOFMEM, "realloc(%zu) failed: %m",
+				       size);
+		}
+		table.values = values;
+		table.values_size = size;
+	}
+	memcpy(table.values + table.values_used, value, len);
+	table.values[table.values_used + len] = '\0';
+	table.values_used += len + 1;
 }
 
 void doveadm_lockout_table_header(const char *key,
@@ -211,7 +239,7 @@ void doveadm_lockout_table_value(const char *value)
 		len = strlen(value);
 		width = table_width(value);
 	}
-	buffer_append(table.values, value, len + 1);
+	table_values_append(value, len);
 	if (width > col->width)
 		col->width = width;
 }
@@ -371,7 +399,7 @@ static void table_print_rows(const unsigned int *idx, unsigned int count,
 	struct table_doveadm_header hdrs[2];
 	const struct table_value *lastv;
 	struct table_value *values = t_new(struct table_value, count);
-	const char *pos = table.values->data;
+	const char *pos = table.values;
 	unsigned int row_count = table.value_count / count, r, i;
 	size_t joined_width = 0, len;
 	string_t *joined = t_str_new(256), *out = NULL;
@@ -478,7 +506,7 @@ void doveadm_lockout_table_end(void)
 		table_print_rows(idx, count, str_len(title));
 	} T_END;
 	table_json_flush();
-	buffer_free(&table.values);
+	free(table.values);
 	pool_unref(&table.pool);
 	i_zero(&table);
 }
