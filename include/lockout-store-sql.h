@@ -52,11 +52,14 @@ enum lockout_store_flags {
 	   cache of up to LOCKOUT_STORE_BULK_CACHE_KIB (allocated only as
 	   pages are read) instead of SQLite's 2 MiB, so that a listing read
 	   through an index reads each page from the file once rather than
-	   once per row; and no lock around every SQLite call (a store is
-	   used by one thread at a time anyway). */
+	   once per row; the file read through a mapping of up to
+	   LOCKOUT_STORE_BULK_MMAP_BYTES (pages neither copied from the file
+	   nor allocated for the cache); and no lock around every SQLite call
+	   (a store is used by one thread at a time anyway). */
 	LOCKOUT_STORE_FLAG_BULK_READ = 0x04,
 };
 #define LOCKOUT_STORE_BULK_CACHE_KIB 65536
+#define LOCKOUT_STORE_BULK_MMAP_BYTES 268435456
 
 /* Open the database at path: set the busy timeout, WAL journal,
    synchronous=NORMAL and foreign_keys=ON, then bring the schema up to date,

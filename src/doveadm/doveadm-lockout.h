@@ -157,4 +157,21 @@ const char *doveadm_lockout_userdb_exists(struct doveadm_lockout_userdb *udb,
 struct auth_user_info;
 void doveadm_lockout_user_info(struct auth_user_info *info_r);
 
+/* doveadm_print_header(), and whether doveadm prints with its JSON
+   formatter (-f json) in a form this plugin writes as well: the bytes of
+   a row are then doveadm_lockout_json_append()'s (2.3: its formatter
+   appends each row to doveadm_print_ostream, "[" before the first and "]"
+   at the flush). FALSE on 2.4, whose formatter keeps a JSON writer's state
+   a plugin cannot follow. One file per generation, as above. */
+bool doveadm_lockout_print_header_json(const char *key,
+				       enum doveadm_print_header_flags flags);
+/* Append "\"key\":" as doveadm's JSON formatter writes a key, and a value
+   (NULL as null, a DOVEADM_PRINT_HEADER_FLAG_NUMBER one bare, text as a
+   string) as it writes one. Only after doveadm_lockout_print_header_json()
+   returned TRUE. */
+void doveadm_lockout_json_key(string_t *dest, const char *key);
+void doveadm_lockout_json_value(string_t *dest,
+				enum doveadm_print_header_flags flags,
+				const char *value);
+
 #endif

@@ -210,9 +210,20 @@ static uint64_t top_mix(uint64_t x)
 	return x ^ (x >> 33);
 }
 
-static int top_pairs_rehash(struct top_pairs *s)
+/* The mask of a set for n numbers (at most half full), from 4,096 slots
+   up to TOP_PAIRS_RESERVE_MAX (beyond, it grows as they come). */
+#define TOP_PAIRS_RESERVE_MAX (4U << 20)
+static uint64_t top_pairs_mask_for(uint64_t n)
 {
-	uint64_t new_mask = s->slots == NULL ? 4095 : s->mask * 2 + 1;
+	uint64_t mask = 4095;
+
+	while (mask / 2 < n && mask + 1 < TOP_PAIRS_RESERVE_MAX)
+		mask = mask * 2 + 1;
+	return mask;
+}
+
+static int top_pairs_rehash(struct top_pairs *s, uint64_t new_mask)
+{
 	uint64_t *slots, i, pos;
 
 	if (new_mask > SIZE_MAX / sizeof(*slots) / 2)
@@ -241,7 +252,7 @@ static int top_pairs_add(struct top_pairs *s, uint64_t value, bool *added_r)
 
 	value++;
 	if ((s->slots == NULL || s->count >= s->mask / 2) &&
-	    top_pairs_rehash(s) < 0)
+	    top_pairs_rehash(s, s->slots == NULL ? 4095 : s->mask * 2 + 1) < 0)
 		return -1;
 	for (pos = top_mix(value) & s->mask; s->slots[pos] != 0;
 	     pos = (pos + 1) & s->mask) {
@@ -376,6 +387,14 @@ static int top_read(struct lockout_store *store, struct top_ctx *ctx,
 	if (counts[0] == 0)
 		return 0;
 	scan = counts[0] >= counts[1] / TOP_SCAN_RATIO;
+	/* about a pair a row (a source rarely fails twice for one user):
+	   the set sized for them at once, rather than rehashed 7 times on
+	   the way, each a pass of random writes into new memory (the keys
+	   may be few: their table grows) */
+	if (top_pairs_rehash(&ctx->pairs, top_pairs_mask_for(counts[0])) < 0) {
+		*error_r = store_errorf(store, "top: out of memory");
+		return -1;
+	}
 	if (store_stmt_bind(store, &store_top_rows_queries[scan ? 1 : 0],
 			    "top", values, N_ELEMENTS(values), &stmt,
 			    error_r) < 0)

@@ -68,6 +68,21 @@ def dump(d):
         con.close()
 
 
+def insert_bans(d, rows):
+    """Write permanent manual bans with sqlite3, as another writer would:
+    (target, kind, reason, created, failures) each."""
+    con = sqlite3.connect(db_path(d), timeout=10)
+    try:
+        with con:
+            con.executemany(
+                "INSERT INTO bans (target, kind, source, reason, rule, "
+                "created, expires, lifted, failures, evidence, observed)"
+                " VALUES (?, ?, 'manual', ?, 'manual', ?, NULL, NULL, ?, "
+                "'{}', 0)", rows)
+    finally:
+        con.close()
+
+
 def db_rows(d, sql, args=()):
     con = sqlite3.connect(db_path(d), timeout=10)
     try:
@@ -362,6 +377,56 @@ def test_output_for_programs_and_aligned_table():
                 assert row[n] == a[n].strip(), (n, row, a)
 
 
+def test_long_listing_past_doveadm_sizing_rows():
+    """Issue 12: past doveadm's first 100 rows the plugin writes the aligned
+    table and the JSON rows itself; they must be the bytes doveadm's
+    formatters would have written: the aligned rows padded as doveadm pads
+    the first 100 (its last column narrowed to the 80 columns of a pipe),
+    the JSON rows the values -f tab prints (which go through doveadm)."""
+    now = int(time.time())
+    reasons = []
+    for i in range(250):
+        r = "reason %d%s" % (i, "." * (i * 7 % 50))
+        if i == 40:
+            r = "a reason longer than the line, for doveadm to narrow: " * 2
+        elif i % 37 == 5:
+            r = 'quote " backslash \\ caf\u00e9 \u2028 ctl \x01 del \x7f'
+        elif i == 230:
+            r = "wider than any of the first hundred rows: " * 3
+        reasons.append(r.strip())
+    with instance() as d:
+        insert_bans(d, [("127.3.%d.%d" % (i // 200, i % 200 + 1), "ip", r,
+                         now - 1000 + i, i % 13)
+                        for i, r in enumerate(reasons)])
+
+        out = ok(d, "lockout", "list")
+        lines = out.splitlines()
+        assert len(lines) == 251, len(lines)
+        start = lines[0].index("reason")
+        shown = [ln[start:].rstrip(" ") for ln in lines[1:]]
+        # the last column's length, as doveadm padded its first rows
+        lengths = {len(ln) - start for ln, r in zip(lines[1:101], shown)
+                   if len(ln) - start > len(r)}
+        assert len(lengths) == 1, lengths
+        length = lengths.pop()
+        for i, (ln, r) in enumerate(zip(lines[1:], shown)):
+            assert ln[:start].split()[0] == "127.3.%d.%d" % (
+                i // 200, i % 200 + 1), (i, ln)
+            assert len(ln) - start == max(length, len(r)), (i, ln, length)
+
+        bans = js(d, "lockout", "list")
+        assert len(bans) == 250, len(bans)
+        tab = ok(d, "-f", "tab", "lockout", "list").splitlines()
+        names = tab[0].split("\t")
+        assert len(tab) == 251, len(tab)
+        for b, ln in zip(bans, tab[1:]):
+            row = dict(zip(names, ln.split("\t")))
+            assert sorted(row) == sorted(b), (row, b)
+            for n in names:
+                assert row[n] == str(b[n]), (n, row, b)
+        assert [r for r in shown] == [b["reason"] for b in bans], shown
+
+
 def test_show_evidence_fields_never_carry_control_characters():
     """The evidence holds attackers' usernames: decoded into fields, its
     control characters (escaped in its JSON) come out as '?'."""
@@ -426,17 +491,8 @@ def test_too_wide_row_never_enforced_and_unban_removes_it():
     """Issue 11 item 2: a 0.0.0.0/0 row written with sqlite3 refuses
     nobody, and "unban" removes it."""
     with instance() as d:
-        con = sqlite3.connect(db_path(d), timeout=10)
-        try:
-            with con:
-                con.execute(
-                    "INSERT INTO bans (target, kind, source, reason, rule, "
-                    "created, expires, lifted, failures, evidence, observed)"
-                    " VALUES ('0.0.0.0/0', 'net', 'manual', 'typo', "
-                    "'manual', ?, NULL, NULL, 0, '{}', 0)",
-                    (int(time.time()) - 5,))
-        finally:
-            con.close()
+        insert_bans(d, [("0.0.0.0/0", "net", "typo", int(time.time()) - 5,
+                         0)])
         time.sleep(1.0)
         ok_, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.30")
         assert ok_, line
