@@ -20,8 +20,9 @@
    wait; else the batch is written at most LOCKOUT_BATCH_MSECS after its
    first record. One transaction a second rather than three: each writes
    the index pages that its rows touched, and a flood of failures from new
-   addresses touches pages all over the failures table's indexes. Another timer follows changes made by other processes
-   (doveadm, lockoutd) through SQLite's data_version and reloads the bans. */
+   addresses touches pages all over the failures table's indexes. Another
+   timer follows changes made by other processes (doveadm, lockoutd)
+   through SQLite's data_version and reloads the bans. */
 
 #define LOCKOUT_BATCH_MSECS 1000
 /* a busy table is retried this often */
