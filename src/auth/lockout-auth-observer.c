@@ -307,10 +307,14 @@ void lockout_auth_observer_init(void)
 	const char *error;
 
 	lockout_filter = event_filter_create();
-	/* two queries in one filter: either matches */
+	/* two queries in one filter: either matches. Each event the filter
+	   wants, Dovecot builds and sends (its log prefix, its fields): of
+	   the passdbs' results only a mismatch matters here, so the others
+	   (ours, "next"; a success, "ok") are never sent */
 	if (event_filter_parse("event=" LOCKOUT_FINISHED_EVENT,
 			       lockout_filter, &error) < 0 ||
-	    event_filter_parse("event=" LOCKOUT_PASSDB_FINISHED_EVENT,
+	    event_filter_parse("event=" LOCKOUT_PASSDB_FINISHED_EVENT
+			       " AND result=password_mismatch",
 			       lockout_filter, &error) < 0)
 		i_fatal("lockout: Cannot parse event filter: %s", error);
 	lockout_filter_install();

@@ -152,8 +152,9 @@ def test_typo_on_a_targeted_account_with_a_second_passdb_is_no_unknown_user():
             time.sleep(0.6)
             assert active(d, "127.0.0.7") is None, \
                 d.doveadm_json("lockout", "list")
-            rows = db_rows(d, "SELECT result FROM failures WHERE ip = ?",
-                           ("127.0.0.7",))
+            # the failure row comes with the write queue's batch
+            rows = wait_rows(d, "SELECT result FROM failures WHERE ip = ?",
+                             ("127.0.0.7",))
             assert rows == [("mismatch",)], rows
     finally:
         os.unlink(other)
