@@ -25,7 +25,7 @@ static int report_success_after_failures(struct lockout_policy *policy,
 {
 	const struct lockout_config *cfg = policy->cfg;
 	uint32_t uhash = policy_user_hash(policy, a->user);
-	uint32_t now32 = policy_ring_time(policy, a->time);
+	uint32_t now32 = policy_time32(policy, a->time);
 	struct policy_count count = {
 		0, success_min_failures(cfg), cfg->ip_window, 0
 	};
@@ -68,7 +68,7 @@ int policy_observe_success(struct lockout_policy *policy,
 	bool created;
 
 	/* the engine's clock starts at its first success or failure */
-	(void)policy_ring_time(policy, a->time);
+	(void)policy_time32(policy, a->time);
 	lockout_policy_source_net(policy, &a->ip, &net);
 	src = policy_source_find(policy, &net);
 	if (src != NULL &&

@@ -290,7 +290,7 @@ int policy_observe_failure(struct lockout_policy *policy,
 {
 	const struct lockout_config *cfg = policy->cfg;
 	uint32_t uhash = policy_user_hash(policy, a->user);
-	uint32_t now32 = policy_ring_time(policy, a->time);
+	uint32_t now32 = policy_time32(policy, a->time);
 	uint32_t tag = a->password_tag & ~RING_TARGETED;
 	bool targeted = a->user != NULL &&
 		a->outcome != LOCKOUT_OUTCOME_INVALID_USER &&

@@ -206,8 +206,7 @@ uint64_t policy_device_key(const struct lockout_policy *policy,
 /* t as seconds since the engine's epoch (set by the first call, 2^30
    seconds before it: decades either way). Every time the tables keep is
    one of these: 4 bytes, not 8. */
-uint32_t policy_ring_time(struct lockout_policy *policy, int64_t t);
-#define policy_time32(policy, t) policy_ring_time(policy, t)
+uint32_t policy_time32(struct lockout_policy *policy, int64_t t);
 /* An engine time back as a Unix time (0 stays 0: never). */
 int64_t policy_time64(const struct lockout_policy *policy, uint32_t t32);
 /* The arrays at the end of src's entry: the ring of its last failures

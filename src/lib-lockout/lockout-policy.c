@@ -222,7 +222,7 @@ int64_t policy_time64(const struct lockout_policy *policy, uint32_t t32)
 	return t32 == 0 ? 0 : policy->epoch + (int64_t)t32;
 }
 
-uint32_t policy_ring_time(struct lockout_policy *policy, int64_t t)
+uint32_t policy_time32(struct lockout_policy *policy, int64_t t)
 {
 	if (!policy->have_epoch) {
 		/* room for decades on either side of the first attempt */
@@ -351,7 +351,7 @@ enum lockout_slot lockout_policy_reserve(struct lockout_policy *policy,
 	src = policy_source_find(policy, &net);
 	if (src != NULL) {
 		failures = policy_ring_failures(policy, src,
-			policy_ring_time(policy, now));
+			policy_time32(policy, now));
 	}
 	key = policy_net_key(policy, &net);
 	inf = lockout_satable_find(policy->inflight, key);
