@@ -46,6 +46,13 @@ void lockout_auth_filter_merge_or(struct event_filter *dest,
 	event_filter_merge(dest, src);
 }
 
+bool lockout_auth_passdb_unfiltered(const struct auth_passdb *passdb)
+{
+	return passdb->skip == AUTH_PASSDB_SKIP_NEVER &&
+		passdb->mechanisms == NULL &&
+		passdb->username_filter == NULL;
+}
+
 void lockout_auth_passdb_iface_init(struct passdb_module_interface *iface)
 {
 	iface->preinit = lockout_passdb_preinit;

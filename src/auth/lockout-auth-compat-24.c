@@ -49,6 +49,13 @@ void lockout_auth_filter_merge_or(struct event_filter *dest,
 	event_filter_merge(dest, src, EVENT_FILTER_MERGE_OP_OR);
 }
 
+bool lockout_auth_passdb_unfiltered(const struct auth_passdb *passdb)
+{
+	return passdb->skip == AUTH_PASSDB_SKIP_NEVER &&
+		passdb->mechanisms_filter == NULL &&
+		passdb->username_filter == NULL;
+}
+
 void lockout_auth_passdb_iface_init(struct passdb_module_interface *iface)
 {
 	iface->preinit = lockout_passdb_preinit;

@@ -7,6 +7,7 @@
    lockout-auth-compat-23.c or -24.c, chosen by configure. */
 
 struct auth;
+struct auth_passdb;
 struct auth_request;
 struct event_filter;
 struct passdb_module_interface;
@@ -23,6 +24,9 @@ const char *lockout_auth_protocol_name(const struct auth *auth);
 /* Add src's queries to dest: either matches (2.4 names the operation). */
 void lockout_auth_filter_merge_or(struct event_filter *dest,
 				  const struct event_filter *src);
+/* Dovecot runs passdb every time: no skip rule, no mechanism or username
+   filter (auth-request.c, auth_request_want_skip_passdb()). */
+bool lockout_auth_passdb_unfiltered(const struct auth_passdb *passdb);
 /* Set iface->preinit to this generation's preinit of passdb lockout. */
 void lockout_auth_passdb_iface_init(struct passdb_module_interface *iface);
 /* The parent of the module's own event, at plugin init: auth_event on

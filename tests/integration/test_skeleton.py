@@ -115,6 +115,44 @@ def test_brute_force_ip_is_banned_and_refused_before_password_check():
         assert ok, line
 
 
+def test_later_requests_of_a_connection_are_checked_without_a_passdb_step():
+    """A login process keeps one connection to the auth process for all
+    its logins. passdb lockout runs for the connection's first request;
+    the later ones are checked in the connection's handler and go straight
+    to the next passdb when they may (issue 12: a lighter success path).
+    A ban still refuses them on that connection, before the password
+    check, and passdb lockout then says why."""
+    plugin = {"lockout_ip_failures": str(FAILURES),
+              "lockout_ip_window": "10 mins", "lockout_ban_time": "1 hour"}
+    with Dovecot(module_dirs=find_lockout_modules(), users=dict(USERS),
+                 plugin_settings=plugin, auth_debug=True) as d:
+        with AuthClient(d) as c:
+            mark = d.log_mark()
+            for i in range(4):
+                ok, line, _ = c.plain(ALICE, USERS[ALICE], rip="127.0.0.7")
+                assert ok, (i, line)
+            time.sleep(0.3)
+            # 2.3: "lockout(user,ip): Performing ...", 2.4: "lockout: ..."
+            lookups = re.findall(r"Debug: ([\w-]+)(?:\([^)]*\))?: "
+                                 r"Performing passdb lookup",
+                                 d.log_text()[mark:])
+            # passdb lockout once, then the real passdb for each login
+            assert lookups.count("lockout") == 1, d.log_text()[mark:]
+            assert len(lookups) == 5, d.log_text()[mark:]
+            d.doveadm("lockout", "ban", "127.0.0.7", "-r", "by hand")
+            time.sleep(1.2)
+            mark = d.log_mark()
+            ok, line, _ = c.plain(ALICE, USERS[ALICE], rip="127.0.0.7")
+            assert not ok, line
+            time.sleep(0.3)
+            after = d.log_text()[mark:]
+            assert "lockout: Refused: 127.0.0.7 is banned" in after, after
+            assert "passwd-file" not in after, after
+            # the other addresses on the same connection go on
+            ok, line, _ = c.plain(BOB, USERS[BOB], rip="127.0.0.8")
+            assert ok, line
+
+
 def test_below_threshold_not_banned():
     with instance() as d:
         imap_fail_many(d, "127.0.0.3", count=FAILURES - 1)
