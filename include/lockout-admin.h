@@ -191,6 +191,8 @@ struct lockout_admin_stats {
 	struct lockout_store_size size;
 	/* the size of the database's write-ahead log (0 when none) */
 	uint64_t wal_bytes;
+	/* unknown-user alerts started within the last day (issue 13) */
+	uint64_t alerts_day;
 };
 
 /* Read the counters of the table at cfg->db. Returns 0, or -1 with

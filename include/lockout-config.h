@@ -123,6 +123,13 @@ struct lockout_config {
 	   address or "Name <address>" in ASCII; "" = "lockoutd
 	   <root@HOSTNAME>" */
 	char *notify_from;
+
+	/* issue 13: unknown-user alert (rule unknown_alert) */
+	/* lockout_alert_unknown (0..1000): unknown-user failures from
+	   networks without successes within lockout_alert_window,
+	   server-wide, that start the alert; 0 = off */
+	unsigned int alert_unknown;
+	uint32_t alert_window;
 };
 
 /* Look a setting up by its full name ("lockout_ip_window") for

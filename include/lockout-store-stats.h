@@ -14,7 +14,7 @@
    other rule (an import's own name) counts in by_rule[LOCKOUT_RULES_OTHER].
    Add new rules of the engine at the end. */
 extern const char *const lockout_ban_rules[];
-#define LOCKOUT_RULES_OTHER 10
+#define LOCKOUT_RULES_OTHER 11
 
 /* Active bans at a moment, counted (saturating at UINT_MAX). */
 struct lockout_ban_counts {
@@ -39,6 +39,12 @@ struct lockout_ban_counts {
 int lockout_store_count_active(struct lockout_store *store, int64_t now,
 			       struct lockout_ban_counts *counts_r,
 			       const char **error_r)
+	__attribute__((warn_unused_result));
+
+/* The unknown-user alerts (events alert_started, issue 13) that started
+   at since or later into *alerts_r. */
+int lockout_store_count_alerts(struct lockout_store *store, int64_t since,
+			       uint64_t *alerts_r, const char **error_r)
 	__attribute__((warn_unused_result));
 
 /* Rows of each table and the size of the database file. */

@@ -12,7 +12,8 @@
    day, how big the table is, the rows that would be active bans but are
    invalid (never enforced, counted in no other figure), and the active
    bans by rule (bans_rule_<rule> for each of lockout_ban_rules, then
-   bans_rule_other: always the same fields, for monitoring). */
+   bans_rule_other: always the same fields, for monitoring), and the
+   unknown-user alerts started within the last day (alerts_day). */
 
 static void stats_print(struct doveadm_lockout *lo,
 			const struct lockout_admin_stats *v)
@@ -61,6 +62,8 @@ static void stats_print(struct doveadm_lockout *lo,
 		doveadm_print_header(rule_fields[i], rule_fields[i],
 				     DOVEADM_PRINT_HEADER_FLAG_NUMBER);
 	}
+	doveadm_print_header("alerts_day", "alerts_day",
+			     DOVEADM_PRINT_HEADER_FLAG_NUMBER);
 	doveadm_lockout_print(lo->cfg.db);
 	doveadm_lockout_print(lo->cfg.mode == LOCKOUT_MODE_OBSERVE ?
 		      "observe" : "enforce");
@@ -68,6 +71,7 @@ static void stats_print(struct doveadm_lockout *lo,
 		doveadm_print_num(values[i]);
 	for (i = 0; i <= LOCKOUT_RULES_OTHER; i++)
 		doveadm_print_num(v->bans.by_rule[i]);
+	doveadm_print_num(v->alerts_day);
 }
 
 static void cmd_lockout_stats(struct doveadm_cmd_context *cctx)

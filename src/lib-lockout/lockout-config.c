@@ -93,6 +93,9 @@ static const struct setting_def setting_defs[] = {
 	/* issue 12: output */
 	DEF_STR("lockout_notify_from", notify_from, "",
 		SET_FLAG_MAILBOX | SET_FLAG_EMPTY_IS_VALUE),
+	/* issue 13: unknown-user alert */
+	DEF_UINT("lockout_alert_unknown", alert_unknown, "20", 0, 1000),
+	DEF_TIME("lockout_alert_window", alert_window, "1 hour", 0),
 };
 
 #define SETTINGS_COUNT (sizeof(setting_defs) / sizeof(setting_defs[0]))

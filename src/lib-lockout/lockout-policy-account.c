@@ -47,12 +47,7 @@ static int report_success_after_failures(struct lockout_policy *policy,
 	snprintf(policy->reason, sizeof(policy->reason),
 		 "successful login after %u failures from the same source: "
 		 "possibly a guessed password", count.failures);
-	d.reason = policy->reason;
-	d.evidence = policy_evidence_notable(policy, d.rule, src, 0, &count);
-	if (d.evidence == NULL)
-		return -1;
-	policy_emit(policy, ctx, &d);
-	return 0;
+	return policy_emit_notable(policy, ctx, &d, src, &count);
 }
 
 int policy_observe_success(struct lockout_policy *policy,
@@ -80,7 +75,8 @@ int policy_observe_success(struct lockout_policy *policy,
 		lockout_addr_mask(&a->ip, 24, &dnet);
 		hist = policy_history_find(policy, &dnet);
 		if (hist == NULL && (cfg->net_ban_hosts > 0 ||
-				     cfg->ip_spread_usernames > 0))
+				     cfg->ip_spread_usernames > 0 ||
+				     cfg->alert_unknown > 0))
 			hist = policy_history_get(policy, &dnet);
 		if (hist != NULL) {
 			hist->last_success =
@@ -88,6 +84,12 @@ int policy_observe_success(struct lockout_policy *policy,
 			hist->had_success = true;
 			policy_spread_success(policy, hist, account, a->time);
 		}
+	} else if (cfg->alert_unknown > 0) {
+		/* the unknown-user alert counts only networks without
+		   successes (lockout-policy-alert.c) */
+		hist = policy_history_get(policy, &net);
+		hist->last_success = policy_time32(policy, a->time);
+		hist->had_success = true;
 	}
 
 	/* the device becomes (or stays) known */

@@ -213,6 +213,18 @@ const char *policy_evidence_notable(struct lockout_policy *policy,
 	return evidence_end(str);
 }
 
+int policy_emit_notable(struct lockout_policy *policy, struct emit_ctx *ctx,
+			struct lockout_decision *d, const struct source *src,
+			const struct policy_count *count)
+{
+	d->reason = policy->reason;
+	d->evidence = policy_evidence_notable(policy, d->rule, src, 0, count);
+	if (d->evidence == NULL)
+		return -1;
+	policy_emit(policy, ctx, d);
+	return 0;
+}
+
 const char *policy_evidence_protect(struct lockout_policy *policy,
 				    const struct account *acc,
 				    unsigned int total)

@@ -296,7 +296,7 @@ int policy_observe_failure(struct lockout_policy *policy,
 		a->outcome != LOCKOUT_OUTCOME_INVALID_USER &&
 		lockout_config_is_targeted(cfg, a->user);
 	unsigned int count, targeted_count, passwords, long_count;
-	unsigned int long_passwords = 0, spread;
+	unsigned int long_passwords = 0, spread, people;
 	struct policy_count ban;
 	struct lockout_net net;
 	struct source *src;
@@ -326,6 +326,8 @@ int policy_observe_failure(struct lockout_policy *policy,
 		return policy_maybe_ban_net(policy, ctx, &net, a->time);
 	}
 
+	if (policy_alert_note(policy, src, a, now32, ctx, &people) < 0)
+		return -1;
 	long_count = policy_longwin_note(policy, src, a, account, now32,
 					 uhash, tag, &long_passwords);
 	/* a name Dovecot refused is no username: no spread of usernames */
@@ -370,6 +372,15 @@ int policy_observe_failure(struct lockout_policy *policy,
 		ban.failures = count;
 		ban.threshold = cfg->ip_failures;
 		if (policy_ban(policy, ctx, &net, src, "ip_failures",
+			       cfg->ban_time, a->time, &ban, why) < 0)
+			return -1;
+	} else if (people >= 2) {
+		snprintf(why, sizeof(why), "failed logins to an unknown user "
+			 "and another person within %s during an unknown-user "
+			 "alert%s", window, invalid_note(src));
+		ban.failures = people;
+		ban.threshold = 2;
+		if (policy_ban(policy, ctx, &net, src, "unknown_alert",
 			       cfg->ban_time, a->time, &ban, why) < 0)
 			return -1;
 	} else if (cfg->ip_spread_usernames > 0 &&

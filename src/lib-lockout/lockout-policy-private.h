@@ -63,6 +63,10 @@
 /* ...of the last this many remembered */
 #define POLICY_BUSY_SLOTS 4
 
+/* Sources of networks without successes remembered by the unknown-user
+   alert (lockout-policy-alert.c): the last person each failed on. */
+#define POLICY_ALERT_SOURCES 4096
+
 /* --- the engine's tables (set-associative, see lockout-satable.h) -------- */
 
 struct ring_entry {
@@ -160,6 +164,8 @@ struct lockout_policy {
 
 	struct lockout_satable *sources, *history, *accounts, *devices;
 	struct lockout_satable *inflight;
+	/* lockout-policy-alert.c; NULL when lockout_alert_unknown is 0 */
+	struct policy_alert *alert;
 	struct lockout_banset *bans;
 	struct protections protections;
 	struct lockout_net *allowed;
@@ -360,6 +366,29 @@ void policy_spread_success(struct lockout_policy *policy,
 			   struct history *hist, const char *account,
 			   int64_t now);
 
+/* --- lockout-policy-alert.c -------------------------------------------- */
+
+/* Make the alert's memory (nothing when the rule is off). Returns 0, or -1
+   when out of memory. */
+int policy_alert_create(struct lockout_policy *policy);
+void policy_alert_free(struct lockout_policy *policy);
+size_t policy_alert_memory(const struct lockout_policy *policy);
+/* A failure of src (not from an allowed network, not a targeted unknown
+   name): count it in the server-wide alert (an unknown user from a network
+   without successes), report the alert's start or end, remember the person
+   it was on. *people_r is 2 when src is a suspect that failed on another
+   person within lockout_ip_window (ban it), else 0. Returns 0, or -1 when
+   out of memory. */
+int policy_alert_note(struct lockout_policy *policy, struct source *src,
+		      const struct lockout_attempt *a, uint32_t now32,
+		      struct emit_ctx *ctx, unsigned int *people_r);
+/* Forget what the alert remembers of the source net (an unban). */
+void policy_alert_forget(struct lockout_policy *policy,
+			 const struct lockout_net *net);
+/* Are a and b (local parts, case folded) one person: equal, or one edit
+   apart (a letter left out, added, changed, two adjacent swapped)? */
+bool policy_alert_same_person(const char *a, const char *b);
+
 /* --- lockout-policy-evidence.c -------------------------------------------- */
 
 /* Add the service and mechanism of attempt to the sets of names the
@@ -399,6 +428,11 @@ const char *policy_evidence_notable(struct lockout_policy *policy,
 				    const char *rule, const struct source *src,
 				    unsigned int repeats,
 				    const struct policy_count *count);
+/* Emit d, a notable event of src with the reason in policy->reason and
+   the evidence of count. Returns 0, or -1 when out of memory. */
+int policy_emit_notable(struct lockout_policy *policy, struct emit_ctx *ctx,
+			struct lockout_decision *d, const struct source *src,
+			const struct policy_count *count);
 /* The protection of an account after total failures. */
 const char *policy_evidence_protect(struct lockout_policy *policy,
 				    const struct account *acc,

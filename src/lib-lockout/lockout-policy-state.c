@@ -210,4 +210,5 @@ void lockout_policy_forget(struct lockout_policy *policy,
 		lockout_satable_remove(policy->sources, src);
 		policy->source_count--;
 	}
+	policy_alert_forget(policy, net);
 }

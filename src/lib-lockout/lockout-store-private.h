@@ -72,6 +72,7 @@ enum store_stmt {
 	/* lockout-store-stats.c */
 	STORE_STMT_COUNT_ACTIVE,
 	STORE_STMT_SIZE,
+	STORE_STMT_COUNT_ALERTS,
 	/* lockout-store-prune.c */
 	STORE_STMT_PRUNE_FAILURES,
 	STORE_STMT_PRUNE_BANS,

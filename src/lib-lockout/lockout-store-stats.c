@@ -16,7 +16,7 @@ static const struct store_query store_count_active_query = {
 const char *const lockout_ban_rules[LOCKOUT_RULES_OTHER + 1] = {
 	"ip_failures", "ip_long", "ip_spread", "targeted_unknown",
 	"targeted_failures", "net_hosts", "user_failures", "manual",
-	"fail2ban", "import", NULL
+	"fail2ban", "import", "unknown_alert", NULL
 };
 static const struct store_query store_size_query = {
 	STORE_STMT_SIZE,
@@ -99,6 +99,23 @@ int lockout_store_count_active(struct lockout_store *store, int64_t now,
 	return store_iterate(store, &store_count_active_query, "count bans",
 			     values, N_ELEMENTS(values),
 			     store_count_active_row, &cb, error_r);
+}
+
+static const struct store_query store_count_alerts_query = {
+	STORE_STMT_COUNT_ALERTS,
+	"SELECT count(*) FROM events INDEXED BY events_time "
+	"WHERE time >= ?1 AND kind = 'alert_started'"
+};
+
+int lockout_store_count_alerts(struct lockout_store *store, int64_t since,
+			       uint64_t *alerts_r, const char **error_r)
+{
+	const struct store_value values[] = { STORE_INT(since) };
+
+	*alerts_r = 0;
+	return store_query_counts(store, &store_count_alerts_query,
+				  "count alerts", values, N_ELEMENTS(values),
+				  alerts_r, 1, error_r);
 }
 
 int lockout_store_size(struct lockout_store *store,

@@ -85,6 +85,21 @@ def evidence(d, target):
     return json.loads(rows[0][0])
 
 
+def rule_ban(d, target, rule, failures, threshold, window):
+    """The ban of target by rule, as its evidence, show and stats tell it
+    (the only ban of the rule); returns its evidence."""
+    wait_active(d, target)
+    ev = evidence(d, target)
+    assert ev["rule"] == rule and ev["failures"] == failures, ev
+    assert ev["threshold"] == threshold and ev["window"] == window, ev
+    out = d.doveadm("lockout", "show", target)[1]
+    assert "rule: %s\n" % rule in out, out
+    assert "failures: %d\n" % failures in out, out
+    st = d.doveadm_json("lockout", "stats")[0]
+    assert st["bans_rule_" + rule] == 1, st
+    return ev
+
+
 # --- targeted names ------------------------------------------------------------
 
 def test_targeted_name_that_is_no_account_bans_at_first_try():
@@ -450,18 +465,12 @@ def test_spread_of_usernames_bans_a_source():
         ok, _ = auth_client_plain(d, "carol@example.org", "x", service="imap",
                                   rip="127.0.0.3")
         assert not ok
-        wait_active(d, "127.0.0.3")
-        ev = evidence(d, "127.0.0.3")
-        assert ev["rule"] == "ip_spread" and ev["failures"] == 3, ev
-        assert ev["threshold"] == 3 and ev["window"] == 3600, ev
+        # show and stats (by rule) tell it
+        rule_ban(d, "127.0.0.3", "ip_spread", 3, 3, 3600)
         rows = db_rows(d, "SELECT expires - created, rule FROM bans WHERE "
                        "target = '127.0.0.3'")
         assert rows == [(300, "ip_spread")], rows
-        out = d.doveadm("lockout", "show", "127.0.0.3")[1]
-        assert "rule: ip_spread\n" in out and "failures: 3\n" in out, out
-        # stats counts it by rule
         st = d.doveadm_json("lockout", "stats")[0]
-        assert st["bans_rule_ip_spread"] == 1, st
         assert st["bans_rule_ip_failures"] == 0, st
         assert active(d, "127.0.0.4") is None
         ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.3")
@@ -573,6 +582,44 @@ def test_usernames_dovecot_refuses_below_the_threshold_ban_nobody():
         assert d.doveadm_json("lockout", "list") == []
         ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.23")
         assert ok, line
+def test_unknown_user_alert_bans_a_suspect_at_its_second_person():
+    # unknown_alert: 3 unknown users (Dovecot's passdb says "unknown
+    # user") from networks without successes start the alert (an event
+    # for the postmaster); a source that failed on an unknown user during
+    # it is banned at its failure on another person, long before
+    # ip_failures (100 here); an owner mistyping the username and then the
+    # password at a new network is one person, never banned
+    with instance(lockout_ip_failures="100", lockout_ip_long_failures="0",
+                  lockout_ip_spread_usernames="0",
+                  lockout_alert_unknown="3") as d:
+        for i in (1, 2, 3):
+            ok, _ = auth_client_plain(d, "former%d@example.org" % i, "x",
+                                      service="imap", rip="127.0.9.%d" % i)
+            assert not ok
+        rows = wait_rows(d, "SELECT ip, user FROM events WHERE kind = "
+                         "'alert_started'")
+        assert rows == [("127.0.9.3", "former3@example.org")], rows
+        st = d.doveadm_json("lockout", "stats")[0]
+        assert st["alerts_day"] == 1, st
+        for user, pw in (("bbo@example.org", "bob-secrte"),
+                         (BOB, "bob-secrte"), ("Bob", "bob-secert")):
+            ok, _ = auth_client_plain(d, user, pw, service="imap",
+                                      rip="127.0.10.5")
+            assert not ok
+        # 127.0.9.1 failed on an unknown user before the alert: no suspect
+        ok, _ = auth_client_plain(d, BOB, "123456", service="imap",
+                                  rip="127.0.9.1")
+        assert not ok
+        ok, _ = auth_client_plain(d, BOB, "123456", service="imap",
+                                  rip="127.0.9.3")
+        assert not ok
+        ev = rule_ban(d, "127.0.9.3", "unknown_alert", 2, 2, 600)
+        assert ev["users"] == ["former3@example.org", BOB], ev
+        assert active(d, "127.0.10.5") is None
+        assert active(d, "127.0.9.1") is None
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.9.3")
+        assert not ok, line
+
 
 if __name__ == "__main__":
     main(globals())

@@ -125,7 +125,7 @@ def test_golden_rules_covered():
             rules.add(o["rule"])
     for rule in ("ip_failures", "targeted_unknown", "targeted_failures",
                  "user_failures", "net_hosts", "stale_client",
-                 "ip_long", "ip_spread"):
+                 "ip_long", "ip_spread", "unknown_alert"):
         assert rule in rules, (rule, rules)
 
 
@@ -239,9 +239,12 @@ LIVE_SETTINGS = {"lockout_ip_failures": "3", "lockout_net_ban_hosts": "3",
                  "lockout_ip_spread_usernames": "2"}
 
 
-def run_attacks(d, stale=True):
+def run_attacks(d, stale=True, alert=True):
     """Attacks over real IMAP and POP3 from loopback addresses. Groups run
-    at once (their log lines interleave), each group in order."""
+    at once (their log lines interleave), each group in order; then, with
+    alert, a campaign of unknown users (the alert is server-wide: alone,
+    so that which sources it makes suspects does not depend on the
+    interleaving)."""
     def ip_failures():
         for i in range(3):
             ok, _ = imap_login(d, "alice@example.org", "guess%d" % i,
@@ -326,15 +329,26 @@ def run_attacks(d, stale=True):
     for t in threads:
         t.join(120)
     assert not errors, errors
+    if alert:
+        # 20 unknown users (lockout_alert_unknown) from a /24 without
+        # successes: the alert is on at the 20th at the latest (the
+        # groups above add a few); its source then fails on an account
+        for host in range(1, 21):
+            ok, _ = imap_login(d, "former%d@example.org" % host, "x",
+                               src="127.0.8.%d" % host)
+            assert not ok
+        ok, _ = pop3_login(d, "alice@example.org", "Summer2024",
+                           src="127.0.8.20")
+        assert not ok
 
 
-def live_decisions(d):
+def live_decisions(d, expected):
     """(target, rule) of every ban and protection the live plugin made."""
     deadline = time.monotonic() + 5
     while True:
         rows = d.doveadm_json("lockout", "list", "-a") or []
         got = sorted((r["target"], r["rule"]) for r in rows)
-        if len(got) >= len(EXPECTED_LIVE) or time.monotonic() > deadline:
+        if len(got) >= len(expected) or time.monotonic() > deadline:
             return got
         time.sleep(0.2)
 
@@ -352,6 +366,9 @@ EXPECTED_LIVE = sorted([
     ("127.0.5.11", "ip_failures"), ("127.0.5.12", "ip_failures"),
     ("127.0.5.13", "ip_failures"), ("127.0.5.0/24", "net_hosts"),
     ("bob@example.org", "user_failures")])
+# the alert's campaign (the verbose log tells unknown users apart; the
+# quiet one cannot)
+EXPECTED_ALERT = sorted(EXPECTED_LIVE + [("127.0.8.20", "unknown_alert")])
 
 
 def test_verbose_log_replay_matches_live():
@@ -362,8 +379,8 @@ def test_verbose_log_replay_matches_live():
                  extra_conf="auth_verbose_passwords = sha1:8\n") as d:
         mark = d.log_mark()
         run_attacks(d)
-        live = live_decisions(d)
-        assert live == EXPECTED_LIVE, live
+        live = live_decisions(d, EXPECTED_ALERT)
+        assert live == EXPECTED_ALERT, live
         log = d.log_text()[mark:]
         # 2.3: "auth: Info: passwd-file(user,ip,<session>): Password
         # mismatch ..."; 2.4: "auth(user,ip,sasl:plain)<session>: Info:
@@ -415,8 +432,8 @@ def test_quiet_log_replay_matches_live():
                  auth_verbose=False, plugin_settings=LIVE_SETTINGS) as d:
         mark = d.log_mark()
         # (a stale client cannot be told from a guesser here: below)
-        run_attacks(d, stale=False)
-        live = live_decisions(d)
+        run_attacks(d, stale=False, alert=False)
+        live = live_decisions(d, EXPECTED_LIVE)
         assert live == EXPECTED_LIVE, live
         log = d.log_text()[mark:]
         assert "passwd-file(" not in log

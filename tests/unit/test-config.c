@@ -249,6 +249,8 @@ static const char *const setting_names[] = {
 	"lockout_ip_spread_usernames", "lockout_ip_spread_window",
 	"lockout_ip_spread_ban_time",
 	"lockout_notify_from",
+	/* issue 13: unknown_alert */
+	"lockout_alert_unknown", "lockout_alert_window",
 };
 
 START_TEST(test_config_names)

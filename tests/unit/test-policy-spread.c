@@ -245,7 +245,8 @@ START_TEST(test_flood)
 		"lockout_ip_spread_usernames", "16", "lockout_ip_failures",
 		"100", "lockout_ip_long_failures", "0",
 		"lockout_ban_time_max", "1 hour",
-		"lockout_ip_spread_ban_time", "1 hour", NULL });
+		"lockout_ip_spread_ban_time", "1 hour",
+		"lockout_alert_unknown", "0", NULL });
 	/* distinct usernames (no accounts) from one source, one a minute:
 	   a fixed memory. Every 16th username reaches the rule; while the
 	   hour's ban lasts that is the same burst (no new ban), so a ban
