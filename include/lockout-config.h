@@ -119,6 +119,19 @@ struct lockout_config {
 	uint32_t ip_spread_window;
 	/* lockout_ip_spread_ban_time: the first ban by ip_spread (escalated) */
 	uint32_t ip_spread_ban_time;
+	/* issue 13: faster protection of an attacked account (rule
+	   user_networks) */
+	/* lockout_user_networks (0..8): failures with distinct passwords from
+	   this many foreign networks (IPv4 /24, IPv6 /48) within
+	   lockout_user_networks_window protect the account; 0 = off */
+	unsigned int user_networks;
+	uint32_t user_networks_window;
+	/* lockout_user_networks_protect_time: how long it lasts */
+	uint32_t user_networks_protect_time;
+	/* lockout_near_prefix (0..32), lockout_near_prefix6 (0..128): a
+	   protected account's owner passes from the IPv4 /N (IPv6 /N) of a
+	   network where the account logged in; 0 = no such exemption */
+	unsigned int near_prefix, near_prefix6;
 	/* issue 12: lockout_notify_from: From: of lockoutd's mail, an
 	   address or "Name <address>" in ASCII; "" = "lockoutd
 	   <root@HOSTNAME>" */

@@ -14,7 +14,7 @@
    other rule (an import's own name) counts in by_rule[LOCKOUT_RULES_OTHER].
    Add new rules of the engine at the end. */
 extern const char *const lockout_ban_rules[];
-#define LOCKOUT_RULES_OTHER 11
+#define LOCKOUT_RULES_OTHER 12
 
 /* Active bans at a moment, counted (saturating at UINT_MAX). */
 struct lockout_ban_counts {

@@ -90,6 +90,14 @@ static const struct setting_def setting_defs[] = {
 	DEF_TIME("lockout_ip_spread_window", ip_spread_window, "1 day", 0),
 	DEF_TIME("lockout_ip_spread_ban_time", ip_spread_ban_time, "6 hours",
 		 SET_FLAG_PERMANENT),
+	/* issue 13: faster protection of an attacked account */
+	DEF_UINT("lockout_user_networks", user_networks, "5", 0, 8),
+	DEF_TIME("lockout_user_networks_window", user_networks_window,
+		 "6 hours", 0),
+	DEF_TIME("lockout_user_networks_protect_time",
+		 user_networks_protect_time, "2 hours", 0),
+	DEF_UINT("lockout_near_prefix", near_prefix, "15", 0, 32),
+	DEF_UINT("lockout_near_prefix6", near_prefix6, "32", 0, 128),
 	/* issue 12: output */
 	DEF_STR("lockout_notify_from", notify_from, "",
 		SET_FLAG_MAILBOX | SET_FLAG_EMPTY_IS_VALUE),

@@ -108,6 +108,9 @@ int policy_observe_success(struct lockout_policy *policy,
 		d.target = policy->user;
 		policy_emit(policy, ctx, &d);
 	}
+	/* and its near network (dev may move in the table: after it) */
+	policy_near_note(policy, policy_account_key(policy, account), &a->ip,
+			 policy_time32(policy, a->time));
 	return 0;
 }
 
@@ -171,6 +174,8 @@ int policy_observe_account_failure(struct lockout_policy *policy,
 							     policy->key)) &&
 	    acc->sample_count < POLICY_SOURCES)
 		acc->sample[acc->sample_count++] = a->ip;
+	if (policy_networks_note(policy, a, account, akey, acc, ctx) < 0)
+		return -1;
 	if (total < cfg->user_failures ||
 	    policy_protected_key(policy, akey, a->time))
 		return 0;

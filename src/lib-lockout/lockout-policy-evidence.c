@@ -256,3 +256,21 @@ const char *policy_evidence_protect(struct lockout_policy *policy,
 			   (long long)acc->last_seen, cfg->protect_time);
 	return evidence_end(str);
 }
+
+/* For the rules in files of their own (lockout-policy-networks.c). */
+struct lockout_str *policy_evidence_begin(struct lockout_policy *policy,
+					  const char *rule)
+{
+	return evidence_begin(policy, rule);
+}
+
+const char *policy_evidence_end(struct lockout_str *str)
+{
+	return evidence_end(str);
+}
+
+void policy_evidence_services(struct lockout_str *str, uint32_t services,
+			      uint32_t mechanisms)
+{
+	append_service_names(str, services, mechanisms);
+}

@@ -123,6 +123,17 @@ struct history {
 	uint32_t busy_times[POLICY_BUSY_SLOTS];
 };
 
+/* Networks remembered per account by user_networks; the maximum of
+   lockout_user_networks. */
+#define POLICY_NETWORKS_MAX 8
+
+/* A network that failed on an account (lockout-policy-networks.c). */
+struct account_network {
+	uint32_t time;	/* engine time */
+	uint32_t tag;	/* password tag, 0 = none */
+	uint64_t net;	/* family and /24 or /48, packed; 0 = free slot */
+};
+
 /* Failures against an account from sources not known for it. */
 struct account {
 	int64_t bucket; /* index of the newest bucket */
@@ -132,6 +143,8 @@ struct account {
 	uint32_t source_hashes[POLICY_DISTINCT];
 	struct lockout_addr sample[POLICY_SOURCES];
 	uint32_t services, mechanisms;
+	/* user_networks: the last networks that failed */
+	struct account_network networks[POLICY_NETWORKS_MAX];
 };
 
 /* An (account, network) pair that logged in (engine times, as in struct
@@ -291,6 +304,12 @@ bool policy_net_overlaps_allowed(const struct lockout_policy *policy,
 /* Is the account (by key) protected at now? */
 bool policy_protected_key(const struct lockout_policy *policy,
 			  uint64_t account_key, int64_t now);
+/* Did the account (by key) log in from net (a key of the known devices
+   table: a device network, a near network) within
+   lockout_known_device_time before now? */
+bool policy_device_net_known(const struct lockout_policy *policy,
+			     uint64_t account_key,
+			     const struct lockout_net *net, int64_t now);
 /* Is the device net of ip a known device of the account (by key) at now? */
 bool policy_device_known(const struct lockout_policy *policy,
 			 uint64_t account_key, const struct lockout_addr *ip,
@@ -388,6 +407,24 @@ void policy_alert_forget(struct lockout_policy *policy,
 /* Are a and b (local parts, case folded) one person: equal, or one edit
    apart (a letter left out, added, changed, two adjacent swapped)? */
 bool policy_alert_same_person(const char *a, const char *b);
+/* --- lockout-policy-networks.c -------------------------------------------- */
+
+/* Count the failure a (not from a known device of account, whose entry is
+   acc) by its network (user_networks); protects the account at the
+   threshold. Returns 0, or -1 when out of memory. */
+int policy_networks_note(struct lockout_policy *policy,
+			 const struct lockout_attempt *a, const char *account,
+			 uint64_t account_key, struct account *acc,
+			 struct emit_ctx *ctx);
+/* Remember that the account (by key) logged in at seen32 (an engine time)
+   from ip: its near network (lockout_near_prefix, _prefix6) is known. */
+void policy_near_note(struct lockout_policy *policy, uint64_t account_key,
+		      const struct lockout_addr *ip, uint32_t seen32);
+/* Did the account (by key) log in from ip's near network within
+   lockout_known_device_time? false when the exemption is off. */
+bool policy_near_known(const struct lockout_policy *policy,
+		       uint64_t account_key, const struct lockout_addr *ip,
+		       int64_t now);
 
 /* --- lockout-policy-evidence.c -------------------------------------------- */
 
@@ -433,6 +470,14 @@ const char *policy_evidence_notable(struct lockout_policy *policy,
 int policy_emit_notable(struct lockout_policy *policy, struct emit_ctx *ctx,
 			struct lockout_decision *d, const struct source *src,
 			const struct policy_count *count);
+/* Begin the evidence of rule in policy->evidence, end it (NULL when out
+   of memory), add the sets of services and mechanisms: for the rules in
+   files of their own. */
+struct lockout_str *policy_evidence_begin(struct lockout_policy *policy,
+					  const char *rule);
+const char *policy_evidence_end(struct lockout_str *str);
+void policy_evidence_services(struct lockout_str *str, uint32_t services,
+			      uint32_t mechanisms);
 /* The protection of an account after total failures. */
 const char *policy_evidence_protect(struct lockout_policy *policy,
 				    const struct account *acc,

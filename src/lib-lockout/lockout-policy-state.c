@@ -118,20 +118,27 @@ void lockout_policy_forget_account(struct lockout_policy *policy,
 
 /* --- known devices -------------------------------------------------------- */
 
+bool policy_device_net_known(const struct lockout_policy *policy,
+			     uint64_t account_key,
+			     const struct lockout_net *net, int64_t now)
+{
+	const struct device *dev;
+
+	dev = lockout_satable_find(policy->devices,
+				   policy_device_key(policy, account_key, net));
+	return dev != NULL &&
+		now - policy_time64(policy, dev->last_seen) <
+		(int64_t)policy->cfg->known_device_time;
+}
+
 bool policy_device_known(const struct lockout_policy *policy,
 			 uint64_t account_key, const struct lockout_addr *ip,
 			 int64_t now)
 {
-	const struct device *dev;
 	struct lockout_net net;
 
 	lockout_policy_device_net(policy, ip, &net);
-	dev = lockout_satable_find(policy->devices,
-				   policy_device_key(policy, account_key,
-						     &net));
-	return dev != NULL &&
-		now - policy_time64(policy, dev->last_seen) <
-		(int64_t)policy->cfg->known_device_time;
+	return policy_device_net_known(policy, account_key, &net, now);
 }
 
 void lockout_policy_add_known_device(struct lockout_policy *policy,
@@ -150,6 +157,8 @@ void lockout_policy_add_known_device(struct lockout_policy *policy,
 		dev->last_seen = seen32;
 	if (seen32 > dev->last_persisted)
 		dev->last_persisted = seen32;
+	policy_near_note(policy, policy_account_key(policy, account),
+			 &net->addr, seen32);
 }
 
 /* --- bans, their history and the allowed networks ------------------------- */

@@ -318,10 +318,13 @@ lockout_policy_check(const struct lockout_policy *policy, int64_t now,
 	   office NAT): a distributed attack does not come from there.
 	   (Refusing there an address that failed on the account lately
 	   cost right-password logins of owners whose phone retried an old
-	   password, for 1 % of the attempts: bench/detection-busy-office.txt) */
+	   password, for 1 % of the attempts: bench/detection-busy-office.txt);
+	   and near a network where the account logged in (its ISP's region,
+	   where a dynamic home address lands next: lockout_near_prefix) */
 	if (policy_protected_key(policy, akey, now) &&
 	    !policy_device_known(policy, akey, ip, now) &&
-	    !policy_net_busy(policy, ip, now, account))
+	    !policy_net_busy(policy, ip, now, account) &&
+	    !policy_near_known(policy, akey, ip, now))
 		return LOCKOUT_VERDICT_PROTECTED;
 	return LOCKOUT_VERDICT_ALLOW;
 }

@@ -16,7 +16,7 @@ static const struct store_query store_count_active_query = {
 const char *const lockout_ban_rules[LOCKOUT_RULES_OTHER + 1] = {
 	"ip_failures", "ip_long", "ip_spread", "targeted_unknown",
 	"targeted_failures", "net_hosts", "user_failures", "manual",
-	"fail2ban", "import", "unknown_alert", NULL
+	"fail2ban", "import", "unknown_alert", "user_networks", NULL
 };
 static const struct store_query store_size_query = {
 	STORE_STMT_SIZE,

@@ -215,7 +215,9 @@ def test_ten_different_passwords_are_banned():
 # --- known devices and protected accounts -------------------------------------------
 
 def test_distributed_attack_protects_the_account_and_known_device_works():
-    with instance(lockout_user_failures="30") as d:
+    # user_failures alone (user_networks would protect at the 5th network)
+    with instance(lockout_user_failures="30",
+                  lockout_user_networks="0") as d:
         # alice's phone, known from a successful login
         ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.2")
         assert ok, line
@@ -280,9 +282,10 @@ def test_protected_account_owner_goes_on_at_a_busy_office_network():
         wait_active(d, ALICE)
         # two other accounts at 127.0.60.0/24: not busy, refused; three
         # at 127.0.50.0/24: the office, a new device there goes on; the
-        # account stays protected everywhere else
+        # account stays protected everywhere else (but near the office
+        # now, 127.0.0.0/15: lockout_near_prefix)
         for src, expected in (("127.0.60.9", False), ("127.0.50.9", True),
-                              ("127.0.70.9", False)):
+                              ("127.70.0.9", False)):
             ok, line = auth_client_plain(d, ALICE, USERS[ALICE],
                                          service="imap", rip=src)
             assert ok == expected, (src, line)
@@ -439,6 +442,59 @@ def test_slow_guesser_is_banned_by_the_long_window():
         assert active(d, "127.0.0.4") is None
         ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.3")
         assert not ok, line
+
+
+def test_failures_from_many_networks_protect_sooner_and_near_passes():
+    """Issue 13, rule user_networks: failures with distinct passwords from
+    5 networks (/24s here) that are not the account's known devices
+    protect it, long before user_failures' 30; one network's many sources
+    count once, and so does one old password from many networks. The
+    owner at a new address near a network where the account logged in
+    (the /15 around it) goes on, a foreign network is refused."""
+    with instance(lockout_user_failures="30") as d:
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.2")
+        assert ok, line
+        attempts = [(ALICE, "guess%d" % i, "127.20.0.%d" % (i + 1))
+                    for i in range(3)]
+        attempts += [(ALICE, "old-password", "127.%d.0.1" % n)
+                     for n in (30, 31, 32)]
+        attempts += [(ALICE, "guess%d" % n, "127.%d.0.1" % n)
+                     for n in (40, 41)]
+        for user, password, src in attempts:
+            ok, _ = auth_client_plain(d, user, password, service="imap",
+                                      rip=src)
+            assert not ok
+        # 4 networks: not yet
+        time.sleep(0.6)
+        assert active(d, ALICE) is None
+        mark = d.log_mark()
+        ok, _ = auth_client_plain(d, ALICE, "guess42", service="imap",
+                                  rip="127.42.0.1")
+        assert not ok
+        d.wait_for_log(r"lockout: Protected account alice@example\.org "
+                       r"for 7200 secs: failed logins with distinct "
+                       r"passwords from 5 networks within 6 hours", since=mark)
+        prot = wait_active(d, ALICE)
+        assert prot["kind"] == "user" and prot["rule"] == "user_networks", prot
+        ev = evidence(d, ALICE)
+        assert ev["rule"] == "user_networks" and ev["failures"] == 5, ev
+        assert ev["threshold"] == 5 and ev["window"] == 21600, ev
+        assert ev["distinct_networks"] == [
+            "127.20.0.0/24", "127.30.0.0/24", "127.40.0.0/24",
+            "127.41.0.0/24", "127.42.0.0/24"], ev
+        out = d.doveadm("lockout", "show", ALICE)[1]
+        assert "rule: user_networks\n" in out, out
+        st = d.doveadm_json("lockout", "stats")[0]
+        assert st["bans_rule_user_networks"] == 1, st
+        assert st["bans_rule_user_failures"] == 0, st
+        # near (127.0.0.0/15): the owner goes on; foreign: refused, even
+        # with the right password; other accounts untouched
+        for user, src, expected in ((ALICE, "127.1.0.5", True),
+                                    (ALICE, "127.99.0.1", False),
+                                    (BOB, "127.99.0.1", True)):
+            ok, line = auth_client_plain(d, user, USERS[user],
+                                         service="imap", rip=src)
+            assert ok == expected, (user, src, line)
 
 
 def test_spread_of_usernames_bans_a_source():

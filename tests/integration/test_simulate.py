@@ -27,7 +27,8 @@ GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
 GOLDEN_KEYS = ("i", "type", "rule", "target", "time", "expires")
 USERS = {"alice@example.org": "alice-secret",
          "bob@example.org": "bob-secret",
-         "carol@example.org": "carol-secret"}
+         "carol@example.org": "carol-secret",
+         "frank@example.org": "frank-secret"}
 
 
 def simulate(d, *args, check=True, input=None):
@@ -125,7 +126,7 @@ def test_golden_rules_covered():
             rules.add(o["rule"])
     for rule in ("ip_failures", "targeted_unknown", "targeted_failures",
                  "user_failures", "net_hosts", "stale_client",
-                 "ip_long", "ip_spread", "unknown_alert"):
+                 "ip_long", "ip_spread", "unknown_alert", "user_networks"):
         assert rule in rules, (rule, rules)
 
 
@@ -278,21 +279,33 @@ def run_attacks(d, stale=True, alert=True):
                            src="127.0.5.200")
         assert not ok
 
-    def protection():
-        ok, _ = imap_login(d, "bob@example.org", "bob-secret",
-                           src="127.0.0.2")
+    def attacked(user, home, bots, foreign, own):
+        """user logs in at home; bots fail on it, one password each; it
+        is protected: refused at foreign, not at own."""
+        ok, _ = imap_login(d, user, USERS[user], src=home)
         assert ok
-        for n in range(5):
-            ok, _ = imap_login(d, "bob@example.org", "try%d" % n,
-                               src="127.%d.0.1" % (10 + n))
+        for n, src in enumerate(bots):
+            ok, _ = imap_login(d, user, "try%d" % n, src=src)
             assert not ok
         time.sleep(0.7)
-        ok, _ = imap_login(d, "bob@example.org", "bob-secret",
-                           src="127.99.0.1")
+        ok, _ = imap_login(d, user, USERS[user], src=foreign)
         assert not ok
-        ok, _ = imap_login(d, "bob@example.org", "bob-secret",
-                           src="127.0.0.9")
+        ok, _ = imap_login(d, user, USERS[user], src=own)
         assert ok
+
+    def protection():
+        # five sources of one network: user_failures, not user_networks;
+        # the known device goes on
+        attacked("bob@example.org", "127.0.0.2",
+                 ["127.10.0.%d" % (1 + n) for n in range(5)],
+                 "127.99.0.1", "127.0.0.9")
+
+    def user_networks():
+        # five networks: user_networks; near (the /15 of 127.0.0.12) the
+        # owner goes on
+        attacked("frank@example.org", "127.0.0.12",
+                 ["127.%d.0.1" % (20 + n) for n in range(5)],
+                 "127.98.0.1", "127.1.0.1")
 
     def stale_client():
         for _ in range(7):
@@ -312,7 +325,8 @@ def run_attacks(d, stale=True, alert=True):
                            src="127.0.0.7")
         assert not ok
 
-    groups = [ip_failures, targeted, net_hosts, protection, ip_spread]
+    groups = [ip_failures, targeted, net_hosts, protection, ip_spread,
+              user_networks]
     if stale:
         groups.append(stale_client)
     errors = []
@@ -365,7 +379,8 @@ EXPECTED_LIVE = sorted([
     ("127.0.0.7", "ip_spread"),
     ("127.0.5.11", "ip_failures"), ("127.0.5.12", "ip_failures"),
     ("127.0.5.13", "ip_failures"), ("127.0.5.0/24", "net_hosts"),
-    ("bob@example.org", "user_failures")])
+    ("bob@example.org", "user_failures"),
+    ("frank@example.org", "user_networks")])
 # the alert's campaign (the verbose log tells unknown users apart; the
 # quiet one cannot)
 EXPECTED_ALERT = sorted(EXPECTED_LIVE + [("127.0.8.20", "unknown_alert")])

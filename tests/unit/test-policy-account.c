@@ -160,7 +160,8 @@ START_TEST(test_protect)
 {
 	const char *const settings[] = {
 		"lockout_user_failures", "5", "lockout_user_window", "1 hour",
-		"lockout_protect_time", "1 hour", NULL
+		"lockout_protect_time", "1 hour", "lockout_user_networks", "0",
+		"lockout_near_prefix", "0", NULL
 	};
 	struct fixture *fx = fixture_new(settings);
 	struct lockout_addr addr;
@@ -276,7 +277,9 @@ END_TEST
 
 START_TEST(test_protect_api)
 {
-	const char *const settings[] = { "lockout_user_failures", "5", NULL };
+	const char *const settings[] = {
+		"lockout_user_failures", "5", "lockout_near_prefix", "0", NULL
+	};
 	struct fixture *fx = fixture_new(settings);
 	struct lockout_net net;
 	unsigned int i;
@@ -336,7 +339,9 @@ END_TEST
    success or an IPv6 network do not make it busy. */
 START_TEST(test_protect_busy_net)
 {
-	const char *const settings[] = { "lockout_user_failures", "5", NULL };
+	const char *const settings[] = {
+		"lockout_user_failures", "5", "lockout_near_prefix", "0", NULL
+	};
 	struct fixture *fx = fixture_new(settings);
 
 	ck_assert_int_eq(lockout_policy_protect(fx->policy, "dave",

@@ -349,7 +349,8 @@ END_TEST
 START_TEST(test_sim_stale_and_protect)
 {
 	static const char *const settings[] = {
-		"lockout_user_failures", "5", NULL
+		"lockout_user_failures", "5", "lockout_user_networks", "0",
+		NULL
 	};
 	const struct lockout_sim_summary *s;
 	struct fixture fx;
