@@ -93,6 +93,10 @@ static const struct setting_def setting_defs[] = {
 	/* issue 12: output */
 	DEF_STR("lockout_notify_from", notify_from, "",
 		SET_FLAG_MAILBOX | SET_FLAG_EMPTY_IS_VALUE),
+	/* issue 13: IPv6 aggregation */
+	DEF_UINT("lockout_ipv6_56_failures", ipv6_56_failures, "20", 0, 1000),
+	DEF_UINT("lockout_ipv6_48_failures", ipv6_48_failures, "40", 0, 1000),
+	DEF_UINT("lockout_ipv6_net_bans", ipv6_net_bans, "3", 0, 16),
 };
 
 #define SETTINGS_COUNT (sizeof(setting_defs) / sizeof(setting_defs[0]))

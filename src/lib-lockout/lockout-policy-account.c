@@ -88,6 +88,9 @@ int policy_observe_success(struct lockout_policy *policy,
 			hist->had_success = true;
 			policy_spread_success(policy, hist, account, a->time);
 		}
+	} else {
+		/* nor a /56 or /48 (lockout-policy-v6agg.c) */
+		policy_v6agg_success(policy, &a->ip, a->time);
 	}
 
 	/* the device becomes (or stays) known */
