@@ -125,7 +125,8 @@ def test_golden_rules_covered():
             rules.add(o["rule"])
     for rule in ("ip_failures", "targeted_unknown", "targeted_failures",
                  "user_failures", "net_hosts", "stale_client",
-                 "ip_long", "ip_spread"):
+                 "ip_long", "ip_spread", "ip_spread/56", "ip_spread/48",
+                 "net_hosts/56"):
         assert rule in rules, (rule, rules)
 
 
