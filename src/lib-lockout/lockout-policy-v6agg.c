@@ -349,7 +349,11 @@ static int wide_failure(struct lockout_policy *policy, struct emit_ctx *ctx,
 	if (policy_ban(policy, ctx, &net, src, rules[r].rule, rules[r].base,
 		       a->time, &count, why) < 0)
 		return -1;
-	wide_reset(policy, src);
+	/* the short count starts afresh; the long and spread memory stays:
+	   a prefix that goes on after its ban ends is banned again at once
+	   (escalated), not after as many usernames again (a household is
+	   not banned in the first place: the guard) */
+	memset(wide_short(src), 0, sizeof(struct wide_short));
 	return policy_v6agg_after_ban(policy, ctx, &net, a->time);
 }
 

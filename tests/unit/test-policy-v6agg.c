@@ -74,6 +74,30 @@ START_TEST(test_defaults)
 }
 END_TEST
 
+START_TEST(test_after_the_ban)
+{
+	struct fixture *fx = fixture_new(NULL);
+	const struct record *r;
+
+	/* banned at the 8th username for 6 hours; the memory stays: the
+	   first failure after the ban bans again, for twice as long */
+	ck_assert_int_eq(rotate(fx, T0, SLOW, 0xa0, 0, 3, 0, 8), 7);
+	fixture_clear(fx);
+	ck_assert_int_eq(rotate(fx, T0 + 7 * HOUR, SLOW, 0xa0, 0x40, 3, 100,
+				1), 0);
+	r = find_decision(fx, LOCKOUT_DECISION_BAN, "ip_spread/56");
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(r->expires, T0 + 7 * HOUR + 12 * HOUR);
+	ck_assert_int_eq(ev_int(r->evidence, "previous_bans"), 1);
+	/* a day later the usernames are out of the window */
+	lift_bans(fx);
+	fixture_clear(fx);
+	ck_assert_int_eq(rotate(fx, T0 + 2 * DAY, SLOW, 0xa0, 0x80, 3, 200,
+				8), 7);
+	fixture_free(&fx);
+}
+END_TEST
+
 START_TEST(test_short)
 {
 	struct fixture *fx = fixture_new((const char *const[]) {
@@ -422,6 +446,7 @@ static Suite *policy_v6agg_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_after_the_ban);
 	tcase_add_test(tc, test_short);
 	tcase_add_test(tc, test_long);
 	tcase_add_test(tc, test_known_device);
