@@ -151,7 +151,8 @@ int policy_ban_hosts_net(struct lockout_policy *policy, struct emit_ctx *ctx,
 
 /* After a host ban: ban its IPv4 /24 when enough of its hosts were banned
    recently - never wider, never over an allowed network, never over a
-   source that logged in successfully recently. */
+   source that logged in successfully recently. (An IPv6 source's /56 and
+   /48: lockout-policy-v6agg.c.) */
 static int policy_maybe_ban_net(struct lockout_policy *policy,
 				struct emit_ctx *ctx,
 				const struct lockout_net *host, int64_t now)
