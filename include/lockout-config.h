@@ -143,6 +143,19 @@ struct lockout_config {
 	   server-wide, that start the alert; 0 = off */
 	unsigned int alert_unknown;
 	uint32_t alert_window;
+	/* issue 13: IPv6 aggregation (rules ip_failures/56, net_hosts/48 ...,
+	   lockout-policy-v6agg.c) */
+	/* lockout_ipv6_56_failures, lockout_ipv6_48_failures (0..1000): the
+	   /56 (/48) around an IPv6 source is counted as a source of its own
+	   when it is wider than lockout_ipv6_prefix: this many failures
+	   within lockout_ip_window ban it, and ip_long and ip_spread count
+	   there at twice (four times) their thresholds; 0 = not counted */
+	unsigned int ipv6_56_failures;
+	unsigned int ipv6_48_failures;
+	/* lockout_ipv6_net_bans (0..16): banned sources of one /56 (banned
+	   /56s of one /48) within lockout_net_ban_window that ban it; 0 =
+	   never */
+	unsigned int ipv6_net_bans;
 };
 
 /* Look a setting up by its full name ("lockout_ip_window") for

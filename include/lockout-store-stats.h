@@ -12,9 +12,11 @@
 /* issue 13: the rules whose active bans are counted by name (the engine's,
    the administrator's, fail2ban's import), NULL-terminated; a ban by any
    other rule (an import's own name) counts in by_rule[LOCKOUT_RULES_OTHER].
-   Add new rules of the engine at the end. */
+   "ipv6_net" counts the bans of IPv6 /56s and /48s by every rule
+   (ip_failures/56, net_hosts/48 ...). Add new rules of the engine at the
+   end. */
 extern const char *const lockout_ban_rules[];
-#define LOCKOUT_RULES_OTHER 12
+#define LOCKOUT_RULES_OTHER 13
 
 /* Active bans at a moment, counted (saturating at UINT_MAX). */
 struct lockout_ban_counts {

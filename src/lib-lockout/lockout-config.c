@@ -104,6 +104,10 @@ static const struct setting_def setting_defs[] = {
 	/* issue 13: unknown-user alert */
 	DEF_UINT("lockout_alert_unknown", alert_unknown, "20", 0, 1000),
 	DEF_TIME("lockout_alert_window", alert_window, "1 hour", 0),
+	/* issue 13: IPv6 aggregation */
+	DEF_UINT("lockout_ipv6_56_failures", ipv6_56_failures, "20", 0, 1000),
+	DEF_UINT("lockout_ipv6_48_failures", ipv6_48_failures, "40", 0, 1000),
+	DEF_UINT("lockout_ipv6_net_bans", ipv6_net_bans, "3", 0, 16),
 };
 
 #define SETTINGS_COUNT (sizeof(setting_defs) / sizeof(setting_defs[0]))

@@ -84,12 +84,16 @@ int policy_observe_success(struct lockout_policy *policy,
 			hist->had_success = true;
 			policy_spread_success(policy, hist, account, a->time);
 		}
-	} else if (cfg->alert_unknown > 0) {
-		/* the unknown-user alert counts only networks without
-		   successes (lockout-policy-alert.c) */
-		hist = policy_history_get(policy, &net);
-		hist->last_success = policy_time32(policy, a->time);
-		hist->had_success = true;
+	} else {
+		if (cfg->alert_unknown > 0) {
+			/* the unknown-user alert counts only networks
+			   without successes (lockout-policy-alert.c) */
+			hist = policy_history_get(policy, &net);
+			hist->last_success = policy_time32(policy, a->time);
+			hist->had_success = true;
+		}
+		/* nor a /56 or /48 (lockout-policy-v6agg.c) */
+		policy_v6agg_success(policy, &a->ip, a->time);
 	}
 
 	/* the device becomes (or stays) known */

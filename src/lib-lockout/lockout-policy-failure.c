@@ -49,11 +49,10 @@ static unsigned int history_prior_bans(const struct lockout_policy *policy,
 	return hist->bans;
 }
 
-/* Ban net for the rule; add it to the ban set and report it. */
-static int policy_ban(struct lockout_policy *policy, struct emit_ctx *ctx,
-		      const struct lockout_net *net, const struct source *src,
-		      const char *rule, uint32_t base, int64_t now,
-		      const struct policy_count *count, const char *why)
+int policy_ban(struct lockout_policy *policy, struct emit_ctx *ctx,
+	       const struct lockout_net *net, const struct source *src,
+	       const char *rule, uint32_t base, int64_t now,
+	       const struct policy_count *count, const char *why)
 {
 	const struct lockout_banset_entry *existing;
 	struct lockout_decision d;
@@ -93,15 +92,11 @@ static int policy_ban(struct lockout_policy *policy, struct emit_ctx *ctx,
 	return 0;
 }
 
-/* Remember host as banned at now in its /24's history; returns how many
-   hosts of the /24 were banned within lockout_net_ban_window. */
-static unsigned int net_note_host(struct lockout_policy *policy,
-				  struct history *hist,
-				  const struct lockout_net *host,
+unsigned int policy_net_note_host(struct lockout_policy *policy,
+				  struct history *hist, uint8_t hostbyte,
 				  int64_t now, uint32_t window)
 {
 	uint32_t now32 = policy_time32(policy, now);
-	uint8_t hostbyte = host->addr.bytes[3];
 	unsigned int i, recent = 0, oldest = 0;
 
 	for (i = 0; i < hist->host_count; i++) {
@@ -125,56 +120,73 @@ static unsigned int net_note_host(struct lockout_policy *policy,
 	return recent;
 }
 
+int policy_ban_hosts_net(struct lockout_policy *policy, struct emit_ctx *ctx,
+			 const struct lockout_net *net, const char *rule,
+			 const char *what, unsigned int recent,
+			 unsigned int threshold, int64_t now)
+{
+	const struct lockout_config *cfg = policy->cfg;
+	const struct lockout_banset_entry *existing;
+	struct policy_count count;
+	char why[160], netstr[LOCKOUT_NET_STRLEN];
+
+	if (recent < threshold || !policy_net_guard_ok(policy, net, now))
+		return 0;
+	existing = lockout_banset_find(policy->bans, net);
+	if (existing != NULL &&
+	    (existing->expires == 0 || existing->expires > now))
+		return 0;
+	lockout_net_to_str(net, netstr);
+	snprintf(why, sizeof(why), "%u %s of %s banned within %u secs",
+		 recent, what, netstr, cfg->net_ban_window);
+	count.failures = recent;
+	count.threshold = threshold;
+	count.window = cfg->net_ban_window;
+	count.distinct_passwords = 0;
+	if (policy_ban(policy, ctx, net, NULL, rule, cfg->ban_time, now,
+		       &count, why) < 0)
+		return -1;
+	return 1;
+}
+
 /* After a host ban: ban its IPv4 /24 when enough of its hosts were banned
    recently - never wider, never over an allowed network, never over a
-   source that logged in successfully recently. */
+   source that logged in successfully recently. (An IPv6 source's /56 and
+   /48: lockout-policy-v6agg.c.) */
 static int policy_maybe_ban_net(struct lockout_policy *policy,
 				struct emit_ctx *ctx,
 				const struct lockout_net *host, int64_t now)
 {
 	const struct lockout_config *cfg = policy->cfg;
-	const struct lockout_banset_entry *existing;
-	struct policy_count count;
 	struct lockout_net net24;
 	struct history *hist;
 	unsigned int recent;
-	char why[160], netstr[LOCKOUT_NET_STRLEN];
 
+	if (host->addr.family == LOCKOUT_AF_INET6)
+		return policy_v6agg_after_ban(policy, ctx, host, now);
 	if (cfg->net_ban_hosts == 0 || host->addr.family != LOCKOUT_AF_INET ||
 	    host->prefix != 32)
 		return 0;
 	lockout_addr_mask(&host->addr, 24, &net24);
 	hist = policy_history_get(policy, &net24);
-	recent = net_note_host(policy, hist, host, now, cfg->net_ban_window);
-	if (recent < cfg->net_ban_hosts)
-		return 0;
-	if (policy_net_overlaps_allowed(policy, &net24))
-		return 0;
-	if (hist->had_success &&
-	    now - policy_time64(policy, hist->last_success) <
-	    (int64_t)cfg->known_device_time)
-		return 0;
-	existing = lockout_banset_find(policy->bans, &net24);
-	if (existing != NULL &&
-	    (existing->expires == 0 || existing->expires > now))
-		return 0;
-	lockout_net_to_str(&net24, netstr);
-	snprintf(why, sizeof(why), "%u addresses of %s banned within %u secs",
-		 recent, netstr, cfg->net_ban_window);
-	count.failures = recent;
-	count.threshold = cfg->net_ban_hosts;
-	count.window = cfg->net_ban_window;
-	count.distinct_passwords = 0;
-	return policy_ban(policy, ctx, &net24, NULL, "net_hosts",
-			  cfg->ban_time, now, &count, why);
+	recent = policy_net_note_host(policy, hist, host->addr.bytes[3], now,
+				      cfg->net_ban_window);
+	return policy_ban_hosts_net(policy, ctx, &net24, "net_hosts",
+				    "addresses", recent, cfg->net_ban_hosts,
+				    now) < 0 ? -1 : 0;
 }
 
-static void source_note(struct source *src, const struct lockout_attempt *a,
+void policy_source_note(struct source *src, const struct lockout_attempt *a,
 			uint32_t uhash)
 {
 	if (src->failures == 0)
 		src->first_seen = a->time;
 	src->last_seen = a->time;
+	src->failures++;
+	if (a->outcome == LOCKOUT_OUTCOME_UNKNOWN_USER)
+		src->unknown_user++;
+	else if (a->outcome == LOCKOUT_OUTCOME_INVALID_USER)
+		src->invalid_user++;
 	policy_names_note(a, &src->services, &src->mechanisms);
 	/* a name Dovecot refused is attacker junk: never evidence, never
 	   counted as a username */
@@ -312,12 +324,7 @@ int policy_observe_failure(struct lockout_policy *policy,
 	}
 
 	src = policy_source_get(policy, &net);
-	source_note(src, a, uhash);
-	src->failures++;
-	if (a->outcome == LOCKOUT_OUTCOME_UNKNOWN_USER)
-		src->unknown_user++;
-	else if (a->outcome == LOCKOUT_OUTCOME_INVALID_USER)
-		src->invalid_user++;
+	policy_source_note(src, a, uhash);
 
 	if (targeted && a->outcome == LOCKOUT_OUTCOME_UNKNOWN_USER) {
 		if (ban_targeted_unknown(policy, ctx, &net, src, a, tag) < 0)
@@ -415,9 +422,12 @@ int policy_observe_failure(struct lockout_policy *policy,
 			return -1;
 		policy_longwin_reset(src);
 	} else {
-		return 0;
+		return policy_v6agg_failure(policy, ctx, a, account, uhash,
+					    tag);
 	}
 	/* counting starts afresh once the ban ends */
 	source_reset_counts(src);
-	return policy_maybe_ban_net(policy, ctx, &net, a->time);
+	if (policy_maybe_ban_net(policy, ctx, &net, a->time) < 0)
+		return -1;
+	return policy_v6agg_failure(policy, ctx, a, account, uhash, tag);
 }

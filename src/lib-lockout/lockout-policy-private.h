@@ -174,6 +174,9 @@ struct lockout_policy {
 	   lockout_ip_failures and lockout_targeted_failures), its long memory
 	   (lockout_ip_long_failures), its usernames (lockout_ip_spread_usernames) */
 	unsigned int ring_size, long_size, spread_size;
+	/* slots of an IPv6 /56 or /48's entry (lockout-policy-v6agg.c); 0
+	   when they are not counted */
+	unsigned int wide_size;
 
 	struct lockout_satable *sources, *history, *accounts, *devices;
 	struct lockout_satable *inflight;
@@ -425,6 +428,68 @@ void policy_near_note(struct lockout_policy *policy, uint64_t account_key,
 bool policy_near_known(const struct lockout_policy *policy,
 		       uint64_t account_key, const struct lockout_addr *ip,
 		       int64_t now);
+
+/* The keyed hash of user's local part, case folded (never 0), as the
+   spread rule counts usernames. */
+uint32_t policy_spread_user_hash(const struct lockout_policy *policy,
+				 const char *user);
+
+/* --- lockout-policy-failure.c: what the rules share ----------------------- */
+
+/* Ban net for the rule (src: its entry for the evidence, NULL for a
+   network ban); add it to the ban set and report it. Nothing when net is
+   banned already. Returns 0, or -1 when out of memory. */
+int policy_ban(struct lockout_policy *policy, struct emit_ctx *ctx,
+	       const struct lockout_net *net, const struct source *src,
+	       const char *rule, uint32_t base, int64_t now,
+	       const struct policy_count *count, const char *why);
+/* Remember the host of a network (told apart by hostbyte) as banned at
+   now in the network's history; returns how many of its hosts were banned
+   within window. */
+unsigned int policy_net_note_host(struct lockout_policy *policy,
+				  struct history *hist, uint8_t hostbyte,
+				  int64_t now, uint32_t window);
+/* Ban net, a network wider than a source, by rule when recent of its
+   hosts ("addresses", "networks": what) were banned within
+   lockout_net_ban_window, at threshold - unless policy_net_guard_ok() says
+   no or it is banned already. Returns 1 when it banned, 0 when not, -1
+   when out of memory. */
+int policy_ban_hosts_net(struct lockout_policy *policy, struct emit_ctx *ctx,
+			 const struct lockout_net *net, const char *rule,
+			 const char *what, unsigned int recent,
+			 unsigned int threshold, int64_t now);
+/* Count the failure a in src's header (totals, times, names,
+   usernames). */
+void policy_source_note(struct source *src, const struct lockout_attempt *a,
+			uint32_t uhash);
+
+/* --- lockout-policy-v6agg.c --------------------------------------------- */
+
+/* Slots of the long and spread memory of an IPv6 /56 or /48 (0 when
+   neither is counted), and the bytes of its entry past struct source. */
+unsigned int policy_v6agg_slots(const struct lockout_config *cfg);
+size_t policy_v6agg_bytes(const struct lockout_config *cfg);
+/* May net, wider than a source, be banned whole: it holds no allowed
+   network and had no successful login within lockout_known_device_time
+   (as far as its history remembers)? */
+bool policy_net_guard_ok(const struct lockout_policy *policy,
+			 const struct lockout_net *net, int64_t now);
+/* A successful login (or a known device) from ip at time: its /56 and /48
+   are not banned whole for lockout_known_device_time. */
+void policy_v6agg_success(struct lockout_policy *policy,
+			  const struct lockout_addr *ip, int64_t time);
+/* After a ban of the IPv6 net (a source or a /56): count it in its /56
+   (/48) and ban that at lockout_ipv6_net_bans. Returns 0, or -1 when out
+   of memory. */
+int policy_v6agg_after_ban(struct lockout_policy *policy,
+			   struct emit_ctx *ctx,
+			   const struct lockout_net *net, int64_t now);
+/* A failure of a (not repeated, not from an allowed address) counted on
+   the /56 and /48 around its IPv6 source; bans them at their thresholds.
+   Returns 0, or -1 when out of memory. */
+int policy_v6agg_failure(struct lockout_policy *policy, struct emit_ctx *ctx,
+			 const struct lockout_attempt *a, const char *account,
+			 uint32_t uhash, uint32_t tag);
 
 /* --- lockout-policy-evidence.c -------------------------------------------- */
 

@@ -46,6 +46,12 @@ static uint32_t spread_hash(const struct lockout_policy *policy,
 	return (uint32_t)h == 0 ? 1 : (uint32_t)h;
 }
 
+uint32_t policy_spread_user_hash(const struct lockout_policy *policy,
+				 const char *user)
+{
+	return spread_hash(policy, user);
+}
+
 void policy_spread_success(struct lockout_policy *policy,
 			   struct history *hist, const char *account,
 			   int64_t now)

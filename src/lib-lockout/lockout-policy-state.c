@@ -159,6 +159,10 @@ void lockout_policy_add_known_device(struct lockout_policy *policy,
 		dev->last_persisted = seen32;
 	policy_near_note(policy, policy_account_key(policy, account),
 			 &net->addr, seen32);
+	/* the device's /56 and /48 are not banned whole (after a restart
+	   too) */
+	if (net->addr.family == LOCKOUT_AF_INET6)
+		policy_v6agg_success(policy, &net->addr, last_seen);
 }
 
 /* --- bans, their history and the allowed networks ------------------------- */

@@ -44,6 +44,9 @@ size_t policy_source_entry_size(const struct lockout_config *cfg)
 	size = sizeof(struct source) +
 		(ring + lng) * sizeof(struct ring_entry) +
 		spread * 2 * sizeof(uint32_t);
+	/* or an IPv6 /56 or /48's (lockout-policy-v6agg.c), if larger */
+	if (size < sizeof(struct source) + policy_v6agg_bytes(cfg))
+		size = sizeof(struct source) + policy_v6agg_bytes(cfg);
 	/* the table wants whole 8-byte words */
 	return (size + 7) & ~(size_t)7;
 }
@@ -64,6 +67,7 @@ lockout_policy_create(const struct lockout_config *cfg,
 		lockout_hash_key_random(policy->key);
 	policy_entry_sizes(cfg, &policy->ring_size, &policy->long_size,
 			   &policy->spread_size);
+	policy->wide_size = policy_v6agg_slots(cfg);
 	lockout_str_init(&policy->evidence);
 	policy->sources = lockout_satable_create(cfg->max_sources,
 					policy_source_entry_size(cfg));

@@ -16,7 +16,8 @@ static const struct store_query store_count_active_query = {
 const char *const lockout_ban_rules[LOCKOUT_RULES_OTHER + 1] = {
 	"ip_failures", "ip_long", "ip_spread", "targeted_unknown",
 	"targeted_failures", "net_hosts", "user_failures", "manual",
-	"fail2ban", "import", "unknown_alert", "user_networks", NULL
+	"fail2ban", "import", "unknown_alert", "user_networks", "ipv6_net",
+	NULL
 };
 static const struct store_query store_size_query = {
 	STORE_STMT_SIZE,
@@ -29,10 +30,16 @@ static const struct store_query store_size_query = {
 	"(SELECT page_size FROM pragma_page_size())"
 };
 
-/* The index of rule in by_rule. */
+/* The index of rule in by_rule: an IPv6 /56 or /48's ban by any rule
+   (ip_failures/56, net_hosts/48 ...) is one of "ipv6_net". */
 static unsigned int store_rule_index(const char *rule)
 {
+	size_t len = strlen(rule);
 	unsigned int i;
+
+	if (len > 3 && (strcmp(rule + len - 3, "/56") == 0 ||
+			strcmp(rule + len - 3, "/48") == 0))
+		rule = "ipv6_net";
 
 	for (i = 0; i < LOCKOUT_RULES_OTHER; i++) {
 		if (strcmp(lockout_ban_rules[i], rule) == 0)

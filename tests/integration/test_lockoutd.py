@@ -337,6 +337,26 @@ def test_attacks_reach_ban4_and_ban6_and_unban_removes_them():
         wait_until("the /64 gone", lambda: not set_elements(ns, "ban6"))
 
 
+def test_a_banned_56_reaches_ban6_over_its_64s():
+    # IPv6 aggregation: three banned /64s of a /56 ban the /56
+    # (net_hosts/56); ban6 holds the /56 and not the /64s it covers (an
+    # interval set refuses overlapping elements), which come back when
+    # the /56 is lifted
+    with Netns() as ns, instance(netns=ns.name) as d, Lockoutd(ns, d):
+        for n in range(3):
+            attack(d, "2001:db8:1:a0%02x::5" % n)
+        ban6 = wait_until("the /56 in ban6", lambda: (
+            "2001:db8:1:a000::/56" in (set_elements(ns, "ban6") or {}) and
+            set_elements(ns, "ban6")))
+        assert 590 <= ban6["2001:db8:1:a000::/56"] <= 600, ban6
+        assert sorted(ban6) == ["2001:db8:1:a000::/56"], ban6
+        lift(d, "2001:db8:1:a000::/56")
+        wait_until("the /64s back in ban6", lambda: sorted(
+            set_elements(ns, "ban6") or {}) == [
+                "2001:db8:1:a000::/64", "2001:db8:1:a001::/64",
+                "2001:db8:1:a002::/64"])
+
+
 def test_banned_address_dropped_at_the_imap_port():
     addrs = ("192.0.2.10/32", "192.0.2.11/32")
     with Netns(addrs) as ns:

@@ -323,6 +323,49 @@ def test_ipv6_source_banned_as_its_64():
         assert ok
 
 
+def test_ipv6_rotation_bans_its_56_never_the_home_48():
+    # v6agg: a bot taking a new /64 of its /56 for every try is banned
+    # as its /56 (ip_spread at twice its threshold); the /48 around it,
+    # where a user logs in, never is - not by ip_spread/48, not after
+    # three of its /56s banned (net_hosts/48)
+    with instance(lockout_ip_spread_usernames="2",
+                  lockout_ipv6_net_bans="3") as d:
+        ok, _ = auth_client_plain(d, ALICE, USERS[ALICE], service="imap",
+                                  rip="2001:db8:1:b012::5")
+        assert ok
+        for n56 in (0xa0, 0xa1, 0xa2):
+            for i in range(4):
+                ok, _ = auth_client_plain(
+                    d, "n%x-%d@example.org" % (n56, i), "x%d" % i,
+                    service="imap",
+                    rip="2001:db8:1:%02x%02x::1" % (n56, i))
+                assert not ok
+            net = "2001:db8:1:%02x00::/56" % n56
+            ban = wait_active(d, net)
+            assert ban["kind"] == "net", ban
+            ev = evidence(d, net)
+            assert ev["rule"] == "ip_spread/56", ev
+            assert ev["failures"] == 4 and ev["threshold"] == 4, ev
+        assert active(d, "2001:db8:1:a000::/64") is None
+        out = d.doveadm("lockout", "show", "2001:db8:1:a000::/56")[1]
+        assert "rule: ip_spread/56\n" in out, out
+        st = d.doveadm_json("lockout", "stats")[0]
+        assert st["bans_rule_ipv6_net"] == 3, st
+        assert st["bans_rule_ip_spread"] == 0, st
+        # the whole /56 is refused, the user's home and /56 are not
+        ok, _ = auth_client_plain(d, ALICE, USERS[ALICE], service="imap",
+                                  rip="2001:db8:1:a0ff::9")
+        assert not ok
+        time.sleep(0.6)
+        assert active(d, "2001:db8:1::/48") is None
+        ok, _ = auth_client_plain(d, ALICE, USERS[ALICE], service="imap",
+                                  rip="2001:db8:1:b012::6")
+        assert ok
+        ok, _ = auth_client_plain(d, ALICE, USERS[ALICE], service="imap",
+                                  rip="2001:db8:1:a300::1")
+        assert ok
+
+
 def test_repeat_offender_ban_escalates():
     with instance(lockout_ip_failures="3", lockout_ban_time="10 mins",
                   lockout_ban_time_max="40 mins") as d:

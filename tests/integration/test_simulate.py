@@ -20,7 +20,8 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from lockout_harness import (  # noqa: E402
-    Dovecot, find_lockout_modules, imap_login, main, pop3_login)
+    Dovecot, auth_client_plain, find_lockout_modules, imap_login, main,
+    pop3_login)
 
 GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                       "golden")
@@ -126,7 +127,8 @@ def test_golden_rules_covered():
             rules.add(o["rule"])
     for rule in ("ip_failures", "targeted_unknown", "targeted_failures",
                  "user_failures", "net_hosts", "stale_client",
-                 "ip_long", "ip_spread", "unknown_alert", "user_networks"):
+                 "ip_long", "ip_spread", "unknown_alert", "user_networks",
+                 "ip_spread/56", "ip_spread/48", "net_hosts/56"):
         assert rule in rules, (rule, rules)
 
 
@@ -440,6 +442,37 @@ def test_verbose_log_replay_matches_live():
                              input=read(d.log_path))
         assert sorted((o["target"], o["rule"]) for o in jsonl(out)
                       if o["type"] != "notable") == live
+
+
+def test_ipv6_rotation_log_replay_matches_live():
+    # IPv6 aggregation, live and replayed from the verbose log: a new /64
+    # for every username (over the auth-client socket: no IPv6 client
+    # here) bans its /56 at 4 usernames, never a /64, and two such /56s
+    # their /48 at 8. (The guard of a /48 where a user logs in is
+    # test_policy's: a success over this socket leaves no log line.)
+    with Dovecot(module_dirs=find_lockout_modules(), users=dict(USERS),
+                 auth_verbose=True,
+                 plugin_settings={"lockout_ip_spread_usernames": "2"},
+                 extra_conf="auth_verbose_passwords = sha1:8\n") as d:
+        for n56 in (0xa0, 0xa1):
+            for i in range(4):
+                ok, _ = auth_client_plain(d, "n%x-%d@example.org" % (n56, i),
+                                          "x%d" % i, service="imap",
+                                          rip="2001:db8:1:%02x%02x::1" % (
+                                              n56, i))
+                assert not ok
+        want = sorted([("2001:db8:1:a000::/56", "ip_spread/56"),
+                       ("2001:db8:1:a100::/56", "ip_spread/56"),
+                       ("2001:db8:1::/48", "ip_spread/48")])
+        deadline = time.monotonic() + 5
+        while True:
+            rows = d.doveadm_json("lockout", "list", "-a") or []
+            live = sorted((r["target"], r["rule"]) for r in rows)
+            if live == want or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert live == want, live
+        assert replayed_decisions(d, d.log_path) == live
 
 
 def test_quiet_log_replay_matches_live():

@@ -255,6 +255,9 @@ static const char *const setting_names[] = {
 	"lockout_notify_from",
 	/* issue 13: unknown_alert */
 	"lockout_alert_unknown", "lockout_alert_window",
+	/* issue 13: IPv6 aggregation */
+	"lockout_ipv6_56_failures", "lockout_ipv6_48_failures",
+	"lockout_ipv6_net_bans",
 };
 
 START_TEST(test_config_names)
@@ -420,6 +423,10 @@ static const struct {
 	  "invalid number '0' (expected 1..100)" },
 	{ "lockout_net_ban_hosts", "17", "lockout_net_ban_hosts: invalid "
 	  "number '17' (expected 0..16)" },
+	{ "lockout_ipv6_net_bans", "17", "lockout_ipv6_net_bans: invalid "
+	  "number '17' (expected 0..16)" },
+	{ "lockout_ipv6_56_failures", "1001", "lockout_ipv6_56_failures: "
+	  "invalid number '1001' (expected 0..1000)" },
 	{ "lockout_user_failures", "100001", "lockout_user_failures: invalid "
 	  "number '100001' (expected 1..100000)" },
 	{ "lockout_user_window", "1 year", "lockout_user_window: invalid "

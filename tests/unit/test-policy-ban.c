@@ -218,7 +218,9 @@ static const struct {
 	  29 * MINUTE,
 	  { "198.51.100.1", "198.51.100.2", "198.51.100.3" },
 	  2, "198.51.100.0/24" },
-	{ "never ipv6", { NULL }, NULL, NULL, 0, 1,
+	/* (IPv6 networks are lockout_ipv6_net_bans': test-policy-v6agg.c) */
+	{ "never ipv6", { "lockout_ipv6_net_bans", "0", NULL }, NULL, NULL,
+	  0, 1,
 	  { "2001:db8:0:1::1", "2001:db8:0:2::1", "2001:db8:0:3::1",
 	    "2001:db8:0:4::1", "2001:db8:0:5::1" }, NONE, NULL },
 	{ "sixteen hosts (the most)", { "lockout_net_ban_hosts", "16", NULL },

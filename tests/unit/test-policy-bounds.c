@@ -141,10 +141,14 @@ START_TEST(test_flood_sources)
 END_TEST
 
 /* Same, with IPv6 /64s and the default thresholds: repeat offenders keep
-   their history while the table churns. */
+   their history while the table churns. (Their /56s and /48s, 1000
+   failures a second, would be banned: test-policy-v6agg.c floods them.) */
 START_TEST(test_flood_sources_ipv6)
 {
-	const char *const settings[] = { "lockout_max_sources", "64", NULL };
+	const char *const settings[] = {
+		"lockout_max_sources", "64", "lockout_ipv6_56_failures", "0",
+		"lockout_ipv6_48_failures", "0", NULL
+	};
 	struct fixture *fx = fixture_new(settings);
 	size_t capacity = lockout_policy_source_capacity(fx->policy);
 	struct lockout_addr addr;

@@ -308,7 +308,10 @@ END_TEST
 
 START_TEST(test_forget)
 {
-	struct fixture *fx = fixture_new(NULL);
+	/* the /64 alone (not its /56 and /48 as sources too) */
+	struct fixture *fx = fixture_new((const char *const[]) {
+		"lockout_ipv6_56_failures", "0", "lockout_ipv6_48_failures",
+		"0", NULL });
 	struct lockout_net net;
 	unsigned int i;
 
