@@ -34,9 +34,13 @@ static const struct store_keyed_query store_failure_keys[] = {
 		  "SELECT " STORE_FAILURE_COLUMNS " FROM failures "
 		  "INDEXED BY failures_time WHERE time >= ?1 "
 		  "ORDER BY time, id" } },
+	/* "+ip": with a plain "ip = ?2" SQLite propagates the constant
+	   into substr(ip, -1), which then no longer matches the index's
+	   expression (it skip-scanned the whole index instead) */
 	{ "ip", { STORE_STMT_FAILURES_IP,
 		  "SELECT " STORE_FAILURE_COLUMNS " FROM failures "
-		  "INDEXED BY failures_ip WHERE ip = ?2 AND time >= ?1 "
+		  "INDEXED BY failures_ip_tail WHERE substr(ip, -1) = "
+		  "substr(?2, -1) AND time >= ?1 AND +ip = ?2 "
 		  "ORDER BY time, id" } },
 	{ "user", { STORE_STMT_FAILURES_USER,
 		    "SELECT " STORE_FAILURE_COLUMNS " FROM failures "

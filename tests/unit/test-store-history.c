@@ -301,6 +301,62 @@ START_TEST(test_iter_failures)
 STORE_END_TEST("history", test_iter_failures,
 	       N_ELEMENTS(failure_iter_cases))
 
+/* The failures of an address are read among those of every address with
+   the same last character (schema 5: failures_ip_tail), filtered on the
+   address, in time order and, within a second, in the order written. */
+START_TEST(test_iter_failures_same_tail)
+{
+	static const struct lockout_failure rows[] = {
+		{ .time = 100, .ip = "192.0.2.1", .count = 1 },
+		{ .time = 100, .ip = "192.0.2.11", .count = 2 },
+		{ .time = 99, .ip = "10.0.0.1", .count = 3 },
+		{ .time = 101, .ip = "192.0.2.1", .count = 4 },
+		{ .time = 100, .ip = "192.0.2.1", .count = 5 },
+		{ .time = 50, .ip = "192.0.2.1", .count = 6 },
+		{ .time = 100, .ip = "2001:db8::1", .count = 7 },
+		{ .time = 100, .ip = "2001:db8::a1", .count = 8 },
+		{ .time = 100, .ip = NULL, .user = "x", .count = 9 },
+		{ .time = 100, .ip = "1", .count = 10 },
+	};
+	static const struct {
+		const char *ip;
+		int64_t since;
+		unsigned int count;
+		unsigned int counts[4];
+	} cases[] = {
+		{ "192.0.2.1", 60, 3, { 1, 5, 4 } },
+		{ "192.0.2.1", 0, 4, { 6, 1, 5, 4 } },
+		{ "192.0.2.11", 0, 1, { 2 } },
+		{ "2001:db8::1", 0, 1, { 7 } },
+		{ "2001:db8::a1", 0, 1, { 8 } },
+		{ "1", 0, 1, { 10 } },
+		{ "192.0.2.21", 0, 0, { 0 } },
+		{ "", 0, 0, { 0 } },
+	};
+	struct lockout_store *store;
+	struct failure_list list;
+	const char *error = NULL;
+	unsigned int i, j;
+
+	store = store_open_ok("failtail", LOCKOUT_STORE_FLAG_CREATE);
+	ck_assert_int_eq(lockout_store_add_failures(store, rows,
+						    N_ELEMENTS(rows), &error),
+			 0);
+	for (i = 0; i < N_ELEMENTS(cases); i++) {
+		memset(&list, 0, sizeof(list));
+		if (lockout_store_iter_failures(store, "ip", cases[i].ip,
+						cases[i].since,
+						failure_list_add, &list,
+						&error) != 0)
+			ck_abort_msg("iter_failures: %s", error);
+		ck_assert_uint_eq(list.count, cases[i].count);
+		for (j = 0; j < list.count; j++)
+			ck_assert_uint_eq(list.counts[j], cases[i].counts[j]);
+	}
+	lockout_store_close(&store);
+}
+STORE_END_TEST("history", test_iter_failures_same_tail, 0)
+
 START_TEST(test_iter_failures_errors)
 {
 	struct lockout_store *store;

@@ -32,6 +32,16 @@ static int64_t now_msecs(void)
 
 /* --- open, schema, migrations ------------------------------------------- */
 
+/* 1 if the schema of table name has an object called object, else 0. */
+static int64_t schema_has(const char *name, const char *object)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM sqlite_master "
+		 "WHERE name = '%s'", object);
+	return raw_int(name, sql);
+}
+
 START_TEST(test_create_reopen)
 {
 	struct lockout_store *store;
@@ -114,7 +124,9 @@ START_TEST(test_migrate_empty_file)
 				 "WHERE type = 'index' AND name IN "
 				 "('bans_target', 'bans_active', "
 				 "'failures_time', 'failures_user', "
-				 "'failures_ip')"), 5);
+				 "'failures_ip_tail')"), 5);
+	/* schema 5 dropped it */
+	ck_assert_int_eq(schema_has("empty", "failures_ip"), 0);
 }
 STORE_END_TEST("open", test_migrate_empty_file, 0)
 
@@ -580,6 +592,20 @@ START_TEST(test_admin_reentrant)
 }
 STORE_END_TEST("concurrency", test_admin_reentrant, 0)
 
+/* Turn the table name back into an older one with sql, check that a
+   read-only open refuses it and that a read-write open migrates it. */
+static void migrate_from(const char *name, const char *sql)
+{
+	struct lockout_store *store;
+
+	raw_exec(name, sql);
+	store_open_fails(name, LOCKOUT_STORE_FLAG_READONLY, "is older");
+	store = store_open_ok(name, 0);
+	lockout_store_close(&store);
+	ck_assert_int_eq(raw_int(name, "PRAGMA user_version"),
+			 lockout_store_schema_version());
+}
+
 /* A table of schema version 2 (before doveadm's indexes) is migrated
    when opened for writing, rows kept; a read-only open asks for that. */
 START_TEST(test_migrate_v2)
@@ -590,18 +616,59 @@ START_TEST(test_migrate_v2)
 	store = store_open_ok("v2", LOCKOUT_STORE_FLAG_CREATE);
 	add_ban_ok(store, &ban);
 	lockout_store_close(&store);
-	raw_exec("v2", "DROP INDEX bans_kind; DROP INDEX bans_created; "
-		 "PRAGMA user_version = 2");
-	store_open_fails("v2", LOCKOUT_STORE_FLAG_READONLY, "is older");
-	store = store_open_ok("v2", 0);
-	lockout_store_close(&store);
-	ck_assert_int_eq(raw_int("v2", "PRAGMA user_version"),
-			 lockout_store_schema_version());
-	ck_assert_int_eq(raw_int("v2", "SELECT count(*) FROM sqlite_master "
-				 "WHERE name = 'bans_kind'"), 1);
+	migrate_from("v2", "DROP INDEX bans_kind; DROP INDEX bans_created; "
+		     "PRAGMA user_version = 2");
+	ck_assert_int_eq(schema_has("v2", "bans_kind"), 1);
 	/* schema 4 */
-	ck_assert_int_eq(raw_int("v2", "SELECT count(*) FROM sqlite_master "
-				 "WHERE name = 'bans_created'"), 1);
+	ck_assert_int_eq(schema_has("v2", "bans_created"), 1);
 	ck_assert_int_eq(raw_int("v2", "SELECT count(*) FROM bans"), 1);
 }
 STORE_END_TEST("open", test_migrate_v2, 0)
+
+/* Appends the row's one-letter user to the string at context. */
+static int migrate_v4_failure(const struct lockout_failure *row,
+			      void *context)
+{
+	char *users = context;
+	size_t len = strlen(users);
+
+	ck_assert_uint_lt(len, 7);
+	users[len] = row->user[0];
+	users[len + 1] = '\0';
+	return 0;
+}
+
+/* A table of schema version 4 (failures of an address through
+   failures_ip (ip, time)) gets failures_ip_tail instead, its rows kept and
+   found by address as before. */
+START_TEST(test_migrate_v4)
+{
+	static const struct lockout_failure rows[] = {
+		{ .time = 100, .ip = "192.0.2.1", .user = "a", .count = 1 },
+		{ .time = 110, .ip = "192.0.2.11", .user = "b", .count = 2 },
+		{ .time = 120, .ip = "192.0.2.1", .user = "c", .count = 3 },
+	};
+	struct lockout_store *store;
+	const char *error = NULL;
+	char users[8] = "";
+
+	store = store_open_ok("v4", LOCKOUT_STORE_FLAG_CREATE);
+	ck_assert_int_eq(lockout_store_add_failures(store, rows,
+						    N_ELEMENTS(rows), &error),
+			 0);
+	lockout_store_close(&store);
+	migrate_from("v4", "DROP INDEX failures_ip_tail; "
+		     "CREATE INDEX failures_ip ON failures (ip, time); "
+		     "PRAGMA user_version = 4");
+	ck_assert_int_eq(schema_has("v4", "failures_ip"), 0);
+	ck_assert_int_eq(schema_has("v4", "failures_ip_tail"), 1);
+	ck_assert_int_eq(raw_int("v4", "SELECT count(*) FROM failures"), 3);
+
+	store = store_open_ok("v4", LOCKOUT_STORE_FLAG_READONLY);
+	ck_assert_int_eq(lockout_store_iter_failures(store, "ip", "192.0.2.1",
+						     0, migrate_v4_failure,
+						     users, &error), 0);
+	lockout_store_close(&store);
+	ck_assert_str_eq(users, "ac");
+}
+STORE_END_TEST("open", test_migrate_v4, 0)
