@@ -56,6 +56,8 @@ struct lockout_logparse_stats {
 	uint64_t backwards;
 	/* passdb lines that continued an attempt another passdb logged */
 	uint64_t chained;
+	/* login lines' failures whose passdb line came after them */
+	uint64_t reordered;
 	/* sessions forgotten before they ended (table full): their
 	   Disconnected line may count attempts twice */
 	uint64_t sessions_evicted;

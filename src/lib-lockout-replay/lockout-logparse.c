@@ -46,10 +46,18 @@ struct session {
 	uint16_t attempts;
 	/* held attempt: its slot + 1, 0 = none */
 	uint32_t pending;
+	/* a login line's failures held before any passdb line of the
+	   session (an orphan): its slot + 1, 0 = none */
+	uint32_t orphan;
+	/* of those failures, the ones no passdb line has told of yet */
+	uint16_t orphan_left;
 };
 
 struct pending {
 	bool used;
+	/* a login line's failures, waiting for the session's passdb lines
+	   (the log process may write them after it) */
+	bool orphan;
 	uint64_t key;
 	struct lockout_sim_attempt attempt;
 };
@@ -63,6 +71,9 @@ struct lockout_logparse {
 	struct log_clock clock;
 
 	bool have_line_time, have_emit;
+	/* passdb lines carry session ids: a login line's failures may be
+	   held for them */
+	bool auth_sessions;
 	int64_t last_line_time, last_emit_time;
 
 	struct lockout_satable *sessions;
@@ -129,7 +140,7 @@ static struct session *session_get(struct lockout_logparse *parser,
 	bool created;
 
 	if (s != NULL && now - s->last_time > SESSION_TTL_SECS &&
-	    s->pending == 0) {
+	    s->pending == 0 && s->orphan == 0) {
 		/* a stale session starts over */
 		lockout_satable_remove(parser->sessions, s);
 	} else if (s == NULL) {
@@ -190,9 +201,11 @@ static int pending_pop(struct lockout_logparse *parser)
 
 	if (slot->used) {
 		slot->used = false;
-		s = session_find(parser, slot->key);
+		s = slot->key == 0 ? NULL : session_find(parser, slot->key);
 		if (s != NULL && s->pending == parser->pending_head + 1)
 			s->pending = 0;
+		if (s != NULL && s->orphan == parser->pending_head + 1)
+			s->orphan = 0;
 		ret = emit(parser, &slot->attempt);
 	}
 	parser->pending_head = (parser->pending_head + 1) % PENDING_MAX;
@@ -210,6 +223,25 @@ static int pending_expire(struct lockout_logparse *parser, int64_t now)
 	while (parser->pending_count > 0) {
 		slot = &parser->pending[parser->pending_head];
 		if (slot->used && now != INT64_MAX &&
+		    slot->attempt.time + PENDING_SECS >= now)
+			break;
+		if ((ret = pending_pop(parser)) != 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* Hand out every held attempt, up to a login line's failures held less
+   than PENDING_SECS (the passdb lines of its session may still come; what
+   was held after it waits with it, in order). */
+static int pending_flush(struct lockout_logparse *parser, int64_t now)
+{
+	const struct pending *slot;
+	int ret;
+
+	while (parser->pending_count > 0) {
+		slot = &parser->pending[parser->pending_head];
+		if (slot->used && slot->orphan &&
 		    slot->attempt.time + PENDING_SECS >= now)
 			break;
 		if ((ret = pending_pop(parser)) != 0)
@@ -248,11 +280,55 @@ static int pending_push(struct lockout_logparse *parser, struct session *s,
 	idx = (parser->pending_head + parser->pending_count) % PENDING_MAX;
 	slot = &parser->pending[idx];
 	slot->used = true;
-	slot->key = lockout_satable_key(parser->sessions, s);
+	slot->orphan = false;
+	slot->key = s == NULL ? 0 : lockout_satable_key(parser->sessions, s);
 	slot->attempt = *a;
 	parser->pending_count++;
-	s->pending = idx + 1;
+	if (s != NULL)
+		s->pending = idx + 1;
 	return 0;
+}
+
+/* Hand a out now, or after what is still held (keeping the order). */
+static int emit_in_order(struct lockout_logparse *parser,
+			 struct lockout_sim_attempt *a, int64_t now)
+{
+	int ret;
+
+	if ((ret = pending_flush(parser, now)) != 0)
+		return ret;
+	if (parser->pending_count > 0)
+		return pending_push(parser, NULL, a);
+	return emit(parser, a);
+}
+
+/* A passdb line of a session whose login line came first told of one of
+   the failures that line held: returns true when it took the held
+   attempt's place (or was counted by it), false when it is an attempt of
+   its own (the held one covers one attempt less). */
+static bool orphan_merge(struct lockout_logparse *parser, struct session *s,
+			 enum lockout_sim_result result, uint32_t tag)
+{
+	struct pending *slot;
+
+	if (s->orphan_left == 0)
+		return false;
+	s->orphan_left--;
+	if (s->orphan == 0)
+		return true; /* handed out already: counted there */
+	slot = &parser->pending[s->orphan - 1];
+	if (slot->attempt.count > 1) {
+		slot->attempt.count--;
+		return false;
+	}
+	/* the held failure becomes this passdb line's attempt */
+	slot->orphan = false;
+	slot->attempt.result = result;
+	slot->attempt.password_tag = tag;
+	s->pending = s->orphan;
+	s->orphan = 0;
+	parser->stats.reordered++;
+	return true;
 }
 
 /* --- auth process lines --------------------------------------------------- */
@@ -289,6 +365,8 @@ static enum line_use auth_failure(struct lockout_logparse *parser,
 
 	if (m->userdb)
 		return LINE_IGNORED;
+	if (id->session != NULL)
+		parser->auth_sessions = true;
 	key = id->session != NULL ?
 		key_hash(parser, 's', id->session, id->session_len, NULL) :
 		key_hash(parser, 'u', id->user, id->user_len, &id->ip);
@@ -335,12 +413,13 @@ static enum line_use auth_failure(struct lockout_logparse *parser,
 	s->chain = (uint8_t)state;
 	if (s->attempts < UINT16_MAX)
 		s->attempts++;
+	if (orphan_merge(parser, s, m->result, tag))
+		return LINE_USED;
 	attempt_init(&a, now, &id->ip, id->user, id->user_len, m->result);
 	a.password_tag = tag;
 	if (state == CHAIN_CLOSED) {
 		/* no other passdb will log it: out now, in order */
-		(void)pending_expire(parser, INT64_MAX);
-		(void)emit(parser, &a);
+		(void)emit_in_order(parser, &a, now);
 	} else {
 		(void)pending_push(parser, s, &a);
 	}
@@ -348,6 +427,36 @@ static enum line_use auth_failure(struct lockout_logparse *parser,
 }
 
 /* --- login process lines -------------------------------------------------- */
+
+/* A login line's failures before any passdb line of its session: the log
+   process reads each process's pipe in turn, so the auth process's lines
+   of a session may come just after its login process's last line. They
+   are held for PENDING_SECS, for those lines to take their place with
+   what they tell (unknown user or not, the password's tag). */
+static enum line_use login_orphan(struct lockout_logparse *parser,
+				  const struct login_fields *f,
+				  const struct lockout_sim_attempt *a,
+				  int64_t now)
+{
+	struct session *s;
+
+	s = session_get(parser, key_hash(parser, 's', f->session,
+					 f->session_len, NULL), now);
+	memset(s, 0, sizeof(*s));
+	s->has_id = true;
+	s->last_time = now;
+	(void)pending_flush(parser, now);
+	if (parser->stopped != 0)
+		return LINE_USED;
+	(void)pending_push(parser, s, a);
+	/* pending_push marked it as the session's passdb attempt */
+	s->orphan = s->pending;
+	s->pending = 0;
+	s->orphan_left = a->count > UINT16_MAX ? UINT16_MAX :
+		(uint16_t)a->count;
+	parser->pending[s->orphan - 1].orphan = true;
+	return LINE_USED;
+}
 
 /* "Login: ..." or "Disconnected...(auth failed, N attempts in S secs): ..."
    of imap-login, pop3-login, submission-login, managesieve-login. */
@@ -383,7 +492,7 @@ static enum line_use login_line(struct lockout_logparse *parser,
 			copy_n(held->mechanism, sizeof(held->mechanism),
 			       f.method, f.method_len);
 	}
-	(void)pending_expire(parser, INT64_MAX);
+	(void)pending_flush(parser, now);
 	if (s != NULL) {
 		seen = s->attempts;
 		memset(s, 0, sizeof(*s));
@@ -406,6 +515,8 @@ static enum line_use login_line(struct lockout_logparse *parser,
 		a.result = LOCKOUT_SIM_FAILED;
 		a.count = attempts > LOCKOUT_SIM_COUNT_MAX ?
 			LOCKOUT_SIM_COUNT_MAX : (unsigned int)attempts;
+		if (seen == 0 && parser->auth_sessions && f.session != NULL)
+			return login_orphan(parser, &f, &a, now);
 		break;
 	case LOGIN_REFUSED:
 		/* refused before any passdb ran (a lockout passdb there);
@@ -416,7 +527,7 @@ static enum line_use login_line(struct lockout_logparse *parser,
 		a.result = LOCKOUT_SIM_REFUSED;
 		break;
 	}
-	(void)emit(parser, &a);
+	(void)emit_in_order(parser, &a, now);
 	return LINE_USED;
 }
 

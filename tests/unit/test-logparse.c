@@ -269,6 +269,61 @@ START_TEST(test_log_pending)
 }
 END_TEST
 
+/* The log process reads each process's pipe in turn: a login line may
+   come before the passdb line of the same session. That line takes the
+   held failure's place, with what it tells (the password's tag). */
+START_TEST(test_log_reordered)
+{
+	static const char *const lines[] = {
+		"Nov 28 03:28:44 auth(frank@example.org,127.20.0.1,sasl:plain)<S0>: Info: passwd-file: Password mismatch (SHA1 of given password: c9cc518d)",
+		"Nov 28 03:28:44 imap-login: Info: Login aborted: Logged out (auth failed, 1 attempts in 0 secs) (auth_failed): user=<frank@example.org>, method=PLAIN, rip=127.20.0.1, lip=127.0.0.1, session=<S0>",
+		/* S1's login line first */
+		"Nov 28 03:28:44 imap-login: Info: Login aborted: Logged out (auth failed, 1 attempts in 0 secs) (auth_failed): user=<frank@example.org>, method=PLAIN, rip=127.21.0.1, lip=127.0.0.1, session=<S1>",
+		/* a success in between waits for it (in order) */
+		"Nov 28 03:28:44 imap-login: Info: Logged in: user=<x@example.org>, method=PLAIN, rip=127.0.0.9, lip=127.0.0.1, mpid=45, session=<S9>",
+		"Nov 28 03:28:45 auth(frank@example.org,127.21.0.1,sasl:plain)<S1>: Info: passwd-file: Password mismatch (SHA1 of given password: dd731834)",
+		/* two attempts told by the login line, one passdb line after:
+		   the other attempt stays a login line's */
+		"Nov 28 03:28:46 imap-login: Info: Login aborted: Logged out (auth failed, 2 attempts in 1 secs) (auth_failed): user=<frank@example.org>, method=PLAIN, rip=127.22.0.1, lip=127.0.0.1, session=<S2>",
+		"Nov 28 03:28:46 auth(frank@example.org,127.22.0.1,sasl:plain)<S2>: Info: passwd-file: Password mismatch (SHA1 of given password: c6696e6b)",
+		/* no passdb line ever: out after PENDING_SECS, as it was */
+		"Nov 28 03:28:47 imap-login: Info: Login aborted: Logged out (auth failed, 1 attempts in 0 secs) (auth_failed): user=<frank@example.org>, method=PLAIN, rip=127.23.0.1, lip=127.0.0.1, session=<S3>",
+		"Nov 28 03:28:50 auth(frank@example.org,127.24.0.1,sasl:plain)<S4>: Info: passwd-file: Password mismatch (SHA1 of given password: ce5dfc0b)",
+		/* a late passdb line of S1 (a retry after the session ended)
+		   is an attempt of its own */
+		"Nov 28 03:28:51 auth(frank@example.org,127.21.0.1,sasl:plain)<S1>: Info: passwd-file: Password mismatch (SHA1 of given password: e0684901)",
+	};
+	static const struct expect e[] = {
+		{ MM, "frank@example.org", "127.20.0.1", "", 1, 0 },
+		{ MM, "frank@example.org", "127.21.0.1", "imap", 1, 0 },
+		{ OK, "x@example.org", "127.0.0.9", "imap", 1, 0 },
+		{ FL, "frank@example.org", "127.22.0.1", "imap", 1, 2 },
+		{ MM, "frank@example.org", "127.22.0.1", "", 1, 2 },
+		{ FL, "frank@example.org", "127.23.0.1", "imap", 1, 3 },
+		{ MM, "frank@example.org", "127.24.0.1", "", 1, 6 },
+		{ MM, "frank@example.org", "127.21.0.1", "", 1, 7 },
+	};
+	struct collector c;
+	struct lockout_logparse *parser = parser_new(&c);
+	const struct lockout_logparse_stats *st;
+	unsigned int i;
+
+	feed(parser, lines, N_ELEMENTS(lines));
+	check_attempts(&c, e, N_ELEMENTS(e));
+	/* the reordered failures carry their passwords' tags */
+	for (i = 0; i < c.count; i++) {
+		ck_assert_msg((c.a[i].password_tag != 0) ==
+			      (c.a[i].result == MM), "attempt %u", i);
+	}
+	ck_assert_uint_ne(c.a[0].password_tag, c.a[1].password_tag);
+	st = lockout_logparse_stats(parser);
+	ck_assert_uint_eq(st->reordered, 1);
+	ck_assert_uint_eq(st->passdb_failures, 5);
+	ck_assert_uint_eq(st->disconnect_failures, 2);
+	lockout_logparse_free(&parser);
+}
+END_TEST
+
 START_TEST(test_log_stop)
 {
 	struct collector c;
@@ -383,6 +438,7 @@ static Suite *logparse_suite(void)
 	tcase_add_test(tc, test_log_chain_no_session);
 	tcase_add_test(tc, test_log_sessions);
 	tcase_add_test(tc, test_log_pending);
+	tcase_add_test(tc, test_log_reordered);
 	tcase_add_test(tc, test_log_stop);
 	tcase_add_test(tc, test_log_many_sessions);
 	tcase_add_test(tc, test_log_dovecot24);
