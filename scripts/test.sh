@@ -16,14 +16,22 @@ if [ "$(id -u)" != 0 ]; then
 	echo "scripts/test.sh must run as root" >&2
 	exit 2
 fi
+suite_start=$(date +%s)
 ./scripts/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
 ./scripts/build.sh || { echo "0 passed, 1 failed"; exit 1; }
 
 passed=0
 failed=0
 
+# A part's header, with the minutes:seconds since the suite began (the whole
+# run should stay within about 30 minutes on a 2-core machine).
+section() {
+	local t=$(($(date +%s) - suite_start))
+	printf '== %s [%d:%02d]\n' "$*" $((t / 60)) $((t % 60))
+}
+
 # --- unit tests (Check, sanitizers) -----------------------------------------
-echo "== unit tests (Check, ASan+UBSan)"
+section "unit tests (Check, ASan+UBSan)"
 make -C build -j"$(nproc)" check >build/check.out 2>&1
 check_rc=$?
 for log in build/tests/unit/test-*.log; do
@@ -55,7 +63,7 @@ grep -E '^# (TOTAL|PASS|FAIL|ERROR):' build/check.out
 # --- make distcheck: the tarball builds, tests, installs and uninstalls ------
 # (in a scratch prefix, sanitizers off; it builds everything once more:
 # 3 to 5 minutes on a busy 2-core machine)
-echo "== make distcheck"
+section "make distcheck"
 start=$(date +%s)
 if make -C build -j2 distcheck >build/distcheck.out 2>&1; then
 	echo "make distcheck: ok ($(($(date +%s) - start)) s)"
@@ -98,7 +106,7 @@ run_counted() {
 }
 
 # --- integration tests (real Dovecot, real IMAP/POP3 over TCP) --------------
-echo "== integration tests (private Dovecot)"
+section "integration tests (private Dovecot)"
 export LOCKOUT_BUILD_DIR="$top/build"
 for t in tests/integration/test_*.py; do
 	if [ "$t" = tests/integration/test_harness_selftest.py ]; then
@@ -112,13 +120,13 @@ done
 # loaded into the real Dovecot (scripts/test-asan-dovecot.sh); any
 # sanitizer report fails. LOCKOUT_SKIP_ASAN=1 skips it. --------------------
 if [ "${LOCKOUT_SKIP_ASAN:-0}" != 1 ]; then
-	echo "== integration tests, plugin built with ASan+UBSan"
+	section "integration tests, plugin built with ASan+UBSan"
 	run_counted ./scripts/test-asan-dovecot.sh
 fi
 
 # --- fuzzing: every libFuzzer target briefly (scripts/fuzz.sh), one test
 # each; LOCKOUT_FUZZ_SECS sets the seconds per target (default 10) -------
-echo "== fuzz targets (libFuzzer, ASan+UBSan), ${LOCKOUT_FUZZ_SECS:-10} s each"
+section "fuzz targets (libFuzzer, ASan+UBSan), ${LOCKOUT_FUZZ_SECS:-10} s each"
 fuzz_out=$(nice -n 10 ./scripts/fuzz.sh "${LOCKOUT_FUZZ_SECS:-10}" 2>&1)
 echo "$fuzz_out" | grep -E '^fuzz-[a-z0-9-]+: '
 fuzz_ok=$(echo "$fuzz_out" | grep -cE '^fuzz-[a-z0-9-]+: ok')
@@ -134,13 +142,13 @@ fi
 # (/var/cache/dovecot-lockout: the first run makes them, ~20 min; later runs
 # reuse them.) LOCKOUT_SKIP_TREES=1 skips this part.
 if [ "${LOCKOUT_SKIP_TREES:-0}" != 1 ]; then
-	echo "== Debian 12 packages: clean build, lintian, install and login"
+	section "Debian 12 packages: clean build, lintian, install and login"
 	run_counted timeout 3600 ./scripts/build-debs.sh -r bookworm
-	echo "== harness self-tests on Dovecot 2.4.1 (Debian 13 tree)"
+	section "harness self-tests on Dovecot 2.4.1 (Debian 13 tree)"
 	run_counted --selftest timeout 1800 ./scripts/test-in-tree.sh -r trixie
 	# the product built in the tree (the run above built it), its
 	# doveadm commands, lockoutd and simulate against a private 2.4.1
-	echo "== integration tests on Dovecot 2.4.1 (Debian 13 tree)"
+	section "integration tests on Dovecot 2.4.1 (Debian 13 tree)"
 	for t in test_doveadm test_lockoutd test_simulate test_skeleton test_policy \
 		 test_docker_mailserver; do
 		start=$(date +%s)
@@ -148,10 +156,11 @@ if [ "${LOCKOUT_SKIP_TREES:-0}" != 1 ]; then
 			--no-build tests/integration/$t.py
 		echo "$t on 2.4.1: $(($(date +%s) - start)) s"
 	done
-	echo "== Debian 13 packages: clean build, lintian, install and login"
+	section "Debian 13 packages: clean build, lintian, install and login"
 	run_counted timeout 3600 ./scripts/build-debs.sh -r trixie
 fi
 
+section "end"
 echo "harness self-tests (not counted in the total):$selftest_lines"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -281,11 +281,9 @@ def run_attacks(d, stale=True, alert=True):
                            src="127.0.5.200")
         assert not ok
 
-    def attacked(user, home, bots, foreign, own):
-        """user logs in at home; bots fail on it, one password each; it
-        is protected: refused at foreign, not at own."""
-        ok, _ = imap_login(d, user, USERS[user], src=home)
-        assert ok
+    def attacked(user, bots, foreign, own):
+        """user, who logged in at home (below), is attacked by bots, one
+        password each; it is protected: refused at foreign, not at own."""
         for n, src in enumerate(bots):
             ok, _ = imap_login(d, user, "try%d" % n, src=src)
             assert not ok
@@ -298,14 +296,14 @@ def run_attacks(d, stale=True, alert=True):
     def protection():
         # five sources of one network: user_failures, not user_networks;
         # the known device goes on
-        attacked("bob@example.org", "127.0.0.2",
+        attacked("bob@example.org",
                  ["127.10.0.%d" % (1 + n) for n in range(5)],
                  "127.99.0.1", "127.0.0.9")
 
     def user_networks():
         # five networks: user_networks; near (the /15 of 127.0.0.12) the
         # owner goes on
-        attacked("frank@example.org", "127.0.0.12",
+        attacked("frank@example.org",
                  ["127.%d.0.1" % (20 + n) for n in range(5)],
                  "127.98.0.1", "127.1.0.1")
 
@@ -332,6 +330,17 @@ def run_attacks(d, stale=True, alert=True):
     if stale:
         groups.append(stale_client)
     errors = []
+
+    # the attacked accounts' owners log in at home first, before any ban:
+    # their successes keep 127.0.0.0/24 from being banned (net_hosts'
+    # guard). The login process logs a success after the auth process
+    # answered it, so a home login made at once with the attacks may be
+    # written after a ban it preceded, and the replay would then ban the
+    # /24 that the plugin spared.
+    for user, home in (("bob@example.org", "127.0.0.2"),
+                       ("frank@example.org", "127.0.0.12")):
+        ok, _ = imap_login(d, user, USERS[user], src=home)
+        assert ok
 
     def run(fn):
         try:
@@ -407,7 +416,12 @@ def test_verbose_log_replay_matches_live():
                          r"127\.0\.0\.6,[^)]*\)<[^>]+>: Info: passwd-file): "
                          r"Password mismatch "
                          r"\(SHA1 of given password: [0-9a-f]{8}\)", log), log
-        assert replayed_decisions(d, d.log_path) == live
+        replayed = replayed_decisions(d, d.log_path)
+        if replayed != live:
+            # the whole log, for the order its lines came in
+            print("".join("log| " + line
+                          for line in read(d.log_path).splitlines(True)))
+        assert replayed == live, (replayed, live)
 
         # what was refused live is refused by the replay too; the stale
         # phone is reported, not banned
@@ -425,7 +439,7 @@ def test_verbose_log_replay_matches_live():
         assert "0 unusable" in out, out
 
         # the same log rotated, the old part compressed, named newest
-        # first: the same decisions
+        # first: the same decisions as the whole log
         lines = read(d.log_path).splitlines(True)
         half = len(lines) // 2
         old = os.path.join(d.tmp, "rotated.log.1.gz")
@@ -436,12 +450,14 @@ def test_verbose_log_replay_matches_live():
             f.writelines(lines[half:])
         past = time.time() - 60
         os.utime(old, (past, past))
-        assert replayed_decisions(d, new, old) == live
+        rotated = replayed_decisions(d, new, old)
+        assert rotated == replayed, (rotated, replayed,
+                                     lines[half - 3:half + 3])
         # and through stdin
         _, out, _ = simulate(d, "-i", "log", "-o", "decisions", "-",
                              input=read(d.log_path))
         assert sorted((o["target"], o["rule"]) for o in jsonl(out)
-                      if o["type"] != "notable") == live
+                      if o["type"] != "notable") == replayed
 
 
 def test_ipv6_rotation_log_replay_matches_live():
