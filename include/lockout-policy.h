@@ -50,6 +50,11 @@ enum lockout_outcome {
 	   long window, as a repeated password does); it is never kept,
 	   never shown and never a key; account is ignored */
 	LOCKOUT_OUTCOME_INVALID_USER,
+	/* refused before the lookup because the passdb called the name
+	   unknown lately (LOCKOUT_VERDICT_UNKNOWN_NAME): counted as the
+	   unknown user the lookup would have given (LOCKOUT_OUTCOME_
+	   UNKNOWN_USER) by every rule; the failure history tells it apart */
+	LOCKOUT_OUTCOME_UNKNOWN_NAME,
 };
 
 struct lockout_attempt {
@@ -120,6 +125,10 @@ enum lockout_verdict {
 	/* the account is protected and the source is not one of its known
 	   devices */
 	LOCKOUT_VERDICT_PROTECTED,
+	/* the passdb called the username unknown within
+	   lockout_unknown_names_time (rule unknown_names): refuse it before
+	   the lookup, observe it as LOCKOUT_OUTCOME_UNKNOWN_NAME */
+	LOCKOUT_VERDICT_UNKNOWN_NAME,
 };
 
 /* Create an engine for cfg, which must stay valid and unchanged while the

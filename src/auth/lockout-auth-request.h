@@ -25,6 +25,8 @@ struct lockout_request_ctx {
 	/* ... because its account is protected (not because its source is
 	   banned) */
 	bool refused_protected;
+	/* ... because the passdb called its username unknown lately */
+	bool refused_name;
 	/* some passdb of the chain said "password mismatch": the user exists
 	   even if a later passdb did not know it */
 	bool seen_mismatch;

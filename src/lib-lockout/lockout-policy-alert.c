@@ -139,9 +139,7 @@ bool policy_alert_same_person(const char *a, const char *b)
 		strcmp(a + i, b + i + 1) == 0;
 }
 
-/* Did an account log in from ip's network (IPv4 /24, IPv6 source
-   network) within lockout_known_device_time? */
-static bool net_had_success(const struct lockout_policy *policy,
+bool policy_net_had_success(const struct lockout_policy *policy,
 			    const struct lockout_addr *ip, int64_t now)
 {
 	const struct history *hist;
@@ -233,7 +231,7 @@ int policy_alert_note(struct lockout_policy *policy, struct source *src,
 	/* a name Dovecot refused is no person; a network with successes
 	   is somebody's */
 	if (a->outcome == LOCKOUT_OUTCOME_INVALID_USER ||
-	    net_had_success(policy, &a->ip, a->time))
+	    policy_net_had_success(policy, &a->ip, a->time))
 		return 0;
 	as = lockout_satable_get(alert->sources,
 				 policy_net_key(policy, &src->net),
