@@ -55,6 +55,11 @@ enum lockout_outcome {
 	   unknown user the lookup would have given (LOCKOUT_OUTCOME_
 	   UNKNOWN_USER) by every rule; the failure history tells it apart */
 	LOCKOUT_OUTCOME_UNKNOWN_NAME,
+	/* refused before the password check because the source is a
+	   suspect of the unknown-user alert trying another person
+	   (LOCKOUT_VERDICT_SUSPECT): counted as LOCKOUT_OUTCOME_PROTECTED
+	   is, a failure of the source, not of the account */
+	LOCKOUT_OUTCOME_SUSPECT,
 };
 
 struct lockout_attempt {
@@ -129,6 +134,11 @@ enum lockout_verdict {
 	   lockout_unknown_names_time (rule unknown_names): refuse it before
 	   the lookup, observe it as LOCKOUT_OUTCOME_UNKNOWN_NAME */
 	LOCKOUT_VERDICT_UNKNOWN_NAME,
+	/* during an unknown-user alert, the source failed on an unknown user
+	   within lockout_ip_window and now tries another person (rule
+	   unknown_alert): refuse it before the password check, observe it
+	   as LOCKOUT_OUTCOME_SUSPECT (the ban it earns comes then) */
+	LOCKOUT_VERDICT_SUSPECT,
 };
 
 /* Create an engine for cfg, which must stay valid and unchanged while the

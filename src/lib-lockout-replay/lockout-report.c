@@ -271,6 +271,10 @@ static void report_counts(struct lockout_str *out,
 		lockout_str_printf(out, ", unknown name %llu",
 				   (unsigned long long)s->refused_names);
 	}
+	if (s->refused_suspects > 0) {
+		lockout_str_printf(out, ", alert suspect %llu",
+				   (unsigned long long)s->refused_suspects);
+	}
 	lockout_str_append(out, ")\n");
 	lockout_str_printf(out, "Bans:                %llu",
 			   (unsigned long long)s->bans);

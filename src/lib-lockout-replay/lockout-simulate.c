@@ -412,8 +412,11 @@ static void sim_refused_success(struct lockout_simulate *sim,
 			 a->user, false, true, now, sim->current_index);
 	if (item == NULL)
 		return;
-	if (verdict == LOCKOUT_VERDICT_UNKNOWN_NAME) {
-		copy_cut(item->rule, sizeof(item->rule), "unknown_names");
+	if (verdict == LOCKOUT_VERDICT_UNKNOWN_NAME ||
+	    verdict == LOCKOUT_VERDICT_SUSPECT) {
+		copy_cut(item->rule, sizeof(item->rule),
+			 verdict == LOCKOUT_VERDICT_SUSPECT ?
+			 "unknown_alert" : "unknown_names");
 		return;
 	}
 	if (verdict == LOCKOUT_VERDICT_PROTECTED || ban == NULL) {
@@ -462,6 +465,8 @@ static int sim_one(struct lockout_simulate *sim,
 			s->refused_banned++;
 		else if (verdict == LOCKOUT_VERDICT_UNKNOWN_NAME)
 			s->refused_names++;
+		else if (verdict == LOCKOUT_VERDICT_SUSPECT)
+			s->refused_suspects++;
 		else
 			s->refused_protected++;
 		if (a->result == LOCKOUT_SIM_OK)
@@ -474,7 +479,9 @@ static int sim_one(struct lockout_simulate *sim,
 		attempt.outcome = verdict == LOCKOUT_VERDICT_PROTECTED ?
 			LOCKOUT_OUTCOME_PROTECTED :
 			verdict == LOCKOUT_VERDICT_UNKNOWN_NAME ?
-			LOCKOUT_OUTCOME_UNKNOWN_NAME : LOCKOUT_OUTCOME_REFUSED;
+			LOCKOUT_OUTCOME_UNKNOWN_NAME :
+			verdict == LOCKOUT_VERDICT_SUSPECT ?
+			LOCKOUT_OUTCOME_SUSPECT : LOCKOUT_OUTCOME_REFUSED;
 	} else {
 		attempt.outcome = sim_outcome(sim, a);
 	}

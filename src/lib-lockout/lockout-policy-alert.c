@@ -274,3 +274,26 @@ void policy_alert_forget(struct lockout_policy *policy,
 	if (as != NULL)
 		lockout_satable_remove(policy->alert->sources, as);
 }
+
+bool policy_alert_refuse(const struct lockout_policy *policy, int64_t now,
+			 const struct lockout_addr *ip, const char *account)
+{
+	const struct policy_alert *alert = policy->alert;
+	const struct alert_source *as;
+	struct lockout_net net;
+	char person[POLICY_ALERT_NAME];
+
+	if (alert == NULL)
+		return false;
+	lockout_policy_source_net(policy, ip, &net);
+	as = lockout_satable_find(alert->sources, policy_net_key(policy, &net));
+	if (as == NULL || as->suspect == 0 ||
+	    now - policy_time64(policy, as->time) >=
+	    (int64_t)policy->cfg->ip_window ||
+	    now - policy_time64(policy, as->suspect) >=
+	    (int64_t)policy->cfg->alert_window)
+		return false;
+	/* the person its failure after would ban it at (policy_alert_note()) */
+	alert_person(person, account);
+	return !policy_alert_same_person(as->person, person);
+}

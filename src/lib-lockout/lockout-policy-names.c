@@ -111,16 +111,20 @@ policy_names_verdict(const struct lockout_policy *policy, int64_t now,
 {
 	const struct names_slot *slot;
 
-	if (policy->names == NULL || account[0] == '\0')
+	if (account[0] == '\0' || lockout_policy_is_allowed(policy, ip))
+		return LOCKOUT_VERDICT_ALLOW;
+	if (policy_alert_refuse(policy, now, ip, account))
+		return LOCKOUT_VERDICT_SUSPECT;
+	if (policy->names == NULL)
 		return LOCKOUT_VERDICT_ALLOW;
 	slot = names_find(policy->names, policy_account_key(policy, account));
 	if (slot == NULL ||
 	    now - slot->time >= (int64_t)policy->cfg->unknown_names_time)
 		return LOCKOUT_VERDICT_ALLOW;
-	/* never the webmail's allowed network, nor a network where somebody
-	   logs in: an account created lately is logged in from there */
-	if (lockout_policy_is_allowed(policy, ip) ||
-	    policy_net_had_success(policy, ip, now))
+	/* never the webmail's allowed network (above), nor a network where
+	   somebody logs in: an account created lately is logged in from
+	   there */
+	if (policy_net_had_success(policy, ip, now))
 		return LOCKOUT_VERDICT_ALLOW;
 	return LOCKOUT_VERDICT_UNKNOWN_NAME;
 }
@@ -168,10 +172,16 @@ bool policy_names_observe(struct lockout_policy *policy,
 			  const char *account,
 			  struct lockout_attempt *unknown_r)
 {
-	if (attempt->outcome == LOCKOUT_OUTCOME_UNKNOWN_NAME) {
-		/* what the lookup said a moment ago, for every rule */
+	if (attempt->outcome == LOCKOUT_OUTCOME_UNKNOWN_NAME ||
+	    attempt->outcome == LOCKOUT_OUTCOME_SUSPECT) {
+		/* what the lookup said a moment ago, for every rule; a
+		   suspect's refusal as a protected account's: a failure of
+		   the source (its second person: the alert bans it) */
 		*unknown_r = *attempt;
-		unknown_r->outcome = LOCKOUT_OUTCOME_UNKNOWN_USER;
+		unknown_r->outcome =
+			attempt->outcome == LOCKOUT_OUTCOME_UNKNOWN_NAME ?
+			LOCKOUT_OUTCOME_UNKNOWN_USER :
+			LOCKOUT_OUTCOME_PROTECTED;
 		return true;
 	}
 	if (account == NULL)

@@ -406,6 +406,12 @@ size_t policy_alert_memory(const struct lockout_policy *policy);
 int policy_alert_note(struct lockout_policy *policy, struct source *src,
 		      const struct lockout_attempt *a, uint32_t now32,
 		      struct emit_ctx *ctx, unsigned int *people_r);
+/* Is the source of ip a suspect (an unknown user during the alert within
+   lockout_alert_window, its last failure within lockout_ip_window) that
+   now tries another person than its last, account? Its failure would ban
+   it: refuse it before the password check. O(1). */
+bool policy_alert_refuse(const struct lockout_policy *policy, int64_t now,
+			 const struct lockout_addr *ip, const char *account);
 /* Forget what the alert remembers of the source net (an unban). */
 void policy_alert_forget(struct lockout_policy *policy,
 			 const struct lockout_net *net);
@@ -505,10 +511,12 @@ bool policy_net_had_success(const struct lockout_policy *policy,
 int policy_names_create(struct lockout_policy *policy);
 void policy_names_free(struct lockout_policy *policy);
 size_t policy_names_memory(const struct lockout_policy *policy);
-/* The last question of lockout_policy_check() for account (not NULL):
-   LOCKOUT_VERDICT_UNKNOWN_NAME when the passdb called it unknown within
-   lockout_unknown_names_time and ip is neither allowed nor of a network
-   with successes, else LOCKOUT_VERDICT_ALLOW. O(1). */
+/* The last questions of lockout_policy_check() for account (not NULL),
+   from a source that is not allowed: LOCKOUT_VERDICT_SUSPECT when it is a
+   suspect of the unknown-user alert trying another person
+   (policy_alert_refuse()); LOCKOUT_VERDICT_UNKNOWN_NAME when the passdb
+   called account unknown within lockout_unknown_names_time and ip is not
+   of a network with successes; else LOCKOUT_VERDICT_ALLOW. O(1). */
 enum lockout_verdict
 policy_names_verdict(const struct lockout_policy *policy, int64_t now,
 		     const struct lockout_addr *ip, const char *account);

@@ -13,6 +13,7 @@ static const char *const outcome_names[] = {
 	[LOCKOUT_OUTCOME_REFUSED] = "refused",
 	[LOCKOUT_OUTCOME_PROTECTED] = "protected",
 	[LOCKOUT_OUTCOME_UNKNOWN_NAME] = "unknown_name",
+	[LOCKOUT_OUTCOME_SUSPECT] = "suspect",
 	[LOCKOUT_OUTCOME_INVALID_USER] = "invalid_user",
 };
 

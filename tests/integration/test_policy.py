@@ -714,6 +714,10 @@ def test_unknown_user_alert_bans_a_suspect_at_its_second_person():
         assert not ok
         ev = rule_ban(d, "127.0.9.3", "unknown_alert", 2, 2, 600)
         assert ev["users"] == ["former3@example.org", BOB], ev
+        # the suspect's try on bob was refused before the password check
+        rows = db_rows(d, "SELECT result FROM failures WHERE ip = "
+                       "'127.0.9.3' AND user = ?", (BOB,))
+        assert rows == [("suspect",)], rows
         assert active(d, "127.0.10.5") is None
         assert active(d, "127.0.9.1") is None
         ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.9.3")

@@ -4,7 +4,9 @@
    before the lookup for lockout_unknown_names_time, counted as the
    unknown user it is; what makes the cache forget a name (time, a
    success), the networks it never refuses, the rule off, a flood of
-   distinct names in a fixed table. */
+   distinct names in a fixed table. And the check's other question after
+   the protection: a suspect of the unknown-user alert trying another
+   person is refused before the password check (rule unknown_alert). */
 #include "policy-fixture.h"
 
 #define GHOST "ghost@example.org"
@@ -192,6 +194,53 @@ START_TEST(test_counted_as_unknown)
 }
 END_TEST
 
+START_TEST(test_alert_suspect)
+{
+	struct fixture *fx = fixture_new((const char *const[]) {
+		"lockout_alert_unknown", "3", "lockout_ip_spread_usernames",
+		"0", "lockout_ip_long_failures", "0", NULL });
+	const struct record *r;
+
+	/* 198.18.0.1 fails on an unknown user before the alert: no suspect;
+	   the third starts it and 198.18.0.3 is one */
+	teach(fx, T0, "former1@example.org");
+	ck_assert_int_ge(observe(fx, T0 + 1, "198.18.0.2",
+				 LOCKOUT_OUTCOME_UNKNOWN_USER,
+				 "former2@example.org", 1), 0);
+	ck_assert_int_eq(observe(fx, T0 + 2, "198.18.0.3",
+				 LOCKOUT_OUTCOME_UNKNOWN_USER, "jhon@example.org",
+				 1), 1);
+	GOES_ON(fx, T0 + 3, "198.18.0.1", "bob@example.org");
+	/* the suspect: its own name's typos go on, another person is
+	   refused before the password check (its failure would ban it) */
+	GOES_ON(fx, T0 + 3, "198.18.0.3", "john@example.org");
+	GOES_ON(fx, T0 + 3, "198.18.0.3", "JHON");
+	VERDICT_IS(SUSPECT, fx, T0 + 3, "198.18.0.3", "bob@example.org");
+	VERDICT_IS(SUSPECT, fx, T0 + 2 + 10 * MINUTE - 1, "198.18.0.3",
+		   "bob@example.org");
+	/* lockout_ip_window after its last failure: no longer */
+	GOES_ON(fx, T0 + 2 + 10 * MINUTE, "198.18.0.3", "bob@example.org");
+	/* the refusal observed is the failure that bans it */
+	ck_assert_int_eq(observe(fx, T0 + 4, "198.18.0.3",
+				 LOCKOUT_OUTCOME_SUSPECT, "bob@example.org", 2),
+			 1);
+	r = find_decision(fx, LOCKOUT_DECISION_BAN, "unknown_alert");
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r->target, "198.18.0.3");
+	BANNED(fx, T0 + 5, "198.18.0.3", "bob@example.org");
+	ck_assert_str_eq(lockout_outcome_to_str(LOCKOUT_OUTCOME_SUSPECT),
+			 "suspect");
+	fixture_free(&fx);
+
+	/* the alert off: nobody is a suspect */
+	fx = fixture_new((const char *const[]) {
+		"lockout_alert_unknown", "0", NULL });
+	teach(fx, T0, "former1@example.org");
+	GOES_ON(fx, T0 + 1, "198.18.0.1", "bob@example.org");
+	fixture_free(&fx);
+}
+END_TEST
+
 START_TEST(test_flood)
 {
 	struct fixture *fx = fixture_new((const char *const[]) {
@@ -248,6 +297,7 @@ static Suite *policy_names_suite(void)
 	tcase_add_test(tc, test_time);
 	tcase_add_test(tc, test_success_and_networks);
 	tcase_add_test(tc, test_counted_as_unknown);
+	tcase_add_test(tc, test_alert_suspect);
 	tcase_add_test(tc, test_flood);
 	suite_add_tcase(s, tc);
 	return s;
