@@ -193,6 +193,9 @@ struct lockout_admin_stats {
 	uint64_t wal_bytes;
 	/* unknown-user alerts started within the last day (issue 13) */
 	uint64_t alerts_day;
+	/* logins refused within the last day as usernames the passdb
+	   called unknown lately (rule unknown_names, issue 13) */
+	uint64_t unknown_names_day;
 };
 
 /* Read the counters of the table at cfg->db. Returns 0, or -1 with

@@ -156,6 +156,14 @@ struct lockout_config {
 	   /56s of one /48) within lockout_net_ban_window that ban it; 0 =
 	   never */
 	unsigned int ipv6_net_bans;
+	/* issue 13: negative cache of unknown usernames (rule unknown_names,
+	   lockout-policy-names.c) */
+	/* lockout_unknown_names (0..1048576): usernames the table holds
+	   (rounded up to a power of two); 0 = off */
+	unsigned int unknown_names;
+	/* lockout_unknown_names_time: a username the passdb called unknown
+	   is refused before the lookup for this long after */
+	uint32_t unknown_names_time;
 };
 
 /* Look a setting up by its full name ("lockout_ip_window") for

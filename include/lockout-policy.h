@@ -50,6 +50,16 @@ enum lockout_outcome {
 	   long window, as a repeated password does); it is never kept,
 	   never shown and never a key; account is ignored */
 	LOCKOUT_OUTCOME_INVALID_USER,
+	/* refused before the lookup because the passdb called the name
+	   unknown lately (LOCKOUT_VERDICT_UNKNOWN_NAME): counted as the
+	   unknown user the lookup would have given (LOCKOUT_OUTCOME_
+	   UNKNOWN_USER) by every rule; the failure history tells it apart */
+	LOCKOUT_OUTCOME_UNKNOWN_NAME,
+	/* refused before the password check because the source is a
+	   suspect of the unknown-user alert trying another person
+	   (LOCKOUT_VERDICT_SUSPECT): counted as LOCKOUT_OUTCOME_PROTECTED
+	   is, a failure of the source, not of the account */
+	LOCKOUT_OUTCOME_SUSPECT,
 };
 
 struct lockout_attempt {
@@ -120,6 +130,15 @@ enum lockout_verdict {
 	/* the account is protected and the source is not one of its known
 	   devices */
 	LOCKOUT_VERDICT_PROTECTED,
+	/* the passdb called the username unknown within
+	   lockout_unknown_names_time (rule unknown_names): refuse it before
+	   the lookup, observe it as LOCKOUT_OUTCOME_UNKNOWN_NAME */
+	LOCKOUT_VERDICT_UNKNOWN_NAME,
+	/* during an unknown-user alert, the source failed on an unknown user
+	   within lockout_ip_window and now tries another person (rule
+	   unknown_alert): refuse it before the password check, observe it
+	   as LOCKOUT_OUTCOME_SUSPECT (the ban it earns comes then) */
+	LOCKOUT_VERDICT_SUSPECT,
 };
 
 /* Create an engine for cfg, which must stay valid and unchanged while the

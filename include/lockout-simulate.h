@@ -131,6 +131,11 @@ struct lockout_sim_summary {
 	uint64_t failures_with_password;
 	/* what the replay would refuse before the password check */
 	uint64_t refused, refused_banned, refused_protected;
+	/* refused as a username the passdb called unknown lately */
+	uint64_t refused_names;
+	/* refused as a suspect of the unknown-user alert trying another
+	   person */
+	uint64_t refused_suspects;
 	/* attempts whose time went backwards (replayed at the latest time
 	   seen instead) */
 	uint64_t time_backwards;

@@ -48,6 +48,13 @@ int lockout_store_count_active(struct lockout_store *store, int64_t now,
 int lockout_store_count_alerts(struct lockout_store *store, int64_t since,
 			       uint64_t *alerts_r, const char **error_r)
 	__attribute__((warn_unused_result));
+/* The failure rows of result "unknown_name" (logins refused by the
+   negative cache of unknown usernames, issue 13) at since or later,
+   counted, into *refused_r. */
+int lockout_store_count_unknown_names(struct lockout_store *store,
+				      int64_t since, uint64_t *refused_r,
+				      const char **error_r)
+	__attribute__((warn_unused_result));
 
 /* Rows of each table and the size of the database file. */
 struct lockout_store_size {

@@ -163,6 +163,21 @@ static enum passdb_result lockout_passdb_check(struct auth_request *request,
 			t_strdup_printf("account %s is protected and this "
 					"source is not one of its known "
 					"devices", request->fields.user));
+	case LOCKOUT_VERDICT_UNKNOWN_NAME:
+		/* the client sees what a wrong password gives */
+		lockout_auth_observer_expect_outcome();
+		ctx->refused_name = !observe;
+		return lockout_passdb_refuse(request, ctx, observe,
+			"unknown_name", NULL, 0,
+			t_strdup_printf("%s is no account (an unknown user "
+					"lately)", request->fields.user));
+	case LOCKOUT_VERDICT_SUSPECT:
+		lockout_auth_observer_expect_outcome();
+		ctx->refused_suspect = !observe;
+		return lockout_passdb_refuse(request, ctx, observe, "suspect",
+			NULL, 0, t_strdup_printf("the source failed on an "
+				"unknown user during an unknown-user alert and "
+				"now tries %s", request->fields.user));
 	}
 	lockout_auth_observer_expect_outcome();
 	return PASSDB_RESULT_NEXT;

@@ -174,7 +174,9 @@ bool lockout_auth_request_attempt(const struct auth_request *request,
 		/* a refusal for a protected account still counts against
 		   its source */
 		attempt_r->outcome = ctx->refused_protected ?
-			LOCKOUT_OUTCOME_PROTECTED : LOCKOUT_OUTCOME_REFUSED;
+			LOCKOUT_OUTCOME_PROTECTED : ctx->refused_name ?
+			LOCKOUT_OUTCOME_UNKNOWN_NAME : ctx->refused_suspect ?
+			LOCKOUT_OUTCOME_SUSPECT : LOCKOUT_OUTCOME_REFUSED;
 	} else if (request->fields.successful) {
 		attempt_r->outcome = LOCKOUT_OUTCOME_SUCCESS;
 	} else if (request->internal_failure) {

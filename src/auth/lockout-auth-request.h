@@ -25,6 +25,11 @@ struct lockout_request_ctx {
 	/* ... because its account is protected (not because its source is
 	   banned) */
 	bool refused_protected;
+	/* ... because the passdb called its username unknown lately */
+	bool refused_name;
+	/* ... because its source is a suspect of the unknown-user alert
+	   trying another person */
+	bool refused_suspect;
 	/* some passdb of the chain said "password mismatch": the user exists
 	   even if a later passdb did not know it */
 	bool seen_mismatch;

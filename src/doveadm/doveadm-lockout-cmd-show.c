@@ -33,7 +33,7 @@ struct show_ctx {
 	bool have_cover, enforced;
 
 	/* the failure history */
-	uint64_t failures, refused;
+	uint64_t failures, refused, unknown_names;
 	int64_t first, last;
 	struct doveadm_lockout_tally *users, *sources, *services;
 
@@ -90,6 +90,11 @@ static int show_failure(const struct lockout_failure *row, void *context)
 		return 0;
 	}
 	ctx->failures += row->count;
+	/* refused as a username the passdb called unknown lately (rule
+	   unknown_names): a failure as the lookup's "unknown user", counted
+	   apart too */
+	if (row->result != NULL && strcmp(row->result, "unknown_name") == 0)
+		ctx->unknown_names += row->count;
 	if (ctx->first == 0 || row->time < ctx->first)
 		ctx->first = row->time;
 	if (row->time > ctx->last)
@@ -334,8 +339,8 @@ static const char *const show_fields[] = {
 	"failures", "threshold", "window", "distinct_users",
 	"distinct_sources", "distinct_passwords", "first_seen", "last_seen",
 	"bans", "ban_history",
-	"history_failures", "history_refused", "history_first",
-	"history_last", "users", "sources", "services",
+	"history_failures", "history_refused", "history_unknown_names",
+	"history_first", "history_last", "users", "sources", "services",
 	"known_devices", "account",
 };
 
@@ -344,7 +349,7 @@ static void show_header(const char *name)
 {
 	static const char *const numbers[] = {
 		"failures", "bans", "history_failures", "history_refused",
-		"threshold", "distinct_users", "distinct_sources",
+		"history_unknown_names", "threshold", "distinct_users", "distinct_sources",
 		"distinct_passwords", "account",
 	};
 	unsigned int i;
@@ -408,6 +413,7 @@ static void show_print(struct show_ctx *ctx, const char *allowed_by,
 	doveadm_lockout_print(show_history(ctx));
 	doveadm_print_num(ctx->failures);
 	doveadm_print_num(ctx->refused);
+	doveadm_print_num(ctx->unknown_names);
 	doveadm_lockout_print(doveadm_lockout_time(ctx->first));
 	doveadm_lockout_print(doveadm_lockout_time(ctx->last));
 	doveadm_lockout_print(doveadm_lockout_tally_str(ctx->users, SHOW_MAX_ITEMS));

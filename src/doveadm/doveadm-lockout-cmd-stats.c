@@ -13,7 +13,9 @@
    invalid (never enforced, counted in no other figure), and the active
    bans by rule (bans_rule_<rule> for each of lockout_ban_rules, then
    bans_rule_other: always the same fields, for monitoring), and the
-   unknown-user alerts started within the last day (alerts_day). */
+   unknown-user alerts started within the last day (alerts_day), and the
+   logins refused within the last day as unknown names
+   (unknown_names_day). */
 
 static void stats_print(struct doveadm_lockout *lo,
 			const struct lockout_admin_stats *v)
@@ -64,6 +66,8 @@ static void stats_print(struct doveadm_lockout *lo,
 	}
 	doveadm_print_header("alerts_day", "alerts_day",
 			     DOVEADM_PRINT_HEADER_FLAG_NUMBER);
+	doveadm_print_header("unknown_names_day", "unknown_names_day",
+			     DOVEADM_PRINT_HEADER_FLAG_NUMBER);
 	doveadm_lockout_print(lo->cfg.db);
 	doveadm_lockout_print(lo->cfg.mode == LOCKOUT_MODE_OBSERVE ?
 		      "observe" : "enforce");
@@ -72,6 +76,7 @@ static void stats_print(struct doveadm_lockout *lo,
 	for (i = 0; i <= LOCKOUT_RULES_OTHER; i++)
 		doveadm_print_num(v->bans.by_rule[i]);
 	doveadm_print_num(v->alerts_day);
+	doveadm_print_num(v->unknown_names_day);
 }
 
 static void cmd_lockout_stats(struct doveadm_cmd_context *cctx)

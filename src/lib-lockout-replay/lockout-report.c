@@ -263,10 +263,19 @@ static void report_counts(struct lockout_str *out,
 				   (unsigned long long)s->recorded_refused);
 	}
 	lockout_str_printf(out, ")\nWould be refused:    %llu (banned source "
-			   "%llu, protected account %llu)\n",
+			   "%llu, protected account %llu",
 			   (unsigned long long)s->refused,
 			   (unsigned long long)s->refused_banned,
 			   (unsigned long long)s->refused_protected);
+	if (s->refused_names > 0) {
+		lockout_str_printf(out, ", unknown name %llu",
+				   (unsigned long long)s->refused_names);
+	}
+	if (s->refused_suspects > 0) {
+		lockout_str_printf(out, ", alert suspect %llu",
+				   (unsigned long long)s->refused_suspects);
+	}
+	lockout_str_append(out, ")\n");
 	lockout_str_printf(out, "Bans:                %llu",
 			   (unsigned long long)s->bans);
 	if (s->bans == 0)

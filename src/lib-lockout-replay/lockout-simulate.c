@@ -412,6 +412,13 @@ static void sim_refused_success(struct lockout_simulate *sim,
 			 a->user, false, true, now, sim->current_index);
 	if (item == NULL)
 		return;
+	if (verdict == LOCKOUT_VERDICT_UNKNOWN_NAME ||
+	    verdict == LOCKOUT_VERDICT_SUSPECT) {
+		copy_cut(item->rule, sizeof(item->rule),
+			 verdict == LOCKOUT_VERDICT_SUSPECT ?
+			 "unknown_alert" : "unknown_names");
+		return;
+	}
 	if (verdict == LOCKOUT_VERDICT_PROTECTED || ban == NULL) {
 		copy_cut(item->rule, sizeof(item->rule), "protected");
 		return;
@@ -456,6 +463,10 @@ static int sim_one(struct lockout_simulate *sim,
 		s->refused++;
 		if (verdict == LOCKOUT_VERDICT_BANNED)
 			s->refused_banned++;
+		else if (verdict == LOCKOUT_VERDICT_UNKNOWN_NAME)
+			s->refused_names++;
+		else if (verdict == LOCKOUT_VERDICT_SUSPECT)
+			s->refused_suspects++;
 		else
 			s->refused_protected++;
 		if (a->result == LOCKOUT_SIM_OK)
@@ -463,9 +474,14 @@ static int sim_one(struct lockout_simulate *sim,
 		else if (a->result == LOCKOUT_SIM_REFUSED)
 			s->recorded_refused_agreed++;
 		/* as the auth module: a refusal for a protected account
-		   still counts against its source */
+		   still counts against its source, one of an unknown name
+		   as the unknown user it is */
 		attempt.outcome = verdict == LOCKOUT_VERDICT_PROTECTED ?
-			LOCKOUT_OUTCOME_PROTECTED : LOCKOUT_OUTCOME_REFUSED;
+			LOCKOUT_OUTCOME_PROTECTED :
+			verdict == LOCKOUT_VERDICT_UNKNOWN_NAME ?
+			LOCKOUT_OUTCOME_UNKNOWN_NAME :
+			verdict == LOCKOUT_VERDICT_SUSPECT ?
+			LOCKOUT_OUTCOME_SUSPECT : LOCKOUT_OUTCOME_REFUSED;
 	} else {
 		attempt.outcome = sim_outcome(sim, a);
 	}

@@ -525,6 +525,9 @@ int lockout_admin_stats(const struct lockout_admin *admin,
 					 &stats_r->refused_day, error_r) < 0 ||
 	    lockout_store_count_alerts(store, admin->now - 86400,
 				       &stats_r->alerts_day, error_r) < 0 ||
+	    lockout_store_count_unknown_names(store, admin->now - 86400,
+					      &stats_r->unknown_names_day,
+					      error_r) < 0 ||
 	    lockout_store_size(store, &stats_r->size, error_r) < 0)
 		return -1;
 	/* SQLite's write-ahead log beside the database */

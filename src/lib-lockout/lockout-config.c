@@ -108,6 +108,10 @@ static const struct setting_def setting_defs[] = {
 	DEF_UINT("lockout_ipv6_56_failures", ipv6_56_failures, "20", 0, 1000),
 	DEF_UINT("lockout_ipv6_48_failures", ipv6_48_failures, "40", 0, 1000),
 	DEF_UINT("lockout_ipv6_net_bans", ipv6_net_bans, "3", 0, 16),
+	/* issue 13: negative cache of unknown usernames */
+	DEF_UINT("lockout_unknown_names", unknown_names, "16384", 0, 1048576),
+	DEF_TIME("lockout_unknown_names_time", unknown_names_time, "1 day",
+		 0),
 };
 
 #define SETTINGS_COUNT (sizeof(setting_defs) / sizeof(setting_defs[0]))

@@ -139,9 +139,7 @@ bool policy_alert_same_person(const char *a, const char *b)
 		strcmp(a + i, b + i + 1) == 0;
 }
 
-/* Did an account log in from ip's network (IPv4 /24, IPv6 source
-   network) within lockout_known_device_time? */
-static bool net_had_success(const struct lockout_policy *policy,
+bool policy_net_had_success(const struct lockout_policy *policy,
 			    const struct lockout_addr *ip, int64_t now)
 {
 	const struct history *hist;
@@ -233,7 +231,7 @@ int policy_alert_note(struct lockout_policy *policy, struct source *src,
 	/* a name Dovecot refused is no person; a network with successes
 	   is somebody's */
 	if (a->outcome == LOCKOUT_OUTCOME_INVALID_USER ||
-	    net_had_success(policy, &a->ip, a->time))
+	    policy_net_had_success(policy, &a->ip, a->time))
 		return 0;
 	as = lockout_satable_get(alert->sources,
 				 policy_net_key(policy, &src->net),
@@ -275,4 +273,27 @@ void policy_alert_forget(struct lockout_policy *policy,
 				  policy_net_key(policy, net));
 	if (as != NULL)
 		lockout_satable_remove(policy->alert->sources, as);
+}
+
+bool policy_alert_refuse(const struct lockout_policy *policy, int64_t now,
+			 const struct lockout_addr *ip, const char *account)
+{
+	const struct policy_alert *alert = policy->alert;
+	const struct alert_source *as;
+	struct lockout_net net;
+	char person[POLICY_ALERT_NAME];
+
+	if (alert == NULL)
+		return false;
+	lockout_policy_source_net(policy, ip, &net);
+	as = lockout_satable_find(alert->sources, policy_net_key(policy, &net));
+	if (as == NULL || as->suspect == 0 ||
+	    now - policy_time64(policy, as->time) >=
+	    (int64_t)policy->cfg->ip_window ||
+	    now - policy_time64(policy, as->suspect) >=
+	    (int64_t)policy->cfg->alert_window)
+		return false;
+	/* the person its failure after would ban it at (policy_alert_note()) */
+	alert_person(person, account);
+	return !policy_alert_same_person(as->person, person);
 }

@@ -182,6 +182,8 @@ struct lockout_policy {
 	struct lockout_satable *inflight;
 	/* lockout-policy-alert.c; NULL when lockout_alert_unknown is 0 */
 	struct policy_alert *alert;
+	/* lockout-policy-names.c; NULL when lockout_unknown_names is 0 */
+	struct policy_names *names;
 	struct lockout_banset *bans;
 	struct protections protections;
 	struct lockout_net *allowed;
@@ -404,6 +406,12 @@ size_t policy_alert_memory(const struct lockout_policy *policy);
 int policy_alert_note(struct lockout_policy *policy, struct source *src,
 		      const struct lockout_attempt *a, uint32_t now32,
 		      struct emit_ctx *ctx, unsigned int *people_r);
+/* Is the source of ip a suspect (an unknown user during the alert within
+   lockout_alert_window, its last failure within lockout_ip_window) that
+   now tries another person than its last, account? Its failure would ban
+   it: refuse it before the password check. O(1). */
+bool policy_alert_refuse(const struct lockout_policy *policy, int64_t now,
+			 const struct lockout_addr *ip, const char *account);
 /* Forget what the alert remembers of the source net (an unban). */
 void policy_alert_forget(struct lockout_policy *policy,
 			 const struct lockout_net *net);
@@ -490,6 +498,36 @@ int policy_v6agg_after_ban(struct lockout_policy *policy,
 int policy_v6agg_failure(struct lockout_policy *policy, struct emit_ctx *ctx,
 			 const struct lockout_attempt *a, const char *account,
 			 uint32_t uhash, uint32_t tag);
+
+/* Did an account log in from ip's network (IPv4 /24, IPv6 source network)
+   within lockout_known_device_time? */
+bool policy_net_had_success(const struct lockout_policy *policy,
+			    const struct lockout_addr *ip, int64_t now);
+
+/* --- lockout-policy-names.c -------------------------------------------- */
+
+/* Make the negative cache of unknown usernames (nothing when the rule is
+   off). Returns 0, or -1 when out of memory. */
+int policy_names_create(struct lockout_policy *policy);
+void policy_names_free(struct lockout_policy *policy);
+size_t policy_names_memory(const struct lockout_policy *policy);
+/* The last questions of lockout_policy_check() for account (not NULL),
+   from a source that is not allowed: LOCKOUT_VERDICT_SUSPECT when it is a
+   suspect of the unknown-user alert trying another person
+   (policy_alert_refuse()); LOCKOUT_VERDICT_UNKNOWN_NAME when the passdb
+   called account unknown within lockout_unknown_names_time and ip is not
+   of a network with successes; else LOCKOUT_VERDICT_ALLOW. O(1). */
+enum lockout_verdict
+policy_names_verdict(const struct lockout_policy *policy, int64_t now,
+		     const struct lockout_addr *ip, const char *account);
+/* Before attempt is observed: remember account (may be NULL) when the
+   passdb called it unknown, forget it when it logged in. For a refusal by
+   the cache (LOCKOUT_OUTCOME_UNKNOWN_NAME), fill *unknown_r with the
+   attempt as an unknown user, for the rules, and return true. */
+bool policy_names_observe(struct lockout_policy *policy,
+			  const struct lockout_attempt *attempt,
+			  const char *account,
+			  struct lockout_attempt *unknown_r);
 
 /* --- lockout-policy-evidence.c -------------------------------------------- */
 

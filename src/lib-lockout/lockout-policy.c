@@ -12,6 +12,8 @@ static const char *const outcome_names[] = {
 	[LOCKOUT_OUTCOME_UNKNOWN_USER] = "unknown_user",
 	[LOCKOUT_OUTCOME_REFUSED] = "refused",
 	[LOCKOUT_OUTCOME_PROTECTED] = "protected",
+	[LOCKOUT_OUTCOME_UNKNOWN_NAME] = "unknown_name",
+	[LOCKOUT_OUTCOME_SUSPECT] = "suspect",
 	[LOCKOUT_OUTCOME_INVALID_USER] = "invalid_user",
 };
 
@@ -86,7 +88,8 @@ lockout_policy_create(const struct lockout_config *cfg,
 		sizeof(struct inflight));
 	if (policy->sources == NULL || policy->history == NULL ||
 	    policy->accounts == NULL || policy->devices == NULL ||
-	    policy->inflight == NULL || policy_alert_create(policy) < 0) {
+	    policy->inflight == NULL || policy_alert_create(policy) < 0 ||
+	    policy_names_create(policy) < 0) {
 		lockout_policy_free(&policy);
 		return NULL;
 	}
@@ -112,6 +115,7 @@ void lockout_policy_free(struct lockout_policy **_policy)
 	lockout_satable_free(&policy->devices);
 	lockout_satable_free(&policy->inflight);
 	policy_alert_free(policy);
+	policy_names_free(policy);
 	policy_protections_free(&policy->protections);
 	free(policy->allowed);
 	lockout_str_free(&policy->evidence);
@@ -314,8 +318,10 @@ lockout_policy_check(const struct lockout_policy *policy, int64_t now,
 		lockout_banset_lookup(policy->bans, ip, now);
 	if (*ban_r != NULL)
 		return LOCKOUT_VERDICT_BANNED;
-	if (account == NULL || policy->protections.count == 0)
+	if (account == NULL)
 		return LOCKOUT_VERDICT_ALLOW;
+	if (policy->protections.count == 0)
+		return policy_names_verdict(policy, now, ip, account);
 	akey = policy_account_key(policy, account);
 	/* a protected account: its known devices go on, and so does its
 	   owner at a network where other users log in every day (the
@@ -330,7 +336,7 @@ lockout_policy_check(const struct lockout_policy *policy, int64_t now,
 	    !policy_net_busy(policy, ip, now, account) &&
 	    !policy_near_known(policy, akey, ip, now))
 		return LOCKOUT_VERDICT_PROTECTED;
-	return LOCKOUT_VERDICT_ALLOW;
+	return policy_names_verdict(policy, now, ip, account);
 }
 
 unsigned int policy_ring_failures(const struct lockout_policy *policy,
@@ -400,6 +406,7 @@ int lockout_policy_observe(struct lockout_policy *policy,
 	const char *account = attempt->account != NULL ? attempt->account :
 		attempt->user;
 	struct emit_ctx ctx = { callback, context, 0 };
+	struct lockout_attempt unknown;
 	int ret;
 
 	if (attempt->ip.family != LOCKOUT_AF_INET &&
@@ -409,6 +416,8 @@ int lockout_policy_observe(struct lockout_policy *policy,
 		account = attempt->user;
 	if (account != NULL && account[0] == '\0')
 		account = NULL;
+	if (policy_names_observe(policy, attempt, account, &unknown))
+		attempt = &unknown;
 	switch (attempt->outcome) {
 	case LOCKOUT_OUTCOME_SUCCESS:
 		ret = account == NULL ? 0 :
@@ -453,6 +462,7 @@ size_t lockout_policy_memory(const struct lockout_policy *policy)
 		lockout_satable_memory(policy->devices) +
 		lockout_satable_memory(policy->inflight) +
 		policy_alert_memory(policy) +
+		policy_names_memory(policy) +
 		policy->protections.size * sizeof(struct protect_slot) +
 		policy->allowed_count * sizeof(struct lockout_net) +
 		policy->evidence.size;

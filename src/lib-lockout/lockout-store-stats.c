@@ -125,6 +125,24 @@ int lockout_store_count_alerts(struct lockout_store *store, int64_t since,
 				  alerts_r, 1, error_r);
 }
 
+static const struct store_query store_count_unknown_names_query = {
+	STORE_STMT_COUNT_UNKNOWN_NAMES,
+	"SELECT coalesce(sum(count), 0) FROM failures "
+	"INDEXED BY failures_time WHERE time >= ?1 AND result = 'unknown_name'"
+};
+
+int lockout_store_count_unknown_names(struct lockout_store *store,
+				      int64_t since, uint64_t *refused_r,
+				      const char **error_r)
+{
+	const struct store_value values[] = { STORE_INT(since) };
+
+	*refused_r = 0;
+	return store_query_counts(store, &store_count_unknown_names_query,
+				  "count unknown names", values,
+				  N_ELEMENTS(values), refused_r, 1, error_r);
+}
+
 int lockout_store_size(struct lockout_store *store,
 		       struct lockout_store_size *size_r,
 		       const char **error_r)

@@ -111,7 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		default:
 			a.outcome = (enum lockout_outcome)(op[0] %
-				(LOCKOUT_OUTCOME_INVALID_USER + 1));
+				(LOCKOUT_OUTCOME_SUSPECT + 1));
 			CHECK(lockout_policy_observe(policy, &a, decision,
 						     &st) >= 0);
 			break;

@@ -714,10 +714,66 @@ def test_unknown_user_alert_bans_a_suspect_at_its_second_person():
         assert not ok
         ev = rule_ban(d, "127.0.9.3", "unknown_alert", 2, 2, 600)
         assert ev["users"] == ["former3@example.org", BOB], ev
+        # the suspect's try on bob was refused before the password check
+        rows = db_rows(d, "SELECT result FROM failures WHERE ip = "
+                       "'127.0.9.3' AND user = ?", (BOB,))
+        assert rows == [("suspect",)], rows
         assert active(d, "127.0.10.5") is None
         assert active(d, "127.0.9.1") is None
         ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.9.3")
         assert not ok, line
+
+
+def test_unknown_name_is_refused_before_the_lookup_until_it_is_an_account():
+    # unknown_names: a username the passdb called unknown is refused
+    # before the lookup from any other source (the failure row says
+    # "unknown_name", stats count it) and counts as the unknown user it is;
+    # a network with a success is never refused by it; an account created
+    # under the name is refused until the time runs out, then logs in
+    with instance(lockout_ip_failures="100", lockout_ip_long_failures="0",
+                  lockout_ip_spread_usernames="0",
+                  lockout_alert_unknown="0",
+                  lockout_unknown_names_time="10 secs") as d:
+        ghost = "ghost@example.org"
+        ok, _ = auth_client_plain(d, ghost, "x", service="imap",
+                                  rip="127.0.14.1")
+        assert not ok
+        ok, _ = auth_client_plain(d, "Ghost@example.org", "y",
+                                  service="imap", rip="127.0.15.1")
+        assert not ok
+        # a network where alice logs in: looked up (unknown again)
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.16.1")
+        assert ok, line
+        ok, _ = auth_client_plain(d, ghost, "z", service="imap",
+                                  rip="127.0.16.2")
+        assert not ok
+        taught = time.monotonic()
+        rows = wait_rows(d, "SELECT ip, result FROM failures WHERE user "
+                         "LIKE 'ghost@%' ORDER BY id")
+        deadline = time.monotonic() + 3
+        while len(rows) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            rows = db_rows(d, "SELECT ip, result FROM failures WHERE user "
+                           "LIKE 'ghost@%' ORDER BY id")
+        assert rows == [("127.0.14.1", "unknown_user"),
+                        ("127.0.15.1", "unknown_name"),
+                        ("127.0.16.2", "unknown_user")], rows
+        st = d.doveadm_json("lockout", "stats")[0]
+        assert st["unknown_names_day"] == 1, st
+        show = d.doveadm_json("lockout", "show", "Ghost@example.org")[0]
+        assert show["history_unknown_names"] == 1, show
+        assert show["history_failures"] == 1, show
+        # the account is created: refused until lockout_unknown_names_time
+        # after the passdb last said "unknown" (127.0.16.2), then it logs
+        # in, and the name is forgotten
+        d.set_user(ghost, "ghost-secret")
+        ok, _ = auth_client_plain(d, ghost, "ghost-secret", service="imap",
+                                  rip="127.0.17.1")
+        assert not ok
+        time.sleep(max(0.0, taught + 10.5 - time.monotonic()))
+        ok, line = imap_login(d, ghost, "ghost-secret", src="127.0.17.1")
+        assert ok, line
+        assert d.doveadm_json("lockout", "list") == []
 
 
 if __name__ == "__main__":

@@ -247,7 +247,7 @@ def run_attacks(d, stale=True, alert=True):
     at once (their log lines interleave), each group in order; then, with
     alert, a campaign of unknown users (the alert is server-wide: alone,
     so that which sources it makes suspects does not depend on the
-    interleaving)."""
+    interleaving) and one of its names again (unknown_names)."""
     def ip_failures():
         for i in range(3):
             ok, _ = imap_login(d, "alice@example.org", "guess%d" % i,
@@ -365,6 +365,11 @@ def run_attacks(d, stale=True, alert=True):
         ok, _ = pop3_login(d, "alice@example.org", "Summer2024",
                            src="127.0.8.20")
         assert not ok
+        # a name of the campaign again from another source: refused
+        # before the lookup (unknown_names), counted as an unknown user
+        ok, _ = imap_login(d, "former1@example.org", "y",
+                           src="127.0.8.50")
+        assert not ok
 
 
 def live_decisions(d, expected):
@@ -430,6 +435,20 @@ def test_verbose_log_replay_matches_live():
                       r"itself \(\"user disabled\"\); the replay refuses "
                       r"(\d+) of them", out)
         assert m and m.group(1) == m.group(2) and int(m.group(1)) >= 4, out
+        # among them names the passdb called unknown before, as many as
+        # the plugin refused (unknown_names), and the alert's suspect
+        # trying alice (refused before the password check, then banned)
+        m = re.search(r"^Would be refused: .*, unknown name (\d+), alert "
+                      r"suspect 1\)$", out, re.M)
+        assert m, out
+        deadline = time.monotonic() + 5  # the failure rows are queued
+        while True:
+            st = d.doveadm_json("lockout", "stats")[0]
+            if st["unknown_names_day"] == int(m.group(1)) or \
+                    time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert st["unknown_names_day"] == int(m.group(1)), (st, out)
         assert re.search(r"^Stale clients: +1 ", out, re.M), out
         assert re.search(r"^  127\.0\.0\.6 +carol@example\.org", out,
                          re.M), out

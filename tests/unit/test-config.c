@@ -258,6 +258,8 @@ static const char *const setting_names[] = {
 	/* issue 13: IPv6 aggregation */
 	"lockout_ipv6_56_failures", "lockout_ipv6_48_failures",
 	"lockout_ipv6_net_bans",
+	/* issue 13: unknown names */
+	"lockout_unknown_names", "lockout_unknown_names_time",
 };
 
 START_TEST(test_config_names)
