@@ -325,6 +325,7 @@ int policy_observe_failure(struct lockout_policy *policy,
 
 	src = policy_source_get(policy, &net);
 	policy_source_note(src, a, uhash);
+	policy_retry_note(policy, src, a, account);
 
 	if (targeted && a->outcome == LOCKOUT_OUTCOME_UNKNOWN_USER) {
 		if (ban_targeted_unknown(policy, ctx, &net, src, a, tag) < 0)

@@ -86,10 +86,16 @@ struct source {
 	bool stale_reported;
 	/* lockout-policy-longwin.c: the long memory (policy->long_size) */
 	uint8_t long_head, long_len;
+	/* lockout-policy-retry.c: a retry of this source got through a
+	   protection and failed */
+	bool retry_spent;
 	int64_t first_seen, last_seen, last_stale;
 	unsigned int failures, unknown_user, repeats, stale_repeats;
 	/* failures whose username Dovecot refused (never kept) */
 	unsigned int invalid_user;
+	/* lockout-policy-retry.c: the last refusal by a protection (a hash
+	   of the account and password tag, 0 = none) and when (engine time) */
+	uint32_t retry_print, retry_time;
 	uint32_t services, mechanisms;
 	unsigned int distinct_users;
 	/* from here on (and the ring and long memory after the struct):
@@ -145,6 +151,9 @@ struct account {
 	uint32_t services, mechanisms;
 	/* user_networks: the last networks that failed */
 	struct account_network networks[POLICY_NETWORKS_MAX];
+	/* lockout-policy-retry.c: retries through its protection that
+	   failed, and the last one's engine time */
+	uint32_t retry_fails, retry_time;
 };
 
 /* An (account, network) pair that logged in (engine times, as in struct
@@ -428,6 +437,24 @@ void policy_near_note(struct lockout_policy *policy, uint64_t account_key,
 bool policy_near_known(const struct lockout_policy *policy,
 		       uint64_t account_key, const struct lockout_addr *ip,
 		       int64_t now);
+
+/* --- lockout-policy-retry.c ---------------------------------------------- */
+
+/* May the source of ip, refused by the protection of the account (by key)
+   before, try the password of tag now: the same password on the same
+   account again, within lockout_user_networks_window, the source's first
+   such retry, and fewer than lockout_protect_retries retries failed on the
+   account within the window? (tag: the attempt's password tag, 0 =
+   unknown: never.) */
+bool policy_retry_admits(const struct lockout_policy *policy,
+			 uint64_t account_key, const struct lockout_addr *ip,
+			 uint32_t tag, int64_t now);
+/* A failure a of src on account (NULL: none): remember a refusal by a
+   protection (the password and the account), count a retry that got
+   through and failed (the source gets no other; the account none after
+   lockout_protect_retries). */
+void policy_retry_note(struct lockout_policy *policy, struct source *src,
+		       const struct lockout_attempt *a, const char *account);
 
 /* The keyed hash of user's local part, case folded (never 0), as the
    spread rule counts usernames. */
