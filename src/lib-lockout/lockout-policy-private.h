@@ -191,6 +191,9 @@ struct lockout_policy {
 	struct lockout_satable *inflight;
 	/* lockout-policy-alert.c; NULL when lockout_alert_unknown is 0 */
 	struct policy_alert *alert;
+	/* lockout-policy-repeat.c: (source, username, password) pairs that
+	   failed within lockout_ip_long_window */
+	struct lockout_satable *repeats;
 	struct lockout_banset *bans;
 	struct protections protections;
 	struct lockout_net *allowed;
@@ -437,6 +440,21 @@ void policy_near_note(struct lockout_policy *policy, uint64_t account_key,
 bool policy_near_known(const struct lockout_policy *policy,
 		       uint64_t account_key, const struct lockout_addr *ip,
 		       int64_t now);
+
+/* --- lockout-policy-repeat.c --------------------------------------------- */
+
+/* The table of failed pairs. Returns 0, or -1 when out of memory. */
+int policy_repeat_create(struct lockout_policy *policy);
+void policy_repeat_free(struct lockout_policy *policy);
+size_t policy_repeat_memory(const struct lockout_policy *policy);
+/* How long ago (seconds) src last failed on the username (hash uhash)
+   with the password of tag, if within lockout_ip_long_window before now32;
+   else UINT32_MAX (also for tag 0: an unknown password, every failure
+   counts). Remembers this failure (of a password that was checked: not a
+   refusal by a protection). */
+uint32_t policy_repeat_age(struct lockout_policy *policy,
+			   const struct source *src, uint32_t uhash,
+			   uint32_t tag, uint32_t now32);
 
 /* --- lockout-policy-retry.c ---------------------------------------------- */
 

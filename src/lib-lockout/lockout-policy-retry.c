@@ -78,9 +78,13 @@ void policy_retry_note(struct lockout_policy *policy, struct source *src,
 	struct account *acc;
 	uint64_t akey;
 
-	if (policy->cfg->protect_retries == 0 || account == NULL || tag == 0 ||
-	    (a->outcome != LOCKOUT_OUTCOME_PROTECTED &&
-	     a->outcome != LOCKOUT_OUTCOME_MISMATCH))
+	if (policy->cfg->protect_retries == 0 || account == NULL || tag == 0)
+		return;
+	/* nearly every failure stops here, before hashing the account: a
+	   wrong password from a source without a recent refusal */
+	if (a->outcome != LOCKOUT_OUTCOME_PROTECTED &&
+	    (a->outcome != LOCKOUT_OUTCOME_MISMATCH || src->retry_spent ||
+	     !retry_recent(policy, src->retry_time, a->time)))
 		return;
 	akey = policy_account_key(policy, account);
 	print = retry_print(akey, tag);
@@ -93,10 +97,8 @@ void policy_retry_note(struct lockout_policy *policy, struct source *src,
 		return;
 	}
 	/* a wrong password: did it get through the protection as a retry
-	   (what lockout_policy_check_password() asked, in the same state)?
-	   The cheap tests first: nearly every failure stops at the first */
-	if (src->retry_spent || src->retry_print != print ||
-	    !retry_recent(policy, src->retry_time, a->time) ||
+	   (what lockout_policy_check_password() asked, in the same state)? */
+	if (src->retry_print != print ||
 	    !policy_protected_key(policy, akey, a->time) ||
 	    policy_device_known(policy, akey, &a->ip, a->time) ||
 	    policy_net_busy(policy, &a->ip, a->time, account) ||

@@ -86,7 +86,8 @@ lockout_policy_create(const struct lockout_config *cfg,
 		sizeof(struct inflight));
 	if (policy->sources == NULL || policy->history == NULL ||
 	    policy->accounts == NULL || policy->devices == NULL ||
-	    policy->inflight == NULL || policy_alert_create(policy) < 0) {
+	    policy->inflight == NULL || policy_alert_create(policy) < 0 ||
+	    policy_repeat_create(policy) < 0) {
 		lockout_policy_free(&policy);
 		return NULL;
 	}
@@ -112,6 +113,7 @@ void lockout_policy_free(struct lockout_policy **_policy)
 	lockout_satable_free(&policy->devices);
 	lockout_satable_free(&policy->inflight);
 	policy_alert_free(policy);
+	policy_repeat_free(policy);
 	policy_protections_free(&policy->protections);
 	free(policy->allowed);
 	lockout_str_free(&policy->evidence);
@@ -467,6 +469,7 @@ size_t lockout_policy_memory(const struct lockout_policy *policy)
 		lockout_satable_memory(policy->devices) +
 		lockout_satable_memory(policy->inflight) +
 		policy_alert_memory(policy) +
+		policy_repeat_memory(policy) +
 		policy->protections.size * sizeof(struct protect_slot) +
 		policy->allowed_count * sizeof(struct lockout_net) +
 		policy->evidence.size;
