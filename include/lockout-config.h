@@ -128,6 +128,12 @@ struct lockout_config {
 	uint32_t user_networks_window;
 	/* lockout_user_networks_protect_time: how long it lasts */
 	uint32_t user_networks_protect_time;
+	/* lockout_protect_retries (0..16): a source refused by a protection
+	   that tries the same password on the account again (within
+	   lockout_user_networks_window) reaches the password check, once per
+	   source; after this many such retries failed on the account within
+	   that window, none more; 0 = off */
+	unsigned int protect_retries;
 	/* lockout_near_prefix (0..32), lockout_near_prefix6 (0..128): a
 	   protected account's owner passes from the IPv4 /N (IPv6 /N) of a
 	   network where the account logged in; 0 = no such exemption */

@@ -173,6 +173,15 @@ enum lockout_verdict
 lockout_policy_check(const struct lockout_policy *policy, int64_t now,
 		     const struct lockout_addr *ip, const char *account,
 		     const struct lockout_banset_entry **ban_r);
+/* lockout_policy_check() with the keyed tag of the password the request
+   carries (0: unknown, as lockout_policy_check() passes): a source that a
+   protection of the account refused and that tries the same password
+   again may go on (lockout_protect_retries). */
+enum lockout_verdict
+lockout_policy_check_password(const struct lockout_policy *policy,
+			      int64_t now, const struct lockout_addr *ip,
+			      const char *account, uint32_t password_tag,
+			      const struct lockout_banset_entry **ban_r);
 
 /* Record an outcome; call callback for each decision it leads to. Returns
    the number of decisions, or -1 when out of memory (the engine stays

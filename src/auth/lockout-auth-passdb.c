@@ -124,8 +124,10 @@ static enum passdb_result lockout_passdb_check(struct auth_request *request,
 		lockout_auth_observer_expect_outcome();
 		return PASSDB_RESULT_NEXT;
 	}
-	verdict = lockout_policy_check(lockout_auth->policy, ioloop_time,
-				       &addr, request->fields.user, &ban);
+	verdict = lockout_policy_check_password(lockout_auth->policy,
+						ioloop_time, &addr,
+						request->fields.user,
+						ctx->password_tag, &ban);
 	if (verdict != LOCKOUT_VERDICT_ALLOW && dry)
 		return PASSDB_RESULT_DEFER;
 	switch (verdict) {

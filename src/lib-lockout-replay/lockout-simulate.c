@@ -448,7 +448,8 @@ static int sim_one(struct lockout_simulate *sim,
 	sim_count_input(s, a);
 
 	/* as the passdb asks before the password is checked */
-	verdict = lockout_policy_check(sim->policy, now, &a->ip, user, &ban);
+	verdict = lockout_policy_check_password(sim->policy, now, &a->ip,
+						user, a->password_tag, &ban);
 	if (sim->cb.verdict != NULL)
 		sim->cb.verdict(sim->current_index, verdict, sim->cb.context);
 

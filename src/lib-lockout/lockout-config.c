@@ -96,6 +96,7 @@ static const struct setting_def setting_defs[] = {
 		 "6 hours", 0),
 	DEF_TIME("lockout_user_networks_protect_time",
 		 user_networks_protect_time, "2 hours", 0),
+	DEF_UINT("lockout_protect_retries", protect_retries, "1", 0, 16),
 	DEF_UINT("lockout_near_prefix", near_prefix, "15", 0, 32),
 	DEF_UINT("lockout_near_prefix6", near_prefix6, "32", 0, 128),
 	/* issue 12: output */

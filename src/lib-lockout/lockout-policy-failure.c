@@ -304,6 +304,7 @@ int policy_observe_failure(struct lockout_policy *policy,
 	uint32_t uhash = policy_user_hash(policy, a->user);
 	uint32_t now32 = policy_time32(policy, a->time);
 	uint32_t tag = a->password_tag & ~RING_TARGETED;
+	uint32_t repeat_age;
 	bool targeted = a->user != NULL &&
 		a->outcome != LOCKOUT_OUTCOME_INVALID_USER &&
 		lockout_config_is_targeted(cfg, a->user);
@@ -325,6 +326,7 @@ int policy_observe_failure(struct lockout_policy *policy,
 
 	src = policy_source_get(policy, &net);
 	policy_source_note(src, a, uhash);
+	policy_retry_note(policy, src, a, account);
 
 	if (targeted && a->outcome == LOCKOUT_OUTCOME_UNKNOWN_USER) {
 		if (ban_targeted_unknown(policy, ctx, &net, src, a, tag) < 0)
@@ -340,14 +342,34 @@ int policy_observe_failure(struct lockout_policy *policy,
 	/* a name Dovecot refused is no username: no spread of usernames */
 	spread = a->outcome == LOCKOUT_OUTCOME_INVALID_USER ? 0 :
 		policy_spread_note(policy, src, a, account, now32);
-	/* a client repeating one wrong password counts once */
-	if (tag != 0 && ring_repeated(policy, src, now32, uhash, tag)) {
+	/* a client repeating one wrong password counts once: within the
+	   ring's window, or polling with it over hours (the table of failed
+	   pairs, lockout-policy-repeat.c: only of pairs that reached the
+	   password check - one a protection refused may be a new guess when
+	   the protection is over) */
+	repeat_age = a->outcome == LOCKOUT_OUTCOME_PROTECTED ? UINT32_MAX :
+		policy_repeat_age(policy, src, uhash, tag, now32);
+	/* a repeat within the window (the ring's, or the table's when the
+	   ring let it go): a stale client, reported as before */
+	if (tag != 0 && (repeat_age < cfg->ip_window ||
+			 ring_repeated(policy, src, now32, uhash, tag))) {
 		src->repeats++;
 		src->stale_repeats++;
 		if (src->stale_repeats >= POLICY_STALE_REPEATS &&
 		    (!src->stale_reported ||
 		     a->time - src->last_stale >= (int64_t)cfg->ip_window))
 			return report_stale(policy, src, a, ctx);
+		return 0;
+	}
+	/* a poll with an old password, the last one longer ago: not a new
+	   failure for the short rules - unless a rule of its own memory
+	   (usernames, the long window, the alert) bans the source at it */
+	if (repeat_age != UINT32_MAX && people < 2 &&
+	    (cfg->ip_spread_usernames == 0 ||
+	     spread < cfg->ip_spread_usernames) &&
+	    (cfg->ip_long_failures == 0 ||
+	     long_count < cfg->ip_long_failures)) {
+		src->repeats++;
 		return 0;
 	}
 

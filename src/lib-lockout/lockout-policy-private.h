@@ -86,10 +86,16 @@ struct source {
 	bool stale_reported;
 	/* lockout-policy-longwin.c: the long memory (policy->long_size) */
 	uint8_t long_head, long_len;
+	/* lockout-policy-retry.c: a retry of this source got through a
+	   protection and failed */
+	bool retry_spent;
 	int64_t first_seen, last_seen, last_stale;
 	unsigned int failures, unknown_user, repeats, stale_repeats;
 	/* failures whose username Dovecot refused (never kept) */
 	unsigned int invalid_user;
+	/* lockout-policy-retry.c: the last refusal by a protection (a hash
+	   of the account and password tag, 0 = none) and when (engine time) */
+	uint32_t retry_print, retry_time;
 	uint32_t services, mechanisms;
 	unsigned int distinct_users;
 	/* from here on (and the ring and long memory after the struct):
@@ -145,6 +151,9 @@ struct account {
 	uint32_t services, mechanisms;
 	/* user_networks: the last networks that failed */
 	struct account_network networks[POLICY_NETWORKS_MAX];
+	/* lockout-policy-retry.c: retries through its protection that
+	   failed, and the last one's engine time */
+	uint32_t retry_fails, retry_time;
 };
 
 /* An (account, network) pair that logged in (engine times, as in struct
@@ -184,6 +193,9 @@ struct lockout_policy {
 	struct policy_alert *alert;
 	/* lockout-policy-names.c; NULL when lockout_unknown_names is 0 */
 	struct policy_names *names;
+	/* lockout-policy-repeat.c: (source, username, password) pairs that
+	   failed within lockout_ip_long_window */
+	struct lockout_satable *repeats;
 	struct lockout_banset *bans;
 	struct protections protections;
 	struct lockout_net *allowed;
@@ -436,6 +448,39 @@ void policy_near_note(struct lockout_policy *policy, uint64_t account_key,
 bool policy_near_known(const struct lockout_policy *policy,
 		       uint64_t account_key, const struct lockout_addr *ip,
 		       int64_t now);
+
+/* --- lockout-policy-repeat.c --------------------------------------------- */
+
+/* The table of failed pairs. Returns 0, or -1 when out of memory. */
+int policy_repeat_create(struct lockout_policy *policy);
+void policy_repeat_free(struct lockout_policy *policy);
+size_t policy_repeat_memory(const struct lockout_policy *policy);
+/* How long ago (seconds) src last failed on the username (hash uhash)
+   with the password of tag, if within lockout_ip_long_window before now32;
+   else UINT32_MAX (also for tag 0: an unknown password, every failure
+   counts). Remembers this failure (of a password that was checked: not a
+   refusal by a protection). */
+uint32_t policy_repeat_age(struct lockout_policy *policy,
+			   const struct source *src, uint32_t uhash,
+			   uint32_t tag, uint32_t now32);
+
+/* --- lockout-policy-retry.c ---------------------------------------------- */
+
+/* May the source of ip, refused by the protection of the account (by key)
+   before, try the password of tag now: the same password on the same
+   account again, within lockout_user_networks_window, the source's first
+   such retry, and fewer than lockout_protect_retries retries failed on the
+   account within the window? (tag: the attempt's password tag, 0 =
+   unknown: never.) */
+bool policy_retry_admits(const struct lockout_policy *policy,
+			 uint64_t account_key, const struct lockout_addr *ip,
+			 uint32_t tag, int64_t now);
+/* A failure a of src on account (NULL: none): remember a refusal by a
+   protection (the password and the account), count a retry that got
+   through and failed (the source gets no other; the account none after
+   lockout_protect_retries). */
+void policy_retry_note(struct lockout_policy *policy, struct source *src,
+		       const struct lockout_attempt *a, const char *account);
 
 /* The keyed hash of user's local part, case folded (never 0), as the
    spread rule counts usernames. */

@@ -89,7 +89,8 @@ lockout_policy_create(const struct lockout_config *cfg,
 	if (policy->sources == NULL || policy->history == NULL ||
 	    policy->accounts == NULL || policy->devices == NULL ||
 	    policy->inflight == NULL || policy_alert_create(policy) < 0 ||
-	    policy_names_create(policy) < 0) {
+	    policy_names_create(policy) < 0 ||
+	    policy_repeat_create(policy) < 0) {
 		lockout_policy_free(&policy);
 		return NULL;
 	}
@@ -116,6 +117,7 @@ void lockout_policy_free(struct lockout_policy **_policy)
 	lockout_satable_free(&policy->inflight);
 	policy_alert_free(policy);
 	policy_names_free(policy);
+	policy_repeat_free(policy);
 	policy_protections_free(&policy->protections);
 	free(policy->allowed);
 	lockout_str_free(&policy->evidence);
@@ -311,6 +313,16 @@ lockout_policy_check(const struct lockout_policy *policy, int64_t now,
 		     const struct lockout_addr *ip, const char *account,
 		     const struct lockout_banset_entry **ban_r)
 {
+	return lockout_policy_check_password(policy, now, ip, account, 0,
+					     ban_r);
+}
+
+enum lockout_verdict
+lockout_policy_check_password(const struct lockout_policy *policy,
+			      int64_t now, const struct lockout_addr *ip,
+			      const char *account, uint32_t password_tag,
+			      const struct lockout_banset_entry **ban_r)
+{
 	uint64_t akey;
 
 	/* never banned by address, not even by a network ban around it */
@@ -330,11 +342,15 @@ lockout_policy_check(const struct lockout_policy *policy, int64_t now,
 	   cost right-password logins of owners whose phone retried an old
 	   password, for 1 % of the attempts: bench/detection-busy-office.txt);
 	   and near a network where the account logged in (its ISP's region,
-	   where a dynamic home address lands next: lockout_near_prefix) */
+	   where a dynamic home address lands next: lockout_near_prefix);
+	   and a source the protection refused that tries the same password
+	   again (a client's stored password, not a guesser's next one:
+	   lockout-policy-retry.c) */
 	if (policy_protected_key(policy, akey, now) &&
 	    !policy_device_known(policy, akey, ip, now) &&
 	    !policy_net_busy(policy, ip, now, account) &&
-	    !policy_near_known(policy, akey, ip, now))
+	    !policy_near_known(policy, akey, ip, now) &&
+	    !policy_retry_admits(policy, akey, ip, password_tag, now))
 		return LOCKOUT_VERDICT_PROTECTED;
 	return policy_names_verdict(policy, now, ip, account);
 }
@@ -463,6 +479,7 @@ size_t lockout_policy_memory(const struct lockout_policy *policy)
 		lockout_satable_memory(policy->inflight) +
 		policy_alert_memory(policy) +
 		policy_names_memory(policy) +
+		policy_repeat_memory(policy) +
 		policy->protections.size * sizeof(struct protect_slot) +
 		policy->allowed_count * sizeof(struct lockout_net) +
 		policy->evidence.size;

@@ -540,6 +540,84 @@ def test_failures_from_many_networks_protect_sooner_and_near_passes():
             assert ok == expected, (user, src, line)
 
 
+def test_protection_lets_a_retry_through():
+    """Issue 13, lockout_protect_retries: a source a protection refused that
+    tries the same password on the account again reaches the password check,
+    once (the owner's client at a new network polls with the password it
+    stores); a guesser's new passwords are all refused, its repeated one
+    gets one check, and once a retry failed on the account none gets
+    through within lockout_user_networks_window."""
+    with instance(lockout_user_failures="3", lockout_user_networks="0",
+                  lockout_near_prefix="0") as d:
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.2")
+        assert ok, line
+        for i in range(3):
+            ok, _ = auth_client_plain(d, ALICE, "guess%d" % i,
+                                      service="imap",
+                                      rip="127.20.0.%d" % (i + 1))
+            assert not ok
+        prot = wait_active(d, ALICE)
+        assert prot is not None and prot["kind"] == "user", prot
+        # the owner at a hotel: refused, then in with the same password,
+        # and the hotel's /24 is a known device from then on
+        for src, expected in (("127.99.0.1", False), ("127.99.0.1", True),
+                              ("127.99.0.2", True)):
+            ok, line = auth_client_plain(d, ALICE, USERS[ALICE],
+                                         service="imap", rip=src)
+            assert ok == expected, (src, line)
+        # a guesser: g1, g2 refused; g2 again checked (and wrong); after
+        # that nobody's retry gets through, not even the owner's
+        for password in ("g1", "g2", "g2", "g3", "g3"):
+            ok, _ = auth_client_plain(d, ALICE, password, service="imap",
+                                      rip="127.98.0.1")
+            assert not ok
+        for _ in range(2):
+            ok, line = auth_client_plain(d, ALICE, USERS[ALICE],
+                                         service="imap", rip="127.97.0.1")
+            assert not ok, line
+        # the retry was counted as a failure of the guesser's source
+        rows = wait_rows(d, "SELECT result, count FROM failures "
+                         "WHERE ip = ? AND result = 'mismatch'",
+                         ("127.98.0.1",))
+        assert sum(r[1] for r in rows) == 1, rows
+
+
+def test_stale_clients_polling_do_not_ban_an_office():
+    """Issue 13: a (source, username, password) pair that failed within
+    lockout_ip_long_window counts once, also past lockout_ip_window: the
+    office NAT whose users' clients poll with their old passwords is not
+    banned by their polls; new pairs at the threshold still ban it."""
+    with instance(lockout_ip_failures="5", lockout_ip_window="8 secs",
+                  lockout_ip_long_failures="0",
+                  lockout_ip_spread_usernames="0",
+                  lockout_alert_unknown="0",
+                  lockout_user_networks="0") as d:
+        office = "127.0.0.5"
+        stale = [("user%d@example.org" % i, "old-%d" % i) for i in range(4)]
+        for user, password in stale:
+            ok, _ = auth_client_plain(d, user, password, service="imap",
+                                      rip=office)
+            assert not ok
+        time.sleep(8.5)
+        # they poll again, a 5th joins: 5 failures within the window, 1 new
+        for user, password in stale + [("user4@example.org", "old-4")]:
+            ok, _ = auth_client_plain(d, user, password, service="imap",
+                                      rip=office)
+            assert not ok
+        time.sleep(0.6)
+        assert active(d, office) is None
+        ok, line = auth_client_plain(d, ALICE, USERS[ALICE], service="imap",
+                                     rip=office)
+        assert ok, line
+        # 5 new pairs within the window: banned
+        for i in range(5):
+            ok, _ = auth_client_plain(d, "new%d@example.org" % i, "x",
+                                      service="imap", rip=office)
+            assert not ok
+        ban = wait_active(d, office)
+        assert ban is not None and ban["rule"] == "ip_failures", ban
+
+
 def test_spread_of_usernames_bans_a_source():
     # ip_spread: 3 distinct usernames within the window ban the source,
     # long before ip_failures (100 here); one person's spellings of a

@@ -250,8 +250,10 @@ static const char *const setting_names[] = {
 	"lockout_ip_spread_ban_time",
 	/* issue 13: user_networks */
 	"lockout_user_networks", "lockout_user_networks_window",
-	"lockout_user_networks_protect_time", "lockout_near_prefix",
-	"lockout_near_prefix6",
+	"lockout_user_networks_protect_time",
+	/* issue 13: retries through a protection */
+	"lockout_protect_retries",
+	"lockout_near_prefix", "lockout_near_prefix6",
 	"lockout_notify_from",
 	/* issue 13: unknown_alert */
 	"lockout_alert_unknown", "lockout_alert_window",
