@@ -32,6 +32,12 @@ enum lockout_on_error {
 /* Every field is owned by the struct: change it only through
    lockout_config_set() and release it with lockout_config_free(). Strings are
    never NULL after lockout_config_init() ("" means none). */
+/* A yes|no setting (SET_ENUM: stored as unsigned int). */
+enum lockout_yesno {
+	LOCKOUT_NO = 0,
+	LOCKOUT_YES
+};
+
 struct lockout_config {
 	/* lockout_db: absolute path of the SQLite ban table */
 	char *db;
@@ -149,6 +155,10 @@ struct lockout_config {
 	   server-wide, that start the alert; 0 = off */
 	unsigned int alert_unknown;
 	uint32_t alert_window;
+	/* lockout_alert_refuse (yes|no): a suspect of the alert trying
+	   another person is refused before the password check (and banned
+	   by that refusal); no: the attempt is checked, banned if it fails */
+	enum lockout_yesno alert_refuse;
 	/* issue 13: IPv6 aggregation (rules ip_failures/56, net_hosts/48 ...,
 	   lockout-policy-v6agg.c) */
 	/* lockout_ipv6_56_failures, lockout_ipv6_48_failures (0..1000): the

@@ -12,9 +12,13 @@ _Static_assert(sizeof(enum lockout_mode) == sizeof(unsigned int),
 	       "enum lockout_mode is not an unsigned int");
 _Static_assert(sizeof(enum lockout_on_error) == sizeof(unsigned int),
 	       "enum lockout_on_error is not an unsigned int");
+_Static_assert(sizeof(enum lockout_yesno) == sizeof(unsigned int),
+	       "enum lockout_yesno is not an unsigned int");
 
 static const char *const mode_values[] = { "enforce", "observe", NULL };
 static const char *const on_error_values[] = { "allow", "deny", NULL };
+/* in enum lockout_yesno's order */
+static const char *const yesno_values[] = { "no", "yes", NULL };
 
 #define OFF(field) offsetof(struct lockout_config, field)
 #define DEF_STR(name, field, def, flags) \
@@ -105,6 +109,7 @@ static const struct setting_def setting_defs[] = {
 	/* issue 13: unknown-user alert */
 	DEF_UINT("lockout_alert_unknown", alert_unknown, "20", 0, 1000),
 	DEF_TIME("lockout_alert_window", alert_window, "1 hour", 0),
+	DEF_ENUM("lockout_alert_refuse", alert_refuse, "yes", yesno_values),
 	/* issue 13: IPv6 aggregation */
 	DEF_UINT("lockout_ipv6_56_failures", ipv6_56_failures, "20", 0, 1000),
 	DEF_UINT("lockout_ipv6_48_failures", ipv6_48_failures, "40", 0, 1000),

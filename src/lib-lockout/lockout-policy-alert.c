@@ -283,7 +283,7 @@ bool policy_alert_refuse(const struct lockout_policy *policy, int64_t now,
 	struct lockout_net net;
 	char person[POLICY_ALERT_NAME];
 
-	if (alert == NULL)
+	if (alert == NULL || policy->cfg->alert_refuse != LOCKOUT_YES)
 		return false;
 	lockout_policy_source_net(policy, ip, &net);
 	as = lockout_satable_find(alert->sources, policy_net_key(policy, &net));

@@ -257,6 +257,7 @@ static const char *const setting_names[] = {
 	"lockout_notify_from",
 	/* issue 13: unknown_alert */
 	"lockout_alert_unknown", "lockout_alert_window",
+	"lockout_alert_refuse",
 	/* issue 13: IPv6 aggregation */
 	"lockout_ipv6_56_failures", "lockout_ipv6_48_failures",
 	"lockout_ipv6_net_bans",

@@ -232,6 +232,29 @@ START_TEST(test_alert_suspect)
 			 "suspect");
 	fixture_free(&fx);
 
+	/* lockout_alert_refuse = no: the suspect's try on another person is
+	   checked; its failure bans it as before */
+	fx = fixture_new((const char *const[]) {
+		"lockout_alert_unknown", "3", "lockout_alert_refuse", "no",
+		"lockout_ip_spread_usernames", "0", "lockout_ip_long_failures",
+		"0", NULL });
+	teach(fx, T0, "former1@example.org");
+	ck_assert_int_ge(observe(fx, T0 + 1, "198.18.0.2",
+				 LOCKOUT_OUTCOME_UNKNOWN_USER,
+				 "former2@example.org", 1), 0);
+	ck_assert_int_eq(observe(fx, T0 + 2, "198.18.0.3",
+				 LOCKOUT_OUTCOME_UNKNOWN_USER, "jhon@example.org",
+				 1), 1);
+	GOES_ON(fx, T0 + 3, "198.18.0.3", "bob@example.org");
+	ck_assert_int_eq(observe(fx, T0 + 4, "198.18.0.3",
+				 LOCKOUT_OUTCOME_MISMATCH,
+				 "bob@example.org", 2), 1);
+	r = find_decision(fx, LOCKOUT_DECISION_BAN, "unknown_alert");
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r->target, "198.18.0.3");
+	BANNED(fx, T0 + 5, "198.18.0.3", "bob@example.org");
+	fixture_free(&fx);
+
 	/* the alert off: nobody is a suspect */
 	fx = fixture_new((const char *const[]) {
 		"lockout_alert_unknown", "0", NULL });
