@@ -317,15 +317,16 @@ bool policy_device_net_known(const struct lockout_policy *policy,
 bool policy_device_known(const struct lockout_policy *policy,
 			 uint64_t account_key, const struct lockout_addr *ip,
 			 int64_t now);
-/* Is attempt on account (NULL: none) from one of its known devices? */
+/* Is attempt on account (NULL: none, its key account_key) from one of its
+   known devices? Asked once per failure (a keyed hash and a lookup) and
+   handed to every rule that spares a known device. */
 static inline bool
 policy_from_own_device(const struct lockout_policy *policy,
-		       const struct lockout_attempt *a, const char *account)
+		       const struct lockout_attempt *a, const char *account,
+		       uint64_t account_key)
 {
 	return account != NULL &&
-		policy_device_known(policy,
-				    policy_account_key(policy, account),
-				    &a->ip, a->time);
+		policy_device_known(policy, account_key, &a->ip, a->time);
 }
 /* Free the protections. */
 void policy_protections_free(struct protections *protections);
@@ -341,23 +342,24 @@ int policy_observe_failure(struct lockout_policy *policy,
 int policy_observe_success(struct lockout_policy *policy,
 			   const struct lockout_attempt *attempt,
 			   const char *account, struct emit_ctx *ctx);
-/* A failure against account (not from one of its known devices); protects
-   it at the threshold. Returns 0, or -1 when out of memory. */
+/* A failure against account (its key account_key; own_device: from one of
+   its known devices, which is not counted); protects it at the threshold.
+   Returns 0, or -1 when out of memory. */
 int policy_observe_account_failure(struct lockout_policy *policy,
 				   const struct lockout_attempt *attempt,
-				   const char *account, struct emit_ctx *ctx);
+				   const char *account, uint64_t account_key,
+				   bool own_device, struct emit_ctx *ctx);
 
 /* --- lockout-policy-longwin.c ------------------------------------------- */
 
 /* Remember a failure of src in its long memory (unless it is a repeat of a
-   remembered (user, tag) pair, or comes from a known device of account);
-   returns the distinct failures remembered within lockout_ip_long_window
+   remembered (user, tag) pair, or own_device: it comes from a known
+   device of its account); returns the distinct failures remembered within lockout_ip_long_window
    (0 when the rule is off, or while they all fall within
    lockout_ip_window), and their distinct passwords in *passwords_r. */
 unsigned int policy_longwin_note(struct lockout_policy *policy,
 				 struct source *src,
-				 const struct lockout_attempt *a,
-				 const char *account, uint32_t now32,
+				 bool own_device, uint32_t now32,
 				 uint32_t uhash, uint32_t tag,
 				 unsigned int *passwords_r);
 /* Forget src's long memory (after a ban by ip_long). */
@@ -365,13 +367,13 @@ void policy_longwin_reset(struct source *src);
 
 /* --- lockout-policy-spread.c -------------------------------------------- */
 
-/* Remember the username of a failure of src (unless it comes from a known
-   device of account); returns the distinct usernames that failed from src
+/* Remember the username of a failure a of src (unless own_device: it comes
+   from a known device of its account); returns the distinct usernames that failed from src
    within lockout_ip_spread_window (0 when the rule is off). */
 unsigned int policy_spread_note(struct lockout_policy *policy,
 				struct source *src,
 				const struct lockout_attempt *a,
-				const char *account, uint32_t now32);
+				bool own_device, uint32_t now32);
 /* Forget src's usernames (after a ban by ip_spread). */
 void policy_spread_reset(const struct lockout_policy *policy,
 			 struct source *src);
@@ -436,6 +438,10 @@ uint32_t policy_spread_user_hash(const struct lockout_policy *policy,
 
 /* --- lockout-policy-failure.c: what the rules share ----------------------- */
 
+/* Is net banned at now (a ban in the ban set that has not expired)? A rule
+   at its threshold then makes no decision, and formats no reason. */
+bool policy_banned(const struct lockout_policy *policy,
+		   const struct lockout_net *net, int64_t now);
 /* Ban net for the rule (src: its entry for the evidence, NULL for a
    network ban); add it to the ban set and report it. Nothing when net is
    banned already. Returns 0, or -1 when out of memory. */
@@ -485,10 +491,11 @@ int policy_v6agg_after_ban(struct lockout_policy *policy,
 			   struct emit_ctx *ctx,
 			   const struct lockout_net *net, int64_t now);
 /* A failure of a (not repeated, not from an allowed address) counted on
-   the /56 and /48 around its IPv6 source; bans them at their thresholds.
-   Returns 0, or -1 when out of memory. */
+   the /56 and /48 around its IPv6 source (own_device: from a known device
+   of its account); bans them at their thresholds. Returns 0, or -1 when
+   out of memory. */
 int policy_v6agg_failure(struct lockout_policy *policy, struct emit_ctx *ctx,
-			 const struct lockout_attempt *a, const char *account,
+			 const struct lockout_attempt *a, bool own_device,
 			 uint32_t uhash, uint32_t tag);
 
 /* --- lockout-policy-evidence.c -------------------------------------------- */
