@@ -152,7 +152,8 @@ static const char *evidence_end(struct lockout_str *str)
 }
 
 /* What every decision about a source says of it. */
-static void evidence_source(struct lockout_str *str, const struct source *src,
+static void evidence_source(const struct lockout_policy *policy,
+			    struct lockout_str *str, const struct source *src,
 			    const struct policy_count *count)
 {
 	unsigned int i, shown;
@@ -166,8 +167,8 @@ static void evidence_source(struct lockout_str *str, const struct source *src,
 			   count->failures, count->threshold, count->window,
 			   src->failures, src->unknown_user, src->repeats,
 			   count->distinct_passwords,
-			   (long long)src->first_seen,
-			   (long long)src->last_seen);
+			   (long long)policy_time64(policy, src->first_seen),
+			   (long long)policy_time64(policy, src->last_seen));
 	/* only when there were some: the evidence of other sources stays
 	   as it was */
 	if (src->invalid_user > 0) {
@@ -199,7 +200,7 @@ const char *policy_evidence_ban(struct lockout_policy *policy,
 	struct lockout_str *str = evidence_begin(policy, rule);
 
 	if (src != NULL) {
-		evidence_source(str, src, count);
+		evidence_source(policy, str, src, count);
 	} else {
 		lockout_str_printf(str, ",\"failures\":%u,\"threshold\":%u"
 				   ",\"window\":%u", count->failures,
@@ -221,7 +222,7 @@ const char *policy_evidence_notable(struct lockout_policy *policy,
 
 	if (repeats > 0)
 		lockout_str_printf(str, ",\"repeats\":%u", repeats);
-	evidence_source(str, src, count);
+	evidence_source(policy, str, src, count);
 	return evidence_end(str);
 }
 

@@ -179,12 +179,14 @@ static int policy_maybe_ban_net(struct lockout_policy *policy,
 				    now) < 0 ? -1 : 0;
 }
 
-void policy_source_note(struct source *src, const struct lockout_attempt *a,
-			uint32_t uhash)
+void policy_source_note(struct lockout_policy *policy, struct source *src,
+			const struct lockout_attempt *a, uint32_t uhash)
 {
+	uint32_t now32 = policy_time32(policy, a->time);
+
 	if (src->failures == 0)
-		src->first_seen = a->time;
-	src->last_seen = a->time;
+		src->first_seen = now32;
+	src->last_seen = now32;
 	src->failures++;
 	if (a->outcome == LOCKOUT_OUTCOME_UNKNOWN_USER)
 		src->unknown_user++;
@@ -195,8 +197,8 @@ void policy_source_note(struct source *src, const struct lockout_attempt *a,
 	   counted as a username */
 	if (a->outcome == LOCKOUT_OUTCOME_INVALID_USER)
 		return;
-	if (policy_distinct_note(src->user_hashes, &src->distinct_users,
-				 uhash) &&
+	if (policy_distinct_note16(src->user_hashes, &src->distinct_users,
+				   (uint16_t)(uhash ^ (uhash >> 16))) &&
 	    src->distinct_users <= POLICY_USERS) {
 		/* truncated evidence is still evidence */
 		policy_copy_trunc(src->users[src->distinct_users - 1],
@@ -238,7 +240,7 @@ static int report_stale(struct lockout_policy *policy, struct source *src,
 					     src->stale_repeats, &count);
 	if (d.evidence == NULL)
 		return -1;
-	src->last_stale = a->time;
+	src->last_stale = policy_time32(policy, a->time);
 	src->stale_reported = true;
 	src->stale_repeats = 0;
 	policy_emit(policy, ctx, &d);
@@ -388,7 +390,7 @@ int policy_observe_failure(struct lockout_policy *policy,
 	}
 
 	src = policy_source_get(policy, &net);
-	policy_source_note(src, a, uhash);
+	policy_source_note(policy, src, a, uhash);
 
 	if (targeted && a->outcome == LOCKOUT_OUTCOME_UNKNOWN_USER) {
 		if (ban_targeted_unknown(policy, ctx, &net, src, a, tag) < 0)
@@ -415,7 +417,8 @@ int policy_observe_failure(struct lockout_policy *policy,
 		src->stale_repeats++;
 		if (src->stale_repeats >= POLICY_STALE_REPEATS &&
 		    (!src->stale_reported ||
-		     a->time - src->last_stale >= (int64_t)cfg->ip_window))
+		     a->time - policy_time64(policy, src->last_stale) >=
+		     (int64_t)cfg->ip_window))
 			return report_stale(policy, src, a, ctx);
 		return 0;
 	}

@@ -304,7 +304,7 @@ static int wide_failure(struct lockout_policy *policy, struct emit_ctx *ctx,
 	src = policy_source_get(policy, &net);
 	if (src->failures == 0)
 		wide_reset(policy, src);
-	policy_source_note(src, a, uhash);
+	policy_source_note(policy, src, a, uhash);
 
 	failures = wide_short_note(policy, src, now32);
 	/* a failure on an account from one of its known devices is a typo
