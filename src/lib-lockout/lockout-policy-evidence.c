@@ -18,7 +18,8 @@ static const char *const known_mechanisms[] = {
 	"PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5", "SCRAM-SHA-1",
 	"SCRAM-SHA-256", "OAUTHBEARER", "XOAUTH2", "EXTERNAL", NULL
 };
-#define NAME_BIT_OTHER 31
+/* 16 bits per set (struct source, struct account): 15 names at most */
+#define NAME_BIT_OTHER 15
 
 static uint32_t name_bit(const char *const *names, const char *name)
 {
@@ -37,10 +38,11 @@ static uint32_t name_bit(const char *const *names, const char *name)
 }
 
 void policy_names_note(const struct lockout_attempt *attempt,
-		       uint32_t *services, uint32_t *mechanisms)
+		       uint16_t *services, uint16_t *mechanisms)
 {
-	*services |= name_bit(known_services, attempt->service);
-	*mechanisms |= name_bit(known_mechanisms, attempt->mechanism);
+	*services |= (uint16_t)name_bit(known_services, attempt->service);
+	*mechanisms |= (uint16_t)name_bit(known_mechanisms,
+					  attempt->mechanism);
 }
 
 static void append_names(struct lockout_str *str, const char *key,

@@ -88,13 +88,15 @@ struct source {
 	bool stale_reported;
 	/* lockout-policy-longwin.c: the long memory (policy->long_size) */
 	uint8_t long_head, long_len;
+	/* usernames counted (at most POLICY_DISTINCT) */
+	uint8_t distinct_users;
 	/* engine times (policy_time32()) */
 	uint32_t first_seen, last_seen, last_stale;
 	unsigned int failures, unknown_user, repeats, stale_repeats;
 	/* failures whose username Dovecot refused (never kept) */
 	unsigned int invalid_user;
-	uint32_t services, mechanisms;
-	unsigned int distinct_users;
+	/* policy_names_note() */
+	uint16_t services, mechanisms;
 	/* from here on (and the ring and long memory after the struct):
 	   meaningful only up to their counts, not zeroed for a new source
 	   (policy_source_get()) */
@@ -149,7 +151,7 @@ struct account {
 	unsigned int distinct_sources, sample_count;
 	uint32_t source_hashes[POLICY_DISTINCT];
 	struct lockout_addr sample[POLICY_SOURCES];
-	uint32_t services, mechanisms;
+	uint16_t services, mechanisms;
 	/* user_networks: the last networks that failed */
 	struct account_network networks[POLICY_NETWORKS_MAX];
 };
@@ -306,8 +308,7 @@ unsigned int policy_ring_failures(const struct lockout_policy *policy,
    returns true when it was new and was added. */
 bool policy_distinct_note(uint32_t *hashes, unsigned int *count, uint32_t h);
 /* The same with 16-bit hashes (a source's usernames). */
-bool policy_distinct_note16(uint16_t *hashes, unsigned int *count,
-			    uint16_t h);
+bool policy_distinct_note16(uint16_t *hashes, uint8_t *count, uint16_t h);
 /* Does net overlap an allowed network (settings or table)? */
 bool policy_net_overlaps_allowed(const struct lockout_policy *policy,
 				 const struct lockout_net *net);
@@ -514,7 +515,7 @@ int policy_v6agg_failure(struct lockout_policy *policy, struct emit_ctx *ctx,
 /* Add the service and mechanism of attempt to the sets of names the
    evidence lists (names it does not know share one "other" bit). */
 void policy_names_note(const struct lockout_attempt *attempt,
-		       uint32_t *services, uint32_t *mechanisms);
+		       uint16_t *services, uint16_t *mechanisms);
 /* Copy src (NULL is "") into dest, cut to size - 1 bytes. */
 void policy_copy_trunc(char *dest, size_t size, const char *src);
 /* Copy attacker-chosen src into a one-line human text, escaped by

@@ -222,8 +222,7 @@ bool policy_distinct_note(uint32_t *hashes, unsigned int *count, uint32_t h)
 	return true;
 }
 
-bool policy_distinct_note16(uint16_t *hashes, unsigned int *count,
-			    uint16_t h)
+bool policy_distinct_note16(uint16_t *hashes, uint8_t *count, uint16_t h)
 {
 	unsigned int i;
 
