@@ -155,17 +155,17 @@ static unsigned int account_count(const struct lockout_config *cfg,
 
 int policy_observe_account_failure(struct lockout_policy *policy,
 				   const struct lockout_attempt *a,
-				   const char *account, struct emit_ctx *ctx)
+				   const char *account, uint64_t akey,
+				   bool own_device, struct emit_ctx *ctx)
 {
 	const struct lockout_config *cfg = policy->cfg;
-	uint64_t akey = policy_account_key(policy, account);
 	struct lockout_decision d;
 	struct account *acc;
 	bool created;
 	char window[32];
 	unsigned int total;
 
-	if (policy_device_known(policy, akey, &a->ip, a->time))
+	if (own_device)
 		return 0;
 	acc = lockout_satable_get(policy->accounts, akey, &created, NULL);
 	total = account_count(cfg, acc, created, a->time);

@@ -18,7 +18,8 @@ static const char *const known_mechanisms[] = {
 	"PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5", "SCRAM-SHA-1",
 	"SCRAM-SHA-256", "OAUTHBEARER", "XOAUTH2", "EXTERNAL", NULL
 };
-#define NAME_BIT_OTHER 31
+/* 16 bits per set (struct source, struct account): 15 names at most */
+#define NAME_BIT_OTHER 15
 
 static uint32_t name_bit(const char *const *names, const char *name)
 {
@@ -26,18 +27,22 @@ static uint32_t name_bit(const char *const *names, const char *name)
 
 	if (name == NULL || name[0] == '\0')
 		return 0;
+	/* every failure asks (two to four times): the first letter rules
+	   out most names without a call */
 	for (i = 0; names[i] != NULL; i++) {
-		if (strcasecmp(names[i], name) == 0)
+		if ((names[i][0] | 0x20) == (name[0] | 0x20) &&
+		    strcasecmp(names[i], name) == 0)
 			return 1U << i;
 	}
 	return 1U << NAME_BIT_OTHER;
 }
 
 void policy_names_note(const struct lockout_attempt *attempt,
-		       uint32_t *services, uint32_t *mechanisms)
+		       uint16_t *services, uint16_t *mechanisms)
 {
-	*services |= name_bit(known_services, attempt->service);
-	*mechanisms |= name_bit(known_mechanisms, attempt->mechanism);
+	*services |= (uint16_t)name_bit(known_services, attempt->service);
+	*mechanisms |= (uint16_t)name_bit(known_mechanisms,
+					  attempt->mechanism);
 }
 
 static void append_names(struct lockout_str *str, const char *key,
@@ -71,7 +76,16 @@ static void append_service_names(struct lockout_str *str, uint32_t services,
 
 void policy_copy_trunc(char *dest, size_t size, const char *src)
 {
-	snprintf(dest, size, "%s", src == NULL ? "" : src);
+	size_t len;
+
+	/* what snprintf("%s") does, without its cost on every failure */
+	if (size == 0)
+		return;
+	if (src == NULL)
+		src = "";
+	len = strnlen(src, size - 1);
+	memcpy(dest, src, len);
+	dest[len] = '\0';
 }
 
 void policy_copy_printable(char *dest, size_t size, const char *src)
@@ -140,7 +154,8 @@ static const char *evidence_end(struct lockout_str *str)
 }
 
 /* What every decision about a source says of it. */
-static void evidence_source(struct lockout_str *str, const struct source *src,
+static void evidence_source(const struct lockout_policy *policy,
+			    struct lockout_str *str, const struct source *src,
 			    const struct policy_count *count)
 {
 	unsigned int i, shown;
@@ -154,8 +169,8 @@ static void evidence_source(struct lockout_str *str, const struct source *src,
 			   count->failures, count->threshold, count->window,
 			   src->failures, src->unknown_user, src->repeats,
 			   count->distinct_passwords,
-			   (long long)src->first_seen,
-			   (long long)src->last_seen);
+			   (long long)policy_time64(policy, src->first_seen),
+			   (long long)policy_time64(policy, src->last_seen));
 	/* only when there were some: the evidence of other sources stays
 	   as it was */
 	if (src->invalid_user > 0) {
@@ -187,7 +202,7 @@ const char *policy_evidence_ban(struct lockout_policy *policy,
 	struct lockout_str *str = evidence_begin(policy, rule);
 
 	if (src != NULL) {
-		evidence_source(str, src, count);
+		evidence_source(policy, str, src, count);
 	} else {
 		lockout_str_printf(str, ",\"failures\":%u,\"threshold\":%u"
 				   ",\"window\":%u", count->failures,
@@ -209,7 +224,7 @@ const char *policy_evidence_notable(struct lockout_policy *policy,
 
 	if (repeats > 0)
 		lockout_str_printf(str, ",\"repeats\":%u", repeats);
-	evidence_source(str, src, count);
+	evidence_source(policy, str, src, count);
 	return evidence_end(str);
 }
 

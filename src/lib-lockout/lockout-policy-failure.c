@@ -49,12 +49,21 @@ static unsigned int history_prior_bans(const struct lockout_policy *policy,
 	return hist->bans;
 }
 
+bool policy_banned(const struct lockout_policy *policy,
+		   const struct lockout_net *net, int64_t now)
+{
+	const struct lockout_banset_entry *existing;
+
+	existing = lockout_banset_find(policy->bans, net);
+	return existing != NULL &&
+		(existing->expires == 0 || existing->expires > now);
+}
+
 int policy_ban(struct lockout_policy *policy, struct emit_ctx *ctx,
 	       const struct lockout_net *net, const struct source *src,
 	       const char *rule, uint32_t base, int64_t now,
 	       const struct policy_count *count, const char *why)
 {
-	const struct lockout_banset_entry *existing;
 	struct lockout_decision d;
 	struct history *hist;
 	unsigned int prior;
@@ -64,9 +73,7 @@ int policy_ban(struct lockout_policy *policy, struct emit_ctx *ctx,
 	/* failures that were in flight when net got banned (an asynchronous
 	   passdb answers them later) are of the same burst: one burst is one
 	   ban, not a repeat offence */
-	existing = lockout_banset_find(policy->bans, net);
-	if (existing != NULL &&
-	    (existing->expires == 0 || existing->expires > now))
+	if (policy_banned(policy, net, now))
 		return 0;
 	hist = policy_history_get(policy, net);
 	prior = history_prior_bans(policy, hist, now);
@@ -126,15 +133,11 @@ int policy_ban_hosts_net(struct lockout_policy *policy, struct emit_ctx *ctx,
 			 unsigned int threshold, int64_t now)
 {
 	const struct lockout_config *cfg = policy->cfg;
-	const struct lockout_banset_entry *existing;
 	struct policy_count count;
 	char why[160], netstr[LOCKOUT_NET_STRLEN];
 
-	if (recent < threshold || !policy_net_guard_ok(policy, net, now))
-		return 0;
-	existing = lockout_banset_find(policy->bans, net);
-	if (existing != NULL &&
-	    (existing->expires == 0 || existing->expires > now))
+	if (recent < threshold || !policy_net_guard_ok(policy, net, now) ||
+	    policy_banned(policy, net, now))
 		return 0;
 	lockout_net_to_str(net, netstr);
 	snprintf(why, sizeof(why), "%u %s of %s banned within %u secs",
@@ -176,12 +179,14 @@ static int policy_maybe_ban_net(struct lockout_policy *policy,
 				    now) < 0 ? -1 : 0;
 }
 
-void policy_source_note(struct source *src, const struct lockout_attempt *a,
-			uint32_t uhash)
+void policy_source_note(struct lockout_policy *policy, struct source *src,
+			const struct lockout_attempt *a, uint32_t uhash)
 {
+	uint32_t now32 = policy_time32(policy, a->time);
+
 	if (src->failures == 0)
-		src->first_seen = a->time;
-	src->last_seen = a->time;
+		src->first_seen = now32;
+	src->last_seen = now32;
 	src->failures++;
 	if (a->outcome == LOCKOUT_OUTCOME_UNKNOWN_USER)
 		src->unknown_user++;
@@ -192,8 +197,8 @@ void policy_source_note(struct source *src, const struct lockout_attempt *a,
 	   counted as a username */
 	if (a->outcome == LOCKOUT_OUTCOME_INVALID_USER)
 		return;
-	if (policy_distinct_note(src->user_hashes, &src->distinct_users,
-				 uhash) &&
+	if (policy_distinct_note16(src->user_hashes, &src->distinct_users,
+				   (uint16_t)(uhash ^ (uhash >> 16))) &&
 	    src->distinct_users <= POLICY_USERS) {
 		/* truncated evidence is still evidence */
 		policy_copy_trunc(src->users[src->distinct_users - 1],
@@ -235,7 +240,7 @@ static int report_stale(struct lockout_policy *policy, struct source *src,
 					     src->stale_repeats, &count);
 	if (d.evidence == NULL)
 		return -1;
-	src->last_stale = a->time;
+	src->last_stale = policy_time32(policy, a->time);
 	src->stale_reported = true;
 	src->stale_repeats = 0;
 	policy_emit(policy, ctx, &d);
@@ -289,11 +294,67 @@ static int ban_targeted_unknown(struct lockout_policy *policy,
 	struct policy_count count = { 1, 1, cfg->ip_window, tag != 0 ? 1 : 0 };
 	char name[65], why[200];
 
+	if (policy_banned(policy, net, a->time))
+		return 0;
 	policy_copy_printable(name, sizeof(name), a->user);
 	snprintf(why, sizeof(why), "login to the targeted name '%s' "
 		 "that is not an account", name);
 	return policy_ban(policy, ctx, net, src, "targeted_unknown",
 			  cfg->targeted_ban_time, a->time, &count, why);
+}
+
+/* The rules of a failure that ban its source, in the order they are
+   tried. */
+enum failure_rule {
+	FAILURE_TARGETED,
+	FAILURE_IP,
+	FAILURE_ALERT,
+	FAILURE_SPREAD,
+	FAILURE_LONG,
+};
+static const char *const failure_rule_names[] = {
+	"targeted_failures", "ip_failures", "unknown_alert", "ip_spread",
+	"ip_long",
+};
+
+/* The reason of a ban of src by rule, as counted in ban: formatted only
+   when the ban is made, never for every failure. */
+static void failure_why(char *why, size_t size, enum failure_rule rule,
+			const struct source *src,
+			const struct policy_count *ban)
+{
+	char window[32];
+
+	lockout_interval_to_str(ban->window, window, sizeof(window));
+	switch (rule) {
+	case FAILURE_TARGETED:
+	case FAILURE_SPREAD:
+		snprintf(why, size, "%u %s within %s", ban->failures,
+			 rule == FAILURE_SPREAD ? "distinct usernames failed" :
+			 "failed logins to targeted names", window);
+		break;
+	case FAILURE_IP:
+		snprintf(why, size, "%u failed logins within %s "
+			 "(%u username%s, %u distinct password%s tried%s)",
+			 ban->failures, window, src->distinct_users,
+			 src->distinct_users == 1 ? "" : "s",
+			 ban->distinct_passwords,
+			 ban->distinct_passwords == 1 ? "" : "s",
+			 invalid_note(src));
+		break;
+	case FAILURE_ALERT:
+		snprintf(why, size, "failed logins to an unknown user "
+			 "and another person within %s during an unknown-user "
+			 "alert%s", window, invalid_note(src));
+		break;
+	case FAILURE_LONG:
+		snprintf(why, size, "%u distinct failed logins within "
+			 "%s (%u username%s%s)", ban->failures, window,
+			 src->distinct_users,
+			 src->distinct_users == 1 ? "" : "s",
+			 invalid_note(src));
+		break;
+	}
 }
 
 int policy_observe_failure(struct lockout_policy *policy,
@@ -310,22 +371,27 @@ int policy_observe_failure(struct lockout_policy *policy,
 		lockout_config_is_targeted(cfg, a->user);
 	unsigned int count, targeted_count, passwords, long_count;
 	unsigned int long_passwords = 0, spread, people;
+	uint64_t akey = 0;
 	struct policy_count ban;
 	struct lockout_net net;
 	struct source *src;
-	char why[200], window[32];
+	enum failure_rule rule;
+	uint32_t base;
+	bool own_device;
+	char why[200];
 
 	lockout_policy_source_net(policy, &a->ip, &net);
 	if (lockout_policy_is_allowed(policy, &a->ip)) {
 		/* never banned by address; the account is still protected */
-		if (a->outcome == LOCKOUT_OUTCOME_MISMATCH && account != NULL)
-			return policy_observe_account_failure(policy, a,
-							      account, ctx);
-		return 0;
+		if (a->outcome != LOCKOUT_OUTCOME_MISMATCH || account == NULL)
+			return 0;
+		akey = policy_account_key(policy, account);
+		return policy_observe_account_failure(policy, a, account, akey,
+			policy_from_own_device(policy, a, account, akey), ctx);
 	}
 
 	src = policy_source_get(policy, &net);
-	policy_source_note(src, a, uhash);
+	policy_source_note(policy, src, a, uhash);
 	policy_retry_note(policy, src, a, account);
 
 	if (targeted && a->outcome == LOCKOUT_OUTCOME_UNKNOWN_USER) {
@@ -335,13 +401,18 @@ int policy_observe_failure(struct lockout_policy *policy,
 		return policy_maybe_ban_net(policy, ctx, &net, a->time);
 	}
 
+	/* the rules that spare an account's known devices (ip_long,
+	   ip_spread, user_failures, the IPv6 aggregation) ask once */
+	if (account != NULL)
+		akey = policy_account_key(policy, account);
+	own_device = policy_from_own_device(policy, a, account, akey);
 	if (policy_alert_note(policy, src, a, now32, ctx, &people) < 0)
 		return -1;
-	long_count = policy_longwin_note(policy, src, a, account, now32,
+	long_count = policy_longwin_note(policy, src, own_device, now32,
 					 uhash, tag, &long_passwords);
 	/* a name Dovecot refused is no username: no spread of usernames */
 	spread = a->outcome == LOCKOUT_OUTCOME_INVALID_USER ? 0 :
-		policy_spread_note(policy, src, a, account, now32);
+		policy_spread_note(policy, src, a, own_device, now32);
 	/* a client repeating one wrong password counts once: within the
 	   ring's window, or polling with it over hours (the table of failed
 	   pairs, lockout-policy-repeat.c: only of pairs that reached the
@@ -357,7 +428,8 @@ int policy_observe_failure(struct lockout_policy *policy,
 		src->stale_repeats++;
 		if (src->stale_repeats >= POLICY_STALE_REPEATS &&
 		    (!src->stale_reported ||
-		     a->time - src->last_stale >= (int64_t)cfg->ip_window))
+		     a->time - policy_time64(policy, src->last_stale) >=
+		     (int64_t)cfg->ip_window))
 			return report_stale(policy, src, a, ctx);
 		return 0;
 	}
@@ -378,78 +450,60 @@ int policy_observe_failure(struct lockout_policy *policy,
 	ring_count(policy, src, now32, &count, &targeted_count, &passwords);
 
 	if (a->outcome == LOCKOUT_OUTCOME_MISMATCH && account != NULL &&
-	    policy_observe_account_failure(policy, a, account, ctx) < 0)
+	    policy_observe_account_failure(policy, a, account, akey,
+					   own_device, ctx) < 0)
 		return -1;
 
-	lockout_interval_to_str(cfg->ip_window, window, sizeof(window));
 	ban.window = cfg->ip_window;
 	ban.distinct_passwords = passwords;
+	base = cfg->ban_time;
 	if (targeted && targeted_count >= cfg->targeted_failures) {
-		snprintf(why, sizeof(why), "%u failed logins to targeted "
-			 "names within %s", targeted_count, window);
+		rule = FAILURE_TARGETED;
 		ban.failures = targeted_count;
 		ban.threshold = cfg->targeted_failures;
-		if (policy_ban(policy, ctx, &net, src, "targeted_failures",
-			       cfg->ban_time, a->time, &ban, why) < 0)
-			return -1;
 	} else if (count >= cfg->ip_failures) {
-		snprintf(why, sizeof(why), "%u failed logins within %s "
-			 "(%u username%s, %u distinct password%s tried%s)",
-			 count, window, src->distinct_users,
-			 src->distinct_users == 1 ? "" : "s", passwords,
-			 passwords == 1 ? "" : "s", invalid_note(src));
+		rule = FAILURE_IP;
 		ban.failures = count;
 		ban.threshold = cfg->ip_failures;
-		if (policy_ban(policy, ctx, &net, src, "ip_failures",
-			       cfg->ban_time, a->time, &ban, why) < 0)
-			return -1;
 	} else if (people >= 2) {
-		snprintf(why, sizeof(why), "failed logins to an unknown user "
-			 "and another person within %s during an unknown-user "
-			 "alert%s", window, invalid_note(src));
+		rule = FAILURE_ALERT;
 		ban.failures = people;
 		ban.threshold = 2;
-		if (policy_ban(policy, ctx, &net, src, "unknown_alert",
-			       cfg->ban_time, a->time, &ban, why) < 0)
-			return -1;
 	} else if (cfg->ip_spread_usernames > 0 &&
 		   spread >= cfg->ip_spread_usernames) {
-		lockout_interval_to_str(cfg->ip_spread_window, window,
-					sizeof(window));
-		snprintf(why, sizeof(why), "%u distinct usernames failed "
-			 "within %s", spread, window);
+		rule = FAILURE_SPREAD;
 		ban.failures = spread;
 		ban.threshold = cfg->ip_spread_usernames;
 		ban.window = cfg->ip_spread_window;
-		if (policy_ban(policy, ctx, &net, src, "ip_spread",
-			       cfg->ip_spread_ban_time, a->time, &ban,
-			       why) < 0)
-			return -1;
-		policy_spread_reset(policy, src);
+		base = cfg->ip_spread_ban_time;
 	} else if (cfg->ip_long_failures > 0 &&
 		   long_count >= cfg->ip_long_failures) {
-		lockout_interval_to_str(cfg->ip_long_window, window,
-					sizeof(window));
-		snprintf(why, sizeof(why), "%u distinct failed logins within "
-			 "%s (%u username%s%s)", long_count, window,
-			 src->distinct_users,
-			 src->distinct_users == 1 ? "" : "s",
-			 invalid_note(src));
+		rule = FAILURE_LONG;
 		ban.failures = long_count;
 		ban.threshold = cfg->ip_long_failures;
 		ban.window = cfg->ip_long_window;
 		ban.distinct_passwords = long_passwords;
-		if (policy_ban(policy, ctx, &net, src, "ip_long",
-			       cfg->ip_long_ban_time, a->time, &ban, why) < 0)
-			return -1;
-		policy_longwin_reset(src);
+		base = cfg->ip_long_ban_time;
 	} else {
-		return policy_v6agg_failure(policy, ctx, a, account, uhash,
+		return policy_v6agg_failure(policy, ctx, a, own_device, uhash,
 					    tag);
 	}
+	/* a source already banned (failures still in flight) makes no
+	   decision: no reason to format */
+	if (!policy_banned(policy, &net, a->time)) {
+		failure_why(why, sizeof(why), rule, src, &ban);
+		if (policy_ban(policy, ctx, &net, src,
+			       failure_rule_names[rule], base, a->time, &ban,
+			       why) < 0)
+			return -1;
+	}
+	if (rule == FAILURE_SPREAD)
+		policy_spread_reset(policy, src);
+	else if (rule == FAILURE_LONG)
+		policy_longwin_reset(src);
 	/* counting starts afresh once the ban ends */
 	source_reset_counts(src);
 	if (policy_maybe_ban_net(policy, ctx, &net, a->time) < 0)
 		return -1;
-	return policy_v6agg_failure(policy, ctx, a, account, uhash, tag);
+	return policy_v6agg_failure(policy, ctx, a, own_device, uhash, tag);
 }

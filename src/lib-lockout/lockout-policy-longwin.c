@@ -30,8 +30,7 @@ void policy_longwin_reset(struct source *src)
 
 unsigned int policy_longwin_note(struct lockout_policy *policy,
 				 struct source *src,
-				 const struct lockout_attempt *a,
-				 const char *account, uint32_t now32,
+				 bool own_device, uint32_t now32,
 				 uint32_t uhash, uint32_t tag,
 				 unsigned int *passwords_r)
 {
@@ -42,9 +41,7 @@ unsigned int policy_longwin_note(struct lockout_policy *policy,
 	uint32_t oldest = now32;
 	bool seen = false;
 
-	if (cfg->ip_long_failures == 0)
-		return 0;
-	if (policy_from_own_device(policy, a, account))
+	if (cfg->ip_long_failures == 0 || own_device)
 		return 0;
 	for (i = 0; i < src->long_len; i++) {
 		idx = (src->long_head + n - 1 - i) % n;

@@ -78,7 +78,9 @@ struct ring_entry {
 /* A source (an IPv4 address, an IPv6 network). Its entry in the sources
    table ends with arrays sized by the settings (policy_ring(),
    policy_long(), policy_spread_users()/_times()): a table of 100,000
-   sources costs what the settings need, not what their maximums would. */
+   sources costs what the settings need, not what their maximums would.
+   A flood fills every entry: each byte here is 100 KB of the auth
+   process at the defaults (engine times, 16-bit hashes). */
 struct source {
 	struct lockout_net net;
 	/* the ring of the last failures (policy->ring_size entries) */
@@ -86,22 +88,29 @@ struct source {
 	bool stale_reported;
 	/* lockout-policy-longwin.c: the long memory (policy->long_size) */
 	uint8_t long_head, long_len;
+	/* usernames counted (at most POLICY_DISTINCT) */
+	uint8_t distinct_users;
 	/* lockout-policy-retry.c: a retry of this source got through a
 	   protection and failed */
 	bool retry_spent;
-	int64_t first_seen, last_seen, last_stale;
+	/* engine times (policy_time32()) */
+	uint32_t first_seen, last_seen, last_stale;
 	unsigned int failures, unknown_user, repeats, stale_repeats;
 	/* failures whose username Dovecot refused (never kept) */
 	unsigned int invalid_user;
 	/* lockout-policy-retry.c: the last refusal by a protection (a hash
 	   of the account and password tag, 0 = none) and when (engine time) */
 	uint32_t retry_print, retry_time;
-	uint32_t services, mechanisms;
-	unsigned int distinct_users;
+	/* policy_names_note() */
+	uint16_t services, mechanisms;
 	/* from here on (and the ring and long memory after the struct):
 	   meaningful only up to their counts, not zeroed for a new source
 	   (policy_source_get()) */
-	uint32_t user_hashes[POLICY_DISTINCT];
+	/* the usernames counted, by 16 bits of their hash
+	   (policy_user_hash16()): two of 16 names count as one once in
+	   about 550 sources that tried 16 (evidence only, no rule counts
+	   them) */
+	uint16_t user_hashes[POLICY_DISTINCT];
 	char users[POLICY_USERS][POLICY_USER_LEN];
 };
 
@@ -148,7 +157,7 @@ struct account {
 	unsigned int distinct_sources, sample_count;
 	uint32_t source_hashes[POLICY_DISTINCT];
 	struct lockout_addr sample[POLICY_SOURCES];
-	uint32_t services, mechanisms;
+	uint16_t services, mechanisms;
 	/* user_networks: the last networks that failed */
 	struct account_network networks[POLICY_NETWORKS_MAX];
 	/* lockout-policy-retry.c: retries through its protection that
@@ -312,6 +321,8 @@ unsigned int policy_ring_failures(const struct lockout_policy *policy,
 /* Count h among the *count hashes (at most POLICY_DISTINCT) remembered;
    returns true when it was new and was added. */
 bool policy_distinct_note(uint32_t *hashes, unsigned int *count, uint32_t h);
+/* The same with 16-bit hashes (a source's usernames). */
+bool policy_distinct_note16(uint16_t *hashes, uint8_t *count, uint16_t h);
 /* Does net overlap an allowed network (settings or table)? */
 bool policy_net_overlaps_allowed(const struct lockout_policy *policy,
 				 const struct lockout_net *net);
@@ -331,15 +342,16 @@ bool policy_device_net_known(const struct lockout_policy *policy,
 bool policy_device_known(const struct lockout_policy *policy,
 			 uint64_t account_key, const struct lockout_addr *ip,
 			 int64_t now);
-/* Is attempt on account (NULL: none) from one of its known devices? */
+/* Is attempt on account (NULL: none, its key account_key) from one of its
+   known devices? Asked once per failure (a keyed hash and a lookup) and
+   handed to every rule that spares a known device. */
 static inline bool
 policy_from_own_device(const struct lockout_policy *policy,
-		       const struct lockout_attempt *a, const char *account)
+		       const struct lockout_attempt *a, const char *account,
+		       uint64_t account_key)
 {
 	return account != NULL &&
-		policy_device_known(policy,
-				    policy_account_key(policy, account),
-				    &a->ip, a->time);
+		policy_device_known(policy, account_key, &a->ip, a->time);
 }
 /* Free the protections. */
 void policy_protections_free(struct protections *protections);
@@ -355,23 +367,24 @@ int policy_observe_failure(struct lockout_policy *policy,
 int policy_observe_success(struct lockout_policy *policy,
 			   const struct lockout_attempt *attempt,
 			   const char *account, struct emit_ctx *ctx);
-/* A failure against account (not from one of its known devices); protects
-   it at the threshold. Returns 0, or -1 when out of memory. */
+/* A failure against account (its key account_key; own_device: from one of
+   its known devices, which is not counted); protects it at the threshold.
+   Returns 0, or -1 when out of memory. */
 int policy_observe_account_failure(struct lockout_policy *policy,
 				   const struct lockout_attempt *attempt,
-				   const char *account, struct emit_ctx *ctx);
+				   const char *account, uint64_t account_key,
+				   bool own_device, struct emit_ctx *ctx);
 
 /* --- lockout-policy-longwin.c ------------------------------------------- */
 
 /* Remember a failure of src in its long memory (unless it is a repeat of a
-   remembered (user, tag) pair, or comes from a known device of account);
-   returns the distinct failures remembered within lockout_ip_long_window
+   remembered (user, tag) pair, or own_device: it comes from a known
+   device of its account); returns the distinct failures remembered within lockout_ip_long_window
    (0 when the rule is off, or while they all fall within
    lockout_ip_window), and their distinct passwords in *passwords_r. */
 unsigned int policy_longwin_note(struct lockout_policy *policy,
 				 struct source *src,
-				 const struct lockout_attempt *a,
-				 const char *account, uint32_t now32,
+				 bool own_device, uint32_t now32,
 				 uint32_t uhash, uint32_t tag,
 				 unsigned int *passwords_r);
 /* Forget src's long memory (after a ban by ip_long). */
@@ -379,13 +392,13 @@ void policy_longwin_reset(struct source *src);
 
 /* --- lockout-policy-spread.c -------------------------------------------- */
 
-/* Remember the username of a failure of src (unless it comes from a known
-   device of account); returns the distinct usernames that failed from src
+/* Remember the username of a failure a of src (unless own_device: it comes
+   from a known device of its account); returns the distinct usernames that failed from src
    within lockout_ip_spread_window (0 when the rule is off). */
 unsigned int policy_spread_note(struct lockout_policy *policy,
 				struct source *src,
 				const struct lockout_attempt *a,
-				const char *account, uint32_t now32);
+				bool own_device, uint32_t now32);
 /* Forget src's usernames (after a ban by ip_spread). */
 void policy_spread_reset(const struct lockout_policy *policy,
 			 struct source *src);
@@ -489,6 +502,10 @@ uint32_t policy_spread_user_hash(const struct lockout_policy *policy,
 
 /* --- lockout-policy-failure.c: what the rules share ----------------------- */
 
+/* Is net banned at now (a ban in the ban set that has not expired)? A rule
+   at its threshold then makes no decision, and formats no reason. */
+bool policy_banned(const struct lockout_policy *policy,
+		   const struct lockout_net *net, int64_t now);
 /* Ban net for the rule (src: its entry for the evidence, NULL for a
    network ban); add it to the ban set and report it. Nothing when net is
    banned already. Returns 0, or -1 when out of memory. */
@@ -513,7 +530,8 @@ int policy_ban_hosts_net(struct lockout_policy *policy, struct emit_ctx *ctx,
 			 unsigned int threshold, int64_t now);
 /* Count the failure a in src's header (totals, times, names,
    usernames). */
-void policy_source_note(struct source *src, const struct lockout_attempt *a,
+void policy_source_note(struct lockout_policy *policy, struct source *src,
+			const struct lockout_attempt *a,
 			uint32_t uhash);
 
 /* --- lockout-policy-v6agg.c --------------------------------------------- */
@@ -538,10 +556,11 @@ int policy_v6agg_after_ban(struct lockout_policy *policy,
 			   struct emit_ctx *ctx,
 			   const struct lockout_net *net, int64_t now);
 /* A failure of a (not repeated, not from an allowed address) counted on
-   the /56 and /48 around its IPv6 source; bans them at their thresholds.
-   Returns 0, or -1 when out of memory. */
+   the /56 and /48 around its IPv6 source (own_device: from a known device
+   of its account); bans them at their thresholds. Returns 0, or -1 when
+   out of memory. */
 int policy_v6agg_failure(struct lockout_policy *policy, struct emit_ctx *ctx,
-			 const struct lockout_attempt *a, const char *account,
+			 const struct lockout_attempt *a, bool own_device,
 			 uint32_t uhash, uint32_t tag);
 
 /* Did an account log in from ip's network (IPv4 /24, IPv6 source network)
@@ -579,7 +598,7 @@ bool policy_names_observe(struct lockout_policy *policy,
 /* Add the service and mechanism of attempt to the sets of names the
    evidence lists (names it does not know share one "other" bit). */
 void policy_names_note(const struct lockout_attempt *attempt,
-		       uint32_t *services, uint32_t *mechanisms);
+		       uint16_t *services, uint16_t *mechanisms);
 /* Copy src (NULL is "") into dest, cut to size - 1 bytes. */
 void policy_copy_trunc(char *dest, size_t size, const char *src);
 /* Copy attacker-chosen src into a one-line human text, escaped by

@@ -111,7 +111,7 @@ void policy_spread_reset(const struct lockout_policy *policy,
 unsigned int policy_spread_note(struct lockout_policy *policy,
 				struct source *src,
 				const struct lockout_attempt *a,
-				const char *account, uint32_t now32)
+				bool own_device, uint32_t now32)
 {
 	const struct lockout_config *cfg = policy->cfg;
 	uint32_t *users = policy_spread_users(policy, src);
@@ -119,9 +119,7 @@ unsigned int policy_spread_note(struct lockout_policy *policy,
 	unsigned int i, n = policy->spread_size, count = 0, slot = n, oldest = 0;
 	uint32_t h;
 
-	if (cfg->ip_spread_usernames == 0)
-		return 0;
-	if (policy_from_own_device(policy, a, account))
+	if (cfg->ip_spread_usernames == 0 || own_device)
 		return 0;
 	h = spread_hash(policy, a->user);
 	if (net_busy(policy, &a->ip, a->time, h))

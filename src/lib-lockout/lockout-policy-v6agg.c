@@ -304,7 +304,7 @@ static int wide_failure(struct lockout_policy *policy, struct emit_ctx *ctx,
 	src = policy_source_get(policy, &net);
 	if (src->failures == 0)
 		wide_reset(policy, src);
-	policy_source_note(src, a, uhash);
+	policy_source_note(policy, src, a, uhash);
 
 	failures = wide_short_note(policy, src, now32);
 	/* a failure on an account from one of its known devices is a typo
@@ -358,11 +358,10 @@ static int wide_failure(struct lockout_policy *policy, struct emit_ctx *ctx,
 }
 
 int policy_v6agg_failure(struct lockout_policy *policy, struct emit_ctx *ctx,
-			 const struct lockout_attempt *a, const char *account,
+			 const struct lockout_attempt *a, bool own_device,
 			 uint32_t uhash, uint32_t tag)
 {
 	const struct lockout_config *cfg = policy->cfg;
-	bool own_device = false, own_known = false;
 	uint32_t user16 = 0;
 	unsigned int i;
 
@@ -378,11 +377,6 @@ int policy_v6agg_failure(struct lockout_policy *policy, struct emit_ctx *ctx,
 		if (wide_failures(cfg, i) == 0 ||
 		    wide_prefixes[i].prefix >= cfg->ipv6_prefix)
 			continue;
-		if (!own_known) {
-			own_device = policy_from_own_device(policy, a,
-							    account);
-			own_known = true;
-		}
 		if (wide_failure(policy, ctx, a, i, own_device, uhash,
 				 (user16 << 16) | (tag & 0xffff)) < 0)
 			return -1;

@@ -228,6 +228,20 @@ bool policy_distinct_note(uint32_t *hashes, unsigned int *count, uint32_t h)
 	return true;
 }
 
+bool policy_distinct_note16(uint16_t *hashes, uint8_t *count, uint16_t h)
+{
+	unsigned int i;
+
+	for (i = 0; i < *count; i++) {
+		if (hashes[i] == h)
+			return false;
+	}
+	if (*count == POLICY_DISTINCT)
+		return false;
+	hashes[(*count)++] = h;
+	return true;
+}
+
 int64_t policy_time64(const struct lockout_policy *policy, uint32_t t32)
 {
 	return t32 == 0 ? 0 : policy->epoch + (int64_t)t32;
