@@ -456,6 +456,12 @@ int policy_networks_note(struct lockout_policy *policy,
    from ip: its near network (lockout_near_prefix, _prefix6) is known. */
 void policy_near_note(struct lockout_policy *policy, uint64_t account_key,
 		      const struct lockout_addr *ip, uint32_t seen32);
+/* Is the account (account_key of account) protected at now, and ip none
+   of the networks its protection lets through (known devices, a busy
+   network, near networks)? (Not the retries: lockout-policy-retry.c.) */
+bool policy_protection_refuses(const struct lockout_policy *policy,
+			       uint64_t account_key, const char *account,
+			       const struct lockout_addr *ip, int64_t now);
 /* Did the account (by key) log in from ip's near network within
    lockout_known_device_time? false when the exemption is off. */
 bool policy_near_known(const struct lockout_policy *policy,

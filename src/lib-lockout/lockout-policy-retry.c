@@ -99,10 +99,8 @@ void policy_retry_note(struct lockout_policy *policy, struct source *src,
 	/* a wrong password: did it get through the protection as a retry
 	   (what lockout_policy_check_password() asked, in the same state)? */
 	if (src->retry_print != print ||
-	    !policy_protected_key(policy, akey, a->time) ||
-	    policy_device_known(policy, akey, &a->ip, a->time) ||
-	    policy_net_busy(policy, &a->ip, a->time, account) ||
-	    policy_near_known(policy, akey, &a->ip, a->time))
+	    !policy_protection_refuses(policy, akey, account, &a->ip,
+				       a->time))
 		return;
 	src->retry_spent = true;
 	acc = lockout_satable_get(policy->accounts, akey, NULL, NULL);

@@ -349,6 +349,19 @@ lockout_policy_check_password(const struct lockout_policy *policy,
 	if (policy->protections.count == 0)
 		return policy_names_verdict(policy, now, ip, account);
 	akey = policy_account_key(policy, account);
+	/* and a source the protection refused that tries the same password
+	   again (a client's stored password, not a guesser's next one:
+	   lockout-policy-retry.c) */
+	if (policy_protection_refuses(policy, akey, account, ip, now) &&
+	    !policy_retry_admits(policy, akey, ip, password_tag, now))
+		return LOCKOUT_VERDICT_PROTECTED;
+	return policy_names_verdict(policy, now, ip, account);
+}
+
+bool policy_protection_refuses(const struct lockout_policy *policy,
+			       uint64_t account_key, const char *account,
+			       const struct lockout_addr *ip, int64_t now)
+{
 	/* a protected account: its known devices go on, and so does its
 	   owner at a network where other users log in every day (the
 	   office NAT): a distributed attack does not come from there.
@@ -356,17 +369,11 @@ lockout_policy_check_password(const struct lockout_policy *policy,
 	   cost right-password logins of owners whose phone retried an old
 	   password, for 1 % of the attempts: bench/detection-busy-office.txt);
 	   and near a network where the account logged in (its ISP's region,
-	   where a dynamic home address lands next: lockout_near_prefix);
-	   and a source the protection refused that tries the same password
-	   again (a client's stored password, not a guesser's next one:
-	   lockout-policy-retry.c) */
-	if (policy_protected_key(policy, akey, now) &&
-	    !policy_device_known(policy, akey, ip, now) &&
-	    !policy_net_busy(policy, ip, now, account) &&
-	    !policy_near_known(policy, akey, ip, now) &&
-	    !policy_retry_admits(policy, akey, ip, password_tag, now))
-		return LOCKOUT_VERDICT_PROTECTED;
-	return policy_names_verdict(policy, now, ip, account);
+	   where a dynamic home address lands next: lockout_near_prefix) */
+	return policy_protected_key(policy, account_key, now) &&
+		!policy_device_known(policy, account_key, ip, now) &&
+		!policy_net_busy(policy, ip, now, account) &&
+		!policy_near_known(policy, account_key, ip, now);
 }
 
 unsigned int policy_ring_failures(const struct lockout_policy *policy,
