@@ -107,7 +107,8 @@ static struct names_slot *names_find(const struct policy_names *names,
 
 enum lockout_verdict
 policy_names_verdict(const struct lockout_policy *policy, int64_t now,
-		     const struct lockout_addr *ip, const char *account)
+		     const struct lockout_addr *ip, const char *account,
+		     uint64_t account_key)
 {
 	const struct names_slot *slot;
 
@@ -117,7 +118,7 @@ policy_names_verdict(const struct lockout_policy *policy, int64_t now,
 		return LOCKOUT_VERDICT_SUSPECT;
 	if (policy->names == NULL)
 		return LOCKOUT_VERDICT_ALLOW;
-	slot = names_find(policy->names, policy_account_key(policy, account));
+	slot = names_find(policy->names, account_key);
 	if (slot == NULL ||
 	    now - slot->time >= (int64_t)policy->cfg->unknown_names_time)
 		return LOCKOUT_VERDICT_ALLOW;

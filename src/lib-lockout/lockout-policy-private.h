@@ -586,10 +586,12 @@ size_t policy_names_memory(const struct lockout_policy *policy);
    suspect of the unknown-user alert trying another person
    (policy_alert_refuse()); LOCKOUT_VERDICT_UNKNOWN_NAME when the passdb
    called account unknown within lockout_unknown_names_time and ip is not
-   of a network with successes; else LOCKOUT_VERDICT_ALLOW. O(1). */
+   of a network with successes; else LOCKOUT_VERDICT_ALLOW. O(1).
+   account_key: policy_account_key() of account. */
 enum lockout_verdict
 policy_names_verdict(const struct lockout_policy *policy, int64_t now,
-		     const struct lockout_addr *ip, const char *account);
+		     const struct lockout_addr *ip, const char *account,
+		     uint64_t account_key);
 /* Before attempt is observed: remember account (may be NULL) when the
    passdb called it unknown, forget it when it logged in. For a refusal by
    the cache (LOCKOUT_OUTCOME_UNKNOWN_NAME), fill *unknown_r with the

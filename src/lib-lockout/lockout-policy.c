@@ -346,16 +346,16 @@ lockout_policy_check_password(const struct lockout_policy *policy,
 		return LOCKOUT_VERDICT_BANNED;
 	if (account == NULL)
 		return LOCKOUT_VERDICT_ALLOW;
-	if (policy->protections.count == 0)
-		return policy_names_verdict(policy, now, ip, account);
 	akey = policy_account_key(policy, account);
+	if (policy->protections.count == 0)
+		return policy_names_verdict(policy, now, ip, account, akey);
 	/* and a source the protection refused that tries the same password
 	   again (a client's stored password, not a guesser's next one:
 	   lockout-policy-retry.c) */
 	if (policy_protection_refuses(policy, akey, account, ip, now) &&
 	    !policy_retry_admits(policy, akey, ip, password_tag, now))
 		return LOCKOUT_VERDICT_PROTECTED;
-	return policy_names_verdict(policy, now, ip, account);
+	return policy_names_verdict(policy, now, ip, account, akey);
 }
 
 bool policy_protection_refuses(const struct lockout_policy *policy,
