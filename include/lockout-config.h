@@ -18,6 +18,15 @@ enum lockout_mode {
 	LOCKOUT_MODE_OBSERVE
 };
 
+/* lockout_db_driver: where the ban table lives */
+enum lockout_db_driver {
+	/* one SQLite file (WAL), lockout_db its absolute path */
+	LOCKOUT_DB_DRIVER_SQLITE,
+	/* PostgreSQL shared by several nodes, lockout_db a libpq
+	   connection string */
+	LOCKOUT_DB_DRIVER_PGSQL
+};
+
 enum lockout_on_error {
 	LOCKOUT_ON_ERROR_ALLOW,
 	LOCKOUT_ON_ERROR_DENY
@@ -39,8 +48,12 @@ enum lockout_yesno {
 };
 
 struct lockout_config {
-	/* lockout_db: absolute path of the SQLite ban table */
+	/* lockout_db: absolute path of the SQLite ban table, or with
+	   lockout_db_driver = pgsql a libpq connection string
+	   (lockout_config_check() checks which) */
 	char *db;
+	/* lockout_db_driver: sqlite|pgsql */
+	enum lockout_db_driver db_driver;
 	/* lockout_mode: enforce|observe */
 	enum lockout_mode mode;
 	/* lockout_on_error: allow|deny when the ban table is unavailable */
@@ -221,6 +234,10 @@ int lockout_config_check(const struct lockout_config *cfg,
 /* Release everything *cfg owns and zero it; safe on a zeroed or already
    freed struct. */
 void lockout_config_free(struct lockout_config *cfg);
+
+/* Is value a libpq connection string ("key=value ..." or a postgresql://
+   URI) rather than a path? */
+bool lockout_db_is_conninfo(const char *value);
 
 /* Number of settings; name and default text of setting i (< count), in the
    order of the table, or NULL when i is out of range. */

@@ -32,6 +32,8 @@
    already, or write access to the directory so SQLite can create them (a
    root reader creates them owned by the database file's owner). */
 
+#include "lockout-config.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -71,6 +73,16 @@ enum lockout_store_flags {
 int lockout_store_open(const char *path, unsigned int flags,
 		       unsigned int busy_timeout_msecs,
 		       struct lockout_store **store_r, const char **error_r)
+	__attribute__((warn_unused_result));
+/* Open the ban table of lockout_db_driver at lockout_db: for
+   LOCKOUT_DB_DRIVER_SQLITE db is the file's path and this is
+   lockout_store_open(); for LOCKOUT_DB_DRIVER_PGSQL db is a libpq
+   connection string, and the flags and the busy timeout mean the same for
+   the PostgreSQL table. */
+int lockout_store_open_db(enum lockout_db_driver driver, const char *db,
+			  unsigned int flags, unsigned int busy_timeout_msecs,
+			  struct lockout_store **store_r,
+			  const char **error_r)
 	__attribute__((warn_unused_result));
 /* Close the store: finalize its statements and roll back an open
    transaction. NULL-safe (store or *store), sets *store to NULL. */

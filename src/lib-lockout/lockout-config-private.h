@@ -30,6 +30,10 @@ enum setting_type {
 /* SET_STR: a mailbox of a mail header, "local@domain" or
    "Display Name <local@domain>" (ASCII; see lockout-config-value.c) */
 #define SET_FLAG_MAILBOX 0x08
+/* lockout_db: an absolute path (SQLite) or a libpq connection string
+   ("key=value ..." or a postgresql:// URI); which of the two the driver
+   wants is checked by lockout_config_check() */
+#define SET_FLAG_DB 0x10
 
 struct setting_def {
 	const char *name;

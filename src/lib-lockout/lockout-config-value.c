@@ -252,6 +252,10 @@ static int parse_str(const struct setting_def *def, const char *value,
 		 !(value[0] == '\0' &&
 		   (def->flags & SET_FLAG_EMPTY_IS_VALUE) != 0))
 		problem = "must start with an absolute path";
+	else if ((def->flags & SET_FLAG_DB) != 0 && value[0] != '/' &&
+		 !lockout_db_is_conninfo(value))
+		problem = "must start with an absolute path, or be a libpq "
+			"connection string for lockout_db_driver = pgsql";
 	else if ((def->flags & SET_FLAG_MAILBOX) != 0 && value[0] != '\0' &&
 		 !is_mailbox(value))
 		problem = "must be an address, local@domain, or "

@@ -12,11 +12,15 @@ _Static_assert(sizeof(enum lockout_mode) == sizeof(unsigned int),
 	       "enum lockout_mode is not an unsigned int");
 _Static_assert(sizeof(enum lockout_on_error) == sizeof(unsigned int),
 	       "enum lockout_on_error is not an unsigned int");
+_Static_assert(sizeof(enum lockout_db_driver) == sizeof(unsigned int),
+	       "enum lockout_db_driver is not an unsigned int");
 _Static_assert(sizeof(enum lockout_yesno) == sizeof(unsigned int),
 	       "enum lockout_yesno is not an unsigned int");
 
 static const char *const mode_values[] = { "enforce", "observe", NULL };
 static const char *const on_error_values[] = { "allow", "deny", NULL };
+/* in enum lockout_db_driver's order */
+static const char *const db_driver_values[] = { "sqlite", "pgsql", NULL };
 /* in enum lockout_yesno's order */
 static const char *const yesno_values[] = { "no", "yes", NULL };
 
@@ -43,7 +47,7 @@ static const char *const yesno_values[] = { "no", "yes", NULL };
 
 static const struct setting_def setting_defs[] = {
 	DEF_STR("lockout_db", db, "/var/lib/dovecot/lockout/lockout.db",
-		SET_FLAG_ABS_PATH),
+		SET_FLAG_DB),
 	DEF_ENUM("lockout_mode", mode, "enforce", mode_values),
 	DEF_ENUM("lockout_on_error", on_error, "allow", on_error_values),
 	DEF_UINT("lockout_ip_failures", ip_failures, "10", 1, 100),
@@ -118,6 +122,8 @@ static const struct setting_def setting_defs[] = {
 	DEF_UINT("lockout_unknown_names", unknown_names, "16384", 0, 1048576),
 	DEF_TIME("lockout_unknown_names_time", unknown_names_time, "1 day",
 		 0),
+	/* issue 14: several nodes, one ban table in PostgreSQL */
+	DEF_ENUM("lockout_db_driver", db_driver, "sqlite", db_driver_values),
 };
 
 #define SETTINGS_COUNT (sizeof(setting_defs) / sizeof(setting_defs[0]))
@@ -242,7 +248,25 @@ int lockout_config_load(struct lockout_config *cfg,
 int lockout_config_check(const struct lockout_config *cfg,
 			 const char **error_r)
 {
-	char ban[32], ban_max[32];
+	char ban[32], ban_max[32], quoted[LOCKOUT_QUOTE_BUF_SIZE];
+
+	if (cfg->db_driver == LOCKOUT_DB_DRIVER_SQLITE && cfg->db[0] != '/') {
+		lockout_setting_quote(cfg->db, quoted, sizeof(quoted));
+		*error_r = lockout_error_fmt(
+			"lockout_db: invalid value '%s' (must start with an "
+			"absolute path: lockout_db_driver is sqlite)", quoted);
+		return -1;
+	}
+	if (cfg->db_driver == LOCKOUT_DB_DRIVER_PGSQL &&
+	    !lockout_db_is_conninfo(cfg->db)) {
+		lockout_setting_quote(cfg->db, quoted, sizeof(quoted));
+		*error_r = lockout_error_fmt(
+			"lockout_db: invalid value '%s' (lockout_db_driver is "
+			"pgsql: expected a libpq connection string, e.g. "
+			"\"host=db.example.org dbname=lockout user=lockout\")",
+			quoted);
+		return -1;
+	}
 
 	if (cfg->ban_time_max != LOCKOUT_TIME_PERMANENT &&
 	    cfg->ban_time > cfg->ban_time_max) {
@@ -255,6 +279,14 @@ int lockout_config_check(const struct lockout_config *cfg,
 		return -1;
 	}
 	return 0;
+}
+
+bool lockout_db_is_conninfo(const char *value)
+{
+	/* libpq's two forms: keyword = value pairs, or a URI */
+	return strchr(value, '=') != NULL ||
+		strncmp(value, "postgresql://", 13) == 0 ||
+		strncmp(value, "postgres://", 11) == 0;
 }
 
 void lockout_config_free(struct lockout_config *cfg)

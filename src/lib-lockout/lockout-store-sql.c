@@ -575,3 +575,17 @@ unsigned int lockout_store_skipped_rows(const struct lockout_store *store)
 {
 	return store->skipped_rows;
 }
+
+int lockout_store_open_db(enum lockout_db_driver driver, const char *db,
+			  unsigned int flags, unsigned int busy_timeout_msecs,
+			  struct lockout_store **store_r, const char **error_r)
+{
+	if (driver == LOCKOUT_DB_DRIVER_SQLITE) {
+		return lockout_store_open(db, flags, busy_timeout_msecs,
+					  store_r, error_r);
+	}
+	*store_r = NULL;
+	*error_r = lockout_error_fmt("lockout_db_driver = pgsql: the "
+				     "PostgreSQL store is not built yet");
+	return -1;
+}

@@ -191,6 +191,7 @@ START_TEST(test_config_defaults)
 	ck_assert_str_eq(cfg.db, "/var/lib/dovecot/lockout/lockout.db");
 	ck_assert_int_eq(cfg.mode, LOCKOUT_MODE_ENFORCE);
 	ck_assert_int_eq(cfg.on_error, LOCKOUT_ON_ERROR_ALLOW);
+	ck_assert_int_eq(cfg.db_driver, LOCKOUT_DB_DRIVER_SQLITE);
 	ck_assert_uint_eq(cfg.ip_failures, 10);
 	ck_assert_uint_eq(cfg.ip_window, 10 * MIN);
 	ck_assert_uint_eq(cfg.ban_time, HOUR);
@@ -229,6 +230,52 @@ START_TEST(test_config_defaults)
 END_TEST
 
 /* Every setting of the product contract is in the table, in this order. */
+/* lockout_db must be what lockout_db_driver wants: a path for sqlite, a
+   libpq connection string for pgsql; each is refused with the other. */
+static const struct {
+	const char *driver, *db, *error;
+} db_driver_checks[] = {
+	{ "sqlite", "/var/lib/dovecot/lockout/lockout.db", NULL },
+	{ "sqlite", "host=/run/postgresql dbname=lockout", "lockout_db: "
+	  "invalid value 'host=/run/postgresql dbname=lockout' (must start "
+	  "with an absolute path: lockout_db_driver is sqlite)" },
+	{ "pgsql", "host=/run/postgresql dbname=lockout user=lockout", NULL },
+	{ "pgsql", "postgresql://lockout@db.example.org/lockout", NULL },
+	{ "pgsql", "/var/lib/dovecot/lockout/lockout.db", "lockout_db: "
+	  "invalid value '/var/lib/dovecot/lockout/lockout.db' "
+	  "(lockout_db_driver is pgsql: expected a libpq connection string" },
+};
+
+START_TEST(test_config_db_driver)
+{
+	struct lockout_config cfg;
+	const char *error = NULL;
+	int ret;
+
+	ck_assert_int_eq(lockout_config_init(&cfg, &error), 0);
+	ck_assert_int_eq(lockout_config_set(&cfg, "lockout_db_driver",
+					    db_driver_checks[_i].driver,
+					    &error), 0);
+	ck_assert_msg(lockout_config_set(&cfg, "lockout_db",
+					 db_driver_checks[_i].db,
+					 &error) == 0, "%s", error);
+	ret = lockout_config_check(&cfg, &error);
+	if (db_driver_checks[_i].error == NULL) {
+		ck_assert_msg(ret == 0, "%s", error);
+	} else {
+		ck_assert_int_eq(ret, -1);
+		ck_assert_msg(strncmp(error, db_driver_checks[_i].error,
+				      strlen(db_driver_checks[_i].error)) == 0,
+			      "unexpected error: %s", error);
+	}
+	ck_assert_int_eq(lockout_config_set(&cfg, "lockout_db_driver",
+					    "mysql", &error), -1);
+	ck_assert_msg(strstr(error, "(expected sqlite|pgsql)") != NULL,
+		      "%s", error);
+	lockout_config_free(&cfg);
+}
+END_TEST
+
 static const char *const setting_names[] = {
 	"lockout_db", "lockout_mode", "lockout_on_error",
 	"lockout_ip_failures", "lockout_ip_window", "lockout_ban_time",
@@ -263,6 +310,8 @@ static const char *const setting_names[] = {
 	"lockout_ipv6_net_bans",
 	/* issue 13: unknown names */
 	"lockout_unknown_names", "lockout_unknown_names_time",
+	/* issue 14: PostgreSQL */
+	"lockout_db_driver",
 };
 
 START_TEST(test_config_names)
@@ -378,7 +427,7 @@ static const struct {
 	const char *name, *value, *error;
 } invalid_settings[] = {
 	{ "lockout_db", "", "lockout_db: invalid value '' (must start with "
-	  "an absolute path)" },
+	  "an absolute path, or be a libpq connection string" },
 	{ "lockout_db", "lockout.db", "must start with an absolute path" },
 	{ "lockout_db", "/var/lib/x\ty", "must not contain control "
 	  "characters" },
@@ -867,6 +916,8 @@ static Suite *config_suite(void)
 			    N_ELEMENTS(interval_strs));
 	tcase_add_test(tc, test_config_defaults);
 	tcase_add_test(tc, test_config_names);
+	tcase_add_loop_test(tc, test_config_db_driver, 0,
+			    N_ELEMENTS(db_driver_checks));
 	tcase_add_loop_test(tc, test_config_examples, 0,
 			    N_ELEMENTS(example_files));
 	tcase_add_loop_test(tc, test_config_set_rejects_all, 0,
