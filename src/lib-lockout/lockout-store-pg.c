@@ -192,6 +192,37 @@ int store_pg_translate(const char *sql, char *dest, size_t size)
 
 /* --- statements ----------------------------------------------------------- */
 
+/* The types of the count parameters of sql ($N): left to the server
+   (0) for those it uses, text for those it does not (the server cannot
+   tell the type of a parameter it never sees: a query of all bans gets
+   "now" and the target as the others do). */
+static void store_pg_param_types(const char *sql, unsigned int count,
+				 Oid *types)
+{
+	const char *p;
+	unsigned long num;
+	char quote;
+	char *end;
+	unsigned int i;
+
+	for (i = 0; i < count; i++)
+		types[i] = 25; /* TEXTOID */
+	for (p = sql; *p != '\0'; p++) {
+		if (*p == '\'' || *p == '"') {
+			quote = *p;
+			while (p[1] != '\0' && p[1] != quote)
+				p++;
+			if (p[1] != '\0')
+				p++;
+		} else if (*p == '$' && isdigit((unsigned char)p[1])) {
+			num = strtoul(p + 1, &end, 10);
+			if (num >= 1 && num <= count)
+				types[num - 1] = 0;
+			p = end - 1;
+		}
+	}
+}
+
 /* query's SQL in PostgreSQL's dialect, into buf. */
 static int
 store_pg_sql(struct lockout_store *store, const struct store_query *query,
@@ -218,9 +249,10 @@ static void store_pg_stmt_name(enum store_stmt slot, char *buf, size_t size)
 /* Prepare query's statement on this connection, once. */
 static int
 store_pg_prepare(struct lockout_store *store, const struct store_query *query,
-		 const char *what, const char **error_r)
+		 unsigned int count, const char *what, const char **error_r)
 {
 	char sql_buf[STORE_PG_SQL_MAX], name[32];
+	Oid types[STORE_PG_PARAMS_MAX];
 	const char *sql;
 	PGresult *res;
 
@@ -230,7 +262,8 @@ store_pg_prepare(struct lockout_store *store, const struct store_query *query,
 			 error_r) < 0)
 		return -1;
 	store_pg_stmt_name(query->slot, name, sizeof(name));
-	res = PQprepare(store->pg, name, sql, 0, NULL);
+	store_pg_param_types(sql, count, types);
+	res = PQprepare(store->pg, name, sql, (int)count, types);
 	if (store_pg_check(store, what, res, PGRES_COMMAND_OK, error_r) < 0)
 		return -1;
 	PQclear(res);
@@ -286,7 +319,7 @@ store_pg_exec_prepared(struct lockout_store *store,
 	PGresult *res;
 
 	if (store_pg_params(store, values, count, nums, params, error_r) < 0 ||
-	    store_pg_prepare(store, query, what, error_r) < 0)
+	    store_pg_prepare(store, query, count, what, error_r) < 0)
 		return -1;
 	store_pg_stmt_name(query->slot, name, sizeof(name));
 	res = PQexecPrepared(store->pg, name, (int)count, params, NULL, NULL,
@@ -395,6 +428,7 @@ int store_pg_iterate(struct lockout_store *store,
 					     STORE_PG_SQL_MAX];
 	char nums[STORE_PG_PARAMS_MAX][24];
 	const char *params[STORE_PG_PARAMS_MAX], *sql;
+	Oid types[STORE_PG_PARAMS_MAX];
 	struct store_row current = { NULL, NULL, 0 };
 	PGresult *res;
 	bool invalid;
@@ -405,7 +439,8 @@ int store_pg_iterate(struct lockout_store *store,
 			 error_r) < 0)
 		return -1;
 	snprintf(decl, sizeof(decl), "%s%s", declare, sql);
-	res = PQexecParams(store->pg, decl, (int)count, NULL, params, NULL,
+	store_pg_param_types(sql, count, types);
+	res = PQexecParams(store->pg, decl, (int)count, types, params, NULL,
 			   NULL, 0);
 	if (store_pg_check(store, what, res, PGRES_COMMAND_OK, error_r) < 0)
 		return -1;
@@ -620,7 +655,9 @@ int store_pg_open(const char *conninfo, unsigned int flags,
 		"tcp_user_timeout", "client_encoding", "dbname", NULL
 	};
 	const char *values[] = {
-		"5", "dovecot-lockout", "1", "5", "2", "3", "10000", "UTF8",
+		/* bytes as they are (the database is SQL_ASCII) */
+		"5", "dovecot-lockout", "1", "5", "2", "3", "10000",
+		"SQL_ASCII",
 		conninfo, NULL
 	};
 	struct lockout_store *store;

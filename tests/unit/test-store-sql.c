@@ -2,6 +2,9 @@
 /* lockout-store-sql.c and lockout-store-schema.c: open, schema and
    migrations, transactions, change detection, busy, read-only stores,
    re-entrancy. */
+/* SQLite only: files, pragmas, WAL (test-store-pg.c has the PostgreSQL
+   side) */
+#define STORE_TEST_DEFAULT_DRIVERS STORE_DRIVERS_SQLITE
 #include "store-test-common.h"
 
 #include <errno.h>
