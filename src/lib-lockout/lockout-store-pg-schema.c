@@ -82,22 +82,31 @@ static const char store_pg_schema[] =
 	" notified integer NOT NULL DEFAULT 0 CHECK (notified IN (0, 1)));"
 	"CREATE INDEX events_time ON events (time);"
 	"CREATE INDEX events_unnotified ON events (id) WHERE notified = 0;"
-	/* lockout_store_changed() of the other connections: one
-	   notification per statement (the server folds those of a
-	   transaction into one), delivered at commit */
+	/* lockout_store_changed() of the other connections: row triggers
+	   (a statement trigger would also fire for an UPDATE of no row:
+	   allow does one before its INSERT), whose notifications the
+	   server folds into one per transaction, delivered at commit. Not
+	   for lockoutd's marks (notified), which change nothing enforced. */
 	"CREATE FUNCTION lockout_notify_changed() RETURNS trigger"
 	" LANGUAGE plpgsql AS $$ BEGIN"
 	" PERFORM pg_notify('lockout_changed', TG_TABLE_NAME);"
 	" RETURN NULL; END $$;"
-	"CREATE TRIGGER bans_changed AFTER INSERT OR UPDATE OR DELETE"
-	" OR TRUNCATE ON bans FOR EACH STATEMENT"
+	"CREATE TRIGGER bans_changed AFTER INSERT OR DELETE OR UPDATE OF"
+	" target, kind, source, reason, rule, created, expires, lifted,"
+	" failures, evidence, observed ON bans FOR EACH ROW"
 	" EXECUTE PROCEDURE lockout_notify_changed();"
 	"CREATE TRIGGER allowed_changed AFTER INSERT OR UPDATE OR DELETE"
-	" OR TRUNCATE ON allowed FOR EACH STATEMENT"
+	" ON allowed FOR EACH ROW"
 	" EXECUTE PROCEDURE lockout_notify_changed();"
-	"CREATE TRIGGER events_changed AFTER INSERT OR UPDATE OR DELETE"
-	" OR TRUNCATE ON events FOR EACH STATEMENT"
+	"CREATE TRIGGER events_changed AFTER INSERT OR DELETE OR UPDATE OF"
+	" time, kind, ip, \"user\", detail ON events FOR EACH ROW"
 	" EXECUTE PROCEDURE lockout_notify_changed();"
+	"CREATE TRIGGER bans_truncated AFTER TRUNCATE ON bans"
+	" FOR EACH STATEMENT EXECUTE PROCEDURE lockout_notify_changed();"
+	"CREATE TRIGGER allowed_truncated AFTER TRUNCATE ON allowed"
+	" FOR EACH STATEMENT EXECUTE PROCEDURE lockout_notify_changed();"
+	"CREATE TRIGGER events_truncated AFTER TRUNCATE ON events"
+	" FOR EACH STATEMENT EXECUTE PROCEDURE lockout_notify_changed();"
 	"INSERT INTO lockout_meta (application, version) VALUES"
 	" ('" STORE_PG_APPLICATION "', 6);";
 
