@@ -378,8 +378,7 @@ int store_pg_query_counts(struct lockout_store *store,
 			  const char **error_r)
 {
 	struct store_row row = { NULL, NULL, 0 };
-	int64_t value;
-	unsigned int i;
+	int ret;
 
 	if (store_pg_exec_prepared(store, query, what, values, count,
 				   &row.res, error_r) < 0)
@@ -389,17 +388,10 @@ int store_pg_query_counts(struct lockout_store *store,
 		PQclear(row.res);
 		return -1;
 	}
-	for (i = 0; i < n_columns; i++) {
-		if (store_column_count(&row, (int)i, INT64_MAX, &value) < 0) {
-			*error_r = store_errorf(store, "%s: invalid result",
-						what);
-			PQclear(row.res);
-			return -1;
-		}
-		columns_r[i] = (uint64_t)value;
-	}
+	ret = store_row_counts(store, &row, what, columns_r, n_columns,
+			       error_r);
 	PQclear(row.res);
-	return 0;
+	return ret;
 }
 
 /* Close the iteration's cursor; errors do not matter (in a failed

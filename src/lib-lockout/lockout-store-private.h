@@ -266,6 +266,10 @@ int store_query_counts(struct lockout_store *store,
 		       const struct store_value *values, unsigned int count,
 		       uint64_t *columns_r, unsigned int n_columns,
 		       const char **error_r);
+/* Read the n_columns integers >= 0 of row into columns_r[]. */
+int store_row_counts(struct lockout_store *store, const struct store_row *row,
+		     const char *what, uint64_t *columns_r,
+		     unsigned int n_columns, const char **error_r);
 /* Flags of store_column_str() */
 enum store_column_flags {
 	/* SQL NULL reads as NULL (else it is invalid) */

@@ -56,9 +56,7 @@ int store_query_counts(struct lockout_store *store,
 {
 	struct store_row current = { NULL, NULL, 0 };
 	sqlite3_stmt *stmt;
-	int64_t value;
-	unsigned int i;
-	int rc;
+	int rc, ret;
 
 	if (store->driver == LOCKOUT_DB_DRIVER_PGSQL) {
 		return store_pg_query_counts(store, query, what, values, count,
@@ -77,16 +75,27 @@ int store_query_counts(struct lockout_store *store,
 		return -1;
 	}
 	current.stmt = stmt;
+	ret = store_row_counts(store, &current, what, columns_r, n_columns,
+			       error_r);
+	store_stmt_release(stmt);
+	return ret;
+}
+
+int store_row_counts(struct lockout_store *store, const struct store_row *row,
+		     const char *what, uint64_t *columns_r,
+		     unsigned int n_columns, const char **error_r)
+{
+	int64_t value;
+	unsigned int i;
+
 	for (i = 0; i < n_columns; i++) {
-		if (store_column_count(&current, (int)i, INT64_MAX, &value) < 0) {
+		if (store_column_count(row, (int)i, INT64_MAX, &value) < 0) {
 			*error_r = store_errorf(store, "%s: invalid result",
 						what);
-			store_stmt_release(stmt);
 			return -1;
 		}
 		columns_r[i] = (uint64_t)value;
 	}
-	store_stmt_release(stmt);
 	return 0;
 }
 
