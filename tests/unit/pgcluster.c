@@ -2,6 +2,7 @@
 /* nftw(), setgroups() */
 #define _GNU_SOURCE
 #include "pgcluster.h"
+#include "lockout-store.h"
 
 #include <check.h>
 #include <errno.h>
@@ -171,7 +172,7 @@ void pgcluster_create_db(const char *name, bool empty)
 
 	if (PQstatus(conn) != CONNECTION_OK)
 		ck_abort_msg("pgcluster: connect: %s", PQerrorMessage(conn));
-	snprintf(sql, sizeof(sql), "CREATE DATABASE %s TEMPLATE %s "
+	snprintf(sql, sizeof(sql), "CREATE DATABASE \"%s\" TEMPLATE %s "
 		 "STRATEGY FILE_COPY", name,
 		 empty ? "template0" : "lockout_tmpl");
 	res = PQexec(conn, sql);
@@ -206,6 +207,20 @@ void pgcluster_remove(void)
 	pg_started = false;
 	(void)nftw(pg_dir, pgcluster_remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 	pg_dir[0] = '\0';
+}
+
+void pgcluster_store_template(const char *conninfo)
+{
+	struct lockout_store *store;
+	const char *error;
+
+	if (lockout_store_open_db(LOCKOUT_DB_DRIVER_PGSQL, conninfo,
+				  LOCKOUT_STORE_FLAG_CREATE, 1000, &store,
+				  &error) < 0) {
+		fprintf(stderr, "create the template's schema: %s\n", error);
+		exit(1);
+	}
+	lockout_store_close(&store);
 }
 
 int pgcluster_start(const char *prefix,

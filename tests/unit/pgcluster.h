@@ -17,6 +17,9 @@
    called with its connection string to put the store's schema into it. */
 int pgcluster_start(const char *prefix,
 		    void (*template_setup)(const char *conninfo));
+/* pgcluster_start()'s template_setup for the store's tables: the schema,
+   made by the store itself (exits on failure). */
+void pgcluster_store_template(const char *conninfo);
 /* Stop the server and remove the directory with all it holds; does
    nothing if it was not started. Also called at exit. */
 void pgcluster_remove(void);

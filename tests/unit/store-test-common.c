@@ -482,21 +482,6 @@ static unsigned int store_tests_for(unsigned int drivers)
 	return count;
 }
 
-/* pgcluster_start()'s template_setup: the schema, made by the store. */
-static void store_template_setup(const char *conninfo)
-{
-	struct lockout_store *store;
-	const char *error;
-
-	if (lockout_store_open_db(LOCKOUT_DB_DRIVER_PGSQL, conninfo,
-				  LOCKOUT_STORE_FLAG_CREATE, 1000, &store,
-				  &error) < 0) {
-		fprintf(stderr, "create the template's schema: %s\n", error);
-		exit(1);
-	}
-	lockout_store_close(&store);
-}
-
 /* The PostgreSQL pass: -1 if the cluster cannot start. */
 static int store_run_pgsql(const char *name)
 {
@@ -506,7 +491,7 @@ static int store_run_pgsql(const char *name)
 
 	if (store_tests_for(STORE_DRIVERS_PGSQL) == 0)
 		return 0;
-	ret = pgcluster_start(name, store_template_setup);
+	ret = pgcluster_start(name, pgcluster_store_template);
 	if (ret > 0) {
 		/* no server installed: said on stderr */
 		return 0;
