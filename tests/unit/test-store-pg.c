@@ -379,8 +379,7 @@ START_TEST(test_pg_open_refused)
 }
 STORE_END_TEST_ON("pgsql", test_pg_open_refused, 0, STORE_DRIVERS_PGSQL)
 
-/* A read-only store reads and never writes, also behind the store's own
-   checks (the session is read-only). */
+/* A read-only store (as doveadm opens it) reads and never writes. */
 START_TEST(test_pg_readonly)
 {
 	struct lockout_store *rw, *ro;
@@ -390,7 +389,8 @@ START_TEST(test_pg_readonly)
 
 	rw = store_open_ok("readonly", LOCKOUT_STORE_FLAG_CREATE);
 	add_ban_ok(rw, &ban);
-	ro = store_open_ok("readonly", LOCKOUT_STORE_FLAG_READONLY);
+	ro = store_open_ok("readonly", LOCKOUT_STORE_FLAG_READONLY |
+			   LOCKOUT_STORE_FLAG_BULK_READ);
 	ban_list_fill(ro, 150, 0, &list);
 	ck_assert_uint_eq(list.count, 1);
 	ban_list_free(&list);
