@@ -549,3 +549,82 @@ START_TEST(test_store_fd)
 	lockout_store_close(&store);
 }
 STORE_END_TEST_ON("iterate", test_store_fd, 0, STORE_DRIVERS_BOTH)
+
+/* --- both drivers: events and the counts over periods --------------------- */
+
+struct event_list {
+	unsigned int count;
+	int64_t ids[4];
+	char kinds[4][32];
+};
+
+static int event_add(const struct lockout_event *event, void *context)
+{
+	struct event_list *list = context;
+
+	ck_assert_uint_lt(list->count, N_ELEMENTS(list->ids));
+	list->ids[list->count] = event->id;
+	snprintf(list->kinds[list->count++], sizeof(list->kinds[0]), "%s",
+		 event->kind);
+	return 0;
+}
+
+START_TEST(test_events_and_counts)
+{
+	static const struct lockout_failure rows[] = {
+		{ .time = 100, .ip = "192.0.2.1", .user = "a",
+		  .result = "unknown_name", .count = 3 },
+		{ .time = 200, .ip = "192.0.2.1", .user = "a",
+		  .result = "unknown_name", .count = 4 },
+		{ .time = 200, .ip = "192.0.2.2", .user = "b",
+		  .result = "refused", .count = 5 },
+	};
+	struct lockout_event event;
+	struct lockout_store *store;
+	struct event_list list;
+	const char *error = NULL;
+	uint64_t alerts, refused, failures;
+
+	store = store_open_ok("events", LOCKOUT_STORE_FLAG_CREATE);
+	memset(&event, 0, sizeof(event));
+	event.time = 100;
+	event.kind = "alert_started";
+	ck_assert_int_eq(lockout_store_add_event(store, &event, &error), 0);
+	event.time = 200;
+	event.kind = "stale_client";
+	event.user = "bob";
+	ck_assert_int_eq(lockout_store_add_event(store, &event, &error), 0);
+
+	memset(&list, 0, sizeof(list));
+	ck_assert_int_eq(lockout_store_iter_unnotified_events(store, 10,
+				event_add, &list, &error), 0);
+	ck_assert_uint_eq(list.count, 2);
+	ck_assert_str_eq(list.kinds[0], "alert_started");
+	ck_assert_int_eq(lockout_store_mark_events_notified(store, list.ids,
+							    1, &error), 0);
+	memset(&list, 0, sizeof(list));
+	ck_assert_int_eq(lockout_store_iter_unnotified_events(store, 10,
+				event_add, &list, &error), 0);
+	ck_assert_uint_eq(list.count, 1);
+	ck_assert_str_eq(list.kinds[0], "stale_client");
+
+	ck_assert_int_eq(lockout_store_count_alerts(store, 50, &alerts,
+						    &error), 0);
+	ck_assert_uint_eq(alerts, 1);
+	ck_assert_int_eq(lockout_store_count_alerts(store, 150, &alerts,
+						    &error), 0);
+	ck_assert_uint_eq(alerts, 0);
+	ck_assert_int_eq(lockout_store_add_failures(store, rows,
+						    N_ELEMENTS(rows), &error),
+			 0);
+	ck_assert_int_eq(lockout_store_count_unknown_names(store, 150,
+							   &refused, &error),
+			 0);
+	ck_assert_uint_eq(refused, 4);
+	ck_assert_int_eq(lockout_store_count_failures(store, 0, &failures,
+						      &refused, &error), 0);
+	ck_assert_uint_eq(failures, 7);
+	ck_assert_uint_eq(refused, 5);
+	lockout_store_close(&store);
+}
+STORE_END_TEST_ON("events", test_events_and_counts, 0, STORE_DRIVERS_BOTH)
