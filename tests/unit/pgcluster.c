@@ -172,9 +172,11 @@ void pgcluster_create_db(const char *name, bool empty)
 
 	if (PQstatus(conn) != CONNECTION_OK)
 		ck_abort_msg("pgcluster: connect: %s", PQerrorMessage(conn));
-	snprintf(sql, sizeof(sql), "CREATE DATABASE \"%s\" TEMPLATE %s "
-		 "STRATEGY FILE_COPY", name,
-		 empty ? "template0" : "lockout_tmpl");
+	/* FILE_COPY (PostgreSQL 15 and later): a copy of the few files of
+	   a small template, rather than WAL-logging each page of it */
+	snprintf(sql, sizeof(sql), "CREATE DATABASE \"%s\" TEMPLATE %s%s",
+		 name, empty ? "template0" : "lockout_tmpl",
+		 PQserverVersion(conn) >= 150000 ? " STRATEGY FILE_COPY" : "");
 	res = PQexec(conn, sql);
 	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	/* 42P04: duplicate_database (a second open of the same name) */
