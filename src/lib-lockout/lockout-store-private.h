@@ -211,8 +211,9 @@ int store_check_not_iterating(struct lockout_store *store, const char *what,
 int store_check_target(struct lockout_store *store, const char *what,
 		       const char *target, const char **error_r);
 
-/* Get the cached statement of query (preparing it on first use) and bind
-   values to ?1..?count. Return 0 and set *stmt_r, or -1 with the statement
+/* SQLite only (the others dispatch on the driver): get the cached
+   statement of query (preparing it on first use) and bind values to
+   ?1..?count. Return 0 and set *stmt_r, or -1 with the statement
    released. Fails if the statement is running already (a callback calling
    back into the call that runs it). */
 int store_stmt_bind(struct lockout_store *store,
@@ -223,7 +224,8 @@ int store_stmt_bind(struct lockout_store *store,
    and on error, so that no read transaction stays open (it would pin the
    WAL and hide other connections' commits from data_version). */
 void store_stmt_release(sqlite3_stmt *stmt);
-/* Bind values to query and run it to its end (it returns no rows), then
+/* Bind values to query and run it to its end (it returns no rows, or on
+   PostgreSQL the one id of its RETURNING: store_last_insert_id()), then
    release it. */
 int store_run(struct lockout_store *store, const struct store_query *query,
 	      const char *what, const struct store_value *values,
