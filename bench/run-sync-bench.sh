@@ -16,7 +16,8 @@ git -C "$top" archive "$ref" include src/lib-lockout | tar -x -C "$out/ref"
 build() {
 	${CC:-gcc} -std=gnu99 -O2 -g -Wall -Wextra -Werror \
 		-I"$1/include" "$1"/src/lib-lockout/lockout-*.c \
-		"$top/bench/sync-reload-bench.c" -lsqlite3 -lsodium -o "$2"
+		"$top/bench/sync-reload-bench.c" $(pkg-config --cflags --libs libpq) \
+		-lsqlite3 -lsodium -o "$2"
 }
 build "$out/ref" "$out/bench-ref"
 build "$top" "$out/bench-tree"

@@ -12,7 +12,8 @@ lib="$top/src/lib-lockout"
 ${CC:-gcc} -std=gnu99 -O2 -g -Wall -Wextra -Werror -Wmissing-prototypes \
 	-I"$top/include" \
 	"$lib"/lockout-*.c "$top/bench/writeq-bench.c" \
-	-lsqlite3 -lsodium -o "$out/writeq-bench"
+	$(pkg-config --cflags --libs libpq) -lsqlite3 -lsodium \
+	-o "$out/writeq-bench"
 echo "compiler: $(${CC:-gcc} --version | head -n 1); -O2, no sanitizers"
 echo "cpu: $(grep -m 1 'model name' /proc/cpuinfo 2>/dev/null |
 	sed 's/.*: //')"

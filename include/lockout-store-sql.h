@@ -2,8 +2,10 @@
 #ifndef LOCKOUT_STORE_SQL_H
 #define LOCKOUT_STORE_SQL_H
 
-/* The store's connection to its SQLite database: open (with the schema
-   brought up to date), close, transactions, change detection, errors. The
+/* The store's connection to its database, an SQLite file or a PostgreSQL
+   database (lockout_db_driver; docs/design.md "PostgreSQL store" says
+   what differs): open (with the schema brought up to date), close,
+   transactions, change detection, errors. The
    operations on the tables are declared by concern in the other
    lockout-store-*.h headers (lockout-store.h includes them all); they all
    follow the conventions below.
@@ -77,8 +79,17 @@ int lockout_store_open(const char *path, unsigned int flags,
 /* Open the ban table of lockout_db_driver at lockout_db: for
    LOCKOUT_DB_DRIVER_SQLITE db is the file's path and this is
    lockout_store_open(); for LOCKOUT_DB_DRIVER_PGSQL db is a libpq
-   connection string, and the flags and the busy timeout mean the same for
-   the PostgreSQL table. */
+   connection string (its settings override ours: connect_timeout=5,
+   application_name=dovecot-lockout, TCP keepalives), and the flags and the
+   busy timeout mean the same for the PostgreSQL table: READONLY makes the
+   session read-only, CREATE creates the schema in an empty database (in
+   one transaction under an advisory lock), BULK_READ changes nothing (the
+   rows are fetched 1,000 at a time anyway); the busy timeout is the
+   session's lock_timeout (0: 1 ms). The PostgreSQL database must have the
+   encoding SQL_ASCII (names are stored as the bytes they are). Messages
+   name it as "pgsql:dbname=... host=... port=...", never with the
+   connection string (it may hold a password). A lost connection fails the
+   call ("connection to the server lost"): close and reopen. */
 int lockout_store_open_db(enum lockout_db_driver driver, const char *db,
 			  unsigned int flags, unsigned int busy_timeout_msecs,
 			  struct lockout_store **store_r,
@@ -104,9 +115,19 @@ void lockout_store_rollback(struct lockout_store *store);
 
 /* Return 1 if another connection committed since the last call (or since
    open for the first call), 0 if not, -1 on error. Commits of this store's
-   own connection do not count. Uses PRAGMA data_version. */
+   own connection do not count. SQLite: PRAGMA data_version (any commit).
+   PostgreSQL: the notifications of the triggers on bans, allowed and
+   events (not lockoutd's notified marks, nor failures or devices), read
+   without waiting. */
 int lockout_store_changed(struct lockout_store *store, const char **error_r)
 	__attribute__((warn_unused_result));
+
+/* The PostgreSQL connection's socket, for a caller that polls on it to
+   call lockout_store_changed() as soon as another node's notification
+   arrives (it becomes readable); -1 for SQLite (poll data_version on a
+   timer) or a connection already lost. The descriptor changes when the
+   store is reopened; the caller never reads or closes it. */
+int lockout_store_fd(const struct lockout_store *store);
 
 /* Is the file at the store's path still the one it opened? A cleanup
    script or a wrong rm may delete it, or put another file in its place,
@@ -129,7 +150,8 @@ enum lockout_store_file_state
 lockout_store_file_compare(dev_t opened_dev, ino_t opened_ino,
 			   const struct stat *st, int stat_errno);
 /* One stat() of the store's path, compared with the file it opened (its
-   identity is taken right after SQLite opened it). *errno_r is stat()'s
+   identity is taken right after SQLite opened it); always SAME on
+   PostgreSQL. *errno_r is stat()'s
    errno for LOCKOUT_STORE_FILE_UNKNOWN, else 0. */
 enum lockout_store_file_state
 lockout_store_file_state(const struct lockout_store *store, int *errno_r);
@@ -141,7 +163,8 @@ unsigned int lockout_store_skipped_rows(const struct lockout_store *store);
    was busy (locked by another connection beyond the busy timeout). */
 bool lockout_store_error_is_busy(const struct lockout_store *store);
 
-/* Schema version this code creates and understands (PRAGMA user_version). */
+/* Schema version this code creates and understands (PRAGMA user_version;
+   on PostgreSQL lockout_meta.version, numbered alike). */
 int lockout_store_schema_version(void);
 
 #endif

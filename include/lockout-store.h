@@ -3,7 +3,9 @@
 #define LOCKOUT_STORE_H
 
 /* The ban table, the failure history and what goes with them, kept in one
-   SQLite database: all SQLite access of the project goes through the store.
+   SQLite database or one PostgreSQL database shared by several nodes: all
+   access to them goes through the store (fail2ban's own SQLite file is
+   read by lockout-store-fail2ban.h).
    This header declares all of it; a caller that needs only a part may
    include just that part's header:
 

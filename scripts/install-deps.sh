@@ -5,6 +5,7 @@ set -eu
 PKGS="build-essential autoconf automake libtool pkg-config
 dovecot-core dovecot-imapd dovecot-pop3d dovecot-dev dovecot-lmtpd
 libsqlite3-dev sqlite3 libsodium-dev check zlib1g-dev
+libpq-dev postgresql
 nftables libnftables-dev iproute2 util-linux procps
 python3 netcat-openbsd man-db groff-base locales"
 # libFuzzer targets (scripts/fuzz.sh) and the ASan build of the plugin

@@ -2,6 +2,7 @@
 /* nftw() */
 #define _XOPEN_SOURCE 700
 #include "store-test-common.h"
+#include "pgcluster.h"
 
 #include <ftw.h>
 #include <limits.h>
@@ -11,42 +12,58 @@
 #include <unistd.h>
 
 #include <sqlite3.h>
+#include <libpq-fe.h>
 
 static char test_dir[64];
+enum lockout_db_driver store_test_driver = LOCKOUT_DB_DRIVER_SQLITE;
 
 const char *test_path(const char *name)
 {
 	static char path[PATH_MAX];
 
+	if (store_test_driver == LOCKOUT_DB_DRIVER_PGSQL)
+		return pgcluster_conninfo(name);
 	snprintf(path, sizeof(path), "%s/%s.db", test_dir, name);
 	return path;
 }
 
-struct lockout_store *store_open_ok(const char *name, unsigned int flags)
+struct lockout_store *store_open_busy(const char *name, unsigned int flags,
+				      unsigned int busy_timeout_msecs)
 {
 	struct lockout_store *store;
 	const char *error = NULL;
 
-	if (lockout_store_open(test_path(name), flags, 1000, &store,
-			       &error) < 0)
+	if (store_test_driver == LOCKOUT_DB_DRIVER_PGSQL &&
+	    (flags & LOCKOUT_STORE_FLAG_CREATE) != 0)
+		pgcluster_create_db(name, false);
+	if (lockout_store_open_db(store_test_driver, test_path(name), flags,
+				  busy_timeout_msecs, &store, &error) < 0)
 		ck_abort_msg("open %s failed: %s", name, error);
 	ck_assert_ptr_nonnull(store);
 	return store;
+}
+
+struct lockout_store *store_open_ok(const char *name, unsigned int flags)
+{
+	return store_open_busy(name, flags, 1000);
 }
 
 void store_open_fails(const char *name, unsigned int flags,
 		      const char *expect)
 {
 	struct lockout_store *store = (void *)1;
-	const char *error = NULL;
+	const char *error = NULL, *label;
 
-	ck_assert_int_eq(lockout_store_open(test_path(name), flags, 1000,
-					    &store, &error), -1);
+	ck_assert_int_eq(lockout_store_open_db(store_test_driver,
+					       test_path(name), flags, 1000,
+					       &store, &error), -1);
 	ck_assert_ptr_null(store);
 	ck_assert_ptr_nonnull(error);
 	ck_assert_msg(strstr(error, expect) != NULL,
 		      "error '%s' lacks '%s'", error, expect);
-	ck_assert_msg(strstr(error, test_path(name)) != NULL,
+	label = store_test_driver == LOCKOUT_DB_DRIVER_PGSQL ?
+		pgcluster_label(name) : test_path(name);
+	ck_assert_msg(strstr(error, label) != NULL,
 		      "error '%s' does not name the path", error);
 }
 
@@ -155,6 +172,38 @@ void ban_list_fill(struct lockout_store *store, int64_t now,
 		ck_abort_msg("iter_bans failed: %s", error);
 }
 
+/* --- direct access on PostgreSQL ----------------------------------------- */
+
+/* Run sql on a new connection to name; the result is a success. */
+static PGresult *raw_pg(const char *name, const char *sql, PGconn **conn_r)
+{
+	PGconn *conn = PQconnectdb(pgcluster_conninfo(name));
+	PGresult *res;
+
+	if (PQstatus(conn) != CONNECTION_OK)
+		ck_abort_msg("raw connect %s: %s", name, PQerrorMessage(conn));
+	res = PQexec(conn, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK)
+		ck_abort_msg("raw exec '%s': %s", sql, PQerrorMessage(conn));
+	*conn_r = conn;
+	return res;
+}
+
+/* The first column of the first row of sql, into buf. */
+static void raw_pg_value(const char *name, const char *sql, char *buf,
+			 size_t size)
+{
+	PGconn *conn;
+	PGresult *res = raw_pg(name, sql, &conn);
+
+	ck_assert_int_ge(PQntuples(res), 1);
+	snprintf(buf, size, "%s", PQgetisnull(res, 0, 0) ? "(null)" :
+		 PQgetvalue(res, 0, 0));
+	PQclear(res);
+	PQfinish(conn);
+}
+
 static sqlite3 *raw_open(const char *name)
 {
 	sqlite3 *db;
@@ -165,9 +214,17 @@ static sqlite3 *raw_open(const char *name)
 
 void raw_exec(const char *name, const char *sql)
 {
-	sqlite3 *db = raw_open(name);
+	sqlite3 *db;
 	char *msg = NULL;
 
+	if (store_test_driver == LOCKOUT_DB_DRIVER_PGSQL) {
+		PGconn *conn;
+
+		PQclear(raw_pg(name, sql, &conn));
+		PQfinish(conn);
+		return;
+	}
+	db = raw_open(name);
 	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
 		ck_abort_msg("raw exec '%s': %s", sql, msg);
 	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
@@ -203,19 +260,37 @@ static void raw_done(sqlite3_stmt *stmt)
 	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
 }
 
+const char *raw_sql(const char *sqlite_sql, const char *pg_sql)
+{
+	return store_test_driver == LOCKOUT_DB_DRIVER_PGSQL ? pg_sql :
+		sqlite_sql;
+}
+
 int64_t raw_int(const char *name, const char *sql)
 {
-	sqlite3_stmt *stmt = raw_first_row(name, sql);
-	int64_t value = sqlite3_column_int64(stmt, 0);
+	sqlite3_stmt *stmt;
+	int64_t value;
+	char buf[32];
 
+	if (store_test_driver == LOCKOUT_DB_DRIVER_PGSQL) {
+		raw_pg_value(name, sql, buf, sizeof(buf));
+		return strtoll(buf, NULL, 10);
+	}
+	stmt = raw_first_row(name, sql);
+	value = sqlite3_column_int64(stmt, 0);
 	raw_done(stmt);
 	return value;
 }
 
 void raw_text(const char *name, const char *sql, char *buf, size_t size)
 {
-	sqlite3_stmt *stmt = raw_first_row(name, sql);
+	sqlite3_stmt *stmt;
 
+	if (store_test_driver == LOCKOUT_DB_DRIVER_PGSQL) {
+		raw_pg_value(name, sql, buf, size);
+		return;
+	}
+	stmt = raw_first_row(name, sql);
 	snprintf(buf, size, "%s", (const char *)sqlite3_column_text(stmt, 0));
 	raw_done(stmt);
 }
@@ -340,10 +415,12 @@ static struct {
 	const char *tcase_name;
 	store_test_t test;
 	int loop_end;
+	unsigned int drivers;
 } store_tests[STORE_TESTS_MAX];
 static unsigned int store_tests_count;
 
-void store_test_add(const char *tcase_name, store_test_t test, int loop_end)
+void store_test_add(const char *tcase_name, store_test_t test, int loop_end,
+		    unsigned int drivers)
 {
 	if (store_tests_count == STORE_TESTS_MAX) {
 		fprintf(stderr, "more than %d tests: raise STORE_TESTS_MAX\n",
@@ -353,10 +430,12 @@ void store_test_add(const char *tcase_name, store_test_t test, int loop_end)
 	store_tests[store_tests_count].tcase_name = tcase_name;
 	store_tests[store_tests_count].test = test;
 	store_tests[store_tests_count].loop_end = loop_end;
+	store_tests[store_tests_count].drivers = drivers;
 	store_tests_count++;
 }
 
-static Suite *store_suite(const char *name)
+/* The suite of the tests of the pass of drivers (one of them). */
+static Suite *store_suite(const char *name, unsigned int drivers)
 {
 	Suite *s = suite_create(name);
 	TCase *tc = NULL;
@@ -364,6 +443,8 @@ static Suite *store_suite(const char *name)
 	unsigned int i;
 
 	for (i = 0; i < store_tests_count; i++) {
+		if ((store_tests[i].drivers & drivers) == 0)
+			continue;
 		if (tc == NULL ||
 		    strcmp(tc_name, store_tests[i].tcase_name) != 0) {
 			tc_name = store_tests[i].tcase_name;
@@ -389,12 +470,51 @@ static int remove_entry(const char *path, const struct stat *st ATTR_UNUSED,
 	return 0;
 }
 
+/* Number of tests registered for a pass of drivers */
+static unsigned int store_tests_for(unsigned int drivers)
+{
+	unsigned int i, count = 0;
+
+	for (i = 0; i < store_tests_count; i++) {
+		if ((store_tests[i].drivers & drivers) != 0)
+			count++;
+	}
+	return count;
+}
+
+/* The PostgreSQL pass: -1 if the cluster cannot start. */
+static int store_run_pgsql(const char *name)
+{
+	char suite_name[128];
+	SRunner *sr;
+	int ret, failed;
+
+	if (store_tests_for(STORE_DRIVERS_PGSQL) == 0)
+		return 0;
+	ret = pgcluster_start(name, pgcluster_store_template);
+	if (ret > 0) {
+		/* no server installed: said on stderr */
+		return 0;
+	}
+	if (ret < 0)
+		return -1;
+	store_test_driver = LOCKOUT_DB_DRIVER_PGSQL;
+	snprintf(suite_name, sizeof(suite_name), "%s (pgsql)", name);
+	sr = srunner_create(store_suite(suite_name, STORE_DRIVERS_PGSQL));
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	pgcluster_remove();
+	store_test_driver = LOCKOUT_DB_DRIVER_SQLITE;
+	return failed;
+}
+
 int main(int argc ATTR_UNUSED, char *argv[])
 {
 	static const char template[] = "/tmp/test-store.XXXXXX";
 	const char *name = strrchr(argv[0], '/');
 	SRunner *sr;
-	int failed;
+	int failed = 0, pg_failed;
 
 	if (store_tests_count == 0) {
 		fprintf(stderr, "%s: no test registered\n", argv[0]);
@@ -405,10 +525,14 @@ int main(int argc ATTR_UNUSED, char *argv[])
 		perror("mkdtemp");
 		return 1;
 	}
-	sr = srunner_create(store_suite(name == NULL ? argv[0] : name + 1));
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	name = name == NULL ? argv[0] : name + 1;
+	if (store_tests_for(STORE_DRIVERS_SQLITE) > 0) {
+		sr = srunner_create(store_suite(name, STORE_DRIVERS_SQLITE));
+		srunner_run_all(sr, CK_NORMAL);
+		failed = srunner_ntests_failed(sr);
+		srunner_free(sr);
+	}
 	(void)nftw(test_dir, remove_entry, 4, FTW_DEPTH | FTW_PHYS);
-	return failed == 0 ? 0 : 1;
+	pg_failed = store_run_pgsql(name);
+	return failed == 0 && pg_failed == 0 ? 0 : 1;
 }

@@ -25,11 +25,31 @@ typedef const TTest *store_test_t;
 typedef TFun store_test_t;
 #endif
 
+/* The drivers a test runs against. main() runs the suite once with
+   SQLite files, then once more against a private PostgreSQL cluster
+   (pgcluster.h) with the tests registered for it: the same test, the same
+   assertions, on either driver. */
+enum store_test_drivers {
+	STORE_DRIVERS_SQLITE = 0x01,
+	STORE_DRIVERS_PGSQL = 0x02,
+	STORE_DRIVERS_BOTH = 0x03,
+};
+/* What STORE_END_TEST() registers a test for: a program of tests of
+   SQLite's files only defines it as STORE_DRIVERS_SQLITE before including
+   this header. */
+#ifndef STORE_TEST_DEFAULT_DRIVERS
+#  define STORE_TEST_DEFAULT_DRIVERS STORE_DRIVERS_BOTH
+#endif
+/* The driver of the pass running now */
+extern enum lockout_db_driver store_test_driver;
+
 /* Add test to the program's suite, in the test case called tcase_name
    (created with a 30 s timeout on its first use), run once or, when
-   loop_end > 0, once for each _i in 0..loop_end - 1. Tests run in the order
-   they were added. Called before main() by STORE_END_TEST(). */
-void store_test_add(const char *tcase_name, store_test_t test, int loop_end);
+   loop_end > 0, once for each _i in 0..loop_end - 1, in the passes of
+   drivers. Tests run in the order they were added. Called before main()
+   by STORE_END_TEST(). */
+void store_test_add(const char *tcase_name, store_test_t test, int loop_end,
+		    unsigned int drivers);
 
 /* Ends a test in place of END_TEST and registers it in the program's suite
    (see store_test_add()): a test cannot be written and not run. main() (in
@@ -37,19 +57,28 @@ void store_test_add(const char *tcase_name, store_test_t test, int loop_end);
    fresh temporary directory removed afterwards, and fails if no test was
    registered. */
 #define STORE_END_TEST(tcase_name, test, loop_end) \
+	STORE_END_TEST_ON(tcase_name, test, loop_end, \
+			  STORE_TEST_DEFAULT_DRIVERS)
+/* The same for the passes of drivers only */
+#define STORE_END_TEST_ON(tcase_name, test, loop_end, drivers) \
 	END_TEST \
 	static void __attribute__((constructor)) test##_add(void) \
 	{ \
-		store_test_add(tcase_name, test, loop_end); \
+		store_test_add(tcase_name, test, loop_end, drivers); \
 	}
 
 /* Path of the database called name in the temporary directory (a static
-   buffer). */
+   buffer); on PostgreSQL its connection string. */
 const char *test_path(const char *name);
-/* Open the database name with flags (busy timeout 1 s), or fail the test. */
+/* Open the database name with flags (busy timeout 1 s), or fail the test.
+   On PostgreSQL, FLAG_CREATE first creates the database as a copy of a
+   template holding the schema (unless it exists). */
 struct lockout_store *store_open_ok(const char *name, unsigned int flags);
+/* The same with the busy timeout given */
+struct lockout_store *store_open_busy(const char *name, unsigned int flags,
+				      unsigned int busy_timeout_msecs);
 /* Assert that opening name with flags fails with an error containing expect
-   and naming the path. */
+   and naming the path (on PostgreSQL the database). */
 void store_open_fails(const char *name, unsigned int flags,
 		      const char *expect);
 
@@ -85,12 +114,16 @@ void ban_list_free(struct ban_list *list);
 void ban_list_fill(struct lockout_store *store, int64_t now,
 		   unsigned int flags, struct ban_list *list);
 
-/* Direct SQLite access to the database name, to look at and damage files
-   behind the store; any failure fails the test. */
+/* Direct access (SQLite, or libpq on PostgreSQL) to the database name, to
+   look at and damage tables behind the store; any failure fails the
+   test. */
 void raw_exec(const char *name, const char *sql);
 /* Create the database name with the store's schema, then run sql on it
    (rows the store would not write, or refuses to write). */
 void raw_create(const char *name, const char *sql);
+/* sqlite_sql on SQLite, pg_sql on PostgreSQL: the same damage in each
+   dialect. */
+const char *raw_sql(const char *sqlite_sql, const char *pg_sql);
 /* The integer in the first column of the first row of sql. */
 int64_t raw_int(const char *name, const char *sql);
 /* The same as text, into buf. */

@@ -1,5 +1,7 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
 /* lockout-ban.c: the names of kinds and sources, the ban invariants. */
+/* no store involved */
+#define STORE_TEST_DEFAULT_DRIVERS STORE_DRIVERS_SQLITE
 #include "store-test-common.h"
 
 #include <string.h>

@@ -86,8 +86,11 @@ START_TEST(test_allowed)
 			 2);
 
 	/* a damaged row is skipped, not handed out */
-	raw_exec("allowed", "INSERT INTO allowed (network, reason, created) "
-		 "VALUES (X'41', 'blob', 5)");
+	raw_exec("allowed", raw_sql(
+		 "INSERT INTO allowed (network, reason, created) "
+		 "VALUES (X'41', 'blob', 5)",
+		 "INSERT INTO allowed (network, reason, created) "
+		 "VALUES (repeat('1', 300), 'long', 5)"));
 	allowed_list_fill(store, &list);
 	ck_assert_uint_eq(list.count, 2);
 	ck_assert_uint_eq(lockout_store_skipped_rows(store), 1);

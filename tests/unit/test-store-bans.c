@@ -304,7 +304,9 @@ START_TEST(test_bad_rows_skipped)
 	ban_list_free(&list);
 	lockout_store_close(&store);
 }
-STORE_END_TEST("bans", test_bad_rows_skipped, 0)
+/* SQLite only: rows its schema's checks would refuse (PostgreSQL's types
+   and checks cannot be switched off) */
+STORE_END_TEST_ON("bans", test_bad_rows_skipped, 0, STORE_DRIVERS_SQLITE)
 
 START_TEST(test_iter_target)
 {

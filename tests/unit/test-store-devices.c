@@ -83,7 +83,7 @@ START_TEST(test_allowed_and_known)
 	struct net_list list;
 	const char *error = NULL;
 
-	raw_create("exempt",
+	raw_create("exempt", raw_sql(
 		"INSERT INTO allowed (network, created) VALUES "
 		"('198.51.100.0/24', 1), ('192.0.2.9', 2),"
 		"(CAST('10.0.0.1' AS BLOB), 3);"
@@ -91,7 +91,15 @@ START_TEST(test_allowed_and_known)
 		"('alice', '192.0.2.1', 10, 500),"
 		"('bob', '192.0.2.1', 10, 600),"
 		"('carol', '2001:db8:1:2::/64', 10, 400),"
-		"('dave', '203.0.113.7', 10, 399);");
+		"('dave', '203.0.113.7', 10, 399);",
+		"INSERT INTO allowed (network, created) VALUES "
+		"('198.51.100.0/24', 1), ('192.0.2.9', 2),"
+		"(repeat('1', 300), 3);"
+		"INSERT INTO known_devices VALUES "
+		"('alice', '192.0.2.1', 10, 500),"
+		"('bob', '192.0.2.1', 10, 600),"
+		"('carol', '2001:db8:1:2::/64', 10, 400),"
+		"('dave', '203.0.113.7', 10, 399);"));
 	store = store_open_ok("exempt", LOCKOUT_STORE_FLAG_READONLY);
 	memset(&list, 0, sizeof(list));
 	ck_assert_int_eq(lockout_store_iter_allowed(store, exempt_allowed_add,

@@ -132,14 +132,18 @@ START_TEST(test_invalid_rows_counted_apart)
 	ban = ban_make("192.0.2.1", 100, 0);
 	add_ban_ok(store, &ban);
 	lockout_store_close(&store);
-	raw_exec("invalid", "INSERT INTO bans (target, kind, source, reason, "
-		 "rule, created, expires) VALUES "
-		 "('192.0.2.2', 'ip', 'manual', printf('%.1025c', 'x'), "
-		 "'manual', 100, NULL), "
-		 "('999.1.1.1', 'ip', 'manual', '', 'manual', 100, NULL), "
-		 "('0.0.0.0/0', 'net', 'manual', '', 'manual', 100, NULL), "
-		 "('192.0.2.3', 'ip', 'manual', '', 'manual', 100, 150), "
-		 "('192.0.2.4', 'ip', 'manual', '', 'manual', 100, NULL)");
+#define INVALID_ROWS(long_reason) \
+	"INSERT INTO bans (target, kind, source, reason, rule, created, " \
+	"expires) VALUES " \
+	"('192.0.2.2', 'ip', 'manual', " long_reason ", 'manual', 100, " \
+	"NULL), " \
+	"('999.1.1.1', 'ip', 'manual', '', 'manual', 100, NULL), " \
+	"('0.0.0.0/0', 'net', 'manual', '', 'manual', 100, NULL), " \
+	"('192.0.2.3', 'ip', 'manual', '', 'manual', 100, 150), " \
+	"('192.0.2.4', 'ip', 'manual', '', 'manual', 100, NULL)"
+	raw_exec("invalid", raw_sql(INVALID_ROWS("printf('%.1025c', 'x')"),
+				    INVALID_ROWS("repeat('x', 1025)")));
+#undef INVALID_ROWS
 	store = store_open_ok("invalid", 0);
 	lockout_store_set_invalid_ban_callback(store, invalid_seen, &seen);
 	ck_assert_int_eq(lockout_store_count_active(store, 200, &counts,

@@ -1,0 +1,630 @@
+/* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
+/* The PostgreSQL driver's own behaviour, against the private cluster of
+   store-test-common's PostgreSQL pass: the translation of the queries,
+   change notifications between connections, busy errors, a server going
+   away, the schema created by several connections at once, the refusals at
+   open; and what both drivers share that is new with it (nodes, the
+   failures since an id, long iterations written to meanwhile). */
+#include "store-test-common.h"
+#include "pgcluster.h"
+#include "lockout-store-private.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* --- translation (pure) ---------------------------------------------------- */
+
+static const struct {
+	const char *sqlite, *pg;
+} translate_cases[] = {
+	{ "SELECT a FROM t INDEXED BY idx WHERE x = ?1 AND y = ?2",
+	  "SELECT a FROM t WHERE x = $1 AND y = $2" },
+	{ "SELECT a FROM t NOT INDEXED WHERE x >= ?1",
+	  "SELECT a FROM t WHERE x >= $1" },
+	/* anonymous parameters after ?1, numbered as SQLite does */
+	{ "x > ?1 AND t IN (?,?,?)", "x > $1 AND t IN ($2,$3,$4)" },
+	{ "?3 = ? OR ?2 = ?", "$3 = $4 OR $2 = $5" },
+	{ "?10, ?11", "$10, $11" },
+	/* literals and quoted identifiers are left alone */
+	{ "'?1' \"a?\" ?3 ?", "'?1' \"a?\" $3 $4" },
+	{ "x = 'it''s ?' AND \"user\" = ?1", "x = 'it''s ?' AND \"user\" = $1" },
+	{ "'INDEXED BY x' NOT_INDEXED notindexed",
+	  "'INDEXED BY x' NOT_INDEXED notindexed" },
+	{ "", "" },
+};
+
+START_TEST(test_translate)
+{
+	char buf[256];
+	int len;
+
+	len = store_pg_translate(translate_cases[_i].sqlite, buf, sizeof(buf));
+	ck_assert_int_eq(len, (int)strlen(translate_cases[_i].pg));
+	ck_assert_str_eq(buf, translate_cases[_i].pg);
+	/* one byte short of the result and its NUL */
+	if (len > 0) {
+		ck_assert_int_eq(store_pg_translate(translate_cases[_i].sqlite,
+						    buf, (size_t)len), -1);
+	}
+}
+STORE_END_TEST_ON("translate", test_translate, N_ELEMENTS(translate_cases),
+		  STORE_DRIVERS_SQLITE)
+
+START_TEST(test_translate_errors)
+{
+	char buf[64];
+
+	/* an unterminated literal, ?0, a parameter beyond 65535 */
+	ck_assert_int_eq(store_pg_translate("x = 'abc", buf, sizeof(buf)), -1);
+	ck_assert_int_eq(store_pg_translate("x = ?0", buf, sizeof(buf)), -1);
+	ck_assert_int_eq(store_pg_translate("x = ?70000", buf, sizeof(buf)),
+			 -1);
+	ck_assert_int_eq(store_pg_translate("x", buf, 0), -1);
+}
+STORE_END_TEST_ON("translate", test_translate_errors, 0,
+		  STORE_DRIVERS_SQLITE)
+
+/* --- change notifications ------------------------------------------------- */
+
+static int64_t now_msecs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* lockout_store_changed() of store after waiting up to msecs on its socket
+   for the first value that is not 0 (or the last 0). */
+static int changed_within(struct lockout_store *store, int msecs)
+{
+	int64_t deadline = now_msecs() + msecs;
+	struct pollfd pfd;
+	const char *error = NULL;
+	int ret;
+
+	for (;;) {
+		ret = lockout_store_changed(store, &error);
+		ck_assert_msg(ret >= 0, "changed: %s", error);
+		if (ret != 0 || now_msecs() >= deadline)
+			return ret;
+		pfd.fd = lockout_store_fd(store);
+		pfd.events = POLLIN;
+		ck_assert_int_ge(pfd.fd, 0);
+		(void)poll(&pfd, 1, (int)(deadline - now_msecs()));
+	}
+}
+
+START_TEST(test_pg_notify)
+{
+	static const struct lockout_failure row = {
+		.time = 100, .ip = "192.0.2.1", .count = 1
+	};
+	struct lockout_store *a, *b;
+	struct lockout_ban ban = ban_make("192.0.2.1", 100, 0);
+	const char *error = NULL;
+	int64_t start, id;
+
+	a = store_open_ok("notify", LOCKOUT_STORE_FLAG_CREATE);
+	b = store_open_ok("notify", 0);
+	ck_assert_int_eq(changed_within(a, 0), 0);
+
+	/* another connection's commit: seen well within a second */
+	start = now_msecs();
+	id = add_ban_ok(b, &ban);
+	ck_assert_int_eq(changed_within(a, 2000), 1);
+	ck_assert_int_lt(now_msecs() - start, 1000);
+	/* once; the writer does not see its own */
+	ck_assert_int_eq(changed_within(a, 0), 0);
+	ck_assert_int_eq(changed_within(b, 200), 0);
+
+	/* at commit, not before */
+	ck_assert_int_eq(lockout_store_begin(b, &error), 0);
+	lift_ok(b, "192.0.2.1", 150, 1);
+	ck_assert_int_eq(changed_within(a, 200), 0);
+	ck_assert_int_eq(lockout_store_commit(b, &error), 0);
+	ck_assert_int_eq(changed_within(a, 2000), 1);
+
+	/* allowed networks too; a rolled back change is none */
+	ck_assert_int_eq(lockout_store_add_allowed(b, "10.0.0.0/8", "x", 1,
+						   NULL, &error), 0);
+	ck_assert_int_eq(changed_within(a, 2000), 1);
+	ck_assert_int_eq(lockout_store_begin(b, &error), 0);
+	ck_assert_int_eq(lockout_store_add_allowed(b, "10.1.0.0/16", "x", 1,
+						   NULL, &error), 0);
+	lockout_store_rollback(b);
+	ck_assert_int_eq(changed_within(a, 200), 0);
+	/* nor are lockoutd's marks */
+	ck_assert_int_eq(lockout_store_mark_bans_notified(b, &id, 1, &error),
+			 0);
+	ck_assert_int_eq(raw_int("notify", "SELECT notified FROM bans"), 1);
+	ck_assert_int_eq(changed_within(a, 200), 0);
+	/* the failure history is no change of the bans */
+	ck_assert_int_eq(lockout_store_add_failures(b, &row, 1, &error), 0);
+	ck_assert_int_eq(changed_within(a, 200), 0);
+	ck_assert_int_eq(changed_within(b, 0), 0);
+	lockout_store_close(&a);
+	lockout_store_close(&b);
+}
+STORE_END_TEST_ON("pgsql", test_pg_notify, 0, STORE_DRIVERS_PGSQL)
+
+/* --- busy ----------------------------------------------------------------- */
+
+START_TEST(test_pg_busy)
+{
+	struct lockout_store *a, *b;
+	struct lockout_ban ban = ban_make("192.0.2.2", 100, 0);
+	unsigned int count = 0;
+	const char *error = NULL;
+
+	/* busy timeout 0 stands for "do not wait" (1 ms) */
+	a = store_open_ok("busy", LOCKOUT_STORE_FLAG_CREATE);
+	b = store_open_busy("busy", 0, _i == 0 ? 50 : 0);
+	add_ban_ok(a, &ban);
+	ck_assert_int_eq(lockout_store_begin(a, &error), 0);
+	lift_ok(a, "192.0.2.2", 150, 1);
+	/* the row is locked by a's transaction */
+	ck_assert_int_eq(lockout_store_lift(b, "192.0.2.2", 150, &count,
+					    &error), -1);
+	ck_assert_msg(strstr(error, "database is busy") != NULL,
+		      "error: %s", error);
+	ck_assert(lockout_store_error_is_busy(b));
+	/* other rows are not */
+	ck_assert_int_eq(lockout_store_add_allowed(b, "10.0.0.0/8", "x", 1,
+						   NULL, &error), 0);
+	lockout_store_rollback(a);
+	lift_ok(b, "192.0.2.2", 160, 1);
+	/* an error that is not busy clears the flag */
+	ck_assert_int_eq(lockout_store_commit(b, &error), -1);
+	ck_assert(!lockout_store_error_is_busy(b));
+	lockout_store_close(&a);
+	lockout_store_close(&b);
+}
+STORE_END_TEST_ON("pgsql", test_pg_busy, 2, STORE_DRIVERS_PGSQL)
+
+/* A statement failing inside a transaction fails the commit, which rolls
+   it back (PostgreSQL's COMMIT would say ROLLBACK and no error). */
+START_TEST(test_pg_failed_transaction)
+{
+	struct lockout_store *store;
+	struct lockout_ban ban = ban_make("192.0.2.3", 100, 0);
+	const char *error = NULL;
+
+	store = store_open_ok("failedtx", LOCKOUT_STORE_FLAG_CREATE);
+	/* a row only the server refuses */
+	raw_exec("failedtx", "ALTER TABLE bans ADD CONSTRAINT no_x "
+		 "CHECK (target <> 'x')");
+	ck_assert_int_eq(lockout_store_begin(store, &error), 0);
+	add_ban_ok(store, &ban);
+	ck_assert_int_eq(lockout_store_begin(store, &error), -1);
+	ck_assert_ptr_nonnull(strstr(error, "already open"));
+	ban.target = "x";
+	ck_assert_int_eq(lockout_store_add_ban(store, &ban, NULL, &error), -1);
+	ck_assert_int_eq(lockout_store_commit(store, &error), -1);
+	ck_assert_ptr_nonnull(strstr(error, "rolled back"));
+	ck_assert_int_eq(raw_int("failedtx", "SELECT count(*) FROM bans"), 0);
+	/* usable again */
+	ban.target = "192.0.2.3";
+	add_ban_ok(store, &ban);
+	lockout_store_close(&store);
+}
+STORE_END_TEST_ON("pgsql", test_pg_failed_transaction, 0,
+		  STORE_DRIVERS_PGSQL)
+
+/* --- the server going away ------------------------------------------------ */
+
+START_TEST(test_pg_restart)
+{
+	struct lockout_store *store;
+	struct lockout_ban ban = ban_make("192.0.2.4", 100, 0);
+	struct ban_list list = { 0 };
+	const char *error = NULL;
+
+	store = store_open_ok("restart", LOCKOUT_STORE_FLAG_CREATE);
+	add_ban_ok(store, &ban);
+	ck_assert_int_eq(pgcluster_stop_server(), 0);
+	ck_assert_int_eq(lockout_store_add_ban(store, &ban, NULL, &error), -1);
+	ck_assert_msg(strstr(error, "connection to the server lost") != NULL ||
+		      strstr(error, "terminat") != NULL,
+		      "error: %s", error);
+	ck_assert_msg(strstr(error, pgcluster_label("restart")) != NULL,
+		      "error '%s' does not name the database", error);
+	ck_assert(!lockout_store_error_is_busy(store));
+	ck_assert_int_eq(lockout_store_changed(store, &error), -1);
+	lockout_store_close(&store);
+	store_open_fails("restart", 0, "cannot connect");
+
+	ck_assert_int_eq(pgcluster_start_server(), 0);
+	store = store_open_ok("restart", 0);
+	ban_list_fill(store, 150, 0, &list);
+	ck_assert_uint_eq(list.count, 1);
+	ban_list_free(&list);
+	lockout_store_close(&store);
+}
+STORE_END_TEST_ON("pgsql", test_pg_restart, 0, STORE_DRIVERS_PGSQL)
+
+/* --- schema --------------------------------------------------------------- */
+
+#define RACE_THREADS 4
+struct race {
+	pthread_barrier_t barrier;
+	const char *conninfo;
+	const char *errors[RACE_THREADS];
+	int ret[RACE_THREADS];
+};
+struct race_thread {
+	struct race *race;
+	unsigned int idx;
+};
+
+static void *race_open(void *context)
+{
+	struct race_thread *t = context;
+	struct lockout_store *store;
+	const char *error = NULL;
+	struct lockout_ban ban = ban_make("192.0.2.5", 100 + t->idx, 0);
+
+	(void)pthread_barrier_wait(&t->race->barrier);
+	t->race->ret[t->idx] =
+		lockout_store_open_db(LOCKOUT_DB_DRIVER_PGSQL,
+				      t->race->conninfo,
+				      LOCKOUT_STORE_FLAG_CREATE, 1000, &store,
+				      &error);
+	if (t->race->ret[t->idx] == 0) {
+		t->race->ret[t->idx] =
+			lockout_store_add_ban(store, &ban, NULL, &error);
+		lockout_store_close(&store);
+	}
+	/* the error buffer is the thread's: copied before it ends */
+	t->race->errors[t->idx] = t->race->ret[t->idx] == 0 ? NULL :
+		strdup(error);
+	return NULL;
+}
+
+/* Several nodes starting at once on an empty database: one creates the
+   schema, the others wait for it and use it (threads: the store keeps no
+   global state). */
+START_TEST(test_pg_concurrent_create)
+{
+	struct race race;
+	struct race_thread threads[RACE_THREADS];
+	pthread_t ids[RACE_THREADS];
+	unsigned int i;
+	char conninfo[256];
+
+	pgcluster_create_db("race", true);
+	snprintf(conninfo, sizeof(conninfo), "%s", pgcluster_conninfo("race"));
+	memset(&race, 0, sizeof(race));
+	race.conninfo = conninfo;
+	ck_assert_int_eq(pthread_barrier_init(&race.barrier, NULL,
+					      RACE_THREADS), 0);
+	for (i = 0; i < RACE_THREADS; i++) {
+		threads[i].race = &race;
+		threads[i].idx = i;
+		ck_assert_int_eq(pthread_create(&ids[i], NULL, race_open,
+						&threads[i]), 0);
+	}
+	for (i = 0; i < RACE_THREADS; i++)
+		ck_assert_int_eq(pthread_join(ids[i], NULL), 0);
+	(void)pthread_barrier_destroy(&race.barrier);
+	for (i = 0; i < RACE_THREADS; i++) {
+		ck_assert_msg(race.ret[i] == 0, "thread %u: %s", i,
+			      race.errors[i]);
+		free((char *)race.errors[i]);
+	}
+	ck_assert_int_eq(raw_int("race", "SELECT count(*) FROM bans"),
+			 RACE_THREADS);
+	ck_assert_int_eq(raw_int("race", "SELECT count(*) FROM lockout_meta"),
+			 1);
+	/* both drivers number their schema alike */
+	ck_assert_int_eq(raw_int("race", "SELECT version FROM lockout_meta"),
+			 lockout_store_schema_version());
+}
+STORE_END_TEST_ON("pgsql", test_pg_concurrent_create, 0,
+		  STORE_DRIVERS_PGSQL)
+
+START_TEST(test_pg_open_refused)
+{
+	struct lockout_store *store = (void *)1;
+	const char *error = NULL;
+	char conninfo[512], newer[96];
+
+	/* empty: created only when asked to, never read-only */
+	pgcluster_create_db("empty", true);
+	store_open_fails("empty", 0, "has no dovecot-lockout schema");
+	store_open_fails("empty", LOCKOUT_STORE_FLAG_READONLY,
+			 "has no dovecot-lockout schema");
+	store_open_fails("empty", LOCKOUT_STORE_FLAG_READONLY |
+			 LOCKOUT_STORE_FLAG_CREATE,
+			 "has no dovecot-lockout schema");
+	/* somebody else's tables */
+	pgcluster_create_db("other", true);
+	raw_exec("other", "CREATE TABLE bans (x integer)");
+	store_open_fails("other", LOCKOUT_STORE_FLAG_CREATE,
+			 "not empty but has no dovecot-lockout schema");
+	ck_assert_int_eq(raw_int("other", "SELECT count(*) FROM "
+				 "pg_class WHERE relname = 'failures'"), 0);
+	/* another application's marker, a newer schema */
+	pgcluster_create_db("otherapp", false);
+	raw_exec("otherapp", "UPDATE lockout_meta SET application = 'x'");
+	store_open_fails("otherapp", LOCKOUT_STORE_FLAG_CREATE,
+			 "not a dovecot-lockout database");
+	pgcluster_create_db("newer", false);
+	snprintf(newer, sizeof(newer), "UPDATE lockout_meta SET version = %d",
+		 lockout_store_schema_version() + 1);
+	raw_exec("newer", newer);
+	store_open_fails("newer", 0, "is newer than");
+	/* a database that cannot hold any bytes */
+	raw_exec("postgres", "CREATE DATABASE utf8 ENCODING 'UTF8' "
+		 "TEMPLATE template0");
+	store_open_fails("utf8", LOCKOUT_STORE_FLAG_CREATE, "not SQL_ASCII");
+	/* no database: the message names it, never the password */
+	store_open_fails("missing", 0, "cannot connect");
+	snprintf(conninfo, sizeof(conninfo), "%s password=s3cret",
+		 pgcluster_conninfo("missing"));
+	ck_assert_int_eq(lockout_store_open_db(LOCKOUT_DB_DRIVER_PGSQL,
+					       conninfo, 0, 1000, &store,
+					       &error), -1);
+	ck_assert_ptr_null(store);
+	ck_assert_ptr_null(strstr(error, "s3cret"));
+	ck_assert_ptr_nonnull(strstr(error, "dbname=missing"));
+	/* an empty connection string is not libpq's defaults */
+	ck_assert_int_eq(lockout_store_open_db(LOCKOUT_DB_DRIVER_PGSQL, "",
+					       0, 1000, &store, &error), -1);
+}
+STORE_END_TEST_ON("pgsql", test_pg_open_refused, 0, STORE_DRIVERS_PGSQL)
+
+/* A read-only store (as doveadm opens it) reads and never writes. */
+START_TEST(test_pg_readonly)
+{
+	struct lockout_store *rw, *ro;
+	struct lockout_ban ban = ban_make("192.0.2.6", 100, 0);
+	struct ban_list list = { 0 };
+	const char *error = NULL;
+
+	rw = store_open_ok("readonly", LOCKOUT_STORE_FLAG_CREATE);
+	add_ban_ok(rw, &ban);
+	ro = store_open_ok("readonly", LOCKOUT_STORE_FLAG_READONLY |
+			   LOCKOUT_STORE_FLAG_BULK_READ);
+	ban_list_fill(ro, 150, 0, &list);
+	ck_assert_uint_eq(list.count, 1);
+	ban_list_free(&list);
+	ck_assert_int_eq(lockout_store_add_ban(ro, &ban, NULL, &error), -1);
+	ck_assert_ptr_nonnull(strstr(error, "read-only"));
+	ck_assert_int_eq(lockout_store_fd(ro) >= 0, 1);
+	lockout_store_close(&ro);
+	lockout_store_close(&rw);
+}
+STORE_END_TEST_ON("pgsql", test_pg_readonly, 0, STORE_DRIVERS_PGSQL)
+
+/* --- both drivers: nodes, long iterations --------------------------------- */
+
+struct since_list {
+	unsigned int count;
+	int64_t ids[8];
+	int64_t times[8];
+};
+
+static int since_add(int64_t id, const struct lockout_failure *row,
+		     void *context)
+{
+	struct since_list *list = context;
+
+	ck_assert_uint_lt(list->count, N_ELEMENTS(list->ids));
+	list->ids[list->count] = id;
+	list->times[list->count++] = row->time;
+	return 0;
+}
+
+static void since_fill(struct lockout_store *store, int64_t after_id,
+		       const char *exclude, unsigned int max,
+		       struct since_list *list)
+{
+	const char *error = NULL;
+
+	memset(list, 0, sizeof(*list));
+	ck_assert_msg(lockout_store_iter_failures_since(store, after_id,
+							exclude, max,
+							since_add, list,
+							&error) == 0,
+		      "failures since: %s", error);
+}
+
+START_TEST(test_failures_since)
+{
+	static const struct lockout_failure rows[] = {
+		{ .time = 100, .ip = "192.0.2.1", .user = "a", .count = 1 },
+		{ .time = 101, .ip = "192.0.2.2", .user = "b", .count = 2 },
+	};
+	struct lockout_failure other = rows[0];
+	struct lockout_store *mx1, *mx2;
+	struct since_list list;
+	const char *error = NULL;
+
+	mx1 = store_open_ok("since", LOCKOUT_STORE_FLAG_CREATE);
+	mx2 = store_open_ok("since", 0);
+	lockout_store_set_node(mx1, "mx1");
+	lockout_store_set_node(mx2, "mx2");
+	other.time = 102;
+	ck_assert_int_eq(lockout_store_add_failures(mx1, rows, 2, &error), 0);
+	ck_assert_int_eq(lockout_store_add_failures(mx2, &other, 1, &error),
+			 0);
+	/* what mx1 counts of the others */
+	since_fill(mx1, 0, "mx1", 100, &list);
+	ck_assert_uint_eq(list.count, 1);
+	ck_assert_int_eq(list.times[0], 102);
+	since_fill(mx1, list.ids[0], "mx1", 100, &list);
+	ck_assert_uint_eq(list.count, 0);
+	/* all of them, in id order, bounded */
+	since_fill(mx2, 0, NULL, 100, &list);
+	ck_assert_uint_eq(list.count, 3);
+	ck_assert_int_lt(list.ids[0], list.ids[1]);
+	ck_assert_int_lt(list.ids[1], list.ids[2]);
+	ck_assert_int_eq(list.times[2], 102);
+	since_fill(mx2, list.ids[0], NULL, 1, &list);
+	ck_assert_uint_eq(list.count, 1);
+	ck_assert_int_eq(list.times[0], 101);
+	since_fill(mx2, 0, "mx2", 0, &list);
+	ck_assert_uint_eq(list.count, 0);
+	ck_assert_int_eq(raw_int("since", "SELECT count(*) FROM failures "
+				 "WHERE node = 'mx1'"), 2);
+	/* no node again: '' */
+	lockout_store_set_node(mx1, NULL);
+	ck_assert_int_eq(lockout_store_add_failures(mx1, rows, 1, &error), 0);
+	ck_assert_int_eq(raw_int("since", "SELECT count(*) FROM failures "
+				 "WHERE node = ''"), 1);
+	lockout_store_close(&mx1);
+	lockout_store_close(&mx2);
+}
+STORE_END_TEST_ON("nodes", test_failures_since, 0, STORE_DRIVERS_BOTH)
+
+#define LONG_BANS 2500
+struct long_iter {
+	struct lockout_store *store;
+	unsigned int count, lifted;
+};
+
+/* Lifts every 1000th ban while the listing goes on. */
+static int long_iter_ban(const struct lockout_ban *ban, void *context)
+{
+	struct long_iter *it = context;
+	unsigned int count;
+	const char *error = NULL;
+
+	if (it->count++ % 1000 == 999) {
+		ck_assert_msg(lockout_store_lift(it->store, ban->target, 5000,
+						 &count, &error) == 0,
+			      "lift: %s", error);
+		it->lifted += count;
+	}
+	return 0;
+}
+
+START_TEST(test_long_iteration)
+{
+	struct lockout_store *store;
+	struct lockout_ban ban;
+	struct long_iter it = { NULL, 0, 0 };
+	char target[32];
+	const char *error = NULL;
+	unsigned int i;
+
+	store = store_open_ok("long", LOCKOUT_STORE_FLAG_CREATE);
+	ck_assert_int_eq(lockout_store_begin(store, &error), 0);
+	for (i = 0; i < LONG_BANS; i++) {
+		snprintf(target, sizeof(target), "10.0.%u.%u", i / 250,
+			 i % 250);
+		ban = ban_make(target, 100 + i, 0);
+		add_ban_ok(store, &ban);
+	}
+	ck_assert_int_eq(lockout_store_commit(store, &error), 0);
+	it.store = store;
+	ck_assert_int_eq(lockout_store_iter_bans(store, 4000, 0, long_iter_ban,
+						 &it, &error), 0);
+	ck_assert_uint_eq(it.count, LONG_BANS);
+	ck_assert_uint_eq(it.lifted, LONG_BANS / 1000);
+	memset(&it, 0, sizeof(it));
+	it.store = store;
+	ck_assert_int_eq(lockout_store_iter_bans(store, 6000, 0, long_iter_ban,
+						 &it, &error), 0);
+	ck_assert_uint_eq(it.count, LONG_BANS - LONG_BANS / 1000);
+	lockout_store_close(&store);
+}
+STORE_END_TEST_ON("iterate", test_long_iteration, 0, STORE_DRIVERS_BOTH)
+
+START_TEST(test_store_fd)
+{
+	struct lockout_store *store;
+
+	store = store_open_ok("fd", LOCKOUT_STORE_FLAG_CREATE);
+	if (store_test_driver == LOCKOUT_DB_DRIVER_PGSQL)
+		ck_assert_int_ge(lockout_store_fd(store), 0);
+	else
+		ck_assert_int_eq(lockout_store_fd(store), -1);
+	lockout_store_close(&store);
+}
+STORE_END_TEST_ON("iterate", test_store_fd, 0, STORE_DRIVERS_BOTH)
+
+/* --- both drivers: events and the counts over periods --------------------- */
+
+struct event_list {
+	unsigned int count;
+	int64_t ids[4];
+	char kinds[4][32];
+};
+
+static int event_add(const struct lockout_event *event, void *context)
+{
+	struct event_list *list = context;
+
+	ck_assert_uint_lt(list->count, N_ELEMENTS(list->ids));
+	list->ids[list->count] = event->id;
+	snprintf(list->kinds[list->count++], sizeof(list->kinds[0]), "%s",
+		 event->kind);
+	return 0;
+}
+
+START_TEST(test_events_and_counts)
+{
+	static const struct lockout_failure rows[] = {
+		{ .time = 100, .ip = "192.0.2.1", .user = "a",
+		  .result = "unknown_name", .count = 3 },
+		{ .time = 200, .ip = "192.0.2.1", .user = "a",
+		  .result = "unknown_name", .count = 4 },
+		{ .time = 200, .ip = "192.0.2.2", .user = "b",
+		  .result = "refused", .count = 5 },
+	};
+	struct lockout_event event;
+	struct lockout_store *store;
+	struct event_list list;
+	const char *error = NULL;
+	uint64_t alerts, refused, failures;
+
+	store = store_open_ok("events", LOCKOUT_STORE_FLAG_CREATE);
+	memset(&event, 0, sizeof(event));
+	event.time = 100;
+	event.kind = "alert_started";
+	ck_assert_int_eq(lockout_store_add_event(store, &event, &error), 0);
+	event.time = 200;
+	event.kind = "stale_client";
+	event.user = "bob";
+	ck_assert_int_eq(lockout_store_add_event(store, &event, &error), 0);
+
+	memset(&list, 0, sizeof(list));
+	ck_assert_int_eq(lockout_store_iter_unnotified_events(store, 10,
+				event_add, &list, &error), 0);
+	ck_assert_uint_eq(list.count, 2);
+	ck_assert_str_eq(list.kinds[0], "alert_started");
+	ck_assert_int_eq(lockout_store_mark_events_notified(store, list.ids,
+							    1, &error), 0);
+	memset(&list, 0, sizeof(list));
+	ck_assert_int_eq(lockout_store_iter_unnotified_events(store, 10,
+				event_add, &list, &error), 0);
+	ck_assert_uint_eq(list.count, 1);
+	ck_assert_str_eq(list.kinds[0], "stale_client");
+
+	ck_assert_int_eq(lockout_store_count_alerts(store, 50, &alerts,
+						    &error), 0);
+	ck_assert_uint_eq(alerts, 1);
+	ck_assert_int_eq(lockout_store_count_alerts(store, 150, &alerts,
+						    &error), 0);
+	ck_assert_uint_eq(alerts, 0);
+	ck_assert_int_eq(lockout_store_add_failures(store, rows,
+						    N_ELEMENTS(rows), &error),
+			 0);
+	ck_assert_int_eq(lockout_store_count_unknown_names(store, 150,
+							   &refused, &error),
+			 0);
+	ck_assert_uint_eq(refused, 4);
+	ck_assert_int_eq(lockout_store_count_failures(store, 0, &failures,
+						      &refused, &error), 0);
+	ck_assert_uint_eq(failures, 7);
+	ck_assert_uint_eq(refused, 5);
+	lockout_store_close(&store);
+}
+STORE_END_TEST_ON("events", test_events_and_counts, 0, STORE_DRIVERS_BOTH)
