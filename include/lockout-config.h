@@ -54,6 +54,9 @@ struct lockout_config {
 	char *db;
 	/* lockout_db_driver: sqlite|pgsql */
 	enum lockout_db_driver db_driver;
+	/* lockout_node: this node's name in the shared table (the failure
+	   rows it writes); "" = the host name */
+	char *node;
 	/* lockout_mode: enforce|observe */
 	enum lockout_mode mode;
 	/* lockout_on_error: allow|deny when the ban table is unavailable */

@@ -124,6 +124,7 @@ static const struct setting_def setting_defs[] = {
 		 0),
 	/* issue 14: several nodes, one ban table in PostgreSQL */
 	DEF_ENUM("lockout_db_driver", db_driver, "sqlite", db_driver_values),
+	DEF_STR("lockout_node", node, "", SET_FLAG_EMPTY_IS_VALUE),
 };
 
 #define SETTINGS_COUNT (sizeof(setting_defs) / sizeof(setting_defs[0]))

@@ -311,7 +311,7 @@ static const char *const setting_names[] = {
 	/* issue 13: unknown names */
 	"lockout_unknown_names", "lockout_unknown_names_time",
 	/* issue 14: PostgreSQL */
-	"lockout_db_driver",
+	"lockout_db_driver", "lockout_node",
 };
 
 START_TEST(test_config_names)
