@@ -113,7 +113,10 @@ struct lockout_db_thread {
 
 	/* the ioloop's alone */
 	struct io *io;
+	struct timeout *to_start;
 	bool batch_in_flight;
+	/* the first snapshot was applied (and logged) */
+	bool loaded;
 	/* connected, as last reported */
 	bool connected;
 };
@@ -555,6 +558,18 @@ static void lockout_db_thread_handle(struct lockout_auth_db *db,
 				       &msg->result, &error) < 0)
 			e_error(db->event, "%s", error);
 		lockout_db_log_read(db, &msg->result);
+		if (!t->loaded) {
+			/* until now only the bans decided here applied */
+			e_info(db->event, "Ban table %s (node %s): %u active "
+			       "bans and protections, %u allowed networks",
+			       db->name, t->node, msg->result.loaded,
+			       msg->result.allowed);
+			t->loaded = TRUE;
+		} else {
+			e_debug(db->event, "Loaded %u active bans and %u "
+				"allowed networks from %s", msg->result.loaded,
+				msg->result.allowed, db->name);
+		}
 		break;
 	case DBT_MSG_WRITTEN:
 		i_assert(t->batch_in_flight);
@@ -658,12 +673,16 @@ static void lockout_db_thread_start(struct lockout_auth_db *db)
 	t->io = io_add(t->efd, IO_READ, lockout_db_thread_input, db);
 }
 
-static void lockout_db_thread_poll(struct lockout_auth_db *db)
+static void lockout_db_thread_first(struct lockout_auth_db *db)
 {
-	/* started from the first tick: after the privilege drop, with the
-	   ioloop running (the connection lives long) */
-	if (!db->thread->started)
-		lockout_db_thread_start(db);
+	/* from the first tick: after the privilege drop, with the ioloop
+	   running (the connection lives long) */
+	timeout_remove(&db->thread->to_start);
+	lockout_db_thread_start(db);
+}
+
+static void lockout_db_thread_poll(struct lockout_auth_db *db ATTR_UNUSED)
+{
 	(void)lockout_banset_expire(lockout_policy_bans(lockout_auth->policy),
 				    ioloop_time);
 }
@@ -776,6 +795,7 @@ void lockout_db_thread_init(struct lockout_auth_db *db)
 	db->usable = FALSE;
 	e_debug(db->event, "Ban table %s (node %s): connecting from a "
 		"worker thread", db->name, t->node);
+	t->to_start = timeout_add_short(0, lockout_db_thread_first, db);
 	db->to_poll = timeout_add_short(400, lockout_db_thread_poll, db);
 }
 
@@ -784,6 +804,7 @@ void lockout_db_thread_deinit(struct lockout_auth_db *db)
 	struct lockout_db_thread *t = db->thread;
 
 	timeout_remove(&db->to_flush);
+	timeout_remove(&t->to_start);
 	if (t->started) {
 		/* the last batch (the worker tries it even if it was
 		   away), then its end */
