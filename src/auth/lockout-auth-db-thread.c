@@ -10,14 +10,6 @@
 #include "lockout-writeq.h"
 #include "str.h"
 
-/* TEMPORARY until pg-store is merged */
-typedef int lockout_failure_since_callback_t(int64_t id,
-		const struct lockout_failure *row, void *context);
-void lockout_store_set_node(struct lockout_store *store, const char *node);
-int lockout_store_iter_failures_since(struct lockout_store *store,
-	int64_t after_id, const char *exclude_node, unsigned int max_rows,
-	lockout_failure_since_callback_t *callback, void *context,
-	const char **error_r);
 
 #include <pthread.h>
 #include <signal.h>
