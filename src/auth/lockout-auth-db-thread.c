@@ -107,6 +107,9 @@ struct lockout_db_thread {
 	struct io *io;
 	struct timeout *to_start;
 	bool batch_in_flight;
+	/* a ban was queued while the batch was in flight: write it at once
+	   after */
+	bool urgent_waiting;
 	/* the first snapshot was applied (and logged) */
 	bool loaded;
 	/* connected, as last reported */
@@ -573,10 +576,13 @@ static void lockout_db_thread_handle(struct lockout_auth_db *db,
 		}
 		if (!lockout_writeq_is_empty(db->queue) && t->connected) {
 			/* written: what came meanwhile goes with the next
-			   batch; busy: try again soon */
-			lockout_db_schedule(db, FALSE,
+			   batch, at once if a ban asked for it meanwhile;
+			   busy: try again with the next batch */
+			lockout_db_schedule(db, msg->written &&
+					    t->urgent_waiting,
 					    lockout_db_thread_flush);
 		}
+		t->urgent_waiting = FALSE;
 		break;
 	case DBT_MSG_FAILURES:
 		lockout_db_thread_failures(db, msg);
@@ -613,6 +619,8 @@ static void lockout_db_thread_flush(struct lockout_auth_db *db)
 	struct dbt_msg *reply;
 
 	timeout_remove(&db->to_flush);
+	if (t->batch_in_flight && db->flush_urgent)
+		t->urgent_waiting = TRUE;
 	if (!t->started || !t->connected || t->batch_in_flight)
 		return; /* again when it is back, or written */
 	batch = lockout_writeq_begin(db->queue);

@@ -125,8 +125,14 @@ static const char *lockout_db_error_kind(const struct lockout_auth_db *db,
 	size_t len = strlen(db->name);
 	const char *p;
 
-	if (strncmp(error, db->name, len) != 0 ||
-	    strncmp(error + len, ": ", 2) != 0)
+	/* PostgreSQL's store names its database "pgsql:dbname=... host=...
+	   port=...", never with the connection string (its password) */
+	if (strncmp(error, "pgsql:", 6) == 0 &&
+	    (p = strstr(error, ": ")) != NULL)
+		len = p - error;
+	else if (strncmp(error, db->name, len) != 0)
+		return error;
+	if (strncmp(error + len, ": ", 2) != 0)
 		return error;
 	p = strstr(error + len + 2, ": ");
 	return p == NULL ? error : p + 2;
@@ -574,8 +580,7 @@ struct lockout_auth_db *lockout_auth_db_init(void)
 	db->sync = lockout_sync_create(db->cfg, lockout_auth->policy);
 	if (db->queue == NULL || db->sync == NULL)
 		i_fatal_status(FATAL_OUTOFMEM, "lockout: Out of memory");
-	if (db->cfg->db_driver != LOCKOUT_DB_DRIVER_SQLITE ||
-	    getenv("LOCKOUT_TEST_DB_THREAD") != NULL /* TEMPORARY */) {
+	if (db->cfg->db_driver != LOCKOUT_DB_DRIVER_SQLITE) {
 		db->name = i_strdup(lockout_db_conninfo_redact(db->cfg->db));
 		lockout_db_thread_init(db);
 		return db;

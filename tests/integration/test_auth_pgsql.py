@@ -217,6 +217,7 @@ def test_connection_logged_without_password():
             text = d.log_text()
             assert secret not in text, text
             assert "dbname=" in text
+            assert "password authentication failed" in text, text
             # lockout_on_error=allow: logins go on
             assert try_login(d, "198.18.4.10", USERS[ALICE])[0]
 
