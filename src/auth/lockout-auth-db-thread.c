@@ -56,8 +56,8 @@ enum dbt_msg_type {
 	/* text: the table cannot be used (connection closed); busy: only a
 	   lock was in the way */
 	DBT_MSG_ERROR,
-	/* text: worth a warning, the table still usable (prune) */
-	DBT_MSG_WARNING,
+	/* text: pruning failed (the table still usable) */
+	DBT_MSG_PRUNE_FAILED,
 	/* snapshot, result */
 	DBT_MSG_SNAPSHOT,
 	/* the batch handed over: written or not */
@@ -435,7 +435,7 @@ static void dbt_poll(struct lockout_db_thread *t, time_t now)
 		if (lockout_sync_prune(t->rsync, t->store, now, &more,
 				       &error) < 0) {
 			if (!lockout_store_error_is_busy(t->store))
-				dbt_post_text(t, DBT_MSG_WARNING, error,
+				dbt_post_text(t, DBT_MSG_PRUNE_FAILED, error,
 					      false);
 		} else if (more) {
 			/* come back soon rather than hold the table long */
@@ -545,8 +545,8 @@ static void lockout_db_thread_handle(struct lockout_auth_db *db,
 		t->connected = FALSE;
 		lockout_db_complain(db, msg->text);
 		break;
-	case DBT_MSG_WARNING:
-		e_warning(db->event, "%s", msg->text);
+	case DBT_MSG_PRUNE_FAILED:
+		e_warning(db->event, "Pruning old rows failed: %s", msg->text);
 		break;
 	case DBT_MSG_SNAPSHOT:
 		if (lockout_sync_apply(db->sync, &msg->snapshot, db->queue,
@@ -709,7 +709,7 @@ const char *lockout_db_conninfo_redact(const char *conninfo)
 		}
 		/* parameters: drop password=... */
 		while (*p != '\0') {
-			if ((p[-1] == '?' || p[-1] == '&') &&
+			if (p > conninfo && (p[-1] == '?' || p[-1] == '&') &&
 			    strncmp(p, "password=", 9) == 0) {
 				p += strcspn(p, "&");
 				if (*p == '&')

@@ -39,31 +39,15 @@ from lockout_harness import (  # noqa: E402
     AuthClient, Dovecot, find_lockout_modules, main, wait_until)
 from lockout_nodes import PG_ROLE, pg_store  # noqa: E402
 from lockout_pg import PostgresCluster, require_postgres  # noqa: E402
+from test_doveadm import ALICE, FAILURES, USERS  # noqa: E402
+import test_nodes  # noqa: E402
+from test_nodes import active_in_pg, pg_rows  # noqa: E402
 
-ALICE = "alice@example.org"
-USERS = {ALICE: "alice-secret"}
-FAILURES = 4
-# the account rules that could protect alice, and /24 bans, off: only the
-# source's failures count here
-PLUGIN = {"lockout_ip_failures": str(FAILURES),
-          "lockout_ip_window": "10 mins",
-          "lockout_ban_time": "1 hour",
-          "lockout_net_ban_hosts": "0",
-          "lockout_user_networks": "0",
-          "lockout_ip_spread_usernames": "0",
-          "lockout_ip_long_failures": "0",
-          "lockout_user_failures": "100000"}
+# test_nodes' thresholds (the account rules that could protect alice, and
+# /24 bans, off), and the long window off too: only the source's failures
+# within lockout_ip_window count here
+PLUGIN = dict(test_nodes.PLUGIN, lockout_ip_long_failures="0")
 SLACK = 10.0
-
-
-def pg_rows(pg, sql):
-    return pg.psql(sql, db=PG_ROLE)
-
-
-def bans_in_pg(pg):
-    return {r[0] for r in pg_rows(
-        pg, "SELECT target FROM %s.bans WHERE lifted IS NULL OR "
-        "lifted = 0" % PG_ROLE)}
 
 
 def failures_in_pg(pg):
@@ -131,7 +115,7 @@ def test_failure_ban_lands_in_postgresql():
         ip = "198.18.1.10"
         fail(d, ip, FAILURES)
         assert refused(d, ip)
-        wait_until("the ban in PostgreSQL", lambda: ip in bans_in_pg(pg),
+        wait_until("the ban in PostgreSQL", lambda: ip in active_in_pg(pg),
                    timeout=2.0)
         # the failures are written with the next batch (within a second)
         wait_until("the failure rows in PostgreSQL",
@@ -167,7 +151,7 @@ def test_outage_logins_never_wait_bans_from_memory_written_later():
             assert not ok
             baseline.append(took)
         wait_until("the first ban in PostgreSQL",
-                   lambda: before in bans_in_pg(pg), timeout=2.0)
+                   lambda: before in active_in_pg(pg), timeout=2.0)
         mark = d.log_mark()
         pg.stop()
         ip = "198.18.3.10"
@@ -194,7 +178,7 @@ def test_outage_logins_never_wait_bans_from_memory_written_later():
         time.sleep(3)
         pg.start()
         wait_until("the ban made during the outage in PostgreSQL",
-                   lambda: ip in bans_in_pg(pg), timeout=SLACK)
+                   lambda: ip in active_in_pg(pg), timeout=SLACK)
         wait_until("the failures of the outage in PostgreSQL",
                    lambda: failures_in_pg(pg).get(ip, 0) >= FAILURES,
                    timeout=SLACK)
