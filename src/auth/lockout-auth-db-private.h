@@ -43,8 +43,10 @@ struct lockout_auth_db {
 
 	struct timeout *to_flush, *to_poll;
 	bool flush_urgent;
-	/* what to_flush calls */
+	/* what to_flush calls, and when after the first record of a batch
+	   (LOCKOUT_BATCH_MSECS; shorter for PostgreSQL) */
 	void (*flush)(struct lockout_auth_db *db);
+	unsigned int batch_msecs;
 };
 
 /* a busy table is retried this often */

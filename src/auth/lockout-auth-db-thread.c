@@ -47,6 +47,10 @@
 #define DBT_PRUNE_SECS 600
 /* failure rows of other nodes read in one round */
 #define DBT_FAILURES_MAX_ROWS 5000
+/* failures written at most this long after the first of a batch: the
+   other nodes count them from then on (SQLite's 1 s is about its page
+   cache, not a concern of a server) */
+#define DBT_BATCH_MSECS 250
 /* a failure id found by bisection: at most 2^DBT_ID_BITS */
 #define DBT_ID_BITS 62
 
@@ -790,6 +794,10 @@ void lockout_db_thread_init(struct lockout_auth_db *db)
 	if (t->efd < 0)
 		i_fatal("lockout: eventfd() failed: %m");
 	db->thread = t;
+	/* the other nodes count this node's failures once written: a short
+	   batch (a transaction of aggregated rows per DBT_BATCH_MSECS at
+	   most, written by another process's server) */
+	db->batch_msecs = DBT_BATCH_MSECS;
 	/* not usable until connected: lockout_on_error=deny refuses until
 	   then, as with a table that cannot be opened */
 	db->usable = FALSE;

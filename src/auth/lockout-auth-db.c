@@ -382,7 +382,7 @@ void lockout_db_schedule(struct lockout_auth_db *db, bool urgent,
 	if (db->to_flush == NULL) {
 		db->flush_urgent = urgent;
 		db->to_flush = timeout_add_short(urgent ? 0 :
-						 LOCKOUT_BATCH_MSECS,
+						 db->batch_msecs,
 						 lockout_db_flush_timeout, db);
 	}
 }
@@ -578,6 +578,7 @@ struct lockout_auth_db *lockout_auth_db_init(void)
 	db->cfg = &lockout_auth->cfg;
 	db->queue = lockout_writeq_create();
 	db->sync = lockout_sync_create(db->cfg, lockout_auth->policy);
+	db->batch_msecs = LOCKOUT_BATCH_MSECS;
 	if (db->queue == NULL || db->sync == NULL)
 		i_fatal_status(FATAL_OUTOFMEM, "lockout: Out of memory");
 	if (db->cfg->db_driver != LOCKOUT_DB_DRIVER_SQLITE) {
