@@ -718,9 +718,28 @@ START_TEST(test_remembered_read_fails)
 }
 END_TEST
 
+/* Rows of another node: how many failures each counts for (0: skipped). */
+static const struct {
+	int64_t age;
+	const char *ip, *result;
+	unsigned int count, expected;
+} skips[] = {
+	{ 0, "192.0.2.7", "success", 1, 0 },
+	{ 0, "192.0.2.7", "nonsense", 1, 0 },
+	{ 0, "192.0.2.7", NULL, 1, 0 },
+	{ 0, "not-an-address", "mismatch", 1, 0 },
+	{ 0, NULL, "mismatch", 1, 0 },
+	{ 0, "2001:db8::1", "mismatch", 1, 1 },
+	{ 0, "192.0.2.7", "mismatch", 0, 0 },
+	/* lockout_ip_window (10 mins) old and a second more */
+	{ 600, "192.0.2.7", "mismatch", 1, 1 },
+	{ 601, "192.0.2.7", "mismatch", 1, 0 },
+};
+
 /* A failure row of another node as the attempt this engine observes. */
 START_TEST(test_failure_attempt)
 {
+	unsigned int i;
 	struct lockout_failure row = {
 		.time = T0 - 5, .ip = "192.0.2.7", .user = "alice",
 		.service = "imap", .mechanism = "PLAIN",
@@ -772,34 +791,15 @@ START_TEST(test_failure_attempt)
 	row.count = 1;
 
 	/* skipped: what does not parse, success, late rows */
-	row.result = "success";
-	ck_assert_uint_eq(lockout_sync_failure_attempt(tsync, &row, T0, &a),
-			  0);
-	row.result = "nonsense";
-	ck_assert_uint_eq(lockout_sync_failure_attempt(tsync, &row, T0, &a),
-			  0);
-	row.result = NULL;
-	ck_assert_uint_eq(lockout_sync_failure_attempt(tsync, &row, T0, &a),
-			  0);
-	row.result = "mismatch";
-	row.ip = "not-an-address";
-	ck_assert_uint_eq(lockout_sync_failure_attempt(tsync, &row, T0, &a),
-			  0);
-	row.ip = NULL;
-	ck_assert_uint_eq(lockout_sync_failure_attempt(tsync, &row, T0, &a),
-			  0);
-	row.ip = "2001:db8::1";
-	ck_assert_uint_eq(lockout_sync_failure_attempt(tsync, &row, T0, &a),
-			  1);
-	row.time = T0 - (int64_t)cfg.ip_window - 1;
-	ck_assert_uint_eq(lockout_sync_failure_attempt(tsync, &row, T0, &a),
-			  0);
-	row.time = T0 - (int64_t)cfg.ip_window;
-	ck_assert_uint_eq(lockout_sync_failure_attempt(tsync, &row, T0, &a),
-			  1);
-	row.count = 0;
-	ck_assert_uint_eq(lockout_sync_failure_attempt(tsync, &row, T0, &a),
-			  0);
+	for (i = 0; i < N_ELEMENTS(skips); i++) {
+		row.time = T0 - skips[i].age;
+		row.ip = skips[i].ip;
+		row.result = skips[i].result;
+		row.count = skips[i].count;
+		ck_assert_msg(lockout_sync_failure_attempt(tsync, &row, T0,
+							   &a) ==
+			      skips[i].expected, "case %u", i);
+	}
 }
 END_TEST
 
