@@ -531,12 +531,12 @@ static void lockout_db_thread_handle(struct lockout_auth_db *db,
 
 	switch (msg->type) {
 	case DBT_MSG_OPENED:
+		/* usable once the table's bans are in (the snapshot that
+		   follows) */
 		t->connected = TRUE;
-		db->usable = TRUE;
 		if (msg->remembered != NULL)
 			lockout_sync_apply_remembered(db->sync,
 						      &msg->remembered);
-		lockout_db_recovered(db);
 		/* what waited while the table was away */
 		if (!lockout_writeq_is_empty(db->queue))
 			lockout_db_schedule(db, TRUE, lockout_db_thread_flush);
@@ -557,6 +557,10 @@ static void lockout_db_thread_handle(struct lockout_auth_db *db,
 				       &msg->result, &error) < 0)
 			e_error(db->event, "%s", error);
 		lockout_db_log_read(db, &msg->result);
+		if (t->connected && !db->usable) {
+			db->usable = TRUE;
+			lockout_db_recovered(db);
+		}
 		if (!t->loaded) {
 			/* until now only the bans decided here applied */
 			e_info(db->event, "Ban table %s (node %s): %u active "
