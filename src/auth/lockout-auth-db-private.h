@@ -73,9 +73,6 @@ void lockout_db_log_dropped(struct lockout_auth_db *db,
 void lockout_db_schedule(struct lockout_auth_db *db, bool urgent,
 			 void (*flush)(struct lockout_auth_db *db));
 
-/* The connection string without its password (pure; for logs). */
-const char *lockout_db_conninfo_redact(const char *conninfo);
-
 /* lockout-auth-db-thread.c */
 void lockout_db_thread_init(struct lockout_auth_db *db);
 void lockout_db_thread_deinit(struct lockout_auth_db *db);

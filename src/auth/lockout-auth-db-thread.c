@@ -8,7 +8,6 @@
 #include "lockout-store.h"
 #include "lockout-sync.h"
 #include "lockout-writeq.h"
-#include "str.h"
 
 
 #include <pthread.h>
@@ -693,82 +692,6 @@ static void lockout_db_thread_poll(struct lockout_auth_db *db ATTR_UNUSED)
 {
 	(void)lockout_banset_expire(lockout_policy_bans(lockout_auth->policy),
 				    ioloop_time);
-}
-
-/* libpq's keyword = value form (values bare or in single quotes, with
-   backslash escapes) without the password pair; a URI without the
-   password of its user info, nor a password parameter. */
-const char *lockout_db_conninfo_redact(const char *conninfo)
-{
-	string_t *out = t_str_new(strlen(conninfo));
-	const char *p = conninfo, *key, *at, *colon, *scheme;
-
-	scheme = strstr(conninfo, "://");
-	if (scheme != NULL && strchr(conninfo, ' ') == NULL) {
-		/* postgresql://user:secret@host/db?password=x */
-		const char *auth = scheme + 3;
-		const char *end = auth + strcspn(auth, "/?");
-
-		at = memchr(auth, '@', end - auth);
-		colon = at == NULL ? NULL : memchr(auth, ':', at - auth);
-		if (colon != NULL) {
-			str_append_data(out, conninfo, colon - conninfo);
-			p = at;
-		}
-		/* parameters: drop password=... */
-		while (*p != '\0') {
-			if (p > conninfo && (p[-1] == '?' || p[-1] == '&') &&
-			    strncmp(p, "password=", 9) == 0) {
-				p += strcspn(p, "&");
-				if (*p == '&')
-					p++;
-				continue;
-			}
-			str_append_c(out, *p++);
-		}
-		if (str_len(out) > 0 &&
-		    (str_c(out)[str_len(out) - 1] == '&' ||
-		     str_c(out)[str_len(out) - 1] == '?'))
-			str_truncate(out, str_len(out) - 1);
-		return str_c(out);
-	}
-	while (*p != '\0') {
-		const char *start;
-		size_t klen;
-
-		while (*p == ' ' || *p == '\t' || *p == '\n')
-			p++;
-		if (*p == '\0')
-			break;
-		start = key = p;
-		while (*p != '\0' && *p != '=' && *p != ' ' && *p != '\t')
-			p++;
-		klen = p - key;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '=') {
-			p++;
-			while (*p == ' ' || *p == '\t')
-				p++;
-			if (*p == '\'') {
-				for (p++; *p != '\0' && *p != '\''; p++) {
-					if (*p == '\\' && p[1] != '\0')
-						p++;
-				}
-				if (*p == '\'')
-					p++;
-			} else {
-				while (*p != '\0' && *p != ' ' && *p != '\t')
-					p++;
-			}
-		}
-		if (klen == 8 && strncmp(key, "password", 8) == 0)
-			continue;
-		if (str_len(out) > 0)
-			str_append_c(out, ' ');
-		str_append_data(out, start, p - start);
-	}
-	return str_c(out);
 }
 
 static const char *lockout_db_node(const struct lockout_config *cfg)
