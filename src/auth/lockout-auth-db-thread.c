@@ -50,6 +50,10 @@
    other nodes count them from then on (SQLite's 1 s is about its page
    cache, not a concern of a server) */
 #define DBT_BATCH_MSECS 250
+/* failures of other nodes observed in one go, beyond one per row: the
+   ioloop spends at most a few tens of milliseconds on a round (5,000 rows
+   of a flood, each of a count up to LOCKOUT_SYNC_REMOTE_COUNT_MAX) */
+#define DBT_OBSERVE_MAX 20000
 /* a failure id found by bisection: at most 2^DBT_ID_BITS */
 #define DBT_ID_BITS 62
 
@@ -509,11 +513,14 @@ static void lockout_db_thread_failures(struct lockout_auth_db *db,
 				       const struct dbt_msg *msg)
 {
 	struct lockout_attempt attempt;
-	unsigned int i, n;
+	unsigned int i, n, budget = DBT_OBSERVE_MAX;
 
 	for (i = 0; i < msg->failures_count; i++) {
 		n = lockout_sync_failure_attempt(db->sync, &msg->failures[i],
 						 ioloop_time, &attempt);
+		/* beyond the budget each row counts once */
+		n = I_MIN(n, I_MAX(budget, 1));
+		budget -= I_MIN(budget, n);
 		if (n > 0) {
 			lockout_auth_observer_record_remote(
 				&attempt, n, msg->failures[i].ip);
