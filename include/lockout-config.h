@@ -54,6 +54,9 @@ struct lockout_config {
 	char *db;
 	/* lockout_db_driver: sqlite|pgsql */
 	enum lockout_db_driver db_driver;
+	/* lockout_node: this node's name in the shared table (the failure
+	   rows it writes); "" = the host name */
+	char *node;
 	/* lockout_mode: enforce|observe */
 	enum lockout_mode mode;
 	/* lockout_on_error: allow|deny when the ban table is unavailable */
@@ -238,6 +241,13 @@ void lockout_config_free(struct lockout_config *cfg);
 /* Is value a libpq connection string ("key=value ..." or a postgresql://
    URI) rather than a path? */
 bool lockout_db_is_conninfo(const char *value);
+/* conninfo (a libpq connection string) without its password, for logs:
+   the keyword form without its password pair (values bare or in single
+   quotes with backslash escapes), a URI without the password of its user
+   info and without a password parameter. Written into buf (size bytes,
+   NUL-terminated, cut when longer) and returned. Pure. */
+const char *lockout_db_conninfo_redact(const char *conninfo, char *buf,
+				       size_t size);
 
 /* Number of settings; name and default text of setting i (< count), in the
    order of the table, or NULL when i is out of range. */

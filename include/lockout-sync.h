@@ -72,11 +72,49 @@ void lockout_sync_free(struct lockout_sync **sync);
    lockout_max_known_devices), and the address and network bans made since
    now - lockout_history_time, ended ones included, observed ones not.
    Rows that do not parse are skipped. Returns 0, or -1 with *error_r (the
-   engine may then hold part of it). */
+   engine is then unchanged). lockout_sync_read_remembered() then
+   lockout_sync_apply_remembered(). */
 int lockout_sync_load_remembered(struct lockout_sync *sync,
 				 struct lockout_store *store, int64_t now,
 				 const char **error_r)
 	__attribute__((warn_unused_result));
+
+/* The same in two steps, for a caller that reads the table in another
+   thread: the read touches only the store (and sync's settings), the apply
+   only the engine. */
+struct lockout_sync_remembered;
+/* Read what lockout_sync_load_remembered() feeds the engine into
+   *remembered_r. Returns 0, or -1 with *error_r (a store error, or "Out of
+   memory loading bans") and nothing read. */
+int lockout_sync_read_remembered(const struct lockout_sync *sync,
+				 struct lockout_store *store, int64_t now,
+				 struct lockout_sync_remembered **remembered_r,
+				 const char **error_r)
+	__attribute__((warn_unused_result));
+/* Feed *remembered to the engine, free it and set it to NULL. */
+void lockout_sync_apply_remembered(struct lockout_sync *sync,
+				   struct lockout_sync_remembered **remembered);
+/* Free what was read and not applied. NULL-safe. */
+void lockout_sync_remembered_free(struct lockout_sync_remembered **remembered);
+
+/* Most failures one row of another node counts for (a flood writes rows
+   with large counts; every rule's threshold is far below). */
+#define LOCKOUT_SYNC_REMOTE_COUNT_MAX 100
+
+/* A failure-history row written by another node sharing the table, as the
+   attempt that this node's engine observes (lockout_policy_observe(),
+   never queued for the history again: the row is there already): the
+   source, the username (none for invalid_user), service, mechanism, the
+   outcome its result names, the time now (the engine's time only moves
+   forward), no password tag (every failure counts). Returns how many times
+   to observe it: its count, at most LOCKOUT_SYNC_REMOTE_COUNT_MAX; 0 for a
+   row to skip: an address or result that does not parse, or older than
+   now - lockout_ip_window (a node writing its queue late, after an
+   outage). The attempt's strings point into row. Pure. */
+unsigned int lockout_sync_failure_attempt(const struct lockout_sync *sync,
+					  const struct lockout_failure *row,
+					  int64_t now,
+					  struct lockout_attempt *attempt_r);
 
 /* Read the bans and protections of the mode in use that are active at now,
    and the allowed networks, into *snapshot_r. Fills the loaded, allowed

@@ -3,7 +3,7 @@
 #include "ioloop.h"
 #include "restrict-access.h"
 #include "lockout-auth-private.h"
-#include "lockout-auth-db.h"
+#include "lockout-auth-db-private.h"
 #include "lockout-policy.h"
 #include "lockout-store.h"
 #include "lockout-sync.h"
@@ -24,13 +24,7 @@
    timer follows changes made by other processes (doveadm, lockoutd)
    through SQLite's data_version and reloads the bans. */
 
-#define LOCKOUT_BATCH_MSECS 1000
-/* a busy table is retried this often */
-#define LOCKOUT_FLUSH_MSECS 300
 #define LOCKOUT_POLL_MSECS 400
-/* while the table is unusable: retry, and repeat the complaint */
-#define LOCKOUT_RETRY_SECS 2
-#define LOCKOUT_COMPLAIN_SECS 60
 /* the auth process never waits for a lock: its timers run in the same
    ioloop as the requests, so any wait here delays every login. A busy
    table is retried on the next tick, with the writes kept queued. */
@@ -39,31 +33,6 @@
 #define LOCKOUT_PRUNE_SECS 600
 /* is the file at lockout_db still the one open? one stat() each time */
 #define LOCKOUT_FILE_CHECK_SECS 1
-
-struct lockout_auth_db {
-	struct event *event;
-	const struct lockout_config *cfg;
-	struct lockout_store *store;
-	struct lockout_writeq *queue;
-	struct lockout_sync *sync;
-	bool usable;
-	time_t next_retry, last_complaint, next_prune;
-	/* the error last logged (its kind: the text without numbers that
-	   change), and whether "usable again" is owed for it */
-	char *last_error;
-	bool recovery_owed;
-	/* another process holds the write lock: warned once, and once
-	   more when it is free again */
-	bool busy_warned;
-	/* the table was lost (deleted or replaced): recreate it as doveadm
-	   creates it (directory 0700, files 0600, owned by this process's
-	   user) until it opens */
-	bool recreate;
-	time_t next_file_check;
-
-	struct timeout *to_flush, *to_poll;
-	bool flush_urgent;
-};
 
 static void lockout_chown_if_root(const char *path, uid_t uid, gid_t gid)
 {
@@ -94,6 +63,10 @@ void lockout_auth_db_preinit(const struct lockout_config *cfg,
 	restrict_access_get_env(&rset);
 	uid = rset.uid != (uid_t)-1 ? rset.uid : geteuid();
 	gid = rset.gid != (gid_t)-1 ? rset.gid : getegid();
+	*uid_r = uid;
+	*gid_r = gid;
+	if (cfg->db_driver != LOCKOUT_DB_DRIVER_SQLITE)
+		return; /* no file of ours */
 
 	p = strrchr(cfg->db, '/');
 	i_assert(p != NULL); /* lockout_db is checked to be absolute */
@@ -118,8 +91,6 @@ void lockout_auth_db_preinit(const struct lockout_config *cfg,
 	lockout_chown_if_root(cfg->db, uid, gid);
 	lockout_chown_if_root(t_strconcat(cfg->db, "-wal", NULL), uid, gid);
 	lockout_chown_if_root(t_strconcat(cfg->db, "-shm", NULL), uid, gid);
-	*uid_r = uid;
-	*gid_r = gid;
 }
 
 bool lockout_auth_db_usable(const struct lockout_auth_db *db)
@@ -127,22 +98,22 @@ bool lockout_auth_db_usable(const struct lockout_auth_db *db)
 	return db->usable;
 }
 
-static void lockout_db_busy(struct lockout_auth_db *db, const char *error)
+void lockout_db_busy(struct lockout_auth_db *db, const char *error)
 {
 	if (db->busy_warned)
 		return;
 	e_warning(db->event, "Ban table %s is busy (another process holds "
 		  "its lock): %s - writes are queued and retried, no login "
-		  "waits", db->cfg->db, error);
+		  "waits", db->name, error);
 	db->busy_warned = TRUE;
 }
 
-static void lockout_db_not_busy(struct lockout_auth_db *db)
+void lockout_db_not_busy(struct lockout_auth_db *db)
 {
 	if (!db->busy_warned)
 		return;
 	e_info(db->event, "Ban table %s is no longer busy; queued writes "
-	       "were written", db->cfg->db);
+	       "were written", db->name);
 	db->busy_warned = FALSE;
 }
 
@@ -151,11 +122,17 @@ static void lockout_db_not_busy(struct lockout_auth_db *db)
 static const char *lockout_db_error_kind(const struct lockout_auth_db *db,
 					 const char *error)
 {
-	size_t len = strlen(db->cfg->db);
+	size_t len = strlen(db->name);
 	const char *p;
 
-	if (strncmp(error, db->cfg->db, len) != 0 ||
-	    strncmp(error + len, ": ", 2) != 0)
+	/* PostgreSQL's store names its database "pgsql:dbname=... host=...
+	   port=...", never with the connection string (its password) */
+	if (strncmp(error, "pgsql:", 6) == 0 &&
+	    (p = strstr(error, ": ")) != NULL)
+		len = p - error;
+	else if (strncmp(error, db->name, len) != 0)
+		return error;
+	if (strncmp(error + len, ": ", 2) != 0)
 		return error;
 	p = strstr(error + len + 2, ": ");
 	return p == NULL ? error : p + 2;
@@ -164,13 +141,44 @@ static const char *lockout_db_error_kind(const struct lockout_auth_db *db,
 static void lockout_db_lost(struct lockout_auth_db *db,
 			    enum lockout_store_file_state state);
 
-static void lockout_db_set_unusable(struct lockout_auth_db *db,
-				    const char *error)
+void lockout_db_complain(struct lockout_auth_db *db, const char *error)
 {
 	bool deny = db->cfg->on_error == LOCKOUT_ON_ERROR_DENY;
 	const char *kind = lockout_db_error_kind(db, error);
 	bool same_kind = db->last_error != NULL &&
 		strcmp(db->last_error, kind) == 0;
+
+	/* loudly, at once, then at most once a minute for the same error,
+	   even if the table looked usable for a moment in between */
+	if (!same_kind || ioloop_time - db->last_complaint >=
+	    LOCKOUT_COMPLAIN_SECS) {
+		e_error(db->event, "Ban table %s is unusable: %s - "
+			"lockout_on_error=%s: %s; retrying every %u secs",
+			db->name, error, deny ? "deny" : "allow",
+			deny ? "ALL LOGINS ARE REFUSED" :
+			"logins are allowed, only bans held in memory apply",
+			LOCKOUT_RETRY_SECS);
+		db->last_complaint = ioloop_time;
+		i_free(db->last_error);
+		db->last_error = i_strdup(kind);
+		db->recovery_owed = TRUE;
+	}
+	db->usable = FALSE;
+}
+
+void lockout_db_recovered(struct lockout_auth_db *db)
+{
+	if (db->recovery_owed) {
+		/* once per logged complaint: a table that flaps does not
+		   alternate lines every retry */
+		e_info(db->event, "Ban table %s is usable again", db->name);
+		db->recovery_owed = FALSE;
+	}
+}
+
+static void lockout_db_set_unusable(struct lockout_auth_db *db,
+				    const char *error)
+{
 	enum lockout_store_file_state state;
 	int stat_errno;
 
@@ -184,30 +192,15 @@ static void lockout_db_set_unusable(struct lockout_auth_db *db,
 			return;
 		}
 	}
-	/* loudly, at once, then at most once a minute for the same error,
-	   even if the table looked usable for a moment in between */
-	if (!same_kind || ioloop_time - db->last_complaint >=
-	    LOCKOUT_COMPLAIN_SECS) {
-		e_error(db->event, "Ban table %s is unusable: %s - "
-			"lockout_on_error=%s: %s; retrying every %u secs",
-			db->cfg->db, error, deny ? "deny" : "allow",
-			deny ? "ALL LOGINS ARE REFUSED" :
-			"logins are allowed, only bans held in memory apply",
-			LOCKOUT_RETRY_SECS);
-		db->last_complaint = ioloop_time;
-		i_free(db->last_error);
-		db->last_error = i_strdup(kind);
-		db->recovery_owed = TRUE;
-	}
-	db->usable = FALSE;
+	lockout_db_complain(db, error);
 	lockout_store_close(&db->store);
 	db->next_retry = ioloop_time + LOCKOUT_RETRY_SECS;
 }
 
 /* Each invalid row of the ban table once (lockout-sync remembers which
    were reported), at most LOCKOUT_SYNC_INVALID_MAX lines a reload. */
-static void lockout_db_log_invalid(struct lockout_auth_db *db,
-				   const struct lockout_sync_result *result)
+void lockout_db_log_read(struct lockout_auth_db *db,
+			 const struct lockout_sync_result *result)
 {
 	unsigned int i, count = I_MIN(result->invalid_new,
 				      LOCKOUT_SYNC_INVALID_MAX);
@@ -222,6 +215,10 @@ static void lockout_db_log_invalid(struct lockout_auth_db *db,
 			  "never enforced (doveadm lockout stats counts them)",
 			  result->invalid_new - count);
 	}
+	if (result->allowed_failed)
+		e_error(db->event, "Out of memory loading allowed networks");
+	if (result->protections_failed)
+		e_error(db->event, "Out of memory loading protections");
 }
 
 /* Replace the in-memory bans, protections and allowed networks with the
@@ -235,7 +232,7 @@ static int lockout_db_reload(struct lockout_auth_db *db)
 
 	ret = lockout_sync_reload(db->sync, db->store, db->queue,
 				  ioloop_time, &result, &error);
-	lockout_db_log_invalid(db, &result);
+	lockout_db_log_read(db, &result);
 	if (ret < 0) {
 		if (lockout_store_error_is_busy(db->store))
 			lockout_db_busy(db, error);
@@ -243,12 +240,8 @@ static int lockout_db_reload(struct lockout_auth_db *db)
 			lockout_db_set_unusable(db, error);
 		return -1;
 	}
-	if (result.allowed_failed)
-		e_error(db->event, "Out of memory loading allowed networks");
-	if (result.protections_failed)
-		e_error(db->event, "Out of memory loading protections");
 	e_debug(db->event, "Loaded %u active bans and %u allowed networks "
-		"from %s", result.loaded, result.allowed, db->cfg->db);
+		"from %s", result.loaded, result.allowed, db->name);
 	return 0;
 }
 
@@ -330,13 +323,7 @@ static void lockout_db_open(struct lockout_auth_db *db)
 	}
 	if (lockout_db_reload(db) < 0 && db->store == NULL)
 		return;
-	if (db->recovery_owed) {
-		/* once per logged complaint: a table that flaps does not
-		   alternate lines every retry */
-		e_info(db->event, "Ban table %s is usable again",
-		       db->cfg->db);
-		db->recovery_owed = FALSE;
-	}
+	lockout_db_recovered(db);
 }
 
 static void lockout_db_flush(struct lockout_auth_db *db)
@@ -363,22 +350,30 @@ static void lockout_db_flush(struct lockout_auth_db *db)
 		return;
 	}
 	lockout_db_not_busy(db);
-	if (dropped.failures > 0 || dropped.bans > 0 || dropped.other > 0) {
+	lockout_db_log_dropped(db, &dropped);
+}
+
+void lockout_db_log_dropped(struct lockout_auth_db *db,
+			    const struct lockout_writeq_dropped *dropped)
+{
+	if (dropped->failures > 0 || dropped->bans > 0 || dropped->other > 0) {
 		e_warning(db->event, "Write queue was full: %u failure "
 			  "records, %u bans and %u other records were not "
 			  "written to the table (bans still applied in "
-			  "memory)", dropped.failures, dropped.bans,
-			  dropped.other);
+			  "memory)", dropped->failures, dropped->bans,
+			  dropped->other);
 	}
 }
 
-static void lockout_db_schedule_flush(struct lockout_auth_db *db,
-				      enum lockout_writeq_flush flush)
+static void lockout_db_flush_timeout(struct lockout_auth_db *db)
 {
-	bool urgent = flush == LOCKOUT_WRITEQ_FLUSH_NOW;
+	db->flush(db);
+}
 
-	if (flush == LOCKOUT_WRITEQ_FLUSH_NONE)
-		return;
+void lockout_db_schedule(struct lockout_auth_db *db, bool urgent,
+			 void (*flush)(struct lockout_auth_db *db))
+{
+	db->flush = flush;
 	/* bans are written as soon as the current request is done with, so
 	   that lockoutd can firewall them at once; the rest waits for the
 	   batch */
@@ -387,9 +382,21 @@ static void lockout_db_schedule_flush(struct lockout_auth_db *db,
 	if (db->to_flush == NULL) {
 		db->flush_urgent = urgent;
 		db->to_flush = timeout_add_short(urgent ? 0 :
-						 LOCKOUT_BATCH_MSECS,
-						 lockout_db_flush, db);
+						 db->batch_msecs,
+						 lockout_db_flush_timeout, db);
 	}
+}
+
+static void lockout_db_schedule_flush(struct lockout_auth_db *db,
+				      enum lockout_writeq_flush flush)
+{
+	if (flush == LOCKOUT_WRITEQ_FLUSH_NONE)
+		return;
+	if (db->thread != NULL)
+		lockout_db_thread_queued(db, flush);
+	else
+		lockout_db_schedule(db, flush == LOCKOUT_WRITEQ_FLUSH_NOW,
+				    lockout_db_flush);
 }
 
 /* Keep the table from growing forever, in small batches so the lock is
@@ -571,8 +578,18 @@ struct lockout_auth_db *lockout_auth_db_init(void)
 	db->cfg = &lockout_auth->cfg;
 	db->queue = lockout_writeq_create();
 	db->sync = lockout_sync_create(db->cfg, lockout_auth->policy);
+	db->batch_msecs = LOCKOUT_BATCH_MSECS;
 	if (db->queue == NULL || db->sync == NULL)
 		i_fatal_status(FATAL_OUTOFMEM, "lockout: Out of memory");
+	if (db->cfg->db_driver != LOCKOUT_DB_DRIVER_SQLITE) {
+		char name[LOCKOUT_ERROR_MAX];
+
+		db->name = i_strdup(lockout_db_conninfo_redact(db->cfg->db,
+						name, sizeof(name)));
+		lockout_db_thread_init(db);
+		return db;
+	}
+	db->name = i_strdup(db->cfg->db);
 	db->next_prune = ioloop_time + 60;
 	lockout_db_open(db);
 	db->to_poll = timeout_add_short(LOCKOUT_POLL_MSECS, lockout_db_poll,
@@ -587,6 +604,8 @@ void lockout_auth_db_deinit(struct lockout_auth_db **_db)
 	if (db == NULL)
 		return;
 	*_db = NULL;
+	if (db->thread != NULL)
+		lockout_db_thread_deinit(db);
 	/* write what is queued before the process ends */
 	lockout_db_flush(db);
 	timeout_remove(&db->to_flush);
@@ -595,5 +614,6 @@ void lockout_auth_db_deinit(struct lockout_auth_db **_db)
 	lockout_sync_free(&db->sync);
 	lockout_writeq_free(&db->queue);
 	i_free(db->last_error);
+	i_free(db->name);
 	i_free(db);
 }

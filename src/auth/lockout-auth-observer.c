@@ -153,6 +153,25 @@ static void lockout_record(const struct lockout_attempt *attempt,
 	}
 }
 
+void lockout_auth_observer_record_remote(const struct lockout_attempt *attempt,
+					 unsigned int count, const char *ip)
+{
+	struct lockout_decision_ctx dctx;
+	unsigned int i;
+
+	dctx.service = attempt->service;
+	dctx.remote_ip = ip;
+	/* already in the failure history: only the engine counts it */
+	for (i = 0; i < count; i++) {
+		if (lockout_policy_observe(lockout_auth->policy, attempt,
+					   lockout_decision, &dctx) < 0) {
+			e_error(lockout_auth->event, "Out of memory while "
+				"recording another node's failure");
+			break;
+		}
+	}
+}
+
 static void lockout_observe(struct auth_request *request,
 			    const struct lockout_request_ctx *ctx)
 {

@@ -19,4 +19,11 @@ void lockout_auth_observer_expect_outcome(void);
    outcome. */
 bool lockout_auth_observer_outcomes_flow(void);
 
+struct lockout_attempt;
+/* count failures written by another node sharing the ban table (from ip):
+   fed to the engine as if seen here, their decisions carried out, but not
+   queued for the failure history (their rows are there already). */
+void lockout_auth_observer_record_remote(const struct lockout_attempt *attempt,
+					 unsigned int count, const char *ip);
+
 #endif

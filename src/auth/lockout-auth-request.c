@@ -59,6 +59,13 @@ void lockout_auth_request_init(const struct lockout_config *cfg, uid_t uid,
 	ssize_t ret;
 	int fd;
 
+	if (cfg->db_driver != LOCKOUT_DB_DRIVER_SQLITE) {
+		/* no directory of ours: a key of this process's life. The
+		   tags are compared in memory only, and the engine's memory
+		   ends with the process too, so nothing needs it longer */
+		randombytes_buf(lockout_tag_key, sizeof(lockout_tag_key));
+		return;
+	}
 	p = strrchr(cfg->db, '/');
 	path = t_strconcat(t_strdup_until(cfg->db, p + 1),
 			   LOCKOUT_TAG_KEY_FILE, NULL);

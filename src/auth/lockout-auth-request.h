@@ -49,7 +49,8 @@ struct lockout_request_ctx {
 };
 
 /* Load the per-install password-tag key, lockout.key beside the database
-   (created at first start: random, mode 0600, owned by uid/gid). At init,
+   (created at first start: random, mode 0600, owned by uid/gid; with
+   lockout_db_driver = pgsql a random key in memory only). At init,
    as root; i_fatal() when impossible. */
 void lockout_auth_request_init(const struct lockout_config *cfg, uid_t uid,
 			       gid_t gid);

@@ -124,6 +124,7 @@ static const struct setting_def setting_defs[] = {
 		 0),
 	/* issue 14: several nodes, one ban table in PostgreSQL */
 	DEF_ENUM("lockout_db_driver", db_driver, "sqlite", db_driver_values),
+	DEF_STR("lockout_node", node, "", SET_FLAG_EMPTY_IS_VALUE),
 };
 
 #define SETTINGS_COUNT (sizeof(setting_defs) / sizeof(setting_defs[0]))
@@ -287,6 +288,101 @@ bool lockout_db_is_conninfo(const char *value)
 	return strchr(value, '=') != NULL ||
 		strncmp(value, "postgresql://", 13) == 0 ||
 		strncmp(value, "postgres://", 11) == 0;
+}
+
+/* Append len bytes of str to buf (cut to size). */
+static void redact_append(char *buf, size_t size, size_t *pos,
+			  const char *str, size_t len)
+{
+	if (*pos + 1 >= size)
+		return;
+	if (len > size - 1 - *pos)
+		len = size - 1 - *pos;
+	memcpy(buf + *pos, str, len);
+	*pos += len;
+	buf[*pos] = '\0';
+}
+
+static void redact_uri(const char *uri, const char *auth, char *buf,
+		       size_t size, size_t *pos)
+{
+	const char *end = auth + strcspn(auth, "/?");
+	const char *at, *colon, *p = uri, *q, *params;
+
+	/* postgresql://user:secret@host/db?password=x */
+	at = memchr(auth, '@', (size_t)(end - auth));
+	colon = at == NULL ? NULL : memchr(auth, ':', (size_t)(at - auth));
+	if (colon != NULL) {
+		redact_append(buf, size, pos, uri, (size_t)(colon - uri));
+		p = at;
+	}
+	params = strchr(end, '?');
+	if (params == NULL) {
+		redact_append(buf, size, pos, p, strlen(p));
+		return;
+	}
+	redact_append(buf, size, pos, p, (size_t)(params - p));
+	/* the parameters but password=... */
+	for (q = params + 1; *q != '\0';) {
+		size_t len = strcspn(q, "&");
+
+		if (strncmp(q, "password=", 9) != 0) {
+			redact_append(buf, size, pos,
+				      strchr(buf, '?') == NULL ? "?" : "&", 1);
+			redact_append(buf, size, pos, q, len);
+		}
+		q += len;
+		if (*q == '&')
+			q++;
+	}
+}
+
+const char *lockout_db_conninfo_redact(const char *conninfo, char *buf,
+				       size_t size)
+{
+	const char *p = conninfo, *key, *start, *scheme;
+	size_t pos = 0, klen;
+
+	buf[0] = '\0';
+	scheme = strstr(conninfo, "://");
+	if (scheme != NULL && strchr(conninfo, ' ') == NULL) {
+		redact_uri(conninfo, scheme + 3, buf, size, &pos);
+		return buf;
+	}
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		if (*p == '\0')
+			break;
+		start = key = p;
+		while (*p != '\0' && *p != '=' && *p != ' ' && *p != '\t')
+			p++;
+		klen = (size_t)(p - key);
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '=') {
+			p++;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (*p == '\'') {
+				for (p++; *p != '\0' && *p != '\''; p++) {
+					if (*p == '\\' && p[1] != '\0')
+						p++;
+				}
+				if (*p == '\'')
+					p++;
+			} else {
+				while (*p != '\0' && *p != ' ' && *p != '\t')
+					p++;
+			}
+		}
+		if (klen == 8 && strncmp(key, "password", 8) == 0)
+			continue;
+		if (pos > 0)
+			redact_append(buf, size, &pos, " ", 1);
+		redact_append(buf, size, &pos, start, (size_t)(p - start));
+	}
+	return buf;
 }
 
 void lockout_config_free(struct lockout_config *cfg)

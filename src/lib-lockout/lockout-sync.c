@@ -82,30 +82,79 @@ void lockout_sync_free(struct lockout_sync **_sync)
 
 /* --- what the engine remembers across restarts ------------------------ */
 
-static int sync_load_device(const char *user, const char *network,
+struct sync_device {
+	char *user;
+	struct lockout_net net;
+	int64_t last_seen;
+};
+
+struct sync_noted_ban {
+	struct lockout_net net;
+	int64_t created;
+};
+
+struct lockout_sync_remembered {
+	struct sync_device *devices;
+	size_t devices_count, devices_alloc;
+	struct sync_noted_ban *bans;
+	size_t bans_count, bans_alloc;
+};
+
+static void *grow(void *data, size_t *alloc, size_t count, size_t size);
+
+void lockout_sync_remembered_free(struct lockout_sync_remembered **_rem)
+{
+	struct lockout_sync_remembered *rem = *_rem;
+	size_t i;
+
+	if (rem == NULL)
+		return;
+	*_rem = NULL;
+	for (i = 0; i < rem->devices_count; i++)
+		free(rem->devices[i].user);
+	free(rem->devices);
+	free(rem->bans);
+	free(rem);
+}
+
+/* 1 stops the iteration: out of memory. */
+static int sync_read_device(const char *user, const char *network,
 			    int64_t first_seen, int64_t last_seen,
 			    void *context)
 {
-	struct lockout_sync *sync = context;
+	struct lockout_sync_remembered *rem = context;
+	struct sync_device *devices, *dev;
 	struct lockout_net net;
 	const char *error;
 
 	(void)first_seen;
-	if (lockout_net_parse(network, &net, &error) == 0) {
-		lockout_policy_add_known_device(sync->policy, user, &net,
-						last_seen);
-	}
+	if (lockout_net_parse(network, &net, &error) < 0)
+		return 0;
+	devices = grow(rem->devices, &rem->devices_alloc, rem->devices_count,
+		       sizeof(*devices));
+	if (devices == NULL)
+		return 1;
+	rem->devices = devices;
+	dev = &devices[rem->devices_count];
+	dev->user = strdup(user);
+	if (dev->user == NULL)
+		return 1;
+	dev->net = net;
+	dev->last_seen = last_seen;
+	rem->devices_count++;
 	return 0;
 }
 
 struct history_ctx {
-	struct lockout_sync *sync;
+	struct lockout_sync_remembered *rem;
 	int64_t since;
 };
 
-static int sync_load_history(const struct lockout_ban *ban, void *context)
+static int sync_read_history(const struct lockout_ban *ban, void *context)
 {
 	struct history_ctx *ctx = context;
+	struct lockout_sync_remembered *rem = ctx->rem;
+	struct sync_noted_ban *bans;
 	struct lockout_net net;
 	const char *error;
 
@@ -113,26 +162,83 @@ static int sync_load_history(const struct lockout_ban *ban, void *context)
 	    ban->created < ctx->since ||
 	    lockout_net_parse(ban->target, &net, &error) < 0)
 		return 0;
-	lockout_policy_note_ban(ctx->sync->policy, &net, ban->created);
+	bans = grow(rem->bans, &rem->bans_alloc, rem->bans_count,
+		    sizeof(*bans));
+	if (bans == NULL)
+		return 1;
+	rem->bans = bans;
+	bans[rem->bans_count].net = net;
+	bans[rem->bans_count].created = ban->created;
+	rem->bans_count++;
 	return 0;
+}
+
+int lockout_sync_read_remembered(const struct lockout_sync *sync,
+				 struct lockout_store *store, int64_t now,
+				 struct lockout_sync_remembered **remembered_r,
+				 const char **error_r)
+{
+	const struct lockout_config *cfg = sync->cfg;
+	struct history_ctx ctx;
+	int ret;
+
+	*remembered_r = NULL;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.rem = calloc(1, sizeof(*ctx.rem));
+	if (ctx.rem == NULL) {
+		*error_r = SYNC_OUT_OF_MEMORY;
+		return -1;
+	}
+	ret = lockout_store_iter_known_devices(store,
+			now - (int64_t)cfg->known_device_time,
+			cfg->max_known_devices, sync_read_device, ctx.rem,
+			error_r);
+	if (ret == 0) {
+		ctx.since = now - (int64_t)cfg->history_time;
+		ret = lockout_store_iter_bans(store, now,
+					      LOCKOUT_ITER_FLAG_ALL,
+					      sync_read_history, &ctx,
+					      error_r);
+	}
+	if (ret != 0) {
+		lockout_sync_remembered_free(&ctx.rem);
+		if (ret > 0)
+			*error_r = SYNC_OUT_OF_MEMORY;
+		return -1;
+	}
+	*remembered_r = ctx.rem;
+	return 0;
+}
+
+void lockout_sync_apply_remembered(struct lockout_sync *sync,
+				   struct lockout_sync_remembered **remembered)
+{
+	struct lockout_sync_remembered *rem = *remembered;
+	size_t i;
+
+	for (i = 0; i < rem->devices_count; i++) {
+		lockout_policy_add_known_device(sync->policy,
+						rem->devices[i].user,
+						&rem->devices[i].net,
+						rem->devices[i].last_seen);
+	}
+	for (i = 0; i < rem->bans_count; i++) {
+		lockout_policy_note_ban(sync->policy, &rem->bans[i].net,
+					rem->bans[i].created);
+	}
+	lockout_sync_remembered_free(remembered);
 }
 
 int lockout_sync_load_remembered(struct lockout_sync *sync,
 				 struct lockout_store *store, int64_t now,
 				 const char **error_r)
 {
-	const struct lockout_config *cfg = sync->cfg;
-	struct history_ctx ctx = { sync, 0 };
+	struct lockout_sync_remembered *rem;
 
-	if (lockout_store_iter_known_devices(store,
-			now - (int64_t)cfg->known_device_time,
-			cfg->max_known_devices, sync_load_device, sync,
-			error_r) != 0)
+	if (lockout_sync_read_remembered(sync, store, now, &rem,
+					 error_r) < 0)
 		return -1;
-	ctx.since = now - (int64_t)cfg->history_time;
-	if (lockout_store_iter_bans(store, now, LOCKOUT_ITER_FLAG_ALL,
-				    sync_load_history, &ctx, error_r) != 0)
-		return -1;
+	lockout_sync_apply_remembered(sync, &rem);
 	return 0;
 }
 
@@ -489,6 +595,46 @@ int lockout_sync_reload(struct lockout_sync *sync,
 	if (lockout_sync_read(sync, store, now, &snap, result_r, error_r) < 0)
 		return -1;
 	return lockout_sync_apply(sync, &snap, pending, result_r, error_r);
+}
+
+/* --- failures counted by other nodes ------------------------------------- */
+
+unsigned int lockout_sync_failure_attempt(const struct lockout_sync *sync,
+					  const struct lockout_failure *row,
+					  int64_t now,
+					  struct lockout_attempt *attempt_r)
+{
+	unsigned int outcome;
+
+	memset(attempt_r, 0, sizeof(*attempt_r));
+	if (row->count == 0 || row->result == NULL || row->ip == NULL ||
+	    lockout_addr_parse(row->ip, &attempt_r->ip) < 0)
+		return 0;
+	/* late rows (a node that wrote its queue after an outage) are not
+	   fresh failures: the engine would count them as of now */
+	if (row->time < now - (int64_t)sync->cfg->ip_window)
+		return 0;
+	/* the history stores lockout_outcome_to_str() of the outcome */
+	for (outcome = LOCKOUT_OUTCOME_MISMATCH;; outcome++) {
+		const char *name =
+			lockout_outcome_to_str((enum lockout_outcome)outcome);
+
+		if (strcmp(name, "unknown") == 0)
+			return 0;
+		if (strcmp(name, row->result) == 0)
+			break;
+	}
+	attempt_r->outcome = (enum lockout_outcome)outcome;
+	/* the engine's time only moves forward */
+	attempt_r->time = now;
+	attempt_r->user = row->user == NULL || row->user[0] == '\0' ||
+		outcome == LOCKOUT_OUTCOME_INVALID_USER ? NULL : row->user;
+	attempt_r->service = row->service == NULL ||
+		row->service[0] == '\0' ? NULL : row->service;
+	attempt_r->mechanism = row->mechanism == NULL ||
+		row->mechanism[0] == '\0' ? NULL : row->mechanism;
+	return row->count < LOCKOUT_SYNC_REMOTE_COUNT_MAX ? row->count :
+		LOCKOUT_SYNC_REMOTE_COUNT_MAX;
 }
 
 /* --- writing back a lost table --------------------------------------------- */

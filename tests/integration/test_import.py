@@ -180,20 +180,26 @@ def test_import_is_all_or_nothing():
             code=EX_USAGE)
 
 
+def fill_every_kind(d):
+    """Bans of every kind and source: an automatic one with evidence
+    (127.0.0.20), manual ones, a username, a network, an observed one from
+    a feed; two allowed networks.  (test_nodes.py moves them to
+    PostgreSQL and back.)"""
+    for i in range(3):
+        imap_login(d, ALICE, "wrong%d" % i, src="127.0.0.20")
+    wait_refused(d, "127.0.0.20")
+    run(d, "lockout", "ban", "127.0.3.0/24", "-r", "net # with hash")
+    run(d, "lockout", "ban", "bob@example.org", "-d", "1 day")
+    run(d, "lockout", "allow", "127.0.8.0/24", "-r", "office")
+    run(d, "lockout", "allow", "127.0.7.0/24")
+    run(d, "lockout", "import", "-",
+        input="127.0.0.44 source=feed rule=feed failures=9 "
+              "observed=yes # observed one\n")
+
+
 def test_export_import_round_trip_gives_the_identical_table():
     with instance() as d:
-        # bans of every kind and source: an automatic one with evidence,
-        # manual ones, a username, a network, allowed networks
-        for i in range(3):
-            imap_login(d, ALICE, "wrong%d" % i, src="127.0.0.20")
-        wait_refused(d, "127.0.0.20")
-        run(d, "lockout", "ban", "127.0.3.0/24", "-r", "net # with hash")
-        run(d, "lockout", "ban", "bob@example.org", "-d", "1 day")
-        run(d, "lockout", "allow", "127.0.8.0/24", "-r", "office")
-        run(d, "lockout", "allow", "127.0.7.0/24")
-        run(d, "lockout", "import", "-",
-            input="127.0.0.44 source=feed rule=feed failures=9 "
-                  "observed=yes # observed one\n")
+        fill_every_kind(d)
         out_path = os.path.join(d.tmp, "export.txt")
         run(d, "lockout", "export", "-o", out_path)
         stdout, _ = run(d, "lockout", "export")

@@ -276,6 +276,43 @@ START_TEST(test_config_db_driver)
 }
 END_TEST
 
+/* The connection string in logs: never its password. */
+static const struct {
+	const char *conninfo, *redacted;
+} redactions[] = {
+	{ "host=/run/postgresql dbname=lockout user=lockout",
+	  "host=/run/postgresql dbname=lockout user=lockout" },
+	{ "host=db password=secret dbname=x", "host=db dbname=x" },
+	{ "password = 'se cr\\'et' host=db", "host=db" },
+	{ "host=db password=secret", "host=db" },
+	{ "host=db  password='' dbname='a b'", "host=db dbname='a b'" },
+	{ "postgresql://user:secret@db.example.org:5432/lockout?"
+	  "sslmode=require&password=x2",
+	  "postgresql://user@db.example.org:5432/lockout?sslmode=require" },
+	{ "postgresql://db.example.org/lockout?password=x2",
+	  "postgresql://db.example.org/lockout" },
+	{ "postgresql://db.example.org/lockout",
+	  "postgresql://db.example.org/lockout" },
+	{ "postgres://u@h/d?password=x&a=b", "postgres://u@h/d?a=b" },
+	{ "postgres://u:p@h", "postgres://u@h" },
+};
+
+START_TEST(test_config_conninfo_redact)
+{
+	char buf[256], small[8];
+
+	ck_assert_str_eq(lockout_db_conninfo_redact(redactions[_i].conninfo,
+						    buf, sizeof(buf)),
+			 redactions[_i].redacted);
+	/* cut, never overflowing, never the password */
+	ck_assert_uint_le(strlen(lockout_db_conninfo_redact(
+		redactions[_i].conninfo, small, sizeof(small))),
+		sizeof(small) - 1);
+	ck_assert_ptr_null(strstr(buf, "secret"));
+	ck_assert_ptr_null(strstr(buf, "x2"));
+}
+END_TEST
+
 static const char *const setting_names[] = {
 	"lockout_db", "lockout_mode", "lockout_on_error",
 	"lockout_ip_failures", "lockout_ip_window", "lockout_ban_time",
@@ -311,7 +348,7 @@ static const char *const setting_names[] = {
 	/* issue 13: unknown names */
 	"lockout_unknown_names", "lockout_unknown_names_time",
 	/* issue 14: PostgreSQL */
-	"lockout_db_driver",
+	"lockout_db_driver", "lockout_node",
 };
 
 START_TEST(test_config_names)
@@ -918,6 +955,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_config_names);
 	tcase_add_loop_test(tc, test_config_db_driver, 0,
 			    N_ELEMENTS(db_driver_checks));
+	tcase_add_loop_test(tc, test_config_conninfo_redact, 0,
+			    N_ELEMENTS(redactions));
 	tcase_add_loop_test(tc, test_config_examples, 0,
 			    N_ELEMENTS(example_files));
 	tcase_add_loop_test(tc, test_config_set_rejects_all, 0,

@@ -636,8 +636,10 @@ END_TEST
 
 /* --- at open, and upkeep ------------------------------------------------- */
 
+/* _i: 0 in one call, 1 read (store only) then applied (engine only) */
 START_TEST(test_load_remembered)
 {
+	struct lockout_sync_remembered *rem = NULL;
 	struct lockout_decision d;
 	const char *error = NULL;
 
@@ -658,8 +660,22 @@ START_TEST(test_load_remembered)
 		   T0 - 2 * 86400 + BAN_TIME, true);
 	other_bans("alice", LOCKOUT_KIND_USER, T0 - 60, T0 + 3600, false);
 
-	ck_assert_msg(lockout_sync_load_remembered(tsync, store, T0,
-						   &error) == 0, "%s", error);
+	if (_i == 0) {
+		ck_assert_msg(lockout_sync_load_remembered(tsync, store, T0,
+							   &error) == 0,
+			      "%s", error);
+	} else {
+		ck_assert_msg(lockout_sync_read_remembered(tsync, store, T0,
+							   &rem, &error) == 0,
+			      "%s", error);
+		ck_assert_ptr_nonnull(rem);
+		/* the store is not needed any more to apply it */
+		lockout_store_close(&store);
+		store = test_tmpstore_open(store_name);
+		lockout_sync_apply_remembered(tsync, &rem);
+		ck_assert_ptr_null(rem);
+		lockout_sync_remembered_free(&rem);
+	}
 	(void)reload_ok(NULL);
 	ck_assert_int_eq(verdict("192.0.2.200", "alice"),
 			 LOCKOUT_VERDICT_ALLOW);
@@ -680,6 +696,136 @@ START_TEST(test_load_remembered)
 	(void)fail_once("192.0.2.102", NULL, T0 - 1);
 	d = fail_once("192.0.2.102", NULL, T0);
 	ck_assert_int_eq(d.expires - d.time, BAN_TIME);
+}
+END_TEST
+
+/* A failed read hands back nothing and leaves the engine as it was. */
+START_TEST(test_remembered_read_fails)
+{
+	struct lockout_sync_remembered *rem = (void *)1;
+	const char *error = NULL;
+
+	other_sql("DROP TABLE known_devices");
+	ck_assert_int_eq(lockout_sync_read_remembered(tsync, store, T0, &rem,
+						      &error), -1);
+	ck_assert_ptr_null(rem);
+	ck_assert_ptr_nonnull(error);
+	ck_assert_int_eq(lockout_sync_load_remembered(tsync, store, T0,
+						      &error), -1);
+}
+END_TEST
+
+/* Rows of another node: how many failures each counts for (0: skipped). */
+static const struct {
+	int64_t age;
+	const char *ip, *result;
+	unsigned int count, expected;
+} skips[] = {
+	{ 0, "192.0.2.7", "success", 1, 0 },
+	{ 0, "192.0.2.7", "nonsense", 1, 0 },
+	{ 0, "192.0.2.7", NULL, 1, 0 },
+	{ 0, "not-an-address", "mismatch", 1, 0 },
+	{ 0, NULL, "mismatch", 1, 0 },
+	{ 0, "2001:db8::1", "mismatch", 1, 1 },
+	{ 0, "192.0.2.7", "mismatch", 0, 0 },
+	/* lockout_ip_window (10 mins) old and a second more */
+	{ 600, "192.0.2.7", "mismatch", 1, 1 },
+	{ 601, "192.0.2.7", "mismatch", 1, 0 },
+};
+
+/* A failure row of another node as the attempt this engine observes. */
+START_TEST(test_failure_attempt)
+{
+	unsigned int i;
+	struct lockout_failure row = {
+		.time = T0 - 5, .ip = "192.0.2.7", .user = "alice",
+		.service = "imap", .mechanism = "PLAIN",
+		.result = "mismatch", .count = 3,
+	};
+	struct lockout_attempt a;
+	char ipbuf[LOCKOUT_ADDR_STRLEN];
+
+	ck_assert_uint_eq(lockout_sync_failure_attempt(tsync, &row, T0, &a),
+			  3);
+	ck_assert_int_eq(a.outcome, LOCKOUT_OUTCOME_MISMATCH);
+	/* the engine's time, not the row's */
+	ck_assert_int_eq(a.time, T0);
+	lockout_addr_to_str(&a.ip, ipbuf);
+	ck_assert_str_eq(ipbuf, "192.0.2.7");
+	ck_assert_str_eq(a.user, "alice");
+	ck_assert_ptr_null(a.account);
+	ck_assert_str_eq(a.service, "imap");
+	ck_assert_str_eq(a.mechanism, "PLAIN");
+	ck_assert_uint_eq(a.password_tag, 0);
+
+	/* every outcome the history stores comes back */
+	row.result = "unknown_user";
+	ck_assert_uint_eq(lockout_sync_failure_attempt(tsync, &row, T0, &a),
+			  3);
+	ck_assert_int_eq(a.outcome, LOCKOUT_OUTCOME_UNKNOWN_USER);
+	row.result = "refused";
+	(void)lockout_sync_failure_attempt(tsync, &row, T0, &a);
+	ck_assert_int_eq(a.outcome, LOCKOUT_OUTCOME_REFUSED);
+	row.result = "suspect";
+	(void)lockout_sync_failure_attempt(tsync, &row, T0, &a);
+	ck_assert_int_eq(a.outcome, LOCKOUT_OUTCOME_SUSPECT);
+	/* a refused name: never a username */
+	row.result = "invalid_user";
+	(void)lockout_sync_failure_attempt(tsync, &row, T0, &a);
+	ck_assert_int_eq(a.outcome, LOCKOUT_OUTCOME_INVALID_USER);
+	ck_assert_ptr_null(a.user);
+	/* empty strings are none */
+	row.result = "mismatch";
+	row.user = row.service = row.mechanism = "";
+	(void)lockout_sync_failure_attempt(tsync, &row, T0, &a);
+	ck_assert_ptr_null(a.user);
+	ck_assert_ptr_null(a.service);
+	ck_assert_ptr_null(a.mechanism);
+	/* a flood's row counts up to the cap */
+	row.count = 100000;
+	ck_assert_uint_eq(lockout_sync_failure_attempt(tsync, &row, T0, &a),
+			  LOCKOUT_SYNC_REMOTE_COUNT_MAX);
+	row.count = 1;
+
+	/* skipped: what does not parse, success, late rows */
+	for (i = 0; i < N_ELEMENTS(skips); i++) {
+		row.time = T0 - skips[i].age;
+		row.ip = skips[i].ip;
+		row.result = skips[i].result;
+		row.count = skips[i].count;
+		ck_assert_msg(lockout_sync_failure_attempt(tsync, &row, T0,
+							   &a) ==
+			      skips[i].expected, "case %u", i);
+	}
+}
+END_TEST
+
+static void count_bans(const struct lockout_decision *d, void *context)
+{
+	if (d->type == LOCKOUT_DECISION_BAN)
+		(*(unsigned int *)context)++;
+}
+
+/* Failures counted elsewhere add up with those seen here: one here, two
+   from another node's row, and the source is banned at the threshold. */
+START_TEST(test_failures_of_other_nodes_ban)
+{
+	const struct lockout_failure row = {
+		.time = T0, .ip = "192.0.2.8", .user = "alice",
+		.service = "imap", .result = "mismatch", .count = 1,
+	};
+	struct lockout_attempt a;
+	unsigned int i, n, bans = 0;
+
+	ck_assert_int_eq(fail_once("192.0.2.8", NULL, T0).type, NONE);
+	for (i = 0; i < 2; i++) {
+		n = lockout_sync_failure_attempt(tsync, &row, T0 + 1, &a);
+		ck_assert_uint_eq(n, 1);
+		ck_assert_int_ge(lockout_policy_observe(policy, &a,
+							count_bans, &bans), 0);
+	}
+	ck_assert_uint_eq(bans, 1);
+	ck_assert_int_eq(verdict("192.0.2.8", NULL), LOCKOUT_VERDICT_BANNED);
 }
 END_TEST
 
@@ -992,7 +1138,10 @@ static Suite *sync_suite(void)
 	tcase_add_loop_test(tc, test_mode_rows, 0, 2);
 	tcase_add_test(tc, test_invalid_rows_skipped);
 	tcase_add_test(tc, test_invalid_rows_bounded);
-	tcase_add_test(tc, test_load_remembered);
+	tcase_add_loop_test(tc, test_load_remembered, 0, 2);
+	tcase_add_test(tc, test_remembered_read_fails);
+	tcase_add_test(tc, test_failure_attempt);
+	tcase_add_test(tc, test_failures_of_other_nodes_ban);
 	tcase_add_test(tc, test_prune);
 	/* SQLite only: a renamed table (PostgreSQL's prepared statements
 	   follow it), each allocation failed in turn (libpq's are not
