@@ -6,7 +6,13 @@ PKGS="build-essential autoconf automake libtool pkg-config
 dovecot-core dovecot-imapd dovecot-pop3d dovecot-dev dovecot-lmtpd
 libsqlite3-dev sqlite3 libsodium-dev check zlib1g-dev
 nftables libnftables-dev iproute2 util-linux procps
-python3 netcat-openbsd man-db groff-base locales"
+python3 netcat-openbsd man-db groff-base locales
+postgresql libpq-dev"
+# postgresql: the server of the several-node tests (issue 14), which start
+# a private cluster of their own (tests/integration/lockout_pg.py: initdb in
+# a temporary directory, a Unix socket only, no TCP port). The package's
+# postinst creates the host cluster "main"; policy-rc.d below keeps it from
+# starting, and the tests never use it. libpq-dev: the PostgreSQL store.
 # libFuzzer targets (scripts/fuzz.sh) and the ASan build of the plugin
 # (scripts/test-asan-dovecot.sh)
 # (clang's runtimes are versioned: clang 14 on Debian 12, 19 on Debian 13)
@@ -23,8 +29,9 @@ done
 if [ -n "$missing" ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get -o DPkg::Lock::Timeout=600 update -qq
-	# Do not let the package's postinst start the host Dovecot: our tests run
-	# their own private instance and must not depend on or touch the system one.
+	# Do not let the packages' postinst start the host Dovecot or PostgreSQL:
+	# our tests run their own private instances and must not depend on or
+	# touch the system's.
 	own_policy=no
 	if [ ! -e /usr/sbin/policy-rc.d ]; then
 		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d

@@ -82,7 +82,9 @@ __all__ = [
     "imap_login", "imap_authenticate_plain", "pop3_login",
     "auth_client_plain", "auth_client_cram_md5", "AuthClient",
     "find_lockout_modules", "run_tests", "main", "skip", "dovecot_version",
-    "passdb_conf",
+    "passdb_conf", "Netns", "Lockoutd", "lockoutd_bin", "run_lockoutd",
+    "set_elements", "wait_until", "register_resource", "forget_resource",
+    "close_resources",
 ]
 
 STOCK_MODULE_DIR = "/usr/lib/dovecot/modules"
@@ -141,17 +143,49 @@ _instances_lock = threading.Lock()
 _signals_installed = False
 
 
+# Other things to close at exit, after the instances (network namespaces,
+# PostgreSQL clusters of lockout_pg): objects with close() and a `what`
+_resources = []
+
+
+def _close_each(objs):
+    for o in reversed(objs):
+        try:
+            o.close()
+        except Exception as e:  # keep closing the others
+            sys.stderr.write("lockout_harness: cleanup of %s failed: %s\n"
+                             % (getattr(o, "what", None) or o.tmp, e))
+
+
 def _close_all():
     with _instances_lock:
         live = list(_instances)
-    for d in reversed(live):
-        try:
-            d.close()
-        except Exception as e:  # keep closing the others
-            sys.stderr.write("lockout_harness: cleanup of %s failed: %s\n"
-                             % (d.tmp, e))
+    _close_each(live)
 
 
+def register_resource(obj):
+    """Have obj.close() called at interpreter exit (and at the end of
+    main()) unless forget_resource(obj) came first."""
+    _install_signal_handlers()
+    with _instances_lock:
+        _resources.append(obj)
+
+
+def forget_resource(obj):
+    with _instances_lock:
+        if obj in _resources:
+            _resources.remove(obj)
+
+
+def close_resources():
+    with _instances_lock:
+        live = list(_resources)
+    _close_each(live)
+
+
+# (registered first, so run last: after the instances, whose processes
+# may live in a namespace)
+atexit.register(lambda: close_resources())
 atexit.register(_close_all)
 
 
@@ -500,7 +534,7 @@ class Dovecot:
                  passdb_lockout_args="", auth_verbose=True, auth_debug=False,
                  env=None, tmp_parent="/tmp", start_timeout=_START_TIMEOUT,
                  exclude_installed_lockout=True, netns=None,
-                 auth_conf=None, wait_auth=True):
+                 auth_conf=None, wait_auth=True, hostname=None):
         """module_dirs: {"auth": [so, ...], "doveadm": [...], "": [...]}
         (key = subdirectory of the modules dir, "" for mail plugins).
         plugin_settings: {"lockout_x": value} for plugin { } (2.4: top
@@ -517,7 +551,10 @@ class Dovecot:
         clients (see in_netns()).
         auth_conf: raw passdb/userdb text that replaces the harness's own
         passwd-file passdb and userdb (after the lockout passdb); the
-        users then live wherever it says, not in passwd_path."""
+        users then live wherever it says, not in passwd_path.
+        hostname: Dovecot, doveadm and whatever runs through
+        modules_argv() (lockoutd) see this host name (a UTS namespace of
+        their own), so that instances on one machine are distinct nodes."""
         if os.geteuid() != 0:
             raise HarnessError("the harness must run as root")
         self.module_dirs = {k: list(v) for k, v in (module_dirs or {}).items()}
@@ -542,6 +579,10 @@ class Dovecot:
         self.netns = netns
         self.auth_conf = auth_conf
         self.wait_auth = wait_auth
+        if hostname is not None and not re.match(
+                r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$", hostname):
+            raise ValueError("bad host name: %r" % hostname)
+        self.hostname = hostname
         self.dovecot_version = dovecot_version()
         # 2.4 has another configuration syntax (see _config_text_24)
         self.v24 = self.dovecot_version[:2] >= (2, 4)
@@ -846,11 +887,7 @@ shutdown_clients = yes
             f.write(self.config_text())
         os.chmod(self.conf_path, 0o644)
         self._log_start = len(self.log_text())
-        argv = ["unshare", "-m", "--propagation", "private", "--",
-                "sh", "-c",
-                'mount --bind "$1" "$2" && exec "$3" -F -c "$4"',
-                "sh", self.module_dir, STOCK_MODULE_DIR, DOVECOT_BIN,
-                self.conf_path]
+        argv = self.modules_argv([DOVECOT_BIN, "-F", "-c", self.conf_path])
         if self.netns is not None:
             argv = ["ip", "netns", "exec", self.netns] + argv
         main_thread = threading.current_thread() is threading.main_thread()
@@ -1126,10 +1163,18 @@ shutdown_clients = yes
         them (a private mount namespace; the same pid: everything execs),
         e.g. for lockoutd, whose doveconf needs the settings module on
         2.4."""
-        return ["unshare", "-m", "--propagation", "private", "--",
+        if self.hostname is None:
+            return ["unshare", "-m", "--propagation", "private", "--",
+                    "sh", "-c",
+                    'mount --bind "$1" "$2" && shift 2 && exec "$@"',
+                    "sh", self.module_dir, STOCK_MODULE_DIR] + list(argv)
+        # a UTS namespace of its own too, with the instance's host name
+        return ["unshare", "-m", "-u", "--propagation", "private", "--",
                 "sh", "-c",
-                'mount --bind "$1" "$2" && shift 2 && exec "$@"',
-                "sh", self.module_dir, STOCK_MODULE_DIR] + list(argv)
+                'hostname "$3" && mount --bind "$1" "$2" && shift 3 && '
+                'exec "$@"',
+                "sh", self.module_dir, STOCK_MODULE_DIR,
+                self.hostname] + list(argv)
 
     def _run_with_modules(self, binary, args, check, timeout, input):
         if self.closed:
@@ -1738,6 +1783,182 @@ def auth_client_cram_md5(d, user, password, service="smtp", rip="127.0.0.5",
 
 
 # --------------------------------------------------------------------------
+# Network namespaces, nftables inside them, lockoutd (test_lockoutd.py,
+# test_escape.py, lockout_nodes.py)
+
+def lockoutd_bin(build_dir=None):
+    """The built lockoutd: in build_dir, else $LOCKOUT_BUILD_DIR, else
+    <repo>/build."""
+    repo = os.path.abspath(os.path.join(os.path.dirname(__file__),
+                                        "..", ".."))
+    top = build_dir or os.environ.get("LOCKOUT_BUILD_DIR") or \
+        os.path.join(repo, "build")
+    return os.path.join(top, "src", "lockoutd", "lockoutd")
+
+
+def wait_until(what, fn, timeout=10.0, interval=0.02):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fn()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(interval)
+
+
+# --------------------------------------------------------------------------
+# Network namespaces and nft inside them
+
+class Netns:
+    """A private network namespace with lo up and extra addresses on lo;
+    deleted (with whatever runs in it killed) on exit, and at interpreter
+    exit if still there."""
+
+    def __init__(self, addresses=()):
+        self.name = "lockout-t%08x" % random.getrandbits(32)
+        self.what = "network namespace " + self.name
+        self.addresses = addresses
+
+    def __enter__(self):
+        register_resource(self)
+        subprocess.run(["ip", "netns", "add", self.name], check=True)
+        try:
+            self.run("ip", "link", "set", "lo", "up")
+            for a in self.addresses:
+                self.run("ip", "addr", "add", a, "dev", "lo")
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def run(self, *argv, check=True):
+        r = subprocess.run(["ip", "netns", "exec", self.name] + list(argv),
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=30)
+        if check and r.returncode != 0:
+            raise HarnessError("%s: exit %d: %s" % (" ".join(argv),
+                                                    r.returncode,
+                                                    r.stderr.strip()))
+        return r
+
+    def nft(self, *args, check=True):
+        return self.run("nft", *args, check=check)
+
+    def close(self):
+        r = subprocess.run(["ip", "netns", "pids", self.name],
+                           capture_output=True, text=True)
+        for pid in r.stdout.split():
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+        subprocess.run(["ip", "netns", "del", self.name],
+                       capture_output=True)
+        forget_resource(self)
+
+
+def set_elements(ns, name):
+    """{element: timeout in seconds or None} of set inet lockout <name>,
+    or None when the table or set is missing."""
+    r = ns.nft("-j", "list", "set", "inet", "lockout", name, check=False)
+    if r.returncode != 0:
+        return None
+    out = {}
+    for obj in json.loads(r.stdout)["nftables"]:
+        for e in obj.get("set", {}).get("elem", []):
+            timeout = None
+            if isinstance(e, dict) and "elem" in e:
+                timeout = e["elem"].get("timeout")
+                e = e["elem"]["val"]
+            if isinstance(e, dict) and "prefix" in e:
+                e = "%s/%d" % (e["prefix"]["addr"], e["prefix"]["len"])
+            out[e] = timeout
+    return out
+
+
+# --------------------------------------------------------------------------
+# lockoutd
+
+class Lockoutd:
+    """lockoutd --foreground inside a namespace (a Netns), with the modules
+    and configuration of Dovecot instance d, its stderr in a file in d's
+    directory."""
+
+    def __init__(self, ns, d, args=()):
+        self.ns, self.d, self.args = ns, d, list(args)
+        self.log_path = os.path.join(d.tmp, "lockoutd-%08x.log"
+                                     % random.getrandbits(32))
+        self.proc = None
+
+    def start(self, wait=True):
+        self.mark = len(self.log())
+        with open(self.log_path, "ab") as f:
+            self.proc = subprocess.Popen(
+                self.d.modules_argv(
+                    ["ip", "netns", "exec", self.ns.name, lockoutd_bin(),
+                     "-c", self.d.conf_path, "--foreground"] + self.args),
+                stdin=subprocess.DEVNULL, stdout=f, stderr=f,
+                start_new_session=True)
+        if wait:
+            self.wait_log("firewall reconciled", since=self.mark)
+        return self
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    def stop(self):
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        rc, self.proc = self.proc.returncode, None
+        return rc
+
+    def log(self):
+        try:
+            with open(self.log_path) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def wait_log(self, text, since=0, timeout=10.0):
+        def found():
+            if self.proc is not None and self.proc.poll() is not None:
+                raise AssertionError("lockoutd exited with %s:\n%s"
+                                     % (self.proc.returncode, self.log()))
+            return text in self.log()[since:]
+        try:
+            wait_until("lockoutd log line %r" % text, found, timeout)
+        except AssertionError as e:
+            raise AssertionError("%s\n--- lockoutd log\n%s" % (e, self.log()))
+
+
+def run_lockoutd(ns, *args, d=None, timeout=30):
+    """lockoutd with args in the namespace (with d's modules, which
+    doveconf needs on 2.4): (rc, stdout + stderr)."""
+    argv = ["ip", "netns", "exec", ns.name, lockoutd_bin()] + list(args)
+    if d is not None:
+        argv = d.modules_argv(argv)
+    r = subprocess.run(argv, stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=timeout)
+    return r.returncode, r.stdout + r.stderr
+
+
+# --------------------------------------------------------------------------
 # A tiny test runner
 
 class TestResults(tuple):
@@ -1838,6 +2059,7 @@ def main(module_globals, argv=None):
         res = run_tests(module_globals, argv)
     finally:
         _close_all()
+        close_resources()
     line = "%d passed, %d failed" % (res.passed, res.failed)
     if res.skipped:
         line += ", %d skipped" % res.skipped

@@ -15,13 +15,10 @@ Run as root after building:
 
 import glob
 import imaplib
-import json
 import os
 import re
 import pwd
-import random
 import shutil
-import signal
 import socket
 import sqlite3
 import subprocess
@@ -34,7 +31,8 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from lockout_harness import (  # noqa: E402
-    AuthClient, Dovecot, HarnessError, find_lockout_modules, in_netns, main)
+    AuthClient, Dovecot, HarnessError, Lockoutd, Netns, find_lockout_modules,
+    in_netns, lockoutd_bin, main, run_lockoutd, set_elements, wait_until)
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ALICE = "alice@example.org"
@@ -49,166 +47,6 @@ LDA_ARGS = "/usr/lib/dovecot/dovecot-lda -c %s -o log_path=/dev/stderr -d %s"
 
 def build_dir():
     return os.environ.get("LOCKOUT_BUILD_DIR") or os.path.join(REPO, "build")
-
-
-def lockoutd_bin():
-    return os.path.join(build_dir(), "src", "lockoutd", "lockoutd")
-
-
-def wait_until(what, fn, timeout=10.0, interval=0.02):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(interval)
-
-
-# --------------------------------------------------------------------------
-# Network namespaces and nft inside them
-
-class Netns:
-    """A private network namespace with lo up and extra addresses on lo;
-    deleted (with whatever runs in it killed) on exit."""
-
-    def __init__(self, addresses=()):
-        self.name = "lockout-t%08x" % random.getrandbits(32)
-        self.addresses = addresses
-
-    def __enter__(self):
-        subprocess.run(["ip", "netns", "add", self.name], check=True)
-        try:
-            self.run("ip", "link", "set", "lo", "up")
-            for a in self.addresses:
-                self.run("ip", "addr", "add", a, "dev", "lo")
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
-
-    def run(self, *argv, check=True):
-        r = subprocess.run(["ip", "netns", "exec", self.name] + list(argv),
-                           stdin=subprocess.DEVNULL, capture_output=True,
-                           text=True, timeout=30)
-        if check and r.returncode != 0:
-            raise HarnessError("%s: exit %d: %s" % (" ".join(argv),
-                                                    r.returncode,
-                                                    r.stderr.strip()))
-        return r
-
-    def nft(self, *args, check=True):
-        return self.run("nft", *args, check=check)
-
-    def close(self):
-        r = subprocess.run(["ip", "netns", "pids", self.name],
-                           capture_output=True, text=True)
-        for pid in r.stdout.split():
-            try:
-                os.kill(int(pid), signal.SIGKILL)
-            except (ProcessLookupError, ValueError):
-                pass
-        subprocess.run(["ip", "netns", "del", self.name],
-                       capture_output=True)
-
-
-def set_elements(ns, name):
-    """{element: timeout in seconds or None} of set inet lockout <name>,
-    or None when the table or set is missing."""
-    r = ns.nft("-j", "list", "set", "inet", "lockout", name, check=False)
-    if r.returncode != 0:
-        return None
-    out = {}
-    for obj in json.loads(r.stdout)["nftables"]:
-        for e in obj.get("set", {}).get("elem", []):
-            timeout = None
-            if isinstance(e, dict) and "elem" in e:
-                timeout = e["elem"].get("timeout")
-                e = e["elem"]["val"]
-            if isinstance(e, dict) and "prefix" in e:
-                e = "%s/%d" % (e["prefix"]["addr"], e["prefix"]["len"])
-            out[e] = timeout
-    return out
-
-
-# --------------------------------------------------------------------------
-# lockoutd
-
-class Lockoutd:
-    """lockoutd --foreground inside a namespace, its stderr in a file."""
-
-    def __init__(self, ns, d, args=()):
-        self.ns, self.d, self.args = ns, d, list(args)
-        self.log_path = os.path.join(d.tmp, "lockoutd-%08x.log"
-                                     % random.getrandbits(32))
-        self.proc = None
-
-    def start(self, wait=True):
-        self.mark = len(self.log())
-        with open(self.log_path, "ab") as f:
-            self.proc = subprocess.Popen(
-                self.d.modules_argv(
-                    ["ip", "netns", "exec", self.ns.name, lockoutd_bin(),
-                     "-c", self.d.conf_path, "--foreground"] + self.args),
-                stdin=subprocess.DEVNULL, stdout=f, stderr=f,
-                start_new_session=True)
-        if wait:
-            self.wait_log("firewall reconciled", since=self.mark)
-        return self
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
-
-    def stop(self):
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        rc, self.proc = self.proc.returncode, None
-        return rc
-
-    def log(self):
-        try:
-            with open(self.log_path) as f:
-                return f.read()
-        except OSError:
-            return ""
-
-    def wait_log(self, text, since=0, timeout=10.0):
-        def found():
-            if self.proc is not None and self.proc.poll() is not None:
-                raise AssertionError("lockoutd exited with %s:\n%s"
-                                     % (self.proc.returncode, self.log()))
-            return text in self.log()[since:]
-        try:
-            wait_until("lockoutd log line %r" % text, found, timeout)
-        except AssertionError as e:
-            raise AssertionError("%s\n--- lockoutd log\n%s" % (e, self.log()))
-
-
-def run_lockoutd(ns, *args, d=None, timeout=30):
-    """lockoutd with args in the namespace (with d's modules, which
-    doveconf needs on 2.4): (rc, stdout + stderr)."""
-    argv = ["ip", "netns", "exec", ns.name, lockoutd_bin()] + list(args)
-    if d is not None:
-        argv = d.modules_argv(argv)
-    r = subprocess.run(argv, stdin=subprocess.DEVNULL,
-                       capture_output=True, text=True, timeout=timeout)
-    return r.returncode, r.stdout + r.stderr
 
 
 # --------------------------------------------------------------------------
