@@ -506,6 +506,18 @@ static bool daemon_signals(struct lockoutd_daemon *daemon, int signal_fd,
 	return true;
 }
 
+/* Work on a reopened store from now on, starting with a full reconcile
+   (what changed while the old one was unusable is not known). */
+static void daemon_store_replace(struct lockoutd_daemon *daemon,
+				 struct lockout_store *store)
+{
+	lockout_store_close(&daemon->store);
+	daemon->store = store;
+	*daemon->store_owner = store;
+	daemon->need_full = true;
+	daemon->next_retry = 0;
+}
+
 /* --- the table's file deleted or replaced ------------------------------- */
 
 /* A wrong rm, a cleanup script, a backup copied over it: SQLite keeps
@@ -557,12 +569,8 @@ static void daemon_check_file(struct lockoutd_daemon *daemon, int64_t mono)
 	if (lockout_store_open(path, 0, LOCKOUTD_DB_BUSY_TIMEOUT_MSECS,
 			       &store, &error) < 0)
 		return;
-	lockout_store_close(&daemon->store);
-	daemon->store = store;
-	*daemon->store_owner = store;
+	daemon_store_replace(daemon, store);
 	daemon->file_lost = false;
-	daemon->need_full = true;
-	daemon->next_retry = 0;
 	log_info("ban table %s reopened", path);
 }
 
@@ -610,12 +618,8 @@ static void daemon_db_reopen(struct lockoutd_daemon *daemon, int64_t mono)
 		}
 		return;
 	}
-	lockout_store_close(&daemon->store);
-	daemon->store = store;
-	*daemon->store_owner = store;
+	daemon_store_replace(daemon, store);
 	daemon->db_lost = false;
-	daemon->need_full = true;
-	daemon->next_retry = 0;
 	log_info("ban table reachable again after %lld s: full reconcile",
 		 (long long)((mono - daemon->db_lost_since) / 1000));
 }
