@@ -355,7 +355,8 @@ def test_output_for_programs_and_aligned_table():
 
         st = js(d, "lockout", "stats")[0]
         assert all(isinstance(v, int) for k, v in st.items()
-                   if k not in ("db", "mode")), st
+                   if k not in ("db", "db_driver", "mode")), st
+        assert st["db_driver"] == "sqlite", st
         for ranking, flags in (("users", ("exists", "targeted")),
                                ("ips", ("banned",))):
             top = js(d, "lockout", "top", ranking)
