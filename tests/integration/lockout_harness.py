@@ -1169,10 +1169,12 @@ shutdown_clients = yes
                     'mount --bind "$1" "$2" && shift 2 && exec "$@"',
                     "sh", self.module_dir, STOCK_MODULE_DIR] + list(argv)
         # a UTS namespace of its own too, with the instance's host name
+        # (written to /proc: no hostname(1) needed, which a Debian 13 tree
+        # may lack)
         return ["unshare", "-m", "-u", "--propagation", "private", "--",
                 "sh", "-c",
-                'hostname "$3" && mount --bind "$1" "$2" && shift 3 && '
-                'exec "$@"',
+                'echo "$3" > /proc/sys/kernel/hostname && '
+                'mount --bind "$1" "$2" && shift 3 && exec "$@"',
                 "sh", self.module_dir, STOCK_MODULE_DIR,
                 self.hostname] + list(argv)
 

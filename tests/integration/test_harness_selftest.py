@@ -263,8 +263,14 @@ def test_three_nodes_with_their_lockoutd_each_answer_a_login():
             uts.add(os.readlink("/proc/%d/ns/uts" % n.d.master_pid))
             nets.add(os.readlink("/proc/%d/ns/net" % n.d.master_pid))
             r = subprocess.run(["nsenter", "-u", "-t", str(n.d.master_pid),
-                                "hostname"], capture_output=True, text=True)
+                                "cat", "/proc/sys/kernel/hostname"],
+                               capture_output=True, text=True)
             names.add(r.stdout.strip())
+            # and so does what runs with its modules (doveadm, lockoutd)
+            r = subprocess.run(n.d.modules_argv(
+                ["cat", "/proc/sys/kernel/hostname"]), capture_output=True,
+                text=True)
+            assert r.stdout.strip() == n.name, (n.name, r)
         assert names == {"node1", "node2", "node3"}, names
         assert len(uts) == len(nets) == len(dirs) == 3
         assert os.readlink("/proc/self/ns/net") not in nets
