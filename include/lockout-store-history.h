@@ -81,4 +81,26 @@ int lockout_store_count_failures(struct lockout_store *store, int64_t since,
 				 const char **error_r)
 	__attribute__((warn_unused_result));
 
+/* Several nodes (Dovecot servers) sharing one PostgreSQL table: the name
+   of this store's node, written into the node column of each failure row
+   it adds from now on (NULL or "": none, the default; the string is
+   copied). */
+void lockout_store_set_node(struct lockout_store *store, const char *node);
+
+/* The failure rows with an id above after_id, in id order, at most
+   max_rows of them, leaving out those whose node is exclude_node (NULL:
+   none left out): what another node's auth process reads to count this
+   node's failures, keeping the last id it saw. Invalid rows are skipped
+   and counted (lockout_store_skipped_rows()), their ids not reported. */
+typedef int lockout_failure_since_callback_t(int64_t id,
+					     const struct lockout_failure *row,
+					     void *context);
+int lockout_store_iter_failures_since(struct lockout_store *store,
+				      int64_t after_id,
+				      const char *exclude_node,
+				      unsigned int max_rows,
+				      lockout_failure_since_callback_t *callback,
+				      void *context, const char **error_r)
+	__attribute__((warn_unused_result));
+
 #endif

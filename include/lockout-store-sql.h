@@ -108,6 +108,13 @@ void lockout_store_rollback(struct lockout_store *store);
 int lockout_store_changed(struct lockout_store *store, const char **error_r)
 	__attribute__((warn_unused_result));
 
+/* The PostgreSQL connection's socket, for a caller that polls on it to
+   call lockout_store_changed() as soon as another node's notification
+   arrives (it becomes readable); -1 for SQLite (poll data_version on a
+   timer) or a connection already lost. The descriptor changes when the
+   store is reopened; the caller never reads or closes it. */
+int lockout_store_fd(const struct lockout_store *store);
+
 /* Is the file at the store's path still the one it opened? A cleanup
    script or a wrong rm may delete it, or put another file in its place,
    while the store keeps working on the old one (SQLite keeps it open):

@@ -4,23 +4,28 @@
 
 static const struct store_query store_iter_allowed_query = {
 	STORE_STMT_ITER_ALLOWED,
-	"SELECT network, reason, created FROM allowed ORDER BY network"
+	"SELECT network, reason, created FROM allowed ORDER BY network",
+	NULL
 };
 static const struct store_query store_allowed_update_query = {
 	STORE_STMT_ALLOWED_UPDATE,
-	"UPDATE allowed SET reason = ?2 WHERE network = ?1"
+	"UPDATE allowed SET reason = ?2 WHERE network = ?1",
+	NULL
 };
 static const struct store_query store_allowed_insert_query = {
 	STORE_STMT_ALLOWED_INSERT,
-	"INSERT INTO allowed (network, reason, created) VALUES (?1, ?2, ?3)"
+	"INSERT INTO allowed (network, reason, created) VALUES (?1, ?2, ?3)",
+	NULL
 };
 static const struct store_query store_allowed_delete_query = {
 	STORE_STMT_ALLOWED_DELETE,
-	"DELETE FROM allowed WHERE network = ?1"
+	"DELETE FROM allowed WHERE network = ?1",
+	NULL
 };
 
 static int
-store_allowed_row(sqlite3_stmt *stmt, const struct store_callback *cb,
+store_allowed_row(const struct store_row *stmt,
+		 const struct store_callback *cb,
 		  bool *invalid_r)
 {
 	const char *network, *reason;

@@ -9,16 +9,21 @@ static const struct store_query store_add_ban_query = {
 	STORE_STMT_ADD_BAN,
 	"INSERT INTO bans (target, kind, source, reason, rule, created, "
 	"expires, lifted, failures, evidence, observed) "
-	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	"INSERT INTO bans (target, kind, source, reason, rule, created, "
+	"expires, lifted, failures, evidence, observed) "
+	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id"
 };
 static const struct store_query store_lift_query = {
 	STORE_STMT_LIFT,
 	"UPDATE bans SET lifted = ?2 WHERE target = ?1 "
-	"AND lifted IS NULL AND " STORE_ACTIVE_EXPR " > ?2"
+	"AND lifted IS NULL AND " STORE_ACTIVE_EXPR " > ?2",
+	NULL
 };
 static const struct store_query store_count_bans_query = {
 	STORE_STMT_COUNT_BANS,
-	"SELECT count(*) FROM bans WHERE target = ?1"
+	"SELECT count(*) FROM bans WHERE target = ?1",
+	NULL
 };
 /* indexed by [by target][all]. The active bans are read as one range of
    bans_active and sorted (expired bans not yet pruned are never read), or
@@ -30,27 +35,28 @@ static const struct store_query store_iter_bans_queries[2][2] = {
 		  "SELECT " STORE_BAN_COLUMNS " FROM bans "
 		  "INDEXED BY bans_active "
 		  "WHERE lifted IS NULL AND " STORE_ACTIVE_EXPR " > ?1 "
-		  "ORDER BY created, id" },
+		  "ORDER BY created, id", NULL },
 		{ STORE_STMT_ITER_ALL,
 		  "SELECT " STORE_BAN_COLUMNS " FROM bans "
-		  "INDEXED BY bans_created ORDER BY created, id" },
+		  "INDEXED BY bans_created ORDER BY created, id", NULL },
 	}, {
 		{ STORE_STMT_ITER_TARGET_ACTIVE,
 		  "SELECT " STORE_BAN_COLUMNS " FROM bans "
 		  "INDEXED BY bans_target WHERE target = ?2 "
 		  "AND lifted IS NULL AND " STORE_ACTIVE_EXPR " > ?1 "
-		  "ORDER BY created, id" },
+		  "ORDER BY created, id", NULL },
 		{ STORE_STMT_ITER_TARGET_ALL,
 		  "SELECT " STORE_BAN_COLUMNS " FROM bans "
 		  "INDEXED BY bans_target WHERE target = ?2 "
-		  "ORDER BY created, id" },
+		  "ORDER BY created, id", NULL },
 	},
 };
 static const struct store_query store_iter_active_created_query = {
 	STORE_STMT_ITER_ACTIVE_CREATED,
 	"SELECT " STORE_BAN_COLUMNS " FROM bans INDEXED BY bans_created "
 	"WHERE lifted IS NULL AND " STORE_ACTIVE_EXPR " > ?1 "
-	"ORDER BY created, id"
+	"ORDER BY created, id",
+	NULL
 };
 
 /* The targets of lockout_store_iter_targets(): ?2..?130 (anonymous
@@ -66,17 +72,18 @@ static const struct store_query store_iter_targets_query = {
 	STORE_STMT_ITER_TARGETS,
 	"SELECT " STORE_BAN_COLUMNS " FROM bans INDEXED BY bans_target "
 	"WHERE lifted IS NULL AND " STORE_ACTIVE_EXPR " > ?1 "
-	"AND target IN (" STORE_TARGETS_129 ") ORDER BY created, id"
+	"AND target IN (" STORE_TARGETS_129 ") ORDER BY created, id",
+	NULL
 };
 /* indexed by [all]; ?1 is now, ?2 the kind */
 static const struct store_query store_iter_kind_queries[2] = {
 	{ STORE_STMT_ITER_KIND_ACTIVE,
 	  "SELECT " STORE_BAN_COLUMNS " FROM bans INDEXED BY bans_kind "
 	  "WHERE kind = ?2 AND lifted IS NULL AND " STORE_ACTIVE_EXPR " > ?1 "
-	  "ORDER BY created, id" },
+	  "ORDER BY created, id", NULL },
 	{ STORE_STMT_ITER_KIND_ALL,
 	  "SELECT " STORE_BAN_COLUMNS " FROM bans INDEXED BY bans_kind "
-	  "WHERE kind = ?2 ORDER BY created, id" },
+	  "WHERE kind = ?2 ORDER BY created, id", NULL },
 };
 
 int lockout_store_add_ban(struct lockout_store *store,
@@ -108,7 +115,7 @@ int lockout_store_add_ban(struct lockout_store *store,
 		      N_ELEMENTS(values), error_r) < 0)
 		return -1;
 	if (id_r != NULL)
-		*id_r = sqlite3_last_insert_rowid(store->db);
+		*id_r = store_last_insert_id(store);
 	return 0;
 }
 
@@ -161,18 +168,18 @@ void lockout_store_set_invalid_ban_callback(struct lockout_store *store,
 
 /* Fill ban from the current row of a query selecting STORE_BAN_COLUMNS;
    -1 with *problem_r (static) if the row breaks the invariants. */
-static int store_ban_read(sqlite3_stmt *stmt, struct lockout_ban *ban,
+static int store_ban_read(const struct store_row *stmt,
+			  struct lockout_ban *ban,
 			  const char **problem_r)
 {
 	const char *kind, *source;
 	int64_t failures, observed;
 
 	memset(ban, 0, sizeof(*ban));
-	if (sqlite3_column_type(stmt, 0) != SQLITE_INTEGER) {
+	if (store_column_int(stmt, 0, &ban->id) < 0) {
 		*problem_r = "id is not an integer";
 		return -1;
 	}
-	ban->id = sqlite3_column_int64(stmt, 0);
 	/* the lengths are checked by lockout_ban_validate() */
 	*problem_r = "a column is not text (or holds a NUL byte)";
 	if (store_column_str(stmt, 1, SIZE_MAX, 0, &ban->target) < 0 ||
@@ -202,7 +209,8 @@ static int store_ban_read(sqlite3_stmt *stmt, struct lockout_ban *ban,
 	return lockout_ban_validate(ban, problem_r);
 }
 
-int store_ban_read_checked(struct lockout_store *store, sqlite3_stmt *stmt,
+int store_ban_read_checked(struct lockout_store *store,
+			   const struct store_row *stmt,
 			   struct lockout_ban *ban)
 {
 	const char *problem;
@@ -214,7 +222,7 @@ int store_ban_read_checked(struct lockout_store *store, sqlite3_stmt *stmt,
 	return -1;
 }
 
-int store_ban_row(sqlite3_stmt *stmt, const struct store_callback *cb,
+int store_ban_row(const struct store_row *stmt, const struct store_callback *cb,
 		  bool *invalid_r)
 {
 	struct lockout_ban ban;

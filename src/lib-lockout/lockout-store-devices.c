@@ -4,20 +4,26 @@
 
 static const struct store_query store_touch_device_query = {
 	STORE_STMT_TOUCH_DEVICE,
-	"INSERT INTO known_devices (user, network, first_seen, last_seen) "
-	"VALUES (?1, ?2, ?3, ?3) "
-	"ON CONFLICT (user, network) DO UPDATE SET "
-	"last_seen = max(last_seen, excluded.last_seen)"
+	"INSERT INTO known_devices (\"user\", network, first_seen, "
+	"last_seen) VALUES (?1, ?2, ?3, ?3) "
+	"ON CONFLICT (\"user\", network) DO UPDATE SET "
+	"last_seen = max(last_seen, excluded.last_seen)",
+	"INSERT INTO known_devices (\"user\", network, first_seen, "
+	"last_seen) VALUES ($1, $2, $3, $3) "
+	"ON CONFLICT (\"user\", network) DO UPDATE SET "
+	"last_seen = greatest(known_devices.last_seen, excluded.last_seen)"
 };
 static const struct store_query store_iter_devices_query = {
 	STORE_STMT_ITER_DEVICES,
-	"SELECT user, network, first_seen, last_seen FROM known_devices "
-	"WHERE last_seen >= ?1 ORDER BY last_seen DESC LIMIT ?2"
+	"SELECT \"user\", network, first_seen, last_seen FROM known_devices "
+	"WHERE last_seen >= ?1 ORDER BY last_seen DESC LIMIT ?2",
+	NULL
 };
 static const struct store_query store_user_devices_query = {
 	STORE_STMT_USER_DEVICES,
-	"SELECT user, network, first_seen, last_seen FROM known_devices "
-	"WHERE user = ?1 ORDER BY last_seen DESC, network"
+	"SELECT \"user\", network, first_seen, last_seen FROM known_devices "
+	"WHERE \"user\" = ?1 ORDER BY last_seen DESC, network",
+	NULL
 };
 
 int lockout_store_touch_known_device(struct lockout_store *store,
@@ -42,7 +48,8 @@ int lockout_store_touch_known_device(struct lockout_store *store,
 }
 
 static int
-store_device_row(sqlite3_stmt *stmt, const struct store_callback *cb,
+store_device_row(const struct store_row *stmt,
+		 const struct store_callback *cb,
 		 bool *invalid_r)
 {
 	const char *user, *network;

@@ -4,22 +4,33 @@
 #include "lockout-store-private.h"
 
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define STORE_FAILURE_COLUMNS \
-	"time, ip, user, service, mechanism, result, count"
+	"time, ip, \"user\", service, mechanism, result, count"
 
 static const struct store_query store_add_failure_query = {
 	STORE_STMT_ADD_FAILURE,
-	"INSERT INTO failures (time, ip, user, service, mechanism, result, "
-	"count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+	"INSERT INTO failures (time, ip, \"user\", service, mechanism, "
+	"result, count, node) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	NULL
+};
+/* ?2 NULL excludes no node */
+static const struct store_query store_failures_since_query = {
+	STORE_STMT_FAILURES_SINCE,
+	"SELECT id, " STORE_FAILURE_COLUMNS " FROM failures "
+	"WHERE id > ?1 AND node IS NOT ?2 ORDER BY id LIMIT ?3",
+	"SELECT id, " STORE_FAILURE_COLUMNS " FROM failures "
+	"WHERE id > $1 AND node IS DISTINCT FROM $2 ORDER BY id LIMIT $3"
 };
 static const struct store_query store_count_failures_query = {
 	STORE_STMT_COUNT_FAILURES,
 	"SELECT coalesce(sum(CASE WHEN result = 'refused' THEN 0 "
 	"ELSE count END), 0), coalesce(sum(CASE WHEN result = "
 	"'refused' THEN count ELSE 0 END), 0) FROM failures "
-	"INDEXED BY failures_time WHERE time >= ?1"
+	"INDEXED BY failures_time WHERE time >= ?1",
+	NULL
 };
 
 /* A query chosen by the caller's key */
@@ -33,7 +44,7 @@ static const struct store_keyed_query store_failure_keys[] = {
 	{ NULL, { STORE_STMT_FAILURES_ALL,
 		  "SELECT " STORE_FAILURE_COLUMNS " FROM failures "
 		  "INDEXED BY failures_time WHERE time >= ?1 "
-		  "ORDER BY time, id" } },
+		  "ORDER BY time, id", NULL } },
 	/* "+ip": with a plain "ip = ?2" SQLite propagates the constant
 	   into substr(ip, -1), which then no longer matches the index's
 	   expression (it skip-scanned the whole index instead) */
@@ -41,11 +52,15 @@ static const struct store_keyed_query store_failure_keys[] = {
 		  "SELECT " STORE_FAILURE_COLUMNS " FROM failures "
 		  "INDEXED BY failures_ip_tail WHERE substr(ip, -1) = "
 		  "substr(?2, -1) AND time >= ?1 AND +ip = ?2 "
-		  "ORDER BY time, id" } },
+		  "ORDER BY time, id",
+		  /* PostgreSQL's index is on (ip, time) */
+		  "SELECT " STORE_FAILURE_COLUMNS " FROM failures "
+		  "WHERE ip = $2 AND time >= $1 ORDER BY time, id" } },
 	{ "user", { STORE_STMT_FAILURES_USER,
 		    "SELECT " STORE_FAILURE_COLUMNS " FROM failures "
-		    "INDEXED BY failures_user WHERE user = ?2 AND time >= ?1 "
-		    "ORDER BY time, id" } },
+		    "INDEXED BY failures_user WHERE \"user\" = ?2 "
+		    "AND time >= ?1 "
+		    "ORDER BY time, id", NULL } },
 };
 
 /* Return the query of the count entries of table whose key is by (NULL
@@ -98,6 +113,7 @@ store_add_failure(struct lockout_store *store,
 		STORE_TEXT(row->user), STORE_TEXT(row->service),
 		STORE_TEXT(row->mechanism), STORE_TEXT(row->result),
 		STORE_INT(row->count),
+		STORE_TEXT(store->node != NULL ? store->node : ""),
 	};
 
 	return store_run(store, &store_add_failure_query, "add failures",
@@ -127,30 +143,43 @@ int lockout_store_add_failures(struct lockout_store *store,
 	return 0;
 }
 
+/* Fill row from the columns STORE_FAILURE_COLUMNS starting at first:
+   -1 if they break the invariants. */
 static int
-store_failure_row(sqlite3_stmt *stmt, const struct store_callback *cb,
-		  bool *invalid_r)
+store_failure_read(const struct store_row *stmt, int first,
+		   struct lockout_failure *row)
 {
-	struct lockout_failure row;
 	const char **fields[] = {
-		&row.ip, &row.user, &row.service, &row.mechanism, &row.result,
+		&row->ip, &row->user, &row->service, &row->mechanism,
+		&row->result,
 	};
 	int64_t count;
 	unsigned int i;
 
-	memset(&row, 0, sizeof(row));
-	*invalid_r = store_column_time(stmt, 0, false, &row.time) < 0 ||
-		store_column_count(stmt, 6, UINT_MAX, &count) < 0 ||
-		count == 0;
-	for (i = 0; i < N_ELEMENTS(fields) && !*invalid_r; i++) {
-		*invalid_r = store_column_str(stmt, (int)i + 1,
-					      LOCKOUT_FAILURE_FIELD_MAX,
-					      STORE_COLUMN_NULLABLE,
-					      fields[i]) < 0;
+	memset(row, 0, sizeof(*row));
+	if (store_column_time(stmt, first, false, &row->time) < 0 ||
+	    store_column_count(stmt, first + 6, UINT_MAX, &count) < 0 ||
+	    count == 0)
+		return -1;
+	for (i = 0; i < N_ELEMENTS(fields); i++) {
+		if (store_column_str(stmt, first + (int)i + 1,
+				     LOCKOUT_FAILURE_FIELD_MAX,
+				     STORE_COLUMN_NULLABLE, fields[i]) < 0)
+			return -1;
 	}
+	row->count = (unsigned int)count;
+	return 0;
+}
+
+static int
+store_failure_row(const struct store_row *stmt,
+		 const struct store_callback *cb, bool *invalid_r)
+{
+	struct lockout_failure row;
+
+	*invalid_r = store_failure_read(stmt, 0, &row) < 0;
 	if (*invalid_r)
 		return 0;
-	row.count = (unsigned int)count;
 	return cb->fn.failure(&row, cb->context);
 }
 
@@ -202,4 +231,55 @@ int lockout_store_count_failures(struct lockout_store *store, int64_t since,
 	*failures_r = columns[0];
 	*refused_r = columns[1];
 	return 0;
+}
+
+void lockout_store_set_node(struct lockout_store *store, const char *node)
+{
+	char *copy = NULL;
+
+	/* out of memory: the rows are written without a node, as by a
+	   single node */
+	if (node != NULL && node[0] != '\0')
+		copy = strdup(node);
+	free(store->node);
+	store->node = copy;
+}
+
+static int
+store_failure_since_row(const struct store_row *stmt,
+			const struct store_callback *cb, bool *invalid_r)
+{
+	struct lockout_failure row;
+	int64_t id;
+
+	*invalid_r = store_column_int(stmt, 0, &id) < 0 ||
+		store_failure_read(stmt, 1, &row) < 0;
+	if (*invalid_r)
+		return 0;
+	return cb->fn.failure_since(id, &row, cb->context);
+}
+
+int lockout_store_iter_failures_since(struct lockout_store *store,
+				      int64_t after_id,
+				      const char *exclude_node,
+				      unsigned int max_rows,
+				      lockout_failure_since_callback_t *callback,
+				      void *context, const char **error_r)
+{
+	const struct store_callback cb = {
+		{ .failure_since = callback }, context, store
+	};
+	const struct store_value values[] = {
+		STORE_INT(after_id), STORE_TEXT(exclude_node),
+		STORE_INT(max_rows),
+	};
+
+	if (store_check_not_iterating(store, "list failures since",
+				      error_r) < 0)
+		return -1;
+	if (max_rows == 0)
+		return 0;
+	return store_iterate(store, &store_failures_since_query,
+			     "list failures since", values, N_ELEMENTS(values),
+			     store_failure_since_row, &cb, error_r);
 }

@@ -7,27 +7,32 @@
 
 static const struct store_query store_add_event_query = {
 	STORE_STMT_ADD_EVENT,
-	"INSERT INTO events (time, kind, ip, user, detail) "
-	"VALUES (?1, ?2, ?3, ?4, ?5)"
+	"INSERT INTO events (time, kind, ip, \"user\", detail) "
+	"VALUES (?1, ?2, ?3, ?4, ?5)",
+	NULL
 };
 static const struct store_query store_unnotified_bans_query = {
 	STORE_STMT_ITER_UNNOTIFIED_BANS,
 	"SELECT " STORE_BAN_COLUMNS " FROM bans INDEXED BY bans_unnotified "
-	"WHERE notified = 0 ORDER BY id LIMIT ?1"
+	"WHERE notified = 0 ORDER BY id LIMIT ?1",
+	NULL
 };
 static const struct store_query store_unnotified_events_query = {
 	STORE_STMT_ITER_UNNOTIFIED_EVENTS,
-	"SELECT id, time, kind, ip, user, detail FROM events "
+	"SELECT id, time, kind, ip, \"user\", detail FROM events "
 	"INDEXED BY events_unnotified WHERE notified = 0 "
-	"ORDER BY id LIMIT ?1"
+	"ORDER BY id LIMIT ?1",
+	NULL
 };
 static const struct store_query store_mark_ban_query = {
 	STORE_STMT_MARK_BAN_NOTIFIED,
-	"UPDATE bans SET notified = 1 WHERE id = ?1"
+	"UPDATE bans SET notified = 1 WHERE id = ?1",
+	NULL
 };
 static const struct store_query store_mark_event_query = {
 	STORE_STMT_MARK_EVENT_NOTIFIED,
-	"UPDATE events SET notified = 1 WHERE id = ?1"
+	"UPDATE events SET notified = 1 WHERE id = ?1",
+	NULL
 };
 
 int lockout_store_add_event(struct lockout_store *store,
@@ -89,13 +94,14 @@ int lockout_store_iter_unnotified_bans(struct lockout_store *store,
 }
 
 static int
-store_event_row(sqlite3_stmt *stmt, const struct store_callback *cb,
+store_event_row(const struct store_row *stmt,
+		 const struct store_callback *cb,
 		bool *invalid_r)
 {
 	struct lockout_event event;
 
 	memset(&event, 0, sizeof(event));
-	*invalid_r = sqlite3_column_type(stmt, 0) != SQLITE_INTEGER ||
+	*invalid_r = store_column_int(stmt, 0, &event.id) < 0 ||
 		store_column_time(stmt, 1, false, &event.time) < 0 ||
 		store_column_str(stmt, 2, LOCKOUT_FAILURE_FIELD_MAX,
 				 STORE_COLUMN_NONEMPTY, &event.kind) < 0 ||
@@ -107,7 +113,6 @@ store_event_row(sqlite3_stmt *stmt, const struct store_callback *cb,
 				 &event.detail) < 0;
 	if (*invalid_r)
 		return 0;
-	event.id = sqlite3_column_int64(stmt, 0);
 	return cb->fn.event(&event, cb->context);
 }
 

@@ -13,6 +13,7 @@
 #include "lockout-error.h"
 
 #include <sqlite3.h>
+#include <libpq-fe.h>
 
 #define N_ELEMENTS(arr) (sizeof(arr) / sizeof((arr)[0]))
 
@@ -32,6 +33,7 @@ enum store_stmt {
 	STORE_STMT_COMMIT,
 	STORE_STMT_ROLLBACK,
 	STORE_STMT_DATA_VERSION,
+	STORE_STMT_LAST_ID,
 	/* lockout-store-bans.c */
 	STORE_STMT_ADD_BAN,
 	STORE_STMT_LIFT,
@@ -50,6 +52,7 @@ enum store_stmt {
 	STORE_STMT_FAILURES_IP,
 	STORE_STMT_FAILURES_USER,
 	STORE_STMT_COUNT_FAILURES,
+	STORE_STMT_FAILURES_SINCE,
 	/* lockout-store-top.c */
 	STORE_STMT_TOP_ROWS,
 	STORE_STMT_TOP_ROWS_SCAN,
@@ -83,16 +86,35 @@ enum store_stmt {
 	STORE_STMT_COUNT
 };
 
-/* A cached statement: its slot and its SQL (parameters ?1, ?2, ...). */
+/* A cached statement: its slot and its SQL (parameters ?1, ?2, ...). The
+   PostgreSQL driver runs sql translated by store_pg_translate() (?N to $N,
+   SQLite's INDEXED BY and NOT INDEXED dropped), or pg_sql (already in
+   PostgreSQL's dialect, $N parameters) where the dialects differ. */
 struct store_query {
 	enum store_stmt slot;
 	const char *sql;
+	const char *pg_sql;
 };
 
 struct lockout_store {
+	enum lockout_db_driver driver;
+	/* LOCKOUT_DB_DRIVER_SQLITE */
 	sqlite3 *db;
+	/* the path of the SQLite file; for PostgreSQL the database's
+	   description in messages (never the conninfo: it may hold a
+	   password) */
 	char *path;
 	sqlite3_stmt *stmts[STORE_STMT_COUNT];
+	/* LOCKOUT_DB_DRIVER_PGSQL (lockout-store-pg.c) */
+	PGconn *pg;
+	int pg_backend_pid;
+	/* the slot's statement has been prepared on this connection */
+	bool pg_prepared[STORE_STMT_COUNT];
+	/* rows changed by the last store_run(), and the id it returned */
+	unsigned int pg_changes;
+	int64_t pg_last_id;
+	/* lockout_store_set_node(): written with each failure row */
+	char *node;
 	int64_t data_version;
 	/* the file SQLite opened (lockout_store_file_state()) */
 	dev_t file_dev;
@@ -130,6 +152,7 @@ struct store_callback {
 	union {
 		lockout_ban_callback_t *ban;
 		lockout_failure_callback_t *failure;
+		lockout_failure_since_callback_t *failure_since;
 		lockout_known_device_callback_t *device;
 		lockout_event_callback_t *event;
 		int (*allowed)(const char *network, const char *reason,
@@ -142,11 +165,19 @@ struct store_callback {
 	struct lockout_store *store;
 };
 
+/* The current row of an iteration: SQLite's statement, or (res != NULL)
+   row number row of a PostgreSQL result (every value in text form). */
+struct store_row {
+	sqlite3_stmt *stmt;
+	PGresult *res;
+	int row;
+};
+
 /* Row function of an iteration: read the current row and, if it is valid,
    hand it to cb and return what that returns (0 goes on, non-zero stops the
    loop, which returns it). For a row that breaks the invariants set
    *invalid_r and return 0: the loop counts it as skipped and goes on. */
-typedef int store_row_func_t(sqlite3_stmt *stmt,
+typedef int store_row_func_t(const struct store_row *row,
 			     const struct store_callback *cb,
 			     bool *invalid_r);
 
@@ -247,26 +278,83 @@ enum store_column_flags {
 
 /* Text column: never a BLOB, a number or a string with an embedded NUL
    (which C would silently cut); at most max bytes. */
-int store_column_str(sqlite3_stmt *stmt, int col, size_t max,
+int store_column_str(const struct store_row *row, int col, size_t max,
 		     unsigned int flags, const char **value_r);
 /* Time column: an integer > 0, or NULL (read as 0) if nullable. A stored 0
    would read as "permanent" or "not lifted": refused. */
-int store_column_time(sqlite3_stmt *stmt, int col, bool nullable,
+int store_column_time(const struct store_row *row, int col, bool nullable,
 		      int64_t *value_r);
 /* Integer column, 0..max. */
-int store_column_count(sqlite3_stmt *stmt, int col, int64_t max,
+int store_column_count(const struct store_row *row, int col, int64_t max,
 		       int64_t *value_r);
+
+/* Integer column, any value (ids). */
+int store_column_int(const struct store_row *row, int col, int64_t *value_r);
 
 /* --- lockout-store-bans.c: rows of the ban table ------------------------- */
 
 /* Row function of the queries that select STORE_BAN_COLUMNS, for
    cb->fn.ban: a row that breaks the ban invariants is invalid. */
-int store_ban_row(sqlite3_stmt *stmt, const struct store_callback *cb,
+int store_ban_row(const struct store_row *row, const struct store_callback *cb,
 		  bool *invalid_r);
 /* Fill ban from the current row of a query selecting STORE_BAN_COLUMNS.
    Returns 0, or -1 for a row that breaks the ban invariants, reported to
    the store's invalid ban callback. */
-int store_ban_read_checked(struct lockout_store *store, sqlite3_stmt *stmt,
+int store_ban_read_checked(struct lockout_store *store,
+			   const struct store_row *row,
 			   struct lockout_ban *ban);
+/* The id of the row the last store_run() inserted. */
+int64_t store_last_insert_id(struct lockout_store *store);
+
+/* --- lockout-store-pg.c: the PostgreSQL driver ------------------------- */
+
+/* The PostgreSQL side of the functions above, called by them when
+   store->driver is LOCKOUT_DB_DRIVER_PGSQL. */
+int store_pg_open(const char *conninfo, unsigned int flags,
+		  unsigned int busy_timeout_msecs,
+		  struct lockout_store **store_r, const char **error_r);
+void store_pg_close(struct lockout_store *store);
+int store_pg_run(struct lockout_store *store, const struct store_query *query,
+		 const char *what, const struct store_value *values,
+		 unsigned int count, const char **error_r);
+int store_pg_exec(struct lockout_store *store, const char *sql,
+		  const char *what, const char **error_r);
+int store_pg_iterate(struct lockout_store *store,
+		     const struct store_query *query, const char *what,
+		     const struct store_value *values, unsigned int count,
+		     store_row_func_t *row, const struct store_callback *cb,
+		     const char **error_r);
+int store_pg_query_counts(struct lockout_store *store,
+			  const struct store_query *query, const char *what,
+			  const struct store_value *values, unsigned int count,
+			  uint64_t *columns_r, unsigned int n_columns,
+			  const char **error_r);
+int store_pg_begin(struct lockout_store *store, const char **error_r);
+int store_pg_commit(struct lockout_store *store, const char **error_r);
+void store_pg_rollback(struct lockout_store *store);
+int store_pg_changed(struct lockout_store *store, const char **error_r);
+/* Return "<db>: <what>: <server's message>" for a failed result (res
+   NULL: the connection's message); sets the busy flag for the SQLSTATEs of
+   a lock timeout, a serialization failure and a deadlock. */
+const char *store_pg_error(struct lockout_store *store, const char *what,
+			   const PGresult *res);
+/* Translate SQLite's text of a query into PostgreSQL's: ?N to $N, an
+   anonymous ? to the number after the largest so far (as SQLite numbers
+   it), INDEXED BY <name> and NOT INDEXED dropped. Returns the length, or
+   -1 if it does not fit into dest[size]. Pure. */
+int store_pg_translate(const char *sql, char *dest, size_t size);
+/* The column readers on a PostgreSQL row */
+int store_pg_column_str(const struct store_row *row, int col, size_t max,
+			unsigned int flags, const char **value_r);
+int store_pg_column_int(const struct store_row *row, int col,
+			bool nullable, bool *null_r, int64_t *value_r);
+
+/* --- lockout-store-pg-schema.c: PostgreSQL's schema --------------------- */
+
+/* Check the database's marker and schema version (as store_check_header())
+   and create or migrate the schema, under an advisory lock, in one
+   transaction. */
+int store_pg_setup_schema(struct lockout_store *store, bool create,
+			  const char **error_r);
 
 #endif

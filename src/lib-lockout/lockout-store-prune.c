@@ -25,8 +25,8 @@ static const struct {
 		"LIMIT ?2)" } },
 	[LOCKOUT_STORE_TABLE_KNOWN_DEVICES] = { "prune known devices", {
 		STORE_STMT_PRUNE_DEVICES,
-		"DELETE FROM known_devices WHERE (user, network) IN "
-		"(SELECT user, network FROM known_devices INDEXED BY "
+		"DELETE FROM known_devices WHERE (\"user\", network) IN "
+		"(SELECT \"user\", network FROM known_devices INDEXED BY "
 		"known_devices_seen WHERE last_seen < ?1 ORDER BY last_seen "
 		"LIMIT ?2)" } },
 };

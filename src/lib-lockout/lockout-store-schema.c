@@ -111,6 +111,10 @@ static const char *const store_migrations[] = {
 	"DROP INDEX IF EXISTS failures_ip;"
 	"CREATE INDEX IF NOT EXISTS failures_ip_tail ON failures"
 	" (substr(ip, -1), time, ip);",
+	/* 6: the node (Dovecot server) that wrote each failure row, for
+	   several nodes sharing a PostgreSQL table
+	   (lockout_store_set_node()); '' for a single node */
+	"ALTER TABLE failures ADD COLUMN node TEXT NOT NULL DEFAULT '';",
 };
 
 #define STORE_SCHEMA_VERSION \

@@ -18,16 +18,20 @@
 #define STORE_LENGTH_LIMIT (1024 * 1024)
 
 static const struct store_query store_begin_query = {
-	STORE_STMT_BEGIN, "BEGIN IMMEDIATE"
+	STORE_STMT_BEGIN, "BEGIN IMMEDIATE",
+	NULL
 };
 static const struct store_query store_commit_query = {
-	STORE_STMT_COMMIT, "COMMIT"
+	STORE_STMT_COMMIT, "COMMIT",
+	NULL
 };
 static const struct store_query store_rollback_query = {
-	STORE_STMT_ROLLBACK, "ROLLBACK"
+	STORE_STMT_ROLLBACK, "ROLLBACK",
+	NULL
 };
 static const struct store_query store_data_version_query = {
-	STORE_STMT_DATA_VERSION, "PRAGMA data_version"
+	STORE_STMT_DATA_VERSION, "PRAGMA data_version",
+	NULL
 };
 
 /* --- errors and checks ---------------------------------------------------- */
@@ -221,6 +225,10 @@ int store_run(struct lockout_store *store, const struct store_query *query,
 	sqlite3_stmt *stmt;
 	int rc;
 
+	if (store->driver == LOCKOUT_DB_DRIVER_PGSQL) {
+		return store_pg_run(store, query, what, values, count,
+				    error_r);
+	}
 	if (store_stmt_bind(store, query, what, values, count, &stmt,
 			    error_r) < 0)
 		return -1;
@@ -233,8 +241,11 @@ int store_run(struct lockout_store *store, const struct store_query *query,
 
 unsigned int store_changes(struct lockout_store *store)
 {
-	int changes = sqlite3_changes(store->db);
+	int changes;
 
+	if (store->driver == LOCKOUT_DB_DRIVER_PGSQL)
+		return store->pg_changes;
+	changes = sqlite3_changes(store->db);
 	return changes < 0 ? 0 : (unsigned int)changes;
 }
 
@@ -243,6 +254,8 @@ int store_exec(struct lockout_store *store, const char *sql, const char *what,
 {
 	int rc;
 
+	if (store->driver == LOCKOUT_DB_DRIVER_PGSQL)
+		return store_pg_exec(store, sql, what, error_r);
 	rc = sqlite3_exec(store->db, sql, NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		*error_r = store_error(store, what, rc);
@@ -458,7 +471,9 @@ void lockout_store_close(struct lockout_store **_store)
 		return;
 	*_store = NULL;
 
-	if (store->db != NULL) {
+	if (store->driver == LOCKOUT_DB_DRIVER_PGSQL)
+		store_pg_close(store);
+	else if (store->db != NULL) {
 		lockout_store_rollback(store);
 		for (i = 0; i < STORE_STMT_COUNT; i++) {
 			/* returns the last step's error, handled then */
@@ -467,6 +482,7 @@ void lockout_store_close(struct lockout_store **_store)
 		/* with every statement finalized, close cannot be busy */
 		(void)sqlite3_close_v2(store->db);
 	}
+	free(store->node);
 	free(store->path);
 	free(store);
 }
@@ -477,6 +493,8 @@ int lockout_store_begin(struct lockout_store *store, const char **error_r)
 {
 	if (store_check_writable(store, "begin transaction", error_r) < 0)
 		return -1;
+	if (store->driver == LOCKOUT_DB_DRIVER_PGSQL)
+		return store_pg_begin(store, error_r);
 	if (sqlite3_get_autocommit(store->db) == 0) {
 		*error_r = store_errorf(store,
 			"begin transaction: a transaction is already open");
@@ -488,6 +506,8 @@ int lockout_store_begin(struct lockout_store *store, const char **error_r)
 
 int lockout_store_commit(struct lockout_store *store, const char **error_r)
 {
+	if (store->driver == LOCKOUT_DB_DRIVER_PGSQL)
+		return store_pg_commit(store, error_r);
 	if (sqlite3_get_autocommit(store->db) != 0) {
 		/* SQLite rolls back by itself after some errors (disk full,
 		   I/O error, out of memory) */
@@ -510,7 +530,13 @@ void lockout_store_rollback(struct lockout_store *store)
 	sqlite3_stmt *stmt;
 
 	/* Called on error paths: must not touch the error buffer. */
-	if (store == NULL || sqlite3_get_autocommit(store->db) != 0)
+	if (store == NULL)
+		return;
+	if (store->driver == LOCKOUT_DB_DRIVER_PGSQL) {
+		store_pg_rollback(store);
+		return;
+	}
+	if (sqlite3_get_autocommit(store->db) != 0)
 		return;
 	stmt = store->stmts[slot];
 	if (stmt == NULL &&
@@ -532,6 +558,8 @@ int lockout_store_changed(struct lockout_store *store, const char **error_r)
 {
 	int64_t version;
 
+	if (store->driver == LOCKOUT_DB_DRIVER_PGSQL)
+		return store_pg_changed(store, error_r);
 	if (store_read_data_version(store, &version, error_r) < 0)
 		return -1;
 	if (version == store->data_version)
@@ -562,6 +590,11 @@ lockout_store_file_state(const struct lockout_store *store, int *errno_r)
 	struct stat st;
 	int ret;
 
+	if (store->driver == LOCKOUT_DB_DRIVER_PGSQL) {
+		/* no file: the server keeps the table */
+		*errno_r = 0;
+		return LOCKOUT_STORE_FILE_SAME;
+	}
 	ret = stat(store->path, &st);
 	*errno_r = ret < 0 ? errno : 0;
 	state = lockout_store_file_compare(store->file_dev, store->file_ino,
@@ -584,8 +617,19 @@ int lockout_store_open_db(enum lockout_db_driver driver, const char *db,
 		return lockout_store_open(db, flags, busy_timeout_msecs,
 					  store_r, error_r);
 	}
-	*store_r = NULL;
-	*error_r = lockout_error_fmt("lockout_db_driver = pgsql: the "
-				     "PostgreSQL store is not built yet");
-	return -1;
+	return store_pg_open(db, flags, busy_timeout_msecs, store_r, error_r);
+}
+
+int64_t store_last_insert_id(struct lockout_store *store)
+{
+	if (store->driver == LOCKOUT_DB_DRIVER_PGSQL)
+		return store->pg_last_id;
+	return sqlite3_last_insert_rowid(store->db);
+}
+
+int lockout_store_fd(const struct lockout_store *store)
+{
+	if (store->driver != LOCKOUT_DB_DRIVER_PGSQL || store->pg == NULL)
+		return -1;
+	return PQsocket(store->pg);
 }

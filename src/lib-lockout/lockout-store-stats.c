@@ -10,7 +10,8 @@
 static const struct store_query store_count_active_query = {
 	STORE_STMT_COUNT_ACTIVE,
 	"SELECT " STORE_BAN_COLUMNS " FROM bans "
-	"WHERE lifted IS NULL AND " STORE_ACTIVE_EXPR " > ?1"
+	"WHERE lifted IS NULL AND " STORE_ACTIVE_EXPR " > ?1",
+	NULL
 };
 
 const char *const lockout_ban_rules[LOCKOUT_RULES_OTHER + 1] = {
@@ -27,7 +28,19 @@ static const struct store_query store_size_query = {
 	"(SELECT count(*) FROM known_devices), "
 	"(SELECT count(*) FROM events), "
 	"(SELECT page_count FROM pragma_page_count()) * "
-	"(SELECT page_size FROM pragma_page_size())"
+	"(SELECT page_size FROM pragma_page_size())",
+	/* the tables with their indexes and TOAST data */
+	"SELECT (SELECT count(*) FROM bans), "
+	"(SELECT count(*) FROM failures), "
+	"(SELECT count(*) FROM allowed), "
+	"(SELECT count(*) FROM known_devices), "
+	"(SELECT count(*) FROM events), "
+	"pg_total_relation_size('bans') + "
+	"pg_total_relation_size('failures') + "
+	"pg_total_relation_size('allowed') + "
+	"pg_total_relation_size('known_devices') + "
+	"pg_total_relation_size('events') + "
+	"pg_total_relation_size('lockout_meta')"
 };
 
 /* The index of rule in by_rule: an IPv6 /56 or /48's ban by any rule
@@ -61,7 +74,8 @@ static void store_sum(unsigned int *sum, int64_t count)
    lockoutd check it, so that what is counted as active is what they
    enforce (or, observed, would). */
 static int
-store_count_active_row(sqlite3_stmt *stmt, const struct store_callback *cb,
+store_count_active_row(const struct store_row *stmt,
+		 const struct store_callback *cb,
 		       bool *invalid_r)
 {
 	struct lockout_ban_counts *counts = cb->context;
@@ -111,7 +125,8 @@ int lockout_store_count_active(struct lockout_store *store, int64_t now,
 static const struct store_query store_count_alerts_query = {
 	STORE_STMT_COUNT_ALERTS,
 	"SELECT count(*) FROM events INDEXED BY events_time "
-	"WHERE time >= ?1 AND kind = 'alert_started'"
+	"WHERE time >= ?1 AND kind = 'alert_started'",
+	NULL
 };
 
 int lockout_store_count_alerts(struct lockout_store *store, int64_t since,
@@ -128,7 +143,8 @@ int lockout_store_count_alerts(struct lockout_store *store, int64_t since,
 static const struct store_query store_count_unknown_names_query = {
 	STORE_STMT_COUNT_UNKNOWN_NAMES,
 	"SELECT coalesce(sum(count), 0) FROM failures "
-	"INDEXED BY failures_time WHERE time >= ?1 AND result = 'unknown_name'"
+	"INDEXED BY failures_time WHERE time >= ?1 AND result = 'unknown_name'",
+	NULL
 };
 
 int lockout_store_count_unknown_names(struct lockout_store *store,

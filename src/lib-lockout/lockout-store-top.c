@@ -21,17 +21,18 @@
 #define TOP_SCAN_RATIO 32
 static const struct store_query store_top_rows_queries[2] = {
 	{ STORE_STMT_TOP_ROWS,
-	  "SELECT ip, user, service, count, time FROM failures "
-	  "INDEXED BY failures_time WHERE time >= ?1" },
+	  "SELECT ip, \"user\", service, count, time FROM failures "
+	  "INDEXED BY failures_time WHERE time >= ?1", NULL },
 	{ STORE_STMT_TOP_ROWS_SCAN,
-	  "SELECT ip, user, service, count, time FROM failures "
-	  "NOT INDEXED WHERE time >= ?1" },
+	  "SELECT ip, \"user\", service, count, time FROM failures "
+	  "NOT INDEXED WHERE time >= ?1", NULL },
 };
 /* the rows of the period and of the table: the index alone */
 static const struct store_query store_top_count_query = {
 	STORE_STMT_TOP_COUNT,
 	"SELECT (SELECT count(*) FROM failures INDEXED BY failures_time "
-	"WHERE time >= ?1), (SELECT count(*) FROM failures)"
+	"WHERE time >= ?1), (SELECT count(*) FROM failures)",
+	NULL
 };
 #define TOP_COL_COUNT 3
 #define TOP_COL_TIME 4
@@ -267,44 +268,19 @@ static int top_pairs_add(struct top_pairs *s, uint64_t value, bool *added_r)
 	return 0;
 }
 
-/* Count one row: -1 out of memory, 1 when the row is invalid (its key is
-   not text), 0 otherwise (counted, or without a key: not ranked). */
-static int top_add_row(struct top_ctx *ctx, sqlite3_stmt *stmt, int key_col,
-		       int distinct_col)
+/* Count one row whose key (len bytes, not empty) is key: -1 out of
+   memory, else 0. distinct (dlen bytes, with tag) is its value of the
+   distinct column, NULL if it has none (NULL or ''). */
+static int top_count(struct top_ctx *ctx, const void *key, size_t len,
+		     int64_t count, int64_t time, enum top_tag tag,
+		     const void *distinct, size_t dlen)
 {
 	struct top_group *group, *groups;
-	const void *data;
-	enum top_tag tag;
-	int64_t count, time, num;
 	uint32_t key_id, value_id, old_groups;
 	bool added;
-	double real;
-	int len;
 
-	switch (sqlite3_column_type(stmt, key_col)) {
-	case SQLITE_NULL:
-		return 0;
-	case SQLITE_TEXT:
-		break;
-	default:
-		return 1;
-	}
-	data = sqlite3_column_text(stmt, key_col);
-	len = sqlite3_column_bytes(stmt, key_col);
-	if (data == NULL || len < 0)
-		return -1;
-	if (len == 0 || *(const char *)data == '\0')
-		return 0;
-	if (memchr(data, '\0', (size_t)len) != NULL ||
-	    sqlite3_column_type(stmt, TOP_COL_COUNT) != SQLITE_INTEGER ||
-	    sqlite3_column_type(stmt, TOP_COL_TIME) != SQLITE_INTEGER)
-		return 1;
-	count = sqlite3_column_int64(stmt, TOP_COL_COUNT);
-	time = sqlite3_column_int64(stmt, TOP_COL_TIME);
-	if (count <= 0)
-		return 1;
-	if (top_strings_intern(ctx, &ctx->keys, TOP_TAG_KEY, data,
-			       (size_t)len, &key_id) < 0)
+	if (top_strings_intern(ctx, &ctx->keys, TOP_TAG_KEY, key, len,
+			       &key_id) < 0)
 		return -1;
 	if (key_id >= ctx->groups_size) {
 		old_groups = ctx->groups_size;
@@ -327,22 +303,102 @@ static int top_add_row(struct top_ctx *ctx, sqlite3_stmt *stmt, int key_col,
 	}
 	group->failures = (uint64_t)count > UINT64_MAX - group->failures ?
 		UINT64_MAX : group->failures + (uint64_t)count;
+	if (distinct == NULL)
+		return 0;
+	if (top_strings_intern(ctx, &ctx->values, tag, distinct, dlen,
+			       &value_id) < 0 ||
+	    top_pairs_add(&ctx->pairs, (uint64_t)key_id << 32 | value_id,
+			  &added) < 0)
+		return -1;
+	if (added)
+		group->distinct++;
+	return 0;
+}
+
+/* top_add_row() of a PostgreSQL row: every value is text (or NULL). */
+static int top_add_pg_row(struct top_ctx *ctx, const struct store_row *row,
+			  int key_col, int distinct_col)
+{
+	const char *key, *distinct;
+	int64_t count, time;
+
+	if (store_pg_column_str(row, key_col, SIZE_MAX, STORE_COLUMN_NULLABLE,
+				&key) < 0)
+		return 1;
+	if (key == NULL || key[0] == '\0')
+		return 0;
+	if (store_column_count(row, TOP_COL_COUNT, INT64_MAX, &count) < 0 ||
+	    store_column_int(row, TOP_COL_TIME, &time) < 0 || count <= 0 ||
+	    store_pg_column_str(row, distinct_col, SIZE_MAX,
+				STORE_COLUMN_NULLABLE, &distinct) < 0)
+		return 1;
+	if (distinct != NULL && distinct[0] == '\0')
+		distinct = NULL;
+	return top_count(ctx, key, strlen(key), count, time, TOP_TAG_TEXT,
+			 distinct, distinct == NULL ? 0 : strlen(distinct));
+}
+
+/* Count one row: -1 out of memory, 1 when the row is invalid (its key is
+   not text), 0 otherwise (counted, or without a key: not ranked). */
+static int top_add_row(struct top_ctx *ctx, const struct store_row *row,
+		       int key_col, int distinct_col)
+{
+	sqlite3_stmt *stmt = row->stmt;
+	const void *data, *key;
+	enum top_tag tag;
+	int64_t count, time, num;
+	double real;
+	int len, key_len;
+
+	if (row->res != NULL)
+		return top_add_pg_row(ctx, row, key_col, distinct_col);
+	switch (sqlite3_column_type(stmt, key_col)) {
+	case SQLITE_NULL:
+		return 0;
+	case SQLITE_TEXT:
+		break;
+	default:
+		return 1;
+	}
+	key = sqlite3_column_text(stmt, key_col);
+	key_len = sqlite3_column_bytes(stmt, key_col);
+	if (key == NULL || key_len < 0)
+		return -1;
+	if (key_len == 0 || *(const char *)key == '\0')
+		return 0;
+	if (memchr(key, '\0', (size_t)key_len) != NULL ||
+	    sqlite3_column_type(stmt, TOP_COL_COUNT) != SQLITE_INTEGER ||
+	    sqlite3_column_type(stmt, TOP_COL_TIME) != SQLITE_INTEGER)
+		return 1;
+	count = sqlite3_column_int64(stmt, TOP_COL_COUNT);
+	time = sqlite3_column_int64(stmt, TOP_COL_TIME);
+	if (count <= 0)
+		return 1;
 
 	/* count(DISTINCT nullif(col, '')): NULL and '' are not counted */
 	switch (sqlite3_column_type(stmt, distinct_col)) {
 	case SQLITE_NULL:
-		return 0;
+		data = NULL;
+		len = 0;
+		tag = TOP_TAG_TEXT;
+		break;
 	case SQLITE_TEXT:
 		tag = TOP_TAG_TEXT;
 		data = sqlite3_column_text(stmt, distinct_col);
 		len = sqlite3_column_bytes(stmt, distinct_col);
 		if (len == 0)
-			return 0;
+			data = NULL;
+		else if (data == NULL || len < 0)
+			return -1;
 		break;
 	case SQLITE_BLOB:
 		tag = TOP_TAG_BLOB;
 		data = sqlite3_column_blob(stmt, distinct_col);
 		len = sqlite3_column_bytes(stmt, distinct_col);
+		if ((data == NULL && len > 0) || len < 0)
+			return -1;
+		if (data == NULL)
+			data = "";
 		break;
 	default:
 		/* numbers compare by value: 5 and 5.0 are one */
@@ -358,16 +414,24 @@ static int top_add_row(struct top_ctx *ctx, sqlite3_stmt *stmt, int key_col,
 		}
 		break;
 	}
-	if ((data == NULL && len > 0) || len < 0)
-		return -1;
-	if (top_strings_intern(ctx, &ctx->values, tag, data == NULL ? "" : data,
-			       (size_t)len, &value_id) < 0 ||
-	    top_pairs_add(&ctx->pairs, (uint64_t)key_id << 32 | value_id,
-			  &added) < 0)
-		return -1;
-	if (added)
-		group->distinct++;
-	return 0;
+	return top_count(ctx, key, (size_t)key_len, count, time, tag, data,
+			 (size_t)len);
+}
+
+/* The row function of PostgreSQL's rows: cb->context is a struct
+   top_iter; stops (1) when out of memory. */
+struct top_iter {
+	struct top_ctx *ctx;
+	int key_col, distinct_col;
+};
+static int top_pg_row(const struct store_row *row,
+		      const struct store_callback *cb, bool *invalid_r)
+{
+	const struct top_iter *it = cb->context;
+	int ret = top_add_row(it->ctx, row, it->key_col, it->distinct_col);
+
+	*invalid_r = ret > 0;
+	return ret < 0 ? 1 : 0;
 }
 
 static int top_read(struct lockout_store *store, struct top_ctx *ctx,
@@ -375,6 +439,7 @@ static int top_read(struct lockout_store *store, struct top_ctx *ctx,
 		    const char **error_r)
 {
 	const struct store_value values[] = { STORE_INT(since) };
+	struct store_row current = { NULL, NULL, 0 };
 	sqlite3_stmt *stmt;
 	uint64_t counts[2];
 	bool scan;
@@ -395,12 +460,26 @@ static int top_read(struct lockout_store *store, struct top_ctx *ctx,
 		*error_r = store_errorf(store, "top: out of memory");
 		return -1;
 	}
+	if (store->driver == LOCKOUT_DB_DRIVER_PGSQL) {
+		struct top_iter it = { ctx, key_col, distinct_col };
+		const struct store_callback cb = {
+			.context = &it, .store = store
+		};
+
+		ret = store_iterate(store, &store_top_rows_queries[0], "top",
+				    values, N_ELEMENTS(values), top_pg_row,
+				    &cb, error_r);
+		if (ret > 0)
+			*error_r = store_errorf(store, "top: out of memory");
+		return ret == 0 ? 0 : -1;
+	}
 	if (store_stmt_bind(store, &store_top_rows_queries[scan ? 1 : 0],
 			    "top", values, N_ELEMENTS(values), &stmt,
 			    error_r) < 0)
 		return -1;
+	current.stmt = stmt;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		ret = top_add_row(ctx, stmt, key_col, distinct_col);
+		ret = top_add_row(ctx, &current, key_col, distinct_col);
 		if (ret < 0) {
 			*error_r = store_errorf(store, "top: out of memory");
 			store_stmt_release(stmt);

@@ -617,6 +617,7 @@ START_TEST(test_migrate_v2)
 	add_ban_ok(store, &ban);
 	lockout_store_close(&store);
 	migrate_from("v2", "DROP INDEX bans_kind; DROP INDEX bans_created; "
+		     "ALTER TABLE failures DROP COLUMN node; "
 		     "PRAGMA user_version = 2");
 	ck_assert_int_eq(schema_has("v2", "bans_kind"), 1);
 	/* schema 4 */
@@ -659,6 +660,7 @@ START_TEST(test_migrate_v4)
 	lockout_store_close(&store);
 	migrate_from("v4", "DROP INDEX failures_ip_tail; "
 		     "CREATE INDEX failures_ip ON failures (ip, time); "
+		     "ALTER TABLE failures DROP COLUMN node; "
 		     "PRAGMA user_version = 4");
 	ck_assert_int_eq(schema_has("v4", "failures_ip"), 0);
 	ck_assert_int_eq(schema_has("v4", "failures_ip_tail"), 1);
@@ -672,3 +674,33 @@ START_TEST(test_migrate_v4)
 	ck_assert_str_eq(users, "ac");
 }
 STORE_END_TEST("open", test_migrate_v4, 0)
+
+/* A table of schema version 5 gets the node column of its failure rows,
+   '' for the rows it had; the rows written then carry the store's node. */
+START_TEST(test_migrate_v5)
+{
+	static const struct lockout_failure row = {
+		.time = 100, .ip = "192.0.2.1", .user = "a", .count = 1
+	};
+	struct lockout_store *store;
+	const char *error = NULL;
+	char node[16];
+
+	store = store_open_ok("v5", LOCKOUT_STORE_FLAG_CREATE);
+	ck_assert_int_eq(lockout_store_add_failures(store, &row, 1, &error),
+			 0);
+	lockout_store_close(&store);
+	migrate_from("v5", "ALTER TABLE failures DROP COLUMN node; "
+		     "PRAGMA user_version = 5");
+	raw_text("v5", "SELECT node FROM failures", node, sizeof(node));
+	ck_assert_str_eq(node, "");
+	store = store_open_ok("v5", 0);
+	lockout_store_set_node(store, "mx2");
+	ck_assert_int_eq(lockout_store_add_failures(store, &row, 1, &error),
+			 0);
+	lockout_store_close(&store);
+	raw_text("v5", "SELECT node FROM failures WHERE id = 2", node,
+		 sizeof(node));
+	ck_assert_str_eq(node, "mx2");
+}
+STORE_END_TEST("open", test_migrate_v5, 0)
