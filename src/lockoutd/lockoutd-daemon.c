@@ -626,7 +626,10 @@ static void daemon_db_reopen(struct lockoutd_daemon *daemon, int64_t mono)
 
 int lockoutd_daemon_run(struct lockoutd_daemon *daemon, int signal_fd)
 {
-	struct pollfd pfd = { .fd = signal_fd, .events = POLLIN };
+	struct pollfd pfd[2] = {
+		{ .fd = signal_fd, .events = POLLIN },
+		{ .fd = -1, .events = POLLIN },
+	};
 	int64_t mono, real, deadline, wake, full_due;
 	const char *error;
 	bool full;
@@ -643,7 +646,13 @@ int lockoutd_daemon_run(struct lockoutd_daemon *daemon, int signal_fd)
 					mono, real);
 		deadline = min_deadline(deadline, wake);
 		deadline = min_deadline(deadline, full_due);
-		ret = poll(&pfd, 1, deadline > mono ?
+		/* PostgreSQL: a notification wakes us at once. Only when the
+		   store is asked right after waking: a readable socket that
+		   nobody reads (while waiting to retry) would spin the loop */
+		pfd[1].fd = daemon->db_lost || daemon->file_lost ||
+			mono < daemon->next_retry ? -1 :
+			lockout_store_fd(daemon->store);
+		ret = poll(pfd, pfd[1].fd < 0 ? 1 : 2, deadline > mono ?
 			   (int)(deadline - mono) : 0);
 		if (ret < 0 && errno != EINTR) {
 			log_error("poll: %s", strerror(errno));
@@ -651,7 +660,8 @@ int lockoutd_daemon_run(struct lockoutd_daemon *daemon, int signal_fd)
 		}
 		mono = clock_msecs(CLOCK_MONOTONIC);
 		real = clock_msecs(CLOCK_REALTIME);
-		if (ret > 0 && !daemon_signals(daemon, signal_fd, mono))
+		if (ret > 0 && pfd[0].revents != 0 &&
+		    !daemon_signals(daemon, signal_fd, mono))
 			return LOCKOUTD_EXIT_OK;
 
 		daemon_check_file(daemon, mono);
