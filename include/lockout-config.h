@@ -241,13 +241,20 @@ void lockout_config_free(struct lockout_config *cfg);
 /* Is value a libpq connection string ("key=value ..." or a postgresql://
    URI) rather than a path? */
 bool lockout_db_is_conninfo(const char *value);
-/* conninfo (a libpq connection string) without its password, for logs:
-   the keyword form without its password pair (values bare or in single
-   quotes with backslash escapes), a URI without the password of its user
-   info and without a password parameter. Written into buf (size bytes,
-   NUL-terminated, cut when longer) and returned. Pure. */
-const char *lockout_db_conninfo_redact(const char *conninfo, char *buf,
-				       size_t size);
+/* lockout_db as it may be shown (logs, doveadm lockout stats, export):
+   a path as is; a libpq connection string with the value of every
+   password keyword (and a URI's user:password@ and ?password=) replaced
+   by "***", and from a part it cannot parse on replaced by "...", so that
+   no password is ever printed. Written into buf (at most size - 1 bytes,
+   cut with "..." when longer); returns buf. */
+#define LOCKOUT_DB_DISPLAY_SIZE 1024
+const char *lockout_db_display(const char *db, char *buf, size_t size);
+/* The value of keyword key (e.g. "passfile") in the libpq connection
+   string db (keyword = value pairs, or a URI's ?key=value), unquoted, in
+   buf; the last one when given twice, as for libpq. Returns false when it
+   is not there or does not fit. */
+bool lockout_db_conninfo_value(const char *db, const char *key,
+			       char *buf, size_t size);
 
 /* Number of settings; name and default text of setting i (< count), in the
    order of the table, or NULL when i is out of range. */

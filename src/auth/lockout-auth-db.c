@@ -582,10 +582,10 @@ struct lockout_auth_db *lockout_auth_db_init(void)
 	if (db->queue == NULL || db->sync == NULL)
 		i_fatal_status(FATAL_OUTOFMEM, "lockout: Out of memory");
 	if (db->cfg->db_driver != LOCKOUT_DB_DRIVER_SQLITE) {
-		char name[LOCKOUT_ERROR_MAX];
+		char name[LOCKOUT_DB_DISPLAY_SIZE];
 
-		db->name = i_strdup(lockout_db_conninfo_redact(db->cfg->db,
-						name, sizeof(name)));
+		db->name = i_strdup(lockout_db_display(db->cfg->db, name,
+						       sizeof(name)));
 		lockout_db_thread_init(db);
 		return db;
 	}

@@ -102,7 +102,7 @@ static void cmd_lockout_export(struct doveadm_cmd_context *cctx)
 	lockout_time_format(lo.now, now);
 	lockout_str_printf(&ctx.out, "# doveadm lockout export of %s at %s "
 			   "(read back with: doveadm lockout import FILE)\n",
-			   lo.cfg.db, now);
+			   doveadm_lockout_db_display(&lo.cfg), now);
 	ret = lockout_store_iter_allowed(lo.store, export_allowed, &ctx,
 					 &error);
 	if (ret == 0) {

@@ -6,7 +6,8 @@
 
 #include <sysexits.h>
 
-/* doveadm lockout stats: one record of counters (one "name: value" line
+/* doveadm lockout stats: where the table is (db, without a password, and
+   db_driver), then one record of counters (one "name: value" line
    each by default; -f json gives one object, for monitoring): the active
    bans by kind and by source, failures and refusals in the last hour and
    day, how big the table is, the rows that would be active bans but are
@@ -52,6 +53,7 @@ static void stats_print(struct doveadm_lockout *lo,
 
 	doveadm_print_init(DOVEADM_PRINT_TYPE_PAGER);
 	doveadm_print_header_simple("db");
+	doveadm_print_header_simple("db_driver");
 	doveadm_print_header_simple("mode");
 	for (i = 0; i < N_ELEMENTS(num_fields); i++) {
 		doveadm_print_header(num_fields[i], num_fields[i],
@@ -68,7 +70,9 @@ static void stats_print(struct doveadm_lockout *lo,
 			     DOVEADM_PRINT_HEADER_FLAG_NUMBER);
 	doveadm_print_header("unknown_names_day", "unknown_names_day",
 			     DOVEADM_PRINT_HEADER_FLAG_NUMBER);
-	doveadm_lockout_print(lo->cfg.db);
+	doveadm_lockout_print(doveadm_lockout_db_display(&lo->cfg));
+	doveadm_lockout_print(lo->cfg.db_driver == LOCKOUT_DB_DRIVER_PGSQL ?
+			      "pgsql" : "sqlite");
 	doveadm_lockout_print(lo->cfg.mode == LOCKOUT_MODE_OBSERVE ?
 		      "observe" : "enforce");
 	for (i = 0; i < N_ELEMENTS(num_fields); i++)

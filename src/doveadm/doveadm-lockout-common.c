@@ -31,12 +31,52 @@ void doveadm_lockout_fail(const struct doveadm_cmd_context *cctx,
 	doveadm_exit_code = exit_code;
 }
 
-int doveadm_lockout_open(const struct lockout_config *cfg, bool readonly,
-			 struct lockout_store **store_r)
+/* lockout_db as it may be shown (no password), on the data stack */
+const char *doveadm_lockout_db_display(const struct lockout_config *cfg)
+{
+	char buf[LOCKOUT_DB_DISPLAY_SIZE];
+
+	return t_strdup(lockout_db_display(cfg->db, buf, sizeof(buf)));
+}
+
+static int doveadm_lockout_open_pgsql(const struct lockout_config *cfg,
+				      bool readonly, bool create,
+				      struct lockout_store **store_r)
+{
+	const char *error;
+
+	/* no file to look for: what the server says is the answer */
+	if (lockout_store_open_db(cfg->db_driver, cfg->db,
+				  LOCKOUT_STORE_FLAG_BULK_READ |
+				  (readonly ? LOCKOUT_STORE_FLAG_READONLY : 0) |
+				  (create ? LOCKOUT_STORE_FLAG_CREATE : 0),
+				  DOVEADM_LOCKOUT_BUSY_MSECS, store_r,
+				  &error) < 0) {
+		i_error("lockout: Cannot open the ban table in PostgreSQL "
+			"(%s; its schema is created when Dovecot's auth "
+			"process starts with passdb lockout, or by doveadm "
+			"lockout ban, allow or import): %s",
+			doveadm_lockout_db_display(cfg), error);
+		doveadm_exit_code = EX_TEMPFAIL;
+		return -1;
+	}
+	return 0;
+}
+
+/* As doveadm_lockout_open(); create: a missing PostgreSQL schema is
+   created (a missing SQLite file is created by doveadm_lockout_create()
+   first, owned by the auth process's user). */
+static int doveadm_lockout_open_create(const struct lockout_config *cfg,
+				       bool readonly, bool create,
+				       struct lockout_store **store_r)
 {
 	const char *error;
 	struct stat st;
 
+	if (cfg->db_driver != LOCKOUT_DB_DRIVER_SQLITE) {
+		return doveadm_lockout_open_pgsql(cfg, readonly, create,
+						  store_r);
+	}
 	if (stat(cfg->db, &st) < 0) {
 		i_error("lockout: Ban table %s does not exist yet (it is "
 			"created when Dovecot's auth process starts with "
@@ -46,15 +86,22 @@ int doveadm_lockout_open(const struct lockout_config *cfg, bool readonly,
 		return -1;
 	}
 	/* a command may read the whole table (list, show, top) */
-	if (lockout_store_open(cfg->db, LOCKOUT_STORE_FLAG_BULK_READ |
-			       (readonly ? LOCKOUT_STORE_FLAG_READONLY : 0),
-			       DOVEADM_LOCKOUT_BUSY_MSECS, store_r,
-			       &error) < 0) {
+	if (lockout_store_open_db(cfg->db_driver, cfg->db,
+				  LOCKOUT_STORE_FLAG_BULK_READ |
+				  (readonly ? LOCKOUT_STORE_FLAG_READONLY : 0),
+				  DOVEADM_LOCKOUT_BUSY_MSECS, store_r,
+				  &error) < 0) {
 		i_error("lockout: %s", error);
 		doveadm_exit_code = EX_TEMPFAIL;
 		return -1;
 	}
 	return 0;
+}
+
+int doveadm_lockout_open(const struct lockout_config *cfg, bool readonly,
+			 struct lockout_store **store_r)
+{
+	return doveadm_lockout_open_create(cfg, readonly, FALSE, store_r);
 }
 
 /* The user the auth process runs as (service auth { user }, by default
@@ -92,6 +139,10 @@ static int doveadm_lockout_auth_user(uid_t *uid_r, gid_t *gid_r)
 	*gid_r = pw->pw_gid;
 	return 0;
 }
+
+static int doveadm_lockout_init_flags(const struct doveadm_cmd_context *cctx,
+				      bool readonly, bool create,
+				      struct doveadm_lockout *lo_r);
 
 static int doveadm_lockout_chown(const char *path, uid_t uid, gid_t gid)
 {
@@ -142,8 +193,10 @@ static int doveadm_lockout_create(const struct lockout_config *cfg)
 			  dec2str(uid));
 	}
 	old_umask = umask(0077);
-	ret = lockout_store_open(cfg->db, LOCKOUT_STORE_FLAG_CREATE,
-				 DOVEADM_LOCKOUT_BUSY_MSECS, &store, &error);
+	ret = lockout_store_open_db(cfg->db_driver, cfg->db,
+				    LOCKOUT_STORE_FLAG_CREATE,
+				    DOVEADM_LOCKOUT_BUSY_MSECS, &store,
+				    &error);
 	if (ret == 0) {
 		/* owned by the auth process's user before anything else
 		   opens it (the WAL files go away at close) */
@@ -178,6 +231,13 @@ int doveadm_lockout_init_create(const struct doveadm_cmd_context *cctx,
 		lockout_config_free(&cfg);
 		return -1;
 	}
+	if (cfg.db_driver != LOCKOUT_DB_DRIVER_SQLITE) {
+		/* PostgreSQL: no file, directory or owner to prepare; the
+		   schema is created by whoever opens with CREATE first, owned
+		   by the role of the connection string */
+		lockout_config_free(&cfg);
+		return doveadm_lockout_init_flags(cctx, FALSE, TRUE, lo_r);
+	}
 	if (stat(cfg.db, &st) < 0 && errno == ENOENT)
 		ret = doveadm_lockout_create(&cfg);
 	lockout_config_free(&cfg);
@@ -192,8 +252,9 @@ static void doveadm_lockout_invalid_row(const char *message,
 	i_warning("lockout: %s", doveadm_lockout_escape(message));
 }
 
-int doveadm_lockout_init(const struct doveadm_cmd_context *cctx,
-			 bool readonly, struct doveadm_lockout *lo_r)
+static int doveadm_lockout_init_flags(const struct doveadm_cmd_context *cctx,
+				      bool readonly, bool create,
+				      struct doveadm_lockout *lo_r)
 {
 	i_zero(lo_r);
 	lo_r->cctx = cctx;
@@ -202,7 +263,8 @@ int doveadm_lockout_init(const struct doveadm_cmd_context *cctx,
 		lockout_config_free(&lo_r->cfg);
 		return -1;
 	}
-	if (doveadm_lockout_open(&lo_r->cfg, readonly, &lo_r->store) < 0) {
+	if (doveadm_lockout_open_create(&lo_r->cfg, readonly, create,
+					&lo_r->store) < 0) {
 		lockout_config_free(&lo_r->cfg);
 		return -1;
 	}
@@ -211,6 +273,12 @@ int doveadm_lockout_init(const struct doveadm_cmd_context *cctx,
 	lo_r->admin.now = lo_r->now;
 	lo_r->admin.invalid_row = doveadm_lockout_invalid_row;
 	return 0;
+}
+
+int doveadm_lockout_init(const struct doveadm_cmd_context *cctx,
+			 bool readonly, struct doveadm_lockout *lo_r)
+{
+	return doveadm_lockout_init_flags(cctx, readonly, FALSE, lo_r);
 }
 
 void doveadm_lockout_deinit(struct doveadm_lockout *lo)

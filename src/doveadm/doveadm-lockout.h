@@ -48,8 +48,10 @@ int doveadm_lockout_init(const struct doveadm_cmd_context *cctx,
 			 bool readonly, struct doveadm_lockout *lo_r);
 void doveadm_lockout_deinit(struct doveadm_lockout *lo);
 /* As doveadm_lockout_init() for writing, but a missing table is created
-   first, owned by the auth process's user (directory 0700, files 0600):
-   for the commands that add to the table (ban, allow, import). */
+   first: with lockout_db_driver = sqlite owned by the auth process's user
+   (directory 0700, files 0600), with pgsql the schema in the database of
+   the connection string (owned by its role). For the commands that add to
+   the table (ban, allow, import). */
 int doveadm_lockout_init_create(const struct doveadm_cmd_context *cctx,
 				struct doveadm_lockout *lo_r);
 extern struct doveadm_cmd_ver2 doveadm_cmd_lockout_simulate;
@@ -60,11 +62,15 @@ extern struct doveadm_cmd_ver2 doveadm_cmd_lockout_simulate;
    logs the problem and returns -1. */
 int doveadm_lockout_config(const struct doveadm_cmd_context *cctx,
 			   struct lockout_config *cfg);
-/* Open the ban table named by lockout_db; never creates it (the auth
-   process does, owned by its user). On error sets doveadm_exit_code, logs
-   the problem and returns -1. */
+/* Open the ban table named by lockout_db (lockout_db_driver: a SQLite
+   file or PostgreSQL); never creates it (the auth process does, owned by
+   its user). On error sets doveadm_exit_code, logs the problem (never a
+   password of the connection string) and returns -1. */
 int doveadm_lockout_open(const struct lockout_config *cfg, bool readonly,
 			 struct lockout_store **store_r);
+/* lockout_db as it may be shown: without a password
+   (lockout_db_display()), on the data stack. */
+const char *doveadm_lockout_db_display(const struct lockout_config *cfg);
 
 /* Does the transaction's work; called again when the table was busy, so it
    may only change the table. Returns 0 to commit, -1 with *error_r set for

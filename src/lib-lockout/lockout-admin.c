@@ -530,7 +530,10 @@ int lockout_admin_stats(const struct lockout_admin *admin,
 					      error_r) < 0 ||
 	    lockout_store_size(store, &stats_r->size, error_r) < 0)
 		return -1;
-	/* SQLite's write-ahead log beside the database */
+	/* SQLite's write-ahead log beside the database (PostgreSQL's is
+	   the server's business) */
+	if (admin->cfg->db_driver != LOCKOUT_DB_DRIVER_SQLITE)
+		return 0;
 	lockout_str_init(&wal);
 	lockout_str_printf(&wal, "%s-wal", admin->cfg->db);
 	path = lockout_str_c(&wal);

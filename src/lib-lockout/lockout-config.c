@@ -250,9 +250,12 @@ int lockout_config_check(const struct lockout_config *cfg,
 			 const char **error_r)
 {
 	char ban[32], ban_max[32], quoted[LOCKOUT_QUOTE_BUF_SIZE];
+	char shown[LOCKOUT_DB_DISPLAY_SIZE];
 
+	/* quoted without a password it may hold */
+	(void)lockout_db_display(cfg->db, shown, sizeof(shown));
 	if (cfg->db_driver == LOCKOUT_DB_DRIVER_SQLITE && cfg->db[0] != '/') {
-		lockout_setting_quote(cfg->db, quoted, sizeof(quoted));
+		lockout_setting_quote(shown, quoted, sizeof(quoted));
 		*error_r = lockout_error_fmt(
 			"lockout_db: invalid value '%s' (must start with an "
 			"absolute path: lockout_db_driver is sqlite)", quoted);
@@ -260,7 +263,7 @@ int lockout_config_check(const struct lockout_config *cfg,
 	}
 	if (cfg->db_driver == LOCKOUT_DB_DRIVER_PGSQL &&
 	    !lockout_db_is_conninfo(cfg->db)) {
-		lockout_setting_quote(cfg->db, quoted, sizeof(quoted));
+		lockout_setting_quote(shown, quoted, sizeof(quoted));
 		*error_r = lockout_error_fmt(
 			"lockout_db: invalid value '%s' (lockout_db_driver is "
 			"pgsql: expected a libpq connection string, e.g. "
@@ -290,98 +293,223 @@ bool lockout_db_is_conninfo(const char *value)
 		strncmp(value, "postgres://", 11) == 0;
 }
 
-/* Append len bytes of str to buf (cut to size). */
-static void redact_append(char *buf, size_t size, size_t *pos,
-			  const char *str, size_t len)
+/* Output of lockout_db_display(): bytes appended to buf, cut with
+   "..." when they do not fit. */
+struct db_display {
+	char *buf;
+	size_t size, len;
+	bool cut;
+};
+
+static void db_display_add(struct db_display *d, const char *s, size_t n)
 {
-	if (*pos + 1 >= size)
+	size_t room = d->size - 1 - d->len;
+
+	if (d->cut)
 		return;
-	if (len > size - 1 - *pos)
-		len = size - 1 - *pos;
-	memcpy(buf + *pos, str, len);
-	*pos += len;
-	buf[*pos] = '\0';
+	if (n > room) {
+		/* what fits, its last three bytes "..." */
+		d->cut = true;
+		n = room;
+	}
+	memcpy(d->buf + d->len, s, n);
+	d->len += n;
+	if (d->cut && d->len >= 3)
+		memcpy(d->buf + d->len - 3, "...", 3);
+	d->buf[d->len] = '\0';
 }
 
-static void redact_uri(const char *uri, const char *auth, char *buf,
-		       size_t size, size_t *pos)
+static bool db_space(char c)
 {
-	const char *end = auth + strcspn(auth, "/?");
-	const char *at, *colon, *p = uri, *q, *params;
-
-	/* postgresql://user:secret@host/db?password=x */
-	at = memchr(auth, '@', (size_t)(end - auth));
-	colon = at == NULL ? NULL : memchr(auth, ':', (size_t)(at - auth));
-	if (colon != NULL) {
-		redact_append(buf, size, pos, uri, (size_t)(colon - uri));
-		p = at;
-	}
-	params = strchr(end, '?');
-	if (params == NULL) {
-		redact_append(buf, size, pos, p, strlen(p));
-		return;
-	}
-	redact_append(buf, size, pos, p, (size_t)(params - p));
-	/* the parameters but password=... */
-	for (q = params + 1; *q != '\0';) {
-		size_t len = strcspn(q, "&");
-
-		if (strncmp(q, "password=", 9) != 0) {
-			redact_append(buf, size, pos,
-				      strchr(buf, '?') == NULL ? "?" : "&", 1);
-			redact_append(buf, size, pos, q, len);
-		}
-		q += len;
-		if (*q == '&')
-			q++;
-	}
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
+		c == '\f' || c == '\v';
 }
 
-const char *lockout_db_conninfo_redact(const char *conninfo, char *buf,
-				       size_t size)
-{
-	const char *p = conninfo, *key, *start, *scheme;
-	size_t pos = 0, klen;
+/* One keyword = value pair of a libpq connection string, as libpq's
+   conninfo_parse() reads them, from *p on (which moves past it): the
+   keyword, and the value as written (quoted or not). Returns 1, 0 at the
+   end, -1 when the rest cannot be parsed. */
+struct db_pair {
+	const char *start, *key, *value, *end;
+	size_t key_len;
+};
 
-	buf[0] = '\0';
-	scheme = strstr(conninfo, "://");
-	if (scheme != NULL && strchr(conninfo, ' ') == NULL) {
-		redact_uri(conninfo, scheme + 3, buf, size, &pos);
-		return buf;
-	}
-	while (*p != '\0') {
-		while (*p == ' ' || *p == '\t' || *p == '\n')
-			p++;
-		if (*p == '\0')
-			break;
-		start = key = p;
-		while (*p != '\0' && *p != '=' && *p != ' ' && *p != '\t')
-			p++;
-		klen = (size_t)(p - key);
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '=') {
-			p++;
-			while (*p == ' ' || *p == '\t')
+static int db_next_pair(const char **_p, struct db_pair *pair_r)
+{
+	const char *p = *_p;
+
+	pair_r->start = p;
+	while (db_space(*p))
+		p++;
+	if (*p == '\0')
+		return 0;
+	pair_r->key = p;
+	while (*p != '\0' && *p != '=' && !db_space(*p))
+		p++;
+	pair_r->key_len = (size_t)(p - pair_r->key);
+	while (db_space(*p))
+		p++;
+	if (pair_r->key_len == 0 || *p != '=')
+		return -1;
+	p++;
+	while (db_space(*p))
+		p++;
+	pair_r->value = p;
+	if (*p == '\'') {
+		for (p++; *p != '\''; p++) {
+			if (*p == '\0')
+				return -1; /* unterminated: libpq refuses it */
+			if (*p == '\\' && p[1] != '\0')
 				p++;
-			if (*p == '\'') {
-				for (p++; *p != '\0' && *p != '\''; p++) {
-					if (*p == '\\' && p[1] != '\0')
-						p++;
-				}
-				if (*p == '\'')
-					p++;
-			} else {
-				while (*p != '\0' && *p != ' ' && *p != '\t')
-					p++;
-			}
 		}
-		if (klen == 8 && strncmp(key, "password", 8) == 0)
-			continue;
-		if (pos > 0)
-			redact_append(buf, size, &pos, " ", 1);
-		redact_append(buf, size, &pos, start, (size_t)(p - start));
+		p++;
+	} else {
+		for (; *p != '\0' && !db_space(*p); p++) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+		}
 	}
+	pair_r->end = p;
+	*_p = p;
+	return 1;
+}
+
+static bool db_pair_is(const struct db_pair *pair, const char *key)
+{
+	return pair->key_len == strlen(key) &&
+		strncmp(pair->key, key, pair->key_len) == 0;
+}
+
+static void db_display_pairs(struct db_display *d, const char *p)
+{
+	struct db_pair pair;
+	int ret;
+
+	while ((ret = db_next_pair(&p, &pair)) > 0) {
+		/* up to the value: as written */
+		db_display_add(d, pair.start,
+			       (size_t)(pair.value - pair.start));
+		if (db_pair_is(&pair, "password"))
+			db_display_add(d, "***", 3);
+		else {
+			db_display_add(d, pair.value,
+				       (size_t)(pair.end - pair.value));
+		}
+	}
+	if (ret < 0) {
+		db_display_add(d, pair.start,
+			       (size_t)(pair.key - pair.start));
+		db_display_add(d, "...", 3);
+	}
+}
+
+bool lockout_db_conninfo_value(const char *db, const char *key,
+			       char *buf, size_t size)
+{
+	struct db_pair pair;
+	const char *p = db, *v, *end;
+	size_t len = 0, n, klen = strlen(key);
+	bool found = false;
+
+	if (strncmp(db, "postgresql://", 13) == 0 ||
+	    strncmp(db, "postgres://", 11) == 0) {
+		/* ?key=value&...: percent-decoding not done (paths rarely
+		   need it); the last one counts, as for libpq */
+		p = strchr(db, '?');
+		while (p != NULL) {
+			p++;
+			n = strcspn(p, "&");
+			if (n > klen && strncmp(p, key, klen) == 0 &&
+			    p[klen] == '=') {
+				len = n - klen - 1;
+				if (len >= size)
+					return false;
+				memcpy(buf, p + klen + 1, len);
+				buf[len] = '\0';
+				found = true;
+			}
+			p = p[n] == '&' ? p + n : NULL;
+		}
+		return found;
+	}
+	while (db_next_pair(&p, &pair) > 0) {
+		if (!db_pair_is(&pair, key))
+			continue;
+		/* unquote and unescape, as libpq does */
+		v = pair.value;
+		end = pair.end;
+		if (*v == '\'') {
+			v++;
+			end--;
+		}
+		for (len = 0; v < end; v++) {
+			if (*v == '\\' && v + 1 < end)
+				v++;
+			if (len + 1 >= size)
+				return false;
+			buf[len++] = *v;
+		}
+		buf[len] = '\0';
+		found = true;
+	}
+	return found;
+}
+
+/* postgresql://[user[:password]@][hosts][/dbname][?key=value&...] */
+static void db_display_uri(struct db_display *d, const char *uri)
+{
+	const char *p = strstr(uri, "://") + 3, *end, *at, *colon, *q;
+
+	db_display_add(d, uri, (size_t)(p - uri));
+	end = p + strcspn(p, "/?");
+	at = NULL;
+	for (q = p; q < end; q++) {
+		if (*q == '@')
+			at = q;
+	}
+	if (at != NULL) {
+		colon = memchr(p, ':', (size_t)(at - p));
+		if (colon != NULL) {
+			db_display_add(d, p, (size_t)(colon - p));
+			db_display_add(d, ":***", 4);
+			p = at;
+		}
+	}
+	q = strchr(p, '?');
+	if (q == NULL) {
+		db_display_add(d, p, strlen(p));
+		return;
+	}
+	db_display_add(d, p, (size_t)(q + 1 - p));
+	for (p = q + 1; *p != '\0'; ) {
+		end = p + strcspn(p, "&");
+		if (strncmp(p, "password=", 9) == 0) {
+			db_display_add(d, "password=***", 12);
+		} else {
+			db_display_add(d, p, (size_t)(end - p));
+		}
+		p = end;
+		if (*p == '&') {
+			db_display_add(d, "&", 1);
+			p++;
+		}
+	}
+}
+
+const char *lockout_db_display(const char *db, char *buf, size_t size)
+{
+	struct db_display d = { .buf = buf, .size = size };
+
+	if (size == 0)
+		return buf;
+	buf[0] = '\0';
+	if (strncmp(db, "postgresql://", 13) == 0 ||
+	    strncmp(db, "postgres://", 11) == 0)
+		db_display_uri(&d, db);
+	else if (lockout_db_is_conninfo(db))
+		db_display_pairs(&d, db);
+	else
+		db_display_add(&d, db, strlen(db));
 	return buf;
 }
 

@@ -267,12 +267,15 @@ static int doveconf_read_args(struct lockout_config *cfg,
 	size_t i, argc = 0;
 	int ret;
 
-	argv = calloc(args_count + 4, sizeof(*argv));
+	argv = calloc(args_count + 5, sizeof(*argv));
 	if (argv == NULL) {
 		*error_r = lockout_error_fmt("Out of memory");
 		return -1;
 	}
 	argv[argc++] = doveconf_path;
+	/* values as written: doveconf hides whatever follows "pass" in a
+	   value (lockout_db = ... passfile=#hidden_use-P_to_show#) */
+	argv[argc++] = "-P";
 	if (config_path != NULL) {
 		argv[argc++] = "-c";
 		argv[argc++] = config_path;

@@ -54,6 +54,13 @@ struct lockoutd_daemon {
 	bool file_lost;
 	dev_t next_dev;
 	ino_t next_ino;
+	/* PostgreSQL: the connection failed; reopened every
+	   LOCKOUTD_RETRY_MSECS, then a full reconcile (the firewall keeps
+	   what it has meanwhile) */
+	bool db_lost;
+	/* a call on the store failed in this pass (not the firewall) */
+	bool db_failed;
+	int64_t db_lost_since, db_lost_logged;
 
 	enum mail_kind mail_kind;
 	struct lockoutd_mail mail;
@@ -296,6 +303,7 @@ static int daemon_sync(struct lockoutd_daemon *daemon, bool full)
 	daemon->now = now_msecs / 1000;
 	if (daemon_read_plan(daemon, &error) < 0) {
 		log_error("reading the ban table: %s", error);
+		daemon->db_failed = true;
 		return -1;
 	}
 	if (lockoutd_sync_apply(daemon->sync, &daemon->plan, now_msecs, full,
@@ -327,6 +335,7 @@ static void daemon_metrics(struct lockoutd_daemon *daemon, int64_t mono)
 	admin.now = clock_msecs(CLOCK_REALTIME) / 1000;
 	if (lockout_admin_stats(&admin, &stats, &error) < 0) {
 		log_error("metrics: reading the ban table: %s", error);
+		daemon->db_failed = true;
 		return;
 	}
 	lockout_str_init(&out);
@@ -497,6 +506,18 @@ static bool daemon_signals(struct lockoutd_daemon *daemon, int signal_fd,
 	return true;
 }
 
+/* Work on a reopened store from now on, starting with a full reconcile
+   (what changed while the old one was unusable is not known). */
+static void daemon_store_replace(struct lockoutd_daemon *daemon,
+				 struct lockout_store *store)
+{
+	lockout_store_close(&daemon->store);
+	daemon->store = store;
+	*daemon->store_owner = store;
+	daemon->need_full = true;
+	daemon->next_retry = 0;
+}
+
 /* --- the table's file deleted or replaced ------------------------------- */
 
 /* A wrong rm, a cleanup script, a backup copied over it: SQLite keeps
@@ -514,6 +535,10 @@ static void daemon_check_file(struct lockoutd_daemon *daemon, int64_t mono)
 	struct stat st;
 	int err;
 
+	if (daemon->set->cfg->db_driver != LOCKOUT_DB_DRIVER_SQLITE) {
+		/* no file: a lost connection is daemon_db_reopen()'s */
+		return;
+	}
 	if (mono < daemon->next_file_check)
 		return;
 	daemon->next_file_check = mono + LOCKOUTD_FILE_CHECK_MSECS;
@@ -544,18 +569,67 @@ static void daemon_check_file(struct lockoutd_daemon *daemon, int64_t mono)
 	if (lockout_store_open(path, 0, LOCKOUTD_DB_BUSY_TIMEOUT_MSECS,
 			       &store, &error) < 0)
 		return;
-	lockout_store_close(&daemon->store);
-	daemon->store = store;
-	*daemon->store_owner = store;
+	daemon_store_replace(daemon, store);
 	daemon->file_lost = false;
-	daemon->need_full = true;
-	daemon->next_retry = 0;
 	log_info("ban table %s reopened", path);
+}
+
+/* --- PostgreSQL unreachable ----------------------------------------------- */
+
+/* A call on the store failed: with PostgreSQL, unless it was only busy
+   (a lock held beyond the busy timeout), the connection is taken for lost
+   (the server restarted, the network broke) and reopened. SQLite's errors
+   are retried on the same connection, as before. */
+static void daemon_db_error(struct lockoutd_daemon *daemon, int64_t mono)
+{
+	daemon->db_failed = false;
+	if (daemon->set->cfg->db_driver == LOCKOUT_DB_DRIVER_SQLITE ||
+	    daemon->db_lost || lockout_store_error_is_busy(daemon->store))
+		return;
+	daemon->db_lost = true;
+	daemon->db_lost_since = mono;
+	daemon->db_lost_logged = mono;
+	daemon->next_retry = mono + LOCKOUTD_RETRY_MSECS;
+	log_error("ban table unreachable: the firewall keeps what it has; "
+		  "reconnecting every %d s", LOCKOUTD_RETRY_MSECS / 1000);
+}
+
+/* Reconnect (a new store: new connection, LISTEN again), then a full
+   reconcile, since the notifications sent meanwhile are lost. Never
+   creates the schema. */
+static void daemon_db_reopen(struct lockoutd_daemon *daemon, int64_t mono)
+{
+	const struct lockout_config *cfg = daemon->set->cfg;
+	struct lockout_store *store;
+	const char *error;
+
+	if (mono < daemon->next_retry)
+		return;
+	daemon->next_retry = mono + LOCKOUTD_RETRY_MSECS;
+	if (lockout_store_open_db(cfg->db_driver, cfg->db, 0,
+				  LOCKOUTD_DB_BUSY_TIMEOUT_MSECS, &store,
+				  &error) < 0) {
+		if (mono - daemon->db_lost_logged >= LOCKOUTD_DB_LOST_LOG_MSECS) {
+			log_warning("ban table still unreachable after %lld s "
+				    "(the firewall keeps what it has): %s",
+				    (long long)((mono - daemon->db_lost_since) /
+						1000), error);
+			daemon->db_lost_logged = mono;
+		}
+		return;
+	}
+	daemon_store_replace(daemon, store);
+	daemon->db_lost = false;
+	log_info("ban table reachable again after %lld s: full reconcile",
+		 (long long)((mono - daemon->db_lost_since) / 1000));
 }
 
 int lockoutd_daemon_run(struct lockoutd_daemon *daemon, int signal_fd)
 {
-	struct pollfd pfd = { .fd = signal_fd, .events = POLLIN };
+	struct pollfd pfd[2] = {
+		{ .fd = signal_fd, .events = POLLIN },
+		{ .fd = -1, .events = POLLIN },
+	};
 	int64_t mono, real, deadline, wake, full_due;
 	const char *error;
 	bool full;
@@ -572,7 +646,13 @@ int lockoutd_daemon_run(struct lockoutd_daemon *daemon, int signal_fd)
 					mono, real);
 		deadline = min_deadline(deadline, wake);
 		deadline = min_deadline(deadline, full_due);
-		ret = poll(&pfd, 1, deadline > mono ?
+		/* PostgreSQL: a notification wakes us at once. Only when the
+		   store is asked right after waking: a readable socket that
+		   nobody reads (while waiting to retry) would spin the loop */
+		pfd[1].fd = daemon->db_lost || daemon->file_lost ||
+			mono < daemon->next_retry ? -1 :
+			lockout_store_fd(daemon->store);
+		ret = poll(pfd, pfd[1].fd < 0 ? 1 : 2, deadline > mono ?
 			   (int)(deadline - mono) : 0);
 		if (ret < 0 && errno != EINTR) {
 			log_error("poll: %s", strerror(errno));
@@ -580,7 +660,8 @@ int lockoutd_daemon_run(struct lockoutd_daemon *daemon, int signal_fd)
 		}
 		mono = clock_msecs(CLOCK_MONOTONIC);
 		real = clock_msecs(CLOCK_REALTIME);
-		if (ret > 0 && !daemon_signals(daemon, signal_fd, mono))
+		if (ret > 0 && pfd[0].revents != 0 &&
+		    !daemon_signals(daemon, signal_fd, mono))
 			return LOCKOUTD_EXIT_OK;
 
 		daemon_check_file(daemon, mono);
@@ -589,12 +670,19 @@ int lockoutd_daemon_run(struct lockoutd_daemon *daemon, int signal_fd)
 			   one's now */
 			continue;
 		}
+		if (daemon->db_lost) {
+			daemon_db_reopen(daemon, mono);
+			if (daemon->db_lost)
+				continue;
+		}
 		ret = mono < daemon->next_retry ? 0 :
 			lockout_store_changed(daemon->store, &error);
 		if (ret < 0) {
 			log_error("ban table: %s", error);
 			daemon->next_retry = mono + LOCKOUTD_RETRY_MSECS;
 			daemon->need_full = true;
+			daemon_db_error(daemon, mono);
+			continue;
 		} else if (ret > 0) {
 			daemon->need_sync = true;
 		}
@@ -611,6 +699,10 @@ int lockoutd_daemon_run(struct lockoutd_daemon *daemon, int signal_fd)
 				daemon->next_retry = mono +
 					LOCKOUTD_RETRY_MSECS;
 				daemon->need_full = true;
+				if (daemon->db_failed) {
+					daemon_db_error(daemon, mono);
+					continue;
+				}
 			} else {
 				daemon->need_sync = false;
 				daemon->need_full = false;
@@ -622,5 +714,7 @@ int lockoutd_daemon_run(struct lockoutd_daemon *daemon, int signal_fd)
 		}
 		daemon_notify(daemon, mono);
 		daemon_metrics(daemon, mono);
+		if (daemon->db_failed)
+			daemon_db_error(daemon, mono);
 	}
 }

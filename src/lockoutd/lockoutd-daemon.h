@@ -15,7 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* How often PRAGMA data_version is asked (see docs/lockoutd.md for the
+/* How often PRAGMA data_version is asked, or with PostgreSQL the
+   notifications already received are read (see docs/lockoutd.md for the
    measurements behind it). */
 #define LOCKOUTD_POLL_MSECS 20
 /* Full reconcile period: the sets are emptied and filled again from the
@@ -28,6 +29,9 @@
 /* How often the file at lockout_db is compared with the one opened (a
    deleted or replaced table is reopened, see lockoutd_daemon_run()). */
 #define LOCKOUTD_FILE_CHECK_MSECS 1000
+/* With PostgreSQL unreachable, how often "still unreachable" is logged
+   (it is retried every LOCKOUTD_RETRY_MSECS). */
+#define LOCKOUTD_DB_LOST_LOG_MSECS (60 * 1000)
 /* Least time between two protection mails; protections in between are
    gathered into the next one. */
 #define LOCKOUTD_PROTECTION_SPACING_MSECS (60 * 1000)

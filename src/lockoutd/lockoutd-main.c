@@ -31,7 +31,8 @@ struct options {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: lockoutd [-c DOVECOT_CONF] [--db PATH] [--foreground] "
+		"usage: lockoutd [-c DOVECOT_CONF] [--db PATH|CONNINFO] "
+		"[--foreground] "
 		"[--once] [--dry-run]\n"
 		"       lockoutd --flush\n");
 }
@@ -92,8 +93,13 @@ static int parse_options(int argc, char *argv[], struct options *opts)
 		fprintf(stderr, "lockoutd: --flush takes no other option\n");
 		return -1;
 	}
-	if (opts->db_path != NULL && opts->db_path[0] != '/') {
-		fprintf(stderr, "lockoutd: --db needs an absolute path\n");
+	/* which of the two lockout_db_driver wants is checked with the
+	   settings */
+	if (opts->db_path != NULL && opts->db_path[0] != '/' &&
+	    !lockout_db_is_conninfo(opts->db_path)) {
+		fprintf(stderr, "lockoutd: --db needs an absolute path, or a "
+			"libpq connection string with lockout_db_driver = "
+			"pgsql\n");
 		return -1;
 	}
 	return 0;
@@ -110,8 +116,9 @@ static int read_settings(const struct options *opts,
 		return -1;
 	}
 	if (opts->db_path != NULL &&
-	    lockout_config_set(cfg, "lockout_db", opts->db_path,
-			       &error) < 0) {
+	    (lockout_config_set(cfg, "lockout_db", opts->db_path,
+				&error) < 0 ||
+	     lockout_config_check(cfg, &error) < 0)) {
 		log_error("--db: %s", error);
 		return -1;
 	}
@@ -134,8 +141,9 @@ static void get_hostname(char *buf, size_t size)
 }
 
 /* Open the ban table, never creating it. A daemon waits for it (the auth
-   process creates it on its first start); one-shot runs fail. */
-static int open_store(const char *path, bool wait,
+   process creates it on its first start; with PostgreSQL also while the
+   server is unreachable); one-shot runs fail. */
+static int open_store(const struct lockout_config *cfg, bool wait,
 		      struct lockout_store **store_r)
 {
 	int64_t last_log = 0, now;
@@ -143,8 +151,9 @@ static int open_store(const char *path, bool wait,
 	const char *error;
 
 	for (;;) {
-		if (lockout_store_open(path, 0, LOCKOUTD_DB_BUSY_TIMEOUT_MSECS,
-				       store_r, &error) == 0)
+		if (lockout_store_open_db(cfg->db_driver, cfg->db, 0,
+					  LOCKOUTD_DB_BUSY_TIMEOUT_MSECS,
+					  store_r, &error) == 0)
 			return 0;
 		if (!wait) {
 			log_error("ban table: %s", error);
@@ -162,25 +171,94 @@ static int open_store(const char *path, bool wait,
 	}
 }
 
-/* Become the owner of the ban table, keeping only CAP_NET_ADMIN. */
-static int drop_privileges(const char *db_path, bool keep_net_admin)
+/* The user lockoutd becomes: with SQLite the owner of the ban table's
+   file (the auth process's user, which created it); with PostgreSQL the
+   owner of the libpq password file named by passfile= in lockout_db.
+   libpq reads that file at every connection, reconnections after an
+   outage included, long after root is gone, and ignores it unless only
+   its owner may read it (0600): so its owner is the one user that can
+   always reconnect. No passfile= (a password-less method such as peer or
+   a client certificate): only a lockoutd started unprivileged can run,
+   as whoever started it. */
+static int db_owner(const struct lockout_config *cfg, struct stat *st_r)
 {
-	const char *error;
-	struct stat st;
+	char passfile[1024], shown[LOCKOUT_DB_DISPLAY_SIZE];
 
-	if (stat(db_path, &st) < 0) {
-		log_error("stat(%s): %s", db_path, strerror(errno));
+	if (cfg->db_driver == LOCKOUT_DB_DRIVER_SQLITE) {
+		if (stat(cfg->db, st_r) < 0) {
+			log_error("stat(%s): %s", cfg->db, strerror(errno));
+			return -1;
+		}
+		if (geteuid() == 0 && st_r->st_uid == 0) {
+			log_error("%s is owned by root: lockoutd runs as the "
+				  "owner of the ban table (the dovecot user) "
+				  "and will not stay root", cfg->db);
+			return -1;
+		}
+		return 0;
+	}
+	if (!lockout_db_conninfo_value(cfg->db, "passfile", passfile,
+				       sizeof(passfile))) {
+		if (geteuid() != 0)
+			return 1;
+		log_error("lockout_db (%s) names no passfile=: lockoutd runs "
+			  "as the owner of the PostgreSQL password file and "
+			  "will not stay root (see docs/several-nodes.md)",
+			  lockout_db_display(cfg->db, shown, sizeof(shown)));
 		return -1;
 	}
-	if (geteuid() == 0 && st.st_uid == 0) {
-		log_error("%s is owned by root: lockoutd runs as the owner of "
-			  "the ban table (the dovecot user) and will not stay "
-			  "root", db_path);
+	if (stat(passfile, st_r) < 0) {
+		log_error("stat(%s) (passfile of lockout_db): %s", passfile,
+			  strerror(errno));
 		return -1;
+	}
+	if ((st_r->st_mode & 077) != 0) {
+		log_error("%s (passfile of lockout_db) may be read by others "
+			  "than its owner: libpq ignores it (chmod 0600)",
+			  passfile);
+		return -1;
+	}
+	if (geteuid() == 0 && st_r->st_uid == 0) {
+		log_error("%s (passfile of lockout_db) is owned by root: "
+			  "lockoutd runs as the owner of the password file "
+			  "(the dovecot user, or a user of its own) and will "
+			  "not stay root", passfile);
+		return -1;
+	}
+	return 0;
+}
+
+/* Become the owner of the ban table (db_owner()), keeping only
+   CAP_NET_ADMIN. */
+static int drop_privileges(const struct lockout_config *cfg,
+			   bool keep_net_admin)
+{
+	char passfile[1024];
+	const char *error;
+	struct stat st;
+	int ret;
+
+	memset(&st, 0, sizeof(st));
+	if ((ret = db_owner(cfg, &st)) < 0)
+		return -1;
+	if (ret > 0) {
+		/* unprivileged and nothing to become: keep the user */
+		st.st_uid = geteuid();
+		st.st_gid = getegid();
 	}
 	if (lockoutd_privs_drop(st.st_uid, st.st_gid, keep_net_admin,
 				&error) < 0) {
 		log_error("dropping privileges failed: %s", error);
+		return -1;
+	}
+	if (cfg->db_driver != LOCKOUT_DB_DRIVER_SQLITE &&
+	    lockout_db_conninfo_value(cfg->db, "passfile", passfile,
+				      sizeof(passfile)) &&
+	    access(passfile, R_OK) < 0) {
+		/* a directory on the way it cannot pass: the next
+		   reconnection would fail, say so now */
+		log_error("%s (passfile of lockout_db) is not readable after "
+			  "dropping privileges: %s", passfile, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -305,6 +383,7 @@ static int create_firewall(struct lockoutd_main *m)
 static int run(struct lockoutd_main *m)
 {
 	bool daemon_mode = !m->opts.foreground && !m->opts.once;
+	char shown[LOCKOUT_DB_DISPLAY_SIZE];
 	const char *error;
 
 	if (read_settings(&m->opts, &m->cfg) < 0)
@@ -328,9 +407,9 @@ static int run(struct lockoutd_main *m)
 		log_error("daemonize: %s", strerror(errno));
 		return LOCKOUTD_EXIT_FAILURE;
 	}
-	if (open_store(m->cfg.db, !m->opts.once, &m->store) < 0)
+	if (open_store(&m->cfg, !m->opts.once, &m->store) < 0)
 		return LOCKOUTD_EXIT_DB;
-	if (drop_privileges(m->cfg.db, !m->opts.dry_run) < 0)
+	if (drop_privileges(&m->cfg, !m->opts.dry_run) < 0)
 		return LOCKOUTD_EXIT_FAILURE;
 	if (block_signals(&m->signal_fd) < 0) {
 		log_error("signals: %s", strerror(errno));
@@ -345,10 +424,19 @@ static int run(struct lockoutd_main *m)
 		return lockoutd_daemon_reconcile(m->daemon) < 0 ?
 			LOCKOUTD_EXIT_FAILURE : LOCKOUTD_EXIT_OK;
 	}
-	log_info("started: ban table %s, ports %s, notify %s%s", m->cfg.db,
+	log_info("started: ban table %s%s, ports %s, notify %s%s",
+		 m->cfg.db_driver == LOCKOUT_DB_DRIVER_PGSQL ? "pgsql " : "",
+		 lockout_db_display(m->cfg.db, shown, sizeof(shown)),
 		 m->cfg.firewall_ports_count == 0 ? "all" : "limited",
 		 m->cfg.notify[0] == '\0' ? "off" : m->cfg.notify,
 		 m->opts.dry_run ? " (dry run)" : "");
+	if (m->cfg.db_driver == LOCKOUT_DB_DRIVER_PGSQL &&
+	    m->cfg.notify[0] != '\0') {
+		/* the notified marks are shared, but not yet claimed
+		   atomically (docs/lockoutd.md, "Mail on several nodes") */
+		log_info("lockout_notify with a shared table: set it on one "
+			 "node only, or each node may mail the same ban");
+	}
 	return lockoutd_daemon_run(m->daemon, m->signal_fd);
 }
 

@@ -25,6 +25,8 @@ from lockout_harness import (  # noqa: E402
     AuthClient, Dovecot, _free_port_base, dovecot_version,
     find_lockout_modules, imap_login,
     main)
+from lockout_nodes import PG_PASSWORD, pg_store  # noqa: E402
+from lockout_pg import PostgresCluster, require_postgres  # noqa: E402
 
 ALICE = "alice@example.org"
 BOB = "bob@example.org"
@@ -47,9 +49,11 @@ def instance(**settings):
               "lockout_ban_time": "1 hour",
               "lockout_targeted_users": "admin info"}
     extra = settings.pop("extra_conf", "")
+    wait_auth = settings.pop("wait_auth", True)
     plugin.update(settings)
     return Dovecot(module_dirs=find_lockout_modules(), users=dict(USERS),
-                   plugin_settings=plugin, extra_conf=extra)
+                   plugin_settings=plugin, extra_conf=extra,
+                   wait_auth=wait_auth)
 
 
 def db_path(d):
@@ -351,7 +355,8 @@ def test_output_for_programs_and_aligned_table():
 
         st = js(d, "lockout", "stats")[0]
         assert all(isinstance(v, int) for k, v in st.items()
-                   if k not in ("db", "mode")), st
+                   if k not in ("db", "db_driver", "mode")), st
+        assert st["db_driver"] == "sqlite", st
         for ranking, flags in (("users", ("exists", "targeted")),
                                ("ips", ("banned",))):
             top = js(d, "lockout", "top", ranking)
@@ -896,6 +901,91 @@ def test_http_api():
         assert by_tag["t8"][:2] == ["error", {"type": "exitCode",
                                               "exitCode": EX_USAGE}], res
         assert [b["state"] for b in by_tag["t9"][1]] == ["lifted"], res
+
+
+# --- PostgreSQL (issue 14) ---------------------------------------------------
+
+def test_pgsql_commands_on_a_shared_table():
+    """lockout_db_driver = pgsql: the read-only commands say where the
+    schema comes from, ban creates it, and ban, list, show, top, stats
+    and unban work on it; no message ever shows a password."""
+    require_postgres()
+    secret = "never-Printed-9f3c"
+    with PostgresCluster() as pg, \
+            instance(wait_auth=False, **pg_store(pg)) as d:
+        opt = "" if d.v24 else "plugin/"
+        conninfo = d.plugin_settings["lockout_db"]
+        # no schema yet: read-only commands create nothing
+        for cmd in (("list",), ("stats",), ("export",)):
+            line = fails(d, EX_TEMPFAIL, "Cannot open the ban table in "
+                         "PostgreSQL", "lockout", *cmd)
+            assert "doveadm lockout ban, allow or import" in line, line
+        assert pg.psql("SELECT count(*) FROM pg_tables WHERE tablename "
+                       "= 'bans'", db="lockout") == [["0"]]
+
+        out = ok(d, "lockout", "ban", "192.0.2.7", "-r", "by hand")
+        assert "192.0.2.7" in out, out
+        ok(d, "lockout", "ban", "198.51.100.0/24", "-d", "1 day")
+        ok(d, "lockout", "ban", BOB, "-r", "spraying")
+        assert pg.psql("SELECT target, source, reason FROM lockout.bans "
+                       "WHERE target = '192.0.2.7'", db="lockout") == \
+            [["192.0.2.7", "manual", "by hand"]]
+        bans = {b["target"]: b for b in js(d, "lockout", "list")}
+        assert set(bans) == {"192.0.2.7", "198.51.100.0/24", BOB}, bans
+        assert bans["198.51.100.0/24"]["kind"] == "net", bans
+        assert bans[BOB]["kind"] == "user", bans
+        show = js(d, "lockout", "show", "192.0.2.7")[0]
+        assert show["state"] == "banned" and show["reason"] == "by hand"
+        # a failure history, as the auth processes of the nodes write it
+        now = int(time.time())
+        pg.psql("INSERT INTO lockout.failures (time, ip, \"user\", "
+                "service, mechanism, result, count, node) VALUES "
+                "(%d, '192.0.2.50', 'admin', 'imap', 'PLAIN', 'failure', "
+                "4, 'node1'), (%d, '192.0.2.51', 'admin', 'smtp', "
+                "'LOGIN', 'failure', 2, 'node2'), (%d, '192.0.2.50', "
+                "'info', 'imap', 'PLAIN', 'failure', 1, 'node2')"
+                % (now - 60, now - 30, now - 10), db="lockout")
+        top = js(d, "lockout", "top", "users")
+        assert [(r["user"], r["failures"], r["ips"]) for r in top] == \
+            [("admin", 6, 2), ("info", 1, 1)], top
+        top = js(d, "lockout", "top", "ips")
+        assert [(r["ip"], r["failures"]) for r in top][:2] == \
+            [("192.0.2.50", 5), ("192.0.2.51", 2)], top
+        show = js(d, "lockout", "show", "192.0.2.50")[0]
+        assert show["history_failures"] == 5, show
+
+        st = js(d, "lockout", "stats")[0]
+        assert st["db_driver"] == "pgsql", st
+        assert st["db"] == conninfo, st     # no password in it to hide
+        assert st["bans"] == 3 and st["bans_manual"] == 3, st
+        assert st["failures_hour"] == 7 and st["wal_bytes"] == 0, st
+        assert "db_driver: pgsql" in ok(d, "lockout", "stats")
+
+        ok(d, "lockout", "unban", "192.0.2.7")
+        assert "192.0.2.7" not in [b["target"] for b in
+                                   js(d, "lockout", "list")]
+        assert pg.psql("SELECT lifted IS NOT NULL FROM lockout.bans WHERE "
+                       "target = '192.0.2.7'", db="lockout") == [["t"]]
+
+        # a password in the connection string itself: shown as ***,
+        # in the stats and in every error
+        with_pw = conninfo + " password=" + PG_PASSWORD
+        rc, out, err = d.doveadm("-o", opt + "lockout_db=" + with_pw,
+                                 "lockout", "stats", check=False)
+        assert rc == 0 and "password=***" in out, (rc, out, err)
+        assert PG_PASSWORD not in out + err, (out, err)
+        wrong = re.sub(r"passfile=\S+", "", conninfo) + \
+            " password=" + secret
+        for cmd in (("list",), ("ban", "192.0.2.8"), ("stats",)):
+            rc, out, err = d.doveadm("-o", opt + "lockout_db=" + wrong,
+                                     "lockout", *cmd, check=False)
+            assert rc == EX_TEMPFAIL, (cmd, rc, out, err)
+            assert "password authentication failed" in err, err
+            assert secret not in out + err, (cmd, out, err)
+        rc, out, err = d.doveadm("-o", opt + "lockout_db_driver=sqlite",
+                                 "-o", opt + "lockout_db=" + wrong,
+                                 "lockout", "list", check=False)
+        assert rc == 78 and secret not in out + err, (rc, out, err)
 
 
 # --- documentation -----------------------------------------------------------

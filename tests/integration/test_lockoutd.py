@@ -33,6 +33,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lockout_harness import (  # noqa: E402
     AuthClient, Dovecot, HarnessError, Lockoutd, Netns, find_lockout_modules,
     in_netns, lockoutd_bin, main, run_lockoutd, set_elements, wait_until)
+from lockout_nodes import PG_PASSWORD, pg_store  # noqa: E402
+from lockout_pg import PostgresCluster, require_postgres  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ALICE = "alice@example.org"
@@ -52,13 +54,13 @@ def build_dir():
 # --------------------------------------------------------------------------
 # Dovecot, the ban table, attacks
 
-def instance(netns=None, **settings):
+def instance(netns=None, wait_auth=True, **settings):
     plugin = {"lockout_ip_failures": str(FAILURES),
               "lockout_ip_window": "10 mins",
               "lockout_ban_time": "10 mins"}
     plugin.update(settings)
     return Dovecot(module_dirs=find_lockout_modules(), users=dict(USERS),
-                   plugin_settings=plugin, netns=netns)
+                   plugin_settings=plugin, netns=netns, wait_auth=wait_auth)
 
 
 def db(d):
@@ -468,6 +470,102 @@ def test_runs_as_ban_table_owner_with_only_net_admin():
             assert int(status[k], 16) == net_admin, (k, status[k])
         assert int(status["CapInh"], 16) == 0
         assert int(status["CapAmb"], 16) == 0
+
+
+# --------------------------------------------------------------------------
+# lockout_db_driver = pgsql (issue 14): the table in a private PostgreSQL
+
+def pg_add_ban(pg, target, kind="ip"):
+    """A ban written into PostgreSQL by another node (a plain INSERT: the
+    table's trigger notifies every listening lockoutd)."""
+    now = int(time.time())
+    pg.psql("INSERT INTO lockout.bans (target, kind, source, reason, rule, "
+            "created, expires, failures, evidence, observed) VALUES "
+            "('%s', '%s', 'manual', 'other node', 'manual', %d, %d, 0, "
+            "'{}', 0)" % (target, kind, now - 1, now + 3600), db="lockout")
+
+
+def time_to_set(ns, target, timeout=5.0):
+    """Seconds until target is in lockoutd's ban4 set."""
+    start = time.monotonic()
+    wait_until(target + " in ban4", lambda: target in (
+        set_elements(ns, "ban4") or {}), timeout=timeout, interval=0.01)
+    return time.monotonic() - start
+
+
+def test_pgsql_ban_reaches_the_set_within_a_second():
+    require_postgres()
+    with PostgresCluster() as pg, Netns() as ns, \
+            instance(wait_auth=False, **pg_store(pg)) as d:
+        conninfo = d.plugin_settings["lockout_db"]
+        # the schema comes from whoever opens with CREATE (doveadm here)
+        d.doveadm("lockout", "ban", "192.0.2.70")
+        # one-shot, with --db as a connection string
+        rc, out = run_lockoutd(ns, "-c", d.conf_path, "--once", "--db",
+                               conninfo, d=d)
+        assert rc == 0, out
+        assert "192.0.2.70" in set_elements(ns, "ban4")
+        # no passfile to tell whose it is: refused, password never shown
+        bare = re.sub(r"passfile=\S+", "", conninfo)
+        rc, out = run_lockoutd(ns, "-c", d.conf_path, "--once", "--db",
+                               bare + " password=" + PG_PASSWORD, d=d)
+        assert rc == 1 and "names no passfile=" in out, (rc, out)
+        assert PG_PASSWORD not in out and "password=***" in out, out
+
+        with Lockoutd(ns, d) as ld:
+            # the owner of the passfile, with only CAP_NET_ADMIN
+            with open("/proc/%d/status" % ld_pid(ld)) as f:
+                status = dict(line.split(":", 1) for line in
+                              f.read().splitlines())
+            uid = str(pwd.getpwnam("dovecot").pw_uid)
+            assert status["Uid"].split() == [uid] * 4, status["Uid"]
+            assert "pgsql" in ld.log() and PG_PASSWORD not in ld.log()
+            # written by another node, by SQL and by doveadm: NOTIFY wakes
+            # lockoutd at once
+            for i in range(5):
+                target = "192.0.2.%d" % (80 + i)
+                pg_add_ban(pg, target)
+                took = time_to_set(ns, target)
+                assert took < 1.0, (target, took)
+            d.doveadm("lockout", "ban", "198.51.100.0/24")
+            assert time_to_set(ns, "198.51.100.0/24") < 1.0
+            d.doveadm("lockout", "unban", "192.0.2.80")
+            wait_until("the unban", lambda: "192.0.2.80" not in
+                       set_elements(ns, "ban4"), timeout=1.0)
+
+
+def test_pgsql_outage_keeps_the_set_and_reconnects():
+    """PostgreSQL stopped: lockoutd keeps every element (never flushes
+    because the database is unreachable), reconnects once it is back,
+    reconciles, and follows the notifications again."""
+    require_postgres()
+    with PostgresCluster() as pg, Netns() as ns, \
+            instance(wait_auth=False, **pg_store(pg)) as d:
+        d.doveadm("lockout", "ban", "192.0.2.90")
+        d.doveadm("lockout", "ban", "203.0.113.0/24")
+        with Lockoutd(ns, d) as ld:
+            before = set_elements(ns, "ban4")
+            assert set(before) == {"192.0.2.90", "203.0.113.0/24"}, before
+            mark = len(ld.log())
+            pg.stop()
+            ld.wait_log("ban table unreachable", since=mark)
+            # a few reconnection attempts, a full reconcile period would
+            # not matter: the set stays as it was
+            time.sleep(5)
+            assert set(set_elements(ns, "ban4")) == set(before)
+            assert ld.proc.poll() is None, ld.log()
+            pg.start()
+            ld.wait_log("ban table reachable again", since=mark,
+                        timeout=15)
+            ld.wait_log("firewall reconciled", since=mark)
+            assert set(set_elements(ns, "ban4")) == set(before)
+            # listening again: a new ban from elsewhere within a second
+            pg_add_ban(pg, "192.0.2.91")
+            assert time_to_set(ns, "192.0.2.91") < 1.0
+            d.doveadm("lockout", "unban", "192.0.2.90")
+            wait_until("the unban", lambda: "192.0.2.90" not in
+                       set_elements(ns, "ban4"), timeout=1.0)
+            assert PG_PASSWORD not in ld.log()
 
 
 def ld_pid(ld):

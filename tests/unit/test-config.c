@@ -239,6 +239,9 @@ static const struct {
 	{ "sqlite", "host=/run/postgresql dbname=lockout", "lockout_db: "
 	  "invalid value 'host=/run/postgresql dbname=lockout' (must start "
 	  "with an absolute path: lockout_db_driver is sqlite)" },
+	/* never a password in the message */
+	{ "sqlite", "host=db password=s3cret", "lockout_db: invalid value "
+	  "'host=db password=***' (must start with an absolute path" },
 	{ "pgsql", "host=/run/postgresql dbname=lockout user=lockout", NULL },
 	{ "pgsql", "postgresql://lockout@db.example.org/lockout", NULL },
 	{ "pgsql", "/var/lib/dovecot/lockout/lockout.db", "lockout_db: "
@@ -276,40 +279,32 @@ START_TEST(test_config_db_driver)
 }
 END_TEST
 
-/* The connection string in logs: never its password. */
-static const struct {
-	const char *conninfo, *redacted;
-} redactions[] = {
-	{ "host=/run/postgresql dbname=lockout user=lockout",
-	  "host=/run/postgresql dbname=lockout user=lockout" },
-	{ "host=db password=secret dbname=x", "host=db dbname=x" },
-	{ "password = 'se cr\\'et' host=db", "host=db" },
-	{ "host=db password=secret", "host=db" },
-	{ "host=db  password='' dbname='a b'", "host=db dbname='a b'" },
-	{ "postgresql://user:secret@db.example.org:5432/lockout?"
-	  "sslmode=require&password=x2",
-	  "postgresql://user@db.example.org:5432/lockout?sslmode=require" },
-	{ "postgresql://db.example.org/lockout?password=x2",
-	  "postgresql://db.example.org/lockout" },
-	{ "postgresql://db.example.org/lockout",
-	  "postgresql://db.example.org/lockout" },
-	{ "postgres://u@h/d?password=x&a=b", "postgres://u@h/d?a=b" },
-	{ "postgres://u:p@h", "postgres://u@h" },
+/* More connection strings for lockout_db_display() (the auth process's
+   logs name the table with it): whatever the form, never the password. */
+static const char *const conninfo_secrets[] = {
+	"host=db password=secret dbname=x",
+	"password = 'se cr\\'et' host=db",
+	"host=db password=secret",
+	"host=db  password='' dbname='a b'",
+	"postgresql://user:secret@db.example.org:5432/lockout?"
+	"sslmode=require&password=x2",
+	"postgresql://db.example.org/lockout?password=x2",
+	"postgres://u@h/d?password=x2&a=b",
+	"postgres://u:secret@h",
 };
 
-START_TEST(test_config_conninfo_redact)
+START_TEST(test_config_conninfo_no_password)
 {
 	char buf[256], small[8];
 
-	ck_assert_str_eq(lockout_db_conninfo_redact(redactions[_i].conninfo,
-						    buf, sizeof(buf)),
-			 redactions[_i].redacted);
-	/* cut, never overflowing, never the password */
-	ck_assert_uint_le(strlen(lockout_db_conninfo_redact(
-		redactions[_i].conninfo, small, sizeof(small))),
-		sizeof(small) - 1);
-	ck_assert_ptr_null(strstr(buf, "secret"));
-	ck_assert_ptr_null(strstr(buf, "x2"));
+	(void)lockout_db_display(conninfo_secrets[_i], buf, sizeof(buf));
+	ck_assert_msg(strstr(buf, "secret") == NULL &&
+		      strstr(buf, "x2") == NULL && strstr(buf, "cr") == NULL,
+		      "%s shown as %s", conninfo_secrets[_i], buf);
+	/* cut, never overflowing */
+	ck_assert_uint_le(strlen(lockout_db_display(conninfo_secrets[_i],
+						    small, sizeof(small))),
+			  sizeof(small) - 1);
 }
 END_TEST
 
@@ -940,6 +935,70 @@ START_TEST(test_config_is_targeted_custom)
 }
 END_TEST
 
+/* lockout_db_display(): no password is ever shown */
+static const struct {
+	const char *db, *shown;
+} db_displays[] = {
+	{ "/var/lib/dovecot/lockout/lockout.db",
+	  "/var/lib/dovecot/lockout/lockout.db" },
+	{ "host=db dbname=lockout user=lockout passfile=/etc/pgpass",
+	  "host=db dbname=lockout user=lockout passfile=/etc/pgpass" },
+	{ "host=db password=s3cret user=x", "host=db password=*** user=x" },
+	{ "password = 's3 cr\\'et' host=db", "password = *** host=db" },
+	{ "host=db password=a\\ b user=x", "host=db password=*** user=x" },
+	{ "host=db password='unterminated", "host=db ..." },
+	{ "host=db junk password=s3cret", "host=db ..." },
+	{ "postgresql://lockout:s3cret@db.example.org:5432/lockout",
+	  "postgresql://lockout:***@db.example.org:5432/lockout" },
+	{ "postgres://lockout@db/lockout?password=s3cret&sslmode=require",
+	  "postgres://lockout@db/lockout?password=***&sslmode=require" },
+	{ "postgresql://db/lockout?sslmode=require&password=s3cret",
+	  "postgresql://db/lockout?sslmode=require&password=***" },
+};
+
+START_TEST(test_db_display)
+{
+	char buf[LOCKOUT_DB_DISPLAY_SIZE], small[16];
+
+	ck_assert_str_eq(lockout_db_display(db_displays[_i].db, buf,
+					    sizeof(buf)),
+			 db_displays[_i].shown);
+	ck_assert(strstr(buf, "s3") == NULL);
+	/* cut, never overflowing, still without the password */
+	(void)lockout_db_display(db_displays[_i].db, small, sizeof(small));
+	ck_assert_uint_le(strlen(small), sizeof(small) - 1);
+	ck_assert(strstr(small, "s3") == NULL);
+}
+END_TEST
+
+START_TEST(test_db_conninfo_value)
+{
+	char buf[64];
+
+	ck_assert(lockout_db_conninfo_value("host=db passfile=/etc/a b=c",
+					    "passfile", buf, sizeof(buf)));
+	ck_assert_str_eq(buf, "/etc/a");
+	ck_assert(lockout_db_conninfo_value("passfile = '/etc/x y\\'z' "
+					    "passfile=/etc/last", "passfile",
+					    buf, sizeof(buf)));
+	ck_assert_str_eq(buf, "/etc/last");
+	ck_assert(lockout_db_conninfo_value("passfile='/etc/x y\\'z'",
+					    "passfile", buf, sizeof(buf)));
+	ck_assert_str_eq(buf, "/etc/x y'z");
+	ck_assert(lockout_db_conninfo_value(
+		"postgresql://u@db/l?sslmode=require&passfile=/etc/p",
+		"passfile", buf, sizeof(buf)));
+	ck_assert_str_eq(buf, "/etc/p");
+	ck_assert(!lockout_db_conninfo_value("host=db mypassfile=/x",
+					     "passfile", buf, sizeof(buf)));
+	ck_assert(!lockout_db_conninfo_value("host=db", "passfile", buf,
+					     sizeof(buf)));
+	ck_assert(!lockout_db_conninfo_value("passfile=/a/very/long/path/"
+					     "that/does/not/fit", "passfile",
+					     buf, 8));
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("lockout-config");
@@ -955,8 +1014,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_config_names);
 	tcase_add_loop_test(tc, test_config_db_driver, 0,
 			    N_ELEMENTS(db_driver_checks));
-	tcase_add_loop_test(tc, test_config_conninfo_redact, 0,
-			    N_ELEMENTS(redactions));
+	tcase_add_loop_test(tc, test_config_conninfo_no_password, 0,
+			    N_ELEMENTS(conninfo_secrets));
 	tcase_add_loop_test(tc, test_config_examples, 0,
 			    N_ELEMENTS(example_files));
 	tcase_add_loop_test(tc, test_config_set_rejects_all, 0,
@@ -975,6 +1034,9 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(tc, test_config_is_targeted, 0,
 			    N_ELEMENTS(targeted_cases));
 	tcase_add_test(tc, test_config_is_targeted_custom);
+	tcase_add_loop_test(tc, test_db_display, 0,
+			    N_ELEMENTS(db_displays));
+	tcase_add_test(tc, test_db_conninfo_value);
 	suite_add_tcase(s, tc);
 	return s;
 }
