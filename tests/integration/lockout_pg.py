@@ -166,6 +166,13 @@ class PostgresCluster:
             out, err = p.communicate(
                 input.encode() if isinstance(input, str) else input,
                 timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _killpg_quiet(p.pid)
+            p.communicate()
+            if check:
+                raise HarnessError("%s: no answer within %.0f s"
+                                   % (" ".join(argv[3:]), timeout))
+            return 124, "", "timed out after %.0f s" % timeout
         except BaseException:
             _killpg_quiet(p.pid)
             p.wait()
@@ -297,6 +304,19 @@ class PostgresCluster:
             except OSError:
                 pass
 
+    def freeze(self):
+        """SIGSTOP every process of the cluster: PostgreSQL unreachable but
+        not gone (connections are accepted by the kernel and never
+        answered; queries hang).  thaw() resumes it.  close() thaws."""
+        self.frozen = True
+        for pid in self.processes():
+            _kill(pid, signal.SIGSTOP)
+
+    def thaw(self):
+        self.frozen = False
+        for pid in self.processes():
+            _kill(pid, signal.SIGCONT)
+
     def restart(self):
         self.stop()
         return self.start()
@@ -334,6 +354,8 @@ class PostgresCluster:
         if self.closed:
             return
         try:
+            if getattr(self, "frozen", False):
+                self.thaw()
             self.stop(mode="immediate", timeout=10)
         finally:
             self._final_log = self.log_text()
@@ -384,16 +406,17 @@ class PostgresCluster:
     def create_role_and_db(self, role, password, db=None):
         """A login role with a password (scram-sha-256) and a database of
         the same name (or db) for it, owned by the superuser: the role
-        owns nothing, may connect, and may create objects in the schema
-        named after it, which its default search_path ("$user", public)
-        puts first - so the product creates its tables there, owned by
-        the role.  Nobody else may connect."""
+        owns nothing, may connect, may create schemas in that database
+        (CREATE on it) and objects in the schema named after it, which its
+        default search_path ("$user", public) puts first - so the product
+        creates its tables there (or in a schema of its own), owned by the
+        role.  No CREATEDB, no superuser; nobody else may connect."""
         db = db or role
         self.psql("CREATE ROLE %s LOGIN PASSWORD %s" % (
             _sql_ident(role), _sql_literal(password)))
         self.psql("CREATE DATABASE %s" % _sql_ident(db))
         self.psql("REVOKE ALL ON DATABASE %s FROM PUBLIC; "
-                  "GRANT CONNECT, TEMPORARY ON DATABASE %s TO %s"
+                  "GRANT CONNECT, CREATE, TEMPORARY ON DATABASE %s TO %s"
                   % (_sql_ident(db), _sql_ident(db), _sql_ident(role)))
         self.psql("REVOKE ALL ON SCHEMA public FROM PUBLIC; "
                   "CREATE SCHEMA %s; GRANT USAGE, CREATE ON SCHEMA %s TO %s"

@@ -12,6 +12,7 @@ import os
 import pwd
 import subprocess
 import sys
+import time
 
 sys.dont_write_bytecode = True  # leave no __pycache__ in the tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -243,6 +244,15 @@ def test_pg_cluster_stop_start_and_kill_keep_the_data():
         pg.start()
         assert pg.psql("SELECT n FROM lockout.t ORDER BY n",
                        db="lockout") == [["1"], ["2"]]
+        # frozen: unreachable, not refused - a client waits for its
+        # timeout; thawed: back with its data
+        pg.freeze()
+        start = time.monotonic()
+        assert pg.psql("SELECT 1", timeout=2, check=False) is None
+        assert time.monotonic() - start >= 1.9
+        pg.thaw()
+        assert pg.psql("SELECT count(*) FROM lockout.t",
+                       db="lockout") == [["2"]]
         assert "database system was interrupted" in pg.log_text() or \
             "not properly shut down" in pg.log_text(), pg.log_tail()
     assert not pg.processes() and not os.path.exists(pg.tmp)

@@ -18,7 +18,8 @@ and checks what the issue asks:
       failures as on one node, give or take one round;
   (d) PostgreSQL stopped for 30 s during an attack, then started again: no
       login waited, the bans made meanwhile reach PostgreSQL and every node,
-      the failure history lost nothing;
+      the failure history lost nothing; the same with PostgreSQL frozen
+      (SIGSTOP: unreachable, connections hang) for 10 s;
   (e) a node stopped (its nft table flushed, as after a reboot) and started
       again comes back with every ban, those made while it was down too;
   (f) `doveadm lockout export` of an SQLite table, `import` into
@@ -26,8 +27,9 @@ and checks what the issue asks:
 
 What the tests assume of the product beyond the two settings: the tables
 keep their SQLite names and the columns they read (bans.target and .lifted,
-failures.ip and .count) in the schema of the role (the role's default
-search_path finds it: lockout_pg.create_role_and_db()).
+failures.ip and .count), owned by the role, in the role's own schema (which
+its default search_path puts first: lockout_pg.create_role_and_db()) or in
+one it made.
 
 Addresses: a refusal is probed with alice's right password, and a
 successful login makes its network a known device, whose bans lockoutd
@@ -70,6 +72,7 @@ PLUGIN = {"lockout_ip_failures": str(FAILURES),
 PROPAGATION = 1.0      # seconds: the issue's bound, node to node
 SLACK = 10.0           # how long a wait goes on before it fails
 OUTAGE = 30.0          # seconds PostgreSQL is down in (d)
+FROZEN = 10.0          # seconds it is unreachable (SIGSTOP) in (d)
 
 _ips = itertools.count(1)
 
@@ -85,9 +88,17 @@ def new_ip():
 # The cluster and the nodes
 
 def pg_rows(pg, sql):
-    """Rows of sql run as the superuser in the role's database (tables
-    qualified with the schema: lockout.bans)."""
+    """Rows of sql run as the superuser in the role's database."""
     return pg.psql(sql, db=PG_ROLE)
+
+
+def store_schema(pg):
+    """The schema where the product made its ban table (the role's own,
+    "lockout", unless it made one of its own), or None."""
+    rows = pg_rows(pg, "SELECT schemaname FROM pg_tables WHERE tablename "
+                   "= 'bans' AND tableowner = '%s' ORDER BY schemaname "
+                   "= '%s' DESC" % (PG_ROLE, PG_ROLE))
+    return rows[0][0] if rows else None
 
 
 @contextlib.contextmanager
@@ -108,30 +119,30 @@ def shared_nodes(count=NODES, **settings):
                     "%s made an SQLite table (%s): lockout_db_driver = " \
                     "pgsql was ignored" % (n.name, sqlite)
             try:
-                wait_until("the schema in PostgreSQL", lambda: pg_rows(
-                    pg, "SELECT count(*) FROM pg_tables WHERE "
-                    "schemaname = '%s' AND tablename = 'bans'" % PG_ROLE)
-                    == [["1"]], timeout=SLACK)
+                wait_until("the ban table in PostgreSQL",
+                           lambda: store_schema(pg), timeout=SLACK)
             except AssertionError:
                 raise AssertionError(
-                    "the nodes did not create their tables in PostgreSQL "
-                    "(schema %s): %s" % (PG_ROLE, pg_rows(
-                        pg, "SELECT schemaname, tablename FROM pg_tables "
-                        "WHERE schemaname NOT IN ('pg_catalog', "
+                    "the nodes made no table \"bans\" owned by %s in "
+                    "PostgreSQL; its tables: %s" % (PG_ROLE, pg_rows(
+                        pg, "SELECT schemaname, tablename, tableowner FROM "
+                        "pg_tables WHERE schemaname NOT IN ('pg_catalog', "
                         "'information_schema')")))
             yield pg, nodes
 
 
 def active_in_pg(pg):
+    """The targets of the active bans in PostgreSQL."""
     return {r[0] for r in pg_rows(
-        pg, "SELECT target FROM %s.bans WHERE lifted IS NULL OR "
-        "lifted = 0" % PG_ROLE)}
+        pg, 'SELECT target FROM "%s".bans WHERE lifted IS NULL OR '
+        'lifted = 0' % store_schema(pg))}
 
 
 def failures_in_pg(pg):
     """{ip: sum of count} of the failure history in PostgreSQL."""
     return {r[0]: int(r[1]) for r in pg_rows(
-        pg, "SELECT ip, sum(count) FROM %s.failures GROUP BY ip" % PG_ROLE)}
+        pg, 'SELECT ip, sum(count) FROM "%s".failures GROUP BY ip'
+        % store_schema(pg))}
 
 
 # --------------------------------------------------------------------------
@@ -307,96 +318,118 @@ def test_round_robin_attacker_banned_after_as_many_failures_as_on_one_node():
 # --------------------------------------------------------------------------
 # (d): PostgreSQL down for 30 s during an attack
 
+def attack_during_outage(pg, nodes, seconds, down_fn, up_fn, what):
+    """Logins, failures and an attack on every node while PostgreSQL is
+    out (down_fn() ... up_fn()) for `seconds`: every authentication timed
+    (none may wait for the database), two addresses banned on each node
+    meanwhile (each node enforces its own at once); then the bans reach
+    PostgreSQL and every node, and the failure history has every failure
+    that was sent."""
+    timings = {"auth success": [], "imap login": [], "auth failure": [],
+               "attack batch": []}
+    sent = {}                     # ip -> wrong passwords sent
+    probe_ips = [new_ip() for _ in nodes]
+    fw_ips = [new_ip() for _ in nodes]
+    good_ip = new_ip()
+
+    def timed(kind, fn):
+        t = time.monotonic()
+        r = fn()
+        timings[kind].append(time.monotonic() - t)
+        return r
+
+    for n in nodes:               # all well before
+        assert n.auth(ALICE, USERS[ALICE], rip=good_ip)[0]
+    down_fn()
+    down = time.monotonic()
+    rounds = 0
+    while time.monotonic() - down < seconds:
+        for n in nodes:
+            ok, line, _ = timed("auth success", lambda: n.auth(
+                ALICE, USERS[ALICE], rip=good_ip))
+            assert ok, (n.name, line)
+            ok, line = timed("imap login", lambda: n.imap_login(
+                ALICE, USERS[ALICE], src="127.0.0.2"))
+            assert ok, (n.name, line)
+            ip = new_ip()
+            ok, line, _ = timed("auth failure", lambda: n.auth(
+                BOB, "wrong-%s" % ip, rip=ip))
+            assert not ok, line
+            sent[ip] = 1
+        if rounds == 2:
+            # the attack: two addresses banned on each node, while
+            # PostgreSQL is down; each node enforces its own at once
+            for n, p_ip, f_ip in zip(nodes, probe_ips, fw_ips):
+                mark = n.d.log_mark()
+                timed("attack batch", lambda: attack(
+                    n.d, wrong(p_ip) + wrong(f_ip)))
+                sent[p_ip] = sent[f_ip] = FAILURES
+                wait_banned(n, p_ip, mark)
+                wait_banned(n, f_ip, mark)
+                assert first_refusal(n, p_ip, time.monotonic()) < 1.0
+        rounds += 1
+        time.sleep(max(0.0, 1.0 - (time.monotonic() - down) % 1.0))
+    print("    PostgreSQL %s %.1f s, %d rounds over %d nodes"
+          % (what, time.monotonic() - down, rounds, len(nodes)),
+          flush=True)
+    up_fn()
+    up = time.monotonic()
+    for kind, ts in sorted(timings.items()):
+        print("    %s during the outage: %d, max %.3f s, mean %.3f s"
+              % (kind, len(ts), max(ts), sum(ts) / len(ts)), flush=True)
+    # Dovecot 2.3 answers a failure from a 500 ms timer
+    # (lockout_harness): failures may take that long, no more
+    assert max(timings["auth success"]) < 0.25, timings["auth success"]
+    assert max(timings["imap login"]) < 0.5, timings["imap login"]
+    assert max(timings["auth failure"]) < 0.9, timings["auth failure"]
+    assert max(timings["attack batch"]) < 0.9, timings["attack batch"]
+
+    # every ban of the outage reaches PostgreSQL...
+    banned = set(probe_ips) | set(fw_ips)
+    wait_until("the outage's bans in PostgreSQL",
+               lambda: banned <= active_in_pg(pg), timeout=3 * SLACK)
+    print("    the outage's bans in PostgreSQL %.1f s after it came back"
+          % (time.monotonic() - up), flush=True)
+    # ... and every node: each refuses every probe address, each
+    # firewall has every other
+    t0 = time.monotonic()
+    res = parallel([(lambda n=n, ip=ip: first_refusal(n, ip, t0))
+                    for n in nodes for ip in probe_ips] +
+                   [(lambda n=n, ip=ip: first_in_firewall(n, ip, t0))
+                    for n in nodes for ip in fw_ips])
+    print("    then on every node within %.3f s" % max(res), flush=True)
+    # the failure history lost nothing (the probe addresses also have
+    # the refusals of the probes)
+    try:
+        wait_until("the failure history", lambda: all(
+            failures_in_pg(pg).get(ip) == c for ip, c in sent.items()
+            if ip not in probe_ips), timeout=SLACK)
+    except AssertionError:
+        got = failures_in_pg(pg)
+        raise AssertionError("failure history in PostgreSQL differs "
+                             "from what was sent: %s" % {
+                                 ip: (c, got.get(ip))
+                                 for ip, c in sent.items()
+                                 if got.get(ip) != c and
+                                 ip not in probe_ips})
+    for ip in probe_ips:
+        assert failures_in_pg(pg).get(ip, 0) >= FAILURES, ip
+
+
 def test_postgresql_down_30s_during_an_attack_nothing_waits_nothing_lost():
     with shared_nodes() as (pg, nodes):
-        timings = {"auth success": [], "imap login": [], "auth failure": [],
-                   "attack batch": []}
-        sent = {}                     # ip -> wrong passwords sent
-        probe_ips = [new_ip() for _ in nodes]
-        fw_ips = [new_ip() for _ in nodes]
-        good_ip = new_ip()
+        attack_during_outage(pg, nodes, OUTAGE, pg.stop, pg.start,
+                             "stopped")
 
-        def timed(kind, fn):
-            t = time.monotonic()
-            r = fn()
-            timings[kind].append(time.monotonic() - t)
-            return r
 
-        for n in nodes:               # all well before
-            assert n.auth(ALICE, USERS[ALICE], rip=good_ip)[0]
-        pg.stop()
-        down = time.monotonic()
-        rounds = 0
-        while time.monotonic() - down < OUTAGE:
-            for n in nodes:
-                ok, line, _ = timed("auth success", lambda: n.auth(
-                    ALICE, USERS[ALICE], rip=good_ip))
-                assert ok, (n.name, line)
-                ok, line = timed("imap login", lambda: n.imap_login(
-                    ALICE, USERS[ALICE], src="127.0.0.2"))
-                assert ok, (n.name, line)
-                ip = new_ip()
-                ok, line, _ = timed("auth failure", lambda: n.auth(
-                    BOB, "wrong-%s" % ip, rip=ip))
-                assert not ok, line
-                sent[ip] = 1
-            if rounds == 2:
-                # the attack: two addresses banned on each node, while
-                # PostgreSQL is down; each node enforces its own at once
-                for n, p_ip, f_ip in zip(nodes, probe_ips, fw_ips):
-                    mark = n.d.log_mark()
-                    timed("attack batch", lambda: attack(
-                        n.d, wrong(p_ip) + wrong(f_ip)))
-                    sent[p_ip] = sent[f_ip] = FAILURES
-                    wait_banned(n, p_ip, mark)
-                    wait_banned(n, f_ip, mark)
-                    assert first_refusal(n, p_ip, time.monotonic()) < 1.0
-            rounds += 1
-            time.sleep(max(0.0, 1.0 - (time.monotonic() - down) % 1.0))
-        print("    PostgreSQL down %.1f s, %d rounds over %d nodes"
-              % (time.monotonic() - down, rounds, len(nodes)), flush=True)
-        pg.start()
-        up = time.monotonic()
-        for kind, ts in sorted(timings.items()):
-            print("    %s during the outage: %d, max %.3f s, mean %.3f s"
-                  % (kind, len(ts), max(ts), sum(ts) / len(ts)), flush=True)
-        # Dovecot 2.3 answers a failure from a 500 ms timer
-        # (lockout_harness): failures may take that long, no more
-        assert max(timings["auth success"]) < 0.25, timings["auth success"]
-        assert max(timings["imap login"]) < 0.5, timings["imap login"]
-        assert max(timings["auth failure"]) < 0.9, timings["auth failure"]
-        assert max(timings["attack batch"]) < 0.9, timings["attack batch"]
-
-        # every ban of the outage reaches PostgreSQL...
-        banned = set(probe_ips) | set(fw_ips)
-        wait_until("the outage's bans in PostgreSQL",
-                   lambda: banned <= active_in_pg(pg), timeout=3 * SLACK)
-        print("    the outage's bans in PostgreSQL %.1f s after its restart"
-              % (time.monotonic() - up), flush=True)
-        # ... and every node: each refuses every probe address, each
-        # firewall has every other
-        t0 = time.monotonic()
-        res = parallel([(lambda n=n, ip=ip: first_refusal(n, ip, t0))
-                        for n in nodes for ip in probe_ips] +
-                       [(lambda n=n, ip=ip: first_in_firewall(n, ip, t0))
-                        for n in nodes for ip in fw_ips])
-        print("    then on every node within %.3f s" % max(res), flush=True)
-        # the failure history lost nothing (the probe addresses also have
-        # the refusals of the probes)
-        try:
-            wait_until("the failure history", lambda: all(
-                failures_in_pg(pg).get(ip) == c for ip, c in sent.items()
-                if ip not in probe_ips), timeout=SLACK)
-        except AssertionError:
-            got = failures_in_pg(pg)
-            raise AssertionError("failure history in PostgreSQL differs "
-                                 "from what was sent: %s" % {
-                                     ip: (c, got.get(ip))
-                                     for ip, c in sent.items()
-                                     if got.get(ip) != c and
-                                     ip not in probe_ips})
-        for ip in probe_ips:
-            assert failures_in_pg(pg).get(ip, 0) >= FAILURES, ip
+def test_postgresql_unreachable_during_an_attack_nothing_waits():
+    """Unreachable rather than down: every PostgreSQL process stopped by
+    SIGSTOP, so a connection is accepted by the kernel and never answered
+    and a query on an open one never returns; a client that waits, waits
+    here."""
+    with shared_nodes() as (pg, nodes):
+        attack_during_outage(pg, nodes, FROZEN, pg.freeze, pg.thaw,
+                             "frozen (SIGSTOP)")
 
 
 # --------------------------------------------------------------------------
