@@ -43,6 +43,11 @@ Run as root after building (or inside a Debian tree: scripts/test-in-tree.sh
       [--perf FILE]     (perf record the auth process during the measured
                          requests into FILE.with and FILE.without, for
                          perf report -i / perf diff)
+      [--store sqlite|pgsql ...]
+                        (the ban table of the plugin's runs: SQLite, the
+                         default, and/or PostgreSQL - a private cluster,
+                         a new database for each run; both: both sides of
+                         the comparison in one go, and their ratio)
 """
 
 import argparse
@@ -60,6 +65,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from lockout_harness import (  # noqa: E402
     AUTH_MODULE, DOVEADM_MODULE, AuthClient, Dovecot, dovecot_version,
     find_lockout_modules)
+from lockout_nodes import pg_store  # noqa: E402
+from lockout_pg import PostgresCluster, require_postgres  # noqa: E402
 
 USERS = {"alice@example.org": "alice-secret", "bob@example.org": "bob-secret",
          # never attacked by the workloads (alice and bob end up protected)
@@ -105,13 +112,26 @@ def warmup_flood(count, seed):
             for _ in range(count)]
 
 
+_pg_runs = [0]
+
+
+def store_settings(pg):
+    """The settings of a new, empty ban table in the cluster pg (None:
+    SQLite, the default)."""
+    if pg is None:
+        return {}
+    _pg_runs[0] += 1
+    return pg_store(pg, role="bench%d" % _pg_runs[0])
+
+
 def run(module_dirs, plugin, auths, seed, kind, perf=None, warmup=0,
-        observe=False):
+        observe=False, pg=None):
     """-> (CPU seconds of the auth process for the auths, median latency
     in seconds of one request sent alone)"""
     settings = {"lockout_mode": "enforce" if kind == "refused" else
                 "observe", "lockout_ip_failures": "5",
                 "lockout_allow_networks": ""}
+    settings.update(store_settings(pg))
     if kind == "failure" and not observe:
         settings["lockout_mode"] = "enforce"
         settings["lockout_user_failures"] = "100000"
@@ -218,6 +238,9 @@ def main():
                     "requests into FILE.with and FILE.without")
     ap.add_argument("--workload", nargs="+", default=["mixed"],
                     choices=["mixed", "success", "failure", "refused"])
+    ap.add_argument("--store", nargs="+", default=["sqlite"],
+                    choices=["sqlite", "pgsql"],
+                    help="the ban table of the runs with the plugin")
     args = ap.parse_args()
     if args.modules:
         dirs = {"auth": [os.path.join(args.modules, AUTH_MODULE)],
@@ -229,32 +252,57 @@ def main():
           % (args.auths, args.rounds, args.warmup))
     print("Dovecot %s, %s" % (".".join(map(str, dovecot_version())),
                               os.uname().machine))
-    for kind in args.workload:
-        medians = {}
-        for plugin in (True,) if args.plugin_only else (False, True):
-            figures, waits = [], []
-            for r in range(args.rounds):
-                cpu, wait = run(dirs if plugin else {}, plugin, args.auths,
-                                1000 + r, kind, args.perf, args.warmup,
-                                args.observe)
-                figures.append(cpu * 1e6 / args.auths)
-                if wait is not None:
-                    waits.append(wait * 1e3)
-            figures.sort()
-            waits.sort()
-            medians[plugin] = figures[len(figures) // 2]
-            extra = ""
-            if waits and kind == "success":
-                extra = "  answer in %.2f ms" % waits[len(waits) // 2]
-            elif waits:
-                extra = ("  refused %.0f ms after a doveadm ban"
-                         % waits[len(waits) // 2])
-            print("  %-8s %-14s CPU %6.1f us (min %.1f, max %.1f)%s"
-                  % (kind, "with plugin" if plugin else "without plugin",
-                     medians[plugin], figures[0], figures[-1], extra))
-        if len(medians) == 2 and medians[False] > 0:
-            print("  %-8s ratio %.2f" % (kind, medians[True] /
-                                         medians[False]))
+    pg = None
+    if "pgsql" in args.store:
+        require_postgres()
+        pg = PostgresCluster().__enter__()
+    try:
+        for kind in args.workload:
+            measure(args, dirs, kind, pg)
+    finally:
+        if pg is not None:
+            pg.close()
+
+
+def measure(args, dirs, kind, pg):
+    """One workload: without the plugin (unless --plugin-only), then with
+    it on each store; prints each side and the ratios."""
+    medians = {}
+    sides = [(True, store) for store in args.store]
+    if not args.plugin_only:
+        sides.insert(0, (False, None))
+    for plugin, store in sides:
+        figures, waits = [], []
+        for r in range(args.rounds):
+            cpu, wait = run(dirs if plugin else {}, plugin, args.auths,
+                            1000 + r, kind, args.perf, args.warmup,
+                            args.observe, pg if store == "pgsql" else None)
+            figures.append(cpu * 1e6 / args.auths)
+            if wait is not None:
+                waits.append(wait * 1e3)
+        figures.sort()
+        waits.sort()
+        medians[store] = figures[len(figures) // 2]
+        extra = ""
+        if waits and kind == "success":
+            extra = "  answer in %.2f ms" % waits[len(waits) // 2]
+        elif waits:
+            extra = ("  refused %.0f ms after a doveadm ban"
+                     % waits[len(waits) // 2])
+        name = "without plugin" if not plugin else \
+            "with plugin" if len(args.store) == 1 else \
+            "with plugin, %s" % store
+        print("  %-8s %-22s CPU %6.1f us (min %.1f, max %.1f)%s"
+              % (kind, name, medians[store], figures[0], figures[-1],
+                 extra), flush=True)
+    for store in args.store:
+        if None in medians and medians[None] > 0:
+            print("  %-8s ratio%s %.2f" % (
+                kind, "" if len(args.store) == 1 else " (%s)" % store,
+                medians[store] / medians[None]))
+    if len(args.store) == 2 and medians["sqlite"] > 0:
+        print("  %-8s pgsql / sqlite %.2f"
+              % (kind, medians["pgsql"] / medians["sqlite"]))
 
 
 if __name__ == "__main__":

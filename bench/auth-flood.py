@@ -11,10 +11,16 @@ side: the auth process's resident size (VmRSS) after a warm-up and after
 the flood, its peak (VmHWM), and the growth; and the with/without
 difference of the growth, which is what the plugin holds.
 
+With --store pgsql the plugin's ban table is in PostgreSQL (a private
+cluster, issue 14), and what the flood wrote there is reported too: rows
+inserted, updated and deleted, transactions committed and WAL bytes
+written (pg_stat_database of the table's database, pg_stat_wal), in all
+and per second of the flood.
+
 Run as root after building (or in a Debian tree with
 scripts/test-in-tree.sh -r trixie --no-build bench/auth-flood.py):
   /usr/bin/python3 bench/auth-flood.py [--failures N] [--sources N]
-      [--plugin-only] [--maps]
+      [--plugin-only] [--maps] [--store sqlite|pgsql]
 """
 
 import argparse
@@ -29,6 +35,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 
 from lockout_harness import (  # noqa: E402
     AuthClient, Dovecot, dovecot_version, find_lockout_modules)
+from lockout_nodes import PG_ROLE, pg_store  # noqa: E402
+from lockout_pg import PostgresCluster, require_postgres  # noqa: E402
 
 USERS = {"alice@example.org": "alice-secret"}
 CHUNK = 1000
@@ -72,16 +80,35 @@ def largest_mappings(pid, n=8):
     return sorted(maps, reverse=True)[:n]
 
 
-def run(plugin, failures, sources, show_maps=False):
+PG_COUNTERS = ("tup_inserted", "tup_updated", "tup_deleted", "xact_commit")
+
+
+def pg_counters(pg):
+    """{counter: value} of the ban table's database, and wal_bytes."""
+    row = pg.psql("SELECT %s FROM pg_stat_database WHERE datname = '%s'"
+                  % (", ".join(PG_COUNTERS), PG_ROLE))[0]
+    counters = dict(zip(PG_COUNTERS, (int(v) for v in row)))
+    counters["wal_bytes"] = int(float(pg.psql(
+        "SELECT wal_bytes FROM pg_stat_wal")[0][0]))
+    return counters
+
+
+def run(plugin, failures, sources, show_maps=False, pg=None):
+    settings = {"lockout_allow_networks": ""} if plugin else {}
+    if plugin and pg is not None:
+        settings.update(pg_store(pg))
     d = Dovecot(module_dirs=find_lockout_modules() if plugin else {},
                 users=dict(USERS), passdb_lockout=plugin,
-                plugin_settings={"lockout_allow_networks": ""}
-                if plugin else {}, auth_verbose=False)
+                plugin_settings=settings, auth_verbose=False)
+    writes = None
     with d:
         with AuthClient(d) as c:
             c.plain_many([("alice@example.org", "alice-secret",
                            {"rip": "192.0.2.1"})] * 50, service="imap")
         pid = d.pids("auth")[0]
+        if plugin and pg is not None:
+            time.sleep(2)  # the warm-up's writes, the statistics' flush
+            counters = pg_counters(pg)
         before = status_kib(pid, "VmRSS")
         t0 = time.monotonic()
         batch = []
@@ -95,13 +122,18 @@ def run(plugin, failures, sources, show_maps=False):
                 c.plain_many(batch, service="imap")
         secs = time.monotonic() - t0
         time.sleep(1)  # the last flush of the write queue
+        if plugin and pg is not None:
+            time.sleep(1)  # the server's statistics are flushed each second
+            after_counters = pg_counters(pg)
+            writes = {k: after_counters[k] - counters[k]
+                      for k in counters}
         after = status_kib(pid, "VmRSS")
         peak = status_kib(pid, "VmHWM")
         if show_maps:
             for rss, size, name in largest_mappings(pid):
                 print("    %8d KiB resident of %8d KiB  %s"
                       % (rss, size, name))
-    return before, after, peak, secs
+    return before, after, peak, secs, writes
 
 
 def main():
@@ -110,23 +142,51 @@ def main():
     ap.add_argument("--sources", type=int, default=100000)
     ap.add_argument("--plugin-only", action="store_true",
                     help="skip Dovecot without the plugin")
+    ap.add_argument("--store", choices=["sqlite", "pgsql"],
+                    default="sqlite",
+                    help="the plugin's ban table (pgsql: a private cluster; "
+                    "what the flood wrote there is reported)")
     ap.add_argument("--maps", action="store_true",
                     help="print the auth process's largest mappings after "
                     "the flood (with the plugin)")
     args = ap.parse_args()
     print("auth process memory under a flood of %d failures from %d "
-          "addresses (default settings), Dovecot %s"
-          % (args.failures, args.sources,
+          "addresses (default settings, ban table: %s), Dovecot %s"
+          % (args.failures, args.sources, args.store,
              ".".join(map(str, dovecot_version()))))
+    pg = None
+    if args.store == "pgsql":
+        require_postgres()
+        pg = PostgresCluster().__enter__()
+    try:
+        flood_all(args, pg)
+    finally:
+        if pg is not None:
+            pg.close()
+
+
+def flood_all(args, pg):
     growth = {}
     for plugin in (True,) if args.plugin_only else (False, True):
-        before, after, peak, secs = run(plugin, args.failures, args.sources,
-                                        args.maps and plugin)
+        before, after, peak, secs, writes = run(
+            plugin, args.failures, args.sources, args.maps and plugin, pg)
         growth[plugin] = after - before
         print("  %-14s VmRSS %7d KiB -> %7d KiB (+%.1f MiB), VmHWM %7d KiB,"
               " %.0f s" % ("with plugin" if plugin else "without plugin",
                            before, after, (after - before) / 1024.0, peak,
-                           secs))
+                           secs), flush=True)
+        if writes is not None:
+            rows = (writes["tup_inserted"] + writes["tup_updated"] +
+                    writes["tup_deleted"])
+            print("  PostgreSQL: %d rows written (%d inserted, %d updated, "
+                  "%d deleted) in %d transactions, %.1f MiB of WAL; per "
+                  "second of the flood: %.0f rows, %.1f transactions, "
+                  "%.0f KiB of WAL"
+                  % (rows, writes["tup_inserted"], writes["tup_updated"],
+                     writes["tup_deleted"], writes["xact_commit"],
+                     writes["wal_bytes"] / 1048576.0, rows / secs,
+                     writes["xact_commit"] / secs,
+                     writes["wal_bytes"] / 1024.0 / secs))
     if False in growth:
         print("  the plugin holds %.1f MiB more after the flood"
               % ((growth[True] - growth[False]) / 1024.0))
