@@ -19,8 +19,11 @@
 
 /* Longest SQL of a query after translation (list targets: ~1,500). */
 #define STORE_PG_SQL_MAX 8192
-/* Most parameters of a query (list targets: now and 129 targets) */
-#define STORE_PG_PARAMS_MAX (1 + LOCKOUT_STORE_TARGETS_MAX)
+/* Most parameters of a query (add failures: 32 rows of 8) */
+#define STORE_PG_PARAMS_MAX 256
+#if 1 + LOCKOUT_STORE_TARGETS_MAX > STORE_PG_PARAMS_MAX
+#  error "list targets has more parameters than STORE_PG_PARAMS_MAX"
+#endif
 /* Rows fetched from an iteration's cursor at a time: what the client
    holds in memory, whatever the size of the result. */
 #define STORE_PG_FETCH_ROWS 1000

@@ -335,6 +335,29 @@ int writeq_batch_iter_allowed(const struct lockout_writeq_batch *batch,
 	return 0;
 }
 
+/* The failure rows, WRITEQ_FAILURE_CHUNK a call: the PostgreSQL store
+   writes a call's rows in multi-row INSERTs (a round trip to the server
+   each), SQLite one row a statement as before. */
+#define WRITEQ_FAILURE_CHUNK 64
+static int
+writeq_batch_write_failures(const struct lockout_writeq_batch *batch,
+			    struct lockout_store *store, const char **error_r)
+{
+	struct lockout_failure chunk[WRITEQ_FAILURE_CHUNK];
+	size_t i, n = 0;
+
+	for (i = 0; i < batch->failures.count; i++) {
+		chunk[n++] = VEC_AT(&batch->failures, struct queued_failure,
+				    i)->row;
+		if (n < WRITEQ_FAILURE_CHUNK && i + 1 < batch->failures.count)
+			continue;
+		if (lockout_store_add_failures(store, chunk, n, error_r) < 0)
+			return -1;
+		n = 0;
+	}
+	return 0;
+}
+
 int writeq_batch_write_rows(const struct lockout_writeq_batch *batch,
 			    struct lockout_store *store,
 			    const char **error_r)
@@ -368,12 +391,7 @@ int writeq_batch_write_rows(const struct lockout_writeq_batch *batch,
 				struct lockout_event, i), error_r) < 0)
 			return -1;
 	}
-	for (i = 0; i < batch->failures.count; i++) {
-		if (lockout_store_add_failures(store, &VEC_AT(&batch->failures,
-				struct queued_failure, i)->row, 1, error_r) < 0)
-			return -1;
-	}
-	return 0;
+	return writeq_batch_write_failures(batch, store, error_r);
 }
 
 void writeq_batch_merge(struct lockout_writeq_batch *dest,

@@ -628,3 +628,62 @@ START_TEST(test_events_and_counts)
 	lockout_store_close(&store);
 }
 STORE_END_TEST_ON("events", test_events_and_counts, 0, STORE_DRIVERS_BOTH)
+
+/* A batch of failure rows longer than PostgreSQL's multi-row INSERT (32
+   rows): all written, in order, with their fields and node. */
+#define MANY_FAILURES 70
+struct many_seen {
+	unsigned int count;
+	int64_t last_id;
+};
+
+static int many_failure(int64_t id, const struct lockout_failure *row,
+			void *context)
+{
+	struct many_seen *seen = context;
+	char ip[32];
+
+	snprintf(ip, sizeof(ip), "192.0.2.%u", seen->count);
+	ck_assert_int_gt(id, seen->last_id);
+	ck_assert_int_eq(row->time, 1000 + seen->count);
+	ck_assert_str_eq(row->ip, ip);
+	ck_assert_ptr_null(row->user);
+	ck_assert_str_eq(row->service, "imap");
+	ck_assert_uint_eq(row->count, seen->count + 1);
+	seen->last_id = id;
+	seen->count++;
+	return 0;
+}
+
+START_TEST(test_many_failures)
+{
+	static char ips[MANY_FAILURES][32];
+	struct lockout_failure rows[MANY_FAILURES];
+	struct lockout_store *store;
+	struct many_seen seen = { 0, 0 };
+	const char *error = NULL;
+	unsigned int i;
+
+	memset(rows, 0, sizeof(rows));
+	for (i = 0; i < MANY_FAILURES; i++) {
+		snprintf(ips[i], sizeof(ips[i]), "192.0.2.%u", i);
+		rows[i].time = 1000 + i;
+		rows[i].ip = ips[i];
+		rows[i].service = "imap";
+		rows[i].result = "mismatch";
+		rows[i].count = i + 1;
+	}
+	store = store_open_ok("many", LOCKOUT_STORE_FLAG_CREATE);
+	lockout_store_set_node(store, "mx1");
+	ck_assert_int_eq(lockout_store_begin(store, &error), 0);
+	ck_assert_int_eq(lockout_store_add_failures(store, rows,
+						    MANY_FAILURES, &error), 0);
+	ck_assert_int_eq(lockout_store_commit(store, &error), 0);
+	ck_assert_int_eq(lockout_store_iter_failures_since(store, 0, NULL,
+			 1000, many_failure, &seen, &error), 0);
+	ck_assert_uint_eq(seen.count, MANY_FAILURES);
+	ck_assert_int_eq(raw_int("many", "SELECT count(*) FROM failures "
+				 "WHERE node = 'mx1'"), MANY_FAILURES);
+	lockout_store_close(&store);
+}
+STORE_END_TEST_ON("nodes", test_many_failures, 0, STORE_DRIVERS_BOTH)
