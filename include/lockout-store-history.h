@@ -25,6 +25,13 @@ struct lockout_failure {
 	const char *result;
 	/* > 0 */
 	unsigned int count;
+	/* the keyed hash of the password that failed (0: none or unknown),
+	   as the writing node's engine tagged it: written only by a node of
+	   several (lockout_store_set_node()), so that another node counts a
+	   password repeated on this one once, as this one did; meaningless
+	   on any other node (each auth process has its own key), and not a
+	   way back to the password (the key never leaves the process) */
+	uint32_t tag;
 };
 
 /* Insert `count` failure-history rows, one INSERT each; the caller wraps

@@ -98,6 +98,12 @@ enum lockout_writeq_flush
 lockout_writeq_add_failure(struct lockout_writeq *queue,
 			   const struct lockout_failure *failure);
 
+/* Keep the password tags of the failures queued from now on (a node of
+   several: the rows of different passwords stay apart, each with its
+   tag, for the other nodes to count). By default the tag of a failure is
+   dropped and failures that differ only by it make one row. */
+void lockout_writeq_keep_tags(struct lockout_writeq *queue);
+
 /* Queue a copy of ban, a whole row as it is to be written again (its id is
    ignored), and net, its network for kinds ip and net (ignored for user):
    a ban table that was lost is written back from memory. Not subject to

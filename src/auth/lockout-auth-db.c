@@ -558,11 +558,12 @@ void lockout_auth_db_queue_decision(struct lockout_auth_db *db,
 void lockout_auth_db_queue_failure(struct lockout_auth_db *db, time_t now,
 				   const char *ip, const char *user,
 				   const char *service, const char *mechanism,
-				   const char *result)
+				   const char *result, uint32_t password_tag)
 {
 	const struct lockout_failure failure = {
 		.time = now, .ip = ip, .user = user, .service = service,
 		.mechanism = mechanism, .result = result, .count = 1,
+		.tag = password_tag,
 	};
 
 	lockout_db_schedule_flush(db,
@@ -582,6 +583,9 @@ struct lockout_auth_db *lockout_auth_db_init(void)
 	if (db->queue == NULL || db->sync == NULL)
 		i_fatal_status(FATAL_OUTOFMEM, "lockout: Out of memory");
 	if (db->cfg->db_driver != LOCKOUT_DB_DRIVER_SQLITE) {
+		/* the other nodes count a password repeated here once, as
+		   this node's engine does (struct lockout_failure's tag) */
+		lockout_writeq_keep_tags(db->queue);
 		char name[LOCKOUT_DB_DISPLAY_SIZE];
 
 		db->name = i_strdup(lockout_db_display(db->cfg->db, name,

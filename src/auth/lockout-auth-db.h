@@ -35,6 +35,6 @@ void lockout_auth_db_queue_decision(struct lockout_auth_db *db,
 void lockout_auth_db_queue_failure(struct lockout_auth_db *db, time_t now,
 				   const char *ip, const char *user,
 				   const char *service, const char *mechanism,
-				   const char *result);
+				   const char *result, uint32_t password_tag);
 
 #endif

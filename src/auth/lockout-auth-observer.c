@@ -144,7 +144,8 @@ static void lockout_record(const struct lockout_attempt *attempt,
 			ipbuf, attempt->outcome ==
 			LOCKOUT_OUTCOME_INVALID_USER ? NULL : attempt->user,
 			attempt->service, attempt->mechanism,
-			lockout_outcome_to_str(attempt->outcome));
+			lockout_outcome_to_str(attempt->outcome),
+			attempt->password_tag);
 	}
 	if (lockout_policy_observe(lockout_auth->policy, attempt,
 				   lockout_decision, (void *)dctx) < 0) {

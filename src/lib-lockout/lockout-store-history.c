@@ -19,15 +19,15 @@ static const struct store_query store_add_failure_queries[2] = {
 	  "result, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", NULL },
 	{ STORE_STMT_ADD_FAILURE_NODE,
 	  "INSERT INTO failures (time, ip, \"user\", service, mechanism, "
-	  "result, count, node) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-	  NULL },
+	  "result, count, node, tag) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+	  "?8, ?9)", NULL },
 };
 /* ?2 NULL excludes no node */
 static const struct store_query store_failures_since_query = {
 	STORE_STMT_FAILURES_SINCE,
-	"SELECT id, " STORE_FAILURE_COLUMNS " FROM failures "
+	"SELECT id, " STORE_FAILURE_COLUMNS ", tag FROM failures "
 	"WHERE id > ?1 AND node IS NOT ?2 ORDER BY id LIMIT ?3",
-	"SELECT id, " STORE_FAILURE_COLUMNS " FROM failures "
+	"SELECT id, " STORE_FAILURE_COLUMNS ", tag FROM failures "
 	"WHERE id > $1 AND node IS DISTINCT FROM $2 ORDER BY id LIMIT $3"
 };
 static const struct store_query store_count_failures_query = {
@@ -112,7 +112,8 @@ store_failure_validate(const struct lockout_failure *row,
 
 /* The parameters of a failure row, as ?1..?8 of store_add_failure_queries
    (the node last) */
-#define STORE_FAILURE_PARAMS 8
+/* time ... count, then node and tag (written by a node of several) */
+#define STORE_FAILURE_PARAMS 9
 static void
 store_failure_values(struct lockout_store *store,
 		     const struct lockout_failure *row,
@@ -124,6 +125,7 @@ store_failure_values(struct lockout_store *store,
 		STORE_TEXT(row->mechanism), STORE_TEXT(row->result),
 		STORE_INT(row->count),
 		STORE_TEXT(store->node != NULL ? store->node : ""),
+		STORE_INT(row->tag),
 	};
 
 	memcpy(values, row_values, sizeof(row_values));
@@ -138,7 +140,7 @@ store_add_failure(struct lockout_store *store,
 	store_failure_values(store, row, values);
 	return store_run(store, &store_add_failure_queries[store->node != NULL],
 			 "add failures", values, store->node != NULL ?
-			 STORE_FAILURE_PARAMS : STORE_FAILURE_PARAMS - 1,
+			 STORE_FAILURE_PARAMS : STORE_FAILURE_PARAMS - 2,
 			 error_r);
 }
 
@@ -154,7 +156,7 @@ store_pg_add_failure_chunk(struct lockout_store *store,
 {
 	struct store_value values[STORE_PG_FAILURE_CHUNK *
 				  STORE_FAILURE_PARAMS];
-	char sql[STORE_PG_FAILURE_CHUNK * 64 + 128];
+	char sql[STORE_PG_FAILURE_CHUNK * 72 + 128];
 	const struct store_query query = {
 		STORE_STMT_ADD_FAILURE_CHUNK, NULL, sql
 	};
@@ -163,13 +165,13 @@ store_pg_add_failure_chunk(struct lockout_store *store,
 
 	len = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO failures "
 			       "(time, ip, \"user\", service, mechanism, "
-			       "result, count, node) VALUES ");
+			       "result, count, node, tag) VALUES ");
 	for (i = 0; i < STORE_PG_FAILURE_CHUNK; i++) {
 		p = i * STORE_FAILURE_PARAMS;
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
-			"%s($%u, $%u, $%u, $%u, $%u, $%u, $%u, $%u)",
+			"%s($%u, $%u, $%u, $%u, $%u, $%u, $%u, $%u, $%u)",
 			i == 0 ? "" : ", ", p + 1, p + 2, p + 3, p + 4, p + 5,
-			p + 6, p + 7, p + 8);
+			p + 6, p + 7, p + 8, p + 9);
 		store_failure_values(store, &rows[i], values + p);
 	}
 	return store_run(store, &query, "add failures", values,
@@ -315,12 +317,15 @@ store_failure_since_row(const struct store_row *stmt,
 			const struct store_callback *cb, bool *invalid_r)
 {
 	struct lockout_failure row;
-	int64_t id;
+	int64_t id, tag;
 
+	/* the tag after the row's columns (1 + 7) */
 	*invalid_r = store_column_int(stmt, 0, &id) < 0 ||
-		store_failure_read(stmt, 1, &row) < 0;
+		store_failure_read(stmt, 1, &row) < 0 ||
+		store_column_count(stmt, 8, UINT32_MAX, &tag) < 0;
 	if (*invalid_r)
 		return 0;
+	row.tag = (uint32_t)tag;
 	return cb->fn.failure_since(id, &row, cb->context);
 }
 

@@ -57,7 +57,8 @@ static const char store_pg_schema[] =
 	" mechanism text COLLATE \"C\","
 	" result text COLLATE \"C\","
 	" count bigint NOT NULL DEFAULT 1 CHECK (count > 0),"
-	" node text COLLATE \"C\" NOT NULL DEFAULT '');"
+	" node text COLLATE \"C\" NOT NULL DEFAULT '',"
+	" tag bigint NOT NULL DEFAULT 0 CHECK (tag >= 0 AND tag <= 4294967295));"
 	"CREATE INDEX failures_time ON failures (time);"
 	"CREATE INDEX failures_user ON failures (\"user\", time);"
 	/* SQLite's failures_ip_tail is a trick of its page cache; the

@@ -19,8 +19,8 @@
 
 /* Longest SQL of a query after translation (list targets: ~1,500). */
 #define STORE_PG_SQL_MAX 8192
-/* Most parameters of a query (add failures: 32 rows of 8) */
-#define STORE_PG_PARAMS_MAX 256
+/* Most parameters of a query (add failures: 32 rows of 9) */
+#define STORE_PG_PARAMS_MAX 320
 #if 1 + LOCKOUT_STORE_TARGETS_MAX > STORE_PG_PARAMS_MAX
 #  error "list targets has more parameters than STORE_PG_PARAMS_MAX"
 #endif

@@ -113,8 +113,10 @@ static const char *const store_migrations[] = {
 	" (substr(ip, -1), time, ip);",
 	/* 6: the node (Dovecot server) that wrote each failure row, for
 	   several nodes sharing a PostgreSQL table
-	   (lockout_store_set_node()); '' for a single node */
-	"ALTER TABLE failures ADD COLUMN node TEXT NOT NULL DEFAULT '';",
+	   (lockout_store_set_node()); '' for a single node; and the tag of
+	   its password (struct lockout_failure), 0 for a single node */
+	"ALTER TABLE failures ADD COLUMN node TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE failures ADD COLUMN tag INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define STORE_SCHEMA_VERSION \

@@ -625,6 +625,9 @@ unsigned int lockout_sync_failure_attempt(const struct lockout_sync *sync,
 			break;
 	}
 	attempt_r->outcome = (enum lockout_outcome)outcome;
+	/* the writing node's tag: a password it saw repeated counts once
+	   here too (the engine's repeats), as it did there */
+	attempt_r->password_tag = row->tag;
 	/* the engine's time only moves forward */
 	attempt_r->time = now;
 	attempt_r->user = row->user == NULL || row->user[0] == '\0' ||

@@ -9,7 +9,8 @@
 #define ARENA_CHUNK_SIZE 4096
 #define FAILURE_SLOTS_MIN 64
 /* the failure row's fields with their NULs, each cut to at most this */
-#define FAILURE_KEY_MAX (5 * (LOCKOUT_FAILURE_FIELD_MAX + 1))
+/* five fields with their NULs, then the tag's four bytes */
+#define FAILURE_KEY_MAX (5 * (LOCKOUT_FAILURE_FIELD_MAX + 1) + 4)
 
 /* --- arrays and strings --------------------------------------------- */
 
@@ -149,7 +150,10 @@ static size_t failure_key(const struct lockout_failure *f,
 		pos += len;
 		key[pos++] = '\0';
 	}
-	return pos;
+	/* rows of one password apart from those of another (the tag is 0
+	   unless the queue keeps tags: lockout_writeq_keep_tags()) */
+	memcpy(key + pos, &f->tag, sizeof(f->tag));
+	return pos + sizeof(f->tag);
 }
 
 static uint32_t failure_hash(const writeq_key_t hash_key,
@@ -177,7 +181,7 @@ static bool failure_matches(const struct lockout_failure *row,
 			return false;
 		key += strlen(key) + 1;
 	}
-	return true;
+	return memcmp(key, &row->tag, sizeof(row->tag)) == 0;
 }
 
 /* The slot of the row with this key, or the free slot where it goes. */
@@ -254,6 +258,7 @@ int writeq_batch_add_failure(struct lockout_writeq_batch *batch,
 	qf->hash = hash;
 	qf->row.time = row->time;
 	qf->row.count = row->count;
+	qf->row.tag = row->tag;
 	if (!merge) {
 		/* the key holds the fields, already cut */
 		p = key;

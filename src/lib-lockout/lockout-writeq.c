@@ -13,6 +13,8 @@ struct lockout_writeq {
 	struct lockout_writeq_batch batches[2];
 	struct lockout_writeq_batch *queued, *flight;
 	bool in_flight;
+	/* lockout_writeq_keep_tags() */
+	bool keep_tags;
 	struct lockout_writeq_dropped dropped;
 };
 
@@ -239,8 +241,14 @@ lockout_writeq_add_failure(struct lockout_writeq *queue,
 {
 	bool room = QUEUE_TOTAL(queue, failures) <
 		LOCKOUT_WRITEQ_MAX_FAILURE_ROWS;
+	struct lockout_failure untagged;
 	int ret;
 
+	if (!queue->keep_tags && failure->tag != 0) {
+		untagged = *failure;
+		untagged.tag = 0;
+		failure = &untagged;
+	}
 	/* the history is for ranking: identical failures within one batch
 	   become one row with a count */
 	ret = writeq_batch_add_failure(queue->queued, queue->hash_key, failure,
@@ -255,6 +263,11 @@ lockout_writeq_add_failure(struct lockout_writeq *queue,
 	return queue->queued->failures.count >=
 		LOCKOUT_WRITEQ_FLUSH_FAILURE_ROWS ? LOCKOUT_WRITEQ_FLUSH_NOW :
 		LOCKOUT_WRITEQ_FLUSH_BATCH;
+}
+
+void lockout_writeq_keep_tags(struct lockout_writeq *queue)
+{
+	queue->keep_tags = true;
 }
 
 /* --- what is queued ------------------------------------------------- */

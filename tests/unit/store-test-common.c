@@ -383,12 +383,12 @@ const struct ban_invalid_case ban_invalid[BAN_INVALID_COUNT] = {
 };
 
 const struct lockout_failure history[HISTORY_COUNT] = {
-	{ 100, "192.0.2.1", "alice", "imap", "PLAIN", "mismatch", 3 },
-	{ 110, "192.0.2.2", "alice", "imap", "PLAIN", "mismatch", 2 },
-	{ 120, "192.0.2.1", "bob", "pop3", "LOGIN", "unknown_user", 1 },
-	{ 50, "192.0.2.3", "carol", "smtp", "PLAIN", "mismatch", 10 },
-	{ 130, "192.0.2.3", NULL, "imap", NULL, "refused", 4 },
-	{ 140, "192.0.2.2", "", "imap", "PLAIN", "mismatch", 1 },
+	{ 100, "192.0.2.1", "alice", "imap", "PLAIN", "mismatch", 3, 0 },
+	{ 110, "192.0.2.2", "alice", "imap", "PLAIN", "mismatch", 2, 0 },
+	{ 120, "192.0.2.1", "bob", "pop3", "LOGIN", "unknown_user", 1, 0 },
+	{ 50, "192.0.2.3", "carol", "smtp", "PLAIN", "mismatch", 10, 0 },
+	{ 130, "192.0.2.3", NULL, "imap", NULL, "refused", 4, 0 },
+	{ 140, "192.0.2.2", "", "imap", "PLAIN", "mismatch", 1, 0 },
 };
 
 struct lockout_store *store_open_history(const char *prefix, int i)

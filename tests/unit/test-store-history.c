@@ -135,7 +135,7 @@ START_TEST(test_top_limits)
 	struct lockout_store *store;
 	struct top_list all = { 0 }, list;
 	struct lockout_failure row = {
-		100, NULL, "alice", "imap", "PLAIN", "mismatch", 1
+		100, NULL, "alice", "imap", "PLAIN", "mismatch", 1, 0
 	};
 	char ip[32];
 	uint64_t sums[40] = { 0 };
@@ -199,9 +199,9 @@ START_TEST(test_failures_errors)
 {
 	struct lockout_store *store;
 	struct lockout_failure rows[2] = {
-		{ 100, "192.0.2.1", "alice", "imap", "PLAIN", "mismatch", 1 },
+		{ 100, "192.0.2.1", "alice", "imap", "PLAIN", "mismatch", 1, 0 },
 		{ 100, "192.0.2.1", long_target, "imap", "PLAIN",
-		  "mismatch", 1 },
+		  "mismatch", 1, 0 },
 	};
 	struct top_list list;
 	const char *error = NULL;

@@ -621,6 +621,7 @@ START_TEST(test_migrate_v2)
 	lockout_store_close(&store);
 	migrate_from("v2", "DROP INDEX bans_kind; DROP INDEX bans_created; "
 		     "ALTER TABLE failures DROP COLUMN node; "
+		     "ALTER TABLE failures DROP COLUMN tag; "
 		     "PRAGMA user_version = 2");
 	ck_assert_int_eq(schema_has("v2", "bans_kind"), 1);
 	/* schema 4 */
@@ -664,6 +665,7 @@ START_TEST(test_migrate_v4)
 	migrate_from("v4", "DROP INDEX failures_ip_tail; "
 		     "CREATE INDEX failures_ip ON failures (ip, time); "
 		     "ALTER TABLE failures DROP COLUMN node; "
+		     "ALTER TABLE failures DROP COLUMN tag; "
 		     "PRAGMA user_version = 4");
 	ck_assert_int_eq(schema_has("v4", "failures_ip"), 0);
 	ck_assert_int_eq(schema_has("v4", "failures_ip_tail"), 1);
@@ -694,6 +696,7 @@ START_TEST(test_migrate_v5)
 			 0);
 	lockout_store_close(&store);
 	migrate_from("v5", "ALTER TABLE failures DROP COLUMN node; "
+		     "ALTER TABLE failures DROP COLUMN tag; "
 		     "PRAGMA user_version = 5");
 	raw_text("v5", "SELECT node FROM failures", node, sizeof(node));
 	ck_assert_str_eq(node, "");

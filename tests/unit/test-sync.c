@@ -829,6 +829,42 @@ START_TEST(test_failures_of_other_nodes_ban)
 }
 END_TEST
 
+/* A stale phone on another node, repeating one wrong password: that
+   node's engine counted it once, and so does this one (the row's tag);
+   the same failures with different passwords (tags) ban. */
+START_TEST(test_failures_of_other_nodes_repeats_count_once)
+{
+	struct lockout_failure row = {
+		.time = T0, .ip = "192.0.2.9", .user = "carol",
+		.service = "imap", .result = "mismatch", .count = 5,
+		.tag = 0x1234,
+	};
+	struct lockout_attempt a;
+	unsigned int i, j, n, bans = 0;
+
+	for (i = 0; i < 3; i++) {
+		n = lockout_sync_failure_attempt(tsync, &row, T0 + 1 + i, &a);
+		ck_assert_uint_eq(n, 5);
+		ck_assert_uint_eq(a.password_tag, 0x1234);
+		for (j = 0; j < n; j++) {
+			ck_assert_int_ge(lockout_policy_observe(policy, &a,
+				count_bans, &bans), 0);
+		}
+	}
+	ck_assert_uint_eq(bans, 0);
+	ck_assert_int_eq(verdict("192.0.2.9", NULL), LOCKOUT_VERDICT_ALLOW);
+	for (i = 0; i < 3; i++) {
+		row.tag = 0x2000 + i;
+		row.count = 1;
+		n = lockout_sync_failure_attempt(tsync, &row, T0 + 5, &a);
+		ck_assert_int_ge(lockout_policy_observe(policy, &a,
+							count_bans, &bans), 0);
+	}
+	ck_assert_uint_eq(bans, 1);
+	ck_assert_int_eq(verdict("192.0.2.9", NULL), LOCKOUT_VERDICT_BANNED);
+}
+END_TEST
+
 START_TEST(test_prune)
 {
 	struct lockout_failure rows[LOCKOUT_SYNC_PRUNE_BATCH + 10];
@@ -1142,6 +1178,7 @@ static Suite *sync_suite(void)
 	tcase_add_test(tc, test_remembered_read_fails);
 	tcase_add_test(tc, test_failure_attempt);
 	tcase_add_test(tc, test_failures_of_other_nodes_ban);
+	tcase_add_test(tc, test_failures_of_other_nodes_repeats_count_once);
 	tcase_add_test(tc, test_prune);
 	/* SQLite only: a renamed table (PostgreSQL's prepared statements
 	   follow it), each allocation failed in turn (libpq's are not

@@ -361,6 +361,57 @@ START_TEST(test_failures_aggregated)
 }
 END_TEST
 
+/* Password tags: dropped by default (one row whatever the password), kept
+   apart and written when the queue keeps them (a node of several), where
+   another node reads them back with the row. */
+static int collect_tags(int64_t id ATTR_UNUSED,
+			const struct lockout_failure *row, void *context)
+{
+	uint32_t *sum = context;
+
+	sum[0] += row->count;
+	sum[1] += row->tag;
+	return 0;
+}
+
+START_TEST(test_failure_tags)
+{
+	struct lockout_failure f;
+	const char *error = NULL;
+	uint32_t sum[2] = { 0, 0 };
+
+	f = failure("192.0.2.1", "alice", "mismatch", T0);
+	f.tag = 7;
+	ck_assert_int_eq(lockout_writeq_add_failure(queue, &f),
+			 LOCKOUT_WRITEQ_FLUSH_BATCH);
+	f.tag = 8;
+	ck_assert_int_eq(lockout_writeq_add_failure(queue, &f),
+			 LOCKOUT_WRITEQ_FLUSH_NONE);
+	ck_assert_uint_eq(counts(queue).failure_rows, 1);
+	flush_ok(queue, store, NULL);
+
+	lockout_writeq_keep_tags(queue);
+	lockout_store_set_node(store, "node1");
+	f.ip = "192.0.2.2";
+	f.tag = 7;
+	ck_assert_int_eq(lockout_writeq_add_failure(queue, &f),
+			 LOCKOUT_WRITEQ_FLUSH_BATCH);
+	ck_assert_int_eq(lockout_writeq_add_failure(queue, &f),
+			 LOCKOUT_WRITEQ_FLUSH_NONE);
+	f.tag = 8;
+	ck_assert_int_eq(lockout_writeq_add_failure(queue, &f),
+			 LOCKOUT_WRITEQ_FLUSH_BATCH);
+	ck_assert_uint_eq(counts(queue).failure_rows, 2);
+	flush_ok(queue, store, NULL);
+	/* read back as another node reads them: 3 failures, tags 7 + 8
+	   (the first row, of no node, has tag 0) */
+	ck_assert_msg(lockout_store_iter_failures_since(store, 0, "node2",
+			100, collect_tags, sum, &error) == 0, "%s", error);
+	ck_assert_uint_eq(sum[0], 2 + 3);
+	ck_assert_uint_eq(sum[1], 15);
+}
+END_TEST
+
 START_TEST(test_empty_flush)
 {
 	struct lockout_writeq_dropped dropped;
@@ -708,6 +759,7 @@ static Suite *writeq_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_decisions_written);
 	tcase_add_test(tc, test_failures_aggregated);
+	tcase_add_test(tc, test_failure_tags);
 	tcase_add_test(tc, test_empty_flush);
 	tcase_add_loop_test(tc, test_decision_bounds, 0,
 			    N_ELEMENTS(bound_cases));
