@@ -414,7 +414,10 @@ class PostgresCluster:
         db = db or role
         self.psql("CREATE ROLE %s LOGIN PASSWORD %s" % (
             _sql_ident(role), _sql_literal(password)))
-        self.psql("CREATE DATABASE %s" % _sql_ident(db))
+        # SQL_ASCII and C, as the product asks (docs/several-nodes.md):
+        # user names from clients are stored as the bytes they are
+        self.psql("CREATE DATABASE %s ENCODING 'SQL_ASCII' LC_COLLATE 'C' "
+                  "LC_CTYPE 'C' TEMPLATE template0" % _sql_ident(db))
         self.psql("REVOKE ALL ON DATABASE %s FROM PUBLIC; "
                   "GRANT CONNECT, CREATE, TEMPORARY ON DATABASE %s TO %s"
                   % (_sql_ident(db), _sql_ident(db), _sql_ident(role)))
