@@ -158,6 +158,11 @@ class PostgresCluster:
             argv = [os.path.join(self.bin_dir, argv[0])] + list(argv[1:])
         argv = ["runuser", "-u", user, "--"] + list(argv)
         e = _child_env(env)
+        # PostgreSQL is not ours to sanitize: the sanitizer runtimes that
+        # scripts/test-asan-dovecot.sh preloads into Dovecot would make
+        # initdb and the server fail
+        for k in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS"):
+            e.pop(k, None)
         p = subprocess.Popen(argv, cwd="/", env=e, start_new_session=True,
                              stdin=subprocess.PIPE if input is not None
                              else subprocess.DEVNULL,
