@@ -161,12 +161,22 @@ static void replay_first_time(struct lockout_replay *replay,
 	}
 }
 
+/* Oldest first: by the first timestamp; logs starting in the same second
+   by modification time (a log rotated within a second of its start holds
+   only lines of that second, as the first line of the log after it may:
+   the given order, newest first from mail.log*, would replay them
+   backwards); then in the given order. */
 static int replay_file_cmp(const void *p1, const void *p2)
 {
 	const struct replay_file *a = p1, *b = p2;
+	int64_t a_mtime, b_mtime;
 
 	if (a->first_time != b->first_time)
 		return a->first_time < b->first_time ? -1 : 1;
+	a_mtime = lockout_input_mtime(a->input);
+	b_mtime = lockout_input_mtime(b->input);
+	if (a_mtime != b_mtime)
+		return a_mtime < b_mtime ? -1 : 1;
 	return a->order < b->order ? -1 : (a->order > b->order ? 1 : 0);
 }
 

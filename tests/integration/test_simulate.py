@@ -458,20 +458,35 @@ def test_verbose_log_replay_matches_live():
         assert "0 unusable" in out, out
 
         # the same log rotated, the old part compressed, named newest
-        # first: the same decisions as the whole log
+        # first: the same decisions as the whole log. Cut in the middle,
+        # and in the first second when it has more lines than Dovecot's
+        # first (nearly always): the parts then start in the same second
+        # (in the middle too, often: the attacks take about a second), and
+        # only the modification times tell the older (2.4.1 CI: read
+        # newest first, 127.0.0.7 was banned by ip_failures)
         lines = read(d.log_path).splitlines(True)
-        half = len(lines) // 2
+        stamp = re.compile(r"\w{3} [ \d]\d \d\d:\d\d:\d\d ")
+        first = stamp.match(lines[0]).group(0)
+        cuts = [len(lines) // 2] + [
+            i for i, line in enumerate(lines)
+            if i > 0 and line.startswith(first)][-1:]
+        if len(cuts) == 1:
+            print("(Dovecot's first line alone in its second: no cut in it)")
         old = os.path.join(d.tmp, "rotated.log.1.gz")
         new = os.path.join(d.tmp, "rotated.log")
-        with gzip.open(old, "wt") as f:
-            f.writelines(lines[:half])
-        with open(new, "w") as f:
-            f.writelines(lines[half:])
-        past = time.time() - 60
-        os.utime(old, (past, past))
-        rotated = replayed_decisions(d, new, old)
-        assert rotated == replayed, (rotated, replayed,
-                                     lines[half - 3:half + 3])
+        for cut in cuts:
+            with gzip.open(old, "wt") as f:
+                f.writelines(lines[:cut])
+            with open(new, "w") as f:
+                f.writelines(lines[cut:])
+            past = time.time() - 60
+            os.utime(old, (past, past))
+            rotated = replayed_decisions(d, new, old)
+            assert rotated == replayed, (cut, rotated, replayed,
+                                         lines[cut - 3:cut + 3])
+            # read oldest first, whatever the decisions
+            _, out, _ = simulate(d, "-i", "log", new, old)
+            assert 0 <= out.find(old + ", ") < out.find(new + ", "), out
         # and through stdin
         _, out, _ = simulate(d, "-i", "log", "-o", "decisions", "-",
                              input=read(d.log_path))

@@ -93,11 +93,14 @@ static void rec_read_error(const char *error, void *context)
 		 "%s|", error);
 }
 
-/* Replay paths (NULL-terminated) with the default settings; returns what
-   lockout_replay_run() returned, the output in rec. */
-static int replay(enum lockout_replay_format format,
-		  enum lockout_replay_output output, const char *const *paths,
-		  struct recorder *rec, unsigned int *read_errors_r)
+/* Replay paths (NULL-terminated) with lockout_ip_failures = 3 and the
+   NULL-terminated name, value pairs of settings (or NULL), the defaults
+   otherwise; returns what lockout_replay_run() returned, the output in
+   rec. */
+static int replay_with(enum lockout_replay_format format,
+		       enum lockout_replay_output output,
+		       const char *const *paths, const char *const *settings,
+		       struct recorder *rec, unsigned int *read_errors_r)
 {
 	struct lockout_replay_settings set;
 	struct lockout_replay *replay;
@@ -110,6 +113,11 @@ static int replay(enum lockout_replay_format format,
 	ck_assert_int_eq(lockout_config_init(&cfg, &error), 0);
 	ck_assert_int_eq(lockout_config_set(&cfg, "lockout_ip_failures", "3",
 					    &error), 0);
+	for (; settings != NULL && settings[0] != NULL; settings += 2) {
+		ck_assert_msg(lockout_config_set(&cfg, settings[0],
+						 settings[1], &error) == 0,
+			      "%s", error);
+	}
 	memset(&set, 0, sizeof(set));
 	set.format = format;
 	set.output = output;
@@ -129,6 +137,13 @@ static int replay(enum lockout_replay_format format,
 	lockout_config_free(&cfg);
 	ck_assert_ptr_nonnull(lockout_str_c(&rec->out));
 	return ret;
+}
+
+static int replay(enum lockout_replay_format format,
+		  enum lockout_replay_output output, const char *const *paths,
+		  struct recorder *rec, unsigned int *read_errors_r)
+{
+	return replay_with(format, output, paths, NULL, rec, read_errors_r);
 }
 
 #define ATTEMPT(t, ip, user, result) \
@@ -243,6 +258,103 @@ START_TEST(test_replay_log_order)
 }
 END_TEST
 
+/* Dovecot 2.4.1's log of test_simulate's attacks (abridged), all but the
+   last two lines written in the second it started: rotated after carol's
+   last wrong password, the old part's first second is the new part's. The
+   source 127.0.0.7 fails on dave and erin (ip_spread at 2 usernames bans
+   it), then is refused on alice. 127.0.0.0/24 is busy once carol logged in
+   too (bob, frank and carol: a spread of usernames counts no more there). */
+#define T24 "Dec 07 15:53:20 "
+#define T24_NEXT "Dec 07 15:53:21 "
+#define ABORTED24(user, ip, session) \
+	T24 "imap-login: Info: Login aborted: Logged out (auth failed, 1 " \
+	"attempts in 0 secs) (auth_failed): user=<" user ">, method=PLAIN, " \
+	"rip=" ip ", lip=127.0.0.1, session=<" session ">\n"
+
+static const char rotated_old[] =
+	T24 "master: Info: Dovecot v2.4.1-4 (7d8c0e5759) starting up for "
+	"imap, pop3 (core dumps disabled)\n"
+	T24 "imap-login: Info: Logged in: user=<bob@example.org>, "
+	"method=PLAIN, rip=127.0.0.2, lip=127.0.0.1, mpid=29, "
+	"session=<BQwDew1iIcB/AAAC>\n"
+	T24 "imap-login: Info: Logged in: user=<frank@example.org>, "
+	"method=PLAIN, rip=127.0.0.12, lip=127.0.0.1, mpid=31, "
+	"session=<j58Dew1iV95/AAAM>\n"
+	T24 "auth(dave@example.org,127.0.0.7,sasl:plain)<AlIFew1iQeJ/AAAH>: "
+	"Info: passwd-file: unknown user (SHA1 of given password: "
+	"7c4a8d09)\n"
+	ABORTED24("dave@example.org", "127.0.0.7", "AlIFew1iQeJ/AAAH")
+	T24 "auth(erin@example.org,127.0.0.7,sasl:plain)<i6gGew1iZ9Z/AAAH>: "
+	"Info: passwd-file: unknown user (SHA1 of given password: "
+	"7c4a8d09)\n"
+	T24 "auth: Info: lockout: Banned 127.0.0.7 for 21600 secs: 2 distinct "
+	"usernames failed within 1 day (rule ip_spread)\n"
+	ABORTED24("erin@example.org", "127.0.0.7", "i6gGew1iZ9Z/AAAH")
+	T24 "auth(carol@example.org,127.0.0.6,sasl:plain)<PaCYOQ1iLbh/AAAG>: "
+	"Info: passwd-file: Password mismatch (SHA1 of given password: "
+	"4f18148f)\n"
+	ABORTED24("carol@example.org", "127.0.0.6", "PaCYOQ1iLbh/AAAG")
+	T24 "imap(carol@example.org)<298><lseYOQ1id8J/AAAG>: Info: "
+	"Disconnected: Logged out in=9 out=518 deleted=0 expunged=0 "
+	"trashed=0 hdr_count=0 hdr_bytes=0 body_count=0 body_bytes=0\n";
+
+static const char rotated_new[] =
+	T24 "imap-login: Info: Logged in: user=<carol@example.org>, "
+	"method=PLAIN, rip=127.0.0.6, lip=127.0.0.1, mpid=298, "
+	"session=<lseYOQ1id8J/AAAG>\n"
+	T24_NEXT "imap-login: Info: Login aborted: Logged out (user disabled, "
+	"1 attempts in 0 secs) (user_disabled): user=<alice@example.org>, "
+	"method=PLAIN, rip=127.0.0.7, lip=127.0.0.1, "
+	"session=<FbARew1iA7t/AAAH>\n"
+	T24_NEXT "imap-login: Info: Logged in: user=<bob@example.org>, "
+	"method=PLAIN, rip=127.0.0.9, lip=127.0.0.1, mpid=75, "
+	"session=<e1YUew1iKZx/AAAJ>\n";
+
+START_TEST(test_replay_log_order_same_second)
+{
+	static const char *const settings[] = {
+		"lockout_ip_spread_usernames", "2",
+		"lockout_allow_networks", "", NULL };
+	/* around 2026-12-07 15:53:20: the year of the dates */
+	const int64_t rotated = 1796658800;
+	const char *paths[3] = { NULL, NULL, NULL };
+	struct recorder rec;
+	unsigned int read_errors;
+	const char *out;
+
+	/* named newest first (mail.log*), starting in the same second: the
+	   rotated one is older by its modification time. Read newest first,
+	   the refusal of alice came before dave and erin and counted as a
+	   failure, carol's success made the /24 busy before them, and the
+	   replay banned 127.0.0.7 by ip_failures (CI of 2.4.1). */
+	paths[0] = tmp_file("mail.log", rotated_new, rotated + 1);
+	paths[1] = tmp_file("mail.log.1", rotated_old, rotated);
+	ck_assert_int_eq(replay_with(LOCKOUT_REPLAY_LOG,
+				     LOCKOUT_REPLAY_DECISIONS, paths,
+				     settings, &rec, &read_errors), 0);
+	out = lockout_str_c(&rec.out);
+	ck_assert_msg(strstr(out, "\"type\":\"ban\",\"kind\":\"ip\","
+			     "\"target\":\"127.0.0.7\"") != NULL &&
+		      strstr(out, "\"rule\":\"ip_spread\"") != NULL &&
+		      strstr(out, "\"rule\":\"ip_failures\"") == NULL,
+		      "%s", out);
+	lockout_str_free(&rec.out);
+	/* the summary lists the files oldest first; no line went back in
+	   time */
+	ck_assert_int_eq(replay_with(LOCKOUT_REPLAY_LOG,
+				     LOCKOUT_REPLAY_SUMMARY, paths, settings,
+				     &rec, &read_errors), 0);
+	out = lockout_str_c(&rec.out);
+	ck_assert_msg(strstr(out, "/mail.log.1, ") != NULL &&
+		      strstr(out, "/mail.log.1, ") <
+		      strstr(out, "/mail.log, ") &&
+		      strstr(out, "going back in time") == NULL, "%s", out);
+	lockout_str_free(&rec.out);
+	free((char *)paths[0]);
+	free((char *)paths[1]);
+}
+END_TEST
+
 START_TEST(test_replay_read_error)
 {
 	const char *paths[3] = { NULL, NULL, NULL };
@@ -329,6 +441,7 @@ static Suite *replay_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_replay_trace);
 	tcase_add_test(tc, test_replay_log_order);
+	tcase_add_test(tc, test_replay_log_order_same_second);
 	tcase_add_test(tc, test_replay_read_error);
 	tcase_add_test(tc, test_replay_open_error);
 	suite_add_tcase(s, tc);
