@@ -14,23 +14,6 @@ static const struct store_query store_add_failure_query = {
 	"INSERT INTO failures (time, ip, user, service, mechanism, result, "
 	"count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
 };
-/* A batch of rows in one statement: each statement's start and end (its
-   cursors on the table and its three indexes opened, the table's last
-   rowid sought, the cursors closed, the engine's halt) cost about a third
-   of what SQLite spent on a row of one row a statement (callgrind,
-   bench/writeq-bench.c). The same rows in the same order: the same ids. */
-#define STORE_FAILURES_PER_INSERT 16
-#define STORE_FAILURE_VALUES "(?,?,?,?,?,?,?)"
-#define STORE_FAILURE_VALUES_4 STORE_FAILURE_VALUES "," \
-	STORE_FAILURE_VALUES "," STORE_FAILURE_VALUES "," STORE_FAILURE_VALUES
-static const struct store_query store_add_failures_query = {
-	STORE_STMT_ADD_FAILURES,
-	"INSERT INTO failures (time, ip, user, service, mechanism, result, "
-	"count) VALUES " STORE_FAILURE_VALUES_4 "," STORE_FAILURE_VALUES_4 ","
-	STORE_FAILURE_VALUES_4 "," STORE_FAILURE_VALUES_4
-};
-#define STORE_FAILURE_NVALUES 7
-
 static const struct store_query store_count_failures_query = {
 	STORE_STMT_COUNT_FAILURES,
 	"SELECT coalesce(sum(CASE WHEN result = 'refused' THEN 0 "
@@ -106,41 +89,19 @@ store_failure_validate(const struct lockout_failure *row,
 	return -1;
 }
 
-/* The values of count rows, as the insert statements bind them. */
-static void
-store_failure_values(const struct lockout_failure *rows, size_t count,
-		     struct store_value *values)
-{
-	const struct lockout_failure *row;
-	size_t i;
-
-	for (i = 0; i < count; i++) {
-		row = &rows[i];
-		const struct store_value row_values[STORE_FAILURE_NVALUES] = {
-			STORE_INT(row->time), STORE_TEXT(row->ip),
-			STORE_TEXT(row->user), STORE_TEXT(row->service),
-			STORE_TEXT(row->mechanism), STORE_TEXT(row->result),
-			STORE_INT(row->count),
-		};
-		memcpy(values + i * STORE_FAILURE_NVALUES, row_values,
-		       sizeof(row_values));
-	}
-}
-
-/* Insert rows[0..count-1] (count is 1 or STORE_FAILURES_PER_INSERT). */
 static int
-store_add_failure_rows(struct lockout_store *store,
-		       const struct lockout_failure *rows, size_t count,
-		       const char **error_r)
+store_add_failure(struct lockout_store *store,
+		  const struct lockout_failure *row, const char **error_r)
 {
-	struct store_value values[STORE_FAILURES_PER_INSERT *
-				  STORE_FAILURE_NVALUES];
+	const struct store_value values[] = {
+		STORE_INT(row->time), STORE_TEXT(row->ip),
+		STORE_TEXT(row->user), STORE_TEXT(row->service),
+		STORE_TEXT(row->mechanism), STORE_TEXT(row->result),
+		STORE_INT(row->count),
+	};
 
-	store_failure_values(rows, count, values);
-	return store_run(store, count == 1 ? &store_add_failure_query :
-			 &store_add_failures_query, "add failures", values,
-			 (unsigned int)(count * STORE_FAILURE_NVALUES),
-			 error_r);
+	return store_run(store, &store_add_failure_query, "add failures",
+			 values, N_ELEMENTS(values), error_r);
 }
 
 int lockout_store_add_failures(struct lockout_store *store,
@@ -159,15 +120,8 @@ int lockout_store_add_failures(struct lockout_store *store,
 			return -1;
 		}
 	}
-	for (i = 0; i + STORE_FAILURES_PER_INSERT <= count;
-	     i += STORE_FAILURES_PER_INSERT) {
-		if (store_add_failure_rows(store, rows + i,
-					   STORE_FAILURES_PER_INSERT,
-					   error_r) < 0)
-			return -1;
-	}
-	for (; i < count; i++) {
-		if (store_add_failure_rows(store, rows + i, 1, error_r) < 0)
+	for (i = 0; i < count; i++) {
+		if (store_add_failure(store, &rows[i], error_r) < 0)
 			return -1;
 	}
 	return 0;

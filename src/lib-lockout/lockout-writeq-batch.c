@@ -335,29 +335,6 @@ int writeq_batch_iter_allowed(const struct lockout_writeq_batch *batch,
 	return 0;
 }
 
-/* The failure rows, handed to the store a slice at a time (it inserts
-   several rows with one statement: cheaper per row than one by one). */
-#define FAILURES_PER_CALL 64
-static int writeq_batch_write_failures(const struct lockout_writeq_batch *batch,
-				       struct lockout_store *store,
-				       const char **error_r)
-{
-	struct lockout_failure rows[FAILURES_PER_CALL];
-	size_t i, n = 0;
-
-	for (i = 0; i < batch->failures.count; i++) {
-		rows[n++] = VEC_AT(&batch->failures, struct queued_failure,
-				   i)->row;
-		if (n == FAILURES_PER_CALL || i + 1 == batch->failures.count) {
-			if (lockout_store_add_failures(store, rows, n,
-						       error_r) < 0)
-				return -1;
-			n = 0;
-		}
-	}
-	return 0;
-}
-
 int writeq_batch_write_rows(const struct lockout_writeq_batch *batch,
 			    struct lockout_store *store,
 			    const char **error_r)
@@ -391,7 +368,12 @@ int writeq_batch_write_rows(const struct lockout_writeq_batch *batch,
 				struct lockout_event, i), error_r) < 0)
 			return -1;
 	}
-	return writeq_batch_write_failures(batch, store, error_r);
+	for (i = 0; i < batch->failures.count; i++) {
+		if (lockout_store_add_failures(store, &VEC_AT(&batch->failures,
+				struct queued_failure, i)->row, 1, error_r) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 void writeq_batch_merge(struct lockout_writeq_batch *dest,

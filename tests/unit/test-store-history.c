@@ -390,10 +390,8 @@ START_TEST(test_iter_failures_errors)
 }
 STORE_END_TEST("history", test_iter_failures_errors, 0)
 
-/* Rows are inserted several to a statement (and the rest one by one): 37
-   rows, two statements of 16 and five single ones, come back whole, in
-   the order given (the same ids), NULL user included; a bad row anywhere
-   leaves nothing written. */
+/* 37 rows come back whole, in the order given (the same ids), NULL user
+   included; a bad row anywhere leaves nothing written. */
 #define MANY_FAILURES 37
 static int failure_check_many(const struct lockout_failure *row,
 			      void *context)
@@ -438,7 +436,7 @@ START_TEST(test_add_failures_many)
 		rows[i].count = i + 1;
 	}
 	store = store_open_ok("failmany", LOCKOUT_STORE_FLAG_CREATE);
-	/* a bad row in the second statement: nothing written */
+	/* a bad row in the middle: nothing written */
 	rows[20].count = 0;
 	ck_assert_int_eq(lockout_store_add_failures(store, rows,
 						    MANY_FAILURES, &error), -1);
