@@ -396,8 +396,8 @@ void lockout_auth_observer_init(void)
 }
 
 /* Add the passdbs of chain that a later passdb follows (but ours) to
-   ids, comma-separated: only their mismatch can be followed by an
-   "unknown user". */
+   ids, as filter terms joined by OR: only their mismatch can be followed
+   by an "unknown user". */
 static void lockout_mismatch_ids(string_t *ids,
 				 const struct auth_passdb *chain)
 {
