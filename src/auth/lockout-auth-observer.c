@@ -1,9 +1,15 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
 #include "auth-common.h"
 #include "ioloop.h"
+#include "str.h"
+#include "array.h"
 #include "lib-event-private.h"
 #include "event-filter.h"
 #include "auth-request.h"
+#include "auth-request-handler.h"
+#include "auth-request-handler-private.h"
+#include "auth.h"
+#include "passdb.h"
 #include "lockout-auth-private.h"
 #include "lockout-auth-db.h"
 #include "lockout-auth-observer.h"
@@ -12,24 +18,46 @@
 #include "lockout-auth-request.h"
 #include "lockout-policy.h"
 
-/* The outcome observer. Dovecot sends "auth_request_finished" with
-   e_debug(), so it reaches event callbacks only when the global debug send
-   filter wants it. We merge our filter into that global filter. The stats
-   client replaces the global filter with its own on every handshake (for
-   instance after the stats process restarts), so on each event creation we
-   compare the global filter with the one we installed and merge again when
-   it changed: one pointer comparison per event. */
+/* The outcome observer, two ways in.
+
+   The reply (issue 12, a lighter auth path): a request passdb lockout saw
+   is observed when Dovecot hands its final answer to the connection's
+   handler (auth_request_handler_reply(): success or failure, the request
+   in the state the finished event would describe), through the handler's
+   reply_callback, which we wrap. Such a request carries the field
+   lockout_watched=yes, and our event filter leaves out its finished event:
+   Dovecot then neither sends nor formats it (its prefix, its message, the
+   callbacks of every event listener) - that was about a tenth of the CPU
+   of a failed login.
+
+   The event, for everything else: a request passdb lockout never saw (a
+   username Dovecot refused before any passdb) or whose handler we could
+   not wrap (somebody else's reply_callback). Dovecot sends
+   "auth_request_finished" with e_debug(), so it reaches event callbacks
+   only when the global debug send filter wants it. We merge our filter
+   into that global filter. The stats client replaces the global filter
+   with its own on every handshake (for instance after the stats process
+   restarts), so on each event creation we compare the global filter with
+   the one we installed and merge again when it changed: one pointer
+   comparison per event. When another filter (a metric, auth_debug) makes
+   Dovecot send a watched request's event anyway, whichever way comes
+   first observes it, and the other sees ctx->observed. */
 
 #define LOCKOUT_FINISHED_EVENT "auth_request_finished"
 /* each passdb's own result: with several passdbs, the request's final
    passdb_result is only the last one's */
 #define LOCKOUT_PASSDB_FINISHED_EVENT "auth_passdb_request_finished"
+/* the field that marks a request observed through its reply */
+#define LOCKOUT_WATCHED_FIELD "lockout_watched"
 /* How often we check that outcomes are still observed. */
 #define LOCKOUT_HEALTH_INTERVAL_MSECS (30 * 1000)
 
 static struct event_filter *lockout_filter = NULL;
 static struct event_filter *installed_global_filter = NULL;
 static bool merging = FALSE;
+/* the reply_callback the handlers had before we wrapped them (Dovecot's
+   own, static in auth-request-handler.c: taken from the first handler) */
+static auth_request_handler_reply_callback_t *dovecot_reply_callback;
 
 /* health: passdb calls and outcomes seen since the last check, and whether
    we have already complained */
@@ -220,8 +248,57 @@ static void lockout_observe_unseen(struct event *event)
 static void lockout_observe_and_release(struct auth_request *request,
 					struct lockout_request_ctx *ctx)
 {
+	if (ctx != NULL) {
+		/* the reply and the event may both come: once only */
+		if (ctx->observed)
+			return;
+		ctx->observed = TRUE;
+	}
 	lockout_observe(request, ctx);
 	lockout_auth_passdb_release(request, ctx);
+}
+
+/* The handler's reply_callback, wrapped: a final answer (not a SASL
+   continuation) of a request passdb lockout saw is its outcome, observed
+   before Dovecot's own callback (which marks a request whose client is
+   gone an internal failure, and may free it). A delayed failure is
+   answered a second time from the failure queue: ctx->observed. */
+static void
+lockout_reply_callback(struct auth_request *request,
+		       enum auth_client_result result,
+		       const void *auth_reply, size_t reply_size)
+{
+	struct lockout_request_ctx *ctx;
+
+	if (result != AUTH_CLIENT_RESULT_CONTINUE && lockout_auth != NULL &&
+	    (ctx = lockout_auth_request_ctx_get(request)) != NULL &&
+	    ctx->watched && !ctx->observed) {
+		T_BEGIN {
+			lockout_observe_and_release(request, ctx);
+		} T_END;
+	}
+	dovecot_reply_callback(request, result, auth_reply, reply_size);
+}
+
+void lockout_auth_observer_watch(struct auth_request *request,
+				 struct lockout_request_ctx *ctx)
+{
+	struct auth_request_handler *handler = request->handler;
+
+	if (ctx->watched || handler == NULL)
+		return;
+	if (handler->reply_callback != lockout_reply_callback) {
+		if (dovecot_reply_callback == NULL)
+			dovecot_reply_callback = handler->reply_callback;
+		else if (handler->reply_callback != dovecot_reply_callback) {
+			/* somebody else's: the finished event tells */
+			return;
+		}
+		handler->reply_callback = lockout_reply_callback;
+	}
+	ctx->watched = TRUE;
+	/* our filter leaves out this request's finished event */
+	event_add_str(request->event, LOCKOUT_WATCHED_FIELD, "yes");
 }
 
 /* A passdb of the chain finished: remember a password mismatch, so that a
@@ -327,18 +404,65 @@ void lockout_auth_observer_init(void)
 	const char *error;
 
 	lockout_filter = event_filter_create();
-	/* two queries in one filter: either matches. Each event the filter
-	   wants, Dovecot builds and sends (its log prefix, its fields): of
-	   the passdbs' results only a mismatch matters here, so the others
-	   (ours, "next"; a success, "ok") are never sent */
-	if (event_filter_parse("event=" LOCKOUT_FINISHED_EVENT,
-			       lockout_filter, &error) < 0 ||
-	    event_filter_parse("event=" LOCKOUT_PASSDB_FINISHED_EVENT
-			       " AND result=password_mismatch",
+	/* Each event the filter wants, Dovecot builds and sends (its log
+	   prefix, its message, its fields): only the finished events of
+	   the requests not observed through their reply */
+	if (event_filter_parse("event=" LOCKOUT_FINISHED_EVENT " AND NOT "
+			       LOCKOUT_WATCHED_FIELD "=yes",
 			       lockout_filter, &error) < 0)
 		i_fatal("lockout: Cannot parse event filter: %s", error);
 	lockout_filter_install();
 	event_register_callback(lockout_event_callback);
+}
+
+/* Add the passdbs of chain that a later passdb follows (but ours) to
+   ids, as filter terms joined by OR: only their mismatch can be followed
+   by an "unknown user". */
+static void lockout_mismatch_ids(string_t *ids,
+				 const struct auth_passdb *chain)
+{
+	const struct auth_passdb *passdb;
+	const char *id;
+
+	for (passdb = chain; passdb != NULL; passdb = passdb->next) {
+		if (passdb->next == NULL ||
+		    strcmp(passdb->passdb->iface.name, "lockout") == 0)
+			continue;
+		id = dec2str(passdb->passdb->id);
+		if (str_len(ids) > 0)
+			str_append(ids, " OR ");
+		str_printfa(ids, "passdb_id=%s", id);
+	}
+}
+
+void lockout_auth_observer_passdbs(void)
+{
+	struct auth *const *authp;
+	const char *error;
+	string_t *ids;
+
+	/* Of the passdbs' results only a mismatch followed by another
+	   passdb matters here (lockout_note_passdb_result()): with the
+	   usual chain (ours, then one real passdb) none is asked for, and
+	   Dovecot sends no passdb event at all for us */
+	T_BEGIN {
+		ids = t_str_new(64);
+		array_foreach(&auths, authp) {
+			lockout_mismatch_ids(ids, (*authp)->masterdbs);
+			lockout_mismatch_ids(ids, (*authp)->passdbs);
+		}
+		if (str_len(ids) > 0) {
+			if (event_filter_parse(t_strdup_printf(
+				"event=" LOCKOUT_PASSDB_FINISHED_EVENT
+				" AND result=password_mismatch AND (%s)",
+				str_c(ids)), lockout_filter, &error) < 0)
+				i_fatal("lockout: Cannot parse event filter: "
+					"%s", error);
+			/* merged into the global filter again: it holds
+			   our first query twice from now on, no harm */
+			lockout_filter_install();
+		}
+	} T_END;
 }
 
 void lockout_auth_observer_start(void)

@@ -2,13 +2,25 @@
 #ifndef LOCKOUT_AUTH_OBSERVER_H
 #define LOCKOUT_AUTH_OBSERVER_H
 
-/* The outcome observer: sees every auth_request_finished event of the
-   requests the passdb saw, feeds the outcome to the policy engine and
-   carries out its decisions (log, event, ban table). */
+/* The outcome observer: sees the outcome of every request the passdb saw
+   (through the handler's reply, else its auth_request_finished event) and
+   of those whose username Dovecot refused, feeds it to the policy engine
+   and carries out its decisions (log, event, ban table). */
+
+struct auth_request;
+struct lockout_request_ctx;
 
 /* Make the finished events reach us. At plugin init. */
 void lockout_auth_observer_init(void);
 void lockout_auth_observer_deinit(void);
+/* The passdbs are set up (from the passdb's init): ask Dovecot for the
+   passdb results the observer needs. */
+void lockout_auth_observer_passdbs(void);
+/* passdb lockout saw request (ctx its context): observe its outcome at
+   the handler's reply rather than through its finished event, when its
+   handler can be wrapped. */
+void lockout_auth_observer_watch(struct auth_request *request,
+				 struct lockout_request_ctx *ctx);
 /* Start the periodic check that outcomes are still observed (it needs the
    ioloop: from the passdb's init). */
 void lockout_auth_observer_start(void);

@@ -105,6 +105,7 @@ static enum passdb_result lockout_passdb_check(struct auth_request *request,
 	if (lockout_auth == NULL || lockout_auth->db == NULL)
 		return PASSDB_RESULT_NEXT;
 	ctx = lockout_auth_request_ctx(request);
+	lockout_auth_observer_watch(request, ctx);
 	if (password != NULL)
 		ctx->password_tag = lockout_auth_request_password_tag(password);
 	observe = lockout_auth->cfg.mode == LOCKOUT_MODE_OBSERVE;
@@ -412,6 +413,7 @@ static void lockout_passdb_init(struct passdb_module *module ATTR_UNUSED)
 		/* runs as the auth user now: the files get the right
 		   owner */
 		lockout_auth->db = lockout_auth_db_init();
+		lockout_auth_observer_passdbs();
 		lockout_auth_observer_start();
 	}
 }

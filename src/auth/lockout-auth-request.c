@@ -112,6 +112,12 @@ lockout_auth_request_ctx(struct auth_request *request)
 	return ctx;
 }
 
+struct lockout_request_ctx *
+lockout_auth_request_ctx_get(struct auth_request *request)
+{
+	return event_get_ptr(request->event, LOCKOUT_EVENT_PTR_CTX);
+}
+
 struct auth_request *
 lockout_auth_request_find(struct event *event,
 			  struct lockout_request_ctx **ctx_r)

@@ -33,6 +33,11 @@ struct lockout_request_ctx {
 	/* some passdb of the chain said "password mismatch": the user exists
 	   even if a later passdb did not know it */
 	bool seen_mismatch;
+	/* its outcome is observed at the handler's reply (the observer
+	   wrapped the handler); already observed (through the reply or the
+	   finished event, whichever came first) */
+	bool watched;
+	bool observed;
 	/* holds a slot of lockout_policy_reserve(), to release at the
 	   outcome */
 	bool reserved;
@@ -61,6 +66,9 @@ void lockout_auth_request_deinit(void);
    request itself) on first use. */
 struct lockout_request_ctx *
 lockout_auth_request_ctx(struct auth_request *request);
+/* The context of request if the passdb left one, else NULL. */
+struct lockout_request_ctx *
+lockout_auth_request_ctx_get(struct auth_request *request);
 /* The request that event belongs to (the event is request->event or one
    of its first descendants) and its context, or NULL when the passdb
    never saw it. */

@@ -3,12 +3,18 @@
 #include "lib-event-private.h"
 #include "module-dir.h"
 
-/* A test module for the auth process that swallows every
-   "auth_request_finished" event before other event callbacks see it, as a
-   broken filter or another plugin might: lib10_ loads (and registers its
-   callback) before lib20_lockout_auth. test_skeleton.py uses it to show
-   that the lockout plugin then says it is not observing outcomes. Never
-   installed. */
+/* A test module for the auth process that hides every outcome from the
+   lockout plugin, as a broken filter or another plugin might: it swallows
+   every "auth_request_finished" event before other event callbacks see it
+   (lib10_ loads, and registers its callback, before lib20_lockout_auth),
+   and, for the requests the plugin observes at the handler's reply, drops
+   the context passdb lockout left on the request as soon as the request
+   goes on (the next event created under it), so that the reply finds
+   none. test_skeleton.py uses it to show that the lockout plugin then says
+   it is not observing outcomes. Never installed. */
+
+/* lockout-auth-request.c's key of the context on request->event */
+#define LOCKOUT_EVENT_PTR_CTX "lockout_ctx"
 
 const char *lockout_test_blind_version = DOVECOT_ABI_VERSION;
 
@@ -20,6 +26,15 @@ blind_event_callback(struct event *event, enum event_callback_type type,
 		     struct failure_context *ctx ATTR_UNUSED,
 		     const char *fmt ATTR_UNUSED, va_list args ATTR_UNUSED)
 {
+	struct event *parent;
+
+	if (type == EVENT_CALLBACK_TYPE_CREATE) {
+		parent = event_get_parent(event);
+		if (parent != NULL &&
+		    event_get_ptr(parent, LOCKOUT_EVENT_PTR_CTX) != NULL)
+			event_set_ptr(parent, LOCKOUT_EVENT_PTR_CTX, NULL);
+		return TRUE;
+	}
 	/* FALSE stops the sending: later callbacks never see it */
 	return type != EVENT_CALLBACK_TYPE_SEND ||
 		event->sending_name == NULL ||

@@ -529,6 +529,42 @@ def test_events_counted_by_metric_blocks():
         assert "Refused" not in d.log_text(), d.log_tail()
 
 
+def test_outcome_counted_once_when_a_metric_wants_the_finished_event():
+    """The observer takes a request's outcome at the handler's reply and
+    asks Dovecot not to send its auth_request_finished; a metric on that
+    event makes Dovecot send it anyway, and then the outcome reaches the
+    observer twice (the event first): it must be counted once, in the
+    failure history as in the engine."""
+    extra = ("metric lockout_test_finished {\n"
+             "  filter = event=auth_request_finished\n}\n")
+    with instance(extra_conf=extra) as d:
+        imap_fail_many(d, "127.0.0.3", count=FAILURES - 1)
+        # another password (a repeated one counts once)
+        ok, line = imap_login(d, ALICE, "wrong-last", src="127.0.0.3")
+        assert not ok, line
+        ban = wait_banned_in_table(d, "127.0.0.3")
+        assert int(ban["failures"]) == FAILURES, ban
+        # the history's batch is written within a second
+        deadline = time.monotonic() + 3.0
+        while True:
+            counted = db_rows(d, "SELECT coalesce(sum(count), 0) FROM "
+                              "failures WHERE ip = '127.0.0.3'")[0][0]
+            if counted >= FAILURES or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        time.sleep(1.2)
+        counted = db_rows(d, "SELECT coalesce(sum(count), 0) FROM "
+                          "failures WHERE ip = '127.0.0.3'")[0][0]
+        assert counted == FAILURES, counted
+        rc, out, err = d.doveadm("-f", "tab", "stats", "dump")
+        lines = [ln.split("\t") for ln in out.splitlines()]
+        head = lines[0]
+        counts = {row[head.index("metric_name")]: int(row[head.index("count")])
+                  for row in lines[1:]}
+        # the events were sent: both ways in ran
+        assert counts.get("lockout_test_finished", 0) >= FAILURES, out
+
+
 def test_allow_networks_never_banned():
     with instance(lockout_allow_networks="127.0.0.0/30") as d:
         imap_fail_many(d, "127.0.0.3", count=FAILURES + 1)

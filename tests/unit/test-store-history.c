@@ -394,3 +394,71 @@ START_TEST(test_iter_failures_errors)
 	lockout_store_close(&store);
 }
 STORE_END_TEST("history", test_iter_failures_errors, 0)
+
+/* 37 rows come back whole, in the order given (the same ids), NULL user
+   included; a bad row anywhere leaves nothing written. */
+#define MANY_FAILURES 37
+static int failure_check_many(const struct lockout_failure *row,
+			      void *context)
+{
+	unsigned int *next = context;
+	char ip[32], user[32];
+	unsigned int i = (*next)++;
+
+	snprintf(ip, sizeof(ip), "192.0.2.%u", i);
+	snprintf(user, sizeof(user), "user%u", i);
+	ck_assert_int_eq(row->time, 1000);
+	ck_assert_str_eq(row->ip, ip);
+	if (i % 5 == 4)
+		ck_assert_ptr_null(row->user);
+	else
+		ck_assert_str_eq(row->user, user);
+	ck_assert_str_eq(row->service, i % 2 == 0 ? "imap" : "smtp");
+	ck_assert_str_eq(row->mechanism, "PLAIN");
+	ck_assert_str_eq(row->result, i % 3 == 0 ? "unknown_user" :
+			 "mismatch");
+	ck_assert_uint_eq(row->count, i + 1);
+	return 0;
+}
+
+START_TEST(test_add_failures_many)
+{
+	struct lockout_failure rows[MANY_FAILURES];
+	static char ips[MANY_FAILURES][32], users[MANY_FAILURES][32];
+	struct lockout_store *store;
+	const char *error = NULL;
+	unsigned int i, next = 0;
+
+	for (i = 0; i < MANY_FAILURES; i++) {
+		snprintf(ips[i], sizeof(ips[i]), "192.0.2.%u", i);
+		snprintf(users[i], sizeof(users[i]), "user%u", i);
+		rows[i].time = 1000;
+		rows[i].ip = ips[i];
+		rows[i].user = i % 5 == 4 ? NULL : users[i];
+		rows[i].service = i % 2 == 0 ? "imap" : "smtp";
+		rows[i].mechanism = "PLAIN";
+		rows[i].result = i % 3 == 0 ? "unknown_user" : "mismatch";
+		rows[i].count = i + 1;
+	}
+	store = store_open_ok("failmany", LOCKOUT_STORE_FLAG_CREATE);
+	/* a bad row in the middle: nothing written */
+	rows[20].count = 0;
+	ck_assert_int_eq(lockout_store_add_failures(store, rows,
+						    MANY_FAILURES, &error), -1);
+	ck_assert_ptr_nonnull(strstr(error, "row 20"));
+	ck_assert_int_eq(raw_int("failmany", "SELECT count(*) FROM failures"),
+			 0);
+	rows[20].count = 21;
+	ck_assert_int_eq(lockout_store_add_failures(store, rows,
+						    MANY_FAILURES, &error), 0);
+	if (lockout_store_iter_failures(store, NULL, NULL, 0,
+					failure_check_many, &next,
+					&error) != 0)
+		ck_abort_msg("iter_failures: %s", error);
+	ck_assert_uint_eq(next, MANY_FAILURES);
+	/* ids in the order given */
+	ck_assert_int_eq(raw_int("failmany", "SELECT count(*) FROM failures "
+				 "WHERE ip != '192.0.2.' || (id - 1)"), 0);
+	lockout_store_close(&store);
+}
+STORE_END_TEST("history", test_add_failures_many, 0)
