@@ -81,7 +81,7 @@ def measure(nodes, kind, samples):
 
 
 def line(what, delays):
-    print("  %-28s n=%3d  p50 %4.0f ms  p99 %4.0f ms  max %4.0f ms"
+    print("  %-32s n=%3d  p50 %4.0f ms  p99 %4.0f ms  max %4.0f ms"
           % (what, len(delays), percentile(delays, 50) * 1e3,
              percentile(delays, 99) * 1e3, max(delays) * 1e3), flush=True)
 
