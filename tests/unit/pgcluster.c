@@ -86,6 +86,11 @@ static int pgcluster_run(char *const argv[])
 			(void)dup2(fd, 0);
 			(void)close(fd);
 		}
+		/* the postgres user may not reach the build directory (a
+		   package build's is root's 0700): initdb then cannot find
+		   itself ("could not find a \"initdb\" to execute") */
+		if (chdir(pg_dir) < 0 && chdir("/") < 0)
+			_exit(126);
 		execv(path, argv);
 		_exit(127);
 	}
