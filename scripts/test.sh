@@ -153,6 +153,7 @@ if [ "${LOCKOUT_SKIP_TREES:-0}" != 1 ]; then
 	# doveadm commands, lockoutd and simulate against a private 2.4.1
 	section "integration tests on Dovecot 2.4.1 (Debian 13 tree)"
 	for t in test_doveadm test_lockoutd test_simulate test_skeleton test_policy \
+		 test_auth_pgsql \
 		 test_docker_mailserver; do
 		start=$(date +%s)
 		run_counted timeout 900 ./scripts/test-in-tree.sh -r trixie \
