@@ -26,8 +26,9 @@ trap 'rm -rf "$out"' EXIT INT TERM
 
 cflags="-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
  -Wall -Wextra -Werror -I$top/include -I$top/src/lib-lockout
- -I$top/src/lib-lockout-replay -I$top/src/lockoutd -I$top/tests/fuzz"
-libs="$(pkg-config --libs sqlite3 libsodium zlib) -lm"
+ -I$top/src/lib-lockout-replay -I$top/src/lockoutd -I$top/tests/fuzz
+ $(pkg-config --cflags libpq)"
+libs="$(pkg-config --libs sqlite3 libsodium zlib libpq) -lm"
 jansson=""
 if pkg-config --exists jansson 2>/dev/null; then
 	jansson="-DHAVE_JANSSON $(pkg-config --cflags --libs jansson)"

@@ -10,25 +10,25 @@ static const struct {
 	[LOCKOUT_STORE_TABLE_FAILURES] = { "prune failures", {
 		STORE_STMT_PRUNE_FAILURES,
 		"DELETE FROM failures WHERE id IN (SELECT id FROM failures "
-		"WHERE time < ?1 ORDER BY time LIMIT ?2)" } },
+		"WHERE time < ?1 ORDER BY time LIMIT ?2)", NULL } },
 	/* bans that ended (lifted or expired); permanent bans that were
 	   never lifted stay */
 	[LOCKOUT_STORE_TABLE_BANS] = { "prune bans", {
 		STORE_STMT_PRUNE_BANS,
 		"DELETE FROM bans WHERE id IN (SELECT id FROM bans "
 		"WHERE coalesce(lifted, expires) < ?1 ORDER BY id "
-		"LIMIT ?2)" } },
+		"LIMIT ?2)", NULL } },
 	[LOCKOUT_STORE_TABLE_EVENTS] = { "prune events", {
 		STORE_STMT_PRUNE_EVENTS,
 		"DELETE FROM events WHERE id IN (SELECT id FROM events "
 		"INDEXED BY events_time WHERE time < ?1 ORDER BY time "
-		"LIMIT ?2)" } },
+		"LIMIT ?2)", NULL } },
 	[LOCKOUT_STORE_TABLE_KNOWN_DEVICES] = { "prune known devices", {
 		STORE_STMT_PRUNE_DEVICES,
 		"DELETE FROM known_devices WHERE (\"user\", network) IN "
 		"(SELECT \"user\", network FROM known_devices INDEXED BY "
 		"known_devices_seen WHERE last_seen < ?1 ORDER BY last_seen "
-		"LIMIT ?2)" } },
+		"LIMIT ?2)", NULL } },
 };
 
 int lockout_store_prune(struct lockout_store *store,

@@ -115,8 +115,8 @@ static const char *const store_migrations[] = {
 	   several nodes sharing a PostgreSQL table
 	   (lockout_store_set_node()); '' for a single node; and the tag of
 	   its password (struct lockout_failure), 0 for a single node */
-	"ALTER TABLE failures ADD COLUMN node TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE failures ADD COLUMN tag INTEGER NOT NULL DEFAULT 0;",
+	("ALTER TABLE failures ADD COLUMN node TEXT NOT NULL DEFAULT '';"
+	 "ALTER TABLE failures ADD COLUMN tag INTEGER NOT NULL DEFAULT 0;"),
 };
 
 #define STORE_SCHEMA_VERSION \
