@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from lockout_harness import (  # noqa: E402
     AuthClient, Dovecot, _free_port_base, dovecot_version,
-    find_lockout_modules, imap_login,
+    find_lockout_modules, imap_login, wait_until,
     main)
 from lockout_nodes import PG_PASSWORD, pg_store  # noqa: E402
 from lockout_pg import PostgresCluster, require_postgres  # noqa: E402
@@ -116,14 +116,9 @@ def fails(d, code, words, *args):
 
 
 def wait_for(fn, what, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for %s" % what)
-        time.sleep(0.1)
+    """lockout_harness.wait_until() with this file's argument order and
+    timeout."""
+    return wait_until(what, fn, timeout=timeout, interval=0.1)
 
 
 def history_total(d):
