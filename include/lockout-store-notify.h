@@ -45,15 +45,34 @@ int lockout_store_iter_unnotified_events(struct lockout_store *store,
 					 lockout_event_callback_t *callback,
 					 void *context, const char **error_r)
 	__attribute__((warn_unused_result));
-/* Set notified = 1 on the bans (events) with these ids, one UPDATE each:
-   wrap them in a transaction. Unknown ids are not an error. */
-int lockout_store_mark_bans_notified(struct lockout_store *store,
-				     const int64_t *ids, size_t count,
-				     const char **error_r)
+/* Claim the rows of a mail before sending it: set notified = 1 on the bans
+   (events) with these ids that are still notified = 0, one
+   "UPDATE ... SET notified = 1 WHERE id = ?1 AND notified = 0" each, in
+   the caller's transaction, and add to *claimed_r the number of rows
+   changed. A row another connection claimed first (or an unknown id) adds
+   nothing: on PostgreSQL the UPDATE waits for that connection's
+   transaction and then finds the row marked. Give ids in ascending order,
+   bans before events, so that two claimers lock rows in the same order and
+   cannot deadlock. */
+int lockout_store_claim_bans_notified(struct lockout_store *store,
+				      const int64_t *ids, size_t count,
+				      size_t *claimed_r, const char **error_r)
 	__attribute__((warn_unused_result));
-int lockout_store_mark_events_notified(struct lockout_store *store,
-				       const int64_t *ids, size_t count,
-				       const char **error_r)
+int lockout_store_claim_events_notified(struct lockout_store *store,
+					const int64_t *ids, size_t count,
+					size_t *claimed_r,
+					const char **error_r)
+	__attribute__((warn_unused_result));
+/* Give claimed rows back (a mail that could not be sent): notified = 0 on
+   the bans (events) with these ids where it is 1, one UPDATE each: wrap
+   them in a transaction. Unknown ids are not an error. */
+int lockout_store_unclaim_bans_notified(struct lockout_store *store,
+					const int64_t *ids, size_t count,
+					const char **error_r)
+	__attribute__((warn_unused_result));
+int lockout_store_unclaim_events_notified(struct lockout_store *store,
+					  const int64_t *ids, size_t count,
+					  const char **error_r)
 	__attribute__((warn_unused_result));
 
 #endif

@@ -1,6 +1,6 @@
 /* Copyright (c) 2026 dovecot-lockout authors. MIT license. */
 /* Notable events, and the notification state lockoutd keeps of bans and
-   events (what it has mailed already). */
+   events (what it has mailed already, claimed before the mail is sent). */
 #include "lockout-store-private.h"
 
 #include <string.h>
@@ -24,14 +24,26 @@ static const struct store_query store_unnotified_events_query = {
 	"ORDER BY id LIMIT ?1",
 	NULL
 };
-static const struct store_query store_mark_ban_query = {
-	STORE_STMT_MARK_BAN_NOTIFIED,
-	"UPDATE bans SET notified = 1 WHERE id = ?1",
+/* notified = 0 in the WHERE: a row another lockoutd claimed first is not
+   changed, which the claimer sees in the count of changed rows */
+static const struct store_query store_claim_ban_query = {
+	STORE_STMT_CLAIM_BAN_NOTIFIED,
+	"UPDATE bans SET notified = 1 WHERE id = ?1 AND notified = 0",
 	NULL
 };
-static const struct store_query store_mark_event_query = {
-	STORE_STMT_MARK_EVENT_NOTIFIED,
-	"UPDATE events SET notified = 1 WHERE id = ?1",
+static const struct store_query store_claim_event_query = {
+	STORE_STMT_CLAIM_EVENT_NOTIFIED,
+	"UPDATE events SET notified = 1 WHERE id = ?1 AND notified = 0",
+	NULL
+};
+static const struct store_query store_unclaim_ban_query = {
+	STORE_STMT_UNCLAIM_BAN_NOTIFIED,
+	"UPDATE bans SET notified = 0 WHERE id = ?1 AND notified = 1",
+	NULL
+};
+static const struct store_query store_unclaim_event_query = {
+	STORE_STMT_UNCLAIM_EVENT_NOTIFIED,
+	"UPDATE events SET notified = 0 WHERE id = ?1 AND notified = 1",
 	NULL
 };
 
@@ -130,37 +142,66 @@ int lockout_store_iter_unnotified_events(struct lockout_store *store,
 				  &cb, error_r);
 }
 
+/* Run query (one id parameter) for each of ids, adding the rows each
+   changed to *changed_r. */
 static int
-store_mark_notified(struct lockout_store *store,
-		    const struct store_query *query, const int64_t *ids,
-		    size_t count, const char **error_r)
+store_set_notified(struct lockout_store *store,
+		   const struct store_query *query, const char *what,
+		   const int64_t *ids, size_t count, size_t *changed_r,
+		   const char **error_r)
 {
 	size_t i;
 
-	if (store_check_writable(store, "mark notified", error_r) < 0)
+	if (store_check_writable(store, what, error_r) < 0)
 		return -1;
 	for (i = 0; i < count; i++) {
 		const struct store_value values[] = { STORE_INT(ids[i]) };
 
-		if (store_run(store, query, "mark notified", values,
-			      N_ELEMENTS(values), error_r) < 0)
+		if (store_run(store, query, what, values, N_ELEMENTS(values),
+			      error_r) < 0)
 			return -1;
+		*changed_r += store_changes(store);
 	}
 	return 0;
 }
 
-int lockout_store_mark_bans_notified(struct lockout_store *store,
-				     const int64_t *ids, size_t count,
-				     const char **error_r)
+int lockout_store_claim_bans_notified(struct lockout_store *store,
+				      const int64_t *ids, size_t count,
+				      size_t *claimed_r, const char **error_r)
 {
-	return store_mark_notified(store, &store_mark_ban_query, ids, count,
-				   error_r);
+	return store_set_notified(store, &store_claim_ban_query,
+				  "claim bans", ids, count, claimed_r,
+				  error_r);
 }
 
-int lockout_store_mark_events_notified(struct lockout_store *store,
-				       const int64_t *ids, size_t count,
-				       const char **error_r)
+int lockout_store_claim_events_notified(struct lockout_store *store,
+					const int64_t *ids, size_t count,
+					size_t *claimed_r,
+					const char **error_r)
 {
-	return store_mark_notified(store, &store_mark_event_query, ids,
-				   count, error_r);
+	return store_set_notified(store, &store_claim_event_query,
+				  "claim events", ids, count, claimed_r,
+				  error_r);
+}
+
+int lockout_store_unclaim_bans_notified(struct lockout_store *store,
+					const int64_t *ids, size_t count,
+					const char **error_r)
+{
+	size_t changed = 0;
+
+	return store_set_notified(store, &store_unclaim_ban_query,
+				  "unclaim bans", ids, count, &changed,
+				  error_r);
+}
+
+int lockout_store_unclaim_events_notified(struct lockout_store *store,
+					  const int64_t *ids, size_t count,
+					  const char **error_r)
+{
+	size_t changed = 0;
+
+	return store_set_notified(store, &store_unclaim_event_query,
+				  "unclaim events", ids, count, &changed,
+				  error_r);
 }

@@ -62,8 +62,13 @@ struct lockoutd_daemon {
 	bool db_failed;
 	int64_t db_lost_since, db_lost_logged;
 
+	/* the mail whose rows are claimed: sendmail runs, or (mail_unclaim)
+	   it could not be sent and the rows are still to be given back,
+	   tried again at next_unclaim */
 	enum mail_kind mail_kind;
 	struct lockoutd_mail mail;
+	bool mail_unclaim;
+	int64_t next_unclaim;
 };
 
 static int64_t clock_msecs(clockid_t clock)
@@ -112,6 +117,8 @@ int lockoutd_daemon_create(const struct lockoutd_daemon_settings *set,
 	return 0;
 }
 
+static void daemon_mail_stop(struct lockoutd_daemon *daemon);
+
 void lockoutd_daemon_free(struct lockoutd_daemon **_daemon)
 {
 	struct lockoutd_daemon *daemon = *_daemon;
@@ -119,6 +126,7 @@ void lockoutd_daemon_free(struct lockoutd_daemon **_daemon)
 	if (daemon == NULL)
 		return;
 	*_daemon = NULL;
+	daemon_mail_stop(daemon);
 	lockoutd_sync_free(&daemon->sync);
 	lockoutd_plan_free(&daemon->plan);
 	lockoutd_exempt_free(&daemon->exempt);
@@ -365,6 +373,34 @@ static const char *mail_kind_name(enum mail_kind kind)
 	return kind == MAIL_DIGEST ? "digest" : "protection mail";
 }
 
+/* Done with the mail: sent, dropped, or its rows given back. */
+static void daemon_mail_done(struct lockoutd_daemon *daemon)
+{
+	lockoutd_mail_free(&daemon->mail);
+	daemon->mail_kind = MAIL_NONE;
+	daemon->mail_unclaim = false;
+}
+
+/* The mail's rows are claimed but it was not sent: give them back, so that
+   the next round of any lockoutd sends them. Until that succeeds the rows
+   stay claimed (no lockoutd would mail them): retried, no new mail
+   meanwhile. */
+static void daemon_mail_unclaim(struct lockoutd_daemon *daemon, int64_t mono)
+{
+	const char *error;
+
+	if (lockoutd_notify_unclaim(daemon->store, &daemon->mail,
+				    &error) < 0) {
+		log_error("giving back the rows of the unsent %s failed: %s",
+			  mail_kind_name(daemon->mail_kind), error);
+		daemon->mail_unclaim = true;
+		daemon->next_unclaim = mono + LOCKOUTD_RETRY_MSECS;
+		daemon->db_failed = true;
+		return;
+	}
+	daemon_mail_done(daemon);
+}
+
 /* A mail in flight: has sendmail finished? */
 static void daemon_mail_check(struct lockoutd_daemon *daemon, int64_t mono)
 {
@@ -375,30 +411,46 @@ static void daemon_mail_check(struct lockoutd_daemon *daemon, int64_t mono)
 	if (ret == 0)
 		return;
 	if (ret < 0) {
-		/* rows stay unnotified: the next round sends them again */
 		log_error("%s to %s not sent (retrying %s): %s",
 			  mail_kind_name(daemon->mail_kind),
 			  daemon->notify.to,
 			  daemon->mail_kind == MAIL_DIGEST ?
 			  "with the next digest" : "in a minute", error);
-	} else if (lockoutd_notify_mark(daemon->store, &daemon->mail,
-					&error) < 0) {
-		log_error("%s sent, but marking its rows notified failed "
-			  "(they will be sent again): %s",
-			  mail_kind_name(daemon->mail_kind), error);
-	} else {
-		log_info("%s sent to %s (%zu bans, %zu events)",
-			 mail_kind_name(daemon->mail_kind), daemon->notify.to,
-			 daemon->mail.ban_count, daemon->mail.event_count);
+		daemon_mail_unclaim(daemon, mono);
+		return;
 	}
-	lockoutd_mail_free(&daemon->mail);
-	daemon->mail_kind = MAIL_NONE;
+	log_info("%s sent to %s (%zu bans, %zu events)",
+		 mail_kind_name(daemon->mail_kind), daemon->notify.to,
+		 daemon->mail.ban_count, daemon->mail.event_count);
+	daemon_mail_done(daemon);
 }
 
+/* Stopping: a sendmail still running is killed after this (the mailer
+   outlives the daemon), so its mail is not sent: give its rows back, as
+   after a failed sendmail, rather than lose them. */
+static void daemon_mail_stop(struct lockoutd_daemon *daemon)
+{
+	int64_t mono = clock_msecs(CLOCK_MONOTONIC);
+
+	if (daemon->mail_kind == MAIL_NONE)
+		return;
+	if (!daemon->mail_unclaim) {
+		/* it may have ended since the last round */
+		daemon_mail_check(daemon, mono);
+		if (daemon->mail_kind == MAIL_NONE || daemon->mail_unclaim)
+			return;
+		log_info("%s to %s not sent: stopping",
+			 mail_kind_name(daemon->mail_kind), daemon->notify.to);
+	}
+	daemon_mail_unclaim(daemon, mono);
+}
+
+/* Claim the composed mail's rows, then hand it to sendmail. */
 static void daemon_mail_send(struct lockoutd_daemon *daemon,
 			     enum mail_kind kind, int64_t mono)
 {
 	const char *text = lockout_str_c(&daemon->mail.text), *error;
+	int ret;
 
 	if (daemon->set->dry_run) {
 		log_info("dry run, would send this %s:",
@@ -407,14 +459,38 @@ static void daemon_mail_send(struct lockoutd_daemon *daemon,
 		lockoutd_mail_free(&daemon->mail);
 		return;
 	}
-	if (lockoutd_mailer_start(daemon->mailer, text, daemon->mail.text.len,
-				  mono, &error) < 0) {
-		log_error("%s to %s not sent: %s", mail_kind_name(kind),
-			  daemon->notify.to, error);
+	ret = lockoutd_notify_claim(daemon->store, &daemon->mail, &error);
+	if (ret <= 0) {
+		if (ret < 0) {
+			/* nothing claimed: composed again soon (busy: the
+			   rows were locked by another lockoutd's claim) */
+			log_error("%s to %s not sent: claiming its rows: %s",
+				  mail_kind_name(kind), daemon->notify.to,
+				  error);
+			daemon->db_failed = true;
+			mono += LOCKOUTD_RETRY_MSECS;
+		} else {
+			/* another lockoutd on this table claimed some of
+			   these rows and mails them: compose again at the
+			   next tick from what is left */
+			log_info("%s not sent: another lockoutd sharing the "
+				 "ban table mails its rows",
+				 mail_kind_name(kind));
+		}
+		if (kind == MAIL_DIGEST)
+			daemon->next_digest = mono;
+		else
+			daemon->next_protection = mono;
 		lockoutd_mail_free(&daemon->mail);
 		return;
 	}
 	daemon->mail_kind = kind;
+	if (lockoutd_mailer_start(daemon->mailer, text, daemon->mail.text.len,
+				  mono, &error) < 0) {
+		log_error("%s to %s not sent: %s", mail_kind_name(kind),
+			  daemon->notify.to, error);
+		daemon_mail_unclaim(daemon, mono);
+	}
 }
 
 static void daemon_notify(struct lockoutd_daemon *daemon, int64_t mono)
@@ -425,7 +501,13 @@ static void daemon_notify(struct lockoutd_daemon *daemon, int64_t mono)
 
 	if (daemon->mailer == NULL || daemon->notify.to[0] == '\0')
 		return;
-	if (daemon->mail_kind != MAIL_NONE) {
+	if (daemon->mail_unclaim) {
+		if (mono < daemon->next_unclaim)
+			return;
+		daemon_mail_unclaim(daemon, mono);
+		if (daemon->mail_kind != MAIL_NONE)
+			return;
+	} else if (daemon->mail_kind != MAIL_NONE) {
 		daemon_mail_check(daemon, mono);
 		if (daemon->mail_kind != MAIL_NONE)
 			return;

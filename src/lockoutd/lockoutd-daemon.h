@@ -68,6 +68,9 @@ int lockoutd_daemon_create(const struct lockoutd_daemon_settings *set,
 			   struct lockoutd_daemon **daemon_r,
 			   const char **error_r)
 	__attribute__((warn_unused_result));
+/* Free the daemon. A mail whose sendmail still runs (killed when the
+   mailer is freed, after this) has its rows given back, for the next round
+   of any lockoutd. */
 void lockoutd_daemon_free(struct lockoutd_daemon **daemon);
 
 /* Bring the firewall to the table once (full reconcile). Returns 0, or -1

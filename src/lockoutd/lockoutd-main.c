@@ -430,13 +430,6 @@ static int run(struct lockoutd_main *m)
 		 m->cfg.firewall_ports_count == 0 ? "all" : "limited",
 		 m->cfg.notify[0] == '\0' ? "off" : m->cfg.notify,
 		 m->opts.dry_run ? " (dry run)" : "");
-	if (m->cfg.db_driver == LOCKOUT_DB_DRIVER_PGSQL &&
-	    m->cfg.notify[0] != '\0') {
-		/* the notified marks are shared, but not yet claimed
-		   atomically (docs/lockoutd.md, "Mail on several nodes") */
-		log_info("lockout_notify with a shared table: set it on one "
-			 "node only, or each node may mail the same ban");
-	}
 	return lockoutd_daemon_run(m->daemon, m->signal_fd);
 }
 

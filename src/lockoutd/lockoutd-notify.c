@@ -562,17 +562,46 @@ int lockoutd_notify_protection(struct lockout_store *store,
 	return ret;
 }
 
-int lockoutd_notify_mark(struct lockout_store *store,
-			 const struct lockoutd_mail *mail,
-			 const char **error_r)
+int lockoutd_notify_claim(struct lockout_store *store,
+			  const struct lockoutd_mail *mail,
+			  const char **error_r)
+{
+	size_t claimed = 0;
+
+	/* the ids are in ascending order (both lists were read by id), the
+	   order every claimer locks them in */
+	if (lockout_store_begin(store, error_r) < 0)
+		return -1;
+	if (lockout_store_claim_bans_notified(store, mail->ban_ids,
+					      mail->ban_count, &claimed,
+					      error_r) < 0 ||
+	    lockout_store_claim_events_notified(store, mail->event_ids,
+						mail->event_count, &claimed,
+						error_r) < 0) {
+		lockout_store_rollback(store);
+		return -1;
+	}
+	if (claimed != mail->ban_count + mail->event_count) {
+		/* some rows are in another lockoutd's mail: give up the
+		   others too, left for the next compose */
+		lockout_store_rollback(store);
+		return 0;
+	}
+	return lockout_store_commit(store, error_r) < 0 ? -1 : 1;
+}
+
+int lockoutd_notify_unclaim(struct lockout_store *store,
+			    const struct lockoutd_mail *mail,
+			    const char **error_r)
 {
 	if (lockout_store_begin(store, error_r) < 0)
 		return -1;
-	if (lockout_store_mark_bans_notified(store, mail->ban_ids,
-					     mail->ban_count, error_r) < 0 ||
-	    lockout_store_mark_events_notified(store, mail->event_ids,
-					       mail->event_count,
-					       error_r) < 0) {
+	if (lockout_store_unclaim_bans_notified(store, mail->ban_ids,
+						mail->ban_count,
+						error_r) < 0 ||
+	    lockout_store_unclaim_events_notified(store, mail->event_ids,
+						  mail->event_count,
+						  error_r) < 0) {
 		lockout_store_rollback(store);
 		return -1;
 	}

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 /* Most bans and events a mail lists in full; the rest are counted (and
-   marked notified with it). */
+   claimed with it). */
 #define LOCKOUTD_NOTIFY_LISTED 100
 /* Most rows one mail covers; the rest wait for the next one. */
 #define LOCKOUTD_NOTIFY_SCAN 10000
@@ -68,10 +68,21 @@ int lockoutd_notify_protection(struct lockout_store *store,
 			       const char **error_r)
 	__attribute__((warn_unused_result));
 
-/* Mark the rows of a sent mail notified, in one transaction. */
-int lockoutd_notify_mark(struct lockout_store *store,
-			 const struct lockoutd_mail *mail,
-			 const char **error_r)
+/* Claim the rows of a composed mail before sending it, in one transaction
+   (lockout_store_claim_bans_notified()): committed only when every row was
+   still unclaimed. Returns 1 (claimed: send it), 0 when another lockoutd
+   sharing the table claimed some first (rolled back: drop the mail, the
+   next round composes from what is left), -1 with *error_r (rolled back).
+   Several lockoutds on one table thus mail each row once. */
+int lockoutd_notify_claim(struct lockout_store *store,
+			  const struct lockoutd_mail *mail,
+			  const char **error_r)
+	__attribute__((warn_unused_result));
+/* Give the rows of a claimed mail that could not be sent back, in one
+   transaction, for the next round of any lockoutd. */
+int lockoutd_notify_unclaim(struct lockout_store *store,
+			    const struct lockoutd_mail *mail,
+			    const char **error_r)
 	__attribute__((warn_unused_result));
 
 /* Print untrusted text as printable ASCII, escaped by

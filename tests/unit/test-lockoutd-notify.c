@@ -194,8 +194,8 @@ START_TEST(test_digest)
 	golden_check("digest.txt", text);
 	free(text);
 
-	/* once marked, nothing new: no digest */
-	ck_assert_int_eq(lockoutd_notify_mark(store, &mail, &error), 0);
+	/* once claimed, nothing new: no digest */
+	ck_assert_int_eq(lockoutd_notify_claim(store, &mail, &error), 1);
 	lockoutd_mail_free(&mail);
 	ck_assert_int_eq(lockoutd_notify_digest(store, &settings, NOW,
 						NOW - 3600, &mail, &error), 0);
@@ -210,7 +210,7 @@ START_TEST(test_digest)
 	check_mail_safe(text);
 	golden_check("protection.txt", text);
 	free(text);
-	ck_assert_int_eq(lockoutd_notify_mark(store, &mail, &error), 0);
+	ck_assert_int_eq(lockoutd_notify_claim(store, &mail, &error), 1);
 	lockoutd_mail_free(&mail);
 	ck_assert_int_eq(lockoutd_notify_protection(store, &settings, NOW,
 						    &mail, &error), 0);
@@ -219,7 +219,8 @@ START_TEST(test_digest)
 }
 END_TEST
 
-/* Without marking (sendmail failed), the next digest has the same rows. */
+/* Claimed, then given back (sendmail failed): the next digest has the same
+   rows. */
 START_TEST(test_digest_retry)
 {
 	struct lockout_store *store = store_create("retry");
@@ -231,6 +232,8 @@ START_TEST(test_digest_retry)
 	lockoutd_mail_init(&mail);
 	ck_assert_int_eq(lockoutd_notify_digest(store, &settings, NOW,
 						NOW - 3600, &mail, &error), 1);
+	ck_assert_int_eq(lockoutd_notify_claim(store, &mail, &error), 1);
+	ck_assert_int_eq(lockoutd_notify_unclaim(store, &mail, &error), 0);
 	lockoutd_mail_free(&mail);
 	ck_assert_int_eq(lockoutd_notify_digest(store, &settings, NOW + 3600,
 						NOW, &mail, &error), 1);
@@ -239,6 +242,44 @@ START_TEST(test_digest_retry)
 				     "doveadm lockout unban 192.0.2.7\n"));
 	lockoutd_mail_free(&mail);
 	lockout_store_close(&store);
+}
+END_TEST
+
+/* Two lockoutds on one table compose from the same rows: the first to
+   claim mails them; the second claims nothing, not even the row only its
+   mail has, which its next compose finds alone. */
+START_TEST(test_claim_race)
+{
+	struct lockout_store *a = store_create("race");
+	struct lockout_store *b = store_create("race");
+	struct lockoutd_mail mail_a, mail_b;
+	const char *error;
+
+	add_ban(a, "192.0.2.7", LOCKOUT_KIND_IP, NOW + 1800, 0, false, "{}");
+	lockoutd_mail_init(&mail_a);
+	lockoutd_mail_init(&mail_b);
+	ck_assert_int_eq(lockoutd_notify_digest(a, &settings, NOW,
+						NOW - 3600, &mail_a, &error),
+			 1);
+	add_ban(a, "192.0.2.8", LOCKOUT_KIND_IP, NOW + 1800, 0, false, "{}");
+	ck_assert_int_eq(lockoutd_notify_digest(b, &settings, NOW,
+						NOW - 3600, &mail_b, &error),
+			 1);
+	ck_assert_uint_eq(mail_b.ban_count, 2);
+	ck_assert_int_eq(lockoutd_notify_claim(a, &mail_a, &error), 1);
+	ck_assert_int_eq(lockoutd_notify_claim(b, &mail_b, &error), 0);
+	lockoutd_mail_free(&mail_b);
+	ck_assert_int_eq(lockoutd_notify_digest(b, &settings, NOW,
+						NOW - 3600, &mail_b, &error),
+			 1);
+	ck_assert_uint_eq(mail_b.ban_count, 1);
+	ck_assert_ptr_nonnull(strstr(lockout_str_c(&mail_b.text),
+				     "doveadm lockout unban 192.0.2.8\n"));
+	ck_assert_int_eq(lockoutd_notify_claim(b, &mail_b, &error), 1);
+	lockoutd_mail_free(&mail_a);
+	lockoutd_mail_free(&mail_b);
+	lockout_store_close(&a);
+	lockout_store_close(&b);
 }
 END_TEST
 
@@ -284,7 +325,7 @@ START_TEST(test_hostile_rows)
 }
 END_TEST
 
-/* A flood: LOCKOUTD_NOTIFY_LISTED in full, the rest counted, all marked. */
+/* A flood: LOCKOUTD_NOTIFY_LISTED in full, the rest counted, all claimed. */
 START_TEST(test_flood)
 {
 	struct lockout_store *store = store_create("flood");
@@ -311,7 +352,7 @@ START_TEST(test_flood)
 	ck_assert_ptr_nonnull(strstr(text, "... and 150 more"));
 	ck_assert_ptr_null(strstr(text, "10.0.0.100 "));
 	ck_assert_uint_lt(mail.text.len, 100 * 1024);
-	ck_assert_int_eq(lockoutd_notify_mark(store, &mail, &error), 0);
+	ck_assert_int_eq(lockoutd_notify_claim(store, &mail, &error), 1);
 	lockoutd_mail_free(&mail);
 	ck_assert_int_eq(lockoutd_notify_digest(store, &settings, NOW,
 						NOW - 3600, &mail, &error), 0);
@@ -328,6 +369,7 @@ static Suite *notify_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_digest);
 	tcase_add_test(tc, test_digest_retry);
+	tcase_add_test(tc, test_claim_race);
 	tcase_add_test(tc, test_hostile_rows);
 	tcase_add_test(tc, test_flood);
 	suite_add_tcase(s, tc);

@@ -109,6 +109,7 @@ START_TEST(test_pg_notify)
 	struct lockout_ban ban = ban_make("192.0.2.1", 100, 0);
 	const char *error = NULL;
 	int64_t start, id;
+	size_t claimed = 0;
 
 	a = store_open_ok("notify", LOCKOUT_STORE_FLAG_CREATE);
 	b = store_open_ok("notify", 0);
@@ -140,8 +141,9 @@ START_TEST(test_pg_notify)
 	lockout_store_rollback(b);
 	ck_assert_int_eq(changed_within(a, 200), 0);
 	/* nor are lockoutd's marks */
-	ck_assert_int_eq(lockout_store_mark_bans_notified(b, &id, 1, &error),
-			 0);
+	ck_assert_int_eq(lockout_store_claim_bans_notified(b, &id, 1, &claimed,
+							   &error), 0);
+	ck_assert_uint_eq(claimed, 1);
 	ck_assert_int_eq(raw_int("notify", "SELECT notified FROM bans"), 1);
 	ck_assert_int_eq(changed_within(a, 200), 0);
 	/* the failure history is no change of the bans */
@@ -584,6 +586,7 @@ START_TEST(test_events_and_counts)
 	struct event_list list;
 	const char *error = NULL;
 	uint64_t alerts, refused, failures;
+	size_t claimed = 0;
 
 	store = store_open_ok("events", LOCKOUT_STORE_FLAG_CREATE);
 	memset(&event, 0, sizeof(event));
@@ -600,8 +603,10 @@ START_TEST(test_events_and_counts)
 				event_add, &list, &error), 0);
 	ck_assert_uint_eq(list.count, 2);
 	ck_assert_str_eq(list.kinds[0], "alert_started");
-	ck_assert_int_eq(lockout_store_mark_events_notified(store, list.ids,
-							    1, &error), 0);
+	ck_assert_int_eq(lockout_store_claim_events_notified(store, list.ids,
+							     1, &claimed,
+							     &error), 0);
+	ck_assert_uint_eq(claimed, 1);
 	memset(&list, 0, sizeof(list));
 	ck_assert_int_eq(lockout_store_iter_unnotified_events(store, 10,
 				event_add, &list, &error), 0);
