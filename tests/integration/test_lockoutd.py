@@ -2,8 +2,9 @@
 """lockoutd against a real Dovecot and real nftables: bans mirrored into
 ban4/ban6 with timeouts, unbans, reconcile after a restart, a banned address
 dropped at the IMAP port, the postmaster's mail delivered by dovecot-lda and
-read back over IMAP, retries after a failing sendmail, the privilege drop,
-the command line, make install.
+read back over IMAP, retries after a failing sendmail (and after one
+stopped with lockoutd), the privilege drop, the command line, make
+install.
 
 Every lockoutd and every nft command runs inside a network namespace the
 test creates and deletes (`ip netns add lockout-t<random>`): the host's
@@ -455,6 +456,40 @@ def test_failed_sendmail_retried_next_round_without_root():
             caps = dict(line.split(":") for line in f.read().splitlines())
         for k in ("CapInh", "CapPrm", "CapEff", "CapAmb"):
             assert int(caps[k].strip(), 16) == 0, caps
+
+
+def test_sendmail_running_at_stop_gives_the_rows_back():
+    """The rows of a mail are claimed before sendmail runs; lockoutd
+    stopped meanwhile kills sendmail and gives them back, for the next
+    lockoutd to mail."""
+    d = instance(lockout_notify=POSTMASTER, lockout_notify_interval="1 hour")
+    dovecot = pwd.getpwnam("dovecot")
+    wrap = os.path.join(d.tmp, "mailwrap")
+    os.mkdir(wrap)
+    os.chown(wrap, dovecot.pw_uid, dovecot.pw_gid)
+    script = os.path.join(wrap, "sendmail")
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\necho $$ > %s/pid\nexec sleep 60\n" % wrap)
+    os.chmod(script, 0o755)
+    d.plugin_settings["lockout_sendmail"] = script
+
+    def unnotified():
+        with db(d) as c:
+            return c.execute("SELECT count(*) FROM bans WHERE notified = 0"
+                             ).fetchone()[0]
+    with Netns() as ns, d:
+        with Lockoutd(ns, d) as ld:
+            # an account put under protection: mailed at once
+            add_ban(d, "bob@example.org", kind="user")
+            wait_until("sendmail", lambda: os.path.exists(
+                os.path.join(wrap, "pid")), timeout=10)
+            assert unnotified() == 0
+        assert "protection mail to postmaster@example.org not sent: " \
+            "stopping" in ld.log(), ld.log()
+        assert unnotified() == 1
+        with open(os.path.join(wrap, "pid")) as f:
+            pid = int(f.read())
+        assert not os.path.exists("/proc/%d" % pid), "sendmail still runs"
 
 
 def test_runs_as_ban_table_owner_with_only_net_admin():

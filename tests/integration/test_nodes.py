@@ -23,7 +23,10 @@ and checks what the issue asks:
   (e) a node stopped (its nft table flushed, as after a reboot) and started
       again comes back with every ban, those made while it was down too;
   (f) `doveadm lockout export` of an SQLite table, `import` into
-      PostgreSQL, export again: the same lines; and back into SQLite.
+      PostgreSQL, export again: the same lines; and back into SQLite;
+  (g) `lockout_notify` set on every node: each ban is mailed once in all,
+      not once per node, even when every lockoutd composes its digest at
+      the same moment.
 
 What the tests assume of the product beyond the two settings: the tables
 keep their SQLite names and the columns they read (bans.target and .lifted,
@@ -43,8 +46,13 @@ Run as root after building:
 """
 
 import contextlib
+import glob
 import itertools
 import os
+import pwd
+import shutil
+import signal
+import tempfile
 import threading
 import time
 import sys
@@ -515,6 +523,91 @@ def test_export_import_sqlite_to_postgresql_and_back_identical():
         assert export_lines(back) == lines
         assert test_import.active_bans(back) == bans
         assert test_import.allowed(back) == nets
+
+
+# --------------------------------------------------------------------------
+# (g): lockout_notify on every node, each ban mailed once
+
+@contextlib.contextmanager
+def mail_drop():
+    """A sendmail for every node's lockoutd (which runs it as the dovecot
+    user) that keeps each message it is given as a file of a directory
+    they share: yields (command, a function returning the messages)."""
+    dovecot = pwd.getpwnam("dovecot")
+    tmp = tempfile.mkdtemp(prefix="lockout-mail-")
+    try:
+        os.chown(tmp, dovecot.pw_uid, dovecot.pw_gid)
+        script = os.path.join(tmp, "sendmail")
+        with open(script, "w") as f:
+            f.write("#!/bin/sh\n"
+                    "f=$(mktemp %s/msg.XXXXXX) && cat > \"$f\"\n" % tmp)
+        os.chmod(script, 0o755)
+
+        def messages():
+            out = []
+            for path in sorted(glob.glob(os.path.join(tmp, "msg.*"))):
+                with open(path, encoding="ascii", errors="replace") as f:
+                    out.append(f.read())
+            return out
+        yield script, messages
+    finally:
+        shutil.rmtree(tmp)
+
+
+def test_notify_on_every_node_mails_each_ban_once():
+    with mail_drop() as (sendmail, messages), \
+            shared_nodes(lockout_notify="postmaster@example.org",
+                         lockout_notify_interval="1 hour",
+                         lockout_sendmail=sendmail) as (pg, nodes):
+        def with_text(text):
+            return [m for m in messages() if text in m]
+
+        # the digest (due in an hour) asked of every lockoutd at once
+        # (SIGUSR1): all compose from the same unmarked rows together
+        for _ in range(3):
+            ip = new_ip()
+            marks = [len(n.lockoutd.log()) for n in nodes]
+            nodes[0].d.doveadm("lockout", "ban", ip, "-r", "(g)")
+            for n in nodes:
+                wait_until(ip + " in " + n.name, lambda n=n: ip in (
+                    n.set_elements("ban4") or {}), timeout=SLACK)
+            for n in nodes:
+                os.kill(n.lockoutd.proc.pid, signal.SIGUSR1)
+            wait_until("the digest of " + ip, lambda: with_text(ip),
+                       timeout=SLACK)
+            # the others' rounds (every 20 ms) have long been done: each
+            # found the row claimed, or lost the claim to the sender
+            time.sleep(2)
+            logs = [n.lockoutd.log()[m:] for n, m in zip(nodes, marks)]
+            senders = [n.name for n, log in zip(nodes, logs)
+                       if "digest sent" in log]
+            lost = [n.name for n, log in zip(nodes, logs)
+                    if "another lockoutd" in log]
+            print("    ban %s: digest sent by %s, claim lost by %s"
+                  % (ip, senders, lost), flush=True)
+            assert len(with_text(ip)) == 1, logs
+            assert len(senders) == 1, senders
+
+        # an account put under protection, mailed at once by whichever
+        # lockoutd looks first
+        schema = store_schema(pg)
+        now = int(time.time())
+        pg_rows(pg, "INSERT INTO \"%s\".bans (target, kind, source, "
+                "reason, rule, created, expires, failures, evidence, "
+                "observed) VALUES ('%s', 'user', 'manual', '(g)', "
+                "'manual', %d, %d, 0, '{}', 0)"
+                % (schema, BOB, now - 1, now + 3600))
+        wait_until("the protection mail", lambda: with_text(
+            "under protection"), timeout=SLACK)
+        time.sleep(3)
+        assert len(with_text("under protection")) == 1, messages()
+        assert len(messages()) == 4, messages()
+        assert pg_rows(pg, 'SELECT count(*) FROM "%s".bans WHERE '
+                       'notified = 0' % schema) == [["0"]]
+        for n in nodes:
+            failed = [ln for ln in n.lockoutd.log().splitlines()
+                      if "not sent" in ln and "another lockoutd" not in ln]
+            assert not failed, failed
 
 
 if __name__ == "__main__":
