@@ -143,7 +143,7 @@ int lockout_store_iter_unnotified_events(struct lockout_store *store,
 }
 
 /* Run query (one id parameter) for each of ids, adding the rows each
-   changed to *changed_r. */
+   changed to *changed_r (if not NULL). */
 static int
 store_set_notified(struct lockout_store *store,
 		   const struct store_query *query, const char *what,
@@ -160,7 +160,8 @@ store_set_notified(struct lockout_store *store,
 		if (store_run(store, query, what, values, N_ELEMENTS(values),
 			      error_r) < 0)
 			return -1;
-		*changed_r += store_changes(store);
+		if (changed_r != NULL)
+			*changed_r += store_changes(store);
 	}
 	return 0;
 }
@@ -188,20 +189,14 @@ int lockout_store_unclaim_bans_notified(struct lockout_store *store,
 					const int64_t *ids, size_t count,
 					const char **error_r)
 {
-	size_t changed = 0;
-
 	return store_set_notified(store, &store_unclaim_ban_query,
-				  "unclaim bans", ids, count, &changed,
-				  error_r);
+				  "unclaim bans", ids, count, NULL, error_r);
 }
 
 int lockout_store_unclaim_events_notified(struct lockout_store *store,
 					  const int64_t *ids, size_t count,
 					  const char **error_r)
 {
-	size_t changed = 0;
-
 	return store_set_notified(store, &store_unclaim_event_query,
-				  "unclaim events", ids, count, &changed,
-				  error_r);
+				  "unclaim events", ids, count, NULL, error_r);
 }

@@ -83,7 +83,7 @@ __all__ = [
     "auth_client_plain", "auth_client_cram_md5", "AuthClient",
     "find_lockout_modules", "run_tests", "main", "skip", "dovecot_version",
     "passdb_conf", "Netns", "Lockoutd", "lockoutd_bin", "run_lockoutd",
-    "set_elements", "wait_until", "register_resource", "forget_resource",
+    "sendmail_script", "set_elements", "wait_until", "register_resource", "forget_resource",
     "close_resources",
 ]
 
@@ -1958,6 +1958,21 @@ def run_lockoutd(ns, *args, d=None, timeout=30):
     r = subprocess.run(argv, stdin=subprocess.DEVNULL,
                        capture_output=True, text=True, timeout=timeout)
     return r.returncode, r.stdout + r.stderr
+
+
+def sendmail_script(directory, body):
+    """A lockout_sendmail for lockoutd, which runs it as the dovecot user:
+    directory (made if missing, then owned by dovecot, so that the script
+    may write there) with an executable shell script "sendmail" of body.
+    Returns the script's path."""
+    dovecot = pwd.getpwnam("dovecot")
+    os.makedirs(directory, exist_ok=True)
+    os.chown(directory, dovecot.pw_uid, dovecot.pw_gid)
+    script = os.path.join(directory, "sendmail")
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\n" + body)
+    os.chmod(script, 0o755)
+    return script
 
 
 # --------------------------------------------------------------------------

@@ -33,7 +33,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from lockout_harness import (  # noqa: E402
     AuthClient, Dovecot, HarnessError, Lockoutd, Netns, find_lockout_modules,
-    in_netns, lockoutd_bin, main, run_lockoutd, set_elements, wait_until)
+    in_netns, lockoutd_bin, main, run_lockoutd, sendmail_script,
+    set_elements, wait_until)
 from lockout_nodes import PG_PASSWORD, pg_store  # noqa: E402
 from lockout_pg import PostgresCluster, require_postgres  # noqa: E402
 
@@ -424,22 +425,16 @@ def test_failed_sendmail_retried_next_round_without_root():
     d = instance(lockout_notify=POSTMASTER, lockout_notify_interval="2 secs")
     dovecot = pwd.getpwnam("dovecot")
     wrap = os.path.join(d.tmp, "mailwrap")
-    os.mkdir(wrap)
-    os.chown(wrap, dovecot.pw_uid, dovecot.pw_gid)
-    script = os.path.join(wrap, "sendmail")
-    with open(script, "w") as f:
-        f.write("#!/bin/sh\n"
-                "grep ^Cap /proc/$$/status > %(w)s/caps\n"
-                "id -u > %(w)s/uid\n"
-                "if [ -e %(w)s/fail-once ]; then\n"
-                "  rm -f %(w)s/fail-once\n"
-                "  echo 'simulated failure' >&2; exit 75\n"
-                "fi\n"
-                "exec %(lda)s\n"
-                % {"w": wrap, "lda": LDA_ARGS % (d.conf_path, POSTMASTER)})
-    os.chmod(script, 0o755)
+    d.plugin_settings["lockout_sendmail"] = sendmail_script(
+        wrap, "grep ^Cap /proc/$$/status > %(w)s/caps\n"
+        "id -u > %(w)s/uid\n"
+        "if [ -e %(w)s/fail-once ]; then\n"
+        "  rm -f %(w)s/fail-once\n"
+        "  echo 'simulated failure' >&2; exit 75\n"
+        "fi\n"
+        "exec %(lda)s\n"
+        % {"w": wrap, "lda": LDA_ARGS % (d.conf_path, POSTMASTER)})
     open(os.path.join(wrap, "fail-once"), "w").close()
-    d.plugin_settings["lockout_sendmail"] = script
     with Netns() as ns, d:
         attack(d, "192.0.2.21")
         with Lockoutd(ns, d) as ld:
@@ -463,15 +458,9 @@ def test_sendmail_running_at_stop_gives_the_rows_back():
     stopped meanwhile kills sendmail and gives them back, for the next
     lockoutd to mail."""
     d = instance(lockout_notify=POSTMASTER, lockout_notify_interval="1 hour")
-    dovecot = pwd.getpwnam("dovecot")
     wrap = os.path.join(d.tmp, "mailwrap")
-    os.mkdir(wrap)
-    os.chown(wrap, dovecot.pw_uid, dovecot.pw_gid)
-    script = os.path.join(wrap, "sendmail")
-    with open(script, "w") as f:
-        f.write("#!/bin/sh\necho $$ > %s/pid\nexec sleep 60\n" % wrap)
-    os.chmod(script, 0o755)
-    d.plugin_settings["lockout_sendmail"] = script
+    d.plugin_settings["lockout_sendmail"] = sendmail_script(
+        wrap, "echo $$ > %s/pid\nexec sleep 60\n" % wrap)
 
     def unnotified():
         with db(d) as c:

@@ -49,7 +49,6 @@ import contextlib
 import glob
 import itertools
 import os
-import pwd
 import shutil
 import signal
 import tempfile
@@ -61,7 +60,8 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from lockout_harness import (  # noqa: E402
-    AuthClient, find_lockout_modules, main, run_lockoutd, wait_until)
+    AuthClient, find_lockout_modules, main, run_lockoutd, sendmail_script,
+    wait_until)
 from lockout_nodes import PG_ROLE, Nodes, pg_store  # noqa: E402
 from lockout_pg import PostgresCluster, require_postgres  # noqa: E402
 from test_doveadm import ALICE, BOB, FAILURES, USERS, attack  # noqa: E402
@@ -533,15 +533,10 @@ def mail_drop():
     """A sendmail for every node's lockoutd (which runs it as the dovecot
     user) that keeps each message it is given as a file of a directory
     they share: yields (command, a function returning the messages)."""
-    dovecot = pwd.getpwnam("dovecot")
     tmp = tempfile.mkdtemp(prefix="lockout-mail-")
     try:
-        os.chown(tmp, dovecot.pw_uid, dovecot.pw_gid)
-        script = os.path.join(tmp, "sendmail")
-        with open(script, "w") as f:
-            f.write("#!/bin/sh\n"
-                    "f=$(mktemp %s/msg.XXXXXX) && cat > \"$f\"\n" % tmp)
-        os.chmod(script, 0o755)
+        script = sendmail_script(
+            tmp, "f=$(mktemp %s/msg.XXXXXX) && cat > \"$f\"\n" % tmp)
 
         def messages():
             out = []

@@ -10,6 +10,24 @@
 
 /* --- lockoutd: notifications and exemptions ------------------------------ */
 
+/* Claim the bans and events with these ids on store, or fail the test;
+   return how many rows were claimed. */
+static size_t claim_ok(struct lockout_store *store, const int64_t *bans,
+		       size_t n_bans, const int64_t *events, size_t n_events)
+{
+	const char *error = NULL;
+	size_t claimed = 0;
+
+	ck_assert_msg(lockout_store_claim_bans_notified(store, bans, n_bans,
+							&claimed,
+							&error) == 0 &&
+		      lockout_store_claim_events_notified(store, events,
+							  n_events, &claimed,
+							  &error) == 0,
+		      "%s", error);
+	return claimed;
+}
+
 START_TEST(test_unnotified_bans)
 {
 	struct lockout_store *store = store_open_ok("notify",
@@ -18,7 +36,6 @@ START_TEST(test_unnotified_bans)
 	struct ban_list list = { 0, 0, { { 0 } } };
 	const char *error = NULL;
 	int64_t ids[4];
-	size_t claimed = 0;
 
 	ids[0] = add_ban_ok(store, &ban);
 	ban.target = "192.0.2.2";
@@ -53,15 +70,9 @@ START_TEST(test_unnotified_bans)
 
 	/* claimed ones are gone; unknown ids are fine, and count nothing */
 	ck_assert_int_eq(lockout_store_begin(store, &error), 0);
-	ck_assert_int_eq(lockout_store_claim_bans_notified(store, ids, 2,
-							   &claimed, &error),
-			 0);
-	ck_assert_uint_eq(claimed, 2);
+	ck_assert_uint_eq(claim_ok(store, ids, 2, NULL, 0), 2);
 	ids[0] = 999;
-	ck_assert_int_eq(lockout_store_claim_bans_notified(store, ids, 1,
-							   &claimed, &error),
-			 0);
-	ck_assert_uint_eq(claimed, 2);
+	ck_assert_uint_eq(claim_ok(store, ids, 1, NULL, 0), 0);
 	ck_assert_int_eq(lockout_store_commit(store, &error), 0);
 	ck_assert_int_eq(lockout_store_iter_unnotified_bans(store, 100,
 		ban_list_add, &list, &error), 0);
@@ -175,7 +186,6 @@ START_TEST(test_claim_notified)
 	struct event_list list;
 	const char *error = NULL;
 	int64_t ids[3];
-	size_t claimed = 0;
 
 	a = store_open_ok("claim", LOCKOUT_STORE_FLAG_CREATE);
 	b = store_open_ok("claim", 0);
@@ -195,26 +205,13 @@ START_TEST(test_claim_notified)
 
 	/* a claims two bans and the event */
 	ck_assert_int_eq(lockout_store_begin(a, &error), 0);
-	ck_assert_int_eq(lockout_store_claim_bans_notified(a, ids, 2,
-							   &claimed, &error),
-			 0);
-	ck_assert_int_eq(lockout_store_claim_events_notified(a, list.ids, 1,
-							     &claimed,
-							     &error), 0);
+	ck_assert_uint_eq(claim_ok(a, ids, 2, list.ids, 1), 3);
 	ck_assert_int_eq(lockout_store_commit(a, &error), 0);
-	ck_assert_uint_eq(claimed, 3);
 	ck_assert_int_eq(count_unnotified("claim"), 1);
 
 	/* the second claimer gets 0 of those, only the ban a left */
-	claimed = 0;
 	ck_assert_int_eq(lockout_store_begin(b, &error), 0);
-	ck_assert_int_eq(lockout_store_claim_bans_notified(b, ids, 3,
-							   &claimed, &error),
-			 0);
-	ck_assert_int_eq(lockout_store_claim_events_notified(b, list.ids, 1,
-							     &claimed,
-							     &error), 0);
-	ck_assert_uint_eq(claimed, 1);
+	ck_assert_uint_eq(claim_ok(b, ids, 3, list.ids, 1), 1);
 	/* it does not have them all: rolled back, that ban is unclaimed */
 	lockout_store_rollback(b);
 	ck_assert_int_eq(count_unnotified("claim"), 1);
@@ -227,14 +224,7 @@ START_TEST(test_claim_notified)
 							       1, &error), 0);
 	ck_assert_int_eq(lockout_store_commit(a, &error), 0);
 	ck_assert_int_eq(count_unnotified("claim"), 4);
-	claimed = 0;
-	ck_assert_int_eq(lockout_store_claim_bans_notified(b, ids, 3,
-							   &claimed, &error),
-			 0);
-	ck_assert_int_eq(lockout_store_claim_events_notified(b, list.ids, 1,
-							     &claimed,
-							     &error), 0);
-	ck_assert_uint_eq(claimed, 4);
+	ck_assert_uint_eq(claim_ok(b, ids, 3, list.ids, 1), 4);
 	ck_assert_int_eq(count_unnotified("claim"), 0);
 	/* giving back twice, or unknown ids: no error */
 	ids[0] = 999;
