@@ -450,6 +450,7 @@ static void daemon_mail_send(struct lockoutd_daemon *daemon,
 			     enum mail_kind kind, int64_t mono)
 {
 	const char *text = lockout_str_c(&daemon->mail.text), *error;
+	int64_t again;
 	int ret;
 
 	if (daemon->set->dry_run) {
@@ -468,7 +469,7 @@ static void daemon_mail_send(struct lockoutd_daemon *daemon,
 				  mail_kind_name(kind), daemon->notify.to,
 				  error);
 			daemon->db_failed = true;
-			mono += LOCKOUTD_RETRY_MSECS;
+			again = mono + LOCKOUTD_RETRY_MSECS;
 		} else {
 			/* another lockoutd on this table claimed some of
 			   these rows and mails them: compose again at the
@@ -476,11 +477,12 @@ static void daemon_mail_send(struct lockoutd_daemon *daemon,
 			log_info("%s not sent: another lockoutd sharing the "
 				 "ban table mails its rows",
 				 mail_kind_name(kind));
+			again = mono;
 		}
 		if (kind == MAIL_DIGEST)
-			daemon->next_digest = mono;
+			daemon->next_digest = again;
 		else
-			daemon->next_protection = mono;
+			daemon->next_protection = again;
 		lockoutd_mail_free(&daemon->mail);
 		return;
 	}
