@@ -19,7 +19,7 @@
 
 /* Longest SQL of a query after translation (list targets: ~1,500). */
 #define STORE_PG_SQL_MAX 8192
-/* Most parameters of a query (add failures: 32 rows of 9) */
+/* Most parameters of a query (list targets) */
 #define STORE_PG_PARAMS_MAX 320
 #if 1 + LOCKOUT_STORE_TARGETS_MAX > STORE_PG_PARAMS_MAX
 #  error "list targets has more parameters than STORE_PG_PARAMS_MAX"
