@@ -41,7 +41,11 @@ struct lockout_failure {
    for each run of consecutive rows of the same second (at most 1,024),
    its columns arrays, which the view failures unpacks: a flood of
    failures from distinct addresses is a few database rows a second
-   rather than one an attempt (docs/several-nodes.md). */
+   rather than one an attempt (docs/several-nodes.md); the writers of
+   the table take turns (a transaction lock up to their commit), so that
+   ids are in the order of the commits and a reader by id
+   (lockout_store_iter_failures_since()) never moves past a row before it
+   is visible: call it inside a transaction. */
 int lockout_store_add_failures(struct lockout_store *store,
 			       const struct lockout_failure *rows,
 			       size_t count, const char **error_r)

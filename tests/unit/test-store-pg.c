@@ -838,3 +838,78 @@ START_TEST(test_pg_migrate_packed)
 	lockout_store_close(&store);
 }
 STORE_END_TEST_ON("pgsql", test_pg_migrate_packed, 0, STORE_DRIVERS_PGSQL)
+
+/* Ids in the order of the commits: a node that draws its batch's id after
+   another node drew one, and commits first, must not let a reader move
+   past the other's row before it is visible (it would never count it). */
+struct order_writer {
+	char conninfo[512];
+	int ret;
+	bool done;
+	char error[256];
+};
+
+static void *order_write(void *context)
+{
+	struct order_writer *w = context;
+	struct lockout_failure row = {
+		.time = 11, .ip = "192.0.2.11", .count = 1
+	};
+	struct lockout_store *store;
+	const char *error = NULL;
+
+	w->ret = lockout_store_open_db(LOCKOUT_DB_DRIVER_PGSQL, w->conninfo,
+				       0, 10000, &store, &error);
+	if (w->ret == 0) {
+		lockout_store_set_node(store, "mx2");
+		w->ret = lockout_store_begin(store, &error) < 0 ||
+			lockout_store_add_failures(store, &row, 1,
+						   &error) < 0 ||
+			lockout_store_commit(store, &error) < 0 ? -1 : 0;
+		lockout_store_close(&store);
+	}
+	if (w->ret != 0)
+		snprintf(w->error, sizeof(w->error), "%s", error);
+	__atomic_store_n(&w->done, true, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+START_TEST(test_pg_failures_commit_order)
+{
+	struct lockout_failure row = {
+		.time = 10, .ip = "192.0.2.10", .count = 1
+	};
+	struct lockout_store *mx1, *reader;
+	static struct order_writer writer;
+	struct since_list list;
+	const char *error = NULL;
+	pthread_t tid;
+
+	mx1 = store_open_ok("order", LOCKOUT_STORE_FLAG_CREATE);
+	reader = store_open_ok("order", 0);
+	lockout_store_set_node(mx1, "mx1");
+	memset(&writer, 0, sizeof(writer));
+	snprintf(writer.conninfo, sizeof(writer.conninfo), "%s",
+		 pgcluster_conninfo("order"));
+	/* mx1 draws its id and keeps its transaction open */
+	ck_assert_int_eq(lockout_store_begin(mx1, &error), 0);
+	ck_assert_int_eq(lockout_store_add_failures(mx1, &row, 1, &error), 0);
+	/* mx2 writes meanwhile: it waits for mx1's commit */
+	ck_assert_int_eq(pthread_create(&tid, NULL, order_write, &writer), 0);
+	usleep(500 * 1000);
+	ck_assert(!__atomic_load_n(&writer.done, __ATOMIC_SEQ_CST));
+	since_fill(reader, 0, NULL, 10, &list);
+	ck_assert_uint_eq(list.count, 0);
+	ck_assert_int_eq(lockout_store_commit(mx1, &error), 0);
+	ck_assert_int_eq(pthread_join(tid, NULL), 0);
+	ck_assert_msg(writer.ret == 0, "mx2: %s", writer.error);
+	/* both, mx1's first */
+	since_fill(reader, 0, NULL, 10, &list);
+	ck_assert_uint_eq(list.count, 2);
+	ck_assert_int_eq(list.times[0], 10);
+	ck_assert_int_eq(list.times[1], 11);
+	lockout_store_close(&reader);
+	lockout_store_close(&mx1);
+}
+STORE_END_TEST_ON("pgsql", test_pg_failures_commit_order, 0,
+		  STORE_DRIVERS_PGSQL)
