@@ -252,7 +252,8 @@ store_pg_add_batch(struct lockout_store *store,
    its ids only after the previous one's commit is visible, and ids are
    in the order of the commits. The lock is held from the batch's INSERT
    (the last statement of a write of the queue) to the COMMIT, a round
-   trip or two; waiting for it is bounded by lock_timeout (busy). */
+   trip or two; a writer gone silent in its transaction loses it to
+   idle_in_transaction_session_timeout (store_pg_configure()). */
 static int
 store_pg_add_failures(struct lockout_store *store,
 		      const struct lockout_failure *rows, size_t count,
@@ -263,7 +264,11 @@ store_pg_add_failures(struct lockout_store *store,
 	unsigned int c;
 	int ret = 0;
 
-	if (store_pg_exec(store, "SELECT pg_advisory_xact_lock("
+	/* a turn is short: wait up to 2 s for it whatever the store's busy
+	   timeout (the auth process's worker has none), the rest of the
+	   transaction (this INSERT and the COMMIT) taking no other lock */
+	if (store_pg_exec(store, "SET LOCAL lock_timeout = 2000; "
+			  "SELECT pg_advisory_xact_lock("
 			  STORE_PG_FAILURES_LOCK ")", "add failures",
 			  error_r) < 0)
 		return -1;
