@@ -34,9 +34,18 @@ struct lockout_failure {
 	uint32_t tag;
 };
 
-/* Insert `count` failure-history rows, one INSERT each; the caller wraps
-   them in a transaction. All rows are validated (time > 0, count > 0,
-   field lengths) before any is inserted. count == 0 does nothing. */
+/* Insert `count` failure-history rows; the caller wraps them in a
+   transaction. All rows are validated (time > 0, count > 0, field
+   lengths) before any is inserted. count == 0 does nothing. SQLite: one
+   INSERT a row. PostgreSQL: packed, one row of the table failure_batches
+   for each run of consecutive rows of the same second (at most 1,024),
+   its columns arrays, which the view failures unpacks: a flood of
+   failures from distinct addresses is a few database rows a second
+   rather than one an attempt (docs/several-nodes.md); the writers of
+   the table take turns (a transaction lock up to their commit), so that
+   ids are in the order of the commits and a reader by id
+   (lockout_store_iter_failures_since()) never moves past a row before it
+   is visible: call it inside a transaction. */
 int lockout_store_add_failures(struct lockout_store *store,
 			       const struct lockout_failure *rows,
 			       size_t count, const char **error_r)

@@ -19,7 +19,9 @@ enum lockout_store_table {
 /* Delete at most max_rows rows of table older than before, oldest first
    (bounded so it never holds the lock long; call again while *deleted_r
    == max_rows). max_rows == 0 deletes nothing. Fails on a read-only
-   store. */
+   store. On PostgreSQL a row of the failure history is a second's
+   failures of one node (packed: lockout-store-history.h), and max_rows
+   and *deleted_r count such rows. */
 int lockout_store_prune(struct lockout_store *store,
 			enum lockout_store_table table, int64_t before,
 			unsigned int max_rows, unsigned int *deleted_r,

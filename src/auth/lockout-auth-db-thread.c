@@ -284,6 +284,13 @@ static int dbt_read_failure(int64_t id, const struct lockout_failure *row,
 	char *buf;
 
 	ctx->last_id = id;
+	/* the room for a round's rows only when there is one (most polls
+	   find none) */
+	if (!ctx->oom && ctx->msg->failures == NULL) {
+		ctx->msg->failures = calloc(DBT_FAILURES_MAX_ROWS,
+					    sizeof(*ctx->msg->failures));
+		ctx->oom = ctx->msg->failures == NULL;
+	}
 	if (ctx->oom)
 		return 0; /* skipped, but seen */
 	for (i = 0; i < N_ELEMENTS(strs); i++)
@@ -320,13 +327,8 @@ static int dbt_read_failures(struct lockout_db_thread *t)
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.last_id = t->failure_id;
 	ctx.msg = dbt_msg_new(DBT_MSG_FAILURES);
-	if (ctx.msg != NULL) {
-		ctx.msg->failures = calloc(DBT_FAILURES_MAX_ROWS,
-					   sizeof(*ctx.msg->failures));
-	}
-	if (ctx.msg == NULL || ctx.msg->failures == NULL) {
+	if (ctx.msg == NULL) {
 		/* next round */
-		dbt_msg_free(&ctx.msg);
 		return 0;
 	}
 	if (lockout_store_iter_failures_since(t->store, t->failure_id,

@@ -243,7 +243,7 @@ void lockout_interval_to_str(uint32_t secs, char *buf, size_t size)
 static int parse_str(const struct setting_def *def, const char *value,
 		     union setting_value *value_r, const char **error_r)
 {
-	char quoted[LOCKOUT_QUOTE_BUF_SIZE];
+	char quoted[LOCKOUT_QUOTE_BUF_SIZE], shown[LOCKOUT_DB_DISPLAY_SIZE];
 	const char *problem = NULL;
 
 	if (has_control_char(value))
@@ -264,7 +264,14 @@ static int parse_str(const struct setting_def *def, const char *value,
 		 (def->flags & SET_FLAG_EMPTY_IS_VALUE) == 0)
 		problem = "must not be empty";
 	if (problem != NULL) {
-		lockout_setting_quote(value, quoted, sizeof(quoted));
+		/* a connection string as it may be shown: a password in it
+		   (next to the control character, say) is never printed */
+		if ((def->flags & SET_FLAG_DB) != 0) {
+			lockout_setting_quote(lockout_db_display(value, shown,
+				sizeof(shown)), quoted, sizeof(quoted));
+		} else {
+			lockout_setting_quote(value, quoted, sizeof(quoted));
+		}
 		*error_r = lockout_error_fmt("invalid value '%s' (%s)",
 					     quoted, problem);
 		return -1;

@@ -2,6 +2,7 @@
 /* The failure history: add rows, list them and count them (the rankings
    are in lockout-store-top.c). */
 #include "lockout-store-private.h"
+#include "lockout-str.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -27,8 +28,12 @@ static const struct store_query store_failures_since_query = {
 	STORE_STMT_FAILURES_SINCE,
 	"SELECT id, " STORE_FAILURE_COLUMNS ", tag FROM failures "
 	"WHERE id > ?1 AND node IS NOT ?2 ORDER BY id LIMIT ?3",
-	"SELECT id, " STORE_FAILURE_COLUMNS ", tag FROM failures "
-	"WHERE id > $1 AND node IS DISTINCT FROM $2 ORDER BY id LIMIT $3"
+	/* on the packed rows, whose index is on the batch's id */
+	"SELECT " STORE_PG_FAILURE_ID ", b.time, u.ip, u.\"user\", "
+	"u.service, u.mechanism, u.result, u.count, u.tag FROM "
+	STORE_PG_FAILURES_FROM " WHERE b.id >= ($1::bigint >> 10) AND "
+	STORE_PG_FAILURE_ID " > $1::bigint AND b.node IS DISTINCT FROM $2 "
+	"ORDER BY b.id, u.o LIMIT $3"
 };
 static const struct store_query store_count_failures_query = {
 	STORE_STMT_COUNT_FAILURES,
@@ -144,38 +149,139 @@ store_add_failure(struct lockout_store *store,
 			 error_r);
 }
 
-/* PostgreSQL: STORE_PG_FAILURE_CHUNK rows a statement (a multi-row
-   INSERT), as each statement is a round trip to the server: a batch of
-   5,000 rows is 157 of them rather than 5,000. SQLite has no round trips
-   (and its one row a statement is what its benchmark was tuned on). */
-#define STORE_PG_FAILURE_CHUNK 32
-static int
-store_pg_add_failure_chunk(struct lockout_store *store,
-			   const struct lockout_failure *rows,
-			   const char **error_r)
-{
-	struct store_value values[STORE_PG_FAILURE_CHUNK *
-				  STORE_FAILURE_PARAMS];
-	char sql[STORE_PG_FAILURE_CHUNK * 72 + 128];
-	const struct store_query query = {
-		STORE_STMT_ADD_FAILURE_CHUNK, NULL, sql
-	};
-	size_t len;
-	unsigned int i, p;
+/* PostgreSQL: a row of failure_batches for each run of rows of the same
+   second (STORE_PG_FAILURES_FROM), its columns as array literals. */
+static const struct store_query store_pg_add_batch_query = {
+	STORE_STMT_ADD_FAILURE_CHUNK, NULL,
+	"INSERT INTO failure_batches (time, node, ips, users, services, "
+	"mechanisms, results, counts, tags) VALUES ($1, $2, $3::text[], "
+	"$4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], "
+	"$9::bigint[])"
+};
 
-	len = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO failures "
-			       "(time, ip, \"user\", service, mechanism, "
-			       "result, count, node, tag) VALUES ");
-	for (i = 0; i < STORE_PG_FAILURE_CHUNK; i++) {
-		p = i * STORE_FAILURE_PARAMS;
-		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
-			"%s($%u, $%u, $%u, $%u, $%u, $%u, $%u, $%u, $%u)",
-			i == 0 ? "" : ", ", p + 1, p + 2, p + 3, p + 4, p + 5,
-			p + 6, p + 7, p + 8, p + 9);
-		store_failure_values(store, &rows[i], values + p);
+/* Append value to the array literal str: NULL as NULL, anything else
+   double-quoted with its quotes and backslashes escaped (the rest of the
+   bytes, commas and braces included, are taken as they are inside the
+   quotes; the database is SQL_ASCII). */
+static void store_pg_array_text(struct lockout_str *str, const char *value)
+{
+	const char *p, *special;
+
+	if (str->len > 1)
+		lockout_str_append(str, ",");
+	if (value == NULL) {
+		lockout_str_append(str, "NULL");
+		return;
 	}
-	return store_run(store, &query, "add failures", values,
-			 N_ELEMENTS(values), error_r);
+	lockout_str_append(str, "\"");
+	for (p = value; (special = strpbrk(p, "\"\\")) != NULL;
+	     p = special + 1) {
+		lockout_str_append_n(str, p, (size_t)(special - p));
+		lockout_str_append(str, "\\");
+		lockout_str_append_n(str, special, 1);
+	}
+	lockout_str_append(str, p);
+	lockout_str_append(str, "\"");
+}
+
+/* the array columns of failure_batches, in store_pg_add_batch_query's
+   order */
+enum store_pg_batch_column {
+	BATCH_IPS, BATCH_USERS, BATCH_SERVICES, BATCH_MECHANISMS,
+	BATCH_RESULTS, BATCH_COUNTS, BATCH_TAGS,
+	BATCH_COLUMNS
+};
+
+/* Insert rows[0..count) (of one second, count <= STORE_PG_BATCH_MAX) as a
+   row of failure_batches; arrays is the caller's buffers, reused. */
+static int
+store_pg_add_batch(struct lockout_store *store,
+		   const struct lockout_failure *rows, size_t count,
+		   struct lockout_str arrays[BATCH_COLUMNS],
+		   const char **error_r)
+{
+	struct store_value values[2 + BATCH_COLUMNS] = {
+		STORE_INT(rows[0].time),
+		STORE_TEXT(store->node != NULL ? store->node : ""),
+	};
+	const char *text;
+	size_t i;
+	unsigned int c;
+
+	for (c = 0; c < BATCH_COLUMNS; c++) {
+		lockout_str_clear(&arrays[c]);
+		lockout_str_append(&arrays[c], "{");
+	}
+	for (i = 0; i < count; i++) {
+		store_pg_array_text(&arrays[BATCH_IPS], rows[i].ip);
+		store_pg_array_text(&arrays[BATCH_USERS], rows[i].user);
+		store_pg_array_text(&arrays[BATCH_SERVICES], rows[i].service);
+		store_pg_array_text(&arrays[BATCH_MECHANISMS],
+				    rows[i].mechanism);
+		store_pg_array_text(&arrays[BATCH_RESULTS], rows[i].result);
+		lockout_str_printf(&arrays[BATCH_COUNTS], "%s%u",
+				   i == 0 ? "" : ",", rows[i].count);
+		lockout_str_printf(&arrays[BATCH_TAGS], "%s%u",
+				   i == 0 ? "" : ",", (unsigned int)rows[i].tag);
+	}
+	for (c = 0; c < BATCH_COLUMNS; c++) {
+		lockout_str_append(&arrays[c], "}");
+		if ((text = lockout_str_c(&arrays[c])) == NULL) {
+			*error_r = store_errorf(store,
+						"add failures: out of memory");
+			return -1;
+		}
+		values[2 + c] = (struct store_value)STORE_TEXT(text);
+	}
+	return store_run(store, &store_pg_add_batch_query, "add failures",
+			 values, N_ELEMENTS(values), error_r);
+}
+
+/* pg_advisory_xact_lock() key of the writers of failure batches ("LOCL";
+   the schema's is "LOCK") */
+#define STORE_PG_FAILURES_LOCK "1280262988"
+
+/* The rows as rows of failure_batches: each run of the same second, cut
+   at STORE_PG_BATCH_MAX.
+
+   The other nodes read the batches by increasing id, and an id is drawn
+   at the INSERT, not at the commit: had a node drawn id 10 and another
+   id 11 and committed first, a reader in between would move past 10
+   before it was visible, and never count it. So the writers take a
+   transaction lock first, held until their commit: the next writer draws
+   its ids only after the previous one's commit is visible, and ids are
+   in the order of the commits. The lock is held from the batch's INSERT
+   (the last statement of a write of the queue) to the COMMIT, a round
+   trip or two; a writer gone silent in its transaction loses it to
+   idle_in_transaction_session_timeout (store_pg_configure()). */
+static int
+store_pg_add_failures(struct lockout_store *store,
+		      const struct lockout_failure *rows, size_t count,
+		      const char **error_r)
+{
+	struct lockout_str arrays[BATCH_COLUMNS];
+	size_t i, n;
+	unsigned int c;
+	int ret = 0;
+
+	/* a turn is short: wait up to 2 s for it whatever the store's busy
+	   timeout (the auth process's worker has none), the rest of the
+	   transaction (this INSERT and the COMMIT) taking no other lock */
+	if (store_pg_exec(store, "SET LOCAL lock_timeout = 2000; "
+			  "SELECT pg_advisory_xact_lock("
+			  STORE_PG_FAILURES_LOCK ")", "add failures",
+			  error_r) < 0)
+		return -1;
+	for (c = 0; c < BATCH_COLUMNS; c++)
+		lockout_str_init(&arrays[c]);
+	for (i = 0; i < count && ret == 0; i += n) {
+		for (n = 1; i + n < count && n < STORE_PG_BATCH_MAX &&
+			    rows[i + n].time == rows[i].time; n++) ;
+		ret = store_pg_add_batch(store, rows + i, n, arrays, error_r);
+	}
+	for (c = 0; c < BATCH_COLUMNS; c++)
+		lockout_str_free(&arrays[c]);
+	return ret;
 }
 
 int lockout_store_add_failures(struct lockout_store *store,
@@ -194,16 +300,9 @@ int lockout_store_add_failures(struct lockout_store *store,
 			return -1;
 		}
 	}
-	i = 0;
-	if (store->driver == LOCKOUT_DB_DRIVER_PGSQL) {
-		for (; count - i >= STORE_PG_FAILURE_CHUNK;
-		     i += STORE_PG_FAILURE_CHUNK) {
-			if (store_pg_add_failure_chunk(store, rows + i,
-						       error_r) < 0)
-				return -1;
-		}
-	}
-	for (; i < count; i++) {
+	if (store->driver == LOCKOUT_DB_DRIVER_PGSQL)
+		return store_pg_add_failures(store, rows, count, error_r);
+	for (i = 0; i < count; i++) {
 		if (store_add_failure(store, &rows[i], error_r) < 0)
 			return -1;
 	}

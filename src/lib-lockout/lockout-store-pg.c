@@ -19,7 +19,7 @@
 
 /* Longest SQL of a query after translation (list targets: ~1,500). */
 #define STORE_PG_SQL_MAX 8192
-/* Most parameters of a query (add failures: 32 rows of 9) */
+/* Most parameters of a query (list targets) */
 #define STORE_PG_PARAMS_MAX 320
 #if 1 + LOCKOUT_STORE_TARGETS_MAX > STORE_PG_PARAMS_MAX
 #  error "list targets has more parameters than STORE_PG_PARAMS_MAX"
@@ -623,9 +623,16 @@ store_pg_configure(struct lockout_store *store, unsigned int flags,
 	snprintf(sql, sizeof(sql), "SET lock_timeout = %u",
 		 busy_timeout_msecs == 0 ? 1 :
 		 busy_timeout_msecs > INT_MAX ? INT_MAX : busy_timeout_msecs);
+	/* a session that stops in the middle of a transaction (its node's
+	   network gone) holds its locks, the writers' turn
+	   (lockout-store-history.c) among them, until the server ends it:
+	   after 10 s of silence; none of ours waits between statements */
 	if (store_pg_exec(store, sql, "set lock_timeout", error_r) < 0 ||
 	    store_pg_exec(store, "SET client_min_messages = warning",
-			  "set client_min_messages", error_r) < 0)
+			  "set client_min_messages", error_r) < 0 ||
+	    store_pg_exec(store, "SET idle_in_transaction_session_timeout = "
+			  "10000", "set idle_in_transaction_session_timeout",
+			  error_r) < 0)
 		return -1;
 	if (store->readonly &&
 	    store_pg_exec(store, "SET default_transaction_read_only = on",

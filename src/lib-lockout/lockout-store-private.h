@@ -20,6 +20,22 @@
 /* Permanent bans have expires NULL; the active-bans index is on
    coalesce(expires, INT64_MAX) so that "active at now" is one range. */
 #define STORE_ACTIVE_EXPR "coalesce(expires, 9223372036854775807)"
+
+/* PostgreSQL keeps the failure history packed: a row of failure_batches
+   holds the failures one node wrote for one second (at most
+   STORE_PG_BATCH_MAX of them), its columns arrays, so that a flood is a
+   few rows a second rather than one an attempt (issue 14). The view
+   "failures" unpacks them into SQLite's columns; a failure's id is its
+   batch's id times STORE_PG_BATCH_MAX plus its place in the batch, so
+   ids grow as SQLite's do. */
+#define STORE_PG_BATCH_BITS 10
+#define STORE_PG_BATCH_MAX (1u << STORE_PG_BATCH_BITS)
+#define STORE_PG_FAILURES_FROM \
+	"failure_batches b CROSS JOIN LATERAL unnest(b.ips, b.users, " \
+	"b.services, b.mechanisms, b.results, b.counts, b.tags) " \
+	"WITH ORDINALITY AS u(ip, \"user\", service, mechanism, result, " \
+	"count, tag, o)"
+#define STORE_PG_FAILURE_ID "((b.id << 10) + u.o - 1)"
 /* The columns store_ban_read() reads, in its order. */
 #define STORE_BAN_COLUMNS \
 	"id, target, kind, source, reason, rule, created, expires, " \

@@ -117,6 +117,10 @@ static const char *const store_migrations[] = {
 	   its password (struct lockout_failure), 0 for a single node */
 	("ALTER TABLE failures ADD COLUMN node TEXT NOT NULL DEFAULT '';"
 	 "ALTER TABLE failures ADD COLUMN tag INTEGER NOT NULL DEFAULT 0;"),
+	/* 7: PostgreSQL's failure rows packed a second of a node to a row
+	   (lockout-store-pg-schema.c); nothing changes here, the number
+	   keeps both drivers' versions alike */
+	"SELECT 1;",
 };
 
 #define STORE_SCHEMA_VERSION \

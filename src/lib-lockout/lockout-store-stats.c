@@ -36,7 +36,7 @@ static const struct store_query store_size_query = {
 	"(SELECT count(*) FROM known_devices), "
 	"(SELECT count(*) FROM events), "
 	"pg_total_relation_size('bans') + "
-	"pg_total_relation_size('failures') + "
+	"pg_total_relation_size('failure_batches') + "
 	"pg_total_relation_size('allowed') + "
 	"pg_total_relation_size('known_devices') + "
 	"pg_total_relation_size('events') + "

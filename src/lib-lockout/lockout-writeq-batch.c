@@ -341,26 +341,36 @@ int writeq_batch_iter_allowed(const struct lockout_writeq_batch *batch,
 }
 
 /* The failure rows, WRITEQ_FAILURE_CHUNK a call: the PostgreSQL store
-   writes a call's rows in multi-row INSERTs (a round trip to the server
-   each), SQLite one row a statement as before. */
-#define WRITEQ_FAILURE_CHUNK 64
+   packs a call's rows of the same second into one database row (a flush
+   holds a second or two), SQLite writes one row a statement as before. */
+#define WRITEQ_FAILURE_CHUNK 1024
 static int
 writeq_batch_write_failures(const struct lockout_writeq_batch *batch,
 			    struct lockout_store *store, const char **error_r)
 {
-	struct lockout_failure chunk[WRITEQ_FAILURE_CHUNK];
+	struct lockout_failure *chunk;
 	size_t i, n = 0;
+	int ret = 0;
 
-	for (i = 0; i < batch->failures.count; i++) {
+	if (batch->failures.count == 0)
+		return 0;
+	chunk = calloc(batch->failures.count < WRITEQ_FAILURE_CHUNK ?
+		       batch->failures.count : WRITEQ_FAILURE_CHUNK,
+		       sizeof(*chunk));
+	if (chunk == NULL) {
+		*error_r = "write failures: out of memory";
+		return -1;
+	}
+	for (i = 0; i < batch->failures.count && ret == 0; i++) {
 		chunk[n++] = VEC_AT(&batch->failures, struct queued_failure,
 				    i)->row;
 		if (n < WRITEQ_FAILURE_CHUNK && i + 1 < batch->failures.count)
 			continue;
-		if (lockout_store_add_failures(store, chunk, n, error_r) < 0)
-			return -1;
+		ret = lockout_store_add_failures(store, chunk, n, error_r);
 		n = 0;
 	}
-	return 0;
+	free(chunk);
+	return ret;
 }
 
 int writeq_batch_write_rows(const struct lockout_writeq_batch *batch,

@@ -931,15 +931,16 @@ def test_pgsql_commands_on_a_shared_table():
         assert bans[BOB]["kind"] == "user", bans
         show = js(d, "lockout", "show", "192.0.2.7")[0]
         assert show["state"] == "banned" and show["reason"] == "by hand"
-        # a failure history, as the auth processes of the nodes write it
+        # a failure history, as the auth processes of the nodes write it:
+        # a second of a node packed into a row (two failures in node2's)
         now = int(time.time())
-        pg.psql("INSERT INTO lockout.failures (time, ip, \"user\", "
-                "service, mechanism, result, count, node) VALUES "
-                "(%d, '192.0.2.50', 'admin', 'imap', 'PLAIN', 'failure', "
-                "4, 'node1'), (%d, '192.0.2.51', 'admin', 'smtp', "
-                "'LOGIN', 'failure', 2, 'node2'), (%d, '192.0.2.50', "
-                "'info', 'imap', 'PLAIN', 'failure', 1, 'node2')"
-                % (now - 60, now - 30, now - 10), db="lockout")
+        pg.psql("INSERT INTO lockout.failure_batches (time, node, ips, "
+                "users, services, mechanisms, results, counts, tags) "
+                "VALUES (%d, 'node1', '{192.0.2.50}', '{admin}', '{imap}', "
+                "'{PLAIN}', '{failure}', '{4}', '{0}'), (%d, 'node2', "
+                "'{192.0.2.51,192.0.2.50}', '{admin,info}', "
+                "'{smtp,imap}', '{LOGIN,PLAIN}', '{failure,failure}', "
+                "'{2,1}', '{0,0}')" % (now - 60, now - 10), db="lockout")
         top = js(d, "lockout", "top", "users")
         assert [(r["user"], r["failures"], r["ips"]) for r in top] == \
             [("admin", 6, 2), ("info", 1, 1)], top

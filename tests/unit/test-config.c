@@ -249,6 +249,26 @@ static const struct {
 	  "(lockout_db_driver is pgsql: expected a libpq connection string" },
 };
 
+/* A value refused by lockout_config_set() itself (a control character)
+   is shown without its password too. */
+START_TEST(test_config_db_refused_no_password)
+{
+	struct lockout_config cfg;
+	const char *error = NULL;
+
+	ck_assert_int_eq(lockout_config_init(&cfg, &error), 0);
+	ck_assert_int_eq(lockout_config_set(&cfg, "lockout_db",
+					    "host=db password=s3cret\x01 "
+					    "dbname=x", &error), -1);
+	ck_assert_msg(strstr(error, "control characters") != NULL, "%s",
+		      error);
+	ck_assert_msg(strstr(error, "s3cret") == NULL, "%s", error);
+	ck_assert_msg(strstr(error, "host=db password=***") != NULL, "%s",
+		      error);
+	lockout_config_free(&cfg);
+}
+END_TEST
+
 START_TEST(test_config_db_driver)
 {
 	struct lockout_config cfg;
@@ -1012,6 +1032,7 @@ static Suite *config_suite(void)
 			    N_ELEMENTS(interval_strs));
 	tcase_add_test(tc, test_config_defaults);
 	tcase_add_test(tc, test_config_names);
+	tcase_add_test(tc, test_config_db_refused_no_password);
 	tcase_add_loop_test(tc, test_config_db_driver, 0,
 			    N_ELEMENTS(db_driver_checks));
 	tcase_add_loop_test(tc, test_config_conninfo_no_password, 0,

@@ -382,9 +382,13 @@ START_TEST(test_iter_failures_errors)
 	raw_exec("failitererr", raw_sql(
 		 "INSERT INTO failures (time, ip, count) "
 		 "VALUES (5, X'00', 1), (6, '192.0.2.1', 1)",
-		 /* no blobs: an address longer than any */
-		 "INSERT INTO failures (time, ip, count) "
-		 "VALUES (5, repeat('1', 300), 1), (6, '192.0.2.1', 1)"));
+		 /* no blobs: an address longer than any; the rows are
+		    packed (lockout-store-history.h) */
+		 "INSERT INTO failure_batches (time, ips, users, services, "
+		 "mechanisms, results, counts, tags) VALUES (5, "
+		 "ARRAY[repeat('1', 300)], '{NULL}', '{NULL}', '{NULL}', "
+		 "'{NULL}', '{1}', '{0}'), (6, '{192.0.2.1}', '{NULL}', "
+		 "'{NULL}', '{NULL}', '{NULL}', '{1}', '{0}')"));
 	ck_assert_int_eq(lockout_store_iter_failures(store, NULL, NULL, 0,
 						     failure_list_add, &list,
 						     &error), 0);
@@ -457,8 +461,15 @@ START_TEST(test_add_failures_many)
 		ck_abort_msg("iter_failures: %s", error);
 	ck_assert_uint_eq(next, MANY_FAILURES);
 	/* ids in the order given */
-	ck_assert_int_eq(raw_int("failmany", "SELECT count(*) FROM failures "
-				 "WHERE ip != '192.0.2.' || (id - 1)"), 0);
+	ck_assert_int_eq(raw_int("failmany", "SELECT count(*) FROM (SELECT "
+				 "ip, row_number() OVER (ORDER BY id) AS n "
+				 "FROM failures) s "
+				 "WHERE ip != '192.0.2.' || (n - 1)"), 0);
+	/* PostgreSQL: the 37 rows of one second are one row */
+	if (store_test_driver == LOCKOUT_DB_DRIVER_PGSQL) {
+		ck_assert_int_eq(raw_int("failmany", "SELECT count(*) FROM "
+					 "failure_batches"), 1);
+	}
 	lockout_store_close(&store);
 }
 STORE_END_TEST("history", test_add_failures_many, 0)
