@@ -15,6 +15,21 @@ int lockout_store_add_ban(struct lockout_store *store,
 			  const struct lockout_ban *ban, int64_t *id_r,
 			  const char **error_r)
 	__attribute__((warn_unused_result));
+/* lockout_store_add_ban() for a ban the engine decided (source auto), as
+   the auth process writes it. On a store of one node of several
+   (lockout_store_set_node()) the ban is inserted only if no active ban of
+   the same target (observed alike) already covers it, that is ends at or
+   after it, give or take a minute (permanent covers all): two nodes that
+   decide the same ban in the same second, each before it read the
+   other's, write it once (a second row would count as one more earlier
+   ban when the next one is escalated). The check and the insert are made in the writers' turn (a
+   transaction lock up to the commit, lockout-store-history.h): call it
+   inside a transaction. *added_r tells whether a row was inserted. Without
+   a node: lockout_store_add_ban(), always added. */
+int lockout_store_add_auto_ban(struct lockout_store *store,
+			       const struct lockout_ban *ban, bool *added_r,
+			       const char **error_r)
+	__attribute__((warn_unused_result));
 /* Lift all bans of target that are active at `now` (> 0; sets lifted=now).
    Set *count_r to the number lifted (0 when none was active, which is not
    an error). */

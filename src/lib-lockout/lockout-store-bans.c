@@ -14,6 +14,28 @@ static const struct store_query store_add_ban_query = {
 	"expires, lifted, failures, evidence, observed) "
 	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id"
 };
+/* store_add_ban_query unless an active ban of the target, observed alike,
+   ends at or after this one (NULL: permanent), give or take a minute: two
+   nodes deciding the same ban a second apart give it ends a second
+   apart */
+#define STORE_COVERED_BY_ACTIVE(p) \
+	"WHERE NOT EXISTS (SELECT 1 FROM bans WHERE target = " p "1 " \
+	"AND lifted IS NULL AND observed = " p "11 " \
+	"AND " STORE_ACTIVE_EXPR " > " p "6 AND " STORE_ACTIVE_EXPR " >= " \
+	"coalesce(" p "7, 9223372036854775807) - 60)"
+static const struct store_query store_add_ban_once_query = {
+	STORE_STMT_ADD_BAN_ONCE,
+	"INSERT INTO bans (target, kind, source, reason, rule, created, "
+	"expires, lifted, failures, evidence, observed) "
+	"SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 "
+	STORE_COVERED_BY_ACTIVE("?"),
+	/* the SELECT's values typed, as they would be in VALUES */
+	"INSERT INTO bans (target, kind, source, reason, rule, created, "
+	"expires, lifted, failures, evidence, observed) "
+	"SELECT $1::text, $2::text, $3::text, $4::text, $5::text, "
+	"$6::bigint, $7::bigint, $8::bigint, $9::bigint, $10::text, "
+	"$11::integer " STORE_COVERED_BY_ACTIVE("$")
+};
 static const struct store_query store_lift_query = {
 	STORE_STMT_LIFT,
 	"UPDATE bans SET lifted = ?2 WHERE target = ?1 "
@@ -86,9 +108,12 @@ static const struct store_query store_iter_kind_queries[2] = {
 	  "WHERE kind = ?2 ORDER BY created, id", NULL },
 };
 
-int lockout_store_add_ban(struct lockout_store *store,
-			  const struct lockout_ban *ban, int64_t *id_r,
-			  const char **error_r)
+/* Insert ban with query: store_add_ban_query, or store_add_ban_once_query
+   (*added_r then false when an active ban covered it). */
+static int
+store_insert_ban(struct lockout_store *store, const struct lockout_ban *ban,
+		 const struct store_query *query, bool *added_r,
+		 const char **error_r)
 {
 	const struct store_value values[] = {
 		STORE_TEXT(ban->target),
@@ -111,12 +136,41 @@ int lockout_store_add_ban(struct lockout_store *store,
 		*error_r = store_errorf(store, "add ban: %s", problem);
 		return -1;
 	}
-	if (store_run(store, &store_add_ban_query, "add ban", values,
-		      N_ELEMENTS(values), error_r) < 0)
+	if (store_run(store, query, "add ban", values, N_ELEMENTS(values),
+		      error_r) < 0)
+		return -1;
+	*added_r = store_changes(store) > 0;
+	return 0;
+}
+
+int lockout_store_add_ban(struct lockout_store *store,
+			  const struct lockout_ban *ban, int64_t *id_r,
+			  const char **error_r)
+{
+	bool added;
+
+	if (store_insert_ban(store, ban, &store_add_ban_query, &added,
+			     error_r) < 0)
 		return -1;
 	if (id_r != NULL)
 		*id_r = store_last_insert_id(store);
 	return 0;
+}
+
+int lockout_store_add_auto_ban(struct lockout_store *store,
+			       const struct lockout_ban *ban, bool *added_r,
+			       const char **error_r)
+{
+	*added_r = false;
+	if (store->node == NULL) {
+		*added_r = true;
+		return lockout_store_add_ban(store, ban, NULL, error_r);
+	}
+	if (store->driver == LOCKOUT_DB_DRIVER_PGSQL &&
+	    store_pg_take_turn(store, "add ban", error_r) < 0)
+		return -1;
+	return store_insert_ban(store, ban, &store_add_ban_once_query,
+				added_r, error_r);
 }
 
 int lockout_store_lift(struct lockout_store *store, const char *target,

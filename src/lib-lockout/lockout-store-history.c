@@ -237,23 +237,9 @@ store_pg_add_batch(struct lockout_store *store,
 			 values, N_ELEMENTS(values), error_r);
 }
 
-/* pg_advisory_xact_lock() key of the writers of failure batches ("LOCL";
-   the schema's is "LOCK") */
-#define STORE_PG_FAILURES_LOCK "1280262988"
-
 /* The rows as rows of failure_batches: each run of the same second, cut
-   at STORE_PG_BATCH_MAX.
-
-   The other nodes read the batches by increasing id, and an id is drawn
-   at the INSERT, not at the commit: had a node drawn id 10 and another
-   id 11 and committed first, a reader in between would move past 10
-   before it was visible, and never count it. So the writers take a
-   transaction lock first, held until their commit: the next writer draws
-   its ids only after the previous one's commit is visible, and ids are
-   in the order of the commits. The lock is held from the batch's INSERT
-   (the last statement of a write of the queue) to the COMMIT, a round
-   trip or two; a writer gone silent in its transaction loses it to
-   idle_in_transaction_session_timeout (store_pg_configure()). */
+   at STORE_PG_BATCH_MAX, in the writers' turn (store_pg_take_turn()): the
+   other nodes read the batches by increasing id. */
 static int
 store_pg_add_failures(struct lockout_store *store,
 		      const struct lockout_failure *rows, size_t count,
@@ -267,10 +253,7 @@ store_pg_add_failures(struct lockout_store *store,
 	/* a turn is short: wait up to 2 s for it whatever the store's busy
 	   timeout (the auth process's worker has none), the rest of the
 	   transaction (this INSERT and the COMMIT) taking no other lock */
-	if (store_pg_exec(store, "SET LOCAL lock_timeout = 2000; "
-			  "SELECT pg_advisory_xact_lock("
-			  STORE_PG_FAILURES_LOCK ")", "add failures",
-			  error_r) < 0)
+	if (store_pg_take_turn(store, "add failures", error_r) < 0)
 		return -1;
 	for (c = 0; c < BATCH_COLUMNS; c++)
 		lockout_str_init(&arrays[c]);

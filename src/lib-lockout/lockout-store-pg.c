@@ -358,6 +358,19 @@ int store_pg_run(struct lockout_store *store, const struct store_query *query,
 	return 0;
 }
 
+/* pg_advisory_xact_lock() key of the writers' turn ("LOCL"; the schema's
+   is "LOCK") */
+#define STORE_PG_TURN_LOCK "1280262988"
+
+int store_pg_take_turn(struct lockout_store *store, const char *what,
+		       const char **error_r)
+{
+	/* the rest of the transaction takes no other lock */
+	return store_pg_exec(store, "SET LOCAL lock_timeout = 2000; "
+			     "SELECT pg_advisory_xact_lock("
+			     STORE_PG_TURN_LOCK ")", what, error_r);
+}
+
 int store_pg_exec(struct lockout_store *store, const char *sql,
 		  const char *what, const char **error_r)
 {

@@ -52,6 +52,7 @@ enum store_stmt {
 	STORE_STMT_LAST_ID,
 	/* lockout-store-bans.c */
 	STORE_STMT_ADD_BAN,
+	STORE_STMT_ADD_BAN_ONCE,
 	STORE_STMT_LIFT,
 	STORE_STMT_COUNT_BANS,
 	STORE_STMT_ITER_ACTIVE,
@@ -343,6 +344,24 @@ void store_pg_close(struct lockout_store *store);
 int store_pg_run(struct lockout_store *store, const struct store_query *query,
 		 const char *what, const struct store_value *values,
 		 unsigned int count, const char **error_r);
+/* The writers' turn: a transaction lock, held until the caller's commit,
+   taken before a write the other nodes read in order (failure batches by
+   id) or check first (an automatic ban).
+
+   The other nodes read the batches by increasing id, and an id is drawn
+   at the INSERT, not at the commit: had a node drawn id 10 and another
+   id 11 and committed first, a reader in between would move past 10
+   before it was visible, and never count it. In turns, the next writer
+   draws its ids only after the previous one's commit is visible, and ids
+   are in the order of the commits; and a check for an equal ban sees the
+   other node's committed one. The turn is held from the first such
+   statement (the last ones of a write of the queue) to the COMMIT, a round
+   trip or two; it is waited for up to 2 s whatever the store's busy
+   timeout (the auth process's worker has none); a writer gone silent in
+   its transaction loses it to idle_in_transaction_session_timeout
+   (store_pg_configure()). Re-entrant within a transaction. */
+int store_pg_take_turn(struct lockout_store *store, const char *what,
+		       const char **error_r);
 int store_pg_exec(struct lockout_store *store, const char *sql,
 		  const char *what, const char **error_r);
 int store_pg_iterate(struct lockout_store *store,

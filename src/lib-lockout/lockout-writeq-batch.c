@@ -373,6 +373,29 @@ writeq_batch_write_failures(const struct lockout_writeq_batch *batch,
 	return ret;
 }
 
+/* The bans, last: on a table shared by several nodes the failures and
+   the automatic bans are written in the writers' turn, held from the first
+   of them to the commit (lockout_store_add_auto_ban()), so the rest of the
+   batch goes before. An automatic ban another node wrote meanwhile is not
+   written twice. */
+static int
+writeq_batch_write_bans(const struct lockout_writeq_batch *batch,
+			struct lockout_store *store, const char **error_r)
+{
+	const struct lockout_ban *ban;
+	bool added;
+	size_t i;
+
+	for (i = 0; i < batch->bans.count; i++) {
+		ban = &VEC_AT(&batch->bans, struct queued_ban, i)->ban;
+		if ((ban->source == LOCKOUT_SOURCE_AUTO ?
+		     lockout_store_add_auto_ban(store, ban, &added, error_r) :
+		     lockout_store_add_ban(store, ban, NULL, error_r)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int writeq_batch_write_rows(const struct lockout_writeq_batch *batch,
 			    struct lockout_store *store,
 			    const char **error_r)
@@ -381,11 +404,6 @@ int writeq_batch_write_rows(const struct lockout_writeq_batch *batch,
 	const struct queued_allowed *qa;
 	size_t i;
 
-	for (i = 0; i < batch->bans.count; i++) {
-		if (lockout_store_add_ban(store, &VEC_AT(&batch->bans,
-				struct queued_ban, i)->ban, NULL, error_r) < 0)
-			return -1;
-	}
 	for (i = 0; i < batch->allowed.count; i++) {
 		/* an UPDATE when the network is there already */
 		qa = VEC_AT(&batch->allowed, struct queued_allowed, i);
@@ -406,7 +424,9 @@ int writeq_batch_write_rows(const struct lockout_writeq_batch *batch,
 				struct lockout_event, i), error_r) < 0)
 			return -1;
 	}
-	return writeq_batch_write_failures(batch, store, error_r);
+	if (writeq_batch_write_failures(batch, store, error_r) < 0)
+		return -1;
+	return writeq_batch_write_bans(batch, store, error_r);
 }
 
 void writeq_batch_merge(struct lockout_writeq_batch *dest,

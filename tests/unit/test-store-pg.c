@@ -918,3 +918,111 @@ START_TEST(test_pg_failures_commit_order)
 }
 STORE_END_TEST_ON("pgsql", test_pg_failures_commit_order, 0,
 		  STORE_DRIVERS_PGSQL)
+
+/* --- both drivers: an automatic ban of one node of several, once ------- */
+
+static bool auto_ban(struct lockout_store *store, const char *target,
+		     int64_t created, int64_t expires)
+{
+	struct lockout_ban ban = ban_make(target, created, expires);
+	const char *error = NULL;
+	bool added = false;
+
+	ck_assert_msg(lockout_store_add_auto_ban(store, &ban, &added,
+						 &error) == 0, "%s", error);
+	return added;
+}
+
+START_TEST(test_auto_ban_once)
+{
+	struct lockout_store *mx1, *mx2, *single;
+	unsigned int lifted;
+	const char *error = NULL;
+
+	mx1 = store_open_ok("banonce", LOCKOUT_STORE_FLAG_CREATE);
+	mx2 = store_open_ok("banonce", 0);
+	single = store_open_ok("banonce", 0);
+	lockout_store_set_node(mx1, "mx1");
+	lockout_store_set_node(mx2, "mx2");
+	/* the same ban a second apart: once */
+	ck_assert(auto_ban(mx1, "192.0.2.1", 1000, 1600));
+	ck_assert(!auto_ban(mx2, "192.0.2.1", 1001, 1601));
+	/* a longer one (another rule, an escalation) is written */
+	ck_assert(auto_ban(mx2, "192.0.2.1", 1002, 90000));
+	/* a permanent ban covers every other */
+	ck_assert(auto_ban(mx2, "192.0.2.2", 1000, 0));
+	ck_assert(!auto_ban(mx1, "192.0.2.2", 1001, 1000000));
+	ck_assert_int_eq(raw_int("banonce", "SELECT count(*) FROM bans"), 3);
+	/* lifted, or ended: no longer covers */
+	ck_assert_int_eq(lockout_store_lift(mx1, "192.0.2.2", 1003, &lifted,
+					    &error), 0);
+	ck_assert(auto_ban(mx1, "192.0.2.2", 1004, 1604));
+	ck_assert(auto_ban(mx1, "192.0.2.3", 1000, 1100));
+	ck_assert(auto_ban(mx2, "192.0.2.3", 1200, 1800));
+	/* a store of a single server writes every ban it is given */
+	ck_assert(auto_ban(single, "192.0.2.1", 1001, 1601));
+	ck_assert_int_eq(raw_int("banonce", "SELECT count(*) FROM bans"), 7);
+	lockout_store_close(&single);
+	lockout_store_close(&mx2);
+	lockout_store_close(&mx1);
+}
+STORE_END_TEST_ON("nodes", test_auto_ban_once, 0, STORE_DRIVERS_BOTH)
+
+/* Two nodes deciding the same ban at once: the second waits for the
+   first's commit (the writers' turn), then finds its ban and writes none. */
+struct ban_writer {
+	char conninfo[512];
+	int ret;
+	bool added, done;
+	char error[256];
+};
+
+static void *ban_write(void *context)
+{
+	struct ban_writer *w = context;
+	struct lockout_ban ban = ban_make("192.0.2.9", 1001, 1601);
+	struct lockout_store *store;
+	const char *error = NULL;
+
+	w->ret = lockout_store_open_db(LOCKOUT_DB_DRIVER_PGSQL, w->conninfo,
+				       0, 10000, &store, &error);
+	if (w->ret == 0) {
+		lockout_store_set_node(store, "mx2");
+		w->ret = lockout_store_begin(store, &error) < 0 ||
+			lockout_store_add_auto_ban(store, &ban, &w->added,
+						   &error) < 0 ||
+			lockout_store_commit(store, &error) < 0 ? -1 : 0;
+		lockout_store_close(&store);
+	}
+	if (w->ret != 0)
+		snprintf(w->error, sizeof(w->error), "%s", error);
+	__atomic_store_n(&w->done, true, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+START_TEST(test_pg_auto_ban_once_concurrent)
+{
+	struct lockout_store *mx1;
+	static struct ban_writer writer;
+	const char *error = NULL;
+	pthread_t tid;
+
+	mx1 = store_open_ok("banrace", LOCKOUT_STORE_FLAG_CREATE);
+	lockout_store_set_node(mx1, "mx1");
+	memset(&writer, 0, sizeof(writer));
+	snprintf(writer.conninfo, sizeof(writer.conninfo), "%s",
+		 pgcluster_conninfo("banrace"));
+	ck_assert_int_eq(lockout_store_begin(mx1, &error), 0);
+	ck_assert(auto_ban(mx1, "192.0.2.9", 1000, 1600));
+	ck_assert_int_eq(pthread_create(&tid, NULL, ban_write, &writer), 0);
+	usleep(500 * 1000);
+	ck_assert(!__atomic_load_n(&writer.done, __ATOMIC_SEQ_CST));
+	ck_assert_int_eq(lockout_store_commit(mx1, &error), 0);
+	ck_assert_int_eq(pthread_join(tid, NULL), 0);
+	ck_assert_msg(writer.ret == 0, "mx2: %s", writer.error);
+	ck_assert(!writer.added);
+	ck_assert_int_eq(raw_int("banrace", "SELECT count(*) FROM bans"), 1);
+	lockout_store_close(&mx1);
+}
+STORE_END_TEST_ON("pgsql", test_pg_auto_ban_once_concurrent, 0,
+		  STORE_DRIVERS_PGSQL)
