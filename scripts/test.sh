@@ -108,7 +108,7 @@ run_counted() {
 # --- integration tests (real Dovecot, real IMAP/POP3 over TCP) --------------
 # (test_nodes.py too: three nodes in network namespaces sharing a private
 # PostgreSQL cluster, the server installed by install-deps.sh; it is left
-# out of the ASan pass below and of the 2.4.1 tree, which has no PostgreSQL)
+# out of the ASan pass below, for time, and runs on 2.4.1 too)
 section "integration tests (private Dovecot)"
 export LOCKOUT_BUILD_DIR="$top/build"
 for t in tests/integration/test_*.py; do
@@ -153,7 +153,7 @@ if [ "${LOCKOUT_SKIP_TREES:-0}" != 1 ]; then
 	# doveadm commands, lockoutd and simulate against a private 2.4.1
 	section "integration tests on Dovecot 2.4.1 (Debian 13 tree)"
 	for t in test_doveadm test_lockoutd test_simulate test_skeleton test_policy \
-		 test_auth_pgsql \
+		 test_auth_pgsql test_nodes \
 		 test_docker_mailserver; do
 		start=$(date +%s)
 		run_counted timeout 900 ./scripts/test-in-tree.sh -r trixie \
