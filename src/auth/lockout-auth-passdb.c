@@ -91,7 +91,11 @@ void lockout_auth_passdb_release(struct auth_request *request,
 /* The check before the password check. With dry (the handler's hook
    below), anything but going on is left to passdb lockout: DEFER, with
    no side effect but the request's context and password tag, which the
-   passdb makes again alike. */
+   passdb makes again alike. In observe mode nothing is refused or held,
+   so the hook's answer is final there too: "Would refuse" is logged
+   here, and the request goes on without passdb lockout's step (which
+   would check it all over again, plus Dovecot's own passdb step: half of
+   what observing a flood cost in bench/auth-cpu.py). */
 static enum passdb_result lockout_passdb_check(struct auth_request *request,
 					       const char *password, bool dry)
 {
@@ -112,7 +116,7 @@ static enum passdb_result lockout_passdb_check(struct auth_request *request,
 
 	if (!lockout_auth_db_usable(lockout_auth->db) &&
 	    lockout_auth->cfg.on_error == LOCKOUT_ON_ERROR_DENY) {
-		if (dry)
+		if (dry && !observe)
 			return PASSDB_RESULT_DEFER;
 		lockout_auth_observer_expect_outcome();
 		return lockout_passdb_refuse(request, ctx, observe,
@@ -129,7 +133,7 @@ static enum passdb_result lockout_passdb_check(struct auth_request *request,
 						ioloop_time, &addr,
 						request->fields.user,
 						ctx->password_tag, &ban);
-	if (verdict != LOCKOUT_VERDICT_ALLOW && dry)
+	if (verdict != LOCKOUT_VERDICT_ALLOW && dry && !observe)
 		return PASSDB_RESULT_DEFER;
 	switch (verdict) {
 	case LOCKOUT_VERDICT_ALLOW:
