@@ -47,6 +47,7 @@ COMMANDS = [
     ("list", ["lockout", "list"]),
     ("-f json list", ["-f", "json", "lockout", "list"]),
     ("show 10.0.0.1", ["lockout", "show", "10.0.0.1"]),
+    ("show user7@example.org", ["lockout", "show", "user7@example.org"]),
     ("top ips", ["lockout", "top", "ips"]),
     ("top users", ["lockout", "top", "users"]),
     ("list -k user (empty)", ["lockout", "list", "-k", "user"]),

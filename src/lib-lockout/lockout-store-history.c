@@ -68,9 +68,11 @@ static const struct store_keyed_query store_failure_keys[] = {
 		  "SELECT " STORE_FAILURE_COLUMNS " FROM failures "
 		  "WHERE ip = $2 AND time >= $1 ORDER BY time, id" } },
 	{ "user", { STORE_STMT_FAILURES_USER,
+		    /* the period, filtered (schema 8 has no index by
+		       username: lockout-store-schema.c) */
 		    "SELECT " STORE_FAILURE_COLUMNS " FROM failures "
-		    "INDEXED BY failures_user WHERE \"user\" = ?2 "
-		    "AND time >= ?1 "
+		    "INDEXED BY failures_time WHERE time >= ?1 "
+		    "AND \"user\" = ?2 "
 		    "ORDER BY time, id", NULL } },
 };
 
