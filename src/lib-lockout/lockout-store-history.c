@@ -252,9 +252,6 @@ store_pg_add_failures(struct lockout_store *store,
 	unsigned int c;
 	int ret = 0;
 
-	/* a turn is short: wait up to 2 s for it whatever the store's busy
-	   timeout (the auth process's worker has none), the rest of the
-	   transaction (this INSERT and the COMMIT) taking no other lock */
 	if (store_pg_take_turn(store, "add failures", error_r) < 0)
 		return -1;
 	for (c = 0; c < BATCH_COLUMNS; c++)

@@ -638,7 +638,7 @@ store_pg_configure(struct lockout_store *store, unsigned int flags,
 		 busy_timeout_msecs > INT_MAX ? INT_MAX : busy_timeout_msecs);
 	/* a session that stops in the middle of a transaction (its node's
 	   network gone) holds its locks, the writers' turn
-	   (lockout-store-history.c) among them, until the server ends it:
+	   (store_pg_take_turn()) among them, until the server ends it:
 	   after 10 s of silence; none of ours waits between statements */
 	if (store_pg_exec(store, sql, "set lock_timeout", error_r) < 0 ||
 	    store_pg_exec(store, "SET client_min_messages = warning",

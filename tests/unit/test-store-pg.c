@@ -844,19 +844,21 @@ START_TEST(test_pg_migrate_packed)
 }
 STORE_END_TEST_ON("pgsql", test_pg_migrate_packed, 0, STORE_DRIVERS_PGSQL)
 
-/* Ids in the order of the commits: a node that draws its batch's id after
-   another node drew one, and commits first, must not let a reader move
-   past the other's row before it is visible (it would never count it). */
-struct order_writer {
+/* The second of two nodes writing at once, in a thread with its own
+   connection: node mx2 writes a failure row (ban NULL) or an automatic
+   ban in a transaction of its own. */
+struct second_writer {
 	char conninfo[512];
+	const struct lockout_ban *ban;
+	pthread_t tid;
 	int ret;
-	bool done;
+	bool added, done;
 	char error[256];
 };
 
-static void *order_write(void *context)
+static void *second_write(void *context)
 {
-	struct order_writer *w = context;
+	struct second_writer *w = context;
 	struct lockout_failure row = {
 		.time = 11, .ip = "192.0.2.11", .count = 1
 	};
@@ -868,8 +870,10 @@ static void *order_write(void *context)
 	if (w->ret == 0) {
 		lockout_store_set_node(store, "mx2");
 		w->ret = lockout_store_begin(store, &error) < 0 ||
-			lockout_store_add_failures(store, &row, 1,
-						   &error) < 0 ||
+			(w->ban == NULL ?
+			 lockout_store_add_failures(store, &row, 1, &error) :
+			 lockout_store_add_auto_ban(store, w->ban, &w->added,
+						    &error)) < 0 ||
 			lockout_store_commit(store, &error) < 0 ? -1 : 0;
 		lockout_store_close(&store);
 	}
@@ -879,35 +883,54 @@ static void *order_write(void *context)
 	return NULL;
 }
 
+/* Start the second writer on database name while the first node holds
+   its transaction open, and check that it waits for the first's commit
+   (the writers' turn). */
+static void second_writer_start(struct second_writer *w, const char *name,
+				const struct lockout_ban *ban)
+{
+	memset(w, 0, sizeof(*w));
+	snprintf(w->conninfo, sizeof(w->conninfo), "%s",
+		 pgcluster_conninfo(name));
+	w->ban = ban;
+	ck_assert_int_eq(pthread_create(&w->tid, NULL, second_write, w), 0);
+	usleep(500 * 1000);
+	ck_assert(!__atomic_load_n(&w->done, __ATOMIC_SEQ_CST));
+}
+
+/* After the first node's commit: the second writer is done, without
+   error. */
+static void second_writer_finish(struct second_writer *w)
+{
+	ck_assert_int_eq(pthread_join(w->tid, NULL), 0);
+	ck_assert_msg(w->ret == 0, "mx2: %s", w->error);
+}
+
+/* Ids in the order of the commits: a node that draws its batch's id after
+   another node drew one, and commits first, must not let a reader move
+   past the other's row before it is visible (it would never count it). */
 START_TEST(test_pg_failures_commit_order)
 {
 	struct lockout_failure row = {
 		.time = 10, .ip = "192.0.2.10", .count = 1
 	};
 	struct lockout_store *mx1, *reader;
-	static struct order_writer writer;
+	static struct second_writer writer;
 	struct since_list list;
 	const char *error = NULL;
-	pthread_t tid;
 
 	mx1 = store_open_ok("order", LOCKOUT_STORE_FLAG_CREATE);
 	reader = store_open_ok("order", 0);
 	lockout_store_set_node(mx1, "mx1");
-	memset(&writer, 0, sizeof(writer));
-	snprintf(writer.conninfo, sizeof(writer.conninfo), "%s",
-		 pgcluster_conninfo("order"));
 	/* mx1 draws its id and keeps its transaction open */
 	ck_assert_int_eq(lockout_store_begin(mx1, &error), 0);
 	ck_assert_int_eq(lockout_store_add_failures(mx1, &row, 1, &error), 0);
 	/* mx2 writes meanwhile: it waits for mx1's commit */
-	ck_assert_int_eq(pthread_create(&tid, NULL, order_write, &writer), 0);
-	usleep(500 * 1000);
-	ck_assert(!__atomic_load_n(&writer.done, __ATOMIC_SEQ_CST));
+	second_writer_start(&writer, "order", NULL);
 	since_fill(reader, 0, NULL, 10, &list);
 	ck_assert_uint_eq(list.count, 0);
 	ck_assert_int_eq(lockout_store_commit(mx1, &error), 0);
-	ck_assert_int_eq(pthread_join(tid, NULL), 0);
-	ck_assert_msg(writer.ret == 0, "mx2: %s", writer.error);
+	second_writer_finish(&writer);
 	/* both, mx1's first */
 	since_fill(reader, 0, NULL, 10, &list);
 	ck_assert_uint_eq(list.count, 2);
@@ -970,56 +993,21 @@ STORE_END_TEST_ON("nodes", test_auto_ban_once, 0, STORE_DRIVERS_BOTH)
 
 /* Two nodes deciding the same ban at once: the second waits for the
    first's commit (the writers' turn), then finds its ban and writes none. */
-struct ban_writer {
-	char conninfo[512];
-	int ret;
-	bool added, done;
-	char error[256];
-};
-
-static void *ban_write(void *context)
-{
-	struct ban_writer *w = context;
-	struct lockout_ban ban = ban_make("192.0.2.9", 1001, 1601);
-	struct lockout_store *store;
-	const char *error = NULL;
-
-	w->ret = lockout_store_open_db(LOCKOUT_DB_DRIVER_PGSQL, w->conninfo,
-				       0, 10000, &store, &error);
-	if (w->ret == 0) {
-		lockout_store_set_node(store, "mx2");
-		w->ret = lockout_store_begin(store, &error) < 0 ||
-			lockout_store_add_auto_ban(store, &ban, &w->added,
-						   &error) < 0 ||
-			lockout_store_commit(store, &error) < 0 ? -1 : 0;
-		lockout_store_close(&store);
-	}
-	if (w->ret != 0)
-		snprintf(w->error, sizeof(w->error), "%s", error);
-	__atomic_store_n(&w->done, true, __ATOMIC_SEQ_CST);
-	return NULL;
-}
-
 START_TEST(test_pg_auto_ban_once_concurrent)
 {
+	static struct lockout_ban second;
 	struct lockout_store *mx1;
-	static struct ban_writer writer;
+	static struct second_writer writer;
 	const char *error = NULL;
-	pthread_t tid;
 
+	second = ban_make("192.0.2.9", 1001, 1601);
 	mx1 = store_open_ok("banrace", LOCKOUT_STORE_FLAG_CREATE);
 	lockout_store_set_node(mx1, "mx1");
-	memset(&writer, 0, sizeof(writer));
-	snprintf(writer.conninfo, sizeof(writer.conninfo), "%s",
-		 pgcluster_conninfo("banrace"));
 	ck_assert_int_eq(lockout_store_begin(mx1, &error), 0);
 	ck_assert(auto_ban(mx1, "192.0.2.9", 1000, 1600));
-	ck_assert_int_eq(pthread_create(&tid, NULL, ban_write, &writer), 0);
-	usleep(500 * 1000);
-	ck_assert(!__atomic_load_n(&writer.done, __ATOMIC_SEQ_CST));
+	second_writer_start(&writer, "banrace", &second);
 	ck_assert_int_eq(lockout_store_commit(mx1, &error), 0);
-	ck_assert_int_eq(pthread_join(tid, NULL), 0);
-	ck_assert_msg(writer.ret == 0, "mx2: %s", writer.error);
+	second_writer_finish(&writer);
 	ck_assert(!writer.added);
 	ck_assert_int_eq(raw_int("banrace", "SELECT count(*) FROM bans"), 1);
 	lockout_store_close(&mx1);
