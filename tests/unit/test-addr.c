@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -187,6 +188,38 @@ START_TEST(test_addr_parse_huge)
 	ck_assert_int_eq(lockout_addr_parse(str, &addr), -1);
 	ck_assert_int_eq(lockout_addr_parse_n(str, len, &addr), -1);
 	free(str);
+}
+END_TEST
+
+/* IPv4 is formatted by hand (lockout_addr_to_str()): every octet value,
+   in every position, as printf gives it */
+START_TEST(test_addr_to_str_ipv4_octets)
+{
+	struct lockout_addr addr;
+	char buf[LOCKOUT_ADDR_STRLEN], want[LOCKOUT_ADDR_STRLEN];
+	unsigned int v, pos;
+
+	for (pos = 0; pos < 4; pos++) {
+		for (v = 0; v < 256; v++) {
+			memset(&addr, 0, sizeof(addr));
+			addr.family = LOCKOUT_AF_INET;
+			addr.bytes[0] = 9;
+			addr.bytes[1] = 99;
+			addr.bytes[2] = 100;
+			addr.bytes[3] = 255;
+			addr.bytes[pos] = (unsigned char)v;
+			snprintf(want, sizeof(want), "%u.%u.%u.%u",
+				 addr.bytes[0], addr.bytes[1], addr.bytes[2],
+				 addr.bytes[3]);
+			lockout_addr_to_str(&addr, buf);
+			ck_assert_str_eq(buf, want);
+		}
+	}
+	memset(&addr, 0xff, sizeof(addr));
+	addr.family = LOCKOUT_AF_INET;
+	lockout_addr_to_str(&addr, buf);
+	ck_assert_str_eq(buf, "255.255.255.255");
+	ck_assert_uint_lt(strlen(buf), LOCKOUT_ADDR_STRLEN);
 }
 END_TEST
 
@@ -662,6 +695,7 @@ static Suite *addr_suite(void)
 	tcase_add_loop_test(tc, test_addr_parse_n, 0,
 			    N_ELEMENTS(parse_n_cases));
 	tcase_add_test(tc, test_addr_parse_huge);
+	tcase_add_test(tc, test_addr_to_str_ipv4_octets);
 	tcase_add_test(tc, test_addr_to_str_unknown_family);
 	tcase_add_test(tc, test_addr_equals);
 	tcase_add_test(tc, test_addr_hash);
