@@ -96,7 +96,10 @@ static const char *decision_until(const struct lockout_decision *d)
 /* What the events of a decision say of the request that led to it. */
 struct lockout_decision_ctx {
 	const char *service;
+	/* the address as Dovecot writes it; NULL: not formatted yet, from
+	   ip (only a decision needs it, and most failures make none) */
 	const char *remote_ip;
+	const struct ip_addr *ip;
 };
 
 /* Carry out one decision of the policy engine: log it, send its event,
@@ -131,7 +134,8 @@ static void lockout_decision(const struct lockout_decision *d, void *context)
 		e = event_create_passthrough(lockout_auth->event)->
 			set_name(name)->
 			add_str("service", dctx->service)->
-			add_str("remote_ip", dctx->remote_ip)->
+			add_str("remote_ip", dctx->remote_ip != NULL ?
+				dctx->remote_ip : net_ip2addr(dctx->ip))->
 			add_str("target", d->target)->
 			add_str("user", d->user)->
 			add_str("rule", d->rule)->
@@ -190,6 +194,7 @@ void lockout_auth_observer_record_remote(const struct lockout_attempt *attempt,
 
 	dctx.service = attempt->service;
 	dctx.remote_ip = ip;
+	dctx.ip = NULL;
 	/* already in the failure history: only the engine counts it */
 	for (i = 0; i < count; i++) {
 		if (lockout_policy_observe(lockout_auth->policy, attempt,
@@ -211,7 +216,8 @@ static void lockout_observe(struct auth_request *request,
 	if (!lockout_auth_request_attempt(request, ctx, ioloop_time, &attempt))
 		return;
 	dctx.service = lockout_auth_request_protocol(request);
-	dctx.remote_ip = net_ip2addr(&request->fields.remote_ip);
+	dctx.remote_ip = NULL;
+	dctx.ip = &request->fields.remote_ip;
 	lockout_record(&attempt, &dctx);
 }
 
@@ -230,6 +236,7 @@ static void lockout_observe_unseen(struct event *event)
 		return;
 	health_outcomes++;
 	dctx.service = attempt.service;
+	dctx.ip = NULL;
 	/* a banned source gets no password check with any name: its
 	   attempt is one more refusal, as passdb lockout would have said */
 	if (lockout_auth->cfg.mode != LOCKOUT_MODE_OBSERVE &&
