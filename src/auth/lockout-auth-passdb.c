@@ -15,8 +15,7 @@
    result; never handed to Dovecot) */
 #define PASSDB_RESULT_NEXT_HELD ((enum passdb_result)-100)
 /* lockout_passdb_check()'s answer to the handler's hook when passdb
-   lockout must decide itself (a refusal, a hold, the table unusable):
-   nothing was done yet */
+   lockout must decide itself (a hold): nothing was done yet */
 #define PASSDB_RESULT_DEFER ((enum passdb_result)-101)
 
 /* passdb "lockout": placed before every other passdb, it answers NEXT for
@@ -88,16 +87,17 @@ void lockout_auth_passdb_release(struct auth_request *request,
 	lockout_passdb_held_schedule();
 }
 
-/* The check before the password check. With dry (the handler's hook
-   below), anything but going on is left to passdb lockout: DEFER, with
-   no side effect but the request's context and password tag, which the
-   passdb makes again alike. In observe mode nothing is refused or held,
-   so the hook's answer is final there too: "Would refuse" is logged
-   here, and the request goes on without passdb lockout's step (which
-   would check it all over again, plus Dovecot's own passdb step: half of
-   what observing a flood cost in bench/auth-cpu.py). */
+/* The check before the password check. With hook (the handler's hook
+   below), a hold is left to passdb lockout: DEFER, with no side effect
+   but the request's context and password tag, which the passdb makes
+   again alike. A refusal is final there (its event, its log line, the
+   context marked refused), and so is going on: the request skips
+   passdb lockout's step, which would check it all over again, plus
+   Dovecot's own passdb step (half of what observing a flood cost in
+   bench/auth-cpu.py; most of what a refusal cost). In observe mode
+   nothing is refused or held: "Would refuse" is logged here. */
 static enum passdb_result lockout_passdb_check(struct auth_request *request,
-					       const char *password, bool dry)
+					       const char *password, bool hook)
 {
 	const struct lockout_banset_entry *ban;
 	struct lockout_request_ctx *ctx;
@@ -116,8 +116,6 @@ static enum passdb_result lockout_passdb_check(struct auth_request *request,
 
 	if (!lockout_auth_db_usable(lockout_auth->db) &&
 	    lockout_auth->cfg.on_error == LOCKOUT_ON_ERROR_DENY) {
-		if (dry && !observe)
-			return PASSDB_RESULT_DEFER;
 		lockout_auth_observer_expect_outcome();
 		return lockout_passdb_refuse(request, ctx, observe,
 			"ban table unusable", NULL, 0,
@@ -133,8 +131,6 @@ static enum passdb_result lockout_passdb_check(struct auth_request *request,
 						ioloop_time, &addr,
 						request->fields.user,
 						ctx->password_tag, &ban);
-	if (verdict != LOCKOUT_VERDICT_ALLOW && dry && !observe)
-		return PASSDB_RESULT_DEFER;
 	switch (verdict) {
 	case LOCKOUT_VERDICT_ALLOW:
 		if (observe || ctx->reserved ||
@@ -150,7 +146,7 @@ static enum passdb_result lockout_passdb_check(struct auth_request *request,
 		case LOCKOUT_SLOT_WAIT:
 			/* the caller holds the request (WAIT changed
 			   nothing: passdb lockout asks again) */
-			if (dry)
+			if (hook)
 				return PASSDB_RESULT_DEFER;
 			lockout_auth_observer_expect_outcome();
 			return PASSDB_RESULT_NEXT_HELD;
@@ -297,29 +293,40 @@ static bool lockout_password_dovecot_refuses(const char *password)
 	return password == NULL || strpbrk(password, "\001\t\r\n") != NULL;
 }
 
-/* The hook (issue 12, a lighter success path): a request on its way to
-   passdb lockout is checked here, in the connection's handler, and when
-   the passdb's answer would be "go on" (nearly always) the request goes
-   on to the next passdb at once. That spares Dovecot's whole passdb step
+/* The hook (issue 12, a lighter auth path): a request on its way to
+   passdb lockout is checked here, in the connection's handler. When the
+   passdb's answer would be "go on" (nearly always) the request goes on
+   to the next passdb at once. That spares Dovecot's whole passdb step
    for our NEXT - its two events, its log prefix, the fields' snapshot,
    the second round through auth_request_verify_plain() - about a third
-   of what the plugin cost a successful login. Anything else (a refusal,
-   a hold, the table unusable, a passdb lockout with a skip rule or a
-   filter) goes through passdb lockout as before, and so does
-   lookup_credentials, which has no such hook. */
+   of what the plugin cost a successful login. A refusal is answered
+   here too, to the mechanism's callback, as Dovecot itself answers a
+   password it refuses (auth_request_default_verify_plain_continue()):
+   USER_DISABLED, which no passdb result rule could have turned into
+   anything else. A hold, a passdb lockout with a skip rule or a filter,
+   a password Dovecot refuses, and lookup_credentials (no such hook) go
+   through passdb lockout as before. */
 static void lockout_verify_plain_continue(struct auth_request *request,
 					  verify_plain_callback_t *callback)
 {
 	struct auth_passdb *passdb = request->passdb;
+	enum passdb_result result;
 
 	if (passdb != NULL && passdb->next != NULL &&
 	    passdb->passdb->iface.verify_plain ==
 	    lockout_passdb_verify_plain &&
 	    lockout_auth_passdb_unfiltered(passdb) &&
-	    !lockout_password_dovecot_refuses(request->mech_password) &&
-	    lockout_passdb_check(request, request->mech_password, TRUE) ==
-	    PASSDB_RESULT_NEXT)
-		request->passdb = passdb->next;
+	    !lockout_password_dovecot_refuses(request->mech_password)) {
+		result = lockout_passdb_check(request, request->mech_password,
+					      TRUE);
+		if (result == PASSDB_RESULT_USER_DISABLED) {
+			request->passdb_result = result;
+			callback(result, request);
+			return;
+		}
+		if (result == PASSDB_RESULT_NEXT)
+			request->passdb = passdb->next;
+	}
 	auth_request_default_verify_plain_continue(request, callback);
 }
 

@@ -121,7 +121,8 @@ def test_later_requests_of_a_connection_are_checked_without_a_passdb_step():
     the later ones are checked in the connection's handler and go straight
     to the next passdb when they may (issue 12: a lighter success path).
     A ban still refuses them on that connection, before the password
-    check, and passdb lockout then says why."""
+    check, answered in the handler too (no passdb step at all), with the
+    refusal's log line, and counted as a refusal of the source."""
     plugin = {"lockout_ip_failures": str(FAILURES),
               "lockout_ip_window": "10 mins", "lockout_ban_time": "1 hour"}
     with Dovecot(module_dirs=find_lockout_modules(), users=dict(USERS),
@@ -148,9 +149,18 @@ def test_later_requests_of_a_connection_are_checked_without_a_passdb_step():
             after = d.log_text()[mark:]
             assert "lockout: Refused: 127.0.0.7 is banned" in after, after
             assert "passwd-file" not in after, after
+            assert not re.search(r"Debug: lockout(?:\([^)]*\))?: "
+                                 r"Performing passdb lookup", after), after
+            # a second refusal on the connection, then both in the history
+            ok, line, _ = c.plain(ALICE, "wrong", rip="127.0.0.7")
+            assert not ok, line
             # the other addresses on the same connection go on
             ok, line, _ = c.plain(BOB, USERS[BOB], rip="127.0.0.8")
             assert ok, line
+        time.sleep(1.5)  # the write queue's flush
+        show = d.doveadm_json("lockout", "show", "127.0.0.7")[0]
+        assert show["history_refused"] == 2, show
+        assert show["history_failures"] == 0, show
 
 
 def test_below_threshold_not_banned():
