@@ -38,8 +38,10 @@ Run as root after building (or inside a Debian tree: scripts/test-in-tree.sh
       [--observe]       (the failure workload in observe mode)
       [--warmup N]      (N failures from other addresses first: a process
                          that has been running, its tables' pages touched)
-      [--plugin-only]   (skip Dovecot without the plugin, e.g. to compare
-                         two builds of the plugin, run after each other)
+      [--plugin-only]   (skip Dovecot without the plugin)
+      [--vs BUILD]      (a second build of the plugin, e.g. ../main/build:
+                         both builds measured in the same rounds, taking
+                         turns with Dovecot without the plugin)
       [--perf FILE]     (perf record the auth process during the measured
                          requests into FILE.with and FILE.without, for
                          perf report -i / perf diff)
@@ -222,12 +224,21 @@ def time_to_refusal(d, samples=5):
     return times[len(times) // 2]
 
 
+def module_dirs(directory):
+    """--modules: a directory holding both modules"""
+    return {"auth": [os.path.join(directory, AUTH_MODULE)],
+            "doveadm": [os.path.join(directory, DOVEADM_MODULE)]}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--auths", type=int, default=20000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--modules")
     ap.add_argument("--plugin-only", action="store_true")
+    ap.add_argument("--vs", metavar="DIR",
+                    help="a second build of the plugin (its build "
+                    "directory), measured in the same rounds")
     ap.add_argument("--observe", action="store_true",
                     help="the failure workload in observe mode")
     ap.add_argument("--warmup", type=int, default=0, metavar="N",
@@ -243,8 +254,7 @@ def main():
                     help="the ban table of the runs with the plugin")
     args = ap.parse_args()
     if args.modules:
-        dirs = {"auth": [os.path.join(args.modules, AUTH_MODULE)],
-                "doveadm": [os.path.join(args.modules, DOVEADM_MODULE)]}
+        dirs = module_dirs(args.modules)
     else:
         dirs = find_lockout_modules()
     print("auth process CPU per authentication (%d auths per round, %d "
@@ -266,43 +276,52 @@ def main():
 
 def measure(args, dirs, kind, pg):
     """One workload: without the plugin (unless --plugin-only), then with
-    it on each store; prints each side and the ratios."""
-    medians = {}
-    sides = [(True, store) for store in args.store]
+    it on each store (and with the --vs build); the sides take turns in
+    each round, so that a drift of the machine meets them all alike.
+    Prints each side and the ratios."""
+    sides = [("with plugin" if len(args.store) == 1 else
+              "with plugin, %s" % store, store, dirs)
+             for store in args.store]
+    if args.vs:
+        sides += [("with --vs" if len(args.store) == 1 else
+                   "with --vs, %s" % store, store,
+                   find_lockout_modules(args.vs))
+                  for store in args.store]
     if not args.plugin_only:
-        sides.insert(0, (False, None))
-    for plugin, store in sides:
-        figures, waits = [], []
-        for r in range(args.rounds):
-            cpu, wait = run(dirs if plugin else {}, plugin, args.auths,
-                            1000 + r, kind, args.perf, args.warmup,
-                            args.observe, pg if store == "pgsql" else None)
-            figures.append(cpu * 1e6 / args.auths)
+        sides.insert(0, ("without plugin", None, None))
+    figures = {name: [] for name, _, _ in sides}
+    waits = {name: [] for name, _, _ in sides}
+    for r in range(args.rounds):
+        for name, store, side_dirs in sides:
+            plugin = side_dirs is not None
+            cpu, wait = run(side_dirs if plugin else {}, plugin,
+                            args.auths, 1000 + r, kind, args.perf,
+                            args.warmup, args.observe,
+                            pg if store == "pgsql" else None)
+            figures[name].append(cpu * 1e6 / args.auths)
             if wait is not None:
-                waits.append(wait * 1e3)
-        figures.sort()
-        waits.sort()
-        medians[store] = figures[len(figures) // 2]
+                waits[name].append(wait * 1e3)
+    medians = {}
+    for name, store, _ in sides:
+        f, w = sorted(figures[name]), sorted(waits[name])
+        medians[name] = f[len(f) // 2]
         extra = ""
-        if waits and kind == "success":
-            extra = "  answer in %.2f ms" % waits[len(waits) // 2]
-        elif waits:
-            extra = ("  refused %.0f ms after a doveadm ban"
-                     % waits[len(waits) // 2])
-        name = "without plugin" if not plugin else \
-            "with plugin" if len(args.store) == 1 else \
-            "with plugin, %s" % store
+        if w and kind == "success":
+            extra = "  answer in %.2f ms" % w[len(w) // 2]
+        elif w:
+            extra = "  refused %.0f ms after a doveadm ban" % w[len(w) // 2]
         print("  %-8s %-22s CPU %6.1f us (min %.1f, max %.1f)%s"
-              % (kind, name, medians[store], figures[0], figures[-1],
-                 extra), flush=True)
-    for store in args.store:
-        if None in medians and medians[None] > 0:
-            print("  %-8s ratio%s %.2f" % (
-                kind, "" if len(args.store) == 1 else " (%s)" % store,
-                medians[store] / medians[None]))
-    if len(args.store) == 2 and medians["sqlite"] > 0:
+              % (kind, name, medians[name], f[0], f[-1], extra),
+              flush=True)
+    base = medians.get("without plugin")
+    for name, _, _ in sides:
+        if base and name != "without plugin":
+            print("  %-8s ratio (%s) %.2f" % (kind, name,
+                                              medians[name] / base))
+    if len(args.store) == 2 and medians.get("with plugin, sqlite"):
         print("  %-8s pgsql / sqlite %.2f"
-              % (kind, medians["pgsql"] / medians["sqlite"]))
+              % (kind, medians["with plugin, pgsql"] /
+                 medians["with plugin, sqlite"]))
 
 
 if __name__ == "__main__":
