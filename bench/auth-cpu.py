@@ -236,7 +236,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--modules")
     ap.add_argument("--plugin-only", action="store_true")
-    ap.add_argument("--vs", metavar="DIR",
+    ap.add_argument("--vs", metavar="BUILD",
                     help="a second build of the plugin (its build "
                     "directory), measured in the same rounds")
     ap.add_argument("--observe", action="store_true",
@@ -279,14 +279,12 @@ def measure(args, dirs, kind, pg):
     it on each store (and with the --vs build); the sides take turns in
     each round, so that a drift of the machine meets them all alike.
     Prints each side and the ratios."""
-    sides = [("with plugin" if len(args.store) == 1 else
-              "with plugin, %s" % store, store, dirs)
-             for store in args.store]
+    builds = [("with plugin", dirs)]
     if args.vs:
-        sides += [("with --vs" if len(args.store) == 1 else
-                   "with --vs, %s" % store, store,
-                   find_lockout_modules(args.vs))
-                  for store in args.store]
+        builds.append(("with --vs", find_lockout_modules(args.vs)))
+    sides = [(build if len(args.store) == 1 else
+              "%s, %s" % (build, store), store, build_dirs)
+             for build, build_dirs in builds for store in args.store]
     if not args.plugin_only:
         sides.insert(0, ("without plugin", None, None))
     figures = {name: [] for name, _, _ in sides}
