@@ -347,6 +347,7 @@ lockout_event_callback(struct event *event, enum event_callback_type type,
 	case EVENT_CALLBACK_TYPE_SEND:
 		break;
 	case EVENT_CALLBACK_TYPE_FREE:
+		lockout_auth_request_event_freed(event);
 		return TRUE;
 	}
 	/* the name an event is sent with (lib-event-private.h) */

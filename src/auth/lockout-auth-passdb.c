@@ -202,7 +202,7 @@ static void lockout_passdb_hold(struct auth_request *request,
 {
 	static time_t last_warning = 0;
 
-	ctx->request = request;
+	i_assert(ctx->request == request);
 	if (held_count >= LOCKOUT_HELD_MAX) {
 		/* too many held at once: a temporary failure, no password
 		   check; said at most once a minute */

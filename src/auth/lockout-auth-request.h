@@ -12,11 +12,13 @@ struct lockout_config;
 
 /* Translation between Dovecot's auth requests and the engine: the source
    address, the password tag, the outcome, and the small context the
-   passdb leaves on request->event for the observer. */
+   passdb keeps for the observer, found by request->event. */
 
 /* What the passdb learnt about a request, for the observer. Allocated from
    the request's pool. */
 struct lockout_request_ctx {
+	/* the request this is the context of */
+	struct auth_request *request;
 	/* keyed hash of the attempted password; 0 when there was no
 	   plaintext (credential lookup mechanisms) */
 	uint32_t password_tag;
@@ -48,7 +50,6 @@ struct lockout_request_ctx {
 	void (*plain_callback)(enum passdb_result, struct auth_request *);
 	void (*credentials_callback)(enum passdb_result, const unsigned char *,
 				     size_t, struct auth_request *);
-	struct auth_request *request;
 	struct lockout_request_ctx *held_next;
 	enum passdb_result held_result;
 };
@@ -62,13 +63,16 @@ void lockout_auth_request_init(const struct lockout_config *cfg, uid_t uid,
 /* Wipe the key. */
 void lockout_auth_request_deinit(void);
 
-/* The context of request, created (and left on request->event with the
-   request itself) on first use. */
+/* The context of request, created on first use (from the request's pool,
+   found again by request->event until that event is freed). */
 struct lockout_request_ctx *
 lockout_auth_request_ctx(struct auth_request *request);
 /* The context of request if the passdb left one, else NULL. */
 struct lockout_request_ctx *
 lockout_auth_request_ctx_get(struct auth_request *request);
+/* request->event (or any event) is being freed: forget its context. From
+   the observer's event callback. */
+void lockout_auth_request_event_freed(struct event *event);
 /* The request that event belongs to (the event is request->event or one
    of its first descendants) and its context, or NULL when the passdb
    never saw it. */
