@@ -3,6 +3,7 @@
 #include "ioloop.h"
 #include "str.h"
 #include "array.h"
+#include "wildcard-match.h"
 #include "lib-event-private.h"
 #include "event-filter.h"
 #include "auth-request.h"
@@ -17,6 +18,8 @@
 #include "lockout-auth-compat.h"
 #include "lockout-auth-request.h"
 #include "lockout-policy.h"
+
+#include <ctype.h>
 
 /* The outcome observer, two ways in.
 
@@ -83,6 +86,183 @@ static void lockout_filter_install(void)
 	event_set_global_debug_send_filter(merged);
 	event_filter_unref(&merged);
 	installed_global_filter = event_get_global_debug_send_filter();
+}
+
+/* Whether event_filter_export()'s text of a filter could match an event
+   named name, whatever its fields, categories and source location: 0 no,
+   1 perhaps, 2 yes (Kleene's logic: AND is the least, OR the greatest).
+   Only an "event" name compared with "=" is decided; every other term is
+   "perhaps". The text does not say whether a name is exact or a wildcard:
+   name itself is "yes", a wildcard (or another case) matching it
+   "perhaps", anything else "no". -1: text this does not read (the caller
+   then assumes the event is wanted). */
+#define LOCKOUT_FILTER_MAX_DEPTH 32
+
+static int lockout_filter_expr(const char **p, const char *name,
+			       unsigned int depth);
+
+static int lockout_filter_string(const char **p, const char **start_r,
+				 size_t *len_r, bool *escapes_r)
+{
+	const char *s = *p;
+
+	if (*s != '"')
+		return -1;
+	*start_r = ++s;
+	*escapes_r = FALSE;
+	for (; *s != '"'; s++) {
+		if (*s == '\\') {
+			*escapes_r = TRUE;
+			s++;
+		}
+		if (*s == '\0')
+			return -1;
+	}
+	*len_r = s - *start_r;
+	*p = s + 1;
+	return 0;
+}
+
+static int lockout_filter_term(const char **p, const char *name)
+{
+	const char *s = *p, *start, *value;
+	size_t len, value_len;
+	bool escapes = FALSE, event_name, quoted;
+
+	/* a key: "field", or a word (event, category, source_location) */
+	if (*s == '"') {
+		if (lockout_filter_string(&s, &start, &len, &escapes) < 0)
+			return -1;
+		event_name = FALSE;
+	} else {
+		for (start = s; i_isalpha(*s) || *s == '_'; s++) ;
+		if (s == start)
+			return -1;
+		event_name = s - start == 5 && strncmp(start, "event", 5) == 0;
+	}
+	for (start = s; *s == '=' || *s == '<' || *s == '>'; s++) ;
+	if (s == start)
+		return -1;
+	event_name = event_name && s - start == 1 && *start == '=';
+	/* the value: a string, or a word (category=debug) */
+	quoted = *s == '"';
+	if (quoted) {
+		if (lockout_filter_string(&s, &value, &value_len,
+					  &escapes) < 0)
+			return -1;
+	} else {
+		for (start = s; *s != '\0' && *s != ' ' && *s != '(' &&
+		     *s != ')'; s++) ;
+		if (s == start)
+			return -1;
+	}
+	*p = s;
+	if (!event_name || !quoted || escapes)
+		return 1;
+	if (strlen(name) == value_len && strncmp(name, value, value_len) == 0)
+		return 2;
+	return wildcard_match_icase(name, t_strndup(value, value_len)) ?
+		1 : 0;
+}
+
+static int lockout_filter_expr(const char **p, const char *name,
+			       unsigned int depth)
+{
+	const char *s = *p;
+	int ret, right;
+	bool and = FALSE, or = FALSE;
+
+	if (*s != '(')
+		return lockout_filter_term(p, name);
+	if (++depth > LOCKOUT_FILTER_MAX_DEPTH)
+		return -1;
+	s++;
+	if (strncmp(s, "NOT ", 4) == 0) {
+		s += 4;
+		if ((ret = lockout_filter_expr(&s, name, depth)) < 0)
+			return -1;
+		ret = 2 - ret;
+	} else {
+		if ((ret = lockout_filter_expr(&s, name, depth)) < 0)
+			return -1;
+		while (*s == ' ') {
+			if (strncmp(s, " AND ", 5) == 0 && !or) {
+				and = TRUE;
+				s += 5;
+			} else if (strncmp(s, " OR ", 4) == 0 && !and) {
+				or = TRUE;
+				s += 4;
+			} else {
+				/* AND and OR unbracketed: not export's */
+				return -1;
+			}
+			if ((right = lockout_filter_expr(&s, name, depth)) < 0)
+				return -1;
+			ret = and ? I_MIN(ret, right) : I_MAX(ret, right);
+		}
+	}
+	if (*s != ')')
+		return -1;
+	*p = s + 1;
+	return ret;
+}
+
+/* Could filter (a global one, NULL: none) match an event named name? */
+static bool lockout_filter_may_match(struct event_filter *filter,
+				     const char *name)
+{
+	const char *p;
+	int ret = 0, query;
+	string_t *str;
+
+	if (filter == NULL)
+		return FALSE;
+	T_BEGIN {
+		str = t_str_new(256);
+		event_filter_export(filter, str);
+		/* its queries, joined by OR */
+		for (p = str_c(str); *p != '\0' && ret >= 0 && ret < 2; ) {
+			query = lockout_filter_expr(&p, name, 0);
+			ret = query < 0 ? -1 : I_MAX(ret, query);
+			if (ret >= 0 && *p != '\0') {
+				if (strncmp(p, " OR ", 4) == 0)
+					p += 4;
+				else
+					ret = -1;
+			}
+		}
+	} T_END;
+	return ret != 0;
+}
+
+bool lockout_auth_event_wanted(struct event *parent, const char *name)
+{
+	static unsigned int checked_counter = 0;
+	static const char *checked_name = NULL;
+	static bool filters_want;
+
+	/* the global filters: log_debug and log_core_filter (the master
+	   hands log_debug over even when empty: an empty filter), and the
+	   debug send filter, the stats process's metrics (and with them the
+	   event exporters) merged with our own filter. Replacing any of them
+	   counts up event_filter_replace_counter. */
+	if (checked_counter != event_filter_replace_counter ||
+	    checked_name != name) {
+		filters_want = lockout_filter_may_match(
+				event_get_global_debug_log_filter(), name) ||
+			lockout_filter_may_match(
+				event_get_global_core_log_filter(), name) ||
+			lockout_filter_may_match(
+				event_get_global_debug_send_filter(), name);
+		checked_counter = event_filter_replace_counter;
+		checked_name = name;
+	}
+	if (filters_want)
+		return TRUE;
+	/* forced debug (auth_debug) or a debug log level, which a child
+	   inherits (this also asks the log filters about parent, as any
+	   e_debug() on it does, and keeps the answer in parent) */
+	return event_want_log_level(parent, LOG_TYPE_DEBUG);
 }
 
 static const char *decision_until(const struct lockout_decision *d)

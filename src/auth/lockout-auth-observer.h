@@ -31,6 +31,14 @@ void lockout_auth_observer_expect_outcome(void);
    outcome. */
 bool lockout_auth_observer_outcomes_flow(void);
 
+struct event;
+/* Could anything want an event named name (a constant string), a child of
+   parent sent with e_debug(): a log filter, the debug send filter (the
+   stats process's metrics and exporters), or forced debug or a debug log
+   level on parent? FALSE only when nothing can; then the event need not be
+   built. The verdict on the filters is kept until one is replaced. */
+bool lockout_auth_event_wanted(struct event *parent, const char *name);
+
 struct lockout_attempt;
 /* count failures written by another node sharing the ban table (from ip):
    fed to the engine as if seen here, their decisions carried out, but not

@@ -88,6 +88,25 @@ def db_rows(d, sql, args=()):
         con.close()
 
 
+def ban_and_refuse_twice(d, src="127.0.0.3"):
+    """Have src banned, then refused twice (the right password)."""
+    imap_fail_many(d, src)
+    wait_banned_in_table(d, src)
+    for _ in range(2):
+        ok, line = imap_login(d, ALICE, USERS[ALICE], src=src)
+        assert not ok, line
+        assert "AUTHENTICATIONFAILED" in line, line
+
+
+def metric_counts(d):
+    """{metric name: count} from doveadm stats dump, and its text."""
+    rc, out, err = d.doveadm("-f", "tab", "stats", "dump")
+    lines = [ln.split("\t") for ln in out.splitlines()]
+    head = lines[0]
+    return {row[head.index("metric_name")]: int(row[head.index("count")])
+            for row in lines[1:]}, out
+
+
 # --- the basic story -------------------------------------------------------
 
 def test_brute_force_ip_is_banned_and_refused_before_password_check():
@@ -528,20 +547,62 @@ def test_events_counted_by_metric_blocks():
              "}\nmetric lockout_refused {\n"
              "  filter = event=lockout_request_refused\n}\n")
     with instance(extra_conf=extra) as d:
-        imap_fail_many(d, "127.0.0.3")
-        wait_banned_in_table(d, "127.0.0.3")
-        for _ in range(2):
-            ok, line = imap_login(d, ALICE, USERS[ALICE], src="127.0.0.3")
-            assert not ok, line
+        ban_and_refuse_twice(d)
         time.sleep(0.5)
-        rc, out, err = d.doveadm("-f", "tab", "stats", "dump")
-        lines = [ln.split("\t") for ln in out.splitlines()]
-        head = lines[0]
-        counts = {row[head.index("metric_name")]: int(row[head.index("count")])
-                  for row in lines[1:]}
+        counts, out = metric_counts(d)
         assert counts.get("lockout_bans") == 1, out
         assert counts.get("lockout_refused") == 2, out
         # refusals are sent at debug level: they must not flood the log
+        assert "Refused" not in d.log_text(), d.log_tail()
+
+
+def test_refusal_event_reaches_every_metric_that_can_want_it():
+    """A refusal's event is built only when something could want it
+    (issue 12: building it for nobody was 5% of the auth process in a
+    flood of refusals). Whatever a metric's filter looks like - a
+    wildcard, an OR, a NOT, only a field of the event - the event still
+    reaches it; a metric on other events only does not count it."""
+    metrics = {
+        "refused_wildcard": "event=lockout_req* AND reason=banned",
+        "refused_or": "(event=auth_request_finished OR "
+                      "event=lockout_request_refused) AND mode=enforce",
+        "refused_not": "NOT event=auth_* AND ban_target=127.0.0.3",
+        "refused_field": "reason=banned",
+        "other_event": "event=lockout_ban_created",
+    }
+    extra = "".join("metric %s {\n  filter = %s\n}\n" % m
+                    for m in metrics.items())
+    with instance(extra_conf=extra) as d:
+        ban_and_refuse_twice(d)
+        time.sleep(0.5)
+        counts, out = metric_counts(d)
+        for name in ("refused_wildcard", "refused_or", "refused_not",
+                     "refused_field"):
+            assert counts.get(name) == 2, (name, out)
+        assert counts.get("other_event") == 1, out
+        assert "Refused" not in d.log_text(), d.log_tail()
+
+
+def test_refusal_logged_for_a_log_debug_filter():
+    extra = "log_debug = event=lockout_request_refused\n"
+    with instance(extra_conf=extra) as d:
+        ban_and_refuse_twice(d)
+        time.sleep(0.3)
+        log = d.log_text()
+        assert log.count("lockout: Refused: 127.0.0.3 is banned") == 2, log
+
+
+def test_refusal_without_consumers_refuses_and_counts():
+    """With no filter that could want it (a metric on other events only,
+    no log_debug, no auth_debug), a refusal's event is not built: the
+    refusal is the same, it is counted as a refusal of its source, and
+    no line is logged."""
+    extra = "metric lockout_bans {\n  filter = event=lockout_ban_created\n}\n"
+    with instance(extra_conf=extra) as d:
+        ban_and_refuse_twice(d)
+        time.sleep(1.5)  # the write queue's flush
+        show = d.doveadm_json("lockout", "show", "127.0.0.3")[0]
+        assert show["history_refused"] == 2, show
         assert "Refused" not in d.log_text(), d.log_tail()
 
 
@@ -572,11 +633,7 @@ def test_outcome_counted_once_when_a_metric_wants_the_finished_event():
         counted = db_rows(d, "SELECT coalesce(sum(count), 0) FROM "
                           "failures WHERE ip = '127.0.0.3'")[0][0]
         assert counted == FAILURES, counted
-        rc, out, err = d.doveadm("-f", "tab", "stats", "dump")
-        lines = [ln.split("\t") for ln in out.splitlines()]
-        head = lines[0]
-        counts = {row[head.index("metric_name")]: int(row[head.index("count")])
-                  for row in lines[1:]}
+        counts, out = metric_counts(d)
         # the events were sent: both ways in ran
         assert counts.get("lockout_test_finished", 0) >= FAILURES, out
 
