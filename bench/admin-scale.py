@@ -36,7 +36,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "tests", "integration"))
 
 from lockout_harness import (  # noqa: E402
-    DOVEADM_BIN, STOCK_MODULE_DIR, AuthClient, Dovecot, find_lockout_modules)
+    DOVEADM_BIN, STOCK_MODULE_DIR, AuthClient, Dovecot, find_lockout_modules,
+    pack_failures)
 
 BANS = 100000
 FAILURES = 200000
@@ -130,9 +131,30 @@ def fill(db, now):
                          "user%d@example.org" % rnd.randrange(USERS),
                          rnd.choice(["imap", "pop3", "smtp"]), "PLAIN",
                          "password_mismatch", rnd.randrange(1, 4)))
-        con.executemany(
-            "INSERT INTO failures (time, ip, user, service, mechanism,"
-            " result, count) VALUES (?,?,?,?,?,?,?)", rows)
+        if not con.execute("SELECT count(*) FROM sqlite_master WHERE "
+                           "name = 'failure_batches'").fetchone()[0]:
+            # a build before schema 9: a row a failure
+            con.executemany(
+                "INSERT INTO failures (time, ip, user, service, mechanism,"
+                " result, count) VALUES (?,?,?,?,?,?,?)", rows)
+            rows = []
+        # packed as the auth process writes them: a batch a second
+        # (pack_failures(), lockout-store-packed.c); over a week most
+        # seconds hold one failure
+        by_time = {}
+        for r in rows:
+            by_time.setdefault(r[0], []).append(r[1:] + (0,))
+        def common(batch, col):
+            values = set(r[col] for r in batch)
+            return values.pop() if len(values) == 1 else None
+        if rows:
+            con.executemany(
+                "INSERT INTO failure_batches (time, n, ip, user, rows) "
+                "VALUES (?,?,?,?,?)",
+                [(t, len(b), common(b, 0), common(b, 1), pack_failures(b))
+                 for t, all_ in sorted(by_time.items())
+                 for b in (all_[i:i + 1024]
+                           for i in range(0, len(all_), 1024))])
     # Copy the fill into the table and empty the WAL, so that every build
     # starts from the same state: a doveadm that found the fill's frames
     # in the WAL checksummed them all (72 M instructions) before its query,

@@ -167,4 +167,13 @@ bool lockout_store_error_is_busy(const struct lockout_store *store);
    on PostgreSQL lockout_meta.version, numbered alike). */
 int lockout_store_schema_version(void);
 
+/* The SQL functions the schema of an SQLite store needs (its view
+   "failures" unpacks the packed failure history with
+   lockout_failure_rows(), and an INSERT into it packs the row with
+   lockout_pack_failure()), registered on an SQLite connection opened
+   outside the store: a test's, a tool's. The store registers them on its
+   own. An SQLite result code. */
+struct sqlite3;
+int lockout_store_sqlite_register(struct sqlite3 *db);
+
 #endif

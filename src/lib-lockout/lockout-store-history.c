@@ -11,24 +11,21 @@
 #define STORE_FAILURE_COLUMNS \
 	"time, ip, \"user\", service, mechanism, result, count"
 
-/* indexed by [with a node]: without one the column keeps its default
-   ('') and the statement has a parameter less to bind (the auth process
-   of a single node writes up to 5,000 rows a flush) */
-static const struct store_query store_add_failure_queries[2] = {
-	{ STORE_STMT_ADD_FAILURE,
-	  "INSERT INTO failures (time, ip, \"user\", service, mechanism, "
-	  "result, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", NULL },
-	{ STORE_STMT_ADD_FAILURE_NODE,
-	  "INSERT INTO failures (time, ip, \"user\", service, mechanism, "
-	  "result, count, node, tag) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-	  "?8, ?9)", NULL },
+/* SQLite: a batch of failures packed (lockout-store-packed.c) */
+static const struct store_query store_add_batch_query = {
+	STORE_STMT_ADD_FAILURE,
+	"INSERT INTO failure_batches (time, node, n, ip, \"user\", rows) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6)", NULL
 };
 /* ?2 NULL excludes no node */
 static const struct store_query store_failures_since_query = {
 	STORE_STMT_FAILURES_SINCE,
-	"SELECT id, " STORE_FAILURE_COLUMNS ", tag FROM failures "
-	"WHERE id > ?1 AND node IS NOT ?2 ORDER BY id LIMIT ?3",
 	/* on the packed rows, whose index is on the batch's id */
+	"SELECT " STORE_PG_FAILURE_ID ", b.time, u.ip, u.\"user\", "
+	"u.service, u.mechanism, u.result, u.count, u.tag FROM "
+	STORE_SQLITE_FAILURES_FROM " WHERE b.id >= (?1 >> 10) AND "
+	STORE_PG_FAILURE_ID " > ?1 AND b.node IS NOT ?2 "
+	"ORDER BY b.id, u.o LIMIT ?3",
 	"SELECT " STORE_PG_FAILURE_ID ", b.time, u.ip, u.\"user\", "
 	"u.service, u.mechanism, u.result, u.count, u.tag FROM "
 	STORE_PG_FAILURES_FROM " WHERE b.id >= ($1::bigint >> 10) AND "
@@ -40,9 +37,24 @@ static const struct store_query store_count_failures_query = {
 	"SELECT coalesce(sum(CASE WHEN result = 'refused' THEN 0 "
 	"ELSE count END), 0), coalesce(sum(CASE WHEN result = "
 	"'refused' THEN count ELSE 0 END), 0) FROM failures "
-	"INDEXED BY failures_time WHERE time >= ?1",
+	"WHERE time >= ?1",
 	NULL
 };
+
+/* SQLite: the failures since ?1 whose col is ?2, through index (on
+   failure_batches (col, time)): the batches whose failures all have ?2,
+   and those whose failures differ (col NULL) */
+#define STORE_FAILURES_OF_PART(col, index, batch_is) \
+	"SELECT " STORE_PG_FAILURE_ID " AS id, b.time AS time, u.ip AS ip, " \
+	"u.\"user\" AS \"user\", u.service AS service, " \
+	"u.mechanism AS mechanism, u.result AS result, u.count AS count " \
+	"FROM failure_batches b INDEXED BY " index ", " \
+	"lockout_failure_rows(b.rows) u WHERE b." col " " batch_is " AND " \
+	"b.time >= ?1 AND u." col " = ?2"
+#define STORE_FAILURES_OF(col, index) \
+	"SELECT " STORE_FAILURE_COLUMNS " FROM (" \
+	STORE_FAILURES_OF_PART(col, index, "= ?2") " UNION ALL " \
+	STORE_FAILURES_OF_PART(col, index, "IS NULL") ") ORDER BY time, id"
 
 /* A query chosen by the caller's key */
 struct store_keyed_query {
@@ -54,26 +66,20 @@ struct store_keyed_query {
 static const struct store_keyed_query store_failure_keys[] = {
 	{ NULL, { STORE_STMT_FAILURES_ALL,
 		  "SELECT " STORE_FAILURE_COLUMNS " FROM failures "
-		  "INDEXED BY failures_time WHERE time >= ?1 "
-		  "ORDER BY time, id", NULL } },
-	/* "+ip": with a plain "ip = ?2" SQLite propagates the constant
-	   into substr(ip, -1), which then no longer matches the index's
-	   expression (it skip-scanned the whole index instead) */
+		  "WHERE time >= ?1 ORDER BY time, id", NULL } },
+	/* SQLite: the period's batches of that address alone, and those
+	   of several (failure_batches_ip, schema 9), each filtered as it
+	   is unpacked (lockout_failure_rows() skips the other addresses'
+	   rows before SQLite sees them) */
 	{ "ip", { STORE_STMT_FAILURES_IP,
-		  "SELECT " STORE_FAILURE_COLUMNS " FROM failures "
-		  "INDEXED BY failures_ip_tail WHERE substr(ip, -1) = "
-		  "substr(?2, -1) AND time >= ?1 AND +ip = ?2 "
-		  "ORDER BY time, id",
-		  /* PostgreSQL's index is on (ip, time) */
+		  STORE_FAILURES_OF("ip", "failure_batches_ip"),
 		  "SELECT " STORE_FAILURE_COLUMNS " FROM failures "
 		  "WHERE ip = $2 AND time >= $1 ORDER BY time, id" } },
 	{ "user", { STORE_STMT_FAILURES_USER,
-		    /* the period, filtered (schema 8 has no index by
-		       username: lockout-store-schema.c) */
+		    STORE_FAILURES_OF("\"user\"", "failure_batches_user"),
 		    "SELECT " STORE_FAILURE_COLUMNS " FROM failures "
-		    "INDEXED BY failures_time WHERE time >= ?1 "
-		    "AND \"user\" = ?2 "
-		    "ORDER BY time, id", NULL } },
+		    "WHERE time >= $1 AND \"user\" = $2 "
+		    "ORDER BY time, id" } },
 };
 
 /* Return the query of the count entries of table whose key is by (NULL
@@ -117,38 +123,53 @@ store_failure_validate(const struct lockout_failure *row,
 	return -1;
 }
 
-/* The parameters of a failure row, as ?1..?8 of store_add_failure_queries
-   (the node last) */
-/* time ... count, then node and tag (written by a node of several) */
-#define STORE_FAILURE_PARAMS 9
-static void
-store_failure_values(struct lockout_store *store,
-		     const struct lockout_failure *row,
-		     struct store_value values[STORE_FAILURE_PARAMS])
-{
-	const struct store_value row_values[STORE_FAILURE_PARAMS] = {
-		STORE_INT(row->time), STORE_TEXT(row->ip),
-		STORE_TEXT(row->user), STORE_TEXT(row->service),
-		STORE_TEXT(row->mechanism), STORE_TEXT(row->result),
-		STORE_INT(row->count),
-		STORE_TEXT(store->node != NULL ? store->node : ""),
-		STORE_INT(row->tag),
-	};
-
-	memcpy(values, row_values, sizeof(row_values));
-}
-
+/* SQLite: rows[0..count) (of one second, count <= STORE_PG_BATCH_MAX) as
+   a row of failure_batches, packed into store->packed. */
 static int
-store_add_failure(struct lockout_store *store,
-		  const struct lockout_failure *row, const char **error_r)
+store_add_batch(struct lockout_store *store,
+		const struct lockout_failure *rows, size_t count,
+		const char **error_r)
 {
-	struct store_value values[STORE_FAILURE_PARAMS];
+	struct store_packed *packed = &store->packed;
+	struct store_value values[] = {
+		STORE_INT(rows[0].time),
+		STORE_TEXT(store->node != NULL ? store->node : ""),
+		STORE_INT(count),
+		/* the address and username all the failures share (schema
+		   9), else NULL */
+		STORE_TEXT(rows[0].ip),
+		STORE_TEXT(rows[0].user),
+		STORE_BLOB(NULL, 0),
+	};
+	const char *fields[5];
+	size_t i;
 
-	store_failure_values(store, row, values);
-	return store_run(store, &store_add_failure_queries[store->node != NULL],
-			 "add failures", values, store->node != NULL ?
-			 STORE_FAILURE_PARAMS : STORE_FAILURE_PARAMS - 2,
-			 error_r);
+	store_packed_clear(packed);
+	for (i = 0; i < count; i++) {
+		fields[0] = rows[i].ip;
+		fields[1] = rows[i].user;
+		fields[2] = rows[i].service;
+		fields[3] = rows[i].mechanism;
+		fields[4] = rows[i].result;
+		if (values[3].text != NULL &&
+		    (rows[i].ip == NULL ||
+		     strcmp(rows[i].ip, values[3].text) != 0))
+			values[3].text = NULL;
+		if (values[4].text != NULL &&
+		    (rows[i].user == NULL ||
+		     strcmp(rows[i].user, values[4].text) != 0))
+			values[4].text = NULL;
+		/* validated: only memory can fail */
+		if (store_packed_add(packed, fields, rows[i].count,
+				     rows[i].tag) < 0) {
+			*error_r = store_errorf(store,
+						"add failures: out of memory");
+			return -1;
+		}
+	}
+	values[5] = (struct store_value)STORE_BLOB(packed->buf.data, packed->buf.len);
+	return store_run(store, &store_add_batch_query, "add failures",
+			 values, N_ELEMENTS(values), error_r);
 }
 
 /* PostgreSQL: a row of failure_batches for each run of rows of the same
@@ -271,7 +292,7 @@ int lockout_store_add_failures(struct lockout_store *store,
 			       size_t count, const char **error_r)
 {
 	const char *problem;
-	size_t i;
+	size_t i, n;
 
 	if (store_check_writable(store, "add failures", error_r) < 0)
 		return -1;
@@ -284,8 +305,12 @@ int lockout_store_add_failures(struct lockout_store *store,
 	}
 	if (store->driver == LOCKOUT_DB_DRIVER_PGSQL)
 		return store_pg_add_failures(store, rows, count, error_r);
-	for (i = 0; i < count; i++) {
-		if (store_add_failure(store, &rows[i], error_r) < 0)
+	/* as PostgreSQL's: each run of the same second, cut at
+	   STORE_PG_BATCH_MAX */
+	for (i = 0; i < count; i += n) {
+		for (n = 1; i + n < count && n < STORE_PG_BATCH_MAX &&
+			    rows[i + n].time == rows[i].time; n++) ;
+		if (store_add_batch(store, rows + i, n, error_r) < 0)
 			return -1;
 	}
 	return 0;

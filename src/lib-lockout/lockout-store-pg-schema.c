@@ -161,6 +161,8 @@ static const char *const store_pg_migrations[] = {
 	" u.count, b.node, u.tag FROM " STORE_PG_FAILURES_FROM ";",
 	/* 8: SQLite's drops failures_user; the packed rows never had it */
 	"SELECT 1;",
+	/* 9: SQLite's packs its failure history as this one is */
+	"SELECT 1;",
 	NULL
 };
 #define STORE_SCHEMA_PG_VERSION \

@@ -301,6 +301,10 @@ store_pg_params(struct lockout_store *store, const struct store_value *values,
 			break;
 		case STORE_VALUE_INT:
 			break;
+		case STORE_VALUE_BLOB:
+			/* SQLite's packed failures only */
+			*error_r = store_errorf(store, "a blob parameter");
+			return -1;
 		}
 		snprintf(nums[i], sizeof(nums[i]), "%lld",
 			 (long long)values[i].num);

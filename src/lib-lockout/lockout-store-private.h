@@ -10,6 +10,7 @@
    ("add ban: ..."), after the database path. */
 
 #include "lockout-store.h"
+#include "lockout-str.h"
 #include "lockout-error.h"
 
 #include <sqlite3.h>
@@ -36,6 +37,10 @@
 	"WITH ORDINALITY AS u(ip, \"user\", service, mechanism, result, " \
 	"count, tag, o)"
 #define STORE_PG_FAILURE_ID "((b.id << 10) + u.o - 1)"
+/* SQLite's packing of the same (schema 9): a blob a batch, unpacked by
+   lockout_failure_rows() (lockout-store-packed.c); the same ids */
+#define STORE_SQLITE_FAILURES_FROM \
+	"failure_batches b, lockout_failure_rows(b.rows) u"
 /* The columns store_ban_read() reads, in its order. */
 #define STORE_BAN_COLUMNS \
 	"id, target, kind, source, reason, rule, created, expires, " \
@@ -65,7 +70,6 @@ enum store_stmt {
 	STORE_STMT_ITER_KIND_ALL,
 	/* lockout-store-history.c */
 	STORE_STMT_ADD_FAILURE,
-	STORE_STMT_ADD_FAILURE_NODE,
 	STORE_STMT_ADD_FAILURE_CHUNK,
 	STORE_STMT_FAILURES_ALL,
 	STORE_STMT_FAILURES_IP,
@@ -74,7 +78,6 @@ enum store_stmt {
 	STORE_STMT_FAILURES_SINCE,
 	/* lockout-store-top.c */
 	STORE_STMT_TOP_ROWS,
-	STORE_STMT_TOP_ROWS_SCAN,
 	STORE_STMT_TOP_COUNT,
 	/* lockout-store-allowed.c */
 	STORE_STMT_ITER_ALLOWED,
@@ -117,6 +120,16 @@ struct store_query {
 	const char *pg_sql;
 };
 
+/* SQLite's packed failures being written (lockout-store-packed.c) */
+struct store_packed {
+	/* the blob (lockout_str for its growing; not text) */
+	struct lockout_str buf;
+	/* failures in buf */
+	unsigned int count;
+	/* out of memory, or a failure that cannot be packed */
+	bool failed;
+};
+
 struct lockout_store {
 	enum lockout_db_driver driver;
 	/* LOCKOUT_DB_DRIVER_SQLITE */
@@ -126,6 +139,8 @@ struct lockout_store {
 	   password) */
 	char *path;
 	sqlite3_stmt *stmts[STORE_STMT_COUNT];
+	/* the batch of failures being packed, its buffer reused */
+	struct store_packed packed;
 	/* LOCKOUT_DB_DRIVER_PGSQL (lockout-store-pg.c) */
 	PGconn *pg;
 	int pg_backend_pid;
@@ -157,6 +172,8 @@ enum store_value_type {
 	STORE_VALUE_TEXT,
 	/* an int where 0 is bound as SQL NULL (expires, lifted) */
 	STORE_VALUE_TIME,
+	/* SQLite only: text bytes, num of them (the packed failures) */
+	STORE_VALUE_BLOB,
 };
 struct store_value {
 	enum store_value_type type;
@@ -166,6 +183,9 @@ struct store_value {
 #define STORE_INT(value) { .type = STORE_VALUE_INT, .num = (value) }
 #define STORE_TEXT(value) { .type = STORE_VALUE_TEXT, .text = (value) }
 #define STORE_TIME(value) { .type = STORE_VALUE_TIME, .num = (value) }
+#define STORE_BLOB(data, size) \
+	{ .type = STORE_VALUE_BLOB, .text = (const char *)(data), \
+	  .num = (int64_t)(size) }
 
 /* The caller's callback of an iteration and its context; the row function
    of the iteration knows which member of fn is set. */
@@ -270,6 +290,40 @@ int store_check_header(struct lockout_store *store, bool create,
 /* Bring the schema up to date, each migration in its own transaction
    (rolled back on failure). */
 int store_migrate(struct lockout_store *store, const char **error_r);
+
+/* lockout-store-packed.c: SQLite's packed failure history */
+/* Register lockout_failure_rows() (the view "failures" unpacks the batches
+   with it) and lockout_pack_failures() on db: an SQLite result code. */
+int store_packed_register(sqlite3 *db);
+void store_packed_init(struct store_packed *packed);
+void store_packed_free(struct store_packed *packed);
+/* Empty packed for the next batch, its buffer kept. */
+void store_packed_clear(struct store_packed *packed);
+/* Append a failure: fields are ip, user, service, mechanism, result (each
+   NULL or at most LOCKOUT_FAILURE_FIELD_MAX bytes), count > 0. -1 (and
+   packed->failed if out of memory) if it cannot be packed. */
+int store_packed_add(struct store_packed *packed, const char *const *fields,
+		     uint32_t count, uint32_t tag);
+/* A packed failure as read: its fields' bytes (NULL for SQL NULL; not
+   NUL-terminated) */
+struct store_packed_failure {
+	const unsigned char *field[5];
+	unsigned int field_len[5];
+	uint32_t count, tag;
+};
+struct store_packed_iter {
+	const unsigned char *next, *end;
+};
+/* Read the failures of a batch's blob data (which must stay unchanged
+   meanwhile): -1 if it breaks the format (then nothing of it is read). */
+int store_packed_iter_init(struct store_packed_iter *iter, const void *data,
+			   size_t size);
+bool store_packed_iter_next(struct store_packed_iter *iter,
+			    struct store_packed_failure *failure_r);
+/* 0 and the failures' number if data is a batch of 1 to
+   STORE_PG_BATCH_MAX failures in the format, else -1. */
+int store_packed_validate(const void *data, size_t size,
+			  unsigned int *count_r);
 
 /* --- lockout-store-rows.c: reading rows ---------------------------------- */
 

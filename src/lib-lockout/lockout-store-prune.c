@@ -9,12 +9,12 @@ static const struct {
 } store_prune_tables[] = {
 	[LOCKOUT_STORE_TABLE_FAILURES] = { "prune failures", {
 		STORE_STMT_PRUNE_FAILURES,
-		"DELETE FROM failures WHERE id IN (SELECT id FROM failures "
-		"WHERE time < ?1 ORDER BY time LIMIT ?2)",
-		/* packed (STORE_PG_FAILURES_FROM): a row is a second's
-		   failures of a node */
+		/* packed (STORE_SQLITE_FAILURES_FROM,
+		   STORE_PG_FAILURES_FROM): a row is a second's failures
+		   of a node */
 		"DELETE FROM failure_batches WHERE id IN (SELECT id FROM "
-		"failure_batches WHERE time < $1 ORDER BY time LIMIT $2)" } },
+		"failure_batches WHERE time < ?1 ORDER BY time LIMIT ?2)",
+		NULL } },
 	/* bans that ended (lifted or expired); permanent bans that were
 	   never lifted stay */
 	[LOCKOUT_STORE_TABLE_BANS] = { "prune bans", {

@@ -11,6 +11,15 @@
    somebody else's file by mistake. */
 #define STORE_APPLICATION_ID 0x4c4f434b
 
+/* A field of an old failure row that lockout_pack_failures() takes: NULL,
+   or text of at most LOCKOUT_FAILURE_FIELD_MAX bytes without a NUL. The
+   rows it does not take were skipped by every reader: schema 9 drops
+   them rather than fail (and keep the auth process from the table). */
+#define STORE_PACKABLE(col) \
+	" (" col " IS NULL OR (typeof(" col ") = 'text' AND" \
+	" length(CAST(" col " AS BLOB)) <= 255 AND" \
+	" instr(CAST(" col " AS BLOB), X'00') = 0))"
+
 /* Schema migrations: entry i brings user_version from i to i + 1. Append
    only; never edit a migration that has shipped. */
 static const char *const store_migrations[] = {
@@ -133,6 +142,67 @@ static const char *const store_migrations[] = {
 	("DROP INDEX IF EXISTS failures_user;"
 	 "DROP INDEX IF EXISTS failures_time;"
 	 "CREATE INDEX failures_time ON failures (time, user);"),
+	/* 9: the failure history packed, as PostgreSQL's (schema 7): a row
+	   of failure_batches holds the failures of one second, at most
+	   1024, as a blob (lockout-store-packed.c). A row a failure cost
+	   three B-tree inserts and their pages' share of the commit, about
+	   6 us of the auth process's CPU a failure. The view "failures"
+	   unpacks the batches (lockout_failure_rows(), registered on each
+	   connection the store opens), so the readers keep their SQL; a
+	   failure's id is its batch's id times 1024 plus its place in the
+	   batch. n is the batch's number of failures; ip and user the
+	   address and username all its failures share, NULL if they
+	   differ: doveadm lockout show ADDRESS reads through
+	   failure_batches_ip the batches of that address alone and those
+	   of several (a flood's: few and large), not all of the period
+	   (a server failing a login every few seconds writes a batch of
+	   one each time). The old rows are moved over in the same
+	   packing. */
+	("CREATE TABLE failure_batches ("
+	 " id INTEGER PRIMARY KEY,"
+	 " time INTEGER NOT NULL CHECK (typeof(time) = 'integer'),"
+	 " node TEXT NOT NULL DEFAULT '',"
+	 " n INTEGER NOT NULL CHECK (typeof(n) = 'integer' AND"
+	 "  n BETWEEN 1 AND 1024),"
+	 " ip TEXT,"
+	 " \"user\" TEXT,"
+	 " rows BLOB NOT NULL CHECK (typeof(rows) = 'blob')"
+	 ");"
+	 "CREATE INDEX failure_batches_time ON failure_batches (time);"
+	 "CREATE INDEX failure_batches_ip ON failure_batches (ip, time);"
+	 "CREATE INDEX failure_batches_user ON failure_batches"
+	 " (\"user\", time);"
+	 "INSERT INTO failure_batches (time, node, n, ip, \"user\", rows)"
+	 " SELECT time, node, count(*),"
+	 " CASE WHEN count(ip) = count(*) AND min(ip) = max(ip)"
+	 "  THEN min(ip) END,"
+	 " CASE WHEN count(\"user\") = count(*) AND"
+	 "  min(\"user\") = max(\"user\") THEN min(\"user\") END,"
+	 " lockout_pack_failures(ip, \"user\","
+	 " service, mechanism, result, count, tag) FROM"
+	 " (SELECT f.*, (row_number() OVER (PARTITION BY time, node"
+	 "  ORDER BY id) - 1) / 1024 AS part FROM failures f WHERE"
+	 STORE_PACKABLE("ip") " AND " STORE_PACKABLE("\"user\"") " AND "
+	 STORE_PACKABLE("service") " AND " STORE_PACKABLE("mechanism")
+	 " AND " STORE_PACKABLE("result") " AND typeof(count) = 'integer'"
+	 "  AND count BETWEEN 1 AND 4294967295 AND typeof(tag) = 'integer'"
+	 "  AND tag BETWEEN 0 AND 4294967295"
+	 "  ORDER BY time, node, part, id)"
+	 " GROUP BY time, node, part ORDER BY min(id);"
+	 "DROP TABLE failures;"
+	 "CREATE VIEW failures AS SELECT " STORE_PG_FAILURE_ID " AS id,"
+	 " b.time AS time, u.ip AS ip, u.\"user\" AS \"user\","
+	 " u.service AS service, u.mechanism AS mechanism,"
+	 " u.result AS result, u.count AS count, b.node AS node,"
+	 " u.tag AS tag FROM " STORE_SQLITE_FAILURES_FROM ";"
+	 /* a row written into the view (by hand, a test) is a batch of
+	    one */
+	 "CREATE TRIGGER failures_insert INSTEAD OF INSERT ON failures"
+	 " BEGIN INSERT INTO failure_batches (time, node, n, ip, \"user\","
+	 " rows) VALUES (NEW.time, coalesce(NEW.node, ''), 1, NEW.ip,"
+	 " NEW.\"user\", lockout_pack_failure(NEW.ip,"
+	 " NEW.\"user\", NEW.service, NEW.mechanism, NEW.result,"
+	 " coalesce(NEW.count, 1), coalesce(NEW.tag, 0))); END;"),
 };
 
 #define STORE_SCHEMA_VERSION \

@@ -181,6 +181,10 @@ store_bind_value(sqlite3_stmt *stmt, int idx, const struct store_value *value)
 		if (value->num == 0)
 			return sqlite3_bind_null(stmt, idx);
 		break;
+	case STORE_VALUE_BLOB:
+		return sqlite3_bind_blob64(stmt, idx, value->text,
+					   (sqlite3_uint64)value->num,
+					   SQLITE_STATIC);
 	case STORE_VALUE_INT:
 		break;
 	}
@@ -439,6 +443,10 @@ int lockout_store_open(const char *path, unsigned int flags,
 	   rows: 3% of the instructions of its flush) is not needed. */
 	open_flags |= SQLITE_OPEN_NOMUTEX;
 	rc = sqlite3_open_v2(path, &store->db, open_flags, NULL);
+	if (rc == SQLITE_OK) {
+		/* before the schema is read: its view "failures" needs it */
+		rc = store_packed_register(store->db);
+	}
 	if (rc != SQLITE_OK) {
 		*error_r = store_error(store, "cannot open", rc);
 		lockout_store_close(&store);
@@ -474,6 +482,7 @@ void lockout_store_close(struct lockout_store **_store)
 	if (store->driver == LOCKOUT_DB_DRIVER_PGSQL)
 		store_pg_close(store);
 	else if (store->db != NULL) {
+		store_packed_free(&store->packed);
 		lockout_store_rollback(store);
 		for (i = 0; i < STORE_STMT_COUNT; i++) {
 			/* returns the last step's error, handled then */

@@ -23,7 +23,8 @@ const char *const lockout_ban_rules[LOCKOUT_RULES_OTHER + 1] = {
 static const struct store_query store_size_query = {
 	STORE_STMT_SIZE,
 	"SELECT (SELECT count(*) FROM bans), "
-	"(SELECT count(*) FROM failures), "
+	/* the batches know their number of failures */
+	"(SELECT coalesce(sum(n), 0) FROM failure_batches), "
 	"(SELECT count(*) FROM allowed), "
 	"(SELECT count(*) FROM known_devices), "
 	"(SELECT count(*) FROM events), "
@@ -143,7 +144,7 @@ int lockout_store_count_alerts(struct lockout_store *store, int64_t since,
 static const struct store_query store_count_unknown_names_query = {
 	STORE_STMT_COUNT_UNKNOWN_NAMES,
 	"SELECT coalesce(sum(count), 0) FROM failures "
-	"INDEXED BY failures_time WHERE time >= ?1 AND result = 'unknown_name'",
+	"WHERE time >= ?1 AND result = 'unknown_name'",
 	NULL
 };
 

@@ -13,26 +13,21 @@
 #include <string.h>
 
 /* Rows of the period; the key and distinct columns are chosen by index.
-   Through the time index each row costs a seek into the table; reading the
-   whole table in order costs far less a row (about 30 times, measured with
-   the sqlite3 shell), so the table is read whole when the period holds at
-   least 1/TOP_SCAN_RATIO of its rows (a week of a month's history), and
-   through the index for a short period. */
-#define TOP_SCAN_RATIO 32
-static const struct store_query store_top_rows_queries[2] = {
-	{ STORE_STMT_TOP_ROWS,
-	  "SELECT ip, \"user\", service, count, time FROM failures "
-	  "INDEXED BY failures_time WHERE time >= ?1", NULL },
-	{ STORE_STMT_TOP_ROWS_SCAN,
-	  "SELECT ip, \"user\", service, count, time FROM failures "
-	  "NOT INDEXED WHERE time >= ?1", NULL },
+   The period's batches through their time index, unpacked (schema 9). */
+static const struct store_query store_top_rows_query = {
+	STORE_STMT_TOP_ROWS,
+	/* SQLite: the batches, unpacked here (top_add_batch()): through
+	   lockout_failure_rows() each failure cost SQLite's calls and
+	   copies of its columns, twice what the ranking costs */
+	"SELECT time, rows FROM failure_batches WHERE time >= ?1",
+	"SELECT ip, \"user\", service, count, time FROM failures "
+	"WHERE time >= $1"
 };
-/* the rows of the period and of the table: the index alone */
+/* the rows of the period: the batches know their number */
 static const struct store_query store_top_count_query = {
 	STORE_STMT_TOP_COUNT,
-	"SELECT (SELECT count(*) FROM failures INDEXED BY failures_time "
-	"WHERE time >= ?1), (SELECT count(*) FROM failures)",
-	NULL
+	"SELECT coalesce(sum(n), 0) FROM failure_batches WHERE time >= ?1",
+	"SELECT count(*) FROM failures WHERE time >= $1"
 };
 #define TOP_COL_COUNT 3
 #define TOP_COL_TIME 4
@@ -47,13 +42,11 @@ static const struct {
 	{ "service", 2, 1 },
 };
 
-/* How a distinct value compares in SQL: by type, then by value (an
-   integer and the text of its digits are two values). */
+/* What an interned string is: a key or a distinct value (every value of
+   the packed history is text, schema 9). */
 enum top_tag {
 	TOP_TAG_KEY,
 	TOP_TAG_TEXT,
-	TOP_TAG_BLOB,
-	TOP_TAG_NUM,
 };
 
 /* Interned byte strings, numbered from 0 in order of arrival. */
@@ -338,84 +331,45 @@ static int top_add_pg_row(struct top_ctx *ctx, const struct store_row *row,
 			 distinct, distinct == NULL ? 0 : strlen(distinct));
 }
 
-/* Count one row: -1 out of memory, 1 when the row is invalid (its key is
-   not text), 0 otherwise (counted, or without a key: not ranked). */
-static int top_add_row(struct top_ctx *ctx, const struct store_row *row,
-		       int key_col, int distinct_col)
+/* Count the failures of a batch (SQLite: time and rows of
+   failure_batches): -1 out of memory, 1 when the batch or a failure of it
+   is invalid (its blob breaks the format, a key holds a NUL), 0
+   otherwise. A failure without a key is not ranked; NULL and '' are not
+   counted as distinct values (count(DISTINCT nullif(col, ''))). */
+static int top_add_batch(struct top_ctx *ctx, sqlite3_stmt *stmt,
+			 int key_col, int distinct_col)
 {
-	sqlite3_stmt *stmt = row->stmt;
-	const void *data, *key;
-	enum top_tag tag;
-	int64_t count, time, num;
-	double real;
-	int len, key_len;
+	struct store_packed_iter iter;
+	struct store_packed_failure f;
+	const unsigned char *distinct;
+	size_t dlen;
+	int64_t time;
+	int ret = 0;
 
-	if (row->res != NULL)
-		return top_add_pg_row(ctx, row, key_col, distinct_col);
-	switch (sqlite3_column_type(stmt, key_col)) {
-	case SQLITE_NULL:
-		return 0;
-	case SQLITE_TEXT:
-		break;
-	default:
+	if (sqlite3_column_type(stmt, 0) != SQLITE_INTEGER ||
+	    sqlite3_column_type(stmt, 1) != SQLITE_BLOB ||
+	    store_packed_iter_init(&iter, sqlite3_column_blob(stmt, 1),
+				   (size_t)sqlite3_column_bytes(stmt, 1)) < 0)
 		return 1;
-	}
-	key = sqlite3_column_text(stmt, key_col);
-	key_len = sqlite3_column_bytes(stmt, key_col);
-	if (key == NULL || key_len < 0)
-		return -1;
-	if (key_len == 0 || *(const char *)key == '\0')
-		return 0;
-	if (memchr(key, '\0', (size_t)key_len) != NULL ||
-	    sqlite3_column_type(stmt, TOP_COL_COUNT) != SQLITE_INTEGER ||
-	    sqlite3_column_type(stmt, TOP_COL_TIME) != SQLITE_INTEGER)
-		return 1;
-	count = sqlite3_column_int64(stmt, TOP_COL_COUNT);
-	time = sqlite3_column_int64(stmt, TOP_COL_TIME);
-	if (count <= 0)
-		return 1;
-
-	/* count(DISTINCT nullif(col, '')): NULL and '' are not counted */
-	switch (sqlite3_column_type(stmt, distinct_col)) {
-	case SQLITE_NULL:
-		data = NULL;
-		len = 0;
-		tag = TOP_TAG_TEXT;
-		break;
-	case SQLITE_TEXT:
-		tag = TOP_TAG_TEXT;
-		data = sqlite3_column_text(stmt, distinct_col);
-		len = sqlite3_column_bytes(stmt, distinct_col);
-		if (len == 0)
-			data = NULL;
-		else if (data == NULL || len < 0)
-			return -1;
-		break;
-	case SQLITE_BLOB:
-		tag = TOP_TAG_BLOB;
-		data = sqlite3_column_blob(stmt, distinct_col);
-		len = sqlite3_column_bytes(stmt, distinct_col);
-		if ((data == NULL && len > 0) || len < 0)
-			return -1;
-		if (data == NULL)
-			data = "";
-		break;
-	default:
-		/* numbers compare by value: 5 and 5.0 are one */
-		tag = TOP_TAG_NUM;
-		real = sqlite3_column_double(stmt, distinct_col);
-		num = sqlite3_column_int64(stmt, distinct_col);
-		if ((double)num == real) {
-			data = &num;
-			len = sizeof(num);
-		} else {
-			data = &real;
-			len = sizeof(real);
+	time = sqlite3_column_int64(stmt, 0);
+	while (store_packed_iter_next(&iter, &f)) {
+		if (f.field[key_col] == NULL || f.field_len[key_col] == 0)
+			continue;
+		if (memchr(f.field[key_col], '\0',
+			   f.field_len[key_col]) != NULL) {
+			ret = 1;
+			continue;
 		}
-		break;
+		distinct = f.field[distinct_col];
+		dlen = f.field_len[distinct_col];
+		if (dlen == 0)
+			distinct = NULL;
+		if (top_count(ctx, (const char *)f.field[key_col],
+			      f.field_len[key_col], f.count, time,
+			      TOP_TAG_TEXT, distinct, dlen) < 0)
+			return -1;
 	}
-	return top_count(ctx, key, (size_t)key_len, count, time, tag, data,
-			 (size_t)len);
+	return ret;
 }
 
 /* The row function of PostgreSQL's rows: cb->context is a struct
@@ -428,7 +382,7 @@ static int top_pg_row(const struct store_row *row,
 		      const struct store_callback *cb, bool *invalid_r)
 {
 	const struct top_iter *it = cb->context;
-	int ret = top_add_row(it->ctx, row, it->key_col, it->distinct_col);
+	int ret = top_add_pg_row(it->ctx, row, it->key_col, it->distinct_col);
 
 	*invalid_r = ret > 0;
 	return ret < 0 ? 1 : 0;
@@ -439,10 +393,8 @@ static int top_read(struct lockout_store *store, struct top_ctx *ctx,
 		    const char **error_r)
 {
 	const struct store_value values[] = { STORE_INT(since) };
-	struct store_row current = { NULL, NULL, 0 };
 	sqlite3_stmt *stmt;
-	uint64_t counts[2];
-	bool scan;
+	uint64_t counts[1];
 	int rc, ret;
 
 	if (store_query_counts(store, &store_top_count_query, "top", values,
@@ -451,7 +403,6 @@ static int top_read(struct lockout_store *store, struct top_ctx *ctx,
 		return -1;
 	if (counts[0] == 0)
 		return 0;
-	scan = counts[0] >= counts[1] / TOP_SCAN_RATIO;
 	/* about a pair a row (a source rarely fails twice for one user):
 	   the set sized for them at once, rather than rehashed 7 times on
 	   the way, each a pass of random writes into new memory (the keys
@@ -466,20 +417,19 @@ static int top_read(struct lockout_store *store, struct top_ctx *ctx,
 			.context = &it, .store = store
 		};
 
-		ret = store_iterate(store, &store_top_rows_queries[0], "top",
+		ret = store_iterate(store, &store_top_rows_query, "top",
 				    values, N_ELEMENTS(values), top_pg_row,
 				    &cb, error_r);
 		if (ret > 0)
 			*error_r = store_errorf(store, "top: out of memory");
 		return ret == 0 ? 0 : -1;
 	}
-	if (store_stmt_bind(store, &store_top_rows_queries[scan ? 1 : 0],
+	if (store_stmt_bind(store, &store_top_rows_query,
 			    "top", values, N_ELEMENTS(values), &stmt,
 			    error_r) < 0)
 		return -1;
-	current.stmt = stmt;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		ret = top_add_row(ctx, &current, key_col, distinct_col);
+		ret = top_add_batch(ctx, stmt, key_col, distinct_col);
 		if (ret < 0) {
 			*error_r = store_errorf(store, "top: out of memory");
 			store_stmt_release(stmt);

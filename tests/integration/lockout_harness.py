@@ -69,6 +69,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -127,6 +128,99 @@ class ProtocolError(HarnessError):
 
 class SkipTest(Exception):
     """Raised by a test (see skip()) to be counted as skipped."""
+
+
+# SQLite's packed failure history (schema 9, src/lib-lockout/
+# lockout-store-packed.c): a row of failure_batches holds a second's
+# failures as one blob. Python's sqlite3 cannot register the table-valued
+# function that the view "failures" unpacks them with, so the tests read
+# them through failures_db() below, and the benchmarks write them with
+# pack_failures().
+PACKED_FORMAT = 1
+PACKED_FIELDS = 5  # ip, user, service, mechanism, result
+
+
+def _varint(value):
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7f) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def pack_failures(rows):
+    """rows: [(ip, user, service, mechanism, result, count, tag)], each
+    field str, bytes or None -> the blob of a batch"""
+    out = bytearray([PACKED_FORMAT])
+    for row in rows:
+        fields = row[:PACKED_FIELDS]
+        out.append(sum(1 << i for i, f in enumerate(fields) if f is None))
+        for f in fields:
+            if f is None:
+                continue
+            b = f.encode() if isinstance(f, str) else f
+            assert len(b) <= 255
+            out.append(len(b))
+            out += b
+        out += _varint(row[5]) + _varint(row[6])
+    return bytes(out)
+
+
+def unpack_failures(blob):
+    """The rows of a batch's blob: [(ip, user, service, mechanism, result,
+    count, tag)], the fields str (bytes if not UTF-8) or None"""
+    assert blob[0] == PACKED_FORMAT, blob[:1]
+    rows, p = [], 1
+
+    def varint():
+        nonlocal p
+        value = shift = 0
+        while True:
+            byte = blob[p]
+            p += 1
+            value |= (byte & 0x7f) << shift
+            shift += 7
+            if not byte & 0x80:
+                return value
+    while p < len(blob):
+        nulls = blob[p]
+        p += 1
+        fields = []
+        for i in range(PACKED_FIELDS):
+            if nulls & (1 << i):
+                fields.append(None)
+                continue
+            n = blob[p]
+            b = bytes(blob[p + 1:p + 1 + n])
+            p += 1 + n
+            try:
+                fields.append(b.decode())
+            except UnicodeDecodeError:
+                fields.append(b)
+        count = varint()
+        fields += [count, varint()]
+        rows.append(tuple(fields))
+    return rows
+
+
+def failures_db(path, **kwargs):
+    """A connection to the SQLite ban table at path where "failures" is a
+    temporary table holding the failure history's rows as the store's
+    view gives them (id, time, ip, user, service, mechanism, result,
+    count, node, tag), read when connecting."""
+    con = sqlite3.connect(path, **kwargs)
+    con.execute("CREATE TEMP TABLE failures (id INTEGER PRIMARY KEY, "
+                "time, ip, user, service, mechanism, result, count, node, "
+                "tag)")
+    for bid, t, node, blob in con.execute(
+            "SELECT id, time, node, rows FROM main.failure_batches "
+            "ORDER BY id").fetchall():
+        con.executemany(
+            "INSERT INTO temp.failures VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [((bid << 10) + o, t) + r[:6] + (node, r[6])
+             for o, r in enumerate(unpack_failures(blob))])
+    return con
 
 
 def skip(reason):

@@ -22,6 +22,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from lockout_harness import (  # noqa: E402
+    failures_db,
     AuthClient, Dovecot, _free_port_base, dovecot_version,
     find_lockout_modules, imap_login, wait_until,
     main)
@@ -34,7 +35,8 @@ USERS = {ALICE: "alice-secret", BOB: "bob-secret"}
 FAILURES = 3
 CONTRACT_FIELDS = ("target", "kind", "reason", "source", "created",
                    "expires", "failures")
-TABLES = ("bans", "allowed", "failures", "known_devices", "events")
+# the stored tables (the failure history is packed: failure_batches)
+TABLES = ("bans", "allowed", "failure_batches", "known_devices", "events")
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 EX_USAGE = 64
@@ -88,7 +90,7 @@ def insert_bans(d, rows):
 
 
 def db_rows(d, sql, args=()):
-    con = sqlite3.connect(db_path(d), timeout=10)
+    con = failures_db(db_path(d), timeout=10)
     try:
         return con.execute(sql, args).fetchall()
     finally:
@@ -432,7 +434,7 @@ def test_show_evidence_fields_never_carry_control_characters():
     control characters (escaped in its JSON) come out as '?'."""
     with instance() as d:
         ok(d, "lockout", "ban", "127.9.9.1", "-r", "x")
-        con = sqlite3.connect(db_path(d), timeout=10)
+        con = failures_db(db_path(d), timeout=10)
         with con:
             con.execute("UPDATE bans SET evidence = ? WHERE target = ?",
                         ('{"rule":"manual","users":["a\\u001b[31mb",'
@@ -516,7 +518,7 @@ def test_invalid_rows_counted_apart_logged_once_never_enforced():
     with instance() as d:
         before = js(d, "lockout", "stats")[0]
         assert before["bans_invalid"] == 0, before
-        con = sqlite3.connect(db_path(d), timeout=10)
+        con = failures_db(db_path(d), timeout=10)
         try:
             with con:
                 for target, kind, reason in rows:
@@ -670,7 +672,7 @@ def test_bad_input_exit_codes_and_unchanged_table():
         wait_for(lambda: history_total(d) >= FAILURES, "the history")
         time.sleep(0.5)
         before = dump(d)
-        assert before["bans"] and before["allowed"] and before["failures"]
+        assert before["bans"] and before["allowed"] and before["failure_batches"]
 
         cases = [
             (EX_USAGE, "invalid address '1.2.3'", "ban", "1.2.3"),

@@ -26,6 +26,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from lockout_harness import (  # noqa: E402
+    failures_db,
     Dovecot, HarnessError, _child_env, find_lockout_modules, main)
 from test_lockoutd import (  # noqa: E402
     Lockoutd, Netns, lockoutd_bin, wait_until)
@@ -97,8 +98,8 @@ def imap_fail_raw(d, user, src=SOURCE):
 
 
 def db(d):
-    return sqlite3.connect(os.path.join(d.lockout_dir, "lockout.db"),
-                           timeout=5, isolation_level=None)
+    return failures_db(os.path.join(d.lockout_dir, "lockout.db"),
+                       timeout=5, isolation_level=None)
 
 
 def attack(d):

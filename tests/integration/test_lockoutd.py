@@ -32,6 +32,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from lockout_harness import (  # noqa: E402
+    failures_db,
     AuthClient, Dovecot, HarnessError, Lockoutd, Netns, find_lockout_modules,
     in_netns, lockoutd_bin, main, run_lockoutd, sendmail_script,
     set_elements, wait_until)
@@ -66,8 +67,8 @@ def instance(netns=None, wait_auth=True, **settings):
 
 
 def db(d):
-    c = sqlite3.connect(os.path.join(d.lockout_dir, "lockout.db"),
-                        timeout=5, isolation_level=None)
+    c = failures_db(os.path.join(d.lockout_dir, "lockout.db"),
+                    timeout=5, isolation_level=None)
     return c
 
 

@@ -17,6 +17,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from lockout_harness import (  # noqa: E402
+    failures_db,
     AuthClient, Dovecot, auth_client_plain, find_lockout_modules,
     imap_login, main, passdb_conf)
 
@@ -32,8 +33,8 @@ def instance(**settings):
 
 
 def db_rows(d, sql, args=()):
-    con = sqlite3.connect(os.path.join(d.lockout_dir, "lockout.db"),
-                          timeout=5)
+    con = failures_db(os.path.join(d.lockout_dir, "lockout.db"),
+                      timeout=5)
     try:
         return con.execute(sql, args).fetchall()
     finally:

@@ -18,6 +18,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from lockout_harness import (  # noqa: E402
+    failures_db,
     AuthClient, Dovecot, HarnessError, auth_client_cram_md5,
     auth_client_plain, find_lockout_modules, imap_login, main,
     passdb_conf, pop3_login)
@@ -81,7 +82,7 @@ def db_path(d):
 
 
 def db_rows(d, sql, args=()):
-    con = sqlite3.connect(db_path(d), timeout=5)
+    con = failures_db(db_path(d), timeout=5)
     try:
         return con.execute(sql, args).fetchall()
     finally:

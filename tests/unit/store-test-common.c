@@ -209,6 +209,7 @@ static sqlite3 *raw_open(const char *name)
 	sqlite3 *db;
 
 	ck_assert_int_eq(sqlite3_open(test_path(name), &db), SQLITE_OK);
+	ck_assert_int_eq(lockout_store_sqlite_register(db), SQLITE_OK);
 	return db;
 }
 
@@ -293,6 +294,32 @@ void raw_text(const char *name, const char *sql, char *buf, size_t size)
 	stmt = raw_first_row(name, sql);
 	snprintf(buf, size, "%s", (const char *)sqlite3_column_text(stmt, 0));
 	raw_done(stmt);
+}
+
+char *raw_rows_text(const char *name, const char *sql)
+{
+	sqlite3 *db = raw_open(name);
+	sqlite3_stmt *stmt;
+	char *text = NULL;
+	size_t size = 0;
+	FILE *out = open_memstream(&text, &size);
+	int i, rc;
+
+	ck_assert_ptr_nonnull(out);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL),
+			 SQLITE_OK);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		for (i = 0; i < sqlite3_column_count(stmt); i++) {
+			fprintf(out, "%s%s", i == 0 ? "" : "|",
+				(const char *)sqlite3_column_text(stmt, i));
+		}
+		fputc('\n', out);
+	}
+	ck_assert_int_eq(rc, SQLITE_DONE);
+	ck_assert_int_eq(fclose(out), 0);
+	ck_assert_int_eq(sqlite3_finalize(stmt), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
+	return text;
 }
 
 /* --- test data ------------------------------------------------------------ */

@@ -128,6 +128,9 @@ const char *raw_sql(const char *sqlite_sql, const char *pg_sql);
 int64_t raw_int(const char *name, const char *sql);
 /* The same as text, into buf. */
 void raw_text(const char *name, const char *sql, char *buf, size_t size);
+/* SQLite: every row of sql, its columns' text joined by '|', a line a
+   row (free() it) */
+char *raw_rows_text(const char *name, const char *sql);
 
 /* One byte more than each limit of a ban, filled by make_long_strings() */
 extern char long_target[LOCKOUT_BAN_TARGET_MAX + 2];

@@ -50,6 +50,7 @@ static void raw_exec(const char *name, const char *sql)
 	char *msg = NULL;
 
 	ck_assert_int_eq(sqlite3_open(db_path(name), &db), SQLITE_OK);
+	ck_assert_int_eq(lockout_store_sqlite_register(db), SQLITE_OK);
 	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
 		ck_abort_msg("%s: %s", sql, msg);
 	ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);

@@ -97,9 +97,9 @@ START_TEST(test_top)
 }
 STORE_END_TEST("history", test_top, N_ELEMENTS(top_cases))
 
-/* The ranking counts as SQL's count(DISTINCT nullif(user, '')) did (the
-   TEXT columns store 5 as '5', 5.0 as '5.0'; '' and NULL are not
-   counted); a key that is not text (a BLOB) is a damaged row, skipped. */
+/* The ranking counts as SQL's count(DISTINCT nullif(user, '')) did (''
+   and NULL are not counted); a batch whose blob breaks the packing is a
+   damaged row, skipped, and the other batches are read. */
 START_TEST(test_top_damaged)
 {
 	struct lockout_store *store;
@@ -107,11 +107,15 @@ START_TEST(test_top_damaged)
 	const char *error = NULL;
 
 	store = store_open_ok("topdamaged", LOCKOUT_STORE_FLAG_CREATE);
+	/* a batch that breaks the packing (its first byte is no format)
+	   is one damaged row, the others read */
 	raw_exec("topdamaged", "INSERT INTO failures (time, ip, user, count) "
-		 "VALUES (100, '192.0.2.9', 5, 1), (101, '192.0.2.9', '5', 1),"
-		 " (102, '192.0.2.9', 5.0, 1), (103, '192.0.2.9', '', 1),"
-		 " (104, '192.0.2.9', NULL, 1), (105, X'07', 'x', 1),"
-		 " (106, '', 'y', 1), (107, NULL, 'z', 1)");
+		 "VALUES (100, '192.0.2.9', '5', 1), (101, '192.0.2.9', '6', 1),"
+		 " (103, '192.0.2.9', '', 2),"
+		 " (104, '192.0.2.9', NULL, 1),"
+		 " (106, '', 'y', 1), (107, NULL, 'z', 1);"
+		 "INSERT INTO failure_batches (time, n, rows) VALUES "
+		 "(102, 1, X'02000000')");
 	if (lockout_store_top(store, "ip", 0, 10, top_list_add, &list,
 			      &error) != 0)
 		ck_abort_msg("top: %s", error);
@@ -124,7 +128,7 @@ START_TEST(test_top_damaged)
 	ck_assert_uint_eq(lockout_store_skipped_rows(store), 1);
 	lockout_store_close(&store);
 }
-/* SQLite only: values of other types than the column's */
+/* SQLite only: its packed batches */
 STORE_END_TEST_ON("history", test_top_damaged, 0, STORE_DRIVERS_SQLITE)
 
 /* A short ranking is the start of the whole one (ties by key), whatever
@@ -302,9 +306,9 @@ START_TEST(test_iter_failures)
 STORE_END_TEST("history", test_iter_failures,
 	       N_ELEMENTS(failure_iter_cases))
 
-/* The failures of an address are read among those of every address with
-   the same last character (schema 5: failures_ip_tail), filtered on the
-   address, in time order and, within a second, in the order written. */
+/* The failures of an address are read in time order and, within a second,
+   in the order written, whether its batch holds only its failures or
+   those of several addresses too (SQLite's schema 9). */
 START_TEST(test_iter_failures_same_tail)
 {
 	static const struct lockout_failure rows[] = {
@@ -343,6 +347,20 @@ START_TEST(test_iter_failures_same_tail)
 	ck_assert_int_eq(lockout_store_add_failures(store, rows,
 						    N_ELEMENTS(rows), &error),
 			 0);
+	if (store_test_driver == LOCKOUT_DB_DRIVER_SQLITE) {
+		/* SQLite's batches (schema 9): a run of a second each; those
+		   of one address carry it, those of several NULL */
+		ck_assert_int_eq(raw_int("failtail", "SELECT count(*) FROM "
+					 "failure_batches"), 6);
+		ck_assert_int_eq(raw_int("failtail", "SELECT count(*) FROM "
+					 "failure_batches WHERE ip = "
+					 "'192.0.2.1'"), 3);
+		ck_assert_int_eq(raw_int("failtail", "SELECT count(*) FROM "
+					 "failure_batches WHERE ip IS NULL"), 2);
+		ck_assert_int_eq(raw_int("failtail", "SELECT count(*) FROM "
+					 "failure_batches WHERE \"user\" IS "
+					 "NOT NULL"), 0);
+	}
 	for (i = 0; i < N_ELEMENTS(cases); i++) {
 		memset(&list, 0, sizeof(list));
 		if (lockout_store_iter_failures(store, "ip", cases[i].ip,
@@ -380,8 +398,11 @@ START_TEST(test_iter_failures_errors)
 						     &error), -1);
 	/* damaged rows are skipped */
 	raw_exec("failitererr", raw_sql(
-		 "INSERT INTO failures (time, ip, count) "
-		 "VALUES (5, X'00', 1), (6, '192.0.2.1', 1)",
+		 /* a batch whose only row's address runs past its
+		    end */
+		 "INSERT INTO failure_batches (time, n, rows) VALUES "
+		 "(5, 1, X'011e09313932') ; INSERT INTO failures (time, "
+		 "ip, count) VALUES (6, '192.0.2.1', 1)",
 		 /* no blobs: an address longer than any; the rows are
 		    packed (lockout-store-history.h) */
 		 "INSERT INTO failure_batches (time, ips, users, services, "

@@ -122,14 +122,20 @@ START_TEST(test_migrate_empty_file)
 			 lockout_store_schema_version());
 	ck_assert_int_eq(raw_int("empty", "SELECT count(*) FROM sqlite_master "
 				 "WHERE type = 'table' AND name IN "
-				 "('bans', 'failures')"), 2);
+				 "('bans', 'failure_batches')"), 2);
+	ck_assert_int_eq(raw_int("empty", "SELECT count(*) FROM sqlite_master "
+				 "WHERE type = 'view' AND name = 'failures'"),
+			 1);
 	ck_assert_int_eq(raw_int("empty", "SELECT count(*) FROM sqlite_master "
 				 "WHERE type = 'index' AND name IN "
 				 "('bans_target', 'bans_active', "
-				 "'failures_time', 'failures_ip_tail')"), 4);
-	/* schema 5 dropped it, schema 8 the one by username */
+				 "'failure_batches_time')"), 3);
+	/* schema 5 dropped it, schema 8 the one by username, schema 9 the
+	   rest with the table */
 	ck_assert_int_eq(schema_has("empty", "failures_ip"), 0);
 	ck_assert_int_eq(schema_has("empty", "failures_user"), 0);
+	ck_assert_int_eq(schema_has("empty", "failures_time"), 0);
+	ck_assert_int_eq(schema_has("empty", "failures_ip_tail"), 0);
 }
 STORE_END_TEST("open", test_migrate_empty_file, 0)
 
@@ -597,6 +603,23 @@ STORE_END_TEST("concurrency", test_admin_reentrant, 0)
 
 /* Turn the table name back into an older one with sql, check that a
    read-only open refuses it and that a read-write open migrates it. */
+/* SQL that turns the packed failure history of schema 9 back into the
+   table of schema 8 (its rows kept), for the older versions' migrations */
+#define UNPACK_TO_V8 \
+	"CREATE TABLE failures_v8 (id INTEGER PRIMARY KEY," \
+	" time INTEGER NOT NULL CHECK (typeof(time) = 'integer')," \
+	" ip TEXT, user TEXT, service TEXT, mechanism TEXT, result TEXT," \
+	" count INTEGER NOT NULL DEFAULT 1" \
+	"  CHECK (typeof(count) = 'integer' AND count > 0)," \
+	" node TEXT NOT NULL DEFAULT '', tag INTEGER NOT NULL DEFAULT 0);" \
+	"INSERT INTO failures_v8 SELECT id, time, ip, user, service," \
+	" mechanism, result, count, node, tag FROM failures ORDER BY id;" \
+	"DROP VIEW failures; DROP TABLE failure_batches;" \
+	"ALTER TABLE failures_v8 RENAME TO failures;" \
+	"CREATE INDEX failures_time ON failures (time, user);" \
+	"CREATE INDEX failures_ip_tail ON failures" \
+	" (substr(ip, -1), time, ip);"
+
 static void migrate_from(const char *name, const char *sql)
 {
 	struct lockout_store *store;
@@ -619,7 +642,8 @@ START_TEST(test_migrate_v2)
 	store = store_open_ok("v2", LOCKOUT_STORE_FLAG_CREATE);
 	add_ban_ok(store, &ban);
 	lockout_store_close(&store);
-	migrate_from("v2", "DROP INDEX bans_kind; DROP INDEX bans_created; "
+	migrate_from("v2", UNPACK_TO_V8
+		     "DROP INDEX bans_kind; DROP INDEX bans_created; "
 		     "ALTER TABLE failures DROP COLUMN node; "
 		     "ALTER TABLE failures DROP COLUMN tag; "
 		     "PRAGMA user_version = 2");
@@ -662,13 +686,14 @@ START_TEST(test_migrate_v4)
 						    N_ELEMENTS(rows), &error),
 			 0);
 	lockout_store_close(&store);
-	migrate_from("v4", "DROP INDEX failures_ip_tail; "
+	migrate_from("v4", UNPACK_TO_V8 "DROP INDEX failures_ip_tail; "
 		     "CREATE INDEX failures_ip ON failures (ip, time); "
 		     "ALTER TABLE failures DROP COLUMN node; "
 		     "ALTER TABLE failures DROP COLUMN tag; "
 		     "PRAGMA user_version = 4");
+	/* schema 5 made failures_ip_tail, schema 9 packed the rows */
 	ck_assert_int_eq(schema_has("v4", "failures_ip"), 0);
-	ck_assert_int_eq(schema_has("v4", "failures_ip_tail"), 1);
+	ck_assert_int_eq(schema_has("v4", "failures_ip_tail"), 0);
 	ck_assert_int_eq(raw_int("v4", "SELECT count(*) FROM failures"), 3);
 
 	store = store_open_ok("v4", LOCKOUT_STORE_FLAG_READONLY);
@@ -695,7 +720,8 @@ START_TEST(test_migrate_v5)
 	ck_assert_int_eq(lockout_store_add_failures(store, &row, 1, &error),
 			 0);
 	lockout_store_close(&store);
-	migrate_from("v5", "ALTER TABLE failures DROP COLUMN node; "
+	migrate_from("v5", UNPACK_TO_V8
+		     "ALTER TABLE failures DROP COLUMN node; "
 		     "ALTER TABLE failures DROP COLUMN tag; "
 		     "PRAGMA user_version = 5");
 	raw_text("v5", "SELECT node FROM failures", node, sizeof(node));
@@ -705,8 +731,51 @@ START_TEST(test_migrate_v5)
 	ck_assert_int_eq(lockout_store_add_failures(store, &row, 1, &error),
 			 0);
 	lockout_store_close(&store);
-	raw_text("v5", "SELECT node FROM failures WHERE id = 2", node,
-		 sizeof(node));
+	raw_text("v5", "SELECT node FROM failures ORDER BY id DESC LIMIT 1",
+		 node, sizeof(node));
 	ck_assert_str_eq(node, "mx2");
 }
 STORE_END_TEST("open", test_migrate_v5, 0)
+
+/* A table of schema version 8 (a row a failure) is packed: every row
+   kept with its fields (NULL and '' apart), count, node and tag, in its
+   order; a second with more than 1024 rows in several batches. */
+START_TEST(test_migrate_v8)
+{
+	static const char *const rows_sql =
+		"SELECT time, ifnull(ip, '<null>'), ifnull(user, '<null>'), "
+		"ifnull(service, '<null>'), ifnull(mechanism, '<null>'), "
+		"ifnull(result, '<null>'), count, node, tag FROM failures "
+		"ORDER BY id";
+	struct lockout_store *store;
+	char *before, *after;
+
+	store = store_open_ok("v8", LOCKOUT_STORE_FLAG_CREATE);
+	lockout_store_close(&store);
+	raw_exec("v8", UNPACK_TO_V8
+		 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 "
+		 " FROM n WHERE i < 1500) "
+		 "INSERT INTO failures (time, ip, user, service, mechanism, "
+		 " result, count, node, tag) SELECT 100 + (i > 1300) + "
+		 " (i > 1400), '192.0.2.' || (i % 250), "
+		 " CASE i % 7 WHEN 0 THEN NULL WHEN 1 THEN '' "
+		 " ELSE 'u' || i END, 'imap', CASE WHEN i % 5 = 0 THEN NULL "
+		 " ELSE 'PLAIN' END, 'mismatch', 1 + i % 3, "
+		 " CASE WHEN i > 1450 THEN 'mx2' ELSE '' END, i * 7919 "
+		 "FROM n;"
+		 "PRAGMA user_version = 8");
+	before = raw_rows_text("v8", rows_sql);
+	migrate_from("v8", "SELECT 1");
+	ck_assert_int_eq(schema_has("v8", "failures_time"), 0);
+	/* 1300 rows of second 100 (two batches), 100 of 101, 50 of 102
+	   and 50 of 102 at node mx2 */
+	ck_assert_int_eq(raw_int("v8", "SELECT count(*) FROM "
+				 "failure_batches"), 5);
+	ck_assert_int_eq(raw_int("v8", "SELECT sum(n) FROM "
+				 "failure_batches"), 1500);
+	after = raw_rows_text("v8", rows_sql);
+	ck_assert_str_eq(after, before);
+	free(before);
+	free(after);
+}
+STORE_END_TEST("open", test_migrate_v8, 0)

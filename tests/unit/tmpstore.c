@@ -89,6 +89,7 @@ void test_tmpstore_exec(const char *name, const char *sql)
 	}
 	ck_assert_int_eq(sqlite3_open(test_tmpstore_path(name), &db),
 			 SQLITE_OK);
+	ck_assert_int_eq(lockout_store_sqlite_register(db), SQLITE_OK);
 	ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &error) == SQLITE_OK,
 		      "%s: %s", sql, error);
 	sqlite3_close(db);
