@@ -51,10 +51,13 @@ static const struct store_query store_count_failures_query = {
 	"FROM failure_batches b INDEXED BY " index ", " \
 	"lockout_failure_rows(b.rows) u WHERE b." col " " batch_is " AND " \
 	"b.time >= ?1 AND u." col " = ?2"
+/* a batch of several whose blob does not hold ?2's bytes is not
+   unpacked */
 #define STORE_FAILURES_OF(col, index) \
 	"SELECT " STORE_FAILURE_COLUMNS " FROM (" \
 	STORE_FAILURES_OF_PART(col, index, "= ?2") " UNION ALL " \
-	STORE_FAILURES_OF_PART(col, index, "IS NULL") ") ORDER BY time, id"
+	STORE_FAILURES_OF_PART(col, index, "IS NULL") \
+	" AND instr(b.rows, CAST(?2 AS BLOB)) > 0) ORDER BY time, id"
 
 /* A query chosen by the caller's key */
 struct store_keyed_query {
@@ -123,22 +126,29 @@ store_failure_validate(const struct lockout_failure *row,
 	return -1;
 }
 
-/* SQLite: rows[0..count) (of one second, count <= STORE_PG_BATCH_MAX) as
-   a row of failure_batches, packed into store->packed. */
+static bool store_str_eq(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/* SQLite: the failures of rows[0..count) (of one second, count <=
+   STORE_PG_BATCH_MAX) as a row of failure_batches, packed into
+   store->packed: all of them, or with only_ip those of the address
+   *only_ip. */
 static int
 store_add_batch(struct lockout_store *store,
 		const struct lockout_failure *rows, size_t count,
-		const char **error_r)
+		const char *const *only_ip, const char **error_r)
 {
 	struct store_packed *packed = &store->packed;
 	struct store_value values[] = {
 		STORE_INT(rows[0].time),
 		STORE_TEXT(store->node != NULL ? store->node : ""),
-		STORE_INT(count),
+		STORE_INT(0),
 		/* the address and username all the failures share (schema
 		   9), else NULL */
-		STORE_TEXT(rows[0].ip),
-		STORE_TEXT(rows[0].user),
+		STORE_TEXT(only_ip != NULL ? *only_ip : rows[0].ip),
+		STORE_TEXT(NULL),
 		STORE_BLOB(NULL, 0),
 	};
 	const char *fields[5];
@@ -146,19 +156,19 @@ store_add_batch(struct lockout_store *store,
 
 	store_packed_clear(packed);
 	for (i = 0; i < count; i++) {
+		if (only_ip != NULL && !store_str_eq(rows[i].ip, *only_ip))
+			continue;
 		fields[0] = rows[i].ip;
 		fields[1] = rows[i].user;
 		fields[2] = rows[i].service;
 		fields[3] = rows[i].mechanism;
 		fields[4] = rows[i].result;
-		if (values[3].text != NULL &&
-		    (rows[i].ip == NULL ||
-		     strcmp(rows[i].ip, values[3].text) != 0))
-			values[3].text = NULL;
-		if (values[4].text != NULL &&
-		    (rows[i].user == NULL ||
-		     strcmp(rows[i].user, values[4].text) != 0))
+		if (packed->count == 0)
+			values[4].text = rows[i].user;
+		else if (!store_str_eq(rows[i].user, values[4].text))
 			values[4].text = NULL;
+		if (!store_str_eq(rows[i].ip, values[3].text))
+			values[3].text = NULL;
 		/* validated: only memory can fail */
 		if (store_packed_add(packed, fields, rows[i].count,
 				     rows[i].tag) < 0) {
@@ -167,9 +177,45 @@ store_add_batch(struct lockout_store *store,
 			return -1;
 		}
 	}
-	values[5] = (struct store_value)STORE_BLOB(packed->buf.data, packed->buf.len);
+	values[2].num = packed->count;
+	values[5] = (struct store_value)STORE_BLOB(packed->buf.data,
+						   packed->buf.len);
 	return store_run(store, &store_add_batch_query, "add failures",
 			 values, N_ELEMENTS(values), error_r);
+}
+
+/* A second with at most this many addresses is written as a batch for
+   each: show ADDRESS finds them through failure_batches_ip, while the
+   batches of several addresses (NULL there) are read whole. A server
+   failing a login every few seconds then writes no batch of several, a
+   flood few and large ones. */
+#define STORE_BATCH_SPLIT_MAX 4
+
+/* SQLite: rows[0..count) of one second, count <= STORE_PG_BATCH_MAX */
+static int
+store_add_second(struct lockout_store *store,
+		 const struct lockout_failure *rows, size_t count,
+		 const char **error_r)
+{
+	const char *ips[STORE_BATCH_SPLIT_MAX];
+	unsigned int n_ips = 0, j;
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		for (j = 0; j < n_ips && !store_str_eq(ips[j], rows[i].ip);
+		     j++) ;
+		if (j < n_ips)
+			continue;
+		if (n_ips == STORE_BATCH_SPLIT_MAX)
+			return store_add_batch(store, rows, count, NULL,
+					       error_r);
+		ips[n_ips++] = rows[i].ip;
+	}
+	for (j = 0; j < n_ips; j++) {
+		if (store_add_batch(store, rows, count, &ips[j], error_r) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* PostgreSQL: a row of failure_batches for each run of rows of the same
@@ -310,7 +356,7 @@ int lockout_store_add_failures(struct lockout_store *store,
 	for (i = 0; i < count; i += n) {
 		for (n = 1; i + n < count && n < STORE_PG_BATCH_MAX &&
 			    rows[i + n].time == rows[i].time; n++) ;
-		if (store_add_batch(store, rows + i, n, error_r) < 0)
+		if (store_add_second(store, rows + i, n, error_r) < 0)
 			return -1;
 	}
 	return 0;

@@ -15,8 +15,10 @@
    passed into it and skips the other rows before SQLite sees them
    (doveadm lockout show ADDRESS reads a period's batches that way).
 
-   The format (version 1), written and read only here; a blob that breaks
-   it is an error (SQLITE_CORRUPT), never read past its end:
+   The format (version 1), written and read only here (and by the tests'
+   and benchmarks' Python, lockout_harness.py); a blob that breaks it is
+   never read past its end, and reads as one damaged row that the readers
+   skip and count (packed_column()):
      byte 0              1, the format
      then per failure:   a byte of NULL flags (bit i: field i is NULL, for
                          ip, user, service, mechanism, result; bits 5..7

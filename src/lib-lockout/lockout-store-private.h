@@ -78,6 +78,7 @@ enum store_stmt {
 	STORE_STMT_FAILURES_SINCE,
 	/* lockout-store-top.c */
 	STORE_STMT_TOP_ROWS,
+	STORE_STMT_TOP_ROWS_SCAN,
 	STORE_STMT_TOP_COUNT,
 	/* lockout-store-allowed.c */
 	STORE_STMT_ITER_ALLOWED,

@@ -13,21 +13,34 @@
 #include <string.h>
 
 /* Rows of the period; the key and distinct columns are chosen by index.
-   The period's batches through their time index, unpacked (schema 9). */
-static const struct store_query store_top_rows_query = {
-	STORE_STMT_TOP_ROWS,
-	/* SQLite: the batches, unpacked here (top_add_batch()): through
-	   lockout_failure_rows() each failure cost SQLite's calls and
-	   copies of its columns, twice what the ranking costs */
-	"SELECT time, rows FROM failure_batches WHERE time >= ?1",
-	"SELECT ip, \"user\", service, count, time FROM failures "
-	"WHERE time >= $1"
+   SQLite: the period's batches, unpacked here (top_add_batch()): through
+   lockout_failure_rows() each failure cost SQLite's calls and copies of
+   its columns, twice what the ranking costs. Through the time index each
+   batch costs a seek into the table; reading the whole table in order
+   costs far less a batch, so the table is read whole when the period
+   holds at least 1/TOP_SCAN_RATIO of its batches (a week of a month's
+   history), and through the index for a short period. */
+#define TOP_SCAN_RATIO 32
+static const struct store_query store_top_rows_queries[2] = {
+	{ STORE_STMT_TOP_ROWS,
+	  "SELECT time, rows FROM failure_batches "
+	  "INDEXED BY failure_batches_time WHERE time >= ?1",
+	  "SELECT ip, \"user\", service, count, time FROM failures "
+	  "WHERE time >= $1" },
+	{ STORE_STMT_TOP_ROWS_SCAN,
+	  "SELECT time, rows FROM failure_batches NOT INDEXED "
+	  "WHERE time >= ?1", NULL },
 };
-/* the rows of the period: the batches know their number */
+/* the failures of the period (the batches know their number), and the
+   period's and the table's batches (the indexes alone) */
 static const struct store_query store_top_count_query = {
 	STORE_STMT_TOP_COUNT,
-	"SELECT coalesce(sum(n), 0) FROM failure_batches WHERE time >= ?1",
-	"SELECT count(*) FROM failures WHERE time >= $1"
+	"SELECT (SELECT coalesce(sum(n), 0) FROM failure_batches "
+	"INDEXED BY failure_batches_time WHERE time >= ?1), "
+	"(SELECT count(*) FROM failure_batches INDEXED BY "
+	"failure_batches_time WHERE time >= ?1), "
+	"(SELECT count(*) FROM failure_batches)",
+	"SELECT count(*), 0, 0 FROM failures WHERE time >= $1"
 };
 #define TOP_COL_COUNT 3
 #define TOP_COL_TIME 4
@@ -394,7 +407,7 @@ static int top_read(struct lockout_store *store, struct top_ctx *ctx,
 {
 	const struct store_value values[] = { STORE_INT(since) };
 	sqlite3_stmt *stmt;
-	uint64_t counts[1];
+	uint64_t counts[3];
 	int rc, ret;
 
 	if (store_query_counts(store, &store_top_count_query, "top", values,
@@ -417,14 +430,15 @@ static int top_read(struct lockout_store *store, struct top_ctx *ctx,
 			.context = &it, .store = store
 		};
 
-		ret = store_iterate(store, &store_top_rows_query, "top",
+		ret = store_iterate(store, &store_top_rows_queries[0], "top",
 				    values, N_ELEMENTS(values), top_pg_row,
 				    &cb, error_r);
 		if (ret > 0)
 			*error_r = store_errorf(store, "top: out of memory");
 		return ret == 0 ? 0 : -1;
 	}
-	if (store_stmt_bind(store, &store_top_rows_query,
+	if (store_stmt_bind(store, &store_top_rows_queries[
+				counts[1] >= counts[2] / TOP_SCAN_RATIO ? 1 : 0],
 			    "top", values, N_ELEMENTS(values), &stmt,
 			    error_r) < 0)
 		return -1;

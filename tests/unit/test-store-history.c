@@ -348,18 +348,20 @@ START_TEST(test_iter_failures_same_tail)
 						    N_ELEMENTS(rows), &error),
 			 0);
 	if (store_test_driver == LOCKOUT_DB_DRIVER_SQLITE) {
-		/* SQLite's batches (schema 9): a run of a second each; those
-		   of one address carry it, those of several NULL */
+		/* SQLite's batches (schema 9): a run of a second with at
+		   most four addresses is a batch for each (2 + 1 + 1 + 1 +
+		   1 + 4), carrying its address (and its username when
+		   they all share one) */
 		ck_assert_int_eq(raw_int("failtail", "SELECT count(*) FROM "
-					 "failure_batches"), 6);
+					 "failure_batches"), 10);
 		ck_assert_int_eq(raw_int("failtail", "SELECT count(*) FROM "
 					 "failure_batches WHERE ip = "
-					 "'192.0.2.1'"), 3);
+					 "'192.0.2.1'"), 4);
 		ck_assert_int_eq(raw_int("failtail", "SELECT count(*) FROM "
-					 "failure_batches WHERE ip IS NULL"), 2);
+					 "failure_batches WHERE ip IS NULL"), 1);
 		ck_assert_int_eq(raw_int("failtail", "SELECT count(*) FROM "
-					 "failure_batches WHERE \"user\" IS "
-					 "NOT NULL"), 0);
+					 "failure_batches WHERE \"user\" = "
+					 "'x'"), 1);
 	}
 	for (i = 0; i < N_ELEMENTS(cases); i++) {
 		memset(&list, 0, sizeof(list));
@@ -375,6 +377,65 @@ START_TEST(test_iter_failures_same_tail)
 	lockout_store_close(&store);
 }
 STORE_END_TEST("history", test_iter_failures_same_tail, 0)
+
+/* A second of more than four addresses is one batch (SQLite: its address
+   and username NULL), read for an address or a username among the
+   others, in the order written; a batch of one address is found too. */
+START_TEST(test_iter_failures_batch_of_several)
+{
+	static const struct lockout_failure rows[] = {
+		{ .time = 200, .ip = "192.0.2.1", .user = "a", .count = 1 },
+		{ .time = 200, .ip = "192.0.2.2", .user = "b", .count = 2 },
+		{ .time = 200, .ip = "192.0.2.3", .user = "a", .count = 3 },
+		{ .time = 200, .ip = "192.0.2.1", .user = "c", .count = 4 },
+		{ .time = 200, .ip = "192.0.2.4", .user = "a", .count = 5 },
+		{ .time = 200, .ip = "192.0.2.5", .user = "a", .count = 6 },
+		{ .time = 201, .ip = "192.0.2.1", .user = "a", .count = 7 },
+	};
+	static const struct {
+		const char *by, *value;
+		unsigned int count;
+		unsigned int counts[5];
+	} cases[] = {
+		{ "ip", "192.0.2.1", 3, { 1, 4, 7 } },
+		{ "ip", "192.0.2.5", 1, { 6 } },
+		/* its bytes are in the batch (each address begins with
+		   them): unpacked, and no failure is its */
+		{ "ip", "192.0.2.", 0, { 0 } },
+		{ "user", "a", 5, { 1, 3, 5, 6, 7 } },
+		{ "user", "c", 1, { 4 } },
+	};
+	struct lockout_store *store;
+	struct failure_list list;
+	const char *error = NULL;
+	unsigned int i, j;
+
+	store = store_open_ok("failseveral", LOCKOUT_STORE_FLAG_CREATE);
+	ck_assert_int_eq(lockout_store_add_failures(store, rows,
+						    N_ELEMENTS(rows), &error),
+			 0);
+	if (store_test_driver == LOCKOUT_DB_DRIVER_SQLITE) {
+		ck_assert_int_eq(raw_int("failseveral", "SELECT count(*) FROM "
+					 "failure_batches WHERE ip IS NULL AND "
+					 "\"user\" IS NULL AND n = 6"), 1);
+		ck_assert_int_eq(raw_int("failseveral", "SELECT count(*) FROM "
+					 "failure_batches WHERE ip = "
+					 "'192.0.2.1' AND \"user\" = 'a'"), 1);
+	}
+	for (i = 0; i < N_ELEMENTS(cases); i++) {
+		memset(&list, 0, sizeof(list));
+		if (lockout_store_iter_failures(store, cases[i].by,
+						cases[i].value, 0,
+						failure_list_add, &list,
+						&error) != 0)
+			ck_abort_msg("iter_failures: %s", error);
+		ck_assert_uint_eq(list.count, cases[i].count);
+		for (j = 0; j < list.count; j++)
+			ck_assert_uint_eq(list.counts[j], cases[i].counts[j]);
+	}
+	lockout_store_close(&store);
+}
+STORE_END_TEST("history", test_iter_failures_batch_of_several, 0)
 
 START_TEST(test_iter_failures_errors)
 {
