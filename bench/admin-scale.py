@@ -6,8 +6,9 @@ For each build directory given, a private Dovecot (as in the integration
 tests) starts with that build's modules and creates its ban table (one
 login); the table is then filled through SQL matching the schema - 100,000
 automatic address bans, one manual ban of 10.0.0.1, 200,000 failure rows of
-the last week from those addresses against 2,000 usernames - in one
-transaction. Then each command runs --runs times (doveadm alone, in a mount
+the last week from those addresses against 2,000 usernames (since schema 9
+packed as the auth process writes them, a second to a batch, a batch for
+each address of a second of at most four) - in one transaction. Then each command runs --runs times (doveadm alone, in a mount
 namespace with the build's modules; output to /dev/null) and the median
 wall time is printed, one column per build, so that two builds (e.g. the
 main branch built in another directory, and this one) compare in one go.
@@ -138,23 +139,34 @@ def fill(db, now):
                 "INSERT INTO failures (time, ip, user, service, mechanism,"
                 " result, count) VALUES (?,?,?,?,?,?,?)", rows)
             rows = []
-        # packed as the auth process writes them: a batch a second
-        # (pack_failures(), lockout-store-packed.c); over a week most
-        # seconds hold one failure
+        # packed as the auth process writes them (pack_failures(),
+        # lockout-store-packed.c); over a week most seconds hold one
+        # failure
         by_time = {}
         for r in rows:
             by_time.setdefault(r[0], []).append(r[1:] + (0,))
         def common(batch, col):
             values = set(r[col] for r in batch)
             return values.pop() if len(values) == 1 else None
+
+        def batches(second):
+            # as lockout-store-history.c writes them: cut at 1,024, and
+            # a second of at most four addresses as a batch for each
+            for i in range(0, len(second), 1024):
+                part = second[i:i + 1024]
+                ips = list(dict.fromkeys(r[0] for r in part))
+                if len(ips) > 4:
+                    yield part
+                    continue
+                for ip in ips:
+                    yield [r for r in part if r[0] == ip]
         if rows:
             con.executemany(
                 "INSERT INTO failure_batches (time, n, ip, user, rows) "
                 "VALUES (?,?,?,?,?)",
                 [(t, len(b), common(b, 0), common(b, 1), pack_failures(b))
-                 for t, all_ in sorted(by_time.items())
-                 for b in (all_[i:i + 1024]
-                           for i in range(0, len(all_), 1024))])
+                 for t, second in sorted(by_time.items())
+                 for b in batches(second)])
     # Copy the fill into the table and empty the WAL, so that every build
     # starts from the same state: a doveadm that found the fill's frames
     # in the WAL checksummed them all (72 M instructions) before its query,
