@@ -17,7 +17,6 @@ import json
 import os
 import pwd
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
