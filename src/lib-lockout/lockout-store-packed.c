@@ -80,30 +80,29 @@ int store_packed_add(struct store_packed *packed, const char *const *fields,
 {
 	/* the entry, and the format byte before the first */
 	unsigned char entry[1 + PACKED_ENTRY_MAX], *p = entry, nulls = 0;
+	size_t len[PACKED_FIELDS];
 	unsigned int i;
-	size_t len;
 
 	if (count == 0 || packed->failed)
 		return -1;
 	for (i = 0; i < PACKED_FIELDS; i++) {
-		if (fields[i] != NULL &&
-		    strlen(fields[i]) > LOCKOUT_FAILURE_FIELD_MAX)
+		if (fields[i] == NULL) {
+			nulls |= (unsigned char)(1u << i);
+			continue;
+		}
+		len[i] = strlen(fields[i]);
+		if (len[i] > LOCKOUT_FAILURE_FIELD_MAX)
 			return -1;
 	}
 	if (packed->buf.len == 0)
 		*p++ = PACKED_FORMAT;
-	for (i = 0; i < PACKED_FIELDS; i++) {
-		if (fields[i] == NULL)
-			nulls |= (unsigned char)(1u << i);
-	}
 	*p++ = nulls;
 	for (i = 0; i < PACKED_FIELDS; i++) {
 		if (fields[i] == NULL)
 			continue;
-		len = strlen(fields[i]);
-		*p++ = (unsigned char)len;
-		memcpy(p, fields[i], len);
-		p += len;
+		*p++ = (unsigned char)len[i];
+		memcpy(p, fields[i], len[i]);
+		p += len[i];
 	}
 	p += store_packed_varint(p, count);
 	p += store_packed_varint(p, tag);
@@ -243,7 +242,7 @@ struct packed_cursor {
 	bool eof;
 	/* the blob breaks the format: one row of count 0 */
 	bool corrupt;
-	/* the prefilters: NULL for none */
+	/* the prefilters of fields 0 and 1 (ip, user): NULL for none */
 	char *want[2];
 	size_t want_len[2];
 };
@@ -355,18 +354,17 @@ static int packed_close(sqlite3_vtab_cursor *base)
 	return SQLITE_OK;
 }
 
+/* want[i] is compared with field i (ip, user) */
 static bool packed_entry_wanted(const struct packed_cursor *cursor)
 {
-	static const unsigned int fields[] = { 0, 1 };
-	unsigned int i, f;
+	unsigned int i;
 
 	for (i = 0; i < N_ELEMENTS(cursor->want); i++) {
 		if (cursor->want[i] == NULL)
 			continue;
-		f = fields[i];
-		if (cursor->entry.field[f] == NULL ||
-		    cursor->entry.field_len[f] != cursor->want_len[i] ||
-		    memcmp(cursor->entry.field[f], cursor->want[i],
+		if (cursor->entry.field[i] == NULL ||
+		    cursor->entry.field_len[i] != cursor->want_len[i] ||
+		    memcmp(cursor->entry.field[i], cursor->want[i],
 			   cursor->want_len[i]) != 0)
 			return false;
 	}
@@ -658,11 +656,6 @@ static void packed_pack_one(sqlite3_context *ctx,
 }
 
 int lockout_store_sqlite_register(struct sqlite3 *db)
-{
-	return store_packed_register(db);
-}
-
-int store_packed_register(sqlite3 *db)
 {
 	int rc;
 

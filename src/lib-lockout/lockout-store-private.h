@@ -293,9 +293,6 @@ int store_check_header(struct lockout_store *store, bool create,
 int store_migrate(struct lockout_store *store, const char **error_r);
 
 /* lockout-store-packed.c: SQLite's packed failure history */
-/* Register lockout_failure_rows() (the view "failures" unpacks the batches
-   with it) and lockout_pack_failures() on db: an SQLite result code. */
-int store_packed_register(sqlite3 *db);
 void store_packed_init(struct store_packed *packed);
 void store_packed_free(struct store_packed *packed);
 /* Empty packed for the next batch, its buffer kept. */

@@ -445,7 +445,7 @@ int lockout_store_open(const char *path, unsigned int flags,
 	rc = sqlite3_open_v2(path, &store->db, open_flags, NULL);
 	if (rc == SQLITE_OK) {
 		/* before the schema is read: its view "failures" needs it */
-		rc = store_packed_register(store->db);
+		rc = lockout_store_sqlite_register(store->db);
 	}
 	if (rc != SQLITE_OK) {
 		*error_r = store_error(store, "cannot open", rc);

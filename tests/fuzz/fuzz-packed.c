@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (db == NULL) {
 		CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK);
-		CHECK(store_packed_register(db) == SQLITE_OK);
+		CHECK(lockout_store_sqlite_register(db) == SQLITE_OK);
 		CHECK(sqlite3_prepare_v2(db,
 			"SELECT ip, \"user\", service, mechanism, result, "
 			"count, tag, o FROM lockout_failure_rows(?1) "

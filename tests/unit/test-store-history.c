@@ -306,6 +306,25 @@ START_TEST(test_iter_failures)
 STORE_END_TEST("history", test_iter_failures,
 	       N_ELEMENTS(failure_iter_cases))
 
+/* The failures lockout_store_iter_failures() reads by key by = value since
+   since are count, with the counts counts, in that order. */
+static void check_failure_counts(struct lockout_store *store, const char *by,
+				 const char *value, int64_t since,
+				 const unsigned int *counts, unsigned int count)
+{
+	struct failure_list list;
+	const char *error = NULL;
+	unsigned int j;
+
+	memset(&list, 0, sizeof(list));
+	if (lockout_store_iter_failures(store, by, value, since,
+					failure_list_add, &list, &error) != 0)
+		ck_abort_msg("iter_failures: %s", error);
+	ck_assert_uint_eq(list.count, count);
+	for (j = 0; j < list.count; j++)
+		ck_assert_uint_eq(list.counts[j], counts[j]);
+}
+
 /* The failures of an address are read in time order and, within a second,
    in the order written, whether its batch holds only its failures or
    those of several addresses too (SQLite's schema 9). */
@@ -339,9 +358,8 @@ START_TEST(test_iter_failures_same_tail)
 		{ "", 0, 0, { 0 } },
 	};
 	struct lockout_store *store;
-	struct failure_list list;
 	const char *error = NULL;
-	unsigned int i, j;
+	unsigned int i;
 
 	store = store_open_ok("failtail", LOCKOUT_STORE_FLAG_CREATE);
 	ck_assert_int_eq(lockout_store_add_failures(store, rows,
@@ -364,15 +382,8 @@ START_TEST(test_iter_failures_same_tail)
 					 "'x'"), 1);
 	}
 	for (i = 0; i < N_ELEMENTS(cases); i++) {
-		memset(&list, 0, sizeof(list));
-		if (lockout_store_iter_failures(store, "ip", cases[i].ip,
-						cases[i].since,
-						failure_list_add, &list,
-						&error) != 0)
-			ck_abort_msg("iter_failures: %s", error);
-		ck_assert_uint_eq(list.count, cases[i].count);
-		for (j = 0; j < list.count; j++)
-			ck_assert_uint_eq(list.counts[j], cases[i].counts[j]);
+		check_failure_counts(store, "ip", cases[i].ip, cases[i].since,
+				     cases[i].counts, cases[i].count);
 	}
 	lockout_store_close(&store);
 }
@@ -406,9 +417,8 @@ START_TEST(test_iter_failures_batch_of_several)
 		{ "user", "c", 1, { 4 } },
 	};
 	struct lockout_store *store;
-	struct failure_list list;
 	const char *error = NULL;
-	unsigned int i, j;
+	unsigned int i;
 
 	store = store_open_ok("failseveral", LOCKOUT_STORE_FLAG_CREATE);
 	ck_assert_int_eq(lockout_store_add_failures(store, rows,
@@ -423,15 +433,8 @@ START_TEST(test_iter_failures_batch_of_several)
 					 "'192.0.2.1' AND \"user\" = 'a'"), 1);
 	}
 	for (i = 0; i < N_ELEMENTS(cases); i++) {
-		memset(&list, 0, sizeof(list));
-		if (lockout_store_iter_failures(store, cases[i].by,
-						cases[i].value, 0,
-						failure_list_add, &list,
-						&error) != 0)
-			ck_abort_msg("iter_failures: %s", error);
-		ck_assert_uint_eq(list.count, cases[i].count);
-		for (j = 0; j < list.count; j++)
-			ck_assert_uint_eq(list.counts[j], cases[i].counts[j]);
+		check_failure_counts(store, cases[i].by, cases[i].value, 0,
+				     cases[i].counts, cases[i].count);
 	}
 	lockout_store_close(&store);
 }
